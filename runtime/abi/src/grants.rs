@@ -1,0 +1,143 @@
+//! Capability grants stored in an image.
+//!
+//! An image may touch only what its build granted. The grants are a list of records, read
+//! by the runtime at start-up and printed by `wafer inspect`:
+//!
+//! ```text
+//! magic "WGNT" | version
+//! records: kind (u32) | payload length (u32) | payload
+//! ```
+//!
+//! Unknown record kinds are an error for the runtime (an image from a newer wafer), so a
+//! grant is never silently dropped.
+
+use crate::bytes::Reader;
+
+const MAGIC: u32 = u32::from_le_bytes(*b"WGNT");
+const VERSION: u32 = 1;
+
+/// One grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant<'a> {
+    /// An environment variable with a fixed value: the payload is `KEY=VALUE`.
+    Env(&'a [u8]),
+    /// An environment variable whose value is read from the host at run time: `KEY`.
+    InheritEnvVar(&'a [u8]),
+    /// The guest sees the whole host environment (explicit `Env` grants override it).
+    InheritEnv,
+}
+
+impl Grant<'_> {
+    fn kind(&self) -> u32 {
+        match self {
+            Grant::Env(_) => 1,
+            Grant::InheritEnvVar(_) => 2,
+            Grant::InheritEnv => 3,
+        }
+    }
+
+    fn payload(&self) -> &[u8] {
+        match self {
+            Grant::Env(bytes) | Grant::InheritEnvVar(bytes) => bytes,
+            Grant::InheritEnv => &[],
+        }
+    }
+}
+
+/// Why grants could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantsError {
+    /// Not a grants blob, or a truncated one.
+    Malformed,
+    /// A record kind this runtime does not know.
+    UnknownKind(u32),
+}
+
+/// Iterates over the grants in `bytes`, validating the header first.
+pub fn parse(bytes: &[u8]) -> Result<GrantIter<'_>, GrantsError> {
+    let mut reader = Reader::new(bytes);
+    if reader.u32() != Some(MAGIC) || reader.u32() != Some(VERSION) {
+        return Err(GrantsError::Malformed);
+    }
+    Ok(GrantIter { reader })
+}
+
+/// Iterator over the records of a grants blob.
+pub struct GrantIter<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> Iterator for GrantIter<'a> {
+    type Item = Result<Grant<'a>, GrantsError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.reader.is_empty() {
+            return None;
+        }
+        let record = (|| {
+            let kind = self.reader.u32().ok_or(GrantsError::Malformed)?;
+            let len = self.reader.u32().ok_or(GrantsError::Malformed)? as usize;
+            let payload = self.reader.take(len).ok_or(GrantsError::Malformed)?;
+            match kind {
+                1 => Ok(Grant::Env(payload)),
+                2 => Ok(Grant::InheritEnvVar(payload)),
+                3 => Ok(Grant::InheritEnv),
+                other => Err(GrantsError::UnknownKind(other)),
+            }
+        })();
+        if record.is_err() {
+            // Stop after the first error: the rest cannot be framed reliably.
+            self.reader = Reader::new(&[]);
+        }
+        Some(record)
+    }
+}
+
+/// Encodes `grants` in the format [`parse`] reads.
+#[cfg(feature = "alloc")]
+pub fn encode(grants: &[Grant<'_>]) -> alloc::vec::Vec<u8> {
+    use crate::bytes::push_u32;
+    let mut out = alloc::vec::Vec::new();
+    push_u32(&mut out, MAGIC);
+    push_u32(&mut out, VERSION);
+    for grant in grants {
+        push_u32(&mut out, grant.kind());
+        push_u32(&mut out, grant.payload().len() as u32);
+        out.extend_from_slice(grant.payload());
+    }
+    out
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn grants_round_trip() {
+        let grants = [
+            Grant::Env(b"HOME=/"),
+            Grant::InheritEnvVar(b"TERM"),
+            Grant::InheritEnv,
+        ];
+        let bytes = encode(&grants);
+        let decoded: Vec<_> = parse(&bytes).unwrap().map(Result::unwrap).collect();
+        assert_eq!(decoded, grants);
+    }
+
+    #[test]
+    fn truncated_and_unknown_records_are_errors() {
+        let mut bytes = encode(&[Grant::Env(b"A=1")]);
+        bytes.pop();
+        assert_eq!(
+            parse(&bytes).unwrap().next(),
+            Some(Err(GrantsError::Malformed))
+        );
+        let mut bytes = encode(&[]);
+        bytes.extend_from_slice(&[99, 0, 0, 0, 0, 0, 0, 0]);
+        let mut iter = parse(&bytes).unwrap();
+        assert_eq!(iter.next(), Some(Err(GrantsError::UnknownKind(99))));
+        assert_eq!(iter.next(), None);
+        assert!(parse(b"nope").is_err());
+    }
+}

@@ -1,0 +1,54 @@
+//! The image descriptor: the one data symbol ([`crate::symbols::IMAGE_DESCRIPTOR`]) through
+//! which the runtime finds everything the compiler produced.
+//!
+//! Every field is one target pointer wide; see [`ImageField`] for the order. Pointer
+//! fields are filled by relocations.
+
+/// Magic value in [`ImageField::Magic`]: "WAFR" followed by the format version.
+pub const IMAGE_MAGIC: u64 = 0x5246_4157 | ((IMAGE_VERSION as u64) << 32);
+
+/// Version of the descriptor and metadata formats; bumped on any incompatible change.
+pub const IMAGE_VERSION: u32 = 1;
+
+/// Fields of the image descriptor, in order. Field `i` is at byte `i * pointer_size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ImageField {
+    /// [`IMAGE_MAGIC`] (truncated to the pointer width).
+    Magic = 0,
+    /// Address of the first byte of compiled wasm code.
+    CodeStart,
+    /// Length of the compiled code in bytes.
+    CodeLen,
+    /// Address of the trap table ([`crate::trap::TrapTable`] format).
+    TrapTable,
+    /// Length of the trap table in bytes.
+    TrapTableLen,
+    /// Address of the grants ([`crate::grants`] format).
+    Grants,
+    /// Length of the grants in bytes.
+    GrantsLen,
+    /// Bytes of native stack the guest may use.
+    StackSize,
+    /// Bit flags, see [`flags`].
+    Flags,
+}
+
+impl ImageField {
+    /// Number of fields.
+    pub const COUNT: u32 = ImageField::Flags as u32 + 1;
+
+    /// Byte offset of this field for a target with `pointer_size`-byte pointers.
+    pub const fn offset(self, pointer_size: u8) -> u32 {
+        self as u32 * pointer_size as u32
+    }
+}
+
+/// Bits of [`ImageField::Flags`].
+pub mod flags {
+    /// The image has an entry point to run ([`crate::symbols::IMAGE_MAIN`] does work).
+    pub const HAS_MAIN: u64 = 1;
+}
+
+/// Default native stack for the guest: 8 MiB, as a native Linux main thread gets.
+pub const DEFAULT_STACK_SIZE: u64 = 8 << 20;

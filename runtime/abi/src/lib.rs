@@ -1,0 +1,38 @@
+//! The contract between code compiled by wafer and the wafer runtime.
+//!
+//! Everything the two sides must agree on lives here and nowhere else:
+//!
+//! * [`symbols`]: the names of every symbol one side defines and the other uses;
+//! * [`vmctx`]: the layout of an instance's VM context, computed for the *target's*
+//!   pointer width;
+//! * [`image`]: the image descriptor the compiler emits and the runtime reads at start-up;
+//! * [`trap`]: trap kinds, their messages, and the trap table format;
+//! * [`grants`]: the capability grants stored in an image;
+//! * [`wasi`]: the WASI preview1 import signatures and errno values.
+//!
+//! The crate is `no_std`, has no dependencies and no unsafe code, so both the compiler
+//! (on the host) and the runtime (on every target) can use it.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+pub mod grants;
+pub mod image;
+pub mod symbols;
+pub mod trap;
+pub mod vmctx;
+pub mod wasi;
+
+mod bytes;
+
+/// Wasm page size for memories that use the default page size (64 KiB).
+pub const WASM_PAGE_SIZE: u64 = 65536;
+
+/// Exit status of a process whose guest trapped (the shell's value for SIGABRT).
+pub const TRAP_EXIT_CODE: i32 = 134;
+
+/// Exit status when the runtime itself fails (an internal error, not a guest trap).
+pub const INTERNAL_ERROR_EXIT_CODE: i32 = 70;

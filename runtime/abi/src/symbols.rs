@@ -1,0 +1,90 @@
+//! Names of the symbols shared between compiled code and the runtime.
+//!
+//! Compiled code uses the C calling convention of the target (System V on every
+//! supported target) for every call that crosses into the runtime, and for the two
+//! image entry points. Wasm-to-wasm calls use Cranelift's `tail` convention and never
+//! cross this boundary.
+//!
+//! Unless stated otherwise, `vmctx` below is a pointer to the calling instance's VM
+//! context (see [`crate::vmctx`]).
+
+/// Defined by the compiler: the image descriptor ([`crate::image`]), a data symbol.
+pub const IMAGE_DESCRIPTOR: &str = "wafer_image";
+
+/// Defined by the compiler: `extern "C" fn()`. Instantiates every instance of the image in
+/// order: creates memories and tables, evaluates global initialisers, applies element and
+/// data segments, and runs start functions. A trap here ends the program like any trap.
+pub const IMAGE_INIT: &str = "wafer_image_init";
+
+/// Defined by the compiler: `extern "C" fn()`. Runs the image's entry point (the WASI
+/// command export `_start`); returns when the guest returns.
+pub const IMAGE_MAIN: &str = "wafer_image_main";
+
+/// Defined by the runtime: the process entry point of a Linux executable.
+pub const ENTRY: &str = "_start";
+
+/// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, min_pages: u64,
+/// max_pages: u64) -> u32`. Reserves a linear memory and makes `min_pages` accessible;
+/// returns 0 on success, 1 when the memory cannot be reserved.
+pub const MEMORY_NEW: &str = "wafer_rt_memory_new";
+
+/// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, delta_pages: u64,
+/// max_pages: u64) -> u64`. Grows a memory; returns the old size in pages, or `u64::MAX`
+/// when the memory cannot grow by `delta_pages` without passing `max_pages`.
+pub const MEMORY_GROW: &str = "wafer_rt_memory_grow";
+
+/// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, min: u64, max: u64,
+/// init: usize) -> u32`. Allocates a table of `min` elements set to `init`; returns 0 on
+/// success, 1 when it cannot be allocated.
+pub const TABLE_NEW: &str = "wafer_rt_table_new";
+
+/// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, delta: u64,
+/// init: usize, max: u64) -> u64`. Grows a table, filling new slots with `init`; returns
+/// the old size, or `u64::MAX` when it cannot grow.
+pub const TABLE_GROW: &str = "wafer_rt_table_grow";
+
+/// Defined by the runtime with C semantics; compiled code calls them for bulk memory and
+/// table operations after it has checked the bounds itself.
+pub const MEMCPY: &str = "memcpy";
+/// See [`MEMCPY`].
+pub const MEMMOVE: &str = "memmove";
+/// See [`MEMCPY`].
+pub const MEMSET: &str = "memset";
+/// See [`MEMCPY`].
+pub const MEMCMP: &str = "memcmp";
+
+/// Defined by the runtime: `extern "C" fn(dst: *mut usize, value: usize, count: usize)`.
+/// Fills `count` pointer-sized slots with `value` (`table.fill`, table initialisation).
+pub const FILL_PTRS: &str = "wafer_rt_fill_ptrs";
+
+/// Float rounding helpers Cranelift calls when the target lacks an instruction for them
+/// (for example x86_64 without SSE4.1). Signatures are those of C's `ceilf`, `ceil`, ...;
+/// `nearest` rounds half to even.
+pub const CEIL_F32: &str = "wafer_rt_ceilf";
+/// See [`CEIL_F32`].
+pub const CEIL_F64: &str = "wafer_rt_ceil";
+/// See [`CEIL_F32`].
+pub const FLOOR_F32: &str = "wafer_rt_floorf";
+/// See [`CEIL_F32`].
+pub const FLOOR_F64: &str = "wafer_rt_floor";
+/// See [`CEIL_F32`].
+pub const TRUNC_F32: &str = "wafer_rt_truncf";
+/// See [`CEIL_F32`].
+pub const TRUNC_F64: &str = "wafer_rt_trunc";
+/// See [`CEIL_F32`].
+pub const NEAREST_F32: &str = "wafer_rt_nearestf";
+/// See [`CEIL_F32`].
+pub const NEAREST_F64: &str = "wafer_rt_nearest";
+/// Fused multiply-add, C's `fmaf` / `fma`.
+pub const FMA_F32: &str = "wafer_rt_fmaf";
+/// See [`FMA_F32`].
+pub const FMA_F64: &str = "wafer_rt_fma";
+
+/// Prefix of the runtime's WASI preview1 host functions. The import
+/// `wasi_snapshot_preview1.NAME` is the symbol `wafer_wasi_p1_NAME`, with the signature
+/// `extern "C" fn(vmctx, params...) -> results` where the params and results are those of
+/// [`crate::wasi::PREVIEW1`] (i32 as `i32`, i64 as `i64`).
+pub const WASI_PREVIEW1_PREFIX: &str = "wafer_wasi_p1_";
+
+/// The import module name of WASI preview1.
+pub const WASI_PREVIEW1_MODULE: &str = "wasi_snapshot_preview1";
