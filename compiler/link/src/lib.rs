@@ -1,0 +1,195 @@
+//! `wafer-link`: a small static ELF linker for wafer images.
+//!
+//! The inputs are always ours: one relocatable object from Cranelift and the runtime as
+//! a static archive built by rustc (one big LTO'd member plus `compiler_builtins`
+//! members). That makes the job small and the relocation set known, so instead of a
+//! general linker this crate does exactly what those inputs need, in-process, in about a
+//! millisecond, for x86_64, AArch64 and RV64 Linux executables.
+//!
+//! How a link goes:
+//!
+//! 1. **Resolve** ([`resolve`](crate::resolve)): objects are loaded; an archive member is
+//!    loaded only when it defines a name some loaded object references strongly and
+//!    nothing defines yet, until nothing changes. Strong beats weak beats nothing; two
+//!    strong definitions are an error; an undefined weak symbol is 0.
+//! 2. **Collect garbage** ([`gc`](crate::gc)): only sections reachable through
+//!    relocations from the entry symbol, from `.wafer*` metadata sections and from
+//!    `SHF_GNU_RETAIN` sections are kept, so unused runtime and `compiler_builtins`
+//!    code vanishes. Undefined symbols are errors only when a kept section uses them.
+//!    GOT-indirect relocations get one absolute-address slot per symbol in `.got`
+//!    (x86_64 `GOTPCRELX` loads, calls and jumps are relaxed to direct ones instead).
+//! 3. **Lay out** ([`layout`](crate::layout)): input sections are merged by name into
+//!    `.text`, `.rodata`, `.data`, `.bss` and one section per `.wafer*` name; debug
+//!    info, unwind tables, notes and other metadata are dropped. The [`Layout`] decides
+//!    addresses; for Linux, three `PT_LOAD` segments (R: headers, `.rodata`, `.wafer*`,
+//!    `.got`; RX: `.text`; RW: `.data`, `.bss`) with no padding in the file, each
+//!    segment's address congruent to its offset modulo the page size.
+//! 4. **Write** ([`write`](crate::write)): headers, section contents patched by the
+//!    per-ISA relocation code ([`reloc`](crate::reloc)), which checks every value fits its
+//!    field, then section headers (and `.symtab` if asked) so standard tools can read
+//!    the result.
+//!
+//! Unsupported inputs (thread-local storage, constructors, unknown relocations in kept
+//! sections) are errors, never silently dropped. Malformed input is an error, never a
+//! panic.
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod gc;
+mod input;
+mod layout;
+mod reloc;
+mod resolve;
+mod util;
+mod write;
+
+use object::elf;
+
+pub use error::{LinkError, LinkErrorKind};
+
+use error::Result;
+use resolve::Definition;
+
+/// The instruction set of the inputs and the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arch {
+    X86_64,
+    Aarch64,
+    Riscv64,
+}
+
+/// Where a Linux executable goes in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinuxLayout {
+    /// Address of the first byte of the file (the ELF header); a multiple of `page_size`.
+    pub base_address: u64,
+    /// Segments' addresses are congruent to their file offsets modulo this. 4 KiB on
+    /// x86_64 and RV64; 64 KiB on AArch64, whose kernels may use 64 KiB pages.
+    pub page_size: u64,
+}
+
+impl LinuxLayout {
+    /// The conventional layout for `arch` (GNU ld's base addresses).
+    pub fn for_arch(arch: Arch) -> Self {
+        match arch {
+            Arch::X86_64 => Self {
+                base_address: 0x40_0000,
+                page_size: 0x1000,
+            },
+            Arch::Aarch64 => Self {
+                base_address: 0x40_0000,
+                page_size: 0x1_0000,
+            },
+            Arch::Riscv64 => Self {
+                base_address: 0x1_0000,
+                page_size: 0x1000,
+            },
+        }
+    }
+}
+
+/// The kind of image to produce and where it lives in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Layout {
+    /// A static `ET_EXEC` for Linux: no interpreter, no dynamic section.
+    LinuxExecutable(LinuxLayout),
+}
+
+/// One input file: a relocatable object or an `ar` archive (told apart by the magic).
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Used in messages only, e.g. `app.o` or `libwafer_runtime.a`.
+    pub name: &'a str,
+    pub data: &'a [u8],
+}
+
+/// What to link and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkOptions {
+    /// The symbol whose address becomes the entry point (and the root of GC).
+    pub entry: String,
+    /// Write `.symtab`/`.strtab` (named functions and objects of the image).
+    pub keep_symbols: bool,
+}
+
+impl LinkOptions {
+    /// Options for entry symbol `entry`, without a symbol table.
+    pub fn new(entry: impl Into<String>) -> Self {
+        Self {
+            entry: entry.into(),
+            keep_symbols: false,
+        }
+    }
+}
+
+/// Links `inputs` into one image for `arch` laid out by `layout`.
+pub fn link(
+    arch: Arch,
+    layout: &Layout,
+    inputs: &[Input<'_>],
+    options: &LinkOptions,
+) -> Result<Vec<u8>, LinkError> {
+    let resolution = resolve::resolve(arch, inputs)?;
+    let entry = resolution
+        .lookup(options.entry.as_bytes())
+        .filter(|&id| resolution.globals[id as usize].definition != Definition::Undefined)
+        .ok_or_else(|| {
+            LinkError::new(
+                LinkErrorKind::UndefinedSymbol,
+                format!("entry symbol `{}` is undefined", options.entry),
+            )
+        })?;
+    let e_flags = e_flags(arch, &resolution)?;
+    let live = gc::mark(arch, &resolution, entry)?;
+    let image = layout::layout(layout, &resolution, &live)?;
+    let entry_address = image.global_address(&resolution, entry).ok_or_else(|| {
+        LinkError::new(
+            LinkErrorKind::InvalidOptions,
+            format!("entry symbol `{}` has no address", options.entry),
+        )
+    })?;
+    write::write(
+        arch,
+        &resolution,
+        &live,
+        &image,
+        options,
+        e_flags,
+        entry_address,
+    )
+}
+
+/// The output's `e_flags`: for RV64, the float ABI all inputs agree on, plus RVC/TSO
+/// if any input has them.
+fn e_flags(arch: Arch, resolution: &resolve::Resolution<'_>) -> Result<u32> {
+    if arch != Arch::Riscv64 {
+        return Ok(0);
+    }
+    let mut flags = 0;
+    let mut float_abi: Option<(u32, &str)> = None;
+    for object in &resolution.objects {
+        flags |= object.e_flags & (elf::EF_RISCV_RVC | elf::EF_RISCV_TSO | elf::EF_RISCV_RVE);
+        let abi = object.e_flags & elf::EF_RISCV_FLOAT_ABI;
+        match float_abi {
+            None => float_abi = Some((abi, &object.name)),
+            Some((first, first_name)) if first != abi => {
+                let describe = |abi| match abi {
+                    elf::EF_RISCV_FLOAT_ABI_SOFT => "soft-float",
+                    elf::EF_RISCV_FLOAT_ABI_SINGLE => "single-float",
+                    elf::EF_RISCV_FLOAT_ABI_DOUBLE => "double-float",
+                    _ => "quad-float",
+                };
+                return Err(LinkError::unsupported(format!(
+                    "{}: {} ABI, but {first_name} uses the {} ABI",
+                    object.name,
+                    describe(abi),
+                    describe(first),
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(flags | float_abi.map_or(0, |(abi, _)| abi))
+}
