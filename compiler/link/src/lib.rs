@@ -131,7 +131,7 @@ pub fn link(
     inputs: &[Input<'_>],
     options: &LinkOptions,
 ) -> Result<Vec<u8>, LinkError> {
-    let resolution = resolve::resolve(arch, inputs)?;
+    let resolution = resolve::resolve(arch, inputs, options.entry.as_bytes())?;
     let entry = resolution
         .lookup(options.entry.as_bytes())
         .filter(|&id| resolution.globals[id as usize].definition != Definition::Undefined)

@@ -259,8 +259,13 @@ fn prefer(old: &Definition, new: &Definition) -> Option<bool> {
 }
 
 /// Loads every input, pulls the archive members that are needed, and defines the
-/// linker symbols that remain undefined.
-pub(crate) fn resolve<'a>(arch: Arch, inputs: &[Input<'a>]) -> Result<Resolution<'a>> {
+/// linker symbols that remain undefined. `entry` counts as a strong reference (as
+/// `-e` does for GNU ld and lld), so an archive can supply it.
+pub(crate) fn resolve<'a>(
+    arch: Arch,
+    inputs: &[Input<'a>],
+    entry: &'a [u8],
+) -> Result<Resolution<'a>> {
     let mut resolution = Resolution {
         objects: Vec::new(),
         symbol_globals: Vec::new(),
@@ -276,6 +281,15 @@ pub(crate) fn resolve<'a>(arch: Arch, inputs: &[Input<'a>]) -> Result<Resolution
         } else {
             let object = input::parse_object(arch, input.name.to_owned(), input.data)?;
             resolution.add_object(object, &mut comdats, &mut wanted)?;
+        }
+    }
+
+    let entry = resolution.intern(entry)?;
+    let global = &mut resolution.globals[entry as usize];
+    if !global.strong_reference {
+        global.strong_reference = true;
+        if global.definition == Definition::Undefined {
+            wanted.push(entry);
         }
     }
 

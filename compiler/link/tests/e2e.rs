@@ -54,13 +54,17 @@ fn have(tool: &str) -> bool {
 }
 
 fn work_dir(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wafer-link-e2e").join(test);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("wafer-link-e2e")
+        .join(test);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn run_tool(command: &mut Command) {
-    let output = command.output().unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
     assert!(
         output.status.success(),
         "{command:?} failed:\n{}",
@@ -98,10 +102,16 @@ fn ar(dir: &Path, name: &str, members: &[PathBuf], index: bool) -> PathBuf {
 }
 
 fn rust_lld() -> Option<PathBuf> {
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().ok()?;
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()?;
     let host = Command::new("rustc").arg("-vV").output().ok()?;
     let host = String::from_utf8(host.stdout).ok()?;
-    let host = host.lines().find_map(|l| l.strip_prefix("host: "))?.to_owned();
+    let host = host
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))?
+        .to_owned();
     let path = PathBuf::from(String::from_utf8(sysroot.stdout).ok()?.trim())
         .join("lib/rustlib")
         .join(host)
@@ -113,7 +123,12 @@ fn rust_lld() -> Option<PathBuf> {
 fn link_files(target: &Target, files: &[PathBuf], keep_symbols: bool) -> (Vec<u8>, Duration) {
     let contents: Vec<(String, Vec<u8>)> = files
         .iter()
-        .map(|f| (f.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(f).unwrap()))
+        .map(|f| {
+            (
+                f.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(f).unwrap(),
+            )
+        })
         .collect();
     let inputs: Vec<Input<'_>> = contents
         .iter()
@@ -125,7 +140,8 @@ fn link_files(target: &Target, files: &[PathBuf], keep_symbols: bool) -> (Vec<u8
         keep_symbols,
     };
     // Once to warm up, then the best of a few, for the timing report.
-    let image = link(target.arch, &layout, &inputs, &options).unwrap_or_else(|e| panic!("link failed: {e}"));
+    let image = link(target.arch, &layout, &inputs, &options)
+        .unwrap_or_else(|e| panic!("link failed: {e}"));
     let mut best = Duration::MAX;
     for _ in 0..5 {
         let start = Instant::now();
@@ -155,16 +171,30 @@ fn run(target: &Target, exe: &Path) -> Option<(String, i32)> {
         c.arg(exe);
         c
     } else {
-        eprintln!("notice: {} not installed; not running {} code", target.qemu, target.name);
+        eprintln!(
+            "notice: {} not installed; not running {} code",
+            target.qemu, target.name
+        );
         return None;
     };
-    let output = command.output().unwrap_or_else(|e| panic!("running {exe:?}: {e}"));
-    let code = output.status.code().unwrap_or_else(|| panic!("{exe:?} was killed: {:?}", output.status));
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("running {exe:?}: {e}"));
+    let code = output
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("{exe:?} was killed: {:?}", output.status));
     Some((String::from_utf8_lossy(&output.stdout).into_owned(), code))
 }
 
 /// Links `files` with rust-lld, runs the result and checks it matches `expected`.
-fn compare_with_lld(target: &Target, dir: &Path, files: &[PathBuf], expected: &(String, i32)) {
+fn compare_with_lld(
+    target: &Target,
+    dir: &Path,
+    files: &[PathBuf],
+    extra: &[&str],
+    expected: &(String, i32),
+) {
     let Some(lld) = rust_lld() else {
         eprintln!("notice: rust-lld not found; skipping the comparison");
         return;
@@ -174,12 +204,16 @@ fn compare_with_lld(target: &Target, dir: &Path, files: &[PathBuf], expected: &(
         Command::new(lld)
             .args(["-flavor", "gnu", "-static", "--gc-sections", "-e", "_start"])
             .arg("--defsym=__etext=_etext")
+            .args(extra)
             .args(files)
             .arg("-o")
             .arg(&out),
     );
     if let Some(lld_result) = run(target, &out) {
-        assert_eq!(&lld_result, expected, "rust-lld's image behaves differently");
+        assert_eq!(
+            &lld_result, expected,
+            "rust-lld's image behaves differently"
+        );
     }
 }
 
@@ -193,7 +227,9 @@ fn clang_or_skip() -> bool {
 
 fn section_names(image: &[u8]) -> Vec<String> {
     let file = object::File::parse(image).unwrap();
-    file.sections().map(|s| s.name().unwrap().to_owned()).collect()
+    file.sections()
+        .map(|s| s.name().unwrap().to_owned())
+        .collect()
 }
 
 /// Checks the headers: static ET_EXEC, page-congruent loads, a non-executable stack.
@@ -250,7 +286,7 @@ fn hello(target: Target) {
     if let Some(result) = run(&target, &exe) {
         assert_eq!(result, expected);
     }
-    compare_with_lld(&target, &dir, &files, &expected);
+    compare_with_lld(&target, &dir, &files, &[], &expected);
 }
 
 const PROGRAM_OUTPUT: &str = "hello from main
@@ -295,21 +331,51 @@ fn program(target: Target) {
 
     let file = object::File::parse(&*image).unwrap();
     let names = section_names(&image);
-    for expected in [".text", ".rodata", ".data", ".bss", ".got", ".wafer.meta", ".symtab", ".shstrtab"] {
-        assert!(names.iter().any(|n| n == expected), "no {expected} in {names:?}");
+    for expected in [
+        ".text",
+        ".rodata",
+        ".data",
+        ".bss",
+        ".got",
+        ".wafer.meta",
+        ".symtab",
+        ".shstrtab",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "no {expected} in {names:?}"
+        );
     }
-    assert!(!names.iter().any(|n| n.starts_with(".eh_frame") || n.starts_with(".comment")));
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with(".eh_frame") || n.starts_with(".comment"))
+    );
     let meta = file.section_by_name(".wafer.meta").unwrap();
     assert_eq!(meta.data().unwrap(), b"wafer-meta-v1\0");
-    let symbols: Vec<String> = file.symbols().map(|s| s.name().unwrap().to_owned()).collect();
-    for kept in ["_start", "start_c", "lib_add", "got_read", "shared_value", "common_var", "__global_pointer$"] {
+    let symbols: Vec<String> = file
+        .symbols()
+        .map(|s| s.name().unwrap().to_owned())
+        .collect();
+    for kept in [
+        "_start",
+        "start_c",
+        "lib_add",
+        "got_read",
+        "shared_value",
+        "common_var",
+        "__global_pointer$",
+    ] {
         if kept == "__global_pointer$" && target.arch != Arch::Riscv64 {
             continue;
         }
         assert!(symbols.iter().any(|s| s == kept), "no symbol {kept}");
     }
     for gone in ["unused_function", "big_table"] {
-        assert!(!symbols.iter().any(|s| s == gone), "{gone} should have been collected");
+        assert!(
+            !symbols.iter().any(|s| s == gone),
+            "{gone} should have been collected"
+        );
     }
     let start = file.symbols().find(|s| s.name() == Ok("_start")).unwrap();
     assert_eq!(file.entry(), start.address());
@@ -320,7 +386,120 @@ fn program(target: Target) {
     if let Some(result) = run(&target, &exe) {
         assert_eq!(result, expected);
     }
-    compare_with_lld(&target, &dir, &files, &expected);
+    compare_with_lld(&target, &dir, &files, &[], &expected);
+}
+
+const RUST_OUTPUT: &str = "hello from rust
+12345678814814816186 419743487
+alpha:5 beta:4 gamma:5 counter=6
+";
+
+/// A `no_std` staticlib built the way wafer's runtime is: one big LTO'd member plus
+/// hundreds of `compiler_builtins` members, of which only a few may survive.
+fn rust_staticlib(target: Target) {
+    let libdir = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", target.rust_triple])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = libdir.is_some_and(|dir| {
+        std::fs::read_dir(dir).is_ok_and(|mut entries| {
+            entries
+                .any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libcore-")))
+        })
+    });
+    if !installed {
+        eprintln!(
+            "notice: the {} Rust target is not installed; skipping",
+            target.rust_triple
+        );
+        return;
+    }
+    let dir = work_dir(&format!("rust-{}", target.name));
+    let archive = dir.join("librt.a");
+    let output = Command::new("rustc")
+        .args([
+            "--edition",
+            "2024",
+            "--crate-type",
+            "staticlib",
+            "--crate-name",
+            "rt",
+            "--target",
+        ])
+        .arg(target.rust_triple)
+        .args([
+            "-C",
+            "panic=abort",
+            "-C",
+            "opt-level=s",
+            "-C",
+            "lto=fat",
+            "-C",
+            "codegen-units=1",
+        ])
+        .args(["-C", "relocation-model=static", "-o"])
+        .arg(&archive)
+        .arg(Path::new(DATA).join("rt.rs"))
+        .output()
+        .unwrap();
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if stderr.contains("can't find crate for `core`") {
+            eprintln!(
+                "notice: no standard library for {}; skipping",
+                target.rust_triple
+            );
+            return;
+        }
+        panic!("rustc failed:\n{stderr}");
+    }
+    let files = [archive];
+    let (image, time) = link_files(&target, &files, false);
+    eprintln!(
+        "{}: rust staticlib linked in {:.3} ms, {} bytes (archive {} bytes)",
+        target.name,
+        time.as_secs_f64() * 1e3,
+        image.len(),
+        std::fs::metadata(&files[0]).unwrap().len()
+    );
+    check_headers(&target, &image);
+    assert!(
+        image.len() < 32 * 1024,
+        "the image is {} bytes",
+        image.len()
+    );
+    let exe = dir.join("rust");
+    write_executable(&exe, &image);
+    let expected = (String::from(RUST_OUTPUT), 7);
+    if let Some(result) = run(&target, &exe) {
+        assert_eq!(result, expected);
+    }
+    // lld keeps .eh_frame, whose CIEs name the personality routine; we drop unwind
+    // tables, so only lld needs it defined.
+    compare_with_lld(
+        &target,
+        &dir,
+        &files,
+        &["--defsym=rust_eh_personality=0"],
+        &expected,
+    );
+}
+
+#[test]
+fn rust_staticlib_x86_64() {
+    rust_staticlib(X86_64);
+}
+
+#[test]
+fn rust_staticlib_aarch64() {
+    rust_staticlib(AARCH64);
+}
+
+#[test]
+fn rust_staticlib_riscv64() {
+    rust_staticlib(RISCV64);
 }
 
 #[test]
