@@ -157,6 +157,19 @@ pub(crate) fn parse_object<'a>(arch: Arch, name: String, data: &'a [u8]) -> Resu
                 )));
             }
         };
+        // Alignment pads the file (or, for bss, the address space): bound it so a
+        // corrupt header cannot make the output huge.
+        let max_align = if sh.sh_type(endian) == elf::SHT_NOBITS {
+            1 << 30
+        } else {
+            1 << 16
+        };
+        if kind != SectionKind::Ignore && align > max_align {
+            return Err(LinkError::unsupported(format!(
+                "{name}: section {} has alignment {align:#x}, more than {max_align:#x}",
+                show(section_name)
+            )));
+        }
         let data = if kind == SectionKind::Ignore || sh.sh_type(endian) == elf::SHT_NOBITS {
             &[][..]
         } else {
@@ -323,6 +336,12 @@ fn classify(input: &str, name: &[u8], sh_type: u32, flags: u64) -> Result<Sectio
         return Ok(Ignore);
     }
     if name.starts_with(b".wafer") {
+        if sh_type == elf::SHT_NOBITS {
+            return Err(LinkError::unsupported(format!(
+                "{input}: metadata section {} has no contents (SHT_NOBITS)",
+                show(name)
+            )));
+        }
         return Ok(Wafer);
     }
     if flags & u64::from(elf::SHF_ALLOC) == 0 {
@@ -365,7 +384,15 @@ fn classify(input: &str, name: &[u8], sh_type: u32, flags: u64) -> Result<Sectio
             show(name)
         )));
     }
-    let nobits = sh_type == elf::SHT_NOBITS;
+    // Zero-initialised sections go to .bss whatever their name: their size is not
+    // backed by file contents, so it must never size anything written to the file.
+    if sh_type == elf::SHT_NOBITS {
+        return Ok(if name.starts_with(b".sbss") {
+            SmallBss
+        } else {
+            Bss
+        });
+    }
     Ok(if name.starts_with(b".text") {
         Text
     } else if starts_with_any(name, &[b".rodata", b".srodata"]) {
@@ -376,7 +403,7 @@ fn classify(input: &str, name: &[u8], sh_type: u32, flags: u64) -> Result<Sectio
         Data
     } else if name.starts_with(b".sbss") {
         SmallBss
-    } else if name.starts_with(b".bss") || nobits {
+    } else if name.starts_with(b".bss") {
         Bss
     } else if flags & u64::from(elf::SHF_EXECINSTR) != 0 {
         Text

@@ -9,6 +9,13 @@
 //! `.wafer*`, `.got`), `R+X` (`.text`) and `RW` (`.data`, `.bss`). The file has no
 //! padding between them: each segment's address is congruent to its file offset modulo
 //! the page size (as lld `-z noseparate-code` does), and starts on a fresh page.
+//!
+//! The entry symbol's section is always first in `.text`. A bare-metal layout (a
+//! `Layout::BareMetal` with memory regions) fits the same shape: its own plan puts
+//! `.text` at the origin (so the entry is the origin), then `.rodata`, `.wafer*`, `.got`,
+//! `.data`, with `.bss` as `NOBITS` outside any file contents (NOLOAD), headers outside
+//! the loaded segments; a raw binary is then the file bytes of the loaded segments,
+//! which the [`Image`] already describes.
 
 use std::collections::BTreeMap;
 
@@ -150,7 +157,9 @@ struct Gathered {
     bss: OutputSection,
 }
 
-fn gather(resolution: &Resolution<'_>, live: &Live) -> Result<Gathered> {
+/// `first` (the entry symbol's section) goes first in `.text`, so a bare-metal image
+/// can start executing at its origin.
+fn gather(resolution: &Resolution<'_>, live: &Live, first: Option<(u32, u32)>) -> Result<Gathered> {
     use elf::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS};
     let mut text = OutputSection::new(".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR);
     let mut rodata = OutputSection::new(".rodata", SHT_PROGBITS, SHF_ALLOC);
@@ -161,9 +170,16 @@ fn gather(resolution: &Resolution<'_>, live: &Live) -> Result<Gathered> {
     let mut sdata = Vec::new();
     let mut sbss = Vec::new();
     let mut large_bss = Vec::new();
+    let first = first.filter(|&(object, section)| {
+        resolution.objects[object as usize].sections[section as usize].kind == SectionKind::Text
+    });
+    if let Some((object, section)) = first {
+        let input = &resolution.objects[object as usize].sections[section as usize];
+        text.push(Piece::Input { object, section }, input.size, input.align)?;
+    }
     for (o, object) in resolution.objects.iter().enumerate() {
         for (s, section) in object.sections.iter().enumerate() {
-            if !live.sections[o][s] {
+            if !live.sections[o][s] || first == Some((o as u32, s as u32)) {
                 continue;
             }
             let piece = Piece::Input {
@@ -226,8 +242,19 @@ pub(crate) const EHDR_SIZE: u64 = 64;
 pub(crate) const PHDR_SIZE: u64 = 56;
 
 /// Lays out the image.
-pub(crate) fn layout(layout: &Layout, resolution: &Resolution<'_>, live: &Live) -> Result<Image> {
-    let gathered = gather(resolution, live)?;
+pub(crate) fn layout(
+    layout: &Layout,
+    resolution: &Resolution<'_>,
+    live: &Live,
+    entry: u32,
+) -> Result<Image> {
+    let first = match resolution.globals[entry as usize].definition {
+        Definition::Section {
+            object, section, ..
+        } => Some((object, section)),
+        _ => None,
+    };
+    let gathered = gather(resolution, live, first)?;
     match layout {
         Layout::LinuxExecutable(linux) => layout_linux(linux, resolution, live, gathered),
     }
@@ -284,7 +311,16 @@ fn layout_linux(
     let mut file_offset = 0u64;
     let mut previous_end = config.base_address;
     for plan in plans {
+        // Addresses must honour every section's alignment, file offsets only those of
+        // sections with contents.
         let section_align = plan.sections.iter().map(|s| s.align).max().unwrap_or(1);
+        let file_align = plan
+            .sections
+            .iter()
+            .filter(|s| !s.is_nobits())
+            .map(|s| s.align)
+            .max()
+            .unwrap_or(1);
         let modulus = page.max(section_align);
         let (start_offset, start_vaddr, mut file_cursor) = if plan.headers {
             if !config.base_address.is_multiple_of(modulus) {
@@ -298,7 +334,7 @@ fn layout_linux(
             }
             (0, config.base_address, headers_size)
         } else {
-            let offset = align_up(file_offset, section_align).ok_or_else(too_large)?;
+            let offset = align_up(file_offset, file_align).ok_or_else(too_large)?;
             let vaddr = align_up(previous_end, modulus)
                 .and_then(|v| v.checked_add(offset % modulus))
                 .ok_or_else(too_large)?;
@@ -306,7 +342,9 @@ fn layout_linux(
         };
         // vaddr - offset is a multiple of `modulus`, so aligned offsets give aligned
         // addresses.
-        let delta = start_vaddr - start_offset;
+        let delta = start_vaddr
+            .checked_sub(start_offset)
+            .ok_or_else(too_large)?;
         let mut file_end = file_cursor;
         let mut memory_end = start_vaddr
             .checked_add(file_cursor - start_offset)

@@ -8,24 +8,24 @@
 //!
 //! How a link goes:
 //!
-//! 1. **Resolve** ([`resolve`](crate::resolve)): objects are loaded; an archive member is
+//! 1. **Resolve** (`resolve.rs`): objects are loaded; an archive member is
 //!    loaded only when it defines a name some loaded object references strongly and
 //!    nothing defines yet, until nothing changes. Strong beats weak beats nothing; two
 //!    strong definitions are an error; an undefined weak symbol is 0.
-//! 2. **Collect garbage** ([`gc`](crate::gc)): only sections reachable through
+//! 2. **Collect garbage** (`gc.rs`): only sections reachable through
 //!    relocations from the entry symbol, from `.wafer*` metadata sections and from
 //!    `SHF_GNU_RETAIN` sections are kept, so unused runtime and `compiler_builtins`
 //!    code vanishes. Undefined symbols are errors only when a kept section uses them.
 //!    GOT-indirect relocations get one absolute-address slot per symbol in `.got`
 //!    (x86_64 `GOTPCRELX` loads, calls and jumps are relaxed to direct ones instead).
-//! 3. **Lay out** ([`layout`](crate::layout)): input sections are merged by name into
+//! 3. **Lay out** (`layout.rs`): input sections are merged by name into
 //!    `.text`, `.rodata`, `.data`, `.bss` and one section per `.wafer*` name; debug
 //!    info, unwind tables, notes and other metadata are dropped. The [`Layout`] decides
 //!    addresses; for Linux, three `PT_LOAD` segments (R: headers, `.rodata`, `.wafer*`,
 //!    `.got`; RX: `.text`; RW: `.data`, `.bss`) with no padding in the file, each
 //!    segment's address congruent to its offset modulo the page size.
-//! 4. **Write** ([`write`](crate::write)): headers, section contents patched by the
-//!    per-ISA relocation code ([`reloc`](crate::reloc)), which checks every value fits its
+//! 4. **Write** (`write.rs`): headers, section contents patched by the
+//!    per-ISA relocation code (`reloc/`), which checks every value fits its
 //!    field, then section headers (and `.symtab` if asked) so standard tools can read
 //!    the result.
 //!
@@ -143,7 +143,7 @@ pub fn link(
         })?;
     let e_flags = e_flags(arch, &resolution)?;
     let live = gc::mark(arch, &resolution, entry)?;
-    let image = layout::layout(layout, &resolution, &live)?;
+    let image = layout::layout(layout, &resolution, &live, entry)?;
     let entry_address = image.global_address(&resolution, entry).ok_or_else(|| {
         LinkError::new(
             LinkErrorKind::InvalidOptions,

@@ -379,6 +379,12 @@ fn program(target: Target) {
     }
     let start = file.symbols().find(|s| s.name() == Ok("_start")).unwrap();
     assert_eq!(file.entry(), start.address());
+    let text = file.section_by_name(".text").unwrap();
+    assert_eq!(
+        text.address(),
+        file.entry(),
+        "the entry's section comes first in .text"
+    );
 
     let exe = dir.join("program");
     write_executable(&exe, &image);

@@ -103,7 +103,7 @@ fn patch_i(data: &mut [u8], offset: usize, value: i64) -> Result<(), RelocError>
     patch32(data, offset, 0x000f_ffff, ((value as u32) & 0xfff) << 20)
 }
 
-/// S-type: imm[11:5] in bits 25-31, imm[4:0] in bits 7-11.
+/// S-type: `imm[11:5]` in bits 25-31, `imm[4:0]` in bits 7-11.
 fn patch_s(data: &mut [u8], offset: usize, value: i64) -> Result<(), RelocError> {
     let v = value as u32;
     patch32(
