@@ -212,11 +212,13 @@ impl<'a> Resolution<'a> {
                 }
             } else {
                 let first = match global.definition {
-                    Definition::Section { object, .. }
-                    | Definition::Absolute { object, .. }
-                    | Definition::Common { object, .. } => {
-                        self.objects[object as usize].name.as_str()
-                    }
+                    Definition::Section { object: first, .. }
+                    | Definition::Absolute { object: first, .. }
+                    | Definition::Common { object: first, .. } => self
+                        .objects
+                        .get(first as usize)
+                        // Not pushed yet: defined twice in the object being added.
+                        .map_or(object.name.as_str(), |o| o.name.as_str()),
                     Definition::Undefined | Definition::Linker(_) => "the linker",
                 };
                 return Err(LinkError::new(

@@ -322,6 +322,19 @@ fn duplicate_strong_definitions_fail_and_weak_ones_yield() {
 }
 
 #[test]
+fn duplicate_within_one_object() {
+    let mut o = Obj::start_calling("foo");
+    let text = o.section(".text.foo", SectionKind::Text, &[0xc3, 0xc3]);
+    o.define("foo", text, 0, false);
+    o.define("foo", text, 1, false);
+    let error = link_err(&[("app.o", &o.bytes())]);
+    assert_eq!(
+        error.to_string(),
+        "duplicate symbol `foo`: defined in app.o and app.o"
+    );
+}
+
+#[test]
 fn undefined_weak_is_zero() {
     let mut o = Obj::x86();
     // movabs $weak_fn, %rax; ret
