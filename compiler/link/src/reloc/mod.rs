@@ -292,7 +292,13 @@ impl Relocator<'_, '_> {
                 where_()
             )));
         };
-        let Some(&hi_index) = hi20.get(&label_sym.value) else {
+        // The label is normally a local symbol on the AUIPC; a section symbol plus
+        // addend names the same place.
+        let mut at = label_sym.value;
+        if label_sym.typ == elf::STT_SECTION {
+            at = at.wrapping_add_signed(rela.r_addend(Le));
+        }
+        let Some(&hi_index) = hi20.get(&at) else {
             return Err(LinkError::unsupported(format!(
                 "{}: no R_RISCV_PCREL_HI20/GOT_HI20 at the label `{}` of R_RISCV_PCREL_LO12",
                 where_(),
