@@ -1,1 +1,289 @@
-fn main() {}
+//! The `wafer` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use wafer::driver::{self, BuildOptions, Emit, Grants};
+use wafer::target::{self, Target};
+
+#[derive(Parser)]
+#[command(
+    name = "wafer",
+    version,
+    about = "Compile WebAssembly into self-contained native executables and firmware"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a module into an image (or an object with --emit obj).
+    Build(BuildArgs),
+    /// Build for this machine (cached) and run, passing the arguments after `--`.
+    Run(RunArgs),
+    /// Show what an image contains and what it may access.
+    Inspect {
+        /// The image (or object) to describe.
+        image: PathBuf,
+    },
+    /// List every target, and whether this wafer carries its runtime.
+    Targets,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EmitArg {
+    /// A linked image.
+    Exe,
+    /// The relocatable object only, to link into your own build.
+    Obj,
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// Grant an environment variable: KEY=VALUE, or KEY to pass the host's value through.
+    #[arg(long = "env", value_name = "KEY[=VALUE]")]
+    env: Vec<String>,
+    /// Grant the whole host environment.
+    #[arg(long)]
+    inherit_env: bool,
+    /// Native stack for the guest, e.g. 512K or 8M.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    stack_size: Option<u64>,
+    /// CPU feature preset (see `wafer targets`).
+    #[arg(long, value_name = "CPU")]
+    target_cpu: Option<String>,
+    /// Keep a symbol table in the image (for profilers and debuggers).
+    #[arg(long)]
+    symbols: bool,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// The module: binary .wasm or text .wat.
+    input: PathBuf,
+    /// Output path (default: the input's name without extension, or with .o for objects).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Target name or triple (default: this machine).
+    #[arg(long)]
+    target: Option<String>,
+    /// What to write.
+    #[arg(long, value_enum, default_value = "exe")]
+    emit: EmitArg,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The module: binary .wasm or text .wat.
+    input: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Arguments for the guest.
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+/// An error for the user: one line, naming the file it concerns.
+struct Failure {
+    file: Option<PathBuf>,
+    message: String,
+}
+
+impl Failure {
+    fn about(file: &Path, message: impl ToString) -> Self {
+        Failure {
+            file: Some(file.to_path_buf()),
+            message: message.to_string(),
+        }
+    }
+
+    fn general(message: impl ToString) -> Self {
+        Failure {
+            file: None,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, multiplier) = match text.char_indices().last() {
+        Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
+        Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
+        Some((at, 'g' | 'G')) => (&text[..at], 1 << 30),
+        _ => (text, 1),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 512K or 8M"))?;
+    let bytes = value
+        .checked_mul(multiplier)
+        .filter(|bytes| (64 << 10..=1 << 32).contains(bytes))
+        .ok_or_else(|| format!("`{text}` must be between 64K and 4G"))?;
+    Ok(bytes)
+}
+
+fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOptions {
+    BuildOptions {
+        target,
+        emit,
+        grants: Grants {
+            env: common.env.clone(),
+            inherit_env: common.inherit_env,
+        },
+        stack_size: common
+            .stack_size
+            .unwrap_or(wafer_abi::image::DEFAULT_STACK_SIZE),
+        cpu: common.target_cpu.clone(),
+        keep_symbols: common.symbols,
+    }
+}
+
+fn host_target() -> Result<Target, Failure> {
+    target::host().ok_or_else(|| {
+        Failure::general("this machine is not a wafer target; pass --target (see `wafer targets`)")
+    })
+}
+
+fn default_output(input: &Path, emit: Emit) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_os_string())
+        .unwrap_or_else(|| "a.out".into());
+    let mut output = input.with_file_name(stem);
+    if emit == Emit::Object {
+        output.set_extension("o");
+    }
+    if output == input {
+        output.set_extension("out");
+    }
+    output
+}
+
+fn build(args: BuildArgs) -> Result<(), Failure> {
+    let target = match &args.target {
+        Some(name) => target::find(name).map_err(Failure::general)?,
+        None => host_target()?,
+    };
+    let emit = match args.emit {
+        EmitArg::Exe => Emit::Image,
+        EmitArg::Obj => Emit::Object,
+    };
+    let options = build_options(target, emit, &args.common);
+    let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
+    let image = driver::build(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+    let output = args
+        .output
+        .unwrap_or_else(|| default_output(&args.input, emit));
+    driver::write_atomically(&output, &image, emit == Emit::Image)
+        .map_err(|e| Failure::about(&output, e))
+}
+
+fn run(args: RunArgs) -> Result<(), Failure> {
+    let options = build_options(host_target()?, Emit::Image, &args.common);
+    let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
+    let key = wafer::cache::key(&wasm, &options);
+    let cached = wafer::cache::cache_dir()
+        .filter(|dir| std::fs::create_dir_all(dir).is_ok())
+        .map(|dir| dir.join(&key));
+    let image_path = match cached {
+        Some(path) if path.is_file() => path,
+        cached => {
+            let image =
+                driver::build(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+            let path = cached.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("wafer-run-{}-{key}", std::process::id()))
+            });
+            driver::write_atomically(&path, &image, true).map_err(|e| Failure::about(&path, e))?;
+            path
+        }
+    };
+    use std::os::unix::process::CommandExt;
+    let error = std::process::Command::new(&image_path)
+        .arg0(&args.input)
+        .args(&args.args)
+        .exec();
+    Err(Failure::about(&image_path, format!("cannot run: {error}")))
+}
+
+fn inspect(image: &Path) -> Result<(), Failure> {
+    let bytes =
+        std::fs::read(image).map_err(|e| Failure::about(image, format!("cannot read: {e}")))?;
+    let description = wafer::inspect::describe(&bytes).map_err(|e| Failure::about(image, e))?;
+    print!("{description}");
+    Ok(())
+}
+
+fn targets() {
+    let host = target::host().map(|t| t.name);
+    println!(
+        "{:<16} {:<10} {:<8} description",
+        "target", "runtime", "cpu"
+    );
+    for target in target::all() {
+        let carried = if target.runtime.is_some() {
+            "carried"
+        } else {
+            "missing"
+        };
+        let marker = if host.as_deref() == Some(&target.name) {
+            " (host)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<16} {:<10} {:<8} {}{marker}",
+            target.name,
+            carried,
+            wafer::codegen::isa::default_cpu(target.arch),
+            target.description
+        );
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) {
+                let _ = err.print();
+                return ExitCode::SUCCESS;
+            }
+            // clap's report spans several lines; keep the first, without its prefix.
+            let rendered = err.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("wafer: error: {first} (see `wafer --help`)");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Build(args) => build(args),
+        Command::Run(args) => run(args),
+        Command::Inspect { image } => inspect(&image),
+        Command::Targets => {
+            targets();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { file, message }) => {
+            match file {
+                Some(file) => eprintln!("wafer: error: {}: {message}", file.display()),
+                None => eprintln!("wafer: error: {message}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,50 @@
-#![no_std]
+//! The wafer runtime: the native code linked into every image next to the compiled wasm.
+//!
+//! It provides the process entry point, linear memories and tables, the trap reporter,
+//! the WASI host functions and the helpers compiled code calls. It is `no_std` and
+//! allocation-free; all OS access goes through [`sys`].
+//!
+//! Compiled code and the runtime agree only through the `wafer-abi` crate.
+
+#![cfg_attr(not(test), no_std)]
+
+// Linked for its `memcpy` & co., which nothing references by name from Rust.
+use wafer_rt_mem as _;
+
+pub mod entry;
+pub mod global;
+pub mod guest;
+pub mod image;
+pub mod math;
+pub mod memory;
+pub mod out;
+pub mod process;
+pub mod sys;
+pub mod table;
+pub mod trap;
+pub mod wasi;
+
+/// Reports an internal runtime failure (not a guest trap) and exits with
+/// [`wafer_abi::INTERNAL_ERROR_EXIT_CODE`].
+pub fn fatal(message: &[u8]) -> ! {
+    let mut line = out::Line::new();
+    line.str(b"wafer: internal error: ").str(message).str(b"\n");
+    line.write_to(2);
+    sys::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
+}
+
+#[cfg(all(feature = "image", not(test)))]
+#[panic_handler]
+fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    // Format nothing: core::fmt would add kilobytes to every image.
+    let mut line = out::Line::new();
+    line.str(b"wafer: internal error: runtime panic");
+    if let Some(location) = info.location() {
+        line.str(b" at ")
+            .str(location.file().as_bytes())
+            .str(b":")
+            .dec(location.line() as u64);
+    }
+    line.str(b"\n").write_to(2);
+    sys::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
+}

@@ -8,6 +8,7 @@ pub(crate) fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
 }
 
 /// A cursor over a byte slice that never panics: every read checks the length.
+#[derive(Clone)]
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,

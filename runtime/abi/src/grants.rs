@@ -27,6 +27,7 @@ pub enum Grant<'a> {
     InheritEnv,
 }
 
+#[cfg(feature = "alloc")]
 impl Grant<'_> {
     fn kind(&self) -> u32 {
         match self {
@@ -63,6 +64,7 @@ pub fn parse(bytes: &[u8]) -> Result<GrantIter<'_>, GrantsError> {
 }
 
 /// Iterator over the records of a grants blob.
+#[derive(Clone)]
 pub struct GrantIter<'a> {
     reader: Reader<'a>,
 }

@@ -31,6 +31,11 @@ mod bytes;
 /// Wasm page size for memories that use the default page size (64 KiB).
 pub const WASM_PAGE_SIZE: u64 = 65536;
 
+/// Address space reserved for each 32-bit linear memory on 64-bit hosts: any `u32` index
+/// plus any `u32` static offset plus a 16-byte access stays inside it, so compiled code
+/// needs no bounds checks. Pages past the memory's current size are inaccessible.
+pub const GUARDED_MEMORY_RESERVATION: u64 = (1 << 33) + (1 << 16);
+
 /// Exit status of a process whose guest trapped (the shell's value for SIGABRT).
 pub const TRAP_EXIT_CODE: i32 = 134;
 

@@ -24,8 +24,8 @@ pub const IMAGE_MAIN: &str = "wafer_image_main";
 pub const ENTRY: &str = "_start";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, min_pages: u64,
-/// max_pages: u64) -> u32`. Reserves a linear memory and makes `min_pages` accessible;
-/// returns 0 on success, 1 when the memory cannot be reserved.
+/// max_pages: u64)`. Reserves a linear memory and makes `min_pages` accessible; ends the
+/// process with an internal error when the memory cannot be reserved.
 pub const MEMORY_NEW: &str = "wafer_rt_memory_new";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, delta_pages: u64,
@@ -34,8 +34,8 @@ pub const MEMORY_NEW: &str = "wafer_rt_memory_new";
 pub const MEMORY_GROW: &str = "wafer_rt_memory_grow";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, min: u64, max: u64,
-/// init: usize) -> u32`. Allocates a table of `min` elements set to `init`; returns 0 on
-/// success, 1 when it cannot be allocated.
+/// init: usize)`. Allocates a table of `min` elements set to `init`; ends the process
+/// with an internal error when it cannot be allocated.
 pub const TABLE_NEW: &str = "wafer_rt_table_new";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, delta: u64,

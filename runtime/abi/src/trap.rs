@@ -73,7 +73,10 @@ impl TrapKind {
 
     /// The kind with this code, if any.
     pub fn from_u8(code: u8) -> Option<TrapKind> {
-        TrapKind::ALL.iter().copied().find(|kind| *kind as u8 == code)
+        TrapKind::ALL
+            .iter()
+            .copied()
+            .find(|kind| *kind as u8 == code)
     }
 
     /// The message printed for this trap; the WebAssembly spec test suite's wording.
@@ -98,6 +101,7 @@ impl TrapKind {
 }
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTRP");
+#[cfg(feature = "alloc")]
 const HEADER_LEN: usize = 16;
 const FUNCTION_LEN: usize = 16;
 const TRAP_LEN: usize = 12;
@@ -163,8 +167,12 @@ impl<'a> TrapTable<'a> {
 
     /// The name of the function whose code contains `code_offset`.
     pub fn function_name_at(&self, code_offset: u32) -> Option<&'a str> {
-        let index =
-            binary_search(self.functions, FUNCTION_LEN, self.function_count(), code_offset)?;
+        let index = binary_search(
+            self.functions,
+            FUNCTION_LEN,
+            self.function_count(),
+            code_offset,
+        )?;
         let base = index * FUNCTION_LEN;
         let start = read_u32(self.functions, base)?;
         let len = read_u32(self.functions, base + 4)?;
@@ -274,7 +282,10 @@ mod tests {
                 wasm_offset: 0x42
             })
         );
-        assert_eq!(table.trap_at(70).unwrap().kind, TrapKind::IntegerDivideByZero);
+        assert_eq!(
+            table.trap_at(70).unwrap().kind,
+            TrapKind::IntegerDivideByZero
+        );
         assert_eq!(table.trap_at(11), None);
         assert_eq!(table.trap_at(5), None);
     }

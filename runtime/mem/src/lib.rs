@@ -1,1 +1,181 @@
+//! `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp` for the wafer runtime.
+//!
+//! On `*-linux-*` targets nothing else supplies them: there is no libc, and
+//! `compiler_builtins` leaves them to libc there. Compiled wasm code calls them for
+//! `memory.copy`, `memory.fill` and data segments, and rustc emits calls to them.
+//!
+//! The crate is `no_builtins`, so LLVM cannot recognise the loops below as a copy and
+//! turn them back into a call to `memcpy` itself.
 
+#![no_std]
+#![no_builtins]
+
+// Only an image defines them: a host build (unit tests, tools) links against libc.
+#[cfg(feature = "image")]
+mod impls {
+    use core::ffi::c_int;
+
+    const WORD: usize = core::mem::size_of::<usize>();
+
+    /// # Safety
+    /// `dest` and `src` must be valid for `n` bytes and must not overlap.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees both ranges are valid; a forward copy is correct
+        // for non-overlapping ranges.
+        unsafe { copy_forward(dest, src, n) };
+        dest
+    }
+
+    /// # Safety
+    /// `dest` and `src` must be valid for `n` bytes; they may overlap.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+        if (dest as usize).wrapping_sub(src as usize) >= n {
+            // `dest` is below `src` or past its end: copying forward never overwrites
+            // bytes not yet read.
+            // SAFETY: the caller guarantees both ranges are valid.
+            unsafe { copy_forward(dest, src, n) };
+        } else {
+            // SAFETY: as above; `dest` overlaps the tail of `src`, so copy backward.
+            unsafe { copy_backward(dest, src, n) };
+        }
+        dest
+    }
+
+    /// # Safety
+    /// `dest` must be valid for writes of `n` bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn memset(dest: *mut u8, c: c_int, n: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees `dest..dest+n` is writable.
+        unsafe { fill(dest, c as u8, n) };
+        dest
+    }
+
+    /// # Safety
+    /// `a` and `b` must be valid for reads of `n` bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
+        let mut i = 0;
+        while i < n {
+            // SAFETY: `i < n` and the caller guarantees both ranges are readable.
+            let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
+            if x != y {
+                return x as c_int - y as c_int;
+            }
+            i += 1;
+        }
+        0
+    }
+
+    /// # Safety
+    /// `a` and `b` must be valid for reads of `n` bytes.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
+        // SAFETY: same contract as `memcmp`.
+        unsafe { memcmp(a, b, n) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn copy_forward(dest: *mut u8, src: *const u8, n: usize) {
+        // `rep movsb` is the fastest general copy on CPUs with ERMSB/FSRM and is
+        // correct on every x86_64 CPU.
+        // SAFETY: the caller guarantees the ranges; the direction flag is clear per the
+        // System V ABI.
+        unsafe {
+            core::arch::asm!(
+                "rep movsb",
+                inout("rcx") n => _,
+                inout("rdi") dest => _,
+                inout("rsi") src => _,
+                options(nostack, preserves_flags)
+            );
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn fill(dest: *mut u8, value: u8, n: usize) {
+        // SAFETY: the caller guarantees `dest..dest+n` is writable.
+        unsafe {
+            core::arch::asm!(
+                "rep stosb",
+                inout("rcx") n => _,
+                inout("rdi") dest => _,
+                in("al") value,
+                options(nostack, preserves_flags)
+            );
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn copy_forward(dest: *mut u8, src: *const u8, n: usize) {
+        let mut i = 0;
+        // Word-at-a-time when both pointers share alignment; unaligned word accesses are
+        // slow or trap on some cores.
+        if (dest as usize) % WORD == (src as usize) % WORD {
+            while i < n && (dest as usize + i) % WORD != 0 {
+                // SAFETY: `i < n`, within the caller's ranges.
+                unsafe { *dest.add(i) = *src.add(i) };
+                i += 1;
+            }
+            while i + WORD <= n {
+                // SAFETY: aligned word inside both ranges.
+                unsafe {
+                    *(dest.add(i) as *mut usize) = *(src.add(i) as *const usize);
+                }
+                i += WORD;
+            }
+        }
+        while i < n {
+            // SAFETY: `i < n`, within the caller's ranges.
+            unsafe { *dest.add(i) = *src.add(i) };
+            i += 1;
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    unsafe fn fill(dest: *mut u8, value: u8, n: usize) {
+        let word = usize::from_ne_bytes([value; WORD]);
+        let mut i = 0;
+        while i < n && (dest as usize + i) % WORD != 0 {
+            // SAFETY: `i < n`, within the caller's range.
+            unsafe { *dest.add(i) = value };
+            i += 1;
+        }
+        while i + WORD <= n {
+            // SAFETY: aligned word inside the range.
+            unsafe { *(dest.add(i) as *mut usize) = word };
+            i += WORD;
+        }
+        while i < n {
+            // SAFETY: `i < n`, within the caller's range.
+            unsafe { *dest.add(i) = value };
+            i += 1;
+        }
+    }
+
+    unsafe fn copy_backward(dest: *mut u8, src: *const u8, n: usize) {
+        let mut i = n;
+        if (dest as usize) % WORD == (src as usize) % WORD {
+            while i > 0 && (dest as usize + i) % WORD != 0 {
+                i -= 1;
+                // SAFETY: `i < n`, within the caller's ranges.
+                unsafe { *dest.add(i) = *src.add(i) };
+            }
+            while i >= WORD {
+                i -= WORD;
+                // SAFETY: aligned word inside both ranges; reading before writing each
+                // word keeps overlapping copies correct going backward.
+                unsafe {
+                    let value = (src.add(i) as *const usize).read();
+                    (dest.add(i) as *mut usize).write(value);
+                }
+            }
+        }
+        while i > 0 {
+            i -= 1;
+            // SAFETY: `i < n`, within the caller's ranges.
+            unsafe { *dest.add(i) = *src.add(i) };
+        }
+    }
+}

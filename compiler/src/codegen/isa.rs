@@ -1,0 +1,110 @@
+//! Cranelift target ISA configuration.
+
+use cranelift_codegen::isa::{self, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+
+use crate::error::{CompileError, Result};
+use crate::target::{Arch, Target};
+
+/// CPU feature presets accepted by `--target-cpu`, per architecture.
+pub fn cpu_presets(arch: Arch) -> &'static [(&'static str, &'static [&'static str])] {
+    match arch {
+        Arch::X86_64 => &[
+            ("x86-64", &[]),
+            (
+                "x86-64-v2",
+                &[
+                    "has_sse3",
+                    "has_ssse3",
+                    "has_sse41",
+                    "has_sse42",
+                    "has_popcnt",
+                    "has_cmpxchg16b",
+                ],
+            ),
+            (
+                "x86-64-v3",
+                &[
+                    "has_sse3",
+                    "has_ssse3",
+                    "has_sse41",
+                    "has_sse42",
+                    "has_popcnt",
+                    "has_cmpxchg16b",
+                    "has_avx",
+                    "has_avx2",
+                    "has_bmi1",
+                    "has_bmi2",
+                    "has_fma",
+                    "has_lzcnt",
+                ],
+            ),
+        ],
+        Arch::Aarch64 => &[("generic", &[])],
+        Arch::Riscv64 => &[("rv64gc", &[])],
+    }
+}
+
+/// The default CPU preset of an architecture: the baseline every CPU of it has.
+pub fn default_cpu(arch: Arch) -> &'static str {
+    cpu_presets(arch)[0].0
+}
+
+/// Guard region size below the guest stack, as log2: stack probes are only needed for
+/// frames larger than this (the runtime's guard is 64 KiB).
+const STACK_GUARD_LOG2: &str = "16";
+
+/// Builds the Cranelift ISA for `target` with CPU preset `cpu`.
+pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+        flags
+            .set(name, value)
+            .map_err(|e| CompileError::Codegen(format!("setting {name}={value}: {e}")))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "is_pic", "false")?;
+    set(&mut flags, "use_colocated_libcalls", "true")?;
+    set(&mut flags, "unwind_info", "false")?;
+    set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+    set(&mut flags, "enable_probestack", "true")?;
+    set(&mut flags, "probestack_strategy", "inline")?;
+    set(&mut flags, "probestack_size_log2", STACK_GUARD_LOG2)?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
+    set(&mut flags, "enable_heap_access_spectre_mitigation", "false")?;
+    set(
+        &mut flags,
+        "enable_table_access_spectre_mitigation",
+        "false",
+    )?;
+
+    let triple = target.codegen_triple();
+    let mut isa_builder = isa::lookup(triple.clone())
+        .map_err(|e| CompileError::Codegen(format!("no code generator for {triple}: {e}")))?;
+    let cpu = cpu.unwrap_or_else(|| default_cpu(target.arch));
+    let presets = cpu_presets(target.arch);
+    let Some((_, features)) = presets.iter().find(|(name, _)| *name == cpu) else {
+        let names: Vec<_> = presets.iter().map(|(name, _)| *name).collect();
+        return Err(CompileError::unsupported(format!(
+            "unknown --target-cpu `{cpu}` for {} (known: {})",
+            target.arch,
+            names.join(", ")
+        )));
+    };
+    for feature in *features {
+        isa_builder
+            .enable(feature)
+            .map_err(|e| CompileError::Codegen(format!("enabling {feature}: {e}")))?;
+    }
+    isa_builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| CompileError::Codegen(format!("configuring {triple}: {e}")))
+}

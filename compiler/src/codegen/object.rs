@@ -1,0 +1,380 @@
+//! Writing the relocatable object: functions and data through `cranelift-object`, then the
+//! metadata sections (trap table, grants, image descriptor) added to the finished object.
+
+use cranelift_codegen::ir::{self, types};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use object::write::{Relocation, StandardSection, SymbolSection};
+use object::{RelocationEncoding, RelocationFlags, RelocationKind, SectionKind};
+use wafer_abi::image::{IMAGE_MAGIC, ImageField, flags};
+use wafer_abi::trap::{TrapKind, TrapTableBuilder};
+
+use super::{CompileConfig, CompiledFunction};
+use crate::environ::{ConstValue, DataMode, ElementMode, consts_eval};
+use crate::error::{CompileError, Result};
+use crate::translate::env::{Libcalls, ModuleEnv};
+
+fn module_error(err: cranelift_module::ModuleError) -> CompileError {
+    CompileError::Codegen(err.to_string())
+}
+
+/// Cranelift's library calls, mapped to the runtime's symbols.
+fn libcall_name(libcall: ir::LibCall) -> String {
+    use ir::LibCall;
+    use wafer_abi::symbols as s;
+    match libcall {
+        LibCall::CeilF32 => s::CEIL_F32.into(),
+        LibCall::CeilF64 => s::CEIL_F64.into(),
+        LibCall::FloorF32 => s::FLOOR_F32.into(),
+        LibCall::FloorF64 => s::FLOOR_F64.into(),
+        LibCall::TruncF32 => s::TRUNC_F32.into(),
+        LibCall::TruncF64 => s::TRUNC_F64.into(),
+        LibCall::NearestF32 => s::NEAREST_F32.into(),
+        LibCall::NearestF64 => s::NEAREST_F64.into(),
+        LibCall::FmaF32 => s::FMA_F32.into(),
+        LibCall::FmaF64 => s::FMA_F64.into(),
+        LibCall::Memcpy => s::MEMCPY.into(),
+        LibCall::Memmove => s::MEMMOVE.into(),
+        LibCall::Memset => s::MEMSET.into(),
+        LibCall::Memcmp => s::MEMCMP.into(),
+        other => cranelift_module::default_libcall_names()(other),
+    }
+}
+
+struct DefinedFunction {
+    id: FuncId,
+    name: String,
+    len: u32,
+    traps: Vec<(u32, TrapKind, u32)>,
+}
+
+/// Accumulates the object for one image.
+pub struct ObjectWriter {
+    module: ObjectModule,
+    functions: Vec<DefinedFunction>,
+}
+
+impl ObjectWriter {
+    /// A writer producing an object for `isa`.
+    pub fn new(isa: OwnedTargetIsa) -> Result<Self> {
+        let builder =
+            ObjectBuilder::new(isa, "wafer", Box::new(libcall_name)).map_err(module_error)?;
+        Ok(ObjectWriter {
+            module: ObjectModule::new(builder),
+            functions: Vec::new(),
+        })
+    }
+
+    /// Declares a function local to the object.
+    pub fn declare_local(&mut self, name: &str, signature: &ir::Signature) -> Result<FuncId> {
+        self.module
+            .declare_function(name, Linkage::Local, signature)
+            .map_err(module_error)
+    }
+
+    /// Declares a function the runtime defines.
+    pub fn declare_import(&mut self, name: &str, signature: &ir::Signature) -> Result<FuncId> {
+        self.module
+            .declare_function(name, Linkage::Import, signature)
+            .map_err(module_error)
+    }
+
+    /// Declares a function the runtime calls.
+    pub fn declare_export(&mut self, name: &str, signature: &ir::Signature) -> Result<FuncId> {
+        self.module
+            .declare_function(name, Linkage::Export, signature)
+            .map_err(module_error)
+    }
+
+    /// Declares a data object local to the object.
+    pub fn declare_data(&mut self, name: &str, writable: bool) -> Result<DataId> {
+        self.module
+            .declare_data(name, Linkage::Local, writable, false)
+            .map_err(module_error)
+    }
+
+    /// Declares the runtime helpers compiled code calls.
+    pub fn declare_libcalls(&mut self, ptr: ir::Type, call_conv: CallConv) -> Result<Libcalls> {
+        use wafer_abi::symbols as s;
+        let sig = |params: &[ir::Type], returns: &[ir::Type]| {
+            let mut sig = ir::Signature::new(call_conv);
+            sig.params
+                .extend(params.iter().map(|t| ir::AbiParam::new(*t)));
+            sig.returns
+                .extend(returns.iter().map(|t| ir::AbiParam::new(*t)));
+            sig
+        };
+        let i64 = types::I64;
+        Ok(Libcalls {
+            memory_grow: self.declare_import(s::MEMORY_GROW, &sig(&[ptr, i64, i64], &[i64]))?,
+            table_grow: self.declare_import(s::TABLE_GROW, &sig(&[ptr, i64, ptr, i64], &[i64]))?,
+            fill_ptrs: self.declare_import(s::FILL_PTRS, &sig(&[ptr, ptr, ptr], &[]))?,
+            memcpy: self.declare_import(s::MEMCPY, &sig(&[ptr, ptr, ptr], &[ptr]))?,
+            memmove: self.declare_import(s::MEMMOVE, &sig(&[ptr, ptr, ptr], &[ptr]))?,
+            memset: self.declare_import(s::MEMSET, &sig(&[ptr, types::I32, ptr], &[ptr]))?,
+            memory_new: self.declare_import(s::MEMORY_NEW, &sig(&[ptr, i64, i64], &[]))?,
+            table_new: self.declare_import(s::TABLE_NEW, &sig(&[ptr, i64, i64, ptr], &[]))?,
+        })
+    }
+
+    /// Defines a compiled function; `name` is what trap reports call it.
+    pub fn define_function(
+        &mut self,
+        id: FuncId,
+        name: &str,
+        compiled: CompiledFunction,
+    ) -> Result<()> {
+        let len = u32::try_from(compiled.code.len())
+            .map_err(|_| CompileError::ImplLimit(format!("function {name} is over 4 GiB")))?;
+        self.module
+            .define_function_bytes(id, compiled.alignment, &compiled.code, &compiled.relocs)
+            .map_err(module_error)?;
+        self.functions.push(DefinedFunction {
+            id,
+            name: name.to_string(),
+            len,
+            traps: compiled.traps,
+        });
+        Ok(())
+    }
+
+    /// Defines a data object.
+    pub fn define_data(&mut self, id: DataId, description: &DataDescription) -> Result<()> {
+        self.module
+            .define_data(id, description)
+            .map_err(module_error)
+    }
+
+    /// The underlying module, for declaring references inside data.
+    pub fn module_mut(&mut self) -> &mut ObjectModule {
+        &mut self.module
+    }
+
+    /// Finishes the object: adds the trap table, grants and image descriptor.
+    pub fn finish(self, config: &CompileConfig, has_main: bool) -> Result<Vec<u8>> {
+        let pointer_size = self.module.isa().pointer_bytes();
+        let product = self.module.finish();
+        let mut object = product.object;
+
+        // Functions sit in one text section at their symbol's offset.
+        let mut text_section = None;
+        let mut traps = TrapTableBuilder::default();
+        for function in &self.functions {
+            let symbol_id = product.functions[function.id]
+                .expect("defined functions have symbols")
+                .0;
+            let symbol = object.symbol(symbol_id);
+            let SymbolSection::Section(section) = symbol.section else {
+                return Err(CompileError::Codegen(format!(
+                    "{} has no section",
+                    function.name
+                )));
+            };
+            text_section = Some(section);
+            let start = u32::try_from(symbol.value)
+                .map_err(|_| CompileError::ImplLimit("code over 4 GiB".into()))?;
+            traps.function(start, function.len, &function.name);
+            for &(offset, kind, wasm_offset) in &function.traps {
+                traps.trap(start + offset, wasm_offset, kind);
+            }
+        }
+        let text_section = text_section.unwrap_or_else(|| object.section_id(StandardSection::Text));
+        let code_len = object.section(text_section).data().len() as u64;
+        let code_symbol = object.section_symbol(text_section);
+
+        let trap_table = traps.finish();
+        let (traps_symbol, traps_len) = add_blob(&mut object, b".wafer.traps", &trap_table);
+        let (grants_symbol, grants_len) = add_blob(&mut object, b".wafer.grants", &config.grants);
+
+        // The descriptor: one pointer-sized field each, addresses by relocation.
+        let descriptor_section = object.add_section(
+            Vec::new(),
+            b".wafer.image".to_vec(),
+            SectionKind::ReadOnlyDataWithRel,
+        );
+        let mut fields = vec![0u64; ImageField::COUNT as usize];
+        fields[ImageField::Magic as usize] = IMAGE_MAGIC;
+        fields[ImageField::CodeLen as usize] = code_len;
+        fields[ImageField::TrapTableLen as usize] = traps_len;
+        fields[ImageField::GrantsLen as usize] = grants_len;
+        fields[ImageField::StackSize as usize] = config.stack_size;
+        fields[ImageField::Flags as usize] = if has_main { flags::HAS_MAIN } else { 0 };
+        let mut bytes = Vec::with_capacity(fields.len() * pointer_size as usize);
+        for field in &fields {
+            bytes.extend_from_slice(&field.to_le_bytes()[..pointer_size as usize]);
+        }
+        let descriptor_offset = object.append_section_data(descriptor_section, &bytes, 16);
+        object.add_symbol(object::write::Symbol {
+            name: wafer_abi::symbols::IMAGE_DESCRIPTOR.as_bytes().to_vec(),
+            value: descriptor_offset,
+            size: bytes.len() as u64,
+            kind: object::SymbolKind::Data,
+            scope: object::SymbolScope::Linkage,
+            weak: false,
+            section: SymbolSection::Section(descriptor_section),
+            flags: object::SymbolFlags::None,
+        });
+        for (field, symbol) in [
+            (ImageField::CodeStart, code_symbol),
+            (ImageField::TrapTable, traps_symbol),
+            (ImageField::Grants, grants_symbol),
+        ] {
+            object
+                .add_relocation(
+                    descriptor_section,
+                    Relocation {
+                        offset: descriptor_offset + field.offset(pointer_size) as u64,
+                        symbol,
+                        addend: 0,
+                        flags: RelocationFlags::Generic {
+                            kind: RelocationKind::Absolute,
+                            encoding: RelocationEncoding::Generic,
+                            size: pointer_size * 8,
+                        },
+                    },
+                )
+                .map_err(|e| CompileError::Codegen(e.to_string()))?;
+        }
+        object
+            .write()
+            .map_err(|e| CompileError::Codegen(e.to_string()))
+    }
+}
+
+/// Adds a read-only metadata section holding `bytes`; returns its symbol and length.
+fn add_blob(
+    object: &mut object::write::Object<'static>,
+    name: &[u8],
+    bytes: &[u8],
+) -> (object::write::SymbolId, u64) {
+    let section = object.add_section(Vec::new(), name.to_vec(), SectionKind::ReadOnlyData);
+    object.append_section_data(section, bytes, 8);
+    (object.section_symbol(section), bytes.len() as u64)
+}
+
+/// Emits the instance's VM context, data segments and element arrays.
+pub fn define_instance_data(writer: &mut ObjectWriter, menv: &ModuleEnv<'_>) -> Result<()> {
+    let module = menv.module;
+    let offsets = menv.offsets;
+    let symbols = menv.symbols;
+    let ptr = menv.pointer_type.bytes() as usize;
+
+    // The VM context.
+    let mut vmctx = DataDescription::new();
+    let mut bytes = vec![0u8; offsets.size() as usize];
+    let put = |bytes: &mut [u8], at: u32, value: &[u8]| {
+        bytes[at as usize..at as usize + value.len()].copy_from_slice(value);
+    };
+    let self_ref = writer
+        .module_mut()
+        .declare_data_in_data(symbols.vmctx, &mut vmctx);
+    let mut self_relocs = Vec::new();
+    if let Some(memory) = wasi_memory(module) {
+        let at = offsets.defined_memory(memory - module.num_imported_memories);
+        self_relocs.push((offsets.wasi_memory(), at as i64));
+    }
+    for (i, global) in module
+        .globals
+        .iter()
+        .enumerate()
+        .skip(module.num_imported_globals as usize)
+    {
+        let at = offsets.defined_global(i as u32 - module.num_imported_globals);
+        match consts_eval(module, &global.init) {
+            Some(ConstValue::I32(v)) => put(&mut bytes, at, &v.to_le_bytes()),
+            Some(ConstValue::I64(v)) => put(&mut bytes, at, &v.to_le_bytes()),
+            Some(ConstValue::F32(v)) => put(&mut bytes, at, &v.to_le_bytes()),
+            Some(ConstValue::F64(v)) => put(&mut bytes, at, &v.to_le_bytes()),
+            Some(ConstValue::V128(v)) => put(&mut bytes, at, &v.to_le_bytes()),
+            Some(ConstValue::Func(f)) => {
+                let slot = module.func_ref_slots[f as usize].expect("escaping");
+                self_relocs.push((at, offsets.func_ref(slot) as i64));
+            }
+            Some(ConstValue::Null) | None => {}
+        }
+    }
+    for (index, slot) in module.func_ref_slots.iter().enumerate() {
+        let Some(slot) = slot else { continue };
+        let at = offsets.func_ref(*slot);
+        let type_index = module.funcs[index].type_index;
+        let type_id = module.canonical_types[type_index as usize];
+        put(
+            &mut bytes,
+            at + offsets.func_ref_type_id(),
+            &type_id.to_le_bytes(),
+        );
+        let code = writer
+            .module_mut()
+            .declare_func_in_data(symbols.func_ref_entries[*slot as usize], &mut vmctx);
+        vmctx.write_function_addr(at + offsets.func_ref_code(), code);
+        self_relocs.push((at + offsets.func_ref_vmctx(), 0));
+    }
+    for (i, data) in module.data.iter().enumerate() {
+        // Active segments are applied by the init function and dropped: their length is
+        // 0 from the start, as nothing can observe it before.
+        let len = match data.mode {
+            DataMode::Passive => data.bytes.len() as u32,
+            DataMode::Active { .. } => 0,
+        };
+        put(
+            &mut bytes,
+            offsets.data_segment_len(i as u32),
+            &len.to_le_bytes(),
+        );
+    }
+    for (i, element) in module.elements.iter().enumerate() {
+        let len = match element.mode {
+            ElementMode::Passive => element.items.len() as u32,
+            _ => 0,
+        };
+        put(
+            &mut bytes,
+            offsets.elem_segment_len(i as u32),
+            &len.to_le_bytes(),
+        );
+    }
+    for (at, addend) in self_relocs {
+        vmctx.write_data_addr(at, self_ref, addend);
+    }
+    // Explicit zeros, never zero-init: the object must keep the relocations.
+    vmctx.define(bytes.into_boxed_slice());
+    vmctx.set_align(16);
+    writer.define_data(symbols.vmctx, &vmctx)?;
+
+    for (i, data) in module.data.iter().enumerate() {
+        let mut description = DataDescription::new();
+        description.define(data.bytes.to_vec().into_boxed_slice());
+        writer.define_data(symbols.data_segments[i], &description)?;
+    }
+    for (i, element) in module.elements.iter().enumerate() {
+        let mut description = DataDescription::new();
+        description.define(vec![0u8; element.items.len() * ptr].into_boxed_slice());
+        description.set_align(ptr as u64);
+        let vmctx_ref = writer
+            .module_mut()
+            .declare_data_in_data(symbols.vmctx, &mut description);
+        for (j, item) in element.items.iter().enumerate() {
+            if let Some(ConstValue::Func(f)) = consts_eval(module, item) {
+                let slot = module.func_ref_slots[f as usize].expect("escaping");
+                description.write_data_addr(
+                    (j * ptr) as u32,
+                    vmctx_ref,
+                    offsets.func_ref(slot) as i64,
+                );
+            }
+        }
+        writer.define_data(symbols.elem_segments[i], &description)?;
+    }
+    Ok(())
+}
+
+/// The memory WASI functions use: the one exported as `memory`, else memory 0.
+fn wasi_memory(module: &crate::environ::ModuleInfo<'_>) -> Option<u32> {
+    let exported = module
+        .export("memory")
+        .filter(|e| e.kind == crate::environ::ExportKind::Memory)
+        .map(|e| e.index);
+    let index = exported.or((!module.memories.is_empty()).then_some(0))?;
+    (index >= module.num_imported_memories).then_some(index)
+}

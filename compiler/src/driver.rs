@@ -1,0 +1,288 @@
+//! The build pipeline: read the input, compile it, link it with the target's runtime, and
+//! write the output atomically.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use wafer_abi::grants::Grant;
+
+use crate::codegen::{CompileConfig, compile_module};
+use crate::error::CompileError;
+use crate::target::{Arch, Target, TargetKind};
+
+/// What `wafer build` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emit {
+    /// A linked image (executable or firmware).
+    Image,
+    /// The relocatable object only.
+    Object,
+}
+
+/// Capabilities granted to the guest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// `KEY=VALUE` variables, or bare `KEY` to pass the host's value through.
+    pub env: Vec<String>,
+    /// Pass the whole host environment through.
+    pub inherit_env: bool,
+}
+
+impl Grants {
+    /// The grants in the image format.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut grants: Vec<Grant<'_>> = self
+            .env
+            .iter()
+            .map(|entry| {
+                if entry.contains('=') {
+                    Grant::Env(entry.as_bytes())
+                } else {
+                    Grant::InheritEnvVar(entry.as_bytes())
+                }
+            })
+            .collect();
+        if self.inherit_env {
+            grants.push(Grant::InheritEnv);
+        }
+        wafer_abi::grants::encode(&grants)
+    }
+}
+
+/// Everything that decides the output of a build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The target.
+    pub target: Target,
+    /// What to write.
+    pub emit: Emit,
+    /// Granted capabilities.
+    pub grants: Grants,
+    /// Guest stack size in bytes.
+    pub stack_size: u64,
+    /// CPU preset.
+    pub cpu: Option<String>,
+    /// Keep a symbol table in the image.
+    pub keep_symbols: bool,
+}
+
+/// Why a build failed. Displayed as one line, prefixed by the input's name by the caller.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The input could not be read.
+    Read(std::io::Error),
+    /// The text format did not parse.
+    Wat(String),
+    /// Compilation failed.
+    Compile(CompileError),
+    /// Linking failed.
+    Link(String),
+    /// The target's runtime is not carried by this wafer.
+    NoRuntime(String),
+    /// The output could not be written.
+    Write(PathBuf, std::io::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Read(e) => write!(f, "cannot read input: {}", io_message(e)),
+            BuildError::Wat(message) => write!(f, "{message}"),
+            BuildError::Compile(e) => write!(f, "{e}"),
+            BuildError::Link(message) => write!(f, "link failed: {message}"),
+            BuildError::NoRuntime(target) => write!(
+                f,
+                "this wafer carries no runtime for target {target} (it was built without the Rust target; see `wafer targets`)"
+            ),
+            BuildError::Write(path, e) => {
+                write!(f, "cannot write {}: {}", path.display(), io_message(e))
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl From<CompileError> for BuildError {
+    fn from(e: CompileError) -> Self {
+        BuildError::Compile(e)
+    }
+}
+
+/// An I/O error's message without the "(os error N)" suffix.
+fn io_message(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+/// Reads a module: binary, or text when it is not binary and looks like text.
+pub fn read_input(path: &Path) -> Result<Vec<u8>, BuildError> {
+    let bytes = std::fs::read(path).map_err(BuildError::Read)?;
+    to_binary(&bytes, path)
+}
+
+/// Converts text-format input to binary; binary input passes through.
+pub fn to_binary(bytes: &[u8], path: &Path) -> Result<Vec<u8>, BuildError> {
+    if bytes.starts_with(b"\0asm") || !looks_like_text(bytes, path) {
+        return Ok(bytes.to_vec());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        BuildError::Wat(format!(
+            "text format is not UTF-8 at byte {}",
+            e.valid_up_to()
+        ))
+    })?;
+    wat::parse_str(text).map_err(|mut e| {
+        e.set_path(path);
+        BuildError::Wat(one_line_wat_error(&e))
+    })
+}
+
+fn looks_like_text(bytes: &[u8], path: &Path) -> bool {
+    if matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("wat" | "wast")
+    ) {
+        return true;
+    }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    matches!(first, Some(b'(' | b';')) && std::str::from_utf8(bytes).is_ok()
+}
+
+/// `wat` errors span several lines (with a source excerpt); keep the message and place.
+fn one_line_wat_error(e: &wat::Error) -> String {
+    let text = e.to_string();
+    let mut lines = text.lines();
+    let message = lines.next().unwrap_or("invalid text format").trim();
+    let location = lines
+        .find_map(|line| line.trim().strip_prefix("--> "))
+        .map(str::to_string);
+    match location {
+        Some(location) => format!("{message} (at {location})"),
+        None => message.to_string(),
+    }
+}
+
+fn link_arch(arch: Arch) -> wafer_link::Arch {
+    match arch {
+        Arch::X86_64 => wafer_link::Arch::X86_64,
+        Arch::Aarch64 => wafer_link::Arch::Aarch64,
+        Arch::Riscv64 => wafer_link::Arch::Riscv64,
+    }
+}
+
+/// Compiles `wasm` and, for [`Emit::Image`], links it into an image.
+pub fn build(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, BuildError> {
+    let target = &options.target;
+    // Check the runtime first: there is no point compiling what cannot be linked.
+    let runtime = match (options.emit, target.runtime) {
+        (Emit::Image, None) => return Err(BuildError::NoRuntime(target.name.clone())),
+        (_, runtime) => runtime,
+    };
+    let config = CompileConfig {
+        grants: options.grants.encode(),
+        stack_size: options.stack_size,
+        cpu: options.cpu.clone(),
+    };
+    let object = compile_module(wasm, target, &config)?;
+    let Some(runtime) = runtime.filter(|_| options.emit == Emit::Image) else {
+        return Ok(object);
+    };
+    let layout = match target.kind {
+        TargetKind::Linux => wafer_link::Layout::LinuxExecutable(wafer_link::LinuxLayout {
+            base_address: target.image.base_address,
+            page_size: target.image.page_size,
+        }),
+        TargetKind::Baremetal => {
+            return Err(BuildError::Link(
+                "bare-metal images are not supported yet".into(),
+            ));
+        }
+    };
+    let inputs = [
+        wafer_link::Input {
+            name: "wasm.o",
+            data: &object,
+        },
+        wafer_link::Input {
+            name: "libwafer_runtime.a",
+            data: runtime,
+        },
+    ];
+    let mut link_options = wafer_link::LinkOptions::new(wafer_abi::symbols::ENTRY);
+    link_options.keep_symbols = options.keep_symbols;
+    wafer_link::link(link_arch(target.arch), &layout, &inputs, &link_options)
+        .map_err(|e| BuildError::Link(e.to_string()))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
+/// so `path` is either the old file or the complete new one, never half-written.
+pub fn write_atomically(path: &Path, bytes: &[u8], executable: bool) -> Result<(), BuildError> {
+    let error = |e| BuildError::Write(path.to_path_buf(), e);
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| error(std::io::Error::other("not a file path")))?;
+    let temp = dir.join(format!(
+        ".{}.wafer-{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        if executable {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(0o755))?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_detected_by_extension_or_content() {
+        assert!(looks_like_text(b"(module)", Path::new("a.wasm")));
+        assert!(looks_like_text(b"  ;; comment\n(module)", Path::new("a")));
+        assert!(looks_like_text(b"garbage", Path::new("a.wat")));
+        assert!(!looks_like_text(b"\x01\x02garbage", Path::new("a.wasm")));
+    }
+
+    #[test]
+    fn wat_errors_are_one_line_with_a_location() {
+        let err = to_binary(b"(module (func (i32.bogus)))", Path::new("x.wat")).unwrap_err();
+        let text = err.to_string();
+        assert!(!text.contains('\n'), "{text}");
+        assert!(text.contains("x.wat:1:"), "{text}");
+    }
+
+    #[test]
+    fn grants_encode_env_kinds() {
+        let grants = Grants {
+            env: vec!["A=1".into(), "TERM".into()],
+            inherit_env: true,
+        };
+        let decoded: Vec<_> = wafer_abi::grants::parse(&grants.encode())
+            .unwrap()
+            .map(Result::unwrap)
+            .map(|g| format!("{g:?}"))
+            .collect();
+        assert_eq!(decoded.len(), 3);
+        assert!(decoded[1].contains("InheritEnvVar"));
+    }
+}

@@ -1,0 +1,81 @@
+//! The compiler's error type: small, typed, one line each.
+
+use std::fmt;
+
+/// Why a module could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileError {
+    /// The input is not valid WebAssembly (malformed or failing validation).
+    InvalidWasm {
+        /// What is wrong.
+        message: String,
+        /// Byte offset in the input.
+        offset: usize,
+    },
+    /// The input is valid but uses something wafer does not support (yet).
+    Unsupported {
+        /// What is unsupported.
+        message: String,
+        /// Byte offset in the input, when there is one.
+        offset: Option<usize>,
+    },
+    /// The module imports something nothing provides, or with the wrong type.
+    Link(String),
+    /// A limit of the implementation was exceeded.
+    ImplLimit(String),
+    /// The code generator failed (a bug in wafer or Cranelift).
+    Codegen(String),
+}
+
+impl CompileError {
+    /// An unsupported feature at a byte offset.
+    pub fn unsupported_at(message: impl Into<String>, offset: usize) -> Self {
+        CompileError::Unsupported {
+            message: message.into(),
+            offset: Some(offset),
+        }
+    }
+
+    /// An unsupported feature without an offset.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        CompileError::Unsupported {
+            message: message.into(),
+            offset: None,
+        }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::InvalidWasm { message, offset } => {
+                write!(f, "invalid wasm at offset {offset:#x}: {message}")
+            }
+            CompileError::Unsupported {
+                message,
+                offset: Some(offset),
+            } => write!(f, "unsupported at offset {offset:#x}: {message}"),
+            CompileError::Unsupported {
+                message,
+                offset: None,
+            } => write!(f, "unsupported: {message}"),
+            CompileError::Link(message) => write!(f, "{message}"),
+            CompileError::ImplLimit(message) => write!(f, "implementation limit: {message}"),
+            CompileError::Codegen(message) => write!(f, "code generation failed: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+impl From<wasmparser::BinaryReaderError> for CompileError {
+    fn from(err: wasmparser::BinaryReaderError) -> Self {
+        CompileError::InvalidWasm {
+            message: err.message().to_string(),
+            offset: err.offset() as usize,
+        }
+    }
+}
+
+/// Result with a [`CompileError`].
+pub type Result<T, E = CompileError> = std::result::Result<T, E>;

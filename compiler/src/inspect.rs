@@ -1,0 +1,101 @@
+//! `wafer inspect`: what an image contains and what it may access.
+
+use std::fmt::Write as _;
+
+use object::{Object, ObjectSection};
+use wafer_abi::grants::{self, Grant};
+use wafer_abi::image::{ImageField, flags};
+use wafer_abi::trap::TrapTable;
+
+/// Describes the image in `bytes` (an executable or an object from `--emit obj`).
+pub fn describe(bytes: &[u8]) -> Result<String, String> {
+    let file = object::File::parse(bytes).map_err(|e| format!("not an ELF file: {e}"))?;
+    let section = |name: &str| {
+        file.section_by_name(name)
+            .and_then(|s| s.data().ok())
+            .map(<[u8]>::to_vec)
+    };
+    let descriptor =
+        section(".wafer.image").ok_or("not a wafer image: it has no .wafer.image section")?;
+    let pointer = if file.is_64() { 8 } else { 4 };
+    let field = |f: ImageField| {
+        let at = f.offset(pointer as u8) as usize;
+        descriptor
+            .get(at..at + pointer)
+            .map(|b| {
+                b.iter()
+                    .rev()
+                    .fold(0u64, |acc, byte| (acc << 8) | *byte as u64)
+            })
+            .unwrap_or(0)
+    };
+    let mut out = String::new();
+    let kind = match file.kind() {
+        object::ObjectKind::Executable => "static executable",
+        object::ObjectKind::Relocatable => "relocatable object",
+        _ => "image",
+    };
+    writeln!(out, "format:      ELF {kind}, {:?}", file.architecture()).unwrap();
+    writeln!(out, "size:        {} bytes", bytes.len()).unwrap();
+    if file.kind() == object::ObjectKind::Executable {
+        writeln!(out, "entry:       {:#x}", file.entry()).unwrap();
+    }
+    writeln!(
+        out,
+        "code:        {} bytes of compiled wasm",
+        field(ImageField::CodeLen)
+    )
+    .unwrap();
+    if let Some(table) = section(".wafer.traps") {
+        if let Some(table) = TrapTable::parse(&table) {
+            writeln!(
+                out,
+                "functions:   {} ({} trap sites)",
+                table.function_count(),
+                table.trap_count()
+            )
+            .unwrap();
+        }
+    }
+    writeln!(out, "stack:       {} bytes", field(ImageField::StackSize)).unwrap();
+    let main = field(ImageField::Flags) & flags::HAS_MAIN != 0;
+    writeln!(
+        out,
+        "entry point: {}",
+        if main {
+            "_start"
+        } else {
+            "start function only"
+        }
+    )
+    .unwrap();
+    writeln!(out, "grants:").unwrap();
+    writeln!(out, "  stdio:       stdin, stdout, stderr").unwrap();
+    let blob = section(".wafer.grants").unwrap_or_default();
+    let mut env = Vec::new();
+    let mut inherit_all = false;
+    if !blob.is_empty() {
+        for grant in grants::parse(&blob).map_err(|e| format!("grants are malformed: {e:?}"))? {
+            match grant.map_err(|e| format!("grants are malformed: {e:?}"))? {
+                Grant::Env(entry) => env.push(String::from_utf8_lossy(entry).into_owned()),
+                Grant::InheritEnvVar(name) => env.push(format!(
+                    "{} (from the host at run time)",
+                    String::from_utf8_lossy(name)
+                )),
+                Grant::InheritEnv => inherit_all = true,
+            }
+        }
+    }
+    if inherit_all {
+        writeln!(out, "  environment: the whole host environment").unwrap();
+    }
+    if env.is_empty() && !inherit_all {
+        writeln!(out, "  environment: none").unwrap();
+    }
+    for entry in env {
+        writeln!(out, "  environment: {entry}").unwrap();
+    }
+    writeln!(out, "  filesystem:  none").unwrap();
+    writeln!(out, "  network:     none").unwrap();
+    Ok(out)
+}

@@ -1,0 +1,58 @@
+//! Control frames: the structured control flow of wasm mapped onto Cranelift blocks.
+
+use cranelift_codegen::ir::{Block, Type, Value};
+
+/// What kind of construct a frame is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// `block` (and the function body).
+    Block,
+    /// `loop`: branches go back to `header`.
+    Loop {
+        /// The loop header, whose parameters are the loop's parameters.
+        header: Block,
+    },
+    /// `if`: `else_block` runs when the condition is false.
+    If {
+        /// The block for the false branch.
+        else_block: Block,
+        /// Whether an `else` was seen.
+        has_else: bool,
+        /// Whether the `if` was entered from reachable code (then its `else` is too).
+        head_reachable: bool,
+    },
+}
+
+/// One entered block, loop or if.
+#[derive(Debug, Clone)]
+pub struct ControlFrame {
+    /// The construct.
+    pub kind: FrameKind,
+    /// Where control continues after `end`; its parameters are the results.
+    pub destination: Block,
+    /// Types of the construct's parameters.
+    pub param_types: Vec<Type>,
+    /// Types of the construct's results.
+    pub result_types: Vec<Type>,
+    /// Value stack height below the parameters.
+    pub stack_height: usize,
+    /// Whether some branch targets `destination`.
+    pub exit_branched_to: bool,
+    /// For `if`: the parameter values, pushed again for the `else` branch.
+    pub else_params: Vec<Value>,
+}
+
+impl ControlFrame {
+    /// The block a branch to this frame jumps to, and how many values it carries.
+    pub fn branch_target(&self) -> (Block, usize) {
+        match self.kind {
+            FrameKind::Loop { header } => (header, self.param_types.len()),
+            _ => (self.destination, self.result_types.len()),
+        }
+    }
+
+    /// Whether a branch to this frame exits it (rather than looping).
+    pub fn branch_exits(&self) -> bool {
+        !matches!(self.kind, FrameKind::Loop { .. })
+    }
+}

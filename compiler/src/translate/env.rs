@@ -1,0 +1,481 @@
+//! The translation environment: how memories, tables, globals and calls are lowered for
+//! the chosen target. Operator translation (`code.rs`) asks this module for addresses
+//! and callees and never hard-codes a layout.
+
+use cranelift_codegen::ir::{
+    self, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, GlobalValue,
+    GlobalValueData, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode, Type,
+    UserExternalName, Value, condcodes::IntCC, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::FunctionBuilder;
+use cranelift_module::{DataId, FuncId};
+use std::collections::HashMap;
+use wafer_abi::trap::TrapKind;
+use wafer_abi::vmctx::VmOffsets;
+
+use crate::environ::{FuncSig, ModuleInfo};
+use crate::error::{CompileError, Result};
+
+/// The Cranelift trap code for a wasm trap kind.
+pub fn trap_code(kind: TrapKind) -> TrapCode {
+    match kind {
+        TrapKind::StackExhausted => TrapCode::STACK_OVERFLOW,
+        TrapKind::MemoryOutOfBounds => TrapCode::HEAP_OUT_OF_BOUNDS,
+        TrapKind::IntegerOverflow => TrapCode::INTEGER_OVERFLOW,
+        TrapKind::IntegerDivideByZero => TrapCode::INTEGER_DIVISION_BY_ZERO,
+        TrapKind::InvalidConversionToInteger => TrapCode::BAD_CONVERSION_TO_INTEGER,
+        other => TrapCode::unwrap_user(other as u8),
+    }
+}
+
+/// The wasm trap kind of a Cranelift trap code, if it is one of ours.
+pub fn trap_kind(code: TrapCode) -> Option<TrapKind> {
+    Some(match code {
+        TrapCode::STACK_OVERFLOW => TrapKind::StackExhausted,
+        TrapCode::HEAP_OUT_OF_BOUNDS => TrapKind::MemoryOutOfBounds,
+        TrapCode::INTEGER_OVERFLOW => TrapKind::IntegerOverflow,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => TrapKind::IntegerDivideByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => TrapKind::InvalidConversionToInteger,
+        other => TrapKind::from_u8(other.as_raw().get())?,
+    })
+}
+
+/// How linear memory accesses are kept in bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundsStrategy {
+    /// 32-bit memories live in a reservation large enough that no access can leave it;
+    /// inaccessible pages trap. No explicit checks.
+    GuardRegion,
+    /// Every access compares its end against the memory's current length.
+    Explicit,
+}
+
+/// Target-dependent translation choices.
+#[derive(Debug, Clone, Copy)]
+pub struct Tunables {
+    /// Bounds strategy for 32-bit memories (64-bit memories are always checked).
+    pub bounds: BoundsStrategy,
+}
+
+/// How calls to an imported function are made.
+#[derive(Debug, Clone, Copy)]
+pub enum ImportTarget {
+    /// A runtime host function taking the caller's VM context first, in the C calling
+    /// convention.
+    Host(FuncId),
+}
+
+/// Runtime functions compiled code calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Libcalls {
+    /// `wafer_rt_memory_grow`
+    pub memory_grow: FuncId,
+    /// `wafer_rt_table_grow`
+    pub table_grow: FuncId,
+    /// `wafer_rt_fill_ptrs`
+    pub fill_ptrs: FuncId,
+    /// `memcpy`
+    pub memcpy: FuncId,
+    /// `memmove`
+    pub memmove: FuncId,
+    /// `memset`
+    pub memset: FuncId,
+    /// `wafer_rt_memory_new`
+    pub memory_new: FuncId,
+    /// `wafer_rt_table_new`
+    pub table_new: FuncId,
+}
+
+/// The symbols of one module instance in the object being built.
+#[derive(Debug, Clone)]
+pub struct ModuleSymbols {
+    /// For each function index: the defined function, or for imports the target.
+    pub funcs: Vec<FuncId>,
+    /// Targets of imported functions, by function index.
+    pub imports: Vec<ImportTarget>,
+    /// Entry points in the wasm calling convention for every function whose reference
+    /// escapes (for imported host functions, an adapter).
+    pub func_ref_entries: Vec<FuncId>,
+    /// The instance's VM context.
+    pub vmctx: DataId,
+    /// Bytes of each data segment.
+    pub data_segments: Vec<DataId>,
+    /// Element arrays of each element segment.
+    pub elem_segments: Vec<DataId>,
+    /// Runtime helpers.
+    pub libcalls: Libcalls,
+}
+
+/// Everything shared by the functions of one module.
+pub struct ModuleEnv<'m> {
+    /// The module.
+    pub module: &'m ModuleInfo<'m>,
+    /// The VM context layout.
+    pub offsets: VmOffsets,
+    /// The target pointer type.
+    pub pointer_type: Type,
+    /// Target choices.
+    pub tunables: Tunables,
+    /// Symbols of this instance.
+    pub symbols: &'m ModuleSymbols,
+    /// Calling convention of runtime functions.
+    pub host_call_conv: CallConv,
+    /// The target's front-end configuration.
+    pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+}
+
+/// Calling convention of wasm functions: `tail`, so `return_call` can be a real tail call.
+pub const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
+/// The Cranelift type of a wasm value type.
+pub fn value_type(ty: wasmparser::ValType, pointer_type: Type) -> Type {
+    match ty {
+        wasmparser::ValType::I32 => types::I32,
+        wasmparser::ValType::I64 => types::I64,
+        wasmparser::ValType::F32 => types::F32,
+        wasmparser::ValType::F64 => types::F64,
+        wasmparser::ValType::V128 => types::I8X16,
+        wasmparser::ValType::Ref(_) => pointer_type,
+    }
+}
+
+impl ModuleEnv<'_> {
+    /// The Cranelift type of a wasm value type.
+    pub fn value_type(&self, ty: wasmparser::ValType) -> Type {
+        value_type(ty, self.pointer_type)
+    }
+
+    /// The signature of a wasm function of type `sig`: VM context first, `tail`.
+    pub fn wasm_signature(&self, sig: &FuncSig) -> Signature {
+        self.signature_with(sig, WASM_CALL_CONV)
+    }
+
+    /// The signature of a host function implementing an import of type `sig`.
+    pub fn host_signature(&self, sig: &FuncSig) -> Signature {
+        self.signature_with(sig, self.host_call_conv)
+    }
+
+    fn signature_with(&self, sig: &FuncSig, call_conv: CallConv) -> Signature {
+        let mut signature = Signature::new(call_conv);
+        signature.params.push(AbiParam::special(
+            self.pointer_type,
+            ArgumentPurpose::VMContext,
+        ));
+        signature.params.extend(
+            sig.params
+                .iter()
+                .map(|ty| AbiParam::new(self.value_type(*ty))),
+        );
+        signature.returns.extend(
+            sig.results
+                .iter()
+                .map(|ty| AbiParam::new(self.value_type(*ty))),
+        );
+        signature
+    }
+
+    /// Whether 32-bit memory `index` needs explicit bounds checks.
+    pub fn memory_is_checked(&self, index: u32) -> bool {
+        let ty = &self.module.memories[index as usize].ty;
+        ty.memory64 || self.tunables.bounds == BoundsStrategy::Explicit
+    }
+}
+
+/// Flags for loads and stores of VM context fields that never trap.
+pub fn vm_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Per-function lowering state: the VM context and cached callee references.
+///
+/// VM context fields are read with plain loads each time they are needed; loads of fields
+/// that never change (memory and table bases, import pointers) are `readonly` and
+/// `can_move`, so Cranelift merges them and hoists them out of loops.
+pub struct FuncEnv<'m> {
+    /// The module environment.
+    pub menv: &'m ModuleEnv<'m>,
+    vmctx: Option<Value>,
+    func_refs: HashMap<FuncId, FuncRef>,
+    data_symbols: HashMap<DataId, GlobalValue>,
+    wasm_sigs: HashMap<u32, SigRef>,
+}
+
+impl<'m> FuncEnv<'m> {
+    /// A fresh environment for one function.
+    pub fn new(menv: &'m ModuleEnv<'m>) -> Self {
+        FuncEnv {
+            menv,
+            vmctx: None,
+            func_refs: HashMap::new(),
+            data_symbols: HashMap::new(),
+            wasm_sigs: HashMap::new(),
+        }
+    }
+
+    /// The module.
+    pub fn module(&self) -> &'m ModuleInfo<'m> {
+        self.menv.module
+    }
+
+    /// The target pointer type.
+    pub fn pointer_type(&self) -> Type {
+        self.menv.pointer_type
+    }
+
+    /// Sets the value holding the VM context (the function's first parameter, or the
+    /// instance's symbol in generated entry functions).
+    pub fn set_vmctx(&mut self, vmctx: Value) {
+        self.vmctx = Some(vmctx);
+    }
+
+    /// The VM context.
+    pub fn vmctx(&self) -> Value {
+        self.vmctx
+            .expect("the VM context is set before translation")
+    }
+
+    /// A pointer that never changes, loaded from `base + offset`.
+    fn load_fixed_pointer(
+        &self,
+        builder: &mut FunctionBuilder<'_>,
+        base: Value,
+        offset: u32,
+    ) -> Value {
+        builder.ins().load(
+            self.pointer_type(),
+            vm_flags().with_readonly().with_can_move(),
+            base,
+            offset as i32,
+        )
+    }
+
+    fn vmctx_field(&self, builder: &mut FunctionBuilder<'_>, offset: u32) -> Value {
+        builder.ins().iadd_imm_u(self.vmctx(), offset as i64)
+    }
+
+    /// Address of memory `index`'s `VMMemoryDefinition` (in this instance's VM context for
+    /// a defined memory, behind a pointer for an imported one).
+    pub fn memory_def(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let offsets = self.menv.offsets;
+        let imported = self.module().num_imported_memories;
+        if index < imported {
+            self.load_fixed_pointer(builder, self.vmctx(), offsets.imported_memory(index))
+        } else {
+            self.vmctx_field(builder, offsets.defined_memory(index - imported))
+        }
+    }
+
+    /// Base address of memory `index`. Bases never move: memories grow in place.
+    pub fn memory_base(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let offsets = self.menv.offsets;
+        let imported = self.module().num_imported_memories;
+        if index < imported {
+            let def = self.memory_def(builder, index);
+            self.load_fixed_pointer(builder, def, offsets.memory_base())
+        } else {
+            let at = offsets.defined_memory(index - imported) + offsets.memory_base();
+            self.load_fixed_pointer(builder, self.vmctx(), at)
+        }
+    }
+
+    /// The current byte length of memory `index` (re-read at every use: it grows).
+    pub fn memory_length(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let def = self.memory_def(builder, index);
+        let offset = self.menv.offsets.memory_current_length() as i32;
+        builder
+            .ins()
+            .load(self.pointer_type(), vm_flags(), def, offset)
+    }
+
+    /// Address of table `index`'s `VMTableDefinition`.
+    pub fn table_def(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let offsets = self.menv.offsets;
+        let imported = self.module().num_imported_tables;
+        if index < imported {
+            self.load_fixed_pointer(builder, self.vmctx(), offsets.imported_table(index))
+        } else {
+            self.vmctx_field(builder, offsets.defined_table(index - imported))
+        }
+    }
+
+    /// Base of table `index`'s elements (tables grow in place, so it never moves).
+    pub fn table_base(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let def = self.table_def(builder, index);
+        self.load_fixed_pointer(builder, def, self.menv.offsets.table_base())
+    }
+
+    /// The current element count of table `index`, pointer-sized.
+    pub fn table_length(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let def = self.table_def(builder, index);
+        let offset = self.menv.offsets.table_current_elements() as i32;
+        builder
+            .ins()
+            .load(self.pointer_type(), vm_flags(), def, offset)
+    }
+
+    /// Address of element `index_value` of table `table` after a bounds check that traps
+    /// with `kind`. `index_value` is the wasm index operand (i32 or i64).
+    pub fn table_element_addr(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        table: u32,
+        index_value: Value,
+        kind: TrapKind,
+    ) -> Value {
+        let ptr = self.pointer_type();
+        let index = self.extend_to_pointer(builder, index_value);
+        let len = self.table_length(builder, table);
+        let in_bounds = builder.ins().icmp(IntCC::UnsignedLessThan, index, len);
+        builder.ins().trapz(in_bounds, trap_code(kind));
+        let base = self.table_base(builder, table);
+        let scaled = builder.ins().imul_imm_u(index, ptr.bytes() as i64);
+        builder.ins().iadd(base, scaled)
+    }
+
+    /// Zero-extends a wasm index (i32 or i64) to the pointer type.
+    pub fn extend_to_pointer(&self, builder: &mut FunctionBuilder<'_>, value: Value) -> Value {
+        let ptr = self.pointer_type();
+        let ty = builder.func.dfg.value_type(value);
+        if ty == ptr {
+            value
+        } else {
+            builder.ins().uextend(ptr, value)
+        }
+    }
+
+    /// Address of global `index`'s 16-byte slot.
+    pub fn global_addr(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        let offsets = self.menv.offsets;
+        let imported = self.module().num_imported_globals;
+        if index < imported {
+            self.load_fixed_pointer(builder, self.vmctx(), offsets.imported_global(index))
+        } else {
+            self.vmctx_field(builder, offsets.defined_global(index - imported))
+        }
+    }
+
+    /// A reference to `func_id` usable in calls, declared on first use.
+    pub fn func_ref(
+        &mut self,
+        func: &mut ir::Function,
+        func_id: FuncId,
+        signature: Signature,
+    ) -> FuncRef {
+        if let Some(func_ref) = self.func_refs.get(&func_id) {
+            return *func_ref;
+        }
+        let name = func.declare_imported_user_function(UserExternalName::new(0, func_id.as_u32()));
+        let signature = func.import_signature(signature);
+        let func_ref = func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        });
+        self.func_refs.insert(func_id, func_ref);
+        func_ref
+    }
+
+    /// The address of data object `data_id` (a segment, an element array, a VM context).
+    pub fn data_addr(&mut self, builder: &mut FunctionBuilder<'_>, data_id: DataId) -> Value {
+        let gv = match self.data_symbols.get(&data_id) {
+            Some(gv) => *gv,
+            None => {
+                let name = builder
+                    .func
+                    .declare_imported_user_function(UserExternalName::new(1, data_id.as_u32()));
+                let gv = builder.func.create_global_value(GlobalValueData::Symbol {
+                    name: ExternalName::user(name),
+                    offset: 0.into(),
+                    colocated: true,
+                    tls: false,
+                });
+                self.data_symbols.insert(data_id, gv);
+                gv
+            }
+        };
+        builder.ins().symbol_value(self.pointer_type(), gv)
+    }
+
+    /// The signature reference for calling through a value of wasm type `type_index`.
+    pub fn wasm_sig_ref(&mut self, func: &mut ir::Function, type_index: u32) -> Result<SigRef> {
+        if let Some(sig) = self.wasm_sigs.get(&type_index) {
+            return Ok(*sig);
+        }
+        let sig = self.module().types[type_index as usize]
+            .as_ref()
+            .ok_or_else(|| CompileError::unsupported("calls through non-function types"))?;
+        let sig_ref = func.import_signature(self.menv.wasm_signature(sig));
+        self.wasm_sigs.insert(type_index, sig_ref);
+        Ok(sig_ref)
+    }
+
+    /// Calls runtime helper `func_id` with the C calling convention.
+    pub fn call_libcall(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        func_id: FuncId,
+        params: &[Type],
+        returns: &[Type],
+        args: &[Value],
+    ) -> Vec<Value> {
+        let mut signature = Signature::new(self.menv.host_call_conv);
+        signature
+            .params
+            .extend(params.iter().map(|ty| AbiParam::new(*ty)));
+        signature
+            .returns
+            .extend(returns.iter().map(|ty| AbiParam::new(*ty)));
+        let func_ref = self.func_ref(builder.func, func_id, signature);
+        let call = builder.ins().call(func_ref, args);
+        builder.inst_results(call).to_vec()
+    }
+
+    /// Checks `offset + len <= bound` (all pointer-sized, no overflow possible for 32-bit
+    /// operands) and traps with `kind` otherwise.
+    pub fn check_range(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        offset: Value,
+        len: Value,
+        bound: Value,
+        kind: TrapKind,
+    ) {
+        let end = builder
+            .ins()
+            .uadd_overflow_trap(offset, len, trap_code(kind));
+        let out = builder.ins().icmp(IntCC::UnsignedGreaterThan, end, bound);
+        builder.ins().trapnz(out, trap_code(kind));
+    }
+}
+
+impl FuncEnv<'_> {
+    /// The native address for a wasm access of `size` bytes at `index + offset` in memory
+    /// `memory`, with whatever bounds check the memory needs. Returns the address and an
+    /// immediate offset to fold into the load or store.
+    pub fn memory_addr(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        memory: u32,
+        index: Value,
+        offset: u64,
+        size: u32,
+    ) -> (Value, i32) {
+        let ptr = self.pointer_type();
+        let base = self.memory_base(builder, memory);
+        let index = self.extend_to_pointer(builder, index);
+        if self.menv.memory_is_checked(memory) {
+            let len = self.memory_length(builder, memory);
+            let end = offset.saturating_add(size as u64);
+            // `index + end` cannot overflow for a 32-bit index; a 64-bit one may.
+            let end_value = builder.ins().iconst(ptr, end as i64);
+            self.check_range(builder, index, end_value, len, TrapKind::MemoryOutOfBounds);
+        }
+        let addr = builder.ins().iadd(base, index);
+        match i32::try_from(offset) {
+            Ok(imm) => (addr, imm),
+            Err(_) => (builder.ins().iadd_imm_u(addr, offset as i64), 0),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Translation of wasm function bodies into Cranelift IR.
+//!
+//! `mod.rs` sets a function up (signature, locals, entry and exit blocks) and drives the
+//! operator loop; `code.rs` translates operators, one `VisitOperator` method each, with
+//! the lowering of memories, tables, globals and calls delegated to `env.rs`.
+
+mod code;
+mod control;
+pub mod env;
+
+use cranelift_codegen::ir::{self, InstBuilder, SourceLoc, UserFuncName};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use wasmparser::{FuncValidator, FunctionBody, ValidatorResources, VisitOperator};
+
+use crate::error::Result;
+use code::CodeTranslator;
+use control::{ControlFrame, FrameKind};
+use env::{FuncEnv, ModuleEnv};
+
+/// Translates function bodies; reuse one per thread to reuse allocations.
+#[derive(Default)]
+pub struct FuncTranslator {
+    builder_context: FunctionBuilderContext,
+}
+
+impl FuncTranslator {
+    /// A new translator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Translates defined function `func_index` into a new Cranelift function, validating
+    /// the body as it goes.
+    pub fn translate(
+        &mut self,
+        menv: &ModuleEnv<'_>,
+        func_index: u32,
+        body: &FunctionBody<'_>,
+        validator: &mut FuncValidator<ValidatorResources>,
+    ) -> Result<ir::Function> {
+        let sig = menv.module.func_sig(func_index);
+        let mut func = ir::Function::with_name_signature(
+            UserFuncName::user(0, func_index),
+            menv.wasm_signature(sig),
+        );
+        let mut env = FuncEnv::new(menv);
+        let mut builder = FunctionBuilder::new(&mut func, &mut self.builder_context);
+        let body_offset = body.range().start as usize;
+        builder
+            .func
+            .params
+            .ensure_base_srcloc(SourceLoc::new(body_offset as u32));
+        builder.set_srcloc(SourceLoc::new(body_offset as u32));
+
+        let entry = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.switch_to_block(entry);
+        builder.seal_block(entry);
+        env.set_vmctx(builder.block_params(entry)[0]);
+
+        // Parameters become the first locals; the VM context is parameter 0.
+        let mut locals = Vec::new();
+        for (i, ty) in sig.params.iter().enumerate() {
+            let cl_ty = menv.value_type(*ty);
+            let var = builder.declare_var(cl_ty);
+            let value = builder.block_params(entry)[i + 1];
+            builder.def_var(var, value);
+            locals.push(var);
+        }
+        let mut locals_reader = body.get_locals_reader()?;
+        for _ in 0..locals_reader.get_count() {
+            let offset = locals_reader.original_position();
+            let (count, ty) = locals_reader.read()?;
+            validator.define_locals(offset, count, ty)?;
+            let cl_ty = menv.value_type(ty);
+            for _ in 0..count {
+                let var = builder.declare_var(cl_ty);
+                let zero = zero_value(&mut builder, cl_ty);
+                builder.def_var(var, zero);
+                locals.push(var);
+            }
+        }
+
+        let exit = builder.create_block();
+        let result_types: Vec<_> = sig.results.iter().map(|ty| menv.value_type(*ty)).collect();
+        for ty in &result_types {
+            builder.append_block_param(exit, *ty);
+        }
+
+        let mut translator = CodeTranslator::new(&mut builder, &mut env, locals);
+        translator.push_frame(ControlFrame {
+            kind: FrameKind::Block,
+            destination: exit,
+            param_types: Vec::new(),
+            result_types,
+            stack_height: 0,
+            exit_branched_to: false,
+            else_params: Vec::new(),
+        });
+
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            let (op, offset) = reader.read_with_offset()?;
+            validator.op(offset, &op)?;
+            translator.set_offset(offset as usize);
+            if translator.is_reachable() {
+                translator.visit_operator(&op)?;
+            } else {
+                translator.visit_unreachable(&op)?;
+            }
+        }
+        reader.finish()?;
+
+        // The outermost `end` left the exit block current with its parameters (the
+        // results) on the stack.
+        let results = translator.take_results();
+        builder.ins().return_(&results);
+        builder.seal_all_blocks();
+        builder.finalize(menv.frontend_config);
+        Ok(func)
+    }
+}
+
+/// The zero value of a type (the initial value of a local).
+pub fn zero_value(builder: &mut FunctionBuilder<'_>, ty: ir::Type) -> ir::Value {
+    use ir::types;
+    match ty {
+        types::F32 => builder.ins().f32const(0.0),
+        types::F64 => builder.ins().f64const(0.0),
+        ty if ty.is_vector() => {
+            let zero = builder.func.dfg.constants.insert(vec![0u8; 16].into());
+            builder.ins().vconst(ty, zero)
+        }
+        ty => builder.ins().iconst(ty, 0),
+    }
+}
+
+/// A local variable slot.
+pub type Local = Variable;

@@ -1,0 +1,76 @@
+//! Linear memories: reserved once with guard regions, grown by changing protections.
+
+use wafer_abi::{GUARDED_MEMORY_RESERVATION, WASM_PAGE_SIZE};
+
+/// `VMMemoryDefinition` (see `wafer_abi::vmctx`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemoryDefinition {
+    /// Byte 0 of the memory.
+    pub base: *mut u8,
+    /// Accessible bytes.
+    pub current_length: usize,
+}
+
+/// The largest number of 64 KiB pages a 32-bit memory can have.
+const MAX_PAGES_32: u64 = 1 << 16;
+
+/// Creates a memory of `min_pages`, reserving address space for its largest size. Failure
+/// is fatal: the guest cannot run without its memory.
+///
+/// # Safety
+/// `def` must point to a writable `VMMemoryDefinition`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_memory_new(
+    def: *mut VMMemoryDefinition,
+    min_pages: u64,
+    max_pages: u64,
+) {
+    if min_pages > max_pages.min(MAX_PAGES_32) {
+        crate::fatal(b"linear memory minimum exceeds its maximum");
+    }
+    let Some(base) = crate::sys::reserve(GUARDED_MEMORY_RESERVATION as usize) else {
+        crate::fatal(b"cannot reserve address space for linear memory");
+    };
+    let len = (min_pages * WASM_PAGE_SIZE) as usize;
+    // SAFETY: `base..base+len` lies inside the reservation just made.
+    if !unsafe { crate::sys::commit(base, len) } {
+        crate::fatal(b"cannot allocate the initial linear memory");
+    }
+    // SAFETY: the caller guarantees `def` is writable.
+    unsafe {
+        def.write(VMMemoryDefinition {
+            base,
+            current_length: len,
+        })
+    };
+}
+
+/// Grows a memory by `delta_pages`; returns the old size in pages or `u64::MAX`.
+///
+/// # Safety
+/// `def` must point to a `VMMemoryDefinition` created by [`wafer_rt_memory_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_memory_grow(
+    def: *mut VMMemoryDefinition,
+    delta_pages: u64,
+    max_pages: u64,
+) -> u64 {
+    // SAFETY: the caller guarantees `def`.
+    let def = unsafe { &mut *def };
+    let old_pages = def.current_length as u64 / WASM_PAGE_SIZE;
+    let Some(new_pages) = old_pages.checked_add(delta_pages) else {
+        return u64::MAX;
+    };
+    if new_pages > max_pages.min(MAX_PAGES_32) {
+        return u64::MAX;
+    }
+    let grow_bytes = (delta_pages * WASM_PAGE_SIZE) as usize;
+    // SAFETY: the new pages lie inside the reservation, directly after the accessible
+    // part; no Rust reference points into guest memory.
+    if !unsafe { crate::sys::commit(def.base.wrapping_add(def.current_length), grow_bytes) } {
+        return u64::MAX;
+    }
+    def.current_length += grow_bytes;
+    old_pages
+}

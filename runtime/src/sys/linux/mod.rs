@@ -1,0 +1,233 @@
+//! Linux: the platform layer for static executables. This folder is the single place to
+//! edit for the Linux port; the rest of the runtime reaches the OS only through the
+//! functions here.
+
+pub mod arch;
+pub mod signals;
+pub mod syscall;
+
+use syscall::{nr, syscall3, syscall6};
+
+/// A positive Linux `errno` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+fn check(ret: isize) -> Result<usize, Errno> {
+    if (-4095..0).contains(&ret) {
+        Err(Errno(-ret as i32))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// One `struct iovec`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct IoVec {
+    /// Start of the buffer.
+    pub base: *mut u8,
+    /// Length of the buffer.
+    pub len: usize,
+}
+
+/// Writes `len` bytes at `buf` to `fd`.
+///
+/// # Safety
+/// `buf` must be readable for `len` bytes.
+pub unsafe fn write(fd: i32, buf: *const u8, len: usize) -> Result<usize, Errno> {
+    // SAFETY: the caller guarantees the buffer.
+    check(unsafe { syscall3(nr::WRITE, fd as usize, buf as usize, len) })
+}
+
+/// `writev(2)`.
+///
+/// # Safety
+/// Every iovec must describe readable memory.
+pub unsafe fn writev(fd: i32, iov: *const IoVec, count: usize) -> Result<usize, Errno> {
+    // SAFETY: the caller guarantees the iovecs.
+    check(unsafe { syscall3(nr::WRITEV, fd as usize, iov as usize, count) })
+}
+
+/// `readv(2)`.
+///
+/// # Safety
+/// Every iovec must describe writable memory.
+pub unsafe fn readv(fd: i32, iov: *const IoVec, count: usize) -> Result<usize, Errno> {
+    // SAFETY: the caller guarantees the iovecs.
+    check(unsafe { syscall3(nr::READV, fd as usize, iov as usize, count) })
+}
+
+/// `lseek(2)`; returns the new offset.
+pub fn lseek(fd: i32, offset: i64, whence: u32) -> Result<u64, Errno> {
+    // SAFETY: lseek takes no pointers.
+    check(unsafe { syscall3(nr::LSEEK, fd as usize, offset as usize, whence as usize) })
+        .map(|offset| offset as u64)
+}
+
+/// File type bits of `st_mode` (`S_IFMT`).
+pub const S_IFMT: u32 = 0o170000;
+/// `S_IFREG`.
+pub const S_IFREG: u32 = 0o100000;
+/// `S_IFDIR`.
+pub const S_IFDIR: u32 = 0o040000;
+/// `S_IFCHR`.
+pub const S_IFCHR: u32 = 0o020000;
+/// `S_IFBLK`.
+pub const S_IFBLK: u32 = 0o060000;
+/// `S_IFSOCK`.
+pub const S_IFSOCK: u32 = 0o140000;
+/// `S_IFLNK`.
+pub const S_IFLNK: u32 = 0o120000;
+
+/// `fstat(2)`, returning `st_mode`.
+pub fn fstat_mode(fd: i32) -> Result<u32, Errno> {
+    let mut stat = [0u64; 18];
+    // SAFETY: `stat` is 144 bytes, the size of `struct stat` on every supported target.
+    check(unsafe { syscall3(nr::FSTAT, fd as usize, stat.as_mut_ptr() as usize, 0) })?;
+    let word = stat[arch::STAT_MODE_OFFSET / 8];
+    Ok((word >> (8 * (arch::STAT_MODE_OFFSET % 8))) as u32)
+}
+
+/// Clock ids of `clock_gettime(2)`, which match WASI's numbering.
+pub const CLOCK_PROCESS_CPUTIME_ID: u32 = 2;
+
+/// `clock_gettime(2)` in nanoseconds.
+pub fn clock_gettime(clock: u32) -> Result<u64, Errno> {
+    let mut ts = [0i64; 2];
+    // SAFETY: `ts` is a `struct timespec`.
+    check(unsafe {
+        syscall3(
+            nr::CLOCK_GETTIME,
+            clock as usize,
+            ts.as_mut_ptr() as usize,
+            0,
+        )
+    })?;
+    Ok((ts[0] as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts[1] as u64))
+}
+
+/// `clock_getres(2)` in nanoseconds.
+pub fn clock_getres(clock: u32) -> Result<u64, Errno> {
+    let mut ts = [0i64; 2];
+    // SAFETY: `ts` is a `struct timespec`.
+    check(unsafe {
+        syscall3(
+            nr::CLOCK_GETRES,
+            clock as usize,
+            ts.as_mut_ptr() as usize,
+            0,
+        )
+    })?;
+    Ok((ts[0] as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts[1] as u64))
+}
+
+/// Fills `len` bytes at `buf` with random bytes from the kernel.
+///
+/// # Safety
+/// `buf` must be writable for `len` bytes.
+pub unsafe fn getrandom(buf: *mut u8, len: usize) -> Result<(), Errno> {
+    let mut done = 0;
+    while done < len {
+        // SAFETY: `done < len`, so the remaining range is inside the caller's buffer.
+        match check(unsafe { syscall3(nr::GETRANDOM, buf as usize + done, len - done, 0) }) {
+            Ok(n) => done += n,
+            Err(Errno(4)) => {} // EINTR: retry
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `sched_yield(2)`.
+pub fn sched_yield() {
+    // SAFETY: no arguments.
+    unsafe { syscall3(nr::SCHED_YIELD, 0, 0, 0) };
+}
+
+/// Ends the process with `code`.
+pub fn exit(code: i32) -> ! {
+    loop {
+        // SAFETY: exit_group takes no pointers and does not return.
+        unsafe { syscall3(nr::EXIT_GROUP, code as usize, 0, 0) };
+    }
+}
+
+const PROT_NONE: usize = 0;
+const PROT_READ_WRITE: usize = 3;
+const MAP_PRIVATE_ANONYMOUS_NORESERVE: usize = 0x2 | 0x20 | 0x4000;
+
+/// Reserves `len` bytes of address space with no access; `None` if the kernel refuses.
+pub fn reserve(len: usize) -> Option<*mut u8> {
+    // SAFETY: an anonymous mapping at an address the kernel picks touches no memory of
+    // ours.
+    let ret = unsafe {
+        syscall6(
+            nr::MMAP,
+            0,
+            len,
+            PROT_NONE,
+            MAP_PRIVATE_ANONYMOUS_NORESERVE,
+            usize::MAX, // fd -1
+            0,
+        )
+    };
+    check(ret).ok().map(|addr| addr as *mut u8)
+}
+
+/// Makes `len` bytes at `addr` readable and writable (zero-filled on first touch).
+///
+/// # Safety
+/// The range must lie inside a reservation made by [`reserve`] and must not be memory
+/// any Rust reference points into.
+pub unsafe fn commit(addr: *mut u8, len: usize) -> bool {
+    if len == 0 {
+        return true;
+    }
+    // SAFETY: the caller guarantees the range is ours.
+    check(unsafe { syscall3(nr::MPROTECT, addr as usize, len, PROT_READ_WRITE) }).is_ok()
+}
+
+/// The OS page size assumed for protections (the smallest the kernel may use).
+pub const PAGE_SIZE: usize = 4096;
+
+/// Process arguments and environment as the kernel laid them out on the initial stack.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessArgs {
+    /// `argc`.
+    pub argc: usize,
+    /// `argv`, `argc` pointers to NUL-terminated strings.
+    pub argv: *const *const u8,
+    /// `envp`, NULL-terminated.
+    pub envp: *const *const u8,
+}
+
+/// Entered from `_start` with the initial stack pointer; never returns.
+///
+/// # Safety
+/// `sp` must be the process's initial stack pointer as the kernel set it.
+#[cfg_attr(feature = "image", unsafe(no_mangle))]
+pub unsafe extern "C" fn wafer_rt_linux_start(sp: *const usize) -> ! {
+    // SAFETY: the kernel's initial stack holds argc, then argv[argc], NULL, then envp.
+    let args = unsafe {
+        let argc = *sp;
+        let argv = sp.add(1) as *const *const u8;
+        ProcessArgs {
+            argc,
+            argv,
+            envp: argv.add(argc + 1),
+        }
+    };
+    crate::process::set_args(args);
+    signals::install();
+    let stack_size = crate::image::descriptor().stack_size;
+    let Some(top) = signals::allocate_guest_stack(stack_size) else {
+        crate::fatal(b"cannot allocate the guest stack");
+    };
+    // SAFETY: `top` is the 16-byte aligned top of a fresh stack of `stack_size` bytes.
+    unsafe { arch::call_on_stack(top, crate::entry::run_guest) };
+    exit(0)
+}

@@ -1,0 +1,145 @@
+//! Turning a machine fault into a wasm trap report.
+
+use wafer_abi::trap::{TrapKind, TrapTable};
+
+/// A fault caught by the platform layer.
+#[derive(Debug, Clone, Copy)]
+pub struct Fault {
+    /// Program counter of the faulting instruction.
+    pub pc: usize,
+    /// The faulting address lies in the guard region below the guest stack.
+    pub stack_overflow: bool,
+    /// The platform's signal or exception number, for internal errors.
+    pub signal: i32,
+}
+
+/// What a fault means for the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrapReport<'a> {
+    /// The trap.
+    pub kind: TrapKind,
+    /// The wasm function it happened in, if known.
+    pub function: Option<&'a str>,
+    /// Byte offset of the wasm operator, if known.
+    pub wasm_offset: Option<u32>,
+}
+
+/// Classifies a fault against the image's code range and trap table. `None` means the
+/// fault is not a guest trap (a runtime bug).
+pub fn classify<'a>(
+    fault: &Fault,
+    code_start: usize,
+    code_len: usize,
+    table: Option<TrapTable<'a>>,
+) -> Option<TrapReport<'a>> {
+    let code_offset = fault
+        .pc
+        .checked_sub(code_start)
+        .filter(|offset| *offset < code_len)
+        .and_then(|offset| u32::try_from(offset).ok());
+    let function = code_offset.and_then(|offset| table?.function_name_at(offset));
+    let site = code_offset.and_then(|offset| table?.trap_at(offset));
+    if fault.stack_overflow {
+        return Some(TrapReport {
+            kind: TrapKind::StackExhausted,
+            function,
+            wasm_offset: site.map(|site| site.wasm_offset),
+        });
+    }
+    let site = site?;
+    Some(TrapReport {
+        kind: site.kind,
+        function,
+        wasm_offset: Some(site.wasm_offset),
+    })
+}
+
+/// Formats `wafer: trap: <message> in <function> (wasm offset 0x..)`.
+pub fn format(report: &TrapReport<'_>, line: &mut crate::out::Line) {
+    line.str(b"wafer: trap: ")
+        .str(report.kind.message().as_bytes());
+    if let Some(function) = report.function {
+        line.str(b" in ").str(function.as_bytes());
+    }
+    if let Some(offset) = report.wasm_offset {
+        line.str(b" (wasm offset ").hex(offset as u64).str(b")");
+    }
+    line.str(b"\n");
+}
+
+/// Handles a fault: reports the trap and exits with [`wafer_abi::TRAP_EXIT_CODE`], or
+/// reports an internal error when the fault did not come from a trap site.
+pub fn on_fault(fault: Fault) -> ! {
+    let image = crate::image::descriptor();
+    let table = TrapTable::parse(image.trap_table);
+    let mut line = crate::out::Line::new();
+    match classify(&fault, image.code_start, image.code_len, table) {
+        Some(report) => {
+            format(&report, &mut line);
+            line.write_to(2);
+            crate::sys::exit(wafer_abi::TRAP_EXIT_CODE)
+        }
+        None => {
+            line.str(b"wafer: internal error: signal ")
+                .dec(fault.signal as u64)
+                .str(b" at pc ")
+                .hex(fault.pc as u64)
+                .str(b" outside compiled code\n");
+            line.write_to(2);
+            crate::sys::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wafer_abi::trap::TrapTableBuilder;
+
+    fn table_bytes() -> Vec<u8> {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 100, "main");
+        builder.trap(40, 0x1234, TrapKind::IntegerDivideByZero);
+        builder.finish()
+    }
+
+    fn fault(pc: usize, stack_overflow: bool) -> Fault {
+        Fault {
+            pc,
+            stack_overflow,
+            signal: 8,
+        }
+    }
+
+    #[test]
+    fn trap_site_gives_kind_function_and_offset() {
+        let bytes = table_bytes();
+        let table = TrapTable::parse(&bytes);
+        let report = classify(&fault(0x1000 + 40, false), 0x1000, 100, table).unwrap();
+        let mut line = crate::out::Line::new();
+        format(&report, &mut line);
+        assert_eq!(
+            line.as_bytes(),
+            b"wafer: trap: integer divide by zero in main (wasm offset 0x1234)\n"
+        );
+    }
+
+    #[test]
+    fn stack_overflow_anywhere_is_a_trap() {
+        let bytes = table_bytes();
+        let table = TrapTable::parse(&bytes);
+        let in_code = classify(&fault(0x1000 + 7, true), 0x1000, 100, table).unwrap();
+        assert_eq!(in_code.kind, TrapKind::StackExhausted);
+        assert_eq!(in_code.function, Some("main"));
+        let in_runtime = classify(&fault(0x9000, true), 0x1000, 100, table).unwrap();
+        assert_eq!(in_runtime.function, None);
+    }
+
+    #[test]
+    fn faults_off_a_trap_site_are_not_traps() {
+        let bytes = table_bytes();
+        let table = TrapTable::parse(&bytes);
+        assert!(classify(&fault(0x1000 + 41, false), 0x1000, 100, table).is_none());
+        assert!(classify(&fault(0x500, false), 0x1000, 100, table).is_none());
+    }
+}

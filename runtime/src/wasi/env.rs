@@ -1,0 +1,125 @@
+//! The guest's environment: exactly what the image's grants allow.
+//!
+//! Precedence: explicit `KEY=VALUE` grants first (in grant order), then variables named
+//! for inheritance that the host has, then, with `--inherit-env`, every other host
+//! variable. A key appears at most once.
+
+use wafer_abi::grants::{self, Grant};
+
+fn key(entry: &[u8]) -> &[u8] {
+    let end = entry.iter().position(|&b| b == b'=').unwrap_or(entry.len());
+    &entry[..end]
+}
+
+fn grants() -> impl Iterator<Item = Grant<'static>> + Clone {
+    let blob = crate::image::descriptor().grants;
+    // Validity was checked at start-up (`check_grants`); skip anything unreadable.
+    grants::parse(blob)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+}
+
+/// Whether the grants are readable by this runtime; checked once at start-up.
+pub fn check_grants(blob: &[u8]) -> bool {
+    if blob.is_empty() {
+        return true;
+    }
+    match grants::parse(blob) {
+        Ok(mut iter) => iter.all(|grant| grant.is_ok()),
+        Err(_) => false,
+    }
+}
+
+/// Calls `f` with each `KEY=VALUE` entry of the guest environment.
+pub fn for_each(mut f: impl FnMut(&[u8])) {
+    for_each_with(grants(), crate::process::host_env(), &mut f);
+}
+
+fn for_each_with<'a>(
+    grants: impl Iterator<Item = Grant<'a>> + Clone,
+    host: impl Iterator<Item = &'a [u8]> + Clone,
+    f: &mut impl FnMut(&[u8]),
+) {
+    let explicit = || {
+        grants.clone().filter_map(|grant| match grant {
+            Grant::Env(entry) => Some(entry),
+            _ => None,
+        })
+    };
+    let named = || {
+        grants.clone().filter_map(|grant| match grant {
+            Grant::InheritEnvVar(name) => Some(name),
+            _ => None,
+        })
+    };
+    let set_explicitly = |k: &[u8]| explicit().any(|entry| key(entry) == k);
+    for (i, entry) in explicit().enumerate() {
+        if !explicit().take(i).any(|earlier| key(earlier) == key(entry)) {
+            f(entry);
+        }
+    }
+    for (i, name) in named().enumerate() {
+        if set_explicitly(name) || named().take(i).any(|earlier| earlier == name) {
+            continue;
+        }
+        if let Some(entry) = host.clone().find(|entry| key(entry) == name) {
+            f(entry);
+        }
+    }
+    if grants.clone().any(|grant| grant == Grant::InheritEnv) {
+        for entry in host.clone() {
+            let k = key(entry);
+            if !set_explicitly(k) && !named().any(|name| name == k) {
+                f(entry);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(grants: &[Grant<'static>], host: &[&'static [u8]]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for_each_with(grants.iter().copied(), host.iter().copied(), &mut |e| {
+            out.push(e.to_vec())
+        });
+        out
+    }
+
+    #[test]
+    fn nothing_is_granted_by_default() {
+        assert!(collect(&[], &[b"SECRET=1"]).is_empty());
+    }
+
+    #[test]
+    fn explicit_named_and_inherited_entries_with_precedence() {
+        let host: &[&'static [u8]] = &[b"HOME=/root", b"TERM=xterm", b"PATH=/bin"];
+        let grants = [
+            Grant::Env(b"HOME=/guest"),
+            Grant::InheritEnvVar(b"TERM"),
+            Grant::InheritEnvVar(b"MISSING"),
+        ];
+        assert_eq!(
+            collect(&grants, host),
+            vec![b"HOME=/guest".to_vec(), b"TERM=xterm".to_vec()]
+        );
+        let all = [Grant::Env(b"HOME=/guest"), Grant::InheritEnv];
+        assert_eq!(
+            collect(&all, host),
+            vec![
+                b"HOME=/guest".to_vec(),
+                b"TERM=xterm".to_vec(),
+                b"PATH=/bin".to_vec()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_the_first_value() {
+        let grants = [Grant::Env(b"A=1"), Grant::Env(b"A=2")];
+        assert_eq!(collect(&grants, &[]), vec![b"A=1".to_vec()]);
+    }
+}
