@@ -132,6 +132,44 @@ fn put(out: &mut [u8], offset: u64, bytes: &[u8]) {
     out[start..start + bytes.len()].copy_from_slice(bytes);
 }
 
+/// One section header to write.
+#[derive(Debug, Default)]
+struct Header {
+    name: u32,
+    sh_type: u32,
+    flags: u64,
+    addr: u64,
+    offset: u64,
+    size: u64,
+    link: u32,
+    info: u32,
+    align: u64,
+    entsize: u64,
+}
+
+impl Header {
+    fn encode(&self) -> SectionHeader64<Le> {
+        SectionHeader64 {
+            sh_name: U32::new(Le, self.name),
+            sh_type: U32::new(Le, self.sh_type),
+            sh_flags: U64::new(Le, self.flags),
+            sh_addr: U64::new(Le, self.addr),
+            sh_offset: U64::new(Le, self.offset),
+            sh_size: U64::new(Le, self.size),
+            sh_link: U32::new(Le, self.link),
+            sh_info: U32::new(Le, self.info),
+            sh_addralign: U64::new(Le, self.align),
+            sh_entsize: U64::new(Le, self.entsize),
+        }
+    }
+}
+
+fn too_large() -> LinkError {
+    LinkError::unsupported("the output file is too large")
+}
+
+/// Writes the image: loaded segments as laid out, then `.symtab`, `.strtab` (if asked
+/// for), `.shstrtab` and the section header table.
 pub(crate) fn write(
     arch: Arch,
     resolution: &Resolution<'_>,
@@ -141,50 +179,105 @@ pub(crate) fn write(
     e_flags: u32,
     entry: u64,
 ) -> Result<Vec<u8>> {
-    let too_large = || LinkError::unsupported("the output file is too large");
-
-    // Non-allocated sections after the loaded part: .symtab, .strtab, .shstrtab.
+    // Section headers, and the non-allocated tables after the loaded part.
     let mut shstrtab = Strings::new();
-    let section_names: Vec<u32> = image
-        .sections
-        .iter()
-        .map(|s| shstrtab.add(s.name.as_bytes()))
-        .collect();
-    let symtab = options
-        .keep_symbols
-        .then(|| symbol_table(resolution, live, image));
-    let symtab_names = symtab
-        .as_ref()
-        .map(|_| (shstrtab.add(b".symtab"), shstrtab.add(b".strtab")));
-    let shstrtab_name = shstrtab.add(b".shstrtab");
-
-    let mut cursor = image.load_end;
-    let mut symtab_range = (0, 0);
-    let mut strtab_range = (0, 0);
-    if let Some((symbols, strings, _)) = &symtab {
-        let size = (symbols.len() * size_of::<Sym64<Le>>()) as u64;
-        cursor = align_up(cursor, 8).ok_or_else(too_large)?;
-        symtab_range = (cursor, size);
-        cursor += size;
-        strtab_range = (cursor, strings.len() as u64);
-        cursor += strings.len() as u64;
+    let mut headers = vec![Header::default()];
+    for section in &image.sections {
+        headers.push(Header {
+            name: shstrtab.add(section.name.as_bytes()),
+            sh_type: section.sh_type,
+            flags: section.flags,
+            addr: section.addr,
+            offset: section.offset,
+            size: section.size,
+            align: section.align,
+            entsize: if section.name == ".got" { 8 } else { 0 },
+            ..Header::default()
+        });
     }
-    let shstrtab_range = (cursor, shstrtab.bytes.len() as u64);
-    cursor += shstrtab.bytes.len() as u64;
+    let mut tables: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut cursor = image.load_end;
+    if options.keep_symbols {
+        let (symbols, strings, first_global) = symbol_table(resolution, live, image);
+        let symbols = pod::bytes_of_slice(&symbols).to_vec();
+        cursor = align_up(cursor, 8).ok_or_else(too_large)?;
+        let strtab_index = headers.len() as u32 + 1;
+        headers.push(Header {
+            name: shstrtab.add(b".symtab"),
+            sh_type: elf::SHT_SYMTAB,
+            offset: cursor,
+            size: symbols.len() as u64,
+            link: strtab_index,
+            info: first_global,
+            align: 8,
+            entsize: size_of::<Sym64<Le>>() as u64,
+            ..Header::default()
+        });
+        cursor = cursor
+            .checked_add(symbols.len() as u64)
+            .ok_or_else(too_large)?;
+        tables.push((headers[headers.len() - 1].offset, symbols));
+        headers.push(Header {
+            name: shstrtab.add(b".strtab"),
+            sh_type: elf::SHT_STRTAB,
+            offset: cursor,
+            size: strings.len() as u64,
+            align: 1,
+            ..Header::default()
+        });
+        cursor = cursor
+            .checked_add(strings.len() as u64)
+            .ok_or_else(too_large)?;
+        tables.push((headers[headers.len() - 1].offset, strings));
+    }
+    let shstrtab_name = shstrtab.add(b".shstrtab");
+    headers.push(Header {
+        name: shstrtab_name,
+        sh_type: elf::SHT_STRTAB,
+        offset: cursor,
+        size: shstrtab.bytes.len() as u64,
+        align: 1,
+        ..Header::default()
+    });
+    cursor = cursor
+        .checked_add(shstrtab.bytes.len() as u64)
+        .ok_or_else(too_large)?;
+    tables.push((headers[headers.len() - 1].offset, shstrtab.bytes));
     let shoff = align_up(cursor, 8).ok_or_else(too_large)?;
-    let shnum = 1 + image.sections.len() + if symtab.is_some() { 2 } else { 0 } + 1;
-    let file_size = shoff + (shnum * size_of::<SectionHeader64<Le>>()) as u64;
-    let file_size = usize::try_from(file_size).map_err(|_| too_large())?;
-    let mut out = vec![0u8; file_size];
+    let shnum = u16::try_from(headers.len())
+        .map_err(|_| LinkError::unsupported("too many output sections"))?;
+    let file_size = (headers.len() as u64)
+        .checked_mul(size_of::<SectionHeader64<Le>>() as u64)
+        .and_then(|size| size.checked_add(shoff))
+        .and_then(|size| usize::try_from(size).ok())
+        .ok_or_else(too_large)?;
 
-    // ELF header and program headers.
+    let mut out = vec![0u8; file_size];
+    write_file_header(&mut out, arch, image, e_flags, entry, shoff, shnum);
+    write_contents(&mut out, arch, resolution, live, image)?;
+    for (offset, bytes) in &tables {
+        put(&mut out, *offset, bytes);
+    }
+    let encoded: Vec<SectionHeader64<Le>> = headers.iter().map(Header::encode).collect();
+    put(&mut out, shoff, pod::bytes_of_slice(&encoded));
+    Ok(out)
+}
+
+/// The ELF header and the program headers.
+fn write_file_header(
+    out: &mut [u8],
+    arch: Arch,
+    image: &Image,
+    e_flags: u32,
+    entry: u64,
+    shoff: u64,
+    shnum: u16,
+) {
     let machine = match arch {
         Arch::X86_64 => elf::EM_X86_64,
         Arch::Aarch64 => elf::EM_AARCH64,
         Arch::Riscv64 => elf::EM_RISCV,
     };
-    let shnum16 =
-        u16::try_from(shnum).map_err(|_| LinkError::unsupported("too many output sections"))?;
     let header = FileHeader64::<Le> {
         e_ident: elf::Ident {
             magic: elf::ELFMAG,
@@ -206,10 +299,10 @@ pub(crate) fn write(
         e_phentsize: U16::new(Le, PHDR_SIZE as u16),
         e_phnum: U16::new(Le, image.segments.len() as u16),
         e_shentsize: U16::new(Le, size_of::<SectionHeader64<Le>>() as u16),
-        e_shnum: U16::new(Le, shnum16),
-        e_shstrndx: U16::new(Le, shnum16 - 1),
+        e_shnum: U16::new(Le, shnum),
+        e_shstrndx: U16::new(Le, shnum - 1),
     };
-    put(&mut out, 0, pod::bytes_of(&header));
+    put(out, 0, pod::bytes_of(&header));
     for (i, segment) in image.segments.iter().enumerate() {
         let phdr = ProgramHeader64::<Le> {
             p_type: U32::new(Le, segment.p_type),
@@ -221,14 +314,18 @@ pub(crate) fn write(
             p_memsz: U64::new(Le, segment.memsz),
             p_align: U64::new(Le, segment.align),
         };
-        put(
-            &mut out,
-            EHDR_SIZE + PHDR_SIZE * i as u64,
-            pod::bytes_of(&phdr),
-        );
+        put(out, EHDR_SIZE + PHDR_SIZE * i as u64, pod::bytes_of(&phdr));
     }
+}
 
-    // Section contents, relocated in place.
+/// Section contents, relocated in place, and the GOT.
+fn write_contents(
+    out: &mut [u8],
+    arch: Arch,
+    resolution: &Resolution<'_>,
+    live: &Live,
+    image: &Image,
+) -> Result<()> {
     let relocator = Relocator {
         arch,
         resolution,
@@ -261,8 +358,7 @@ pub(crate) fn write(
                 continue;
             }
             let start = (section.offset + offset) as usize;
-            let end = start + input.size as usize;
-            let bytes = &mut out[start..end];
+            let bytes = &mut out[start..start + input.size as usize];
             let copied = input.data.len().min(bytes.len());
             bytes[..copied].copy_from_slice(&input.data[..copied]);
             relocator.relocate_section(object, index, section.addr + offset, bytes)?;
@@ -277,101 +373,8 @@ pub(crate) fn write(
                 GotKey::Global(id) => image.global_address(resolution, id).unwrap_or(0),
                 GotKey::Local(object, sym) => relocator.target(object, sym)?.0,
             };
-            put(&mut out, got.offset + 8 * slot as u64, &value.to_le_bytes());
+            put(out, got.offset + 8 * slot as u64, &value.to_le_bytes());
         }
     }
-
-    // Symbol and string tables.
-    let mut headers = vec![SectionHeader64::<Le> {
-        sh_name: U32::new(Le, 0),
-        sh_type: U32::new(Le, elf::SHT_NULL),
-        sh_flags: U64::new(Le, 0),
-        sh_addr: U64::new(Le, 0),
-        sh_offset: U64::new(Le, 0),
-        sh_size: U64::new(Le, 0),
-        sh_link: U32::new(Le, 0),
-        sh_info: U32::new(Le, 0),
-        sh_addralign: U64::new(Le, 0),
-        sh_entsize: U64::new(Le, 0),
-    }];
-    let header = |name: u32,
-                  sh_type: u32,
-                  flags: u64,
-                  addr: u64,
-                  range: (u64, u64),
-                  link: u32,
-                  info: u32,
-                  align: u64,
-                  entsize: u64| {
-        SectionHeader64::<Le> {
-            sh_name: U32::new(Le, name),
-            sh_type: U32::new(Le, sh_type),
-            sh_flags: U64::new(Le, flags),
-            sh_addr: U64::new(Le, addr),
-            sh_offset: U64::new(Le, range.0),
-            sh_size: U64::new(Le, range.1),
-            sh_link: U32::new(Le, link),
-            sh_info: U32::new(Le, info),
-            sh_addralign: U64::new(Le, align),
-            sh_entsize: U64::new(Le, entsize),
-        }
-    };
-    for (section, &name) in image.sections.iter().zip(&section_names) {
-        let entsize = if section.name == ".got" { 8 } else { 0 };
-        headers.push(header(
-            name,
-            section.sh_type,
-            section.flags,
-            section.addr,
-            (section.offset, section.size),
-            0,
-            0,
-            section.align,
-            entsize,
-        ));
-    }
-    if let (Some((symbols, strings, first_global)), Some((symtab_name, strtab_name))) =
-        (&symtab, symtab_names)
-    {
-        let strtab_index = headers.len() as u32 + 1;
-        headers.push(header(
-            symtab_name,
-            elf::SHT_SYMTAB,
-            0,
-            0,
-            symtab_range,
-            strtab_index,
-            *first_global,
-            8,
-            size_of::<Sym64<Le>>() as u64,
-        ));
-        headers.push(header(
-            strtab_name,
-            elf::SHT_STRTAB,
-            0,
-            0,
-            strtab_range,
-            0,
-            0,
-            1,
-            0,
-        ));
-        put(&mut out, symtab_range.0, pod::bytes_of_slice(symbols));
-        put(&mut out, strtab_range.0, strings);
-    }
-    headers.push(header(
-        shstrtab_name,
-        elf::SHT_STRTAB,
-        0,
-        0,
-        shstrtab_range,
-        0,
-        0,
-        1,
-        0,
-    ));
-    put(&mut out, shstrtab_range.0, &shstrtab.bytes);
-    put(&mut out, shoff, pod::bytes_of_slice(&headers));
-    debug_assert_eq!(headers.len(), shnum);
-    Ok(out)
+    Ok(())
 }

@@ -246,7 +246,7 @@ impl Relocator<'_, '_> {
         let mut hi20: Option<FastMap<u64, usize>> = None;
         for rela in relocs {
             let (offset, r_type, sym, _) = fields(rela);
-            if self.arch == Arch::Riscv64 && riscv64::is_ignored(r_type) || r_type == 0 {
+            if r_type == 0 || (self.arch == Arch::Riscv64 && riscv64::is_ignored(r_type)) {
                 continue;
             }
             let p = base.wrapping_add(offset);
