@@ -18,6 +18,8 @@ pub enum Emit {
     Image,
     /// The relocatable object only.
     Object,
+    /// The Cranelift IR of every function, as translated (for inspection and golden tests).
+    Clif,
 }
 
 /// Capabilities granted to the guest.
@@ -188,6 +190,9 @@ pub fn build(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, BuildError>
         stack_size: options.stack_size,
         cpu: options.cpu.clone(),
     };
+    if options.emit == Emit::Clif {
+        return Ok(crate::codegen::translate_to_clif(wasm, target, &config)?.into_bytes());
+    }
     let object = compile_module(wasm, target, &config)?;
     let Some(runtime) = runtime.filter(|_| options.emit == Emit::Image) else {
         return Ok(object);

@@ -40,6 +40,8 @@ enum EmitArg {
     Exe,
     /// The relocatable object only, to link into your own build.
     Obj,
+    /// Cranelift IR of every function, as translated.
+    Clif,
 }
 
 #[derive(Args)]
@@ -157,8 +159,14 @@ fn default_output(input: &Path, emit: Emit) -> PathBuf {
         .map(|s| s.to_os_string())
         .unwrap_or_else(|| "a.out".into());
     let mut output = input.with_file_name(stem);
-    if emit == Emit::Object {
-        output.set_extension("o");
+    match emit {
+        Emit::Object => {
+            output.set_extension("o");
+        }
+        Emit::Clif => {
+            output.set_extension("clif");
+        }
+        Emit::Image => {}
     }
     if output == input {
         output.set_extension("out");
@@ -174,6 +182,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
     let emit = match args.emit {
         EmitArg::Exe => Emit::Image,
         EmitArg::Obj => Emit::Object,
+        EmitArg::Clif => Emit::Clif,
     };
     let options = build_options(target, emit, &args.common);
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;

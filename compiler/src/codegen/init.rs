@@ -121,6 +121,7 @@ pub fn build_init(menv: &ModuleEnv<'_>) -> Result<ir::Function> {
         let ElementMode::Active { table, offset } = &element.mode else {
             continue;
         };
+        builder.set_srcloc(ir::SourceLoc::new(element.offset as u32));
         let offset = const_expr(&mut builder, &mut env, vmctx, offset);
         let offset = env.extend_to_pointer(&mut builder, offset);
         let count = builder.ins().iconst(ptr, element.items.len() as i64);
@@ -151,6 +152,7 @@ pub fn build_init(menv: &ModuleEnv<'_>) -> Result<ir::Function> {
         let DataMode::Active { memory, offset } = &data.mode else {
             continue;
         };
+        builder.set_srcloc(ir::SourceLoc::new(data.offset as u32));
         let offset = const_expr(&mut builder, &mut env, vmctx, offset);
         let offset = env.extend_to_pointer(&mut builder, offset);
         let len = builder.ins().iconst(ptr, data.bytes.len() as i64);

@@ -67,6 +67,8 @@ pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
     set(&mut flags, "use_colocated_libcalls", "true")?;
     set(&mut flags, "unwind_info", "false")?;
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
+    // Cranelift's tail calls rely on frame pointers; they also let profilers walk stacks.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "enable_probestack", "true")?;
     set(&mut flags, "probestack_strategy", "inline")?;
     set(&mut flags, "probestack_size_log2", STACK_GUARD_LOG2)?;

@@ -91,30 +91,75 @@ pub fn compile_function(
     })
 }
 
-/// Compiles a core module into a relocatable object for `target`.
-pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<Vec<u8>> {
+/// A module parsed, with its symbols declared in a fresh object.
+struct Prepared<'data> {
+    module: ModuleInfo<'data>,
+    bodies: Vec<crate::environ::FunctionBodyInfo<'data>>,
+    isa: cranelift_codegen::isa::OwnedTargetIsa,
+    writer: ObjectWriter,
+    symbols: ModuleSymbols,
+    offsets: VmOffsets,
+    host_call_conv: CallConv,
+}
+
+fn prepare<'data>(
+    wasm: &'data [u8],
+    target: &Target,
+    config: &CompileConfig,
+) -> Result<Prepared<'data>> {
     let mut module = ModuleInfo::parse(wasm)?;
     let bodies = std::mem::take(&mut module.bodies);
     let isa = isa::build(target, config.cpu.as_deref())?;
     let mut writer = ObjectWriter::new(isa.clone())?;
     let pointer_type = isa.pointer_type();
     let host_call_conv = CallConv::triple_default(isa.triple());
-
-    let entry = entry_point(&module)?;
     let libcalls = writer.declare_libcalls(pointer_type, host_call_conv)?;
     let offsets = VmOffsets::new(pointer_type.bytes() as u8, vm_counts(&module));
     let symbols = declare_module(&mut writer, &module, libcalls, pointer_type, host_call_conv)?;
-    let menv = ModuleEnv {
-        module: &module,
+    Ok(Prepared {
+        module,
+        bodies,
+        isa,
+        writer,
+        symbols,
         offsets,
-        pointer_type,
+        host_call_conv,
+    })
+}
+
+fn module_env<'m>(
+    module: &'m ModuleInfo<'m>,
+    symbols: &'m ModuleSymbols,
+    isa: &dyn TargetIsa,
+    offsets: VmOffsets,
+    host_call_conv: CallConv,
+) -> ModuleEnv<'m> {
+    ModuleEnv {
+        module,
+        offsets,
+        pointer_type: isa.pointer_type(),
         tunables: Tunables {
             bounds: BoundsStrategy::GuardRegion,
         },
-        symbols: &symbols,
+        symbols,
         host_call_conv,
         frontend_config: isa.frontend_config(),
-    };
+    }
+}
+
+/// Compiles a core module into a relocatable object for `target`.
+pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<Vec<u8>> {
+    let Prepared {
+        module,
+        bodies,
+        isa,
+        mut writer,
+        symbols,
+        offsets,
+        host_call_conv,
+    } = prepare(wasm, target, config)?;
+    let entry = entry_point(&module)?;
+    let menv = module_env(&module, &symbols, &*isa, offsets, host_call_conv);
 
     let func_indices: Vec<u32> = bodies.iter().map(|body| body.func_index).collect();
     let results: Vec<Result<CompiledFunction>> = bodies
@@ -182,6 +227,33 @@ pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> R
 
     object::define_instance_data(&mut writer, &menv)?;
     writer.finish(config, entry.is_some())
+}
+
+/// The Cranelift IR of every defined function, as translated (before optimisation), for
+/// golden tests and `--emit clif`.
+pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<String> {
+    let Prepared {
+        module,
+        bodies,
+        isa,
+        symbols,
+        offsets,
+        host_call_conv,
+        ..
+    } = prepare(wasm, target, config)?;
+    let menv = module_env(&module, &symbols, &*isa, offsets, host_call_conv);
+    let mut translator = FuncTranslator::new();
+    let mut text = String::new();
+    for body in bodies {
+        let mut validator = body.validator.into_validator(Default::default());
+        let func = translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
+        text.push_str(&format!(
+            ";; {}\n{}\n",
+            module.func_display_name(body.func_index),
+            func.display()
+        ));
+    }
+    Ok(text)
 }
 
 /// The function `wafer_image_main` calls: the `_start` export, if any.

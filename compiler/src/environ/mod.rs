@@ -130,6 +130,8 @@ pub struct ElementInfo {
     pub ty: RefType,
     /// The items, each a constant expression.
     pub items: Vec<Vec<ConstOp>>,
+    /// Byte offset of the segment in the input.
+    pub offset: usize,
 }
 
 /// How a data segment is used.
@@ -153,6 +155,8 @@ pub struct DataInfo<'data> {
     pub mode: DataMode,
     /// Its bytes.
     pub bytes: &'data [u8],
+    /// Byte offset of the segment in the input.
+    pub offset: usize,
 }
 
 /// A defined function's body, ready for translation.
@@ -480,7 +484,12 @@ impl<'data> Builder<'data> {
                             (ty, items)
                         }
                     };
-                    self.elements.push(ElementInfo { mode, ty, items });
+                    self.elements.push(ElementInfo {
+                        mode,
+                        ty,
+                        items,
+                        offset: element.range.start as usize,
+                    });
                 }
             }
             Payload::DataSection(reader) => {
@@ -499,6 +508,7 @@ impl<'data> Builder<'data> {
                     self.data.push(DataInfo {
                         mode,
                         bytes: data.data,
+                        offset: data.range.start as usize,
                     });
                 }
             }

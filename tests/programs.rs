@@ -1,0 +1,179 @@
+//! WAT programs with expected output: every operator family, every trap kind, memory
+//! growth, WASI basics. Each `tests/programs/NAME.wat` is built with the `wafer` CLI and
+//! run; its exit status, stderr and stdout must equal `NAME.expected`
+//! (`WAFER_BLESS=1` rewrites those files).
+//!
+//! Header directives in the `.wat` file:
+//! - `;; prelude` splices in `prelude.wat` (printing helpers);
+//! - `;; args: A B` passes arguments;
+//! - `;; build: FLAGS` adds `wafer build` flags;
+//! - `;; no-reference: WHY` skips the wasmtime comparison, for a stated reason.
+//!
+//! When `wasmtime` is installed, every program also runs under it and must give the
+//! same stdout and exit status (trap messages differ by design, so stderr is not
+//! compared).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Failures, Outcome};
+
+struct Program {
+    name: String,
+    source: String,
+    args: Vec<String>,
+    build_flags: Vec<String>,
+    compare_with_reference: bool,
+}
+
+fn directive(source: &str, key: &str) -> Vec<String> {
+    source
+        .lines()
+        .take_while(|line| line.starts_with(";;"))
+        .filter_map(|line| line.strip_prefix(";;")?.trim().strip_prefix(key))
+        .flat_map(|rest| {
+            rest.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Splices the prelude's import after `(module` and its definitions before the last `)`.
+fn with_prelude(source: &str) -> String {
+    let prelude = std::fs::read_to_string(common::tests_dir().join("programs/prelude.wat"))
+        .expect("prelude.wat");
+    let marker = prelude
+        .find(";; ---- definitions")
+        .expect("prelude has a definitions marker");
+    let (imports, definitions) = prelude.split_at(marker);
+    let open = source.find("(module").expect("program has (module") + "(module".len();
+    let close = source.rfind(')').expect("program ends with )");
+    format!(
+        "{}\n{imports}{}\n{definitions}{}",
+        &source[..open],
+        &source[open..close],
+        &source[close..]
+    )
+}
+
+fn load_programs() -> Vec<Program> {
+    let dir = common::tests_dir().join("programs");
+    let mut programs: Vec<Program> = std::fs::read_dir(&dir)
+        .expect("tests/programs")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "wat"))
+        .filter(|path| path.file_stem().is_some_and(|s| s != "prelude"))
+        .map(|path| {
+            let raw = std::fs::read_to_string(&path).expect("read program");
+            let source = if raw.starts_with(";; prelude") {
+                with_prelude(&raw)
+            } else {
+                raw.clone()
+            };
+            Program {
+                name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+                args: directive(&raw, "args:"),
+                build_flags: directive(&raw, "build:"),
+                compare_with_reference: directive(&raw, "no-reference:").is_empty(),
+                source,
+            }
+        })
+        .collect();
+    programs.sort_by(|a, b| a.name.cmp(&b.name));
+    programs
+}
+
+fn describe(outcome: &Outcome) -> String {
+    format!(
+        "exit: {}\n--- stderr\n{}--- stdout\n{}",
+        outcome.code, outcome.stderr, outcome.stdout
+    )
+}
+
+/// Builds and runs one program; returns its outcome.
+fn build_and_run(program: &Program, dir: &Path) -> Result<(PathBuf, Outcome), String> {
+    let wat = dir.join(format!("{}.wat", program.name));
+    std::fs::write(&wat, &program.source).expect("write program");
+    let image = dir.join(&program.name);
+    let flags: Vec<&str> = program.build_flags.iter().map(String::as_str).collect();
+    let build = common::wafer_build(&wat, &image, &flags);
+    if build.code != 0 {
+        return Err(format!("{}: build failed: {}", program.name, build.stderr));
+    }
+    let args: Vec<&str> = program.args.iter().map(String::as_str).collect();
+    Ok((wat, common::run_image(&image, &args, &[])))
+}
+
+fn check_program(program: &Program, dir: &Path, wasmtime: Option<&Path>) -> Vec<String> {
+    let mut failures = Vec::new();
+    let (wat, outcome) = match build_and_run(program, dir) {
+        Ok(result) => result,
+        Err(e) => return vec![e],
+    };
+    let golden = common::tests_dir()
+        .join("programs")
+        .join(format!("{}.expected", program.name));
+    if let Err(e) = common::check_golden(&golden, &describe(&outcome)) {
+        failures.push(e);
+    }
+    if let Some(wasmtime) = wasmtime.filter(|_| program.compare_with_reference) {
+        let reference: Outcome = common::run_command(
+            Command::new(wasmtime)
+                .arg("run")
+                .arg(&wat)
+                .args(&program.args)
+                .env_clear(),
+        );
+        if reference.code != outcome.code || reference.stdout != outcome.stdout {
+            failures.push(format!(
+                "{}: differs from wasmtime: exit {} vs {}\n{}",
+                program.name,
+                outcome.code,
+                reference.code,
+                common::first_difference(&reference.stdout, &outcome.stdout)
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn programs_match_expected_output() {
+    let programs = load_programs();
+    assert!(programs.len() > 20, "programs are missing");
+    let dir = common::scratch("programs");
+    let wasmtime = common::which("wasmtime");
+    if wasmtime.is_none() {
+        eprintln!("note: wasmtime not installed; skipping the reference comparison");
+    }
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<&[Program]> = programs.chunks(programs.len().div_ceil(workers)).collect();
+    let results: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                let dir = &dir;
+                let wasmtime = wasmtime.as_deref();
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .flat_map(|program| check_program(program, dir, wasmtime))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("worker"))
+            .collect()
+    });
+    let mut failures = Failures::default();
+    for failure in results {
+        failures.push(failure);
+    }
+    failures.finish("programs");
+}

@@ -1,0 +1,2 @@
+;; `unreachable` traps with its own message.
+(module (func $boom unreachable) (func (export "_start") (call $boom)))
