@@ -84,6 +84,8 @@ pub enum BuildError {
     NoRuntime(String),
     /// The output could not be written.
     Write(PathBuf, std::io::Error),
+    /// wafer itself failed (a bug): a panic caught at the build boundary.
+    Internal(String),
 }
 
 impl fmt::Display for BuildError {
@@ -100,6 +102,10 @@ impl fmt::Display for BuildError {
             BuildError::Write(path, e) => {
                 write!(f, "cannot write {}: {}", path.display(), io_message(e))
             }
+            BuildError::Internal(message) => write!(
+                f,
+                "internal compiler error: {message} (this is a bug in wafer; please report it)"
+            ),
         }
     }
 }
@@ -177,8 +183,25 @@ fn link_arch(arch: Arch) -> wafer_link::Arch {
     }
 }
 
-/// Compiles `wasm` and, for [`Emit::Image`], links it into an image.
+/// Compiles `wasm` and, for [`Emit::Image`], links it into an image. A panic anywhere in
+/// the pipeline (a wafer or Cranelift bug) becomes [`BuildError::Internal`] rather than
+/// aborting the caller.
 pub fn build(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, BuildError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build_unguarded(wasm, options)))
+        .unwrap_or_else(|payload| Err(BuildError::Internal(panic_message(&payload))))
+}
+
+/// The text of a panic payload, on one line.
+fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string());
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, BuildError> {
     let target = &options.target;
     // Check the runtime first: there is no point compiling what cannot be linked.
     let runtime = match (options.emit, target.runtime) {

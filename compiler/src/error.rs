@@ -70,11 +70,21 @@ impl std::error::Error for CompileError {}
 
 impl From<wasmparser::BinaryReaderError> for CompileError {
     fn from(err: wasmparser::BinaryReaderError) -> Self {
+        let message = if err.message().starts_with("magic header not detected") {
+            "not a WebAssembly module (no \\0asm magic header)".to_string()
+        } else {
+            one_line(err.message())
+        };
         CompileError::InvalidWasm {
-            message: err.message().to_string(),
+            message,
             offset: err.offset() as usize,
         }
     }
+}
+
+/// Joins a multi-line message into one line.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Result with a [`CompileError`].

@@ -257,6 +257,24 @@ fn targets() {
 }
 
 fn main() -> ExitCode {
+    // Panics are caught and reported as one line; the default hook would print a
+    // multi-line report first. WAFER_BACKTRACE=1 keeps it for debugging.
+    if std::env::var_os("WAFER_BACKTRACE").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+    std::panic::catch_unwind(run_cli).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let first = message.lines().next().unwrap_or_default();
+        eprintln!("wafer: error: internal error: {first} (this is a bug in wafer; please report it)");
+        ExitCode::from(70)
+    })
+}
+
+fn run_cli() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

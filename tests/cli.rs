@@ -1,0 +1,300 @@
+//! The command line as a user meets it: bad input gets one clear line and no output
+//! file; `wafer build` needs nothing on PATH; `wafer run` caches and passes arguments
+//! and exit codes through; `inspect`, `targets` and `--emit obj` work.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Outcome, run_command, scratch, wafer};
+
+const HELLO: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $a (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hi\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    ;; exit with the argument count, so tests can see arguments arrive
+    (drop (call $a (i32.const 32) (i32.const 36)))
+    (call $exit (i32.load (i32.const 32)))))
+"#;
+
+fn hello_wasm(dir: &Path) -> PathBuf {
+    let path = dir.join("hello.wasm");
+    std::fs::write(&path, wat::parse_str(HELLO).unwrap()).unwrap();
+    path
+}
+
+fn wafer_cmd(args: &[&str]) -> Outcome {
+    run_command(Command::new(wafer()).args(args))
+}
+
+/// Files in `dir`, sorted, for checking that nothing was left behind.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A failed command: nonzero exit, exactly one line on stderr that contains `needles`.
+fn assert_one_line_error(outcome: &Outcome, needles: &[&str]) {
+    assert_ne!(outcome.code, 0, "expected failure: {outcome:?}");
+    assert!(
+        outcome.code != 101 && outcome.code < 128,
+        "crashed or panicked: {outcome:?}"
+    );
+    let lines: Vec<_> = outcome.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line on stderr: {:?}", outcome.stderr);
+    assert!(lines[0].starts_with("wafer: error: "), "{}", lines[0]);
+    for needle in needles {
+        assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
+    }
+}
+
+#[test]
+fn bad_input_gets_one_line_naming_the_file_and_no_output() {
+    let dir = scratch("cli-bad-input");
+    let valid = wat::parse_str(HELLO).unwrap();
+    let cases: Vec<(&str, Vec<u8>, Vec<&str>)> = vec![
+        (
+            "truncated.wasm",
+            valid[..valid.len() / 2].to_vec(),
+            vec!["truncated.wasm", "offset 0x"],
+        ),
+        (
+            "garbage.wasm",
+            b"\x7fELF not wasm at all \x00\x01\x02".to_vec(),
+            vec!["garbage.wasm", "offset 0x0", "not a WebAssembly module"],
+        ),
+        (
+            "empty.wasm",
+            Vec::new(),
+            vec!["empty.wasm", "offset 0x"],
+        ),
+        (
+            "invalid.wasm",
+            wat::parse_str(r#"(module (func (export "_start") (drop (i32.add (i32.const 1) (f32.const 2)))))"#)
+                .unwrap(),
+            vec!["invalid.wasm", "invalid wasm at offset 0x", "type mismatch"],
+        ),
+        (
+            "unknown_import.wasm",
+            wat::parse_str(r#"(module (import "env" "mystery" (func)) (func (export "_start")))"#)
+                .unwrap(),
+            vec!["unknown_import.wasm", "unknown import", "env.mystery"],
+        ),
+        (
+            "wrong_wasi_type.wasm",
+            wat::parse_str(r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (func (export "_start")))"#)
+                .unwrap(),
+            vec!["wrong_wasi_type.wasm", "wasi_snapshot_preview1.fd_write"],
+        ),
+        (
+            "bad_text.wat",
+            b"(module (func (i32.bogus)))".to_vec(),
+            vec!["bad_text.wat", "bad_text.wat:1:"],
+        ),
+        (
+            "no_entry.wasm",
+            wat::parse_str("(module (func (export \"main\")))").unwrap(),
+            vec!["no_entry.wasm", "_start"],
+        ),
+        (
+            "component.wasm",
+            wat::parse_str("(component)").unwrap(),
+            vec!["component.wasm", "components"],
+        ),
+    ];
+    for (name, bytes, needles) in cases {
+        let input = dir.join(name);
+        std::fs::write(&input, &bytes).unwrap();
+        let output = dir.join(format!("{name}.out"));
+        let outcome = wafer_cmd(&["build", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+        assert_one_line_error(&outcome, &needles);
+        assert!(!output.exists(), "{name}: an output file was written");
+    }
+    // Only the inputs remain: no temporary or partial files.
+    assert!(listing(&dir).iter().all(|name| !name.contains(".out")));
+}
+
+#[test]
+fn a_failed_build_leaves_an_existing_output_untouched() {
+    let dir = scratch("cli-keep-output");
+    let input = dir.join("bad.wasm");
+    std::fs::write(&input, b"\0asm\x01\0\0\0\x01").unwrap();
+    let output = dir.join("app");
+    std::fs::write(&output, b"previous build").unwrap();
+    let outcome = wafer_cmd(&["build", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    assert_one_line_error(&outcome, &["bad.wasm"]);
+    assert_eq!(std::fs::read(&output).unwrap(), b"previous build");
+    assert_eq!(listing(&dir), ["app", "bad.wasm"]);
+}
+
+#[test]
+fn missing_files_bad_flags_and_bad_targets_are_one_line() {
+    let dir = scratch("cli-usage");
+    let missing = dir.join("nope.wasm");
+    assert_one_line_error(
+        &wafer_cmd(&["build", missing.to_str().unwrap()]),
+        &["nope.wasm", "No such file"],
+    );
+    let outcome = wafer_cmd(&["build", "--frobnicate", "x.wasm"]);
+    assert_one_line_error(&outcome, &["--frobnicate"]);
+    let input = hello_wasm(&dir);
+    assert_one_line_error(
+        &wafer_cmd(&["build", input.to_str().unwrap(), "--target", "pdp11-unix"]),
+        &["pdp11-unix", "x86_64-linux"],
+    );
+    assert_one_line_error(
+        &wafer_cmd(&["build", input.to_str().unwrap(), "--stack-size", "lots"]),
+        &["lots"],
+    );
+    assert_one_line_error(
+        &wafer_cmd(&["build", input.to_str().unwrap(), "--target-cpu", "pentium-mmx"]),
+        &["hello.wasm", "pentium-mmx", "x86-64-v2"],
+    );
+    let unwritable = dir.join("no-such-dir").join("app");
+    assert_one_line_error(
+        &wafer_cmd(&["build", input.to_str().unwrap(), "-o", unwritable.to_str().unwrap()]),
+        &["no-such-dir"],
+    );
+    assert_one_line_error(&wafer_cmd(&["inspect", input.to_str().unwrap()]), &["hello.wasm"]);
+}
+
+#[test]
+fn build_needs_nothing_on_path() {
+    let dir = scratch("cli-empty-path");
+    let input = hello_wasm(&dir);
+    let output = dir.join("hello");
+    let outcome = run_command(
+        Command::new(wafer())
+            .args(["build", input.to_str().unwrap(), "-o", output.to_str().unwrap()])
+            .env_clear()
+            .env("PATH", ""),
+    );
+    assert_eq!(outcome.code, 0, "{outcome:?}");
+    let run = common::run_image(&output, &["a", "b"], &[]);
+    assert_eq!((run.code, run.stdout.as_str()), (3, "hi\n"));
+}
+
+#[test]
+fn run_passes_arguments_and_exit_code_and_caches_the_image() {
+    let dir = scratch("cli-run");
+    let cache = dir.join("cache");
+    let input = hello_wasm(&dir);
+    let run = |args: &[&str]| {
+        run_command(
+            Command::new(wafer())
+                .arg("run")
+                .arg(&input)
+                .arg("--")
+                .args(args)
+                .env("WAFER_CACHE_DIR", &cache),
+        )
+    };
+    let first = run(&["one", "two", "three"]);
+    assert_eq!((first.code, first.stdout.as_str(), first.stderr.as_str()), (4, "hi\n", ""));
+    let cached = listing(&cache);
+    assert_eq!(cached.len(), 1, "one cached image: {cached:?}");
+    let modified = std::fs::metadata(cache.join(&cached[0])).unwrap().modified().unwrap();
+    let second = run(&[]);
+    assert_eq!(second.code, 1);
+    assert_eq!(listing(&cache), cached, "the second run reused the image");
+    let again = std::fs::metadata(cache.join(&cached[0])).unwrap().modified().unwrap();
+    assert_eq!(modified, again);
+    // Different grants are a different image.
+    let granted = run_command(
+        Command::new(wafer())
+            .args(["run", "--env", "A=1"])
+            .arg(&input)
+            .env("WAFER_CACHE_DIR", &cache),
+    );
+    assert_eq!(granted.code, 1);
+    assert_eq!(listing(&cache).len(), 2);
+}
+
+#[test]
+fn inspect_shows_grants_and_deny_by_default() {
+    let dir = scratch("cli-inspect");
+    let input = hello_wasm(&dir);
+    let plain = dir.join("plain");
+    let granted = dir.join("granted");
+    assert_eq!(
+        common::wafer_build(&input, &plain, &[]).code,
+        0
+    );
+    assert_eq!(
+        common::wafer_build(&input, &granted, &["--env", "MODE=fast", "--env", "TERM", "--stack-size", "1M"])
+            .code,
+        0
+    );
+    let plain = wafer_cmd(&["inspect", plain.to_str().unwrap()]);
+    assert_eq!(plain.code, 0, "{plain:?}");
+    assert!(plain.stdout.contains("environment: none"), "{}", plain.stdout);
+    assert!(plain.stdout.contains("filesystem:  none"), "{}", plain.stdout);
+    let granted = wafer_cmd(&["inspect", granted.to_str().unwrap()]);
+    assert!(granted.stdout.contains("environment: MODE=fast"), "{}", granted.stdout);
+    assert!(granted.stdout.contains("environment: TERM (from the host"), "{}", granted.stdout);
+    assert!(granted.stdout.contains("stack:       1048576 bytes"), "{}", granted.stdout);
+}
+
+#[test]
+fn targets_lists_the_host_target_as_carried() {
+    let outcome = wafer_cmd(&["targets"]);
+    assert_eq!(outcome.code, 0);
+    let line = outcome
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("x86_64-linux"))
+        .expect("x86_64-linux listed");
+    assert!(line.contains("carried"), "{line}");
+}
+
+#[test]
+fn emit_obj_writes_a_relocatable_object_with_the_image_descriptor() {
+    use object::{Object, ObjectSection, ObjectSymbol};
+    let dir = scratch("cli-emit-obj");
+    let input = hello_wasm(&dir);
+    let output = dir.join("hello.o");
+    let outcome = common::wafer_build(&input, &output, &["--emit", "obj"]);
+    assert_eq!(outcome.code, 0, "{outcome:?}");
+    let bytes = std::fs::read(&output).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    assert_eq!(file.kind(), object::ObjectKind::Relocatable);
+    assert!(file.section_by_name(".wafer.image").is_some());
+    let exported: Vec<_> = file
+        .symbols()
+        .filter(|s| s.is_global() && s.is_definition())
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .collect();
+    for symbol in ["wafer_image", "wafer_image_init", "wafer_image_main"] {
+        assert!(exported.iter().any(|s| s == symbol), "{symbol} in {exported:?}");
+    }
+    let inspected = wafer_cmd(&["inspect", output.to_str().unwrap()]);
+    assert!(inspected.stdout.contains("relocatable object"), "{inspected:?}");
+}
+
+#[test]
+fn text_and_binary_input_build_the_same_image() {
+    let dir = scratch("cli-wat");
+    let wat_path = dir.join("hello.wat");
+    std::fs::write(&wat_path, HELLO).unwrap();
+    let wasm_path = hello_wasm(&dir);
+    let from_text = dir.join("from_text");
+    let from_binary = dir.join("from_binary");
+    assert_eq!(common::wafer_build(&wat_path, &from_text, &[]).code, 0);
+    assert_eq!(common::wafer_build(&wasm_path, &from_binary, &[]).code, 0);
+    assert_eq!(
+        std::fs::read(&from_text).unwrap(),
+        std::fs::read(&from_binary).unwrap(),
+        "builds are deterministic and text equals binary"
+    );
+}
