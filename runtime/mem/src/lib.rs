@@ -1,4 +1,4 @@
-//! `memcpy`, `memmove`, `memset`, `memcmp` and `bcmp` for the wafer runtime.
+//! `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp` and `strlen` for the wafer runtime.
 //!
 //! On `*-linux-*` targets nothing else supplies them: there is no libc, and
 //! `compiler_builtins` leaves them to libc there. Compiled wasm code calls them for
@@ -74,6 +74,18 @@ mod impls {
     pub unsafe extern "C" fn bcmp(a: *const u8, b: *const u8, n: usize) -> c_int {
         // SAFETY: same contract as `memcmp`.
         unsafe { memcmp(a, b, n) }
+    }
+
+    /// # Safety
+    /// `s` must point to a NUL-terminated string.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+        let mut len = 0;
+        // SAFETY: the caller guarantees a NUL before the end of readable memory.
+        while unsafe { *s.add(len) } != 0 {
+            len += 1;
+        }
+        len
     }
 
     #[cfg(target_arch = "x86_64")]
