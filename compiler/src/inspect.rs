@@ -46,16 +46,16 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
         field(ImageField::CodeLen)
     )
     .unwrap();
-    if let Some(table) = section(".wafer.traps") {
-        if let Some(table) = TrapTable::parse(&table) {
-            writeln!(
-                out,
-                "functions:   {} ({} trap sites)",
-                table.function_count(),
-                table.trap_count()
-            )
-            .unwrap();
-        }
+    if let Some(table) = section(".wafer.traps")
+        && let Some(table) = TrapTable::parse(&table)
+    {
+        writeln!(
+            out,
+            "functions:   {} ({} trap sites)",
+            table.function_count(),
+            table.trap_count()
+        )
+        .unwrap();
     }
     writeln!(out, "stack:       {} bytes", field(ImageField::StackSize)).unwrap();
     let main = field(ImageField::Flags) & flags::HAS_MAIN != 0;

