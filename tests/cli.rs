@@ -52,7 +52,12 @@ fn assert_one_line_error(outcome: &Outcome, needles: &[&str]) {
         "crashed or panicked: {outcome:?}"
     );
     let lines: Vec<_> = outcome.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one line on stderr: {:?}", outcome.stderr);
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one line on stderr: {:?}",
+        outcome.stderr
+    );
     assert!(lines[0].starts_with("wafer: error: "), "{}", lines[0]);
     for needle in needles {
         assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
@@ -117,7 +122,12 @@ fn bad_input_gets_one_line_naming_the_file_and_no_output() {
         let input = dir.join(name);
         std::fs::write(&input, &bytes).unwrap();
         let output = dir.join(format!("{name}.out"));
-        let outcome = wafer_cmd(&["build", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+        let outcome = wafer_cmd(&[
+            "build",
+            input.to_str().unwrap(),
+            "-o",
+            output.to_str().unwrap(),
+        ]);
         assert_one_line_error(&outcome, &needles);
         assert!(!output.exists(), "{name}: an output file was written");
     }
@@ -132,7 +142,12 @@ fn a_failed_build_leaves_an_existing_output_untouched() {
     std::fs::write(&input, b"\0asm\x01\0\0\0\x01").unwrap();
     let output = dir.join("app");
     std::fs::write(&output, b"previous build").unwrap();
-    let outcome = wafer_cmd(&["build", input.to_str().unwrap(), "-o", output.to_str().unwrap()]);
+    let outcome = wafer_cmd(&[
+        "build",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ]);
     assert_one_line_error(&outcome, &["bad.wasm"]);
     assert_eq!(std::fs::read(&output).unwrap(), b"previous build");
     assert_eq!(listing(&dir), ["app", "bad.wasm"]);
@@ -158,15 +173,28 @@ fn missing_files_bad_flags_and_bad_targets_are_one_line() {
         &["lots"],
     );
     assert_one_line_error(
-        &wafer_cmd(&["build", input.to_str().unwrap(), "--target-cpu", "pentium-mmx"]),
+        &wafer_cmd(&[
+            "build",
+            input.to_str().unwrap(),
+            "--target-cpu",
+            "pentium-mmx",
+        ]),
         &["hello.wasm", "pentium-mmx", "x86-64-v2"],
     );
     let unwritable = dir.join("no-such-dir").join("app");
     assert_one_line_error(
-        &wafer_cmd(&["build", input.to_str().unwrap(), "-o", unwritable.to_str().unwrap()]),
+        &wafer_cmd(&[
+            "build",
+            input.to_str().unwrap(),
+            "-o",
+            unwritable.to_str().unwrap(),
+        ]),
         &["no-such-dir"],
     );
-    assert_one_line_error(&wafer_cmd(&["inspect", input.to_str().unwrap()]), &["hello.wasm"]);
+    assert_one_line_error(
+        &wafer_cmd(&["inspect", input.to_str().unwrap()]),
+        &["hello.wasm"],
+    );
 }
 
 #[test]
@@ -176,7 +204,12 @@ fn build_needs_nothing_on_path() {
     let output = dir.join("hello");
     let outcome = run_command(
         Command::new(wafer())
-            .args(["build", input.to_str().unwrap(), "-o", output.to_str().unwrap()])
+            .args([
+                "build",
+                input.to_str().unwrap(),
+                "-o",
+                output.to_str().unwrap(),
+            ])
             .env_clear()
             .env("PATH", ""),
     );
@@ -201,14 +234,23 @@ fn run_passes_arguments_and_exit_code_and_caches_the_image() {
         )
     };
     let first = run(&["one", "two", "three"]);
-    assert_eq!((first.code, first.stdout.as_str(), first.stderr.as_str()), (4, "hi\n", ""));
+    assert_eq!(
+        (first.code, first.stdout.as_str(), first.stderr.as_str()),
+        (4, "hi\n", "")
+    );
     let cached = listing(&cache);
     assert_eq!(cached.len(), 1, "one cached image: {cached:?}");
-    let modified = std::fs::metadata(cache.join(&cached[0])).unwrap().modified().unwrap();
+    let modified = std::fs::metadata(cache.join(&cached[0]))
+        .unwrap()
+        .modified()
+        .unwrap();
     let second = run(&[]);
     assert_eq!(second.code, 1);
     assert_eq!(listing(&cache), cached, "the second run reused the image");
-    let again = std::fs::metadata(cache.join(&cached[0])).unwrap().modified().unwrap();
+    let again = std::fs::metadata(cache.join(&cached[0]))
+        .unwrap()
+        .modified()
+        .unwrap();
     assert_eq!(modified, again);
     // Different grants are a different image.
     let granted = run_command(
@@ -227,23 +269,44 @@ fn inspect_shows_grants_and_deny_by_default() {
     let input = hello_wasm(&dir);
     let plain = dir.join("plain");
     let granted = dir.join("granted");
+    assert_eq!(common::wafer_build(&input, &plain, &[]).code, 0);
     assert_eq!(
-        common::wafer_build(&input, &plain, &[]).code,
-        0
-    );
-    assert_eq!(
-        common::wafer_build(&input, &granted, &["--env", "MODE=fast", "--env", "TERM", "--stack-size", "1M"])
-            .code,
+        common::wafer_build(
+            &input,
+            &granted,
+            &["--env", "MODE=fast", "--env", "TERM", "--stack-size", "1M"]
+        )
+        .code,
         0
     );
     let plain = wafer_cmd(&["inspect", plain.to_str().unwrap()]);
     assert_eq!(plain.code, 0, "{plain:?}");
-    assert!(plain.stdout.contains("environment: none"), "{}", plain.stdout);
-    assert!(plain.stdout.contains("filesystem:  none"), "{}", plain.stdout);
+    assert!(
+        plain.stdout.contains("environment: none"),
+        "{}",
+        plain.stdout
+    );
+    assert!(
+        plain.stdout.contains("filesystem:  none"),
+        "{}",
+        plain.stdout
+    );
     let granted = wafer_cmd(&["inspect", granted.to_str().unwrap()]);
-    assert!(granted.stdout.contains("environment: MODE=fast"), "{}", granted.stdout);
-    assert!(granted.stdout.contains("environment: TERM (from the host"), "{}", granted.stdout);
-    assert!(granted.stdout.contains("stack:       1048576 bytes"), "{}", granted.stdout);
+    assert!(
+        granted.stdout.contains("environment: MODE=fast"),
+        "{}",
+        granted.stdout
+    );
+    assert!(
+        granted.stdout.contains("environment: TERM (from the host"),
+        "{}",
+        granted.stdout
+    );
+    assert!(
+        granted.stdout.contains("stack:       1048576 bytes"),
+        "{}",
+        granted.stdout
+    );
 }
 
 #[test]
@@ -260,7 +323,7 @@ fn targets_lists_the_host_target_as_carried() {
 
 #[test]
 fn emit_obj_writes_a_relocatable_object_with_the_image_descriptor() {
-    use object::{Object, ObjectSection, ObjectSymbol};
+    use object::{Object, ObjectSymbol};
     let dir = scratch("cli-emit-obj");
     let input = hello_wasm(&dir);
     let output = dir.join("hello.o");
@@ -276,10 +339,16 @@ fn emit_obj_writes_a_relocatable_object_with_the_image_descriptor() {
         .filter_map(|s| s.name().ok().map(str::to_string))
         .collect();
     for symbol in ["wafer_image", "wafer_image_init", "wafer_image_main"] {
-        assert!(exported.iter().any(|s| s == symbol), "{symbol} in {exported:?}");
+        assert!(
+            exported.iter().any(|s| s == symbol),
+            "{symbol} in {exported:?}"
+        );
     }
     let inspected = wafer_cmd(&["inspect", output.to_str().unwrap()]);
-    assert!(inspected.stdout.contains("relocatable object"), "{inspected:?}");
+    assert!(
+        inspected.stdout.contains("relocatable object"),
+        "{inspected:?}"
+    );
 }
 
 #[test]
@@ -296,5 +365,37 @@ fn text_and_binary_input_build_the_same_image() {
         std::fs::read(&from_text).unwrap(),
         std::fs::read(&from_binary).unwrap(),
         "builds are deterministic and text equals binary"
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_an_error_for_the_guest_not_a_kill() {
+    // Writes until fd_write fails, then exits with the errno it got.
+    const WRITER: &str = r#"(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start") (local $e i32)
+        (i32.store (i32.const 0) (i32.const 100))
+        (i32.store (i32.const 4) (i32.const 4096))
+        (loop $l
+          (local.set $e (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+          (br_if $l (i32.eqz (local.get $e))))
+        (call $exit (local.get $e))))"#;
+    let dir = scratch("cli-sigpipe");
+    let input = dir.join("writer.wat");
+    std::fs::write(&input, WRITER).unwrap();
+    let image = dir.join("writer");
+    assert_eq!(common::wafer_build(&input, &image, &[]).code, 0);
+    let mut child = Command::new(&image)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(64),
+        "EPIPE (64), not killed by SIGPIPE: {status:?}"
     );
 }

@@ -11,6 +11,8 @@ const SIGILL: i32 = 4;
 const SIGBUS: i32 = 7;
 const SIGFPE: i32 = 8;
 const SIGSEGV: i32 = 11;
+const SIGPIPE: i32 = 13;
+const SIG_IGN: usize = 1;
 
 const SA_SIGINFO: u64 = 4;
 const SA_ONSTACK: u64 = 0x0800_0000;
@@ -77,6 +79,29 @@ pub fn install() {
         flags,
         restorer_or_mask,
         mask: 0,
+    };
+    // A closed pipe is an EPIPE error for the guest, as under wasmtime, not a silent kill.
+    let ignore = KernelSigaction {
+        handler: SIG_IGN,
+        flags: if arch::HAS_SA_RESTORER {
+            SA_RESTORER
+        } else {
+            0
+        },
+        restorer_or_mask,
+        mask: 0,
+    };
+    // SAFETY: `ignore` is a valid `struct sigaction`; the mask size is 8 bytes.
+    unsafe {
+        syscall6(
+            nr::RT_SIGACTION,
+            SIGPIPE as usize,
+            &ignore as *const _ as usize,
+            0,
+            8,
+            0,
+            0,
+        )
     };
     for signal in [SIGSEGV, SIGBUS, SIGILL, SIGFPE] {
         // SAFETY: `action` is a valid `struct sigaction`; the mask size is 8 bytes.
