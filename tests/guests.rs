@@ -1,0 +1,411 @@
+//! Real guests, the "programs" tier of DESIGN.md §8 for toolchain output: C built with
+//! clang + wasi-libc (`tests/guests/c`) and Rust built for `wasm32-wasip1`
+//! (`tests/guests/rust`), compiled to `.wasm` at test time, built into images with the
+//! `wafer` CLI and run. Each case's exit status and stdout must equal
+//! `tests/guests/expected/CASE.expected` (`WAFER_BLESS=1` rewrites those files); stderr
+//! must be empty, or contain the case's required lines (panic message, trap line).
+//!
+//! Cases cover printf/println, argv, granted and withheld environment variables
+//! (`--env K=V`, `--env K`, `--inherit-env`), stdin, compute kernels with checksums, and
+//! traps from `abort` (C) and panics (Rust).
+//!
+//! When `wasmtime` is installed, every case also runs under it, given the environment
+//! the build grants, and must give the same stdout and exit status.
+//!
+//! Missing toolchains fail the test with what to install: skipping would hide breakage.
+//! Built `.wasm` files are cached in `target/guests-cache`, keyed by a hash of the
+//! compiler version, flags and source.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::{Failures, Outcome};
+
+const CLANG_HINT: &str = "install clang, lld, wasi-libc and the wasm32 compiler-rt \
+     (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)";
+const RUST_HINT: &str = "install the Rust wasm32-wasip1 target (rustup target add wasm32-wasip1)";
+
+/// One run of a guest.
+struct Case {
+    /// Golden file name, and the image's name.
+    name: &'static str,
+    /// Source file under `tests/guests/`.
+    source: &'static str,
+    /// Extra `wafer build` flags.
+    build: &'static [&'static str],
+    args: &'static [&'static str],
+    /// The host environment the image runs in (nothing else is set).
+    env: &'static [(&'static str, &'static str)],
+    /// Standard input, if piped.
+    stdin: Option<fn() -> Vec<u8>>,
+    /// Text that some line of stderr must contain; with none, stderr must be empty.
+    stderr: &'static [&'static str],
+}
+
+const TRAP_IN_ABORT: &str = "wafer: trap: unreachable executed in abort (wasm offset 0x";
+
+const HOST_ENV: &[(&str, &str)] = &[
+    ("HOME", "/home/test"),
+    ("SECRET", "1"),
+    ("GREETING", "from-host"),
+];
+
+const CASES: &[Case] = &[
+    Case::new("c_hello", "c/hello.c"),
+    Case {
+        build: &["--env", "GREETING=hello", "--env", "HOME"],
+        args: &["one", "two words", "ünïcödé", ""],
+        env: HOST_ENV,
+        ..Case::new("c_args_env", "c/args_env.c")
+    },
+    Case {
+        build: &["--env", "GREETING=hello", "--env", "HOME"],
+        env: &[("SECRET", "1")],
+        ..Case::new("c_args_env_no_host_home", "c/args_env.c")
+    },
+    Case {
+        build: &["--inherit-env"],
+        args: &["--inherit-env"],
+        env: &[("HOME", "/home/test"), ("SECRET", "1"), ("LANG", "C")],
+        ..Case::new("c_args_env_inherit", "c/args_env.c")
+    },
+    Case::new("c_compute", "c/compute.c"),
+    Case {
+        stderr: &[TRAP_IN_ABORT],
+        ..Case::new("c_abort", "c/abort.c")
+    },
+    Case::new("rust_hello", "rust/hello.rs"),
+    Case::new("rust_compute", "rust/compute.rs"),
+    Case {
+        stderr: &[
+            "panicked at panic.rs:",
+            "the guest gave up at depth 42",
+            TRAP_IN_ABORT,
+        ],
+        ..Case::new("rust_panic", "rust/panic.rs")
+    },
+    Case {
+        stdin: Some(wc_input),
+        ..Case::new("rust_wc", "rust/wc.rs")
+    },
+    Case {
+        stdin: Some(Vec::new),
+        ..Case::new("rust_wc_empty", "rust/wc.rs")
+    },
+];
+
+impl Case {
+    const fn new(name: &'static str, source: &'static str) -> Case {
+        Case {
+            name,
+            source,
+            build: &[],
+            args: &[],
+            env: &[],
+            stdin: None,
+            stderr: &[],
+        }
+    }
+}
+
+/// About 160 KiB of text for `wc.rs`: more than a pipe buffer, some of it UTF-8, and a
+/// last line without a newline.
+fn wc_input() -> Vec<u8> {
+    let words = [
+        "naïve", "café", "wafer", "wasm", "stdin", "pipe", "the", "a",
+    ];
+    let mut text = String::new();
+    for line in 0..6000usize {
+        text.push_str(&format!("{line:05}:"));
+        for word in 0..line % 9 {
+            text.push(' ');
+            text.push_str(words[(line * 7 + word * 3) % words.len()]);
+        }
+        text.push('\n');
+    }
+    text.push_str("no newline at the end");
+    text.into_bytes()
+}
+
+/// FNV-1a, stable across Rust versions (unlike `DefaultHasher`), for cache keys.
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    parts.iter().fold(0xcbf2_9ce4_8422_2325, |hash, part| {
+        part.iter().chain(&[0xff]).fold(hash, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    })
+}
+
+/// A compiler for one source language: its command and a version string for the cache.
+struct Toolchain {
+    program: &'static str,
+    flags: Vec<String>,
+    version: String,
+}
+
+/// The toolchain for `source`, or what to install.
+fn toolchain(source: &str) -> Result<Toolchain, String> {
+    if source.ends_with(".c") {
+        common::which("clang").ok_or(format!("clang is not on PATH: {CLANG_HINT}"))?;
+        let version = Command::new("clang").arg("--version").output();
+        Ok(Toolchain {
+            program: "clang",
+            flags: ["--target=wasm32-wasi", "-O2", "-Wall", "-Wextra"]
+                .map(String::from)
+                .to_vec(),
+            version: version.map_or(String::new(), |o| String::from_utf8_lossy(&o.stdout).into()),
+        })
+    } else {
+        let version = Command::new("rustc")
+            .arg("-vV")
+            .output()
+            .map_err(|e| format!("cannot run rustc ({e}): {RUST_HINT}"))?;
+        let libdir = Command::new("rustc")
+            .args(["--print", "target-libdir", "--target", "wasm32-wasip1"])
+            .output()
+            .map_err(|e| format!("cannot run rustc ({e}): {RUST_HINT}"))?;
+        let libdir = String::from_utf8_lossy(&libdir.stdout).trim().to_string();
+        if libdir.is_empty() || !Path::new(&libdir).is_dir() {
+            return Err(format!("no wasm32-wasip1 standard library: {RUST_HINT}"));
+        }
+        // As `cargo build --release` does: optimise, strip DWARF, keep the name section.
+        Ok(Toolchain {
+            program: "rustc",
+            flags: [
+                "--edition=2021",
+                "--target=wasm32-wasip1",
+                "-O",
+                "-Cstrip=debuginfo",
+            ]
+            .map(String::from)
+            .to_vec(),
+            version: String::from_utf8_lossy(&version.stdout).into(),
+        })
+    }
+}
+
+/// Compiles `source` (`LANG/STEM.EXT` under `tests/guests`) to `dir/LANG_STEM.wasm`,
+/// through the cache.
+fn compile(source: &str, dir: &Path) -> Result<PathBuf, String> {
+    let toolchain = toolchain(source)?;
+    let path = common::tests_dir().join("guests").join(source);
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let flags = toolchain.flags.join(" ");
+    let key = fnv1a(&[toolchain.version.as_bytes(), flags.as_bytes(), &text]);
+    let stem = source.rsplit_once('.').unwrap().0.replace('/', "_");
+    let cache = common::repo().join("target").join("guests-cache");
+    let cached = cache.join(format!("{stem}-{key:016x}.wasm"));
+    let wasm = dir.join(format!("{stem}.wasm"));
+    if cached.is_file() {
+        std::fs::copy(&cached, &wasm).expect("copy cached wasm");
+    } else {
+        // Run from the source's folder with a bare file name, so that paths the compiler
+        // records (panic locations) do not depend on where the repository lives.
+        let output = Command::new(toolchain.program)
+            .current_dir(path.parent().unwrap())
+            .args(&toolchain.flags)
+            .arg(path.file_name().unwrap())
+            .arg("-o")
+            .arg(&wasm)
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", toolchain.program))?;
+        if !output.status.success() {
+            let hint = if source.ends_with(".c") {
+                CLANG_HINT
+            } else {
+                RUST_HINT
+            };
+            return Err(format!(
+                "{source}: {} failed (if the toolchain is incomplete: {hint}):\n{}",
+                toolchain.program,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        std::fs::create_dir_all(&cache).expect("create guests-cache");
+        // Copy under a temporary name then rename, so parallel test runs never see half a file.
+        let partial = cache.join(format!("{stem}-{key:016x}.{}.tmp", std::process::id()));
+        std::fs::copy(&wasm, &partial).expect("fill cache");
+        std::fs::rename(&partial, &cached).expect("fill cache");
+    }
+    Ok(wasm)
+}
+
+/// The environment a guest should see: what `build` grants out of the host's `env`.
+fn granted_env(build: &[&str], env: &[(&str, &str)]) -> Vec<(String, String)> {
+    if build.contains(&"--inherit-env") {
+        return env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    }
+    build
+        .windows(2)
+        .filter(|pair| pair[0] == "--env")
+        .filter_map(|pair| match pair[1].split_once('=') {
+            Some((key, value)) => Some((key.to_string(), value.to_string())),
+            None => env
+                .iter()
+                .find(|(key, _)| *key == pair[1])
+                .map(|(key, value)| (key.to_string(), value.to_string())),
+        })
+        .collect()
+}
+
+/// Runs `command` with stdin fed from `input` (or closed).
+fn run_with_stdin(command: &mut Command, input: Option<&[u8]>) -> Outcome {
+    let Some(input) = input else {
+        return common::run_command(command);
+    };
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    std::thread::scope(|scope| {
+        // A guest may exit without reading everything; a broken pipe is its business.
+        scope.spawn(move || drop(stdin.write_all(input)));
+        child.wait_with_output().expect("wait for guest").into()
+    })
+}
+
+fn describe(outcome: &Outcome) -> String {
+    format!("exit: {}\n--- stdout\n{}", outcome.code, outcome.stdout)
+}
+
+fn check_stderr(case: &Case, stderr: &str) -> Result<(), String> {
+    let missing: Vec<&str> = case
+        .stderr
+        .iter()
+        .copied()
+        .filter(|needle| !stderr.lines().any(|line| line.contains(needle)))
+        .collect();
+    if case.stderr.is_empty() && !stderr.is_empty() || !missing.is_empty() {
+        return Err(format!(
+            "{}: stderr lacks {missing:?} (or should be empty):\n{stderr}",
+            case.name
+        ));
+    }
+    Ok(())
+}
+
+fn check_case(case: &Case, wasm: &Path, dir: &Path, wasmtime: Option<&Path>) -> Vec<String> {
+    let mut failures = Vec::new();
+    let image = dir.join(case.name);
+    let build = common::wafer_build(wasm, &image, case.build);
+    if build.code != 0 {
+        return vec![format!(
+            "{}: wafer build failed:\n{}",
+            case.name, build.stderr
+        )];
+    }
+    let input = case.stdin.map(|make| make());
+    let mut command = Command::new(&image);
+    command
+        .args(case.args)
+        .env_clear()
+        .envs(case.env.iter().copied());
+    let outcome = run_with_stdin(&mut command, input.as_deref());
+
+    let golden = common::tests_dir()
+        .join("guests/expected")
+        .join(format!("{}.expected", case.name));
+    if let Err(e) = common::check_golden(&golden, &describe(&outcome)) {
+        failures.push(format!(
+            "{}: {e}\n--- stderr\n{}",
+            case.name, outcome.stderr
+        ));
+    }
+    if let Err(e) = check_stderr(case, &outcome.stderr) {
+        failures.push(e);
+    }
+
+    if let Some(wasmtime) = wasmtime {
+        let mut command = Command::new(wasmtime);
+        command.arg("run").env_clear();
+        for (key, value) in granted_env(case.build, case.env) {
+            command.arg("--env").arg(format!("{key}={value}"));
+        }
+        command.arg(wasm).args(case.args);
+        let reference = run_with_stdin(&mut command, input.as_deref());
+        if reference.code != outcome.code || reference.stdout != outcome.stdout {
+            failures.push(format!(
+                "{}: differs from wasmtime: exit {} (wasmtime {})\n{}\n--- wasmtime stderr\n{}",
+                case.name,
+                outcome.code,
+                reference.code,
+                common::first_difference(&reference.stdout, &outcome.stdout),
+                reference.stderr
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn guests_match_expected_output() {
+    let dir = common::scratch("guests");
+    let wasmtime = common::which("wasmtime");
+    if wasmtime.is_none() {
+        eprintln!("note: wasmtime not installed; skipping the reference comparison");
+    }
+
+    let mut sources: Vec<&str> = CASES.iter().map(|case| case.source).collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let compiled: Vec<(&str, Result<PathBuf, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sources
+            .iter()
+            .map(|&source| (source, scope.spawn(|| compile(source, &dir))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|(source, handle)| (source, handle.join().expect("compiler thread")))
+            .collect()
+    });
+    let mut problems: Vec<&str> = compiled
+        .iter()
+        .filter_map(|(_, result)| result.as_ref().err().map(String::as_str))
+        .collect();
+    problems.sort_unstable();
+    problems.dedup();
+    assert!(
+        problems.is_empty(),
+        "cannot build the guests:\n{}",
+        problems.join("\n")
+    );
+    let wasm_of = |source: &str| {
+        let (_, result) = compiled.iter().find(|(s, _)| *s == source).unwrap();
+        result.as_ref().unwrap().clone()
+    };
+
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunks: Vec<&[Case]> = CASES.chunks(CASES.len().div_ceil(workers)).collect();
+    let results: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                let (dir, wasmtime, wasm_of) = (&dir, wasmtime.as_deref(), &wasm_of);
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .flat_map(|case| check_case(case, &wasm_of(case.source), dir, wasmtime))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("worker"))
+            .collect()
+    });
+    let mut failures = Failures::default();
+    for failure in results {
+        failures.push(failure);
+    }
+    failures.finish("guests");
+}
