@@ -34,39 +34,42 @@ impl Line {
     }
 
     /// Appends `value` in decimal.
-    pub fn dec(&mut self, mut value: u64) -> &mut Self {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                break;
-            }
-        }
-        self.str(&digits[i..])
+    pub fn dec(&mut self, value: u64) -> &mut Self {
+        self.digits(value, 10)
     }
 
     /// Appends `value` as `0x` and lowercase hex digits.
     pub fn hex(&mut self, value: u64) -> &mut Self {
-        let mut digits = [0u8; 16];
-        let mut i = digits.len();
+        self.str(b"0x").digits(value, 16)
+    }
+
+    /// Appends `value` in `base` (at most 16), most significant digit first. Written
+    /// without indexing that could panic: a panic path would pull `core::fmt` into every
+    /// image.
+    fn digits(&mut self, value: u64, base: u64) -> &mut Self {
+        let mut reversed = [0u8; 20];
+        let mut count = 0;
         let mut rest = value;
-        loop {
-            i -= 1;
-            digits[i] = b"0123456789abcdef"[(rest & 0xf) as usize];
-            rest >>= 4;
+        for slot in reversed.iter_mut() {
+            *slot = b"0123456789abcdef"
+                .get((rest % base) as usize)
+                .copied()
+                .unwrap_or(b'?');
+            count += 1;
+            rest /= base;
             if rest == 0 {
                 break;
             }
         }
-        self.str(b"0x").str(&digits[i..])
+        for &digit in reversed.iter().take(count).rev() {
+            self.str(&[digit]);
+        }
+        self
     }
 
     /// The bytes so far.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or(&[])
     }
 
     /// Writes the line to host file descriptor `fd`, ignoring errors (there is nowhere

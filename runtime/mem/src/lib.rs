@@ -125,7 +125,7 @@ mod impls {
         // Word-at-a-time when both pointers share alignment; unaligned word accesses are
         // slow or trap on some cores.
         if (dest as usize) % WORD == (src as usize) % WORD {
-            while i < n && (dest as usize + i) % WORD != 0 {
+            while i < n && !(dest as usize + i).is_multiple_of(WORD) {
                 // SAFETY: `i < n`, within the caller's ranges.
                 unsafe { *dest.add(i) = *src.add(i) };
                 i += 1;
@@ -149,7 +149,7 @@ mod impls {
     unsafe fn fill(dest: *mut u8, value: u8, n: usize) {
         let word = usize::from_ne_bytes([value; WORD]);
         let mut i = 0;
-        while i < n && (dest as usize + i) % WORD != 0 {
+        while i < n && !(dest as usize + i).is_multiple_of(WORD) {
             // SAFETY: `i < n`, within the caller's range.
             unsafe { *dest.add(i) = value };
             i += 1;
@@ -169,7 +169,7 @@ mod impls {
     unsafe fn copy_backward(dest: *mut u8, src: *const u8, n: usize) {
         let mut i = n;
         if (dest as usize) % WORD == (src as usize) % WORD {
-            while i > 0 && (dest as usize + i) % WORD != 0 {
+            while i > 0 && !(dest as usize + i).is_multiple_of(WORD) {
                 i -= 1;
                 // SAFETY: `i < n`, within the caller's ranges.
                 unsafe { *dest.add(i) = *src.add(i) };

@@ -37,13 +37,17 @@ const fn stdio(host_fd: i32) -> Option<FdEntry> {
     })
 }
 
-static FDS: Global<[Option<FdEntry>; MAX_FDS]> = Global::new({
-    let mut table = [None; MAX_FDS];
-    table[0] = stdio(0);
-    table[1] = stdio(1);
-    table[2] = stdio(2);
-    table
-});
+/// Starts empty (so it costs no bytes in the image file); [`init`] opens stdio.
+static FDS: Global<[Option<FdEntry>; MAX_FDS]> = Global::new([None; MAX_FDS]);
+
+/// Opens descriptors 0, 1 and 2 on the host's stdio; called once before the guest runs.
+pub fn init() {
+    FDS.with(|table| {
+        for (fd, slot) in table.iter_mut().take(3).enumerate() {
+            *slot = stdio(fd as i32);
+        }
+    });
+}
 
 /// The entry for guest descriptor `fd`, if it has every right in `required`.
 pub fn get(fd: i32, required: u64) -> WasiResult<FdEntry> {
