@@ -399,3 +399,21 @@ fn a_closed_stdout_pipe_is_an_error_for_the_guest_not_a_kill() {
         "EPIPE (64), not killed by SIGPIPE: {status:?}"
     );
 }
+
+#[test]
+fn images_carry_no_panic_or_formatting_machinery() {
+    // core::fmt and panic paths add kilobytes to every image; the runtime avoids them.
+    use object::{Object, ObjectSymbol};
+    let dir = scratch("cli-lean-image");
+    let input = hello_wasm(&dir);
+    let image = dir.join("hello");
+    assert_eq!(common::wafer_build(&input, &image, &["--symbols"]).code, 0);
+    let bytes = std::fs::read(&image).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let heavy: Vec<String> = file
+        .symbols()
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .filter(|name| name.contains("panicking") || name.contains("core3fmt"))
+        .collect();
+    assert!(heavy.is_empty(), "image links {heavy:?}");
+}
