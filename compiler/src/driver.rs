@@ -187,8 +187,10 @@ fn link_arch(arch: Arch) -> wafer_link::Arch {
 /// the pipeline (a wafer or Cranelift bug) becomes [`BuildError::Internal`] rather than
 /// aborting the caller.
 pub fn build(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, BuildError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build_unguarded(wasm, options)))
-        .unwrap_or_else(|payload| Err(BuildError::Internal(panic_message(&payload))))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        build_unguarded(wasm, options)
+    }))
+    .unwrap_or_else(|payload| Err(BuildError::Internal(panic_message(&payload))))
 }
 
 /// The text of a panic payload, on one line.

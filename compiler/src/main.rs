@@ -269,7 +269,9 @@ fn main() -> ExitCode {
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         let first = message.lines().next().unwrap_or_default();
-        eprintln!("wafer: error: internal error: {first} (this is a bug in wafer; please report it)");
+        eprintln!(
+            "wafer: error: internal error: {first} (this is a bug in wafer; please report it)"
+        );
         ExitCode::from(70)
     })
 }

@@ -11,8 +11,7 @@ pub struct VMTableDefinition {
     pub current_elements: usize,
 }
 
-/// Largest number of elements a table may reach (the reservation per table).
-const MAX_ELEMENTS: u64 = 1 << 26;
+use wafer_abi::MAX_TABLE_ELEMENTS as MAX_ELEMENTS;
 
 const SLOT: usize = core::mem::size_of::<usize>();
 

@@ -74,7 +74,11 @@ pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
     set(&mut flags, "probestack_size_log2", STACK_GUARD_LOG2)?;
     // The IR verifier catches translation bugs early; tests turn it on in release builds.
     let verify = cfg!(debug_assertions) || std::env::var_os("WAFER_CRANELIFT_VERIFY").is_some();
-    set(&mut flags, "enable_verifier", if verify { "true" } else { "false" })?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if verify { "true" } else { "false" },
+    )?;
     set(&mut flags, "enable_heap_access_spectre_mitigation", "false")?;
     set(
         &mut flags,

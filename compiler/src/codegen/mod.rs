@@ -343,6 +343,13 @@ fn declare_module(
         if let Some(import) = &table.import {
             return Err(unknown_import(import, "table"));
         }
+        if table.ty.initial > wafer_abi::MAX_TABLE_ELEMENTS {
+            return Err(CompileError::ImplLimit(format!(
+                "a table of {} elements is larger than the {} wafer supports",
+                table.ty.initial,
+                wafer_abi::MAX_TABLE_ELEMENTS
+            )));
+        }
     }
     for global in &module.globals {
         if let Some(import) = &global.import {
@@ -490,7 +497,13 @@ fn build_main(menv: &ModuleEnv<'_>, entry: Option<u32>) -> Result<ir::Function> 
     if let Some(entry) = entry {
         let vmctx = env.data_addr(&mut builder, menv.symbols.vmctx);
         env.set_vmctx(vmctx);
-        let sig = menv.wasm_signature(menv.module.func_sig(entry));
+        let func_sig = menv.module.func_sig(entry);
+        // `_start` may re-export an imported host function.
+        let sig = if menv.module.is_imported_func(entry) {
+            menv.host_signature(func_sig)
+        } else {
+            menv.wasm_signature(func_sig)
+        };
         let func_ref = env.func_ref(builder.func, menv.symbols.funcs[entry as usize], sig);
         builder.ins().call(func_ref, &[vmctx]);
     }

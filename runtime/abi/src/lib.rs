@@ -36,6 +36,10 @@ pub const WASM_PAGE_SIZE: u64 = 65536;
 /// needs no bounds checks. Pages past the memory's current size are inaccessible.
 pub const GUARDED_MEMORY_RESERVATION: u64 = (1 << 33) + (1 << 16);
 
+/// The most elements a table may have (the address space the runtime reserves for it).
+/// Larger initial sizes are a build error; `table.grow` past it fails.
+pub const MAX_TABLE_ELEMENTS: u64 = 1 << 26;
+
 /// Exit status of a process whose guest trapped (the shell's value for SIGABRT).
 pub const TRAP_EXIT_CODE: i32 = 134;
 
