@@ -357,6 +357,22 @@ fn declare_module(
         }
     }
 
+    // Symbol names carry the wasm name for profilers and debuggers; the prefix keeps them
+    // apart from the runtime's symbols (a C guest has its own `memcpy`).
+    let mut name_counts = std::collections::HashMap::new();
+    for index in 0..module.funcs.len() as u32 {
+        *name_counts
+            .entry(module.func_display_name(index))
+            .or_insert(0u32) += 1;
+    }
+    let symbol_name = |index: u32| {
+        let name = module.func_display_name(index);
+        if name_counts[&name] > 1 {
+            format!("wasm:{name}[{index}]")
+        } else {
+            format!("wasm:{name}")
+        }
+    };
     let mut funcs = Vec::with_capacity(module.funcs.len());
     let mut imports = Vec::new();
     for (index, func) in module.funcs.iter().enumerate() {
@@ -368,7 +384,7 @@ fn declare_module(
                 id
             }
             None => writer.declare_local(
-                &format!("wasm_function_{index}"),
+                &symbol_name(index as u32),
                 &sig_env(sig, crate::translate::env::WASM_CALL_CONV),
             )?,
         };
@@ -380,7 +396,7 @@ fn declare_module(
         let entry = if module.is_imported_func(index as u32) {
             let sig = module.func_sig(index as u32);
             writer.declare_local(
-                &format!("wasm_import_adapter_{index}"),
+                &format!("{}.adapter", symbol_name(index as u32)),
                 &sig_env(sig, crate::translate::env::WASM_CALL_CONV),
             )?
         } else {
