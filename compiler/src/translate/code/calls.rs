@@ -1,0 +1,142 @@
+//! Direct, indirect, reference and tail calls.
+
+use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
+use wafer_abi::trap::TrapKind;
+
+use super::{CodeTranslator, Output};
+use crate::error::{CompileError, Result};
+use crate::translate::env::{ImportTarget, trap_code, vm_flags};
+
+impl<'f> CodeTranslator<'_, 'f, '_> {
+    /// The address of the `VMFuncRef` of function `index`.
+    pub(super) fn func_ref_addr(&mut self, index: u32) -> Result<Value> {
+        let slot = self.env.module().func_ref_slots[index as usize].ok_or_else(|| {
+            CompileError::Codegen(format!("function {index} has no reference slot"))
+        })?;
+        let vmctx = self.env.vmctx();
+        let offset = self.env.menv.offsets.func_ref(slot);
+        Ok(self.builder.ins().iadd_imm_u(vmctx, offset as i64))
+    }
+
+    pub(super) fn ref_call(&mut self, type_index: u32, tail: bool) -> Output {
+        let funcref = self.pop();
+        self.builder
+            .ins()
+            .trapz(funcref, trap_code(TrapKind::NullFunctionReference));
+        self.call_func_ref(funcref, type_index, tail)
+    }
+
+    pub(super) fn indirect_call(
+        &mut self,
+        type_index: u32,
+        table_index: u32,
+        tail: bool,
+    ) -> Output {
+        let index = self.pop();
+        let slot = self.env.table_element_addr(
+            self.builder,
+            table_index,
+            index,
+            TrapKind::UndefinedElement,
+        );
+        let ptr = self.env.pointer_type();
+        let funcref = self.builder.ins().load(ptr, vm_flags(), slot, 0);
+        self.builder
+            .ins()
+            .trapz(funcref, trap_code(TrapKind::UninitializedElement));
+        let expected = self.env.module().canonical_types[type_index as usize];
+        let actual = self.builder.ins().load(
+            types::I32,
+            vm_flags().with_readonly(),
+            funcref,
+            self.env.menv.offsets.func_ref_type_id() as i32,
+        );
+        let matches = self
+            .builder
+            .ins()
+            .icmp_imm_s(IntCC::Equal, actual, expected as i64);
+        self.builder
+            .ins()
+            .trapz(matches, trap_code(TrapKind::IndirectCallTypeMismatch));
+        self.call_func_ref(funcref, type_index, tail)
+    }
+
+    /// Loads callee code and VM context from a non-null `VMFuncRef` pointer and calls it.
+    pub(super) fn call_func_ref(&mut self, funcref: Value, type_index: u32, tail: bool) -> Output {
+        let offsets = self.env.menv.offsets;
+        let ptr = self.env.pointer_type();
+        let sig_ref = self.env.wasm_sig_ref(self.builder.func, type_index)?;
+        let param_count = self.env.module().types[type_index as usize]
+            .as_ref()
+            .map_or(0, |sig| sig.params.len());
+        let code = self.builder.ins().load(
+            ptr,
+            vm_flags().with_readonly(),
+            funcref,
+            offsets.func_ref_code() as i32,
+        );
+        let callee_vmctx = self.builder.ins().load(
+            ptr,
+            vm_flags().with_readonly(),
+            funcref,
+            offsets.func_ref_vmctx() as i32,
+        );
+        let args = self.call_args(callee_vmctx, param_count);
+        if tail {
+            self.builder
+                .ins()
+                .return_call_indirect(sig_ref, code, &args);
+            self.set_unreachable();
+        } else {
+            let call = self.builder.ins().call_indirect(sig_ref, code, &args);
+            self.push_call_results(call);
+        }
+        Ok(())
+    }
+
+    pub(super) fn direct_call(&mut self, function_index: u32, tail: bool) -> Output {
+        let menv = self.env.menv;
+        let module = menv.module;
+        let sig = module.func_sig(function_index);
+        let vmctx = self.env.vmctx();
+        let args = self.call_args(vmctx, sig.params.len());
+        if module.is_imported_func(function_index) {
+            let ImportTarget::Host(func_id) = menv.symbols.imports[function_index as usize];
+            let signature = menv.host_signature(sig);
+            let func_ref = self.env.func_ref(self.builder.func, func_id, signature);
+            let call = self.builder.ins().call(func_ref, &args);
+            if tail {
+                // A host function uses another calling convention: call, then return.
+                let results = self.builder.inst_results(call).to_vec();
+                self.builder.ins().return_(&results);
+                self.set_unreachable();
+            } else {
+                self.push_call_results(call);
+            }
+            return Ok(());
+        }
+        let func_id = menv.symbols.funcs[function_index as usize];
+        let signature = menv.wasm_signature(sig);
+        let func_ref = self.env.func_ref(self.builder.func, func_id, signature);
+        if tail {
+            self.builder.ins().return_call(func_ref, &args);
+            self.set_unreachable();
+        } else {
+            let call = self.builder.ins().call(func_ref, &args);
+            self.push_call_results(call);
+        }
+        Ok(())
+    }
+
+    pub(super) fn push_call_results(&mut self, call: ir::Inst) {
+        let results = self.builder.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    pub(super) fn call_args(&mut self, callee_vmctx: Value, param_count: usize) -> Vec<Value> {
+        let mut args = Vec::with_capacity(param_count + 1);
+        args.push(callee_vmctx);
+        args.extend(self.popn(param_count));
+        args
+    }
+}
