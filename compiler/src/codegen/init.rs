@@ -11,12 +11,15 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wafer_abi::trap::TrapKind;
 use wasmparser::ValType;
 
+use cranelift_codegen::ir::condcodes::IntCC;
+
+use super::link_plan::ResolvedImports;
 use crate::environ::{ConstOp, DataMode, ElementMode, consts_eval};
 use crate::error::Result;
-use crate::translate::env::{FuncEnv, ModuleEnv, vm_flags};
+use crate::translate::env::{FuncEnv, ModuleEnv, trap_code, vm_flags};
 
 /// Builds `wafer_image_init` for one instance.
-pub fn build_init(menv: &ModuleEnv<'_>) -> Result<ir::Function> {
+pub fn build_init(menv: &ModuleEnv<'_>, resolved: &ResolvedImports) -> Result<ir::Function> {
     let module = menv.module;
     let offsets = menv.offsets;
     let symbols = menv.symbols;
@@ -33,6 +36,30 @@ pub fn build_init(menv: &ModuleEnv<'_>) -> Result<ir::Function> {
     builder.seal_block(block);
     let vmctx = env.data_addr(&mut builder, symbols.vmctx);
     env.set_vmctx(vmctx);
+
+    // Linking: imported memories and tables must be at least as large as the importer
+    // declares, at the moment it is instantiated (they may have grown since).
+    for check in &resolved.memory_minimums {
+        let len = env.memory_length(&mut builder, check.index);
+        let pages = builder.ins().ushr_imm_u(len, 16);
+        let too_small =
+            builder
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, pages, check.minimum as i64);
+        builder
+            .ins()
+            .trapnz(too_small, trap_code(TrapKind::IncompatibleImport));
+    }
+    for check in &resolved.table_minimums {
+        let len = env.table_length(&mut builder, check.index);
+        let too_small =
+            builder
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThan, len, check.minimum as i64);
+        builder
+            .ins()
+            .trapnz(too_small, trap_code(TrapKind::IncompatibleImport));
+    }
 
     for (i, memory) in module
         .memories
@@ -180,19 +207,7 @@ pub fn build_init(menv: &ModuleEnv<'_>) -> Result<ir::Function> {
     }
 
     if let Some(start) = module.start {
-        let sig = menv.wasm_signature(module.func_sig(start));
-        if module.is_imported_func(start) {
-            let crate::translate::env::ImportTarget::Host(id) = symbols.imports[start as usize];
-            let func_ref = env.func_ref(
-                builder.func,
-                id,
-                menv.host_signature(module.func_sig(start)),
-            );
-            builder.ins().call(func_ref, &[vmctx]);
-        } else {
-            let func_ref = env.func_ref(builder.func, symbols.funcs[start as usize], sig);
-            builder.ins().call(func_ref, &[vmctx]);
-        }
+        super::entry::call_export(&mut builder, &mut env, start, &[]);
     }
     builder.ins().return_(&[]);
     builder.finalize(menv.frontend_config);

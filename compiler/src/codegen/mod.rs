@@ -1,29 +1,36 @@
-//! From a validated module to a relocatable object: declares every symbol, compiles
-//! function bodies in parallel, generates the instantiation and entry functions, and
-//! emits the VM context, segments, trap table, grants and image descriptor.
+//! From validated modules to a relocatable object.
+//!
+//! An image holds one or more instances. For each, this declares its symbols with its
+//! imports resolved against the instances before it (`link_plan`), compiles every
+//! function body of every instance in parallel, generates the instantiation code and the
+//! entry points, and emits VM contexts, segments, the trap table, grants and the image
+//! descriptor.
 
+mod declare;
+mod entry;
 mod init;
 pub mod isa;
+mod link_plan;
 mod object;
+
+use std::collections::HashMap;
 
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{self, InstBuilder, UserFuncName};
-use cranelift_codegen::isa::{CallConv, TargetIsa};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_codegen::ir;
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_module::{FuncId, ModuleReloc};
 use rayon::prelude::*;
 use wafer_abi::trap::TrapKind;
 use wafer_abi::vmctx::{VmCounts, VmOffsets};
 
-use crate::environ::{ExportKind, ModuleInfo};
+use crate::environ::{ExportKind, FunctionBodyInfo, ModuleInfo};
 use crate::error::{CompileError, Result};
 use crate::target::Target;
 use crate::translate::FuncTranslator;
-use crate::translate::env::{
-    BoundsStrategy, FuncEnv, ImportTarget, Libcalls, ModuleEnv, ModuleSymbols, Tunables,
-};
+use crate::translate::env::{BoundsStrategy, ModuleEnv, ModuleSymbols, Tunables};
 
+pub use link_plan::ImportSource;
 pub use object::ObjectWriter;
 
 /// What to build besides the code itself.
@@ -35,6 +42,35 @@ pub struct CompileConfig {
     pub stack_size: u64,
     /// CPU preset name, `None` for the target's baseline.
     pub cpu: Option<String>,
+}
+
+/// One instance of an image: a module and where its imports come from.
+#[derive(Debug, Clone)]
+pub struct InstanceSpec<'a> {
+    /// The module, binary.
+    pub wasm: &'a [u8],
+    /// Providers by import module name.
+    pub imports: HashMap<String, ImportSource>,
+}
+
+/// How the image is entered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Instantiate every instance, then run the `_start` export of this instance (or
+    /// nothing, when it has only a start function).
+    Command(usize),
+    /// A test harness drives the instances: the image carries a harness table with
+    /// every instance's instantiation function and an entry for each export.
+    Harness,
+}
+
+/// A failed image build: which instance, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageError {
+    /// Position of the instance that failed.
+    pub instance: usize,
+    /// The error.
+    pub error: CompileError,
 }
 
 /// A function compiled to machine code, not yet placed.
@@ -91,38 +127,88 @@ pub fn compile_function(
     })
 }
 
-/// A module parsed, with its symbols declared in a fresh object.
+/// The imports of a standalone module: WASI preview1.
+fn wasi_imports() -> HashMap<String, ImportSource> {
+    HashMap::from([(
+        wafer_abi::symbols::WASI_PREVIEW1_MODULE.to_string(),
+        ImportSource::Wasi,
+    )])
+}
+
+/// Compiles a standalone core module (imports from WASI preview1) into a relocatable
+/// object for `target`.
+pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<Vec<u8>> {
+    let spec = InstanceSpec {
+        wasm,
+        imports: wasi_imports(),
+    };
+    compile_image(&[spec], target, config, Entry::Command(0)).map_err(|e| e.error)
+}
+
+/// Every instance of an image, parsed and declared.
 struct Prepared<'data> {
-    module: ModuleInfo<'data>,
-    bodies: Vec<crate::environ::FunctionBodyInfo<'data>>,
-    isa: cranelift_codegen::isa::OwnedTargetIsa,
+    modules: Vec<ModuleInfo<'data>>,
+    bodies: Vec<Vec<FunctionBodyInfo<'data>>>,
+    isa: OwnedTargetIsa,
     writer: ObjectWriter,
-    symbols: ModuleSymbols,
-    offsets: VmOffsets,
+    symbols: Vec<ModuleSymbols>,
+    offsets: Vec<VmOffsets>,
+    resolved: Vec<link_plan::ResolvedImports>,
     host_call_conv: CallConv,
 }
 
 fn prepare<'data>(
-    wasm: &'data [u8],
+    instances: &[InstanceSpec<'data>],
     target: &Target,
     config: &CompileConfig,
-) -> Result<Prepared<'data>> {
-    let mut module = ModuleInfo::parse(wasm)?;
-    let bodies = std::mem::take(&mut module.bodies);
-    let isa = isa::build(target, config.cpu.as_deref())?;
-    let mut writer = ObjectWriter::new(isa.clone())?;
+) -> Result<Prepared<'data>, ImageError> {
+    let at = |instance: usize| move |error| ImageError { instance, error };
+    // One validator for all modules, so equal types get equal identities everywhere.
+    let mut validator = wasmparser::Validator::new_with_features(crate::environ::features());
+    let mut modules = Vec::with_capacity(instances.len());
+    let mut bodies = Vec::with_capacity(instances.len());
+    for (i, spec) in instances.iter().enumerate() {
+        let mut module = ModuleInfo::parse_with(&mut validator, spec.wasm).map_err(at(i))?;
+        bodies.push(std::mem::take(&mut module.bodies));
+        modules.push(module);
+    }
+    let isa = isa::build(target, config.cpu.as_deref()).map_err(at(0))?;
+    let mut writer = ObjectWriter::new(isa.clone()).map_err(at(0))?;
     let pointer_type = isa.pointer_type();
     let host_call_conv = CallConv::triple_default(isa.triple());
-    let libcalls = writer.declare_libcalls(pointer_type, host_call_conv)?;
-    let offsets = VmOffsets::new(pointer_type.bytes() as u8, vm_counts(&module));
-    let symbols = declare_module(&mut writer, &module, libcalls, pointer_type, host_call_conv)?;
+    let libcalls = writer
+        .declare_libcalls(pointer_type, host_call_conv)
+        .map_err(at(0))?;
+    let mut symbols: Vec<ModuleSymbols> = Vec::with_capacity(instances.len());
+    let mut resolved = Vec::with_capacity(instances.len());
+    let mut offsets = Vec::with_capacity(instances.len());
+    for (i, spec) in instances.iter().enumerate() {
+        let imports = link_plan::resolve(i, &modules, &spec.imports, &resolved).map_err(at(i))?;
+        let cx = declare::DeclareContext {
+            instance: i,
+            multi: instances.len() > 1,
+            earlier: &symbols,
+            libcalls,
+            pointer_type,
+            host_call_conv,
+        };
+        let declared =
+            declare::declare_instance(&mut writer, &modules[i], &imports, &cx).map_err(at(i))?;
+        symbols.push(declared);
+        resolved.push(imports);
+        offsets.push(VmOffsets::new(
+            pointer_type.bytes() as u8,
+            vm_counts(&modules[i]),
+        ));
+    }
     Ok(Prepared {
-        module,
+        modules,
         bodies,
         isa,
         writer,
         symbols,
         offsets,
+        resolved,
         host_call_conv,
     })
 }
@@ -147,22 +233,43 @@ fn module_env<'m>(
     }
 }
 
-/// Compiles a core module into a relocatable object for `target`.
-pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<Vec<u8>> {
+/// Compiles the instances of an image into one relocatable object.
+pub fn compile_image(
+    instances: &[InstanceSpec<'_>],
+    target: &Target,
+    config: &CompileConfig,
+    entry: Entry,
+) -> Result<Vec<u8>, ImageError> {
+    let at = |instance: usize| move |error| ImageError { instance, error };
     let Prepared {
-        module,
+        modules,
         bodies,
         isa,
         mut writer,
         symbols,
         offsets,
+        resolved,
         host_call_conv,
-    } = prepare(wasm, target, config)?;
-    let entry = entry_point(&module)?;
-    let menv = module_env(&module, &symbols, &*isa, offsets, host_call_conv);
+    } = prepare(instances, target, config)?;
+    let main_entry = match entry {
+        Entry::Command(instance) => Some((
+            instance,
+            entry_point(&modules[instance]).map_err(at(instance))?,
+        )),
+        Entry::Harness => None,
+    };
+    let menvs: Vec<ModuleEnv<'_>> = (0..modules.len())
+        .map(|i| module_env(&modules[i], &symbols[i], &*isa, offsets[i], host_call_conv))
+        .collect();
 
-    let func_indices: Vec<u32> = bodies.iter().map(|body| body.func_index).collect();
-    let results: Vec<Result<CompiledFunction>> = bodies
+    // Every body of every instance, compiled in parallel; results keep their order.
+    let work: Vec<(usize, FunctionBodyInfo<'_>)> = bodies
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, bodies)| bodies.into_iter().map(move |body| (i, body)))
+        .collect();
+    let order: Vec<(usize, u32)> = work.iter().map(|(i, body)| (*i, body.func_index)).collect();
+    let results: Vec<Result<CompiledFunction>> = work
         .into_par_iter()
         .map_init(
             || {
@@ -172,91 +279,84 @@ pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> R
                     wasmparser::FuncValidatorAllocations::default(),
                 )
             },
-            |(translator, context, allocations), body| {
+            |(translator, context, allocations), (instance, body)| {
                 let mut validator = body.validator.into_validator(std::mem::take(allocations));
+                let menv = &menvs[instance];
                 let func =
-                    translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
+                    translator.translate(menv, body.func_index, &body.body, &mut validator)?;
                 *allocations = validator.into_allocations();
-                let func_id = symbols.funcs[body.func_index as usize];
+                let func_id = menv.symbols.funcs[body.func_index as usize];
                 compile_function(&*isa, context, func, func_id)
             },
         )
         .collect();
+    for ((instance, func_index), result) in order.into_iter().zip(results) {
+        let compiled = result.map_err(at(instance))?;
+        let name = modules[instance].func_display_name(func_index);
+        writer
+            .define_function(
+                symbols[instance].funcs[func_index as usize],
+                &name,
+                compiled,
+            )
+            .map_err(at(instance))?;
+    }
 
     let mut context = Context::new();
-    for (func_index, result) in func_indices.into_iter().zip(results) {
-        let compiled = result?;
-        let name = module.func_display_name(func_index);
-        writer.define_function(symbols.funcs[func_index as usize], &name, compiled)?;
+    let mut inits = Vec::with_capacity(modules.len());
+    for (i, menv) in menvs.iter().enumerate() {
+        entry::define_import_adapters(&mut writer, &*isa, &mut context, menv).map_err(at(i))?;
+        let init =
+            entry::define_instance_init(&mut writer, &*isa, &mut context, menv, &resolved[i], i)
+                .map_err(at(i))?;
+        inits.push(init);
     }
-    for (index, func) in module
-        .funcs
-        .iter()
-        .enumerate()
-        .take(module.num_imported_funcs as usize)
-    {
-        if let Some(slot) = module.func_ref_slots[index] {
-            let adapter = build_import_adapter(&menv, index as u32)?;
-            let compiled = compile_function(
-                &*isa,
-                &mut context,
-                adapter,
-                symbols.func_ref_entries[slot as usize],
-            )?;
-            let import = func.import.as_ref().expect("imported function");
-            let name = format!("{}.{}", import.module, import.field);
-            writer.define_function(symbols.func_ref_entries[slot as usize], &name, compiled)?;
-        }
+    entry::define_image_entries(&mut writer, &*isa, &mut context, &menvs, &inits, main_entry)
+        .map_err(at(0))?;
+    if entry == Entry::Harness {
+        entry::define_harness_table(&mut writer, &*isa, &mut context, &menvs, &inits)
+            .map_err(at(0))?;
     }
-
-    let init_id = writer.declare_export(
-        wafer_abi::symbols::IMAGE_INIT,
-        &host_signature(host_call_conv),
-    )?;
-    let init_func = init::build_init(&menv)?;
-    let compiled = compile_function(&*isa, &mut context, init_func, init_id)?;
-    writer.define_function(init_id, "wafer-instantiate", compiled)?;
-
-    let main_id = writer.declare_export(
-        wafer_abi::symbols::IMAGE_MAIN,
-        &host_signature(host_call_conv),
-    )?;
-    let main_func = build_main(&menv, entry)?;
-    let compiled = compile_function(&*isa, &mut context, main_func, main_id)?;
-    writer.define_function(main_id, "wafer-main", compiled)?;
-
-    object::define_instance_data(&mut writer, &menv)?;
-    writer.finish(config, entry.is_some())
+    for (i, menv) in menvs.iter().enumerate() {
+        object::define_instance_data(&mut writer, menv, &menvs).map_err(at(i))?;
+    }
+    let has_main = matches!(main_entry, Some((_, Some(_))));
+    writer.finish(config, has_main).map_err(at(0))
 }
 
 /// The Cranelift IR of every defined function, as translated (before optimisation), for
 /// golden tests and `--emit clif`.
 pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<String> {
+    let spec = InstanceSpec {
+        wasm,
+        imports: wasi_imports(),
+    };
     let Prepared {
-        module,
+        modules,
         bodies,
         isa,
         symbols,
         offsets,
         host_call_conv,
         ..
-    } = prepare(wasm, target, config)?;
-    let menv = module_env(&module, &symbols, &*isa, offsets, host_call_conv);
+    } = prepare(&[spec], target, config).map_err(|e| e.error)?;
+    let menv = module_env(&modules[0], &symbols[0], &*isa, offsets[0], host_call_conv);
     let mut translator = FuncTranslator::new();
     let mut text = String::new();
-    for body in bodies {
+    for body in bodies.into_iter().flatten() {
         let mut validator = body.validator.into_validator(Default::default());
         let func = translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
         text.push_str(&format!(
             ";; {}\n{}\n",
-            module.func_display_name(body.func_index),
+            modules[0].func_display_name(body.func_index),
             func.display()
         ));
     }
     Ok(text)
 }
 
-/// The function `wafer_image_main` calls: the `_start` export, if any.
+/// The function `wafer_image_main` calls: the `_start` export, if any; `Ok(None)` when
+/// the module only has a start function.
 fn entry_point(module: &ModuleInfo<'_>) -> Result<Option<u32>> {
     match module.export("_start") {
         Some(export) if export.kind == ExportKind::Func => {
@@ -290,240 +390,4 @@ fn vm_counts(module: &ModuleInfo<'_>) -> VmCounts {
         data_segments: module.data.len() as u32,
         elem_segments: module.elements.len() as u32,
     }
-}
-
-fn host_signature(call_conv: CallConv) -> ir::Signature {
-    ir::Signature::new(call_conv)
-}
-
-/// Declares the instance's functions and data and resolves its imports.
-fn declare_module(
-    writer: &mut ObjectWriter,
-    module: &ModuleInfo<'_>,
-    libcalls: Libcalls,
-    pointer_type: ir::Type,
-    host_call_conv: CallConv,
-) -> Result<ModuleSymbols> {
-    let sig_env = |sig: &crate::environ::FuncSig, call_conv: CallConv| {
-        let mut signature = ir::Signature::new(call_conv);
-        signature.params.push(ir::AbiParam::special(
-            pointer_type,
-            ir::ArgumentPurpose::VMContext,
-        ));
-        for ty in &sig.params {
-            signature
-                .params
-                .push(ir::AbiParam::new(crate::translate::env::value_type(
-                    *ty,
-                    pointer_type,
-                )));
-        }
-        for ty in &sig.results {
-            signature
-                .returns
-                .push(ir::AbiParam::new(crate::translate::env::value_type(
-                    *ty,
-                    pointer_type,
-                )));
-        }
-        signature
-    };
-    for memory in &module.memories {
-        if let Some(import) = &memory.import {
-            return Err(unknown_import(import, "memory"));
-        }
-        if memory.ty.shared {
-            return Err(CompileError::unsupported("shared memories (threads)"));
-        }
-        if memory.ty.page_size_log2.is_some() {
-            return Err(CompileError::unsupported("custom page sizes"));
-        }
-    }
-    for table in &module.tables {
-        if let Some(import) = &table.import {
-            return Err(unknown_import(import, "table"));
-        }
-        if table.ty.initial > wafer_abi::MAX_TABLE_ELEMENTS {
-            return Err(CompileError::ImplLimit(format!(
-                "a table of {} elements is larger than the {} wafer supports",
-                table.ty.initial,
-                wafer_abi::MAX_TABLE_ELEMENTS
-            )));
-        }
-    }
-    for global in &module.globals {
-        if let Some(import) = &global.import {
-            return Err(unknown_import(import, "global"));
-        }
-    }
-
-    // Symbol names carry the wasm name for profilers and debuggers; the prefix keeps them
-    // apart from the runtime's symbols (a C guest has its own `memcpy`).
-    let mut name_counts = std::collections::HashMap::new();
-    for index in 0..module.funcs.len() as u32 {
-        *name_counts
-            .entry(module.func_display_name(index))
-            .or_insert(0u32) += 1;
-    }
-    let symbol_name = |index: u32| {
-        let name = module.func_display_name(index);
-        if name_counts[&name] > 1 {
-            format!("wasm:{name}[{index}]")
-        } else {
-            format!("wasm:{name}")
-        }
-    };
-    let mut funcs = Vec::with_capacity(module.funcs.len());
-    let mut imports = Vec::new();
-    for (index, func) in module.funcs.iter().enumerate() {
-        let sig = module.func_sig(index as u32);
-        let id = match &func.import {
-            Some(import) => {
-                let id = resolve_import(writer, import, sig, &sig_env(sig, host_call_conv))?;
-                imports.push(ImportTarget::Host(id));
-                id
-            }
-            None => writer.declare_local(
-                &symbol_name(index as u32),
-                &sig_env(sig, crate::translate::env::WASM_CALL_CONV),
-            )?,
-        };
-        funcs.push(id);
-    }
-    let mut func_ref_entries = vec![None; module.num_func_refs as usize];
-    for (index, slot) in module.func_ref_slots.iter().enumerate() {
-        let Some(slot) = slot else { continue };
-        let entry = if module.is_imported_func(index as u32) {
-            let sig = module.func_sig(index as u32);
-            writer.declare_local(
-                &format!("{}.adapter", symbol_name(index as u32)),
-                &sig_env(sig, crate::translate::env::WASM_CALL_CONV),
-            )?
-        } else {
-            funcs[index]
-        };
-        func_ref_entries[*slot as usize] = Some(entry);
-    }
-    let vmctx = writer.declare_data("wasm_vmctx", true)?;
-    let data_segments = (0..module.data.len())
-        .map(|i| writer.declare_data(&format!("wasm_data_{i}"), false))
-        .collect::<Result<_>>()?;
-    let elem_segments = (0..module.elements.len())
-        .map(|i| writer.declare_data(&format!("wasm_elem_{i}"), true))
-        .collect::<Result<_>>()?;
-    Ok(ModuleSymbols {
-        funcs,
-        imports,
-        func_ref_entries: func_ref_entries
-            .into_iter()
-            .map(|e| e.expect("every slot has an entry"))
-            .collect(),
-        vmctx,
-        data_segments,
-        elem_segments,
-        libcalls,
-    })
-}
-
-fn unknown_import(import: &crate::environ::Import, kind: &str) -> CompileError {
-    CompileError::Link(format!(
-        "unknown import: {kind} `{}.{}` (at offset {:#x}) is not provided by wafer",
-        import.module, import.field, import.offset
-    ))
-}
-
-/// Resolves an imported function against the WASI preview1 host functions.
-fn resolve_import(
-    writer: &mut ObjectWriter,
-    import: &crate::environ::Import,
-    sig: &crate::environ::FuncSig,
-    host_sig: &ir::Signature,
-) -> Result<FuncId> {
-    use wafer_abi::wasi::ValType as W;
-    if import.module != wafer_abi::symbols::WASI_PREVIEW1_MODULE {
-        return Err(unknown_import(import, "function"));
-    }
-    let Some(expected) = wafer_abi::wasi::preview1(&import.field) else {
-        return Err(unknown_import(import, "function"));
-    };
-    let convert = |types: &[W]| -> Vec<wasmparser::ValType> {
-        types
-            .iter()
-            .map(|t| match t {
-                W::I32 => wasmparser::ValType::I32,
-                W::I64 => wasmparser::ValType::I64,
-            })
-            .collect()
-    };
-    if sig.params != convert(expected.params) || sig.results != convert(expected.results) {
-        return Err(CompileError::Link(format!(
-            "import `{}.{}` (at offset {:#x}) has type {:?} -> {:?}, but WASI preview1 defines {:?} -> {:?}",
-            import.module,
-            import.field,
-            import.offset,
-            sig.params,
-            sig.results,
-            convert(expected.params),
-            convert(expected.results)
-        )));
-    }
-    let name = format!(
-        "{}{}",
-        wafer_abi::symbols::WASI_PREVIEW1_PREFIX,
-        import.field
-    );
-    writer.declare_import(&name, host_sig)
-}
-
-/// A wasm-convention function that forwards to imported host function `index`, used as
-/// the code of its function reference.
-fn build_import_adapter(menv: &ModuleEnv<'_>, index: u32) -> Result<ir::Function> {
-    let sig = menv.module.func_sig(index);
-    let mut func =
-        ir::Function::with_name_signature(UserFuncName::user(0, index), menv.wasm_signature(sig));
-    let mut builder_context = FunctionBuilderContext::new();
-    let mut builder = FunctionBuilder::new(&mut func, &mut builder_context);
-    let mut env = FuncEnv::new(menv);
-    let block = builder.create_block();
-    builder.append_block_params_for_function_params(block);
-    builder.switch_to_block(block);
-    builder.seal_block(block);
-    let args = builder.block_params(block).to_vec();
-    let ImportTarget::Host(func_id) = menv.symbols.imports[index as usize];
-    let func_ref = env.func_ref(builder.func, func_id, menv.host_signature(sig));
-    let call = builder.ins().call(func_ref, &args);
-    let results = builder.inst_results(call).to_vec();
-    builder.ins().return_(&results);
-    builder.finalize(menv.frontend_config);
-    Ok(func)
-}
-
-/// `wafer_image_main`: calls the entry point with the instance's VM context.
-fn build_main(menv: &ModuleEnv<'_>, entry: Option<u32>) -> Result<ir::Function> {
-    let mut func = ir::Function::with_name_signature(
-        UserFuncName::user(2, 1),
-        host_signature(menv.host_call_conv),
-    );
-    let mut builder_context = FunctionBuilderContext::new();
-    let mut builder = FunctionBuilder::new(&mut func, &mut builder_context);
-    let mut env = FuncEnv::new(menv);
-    let block = builder.create_block();
-    builder.switch_to_block(block);
-    builder.seal_block(block);
-    if let Some(entry) = entry {
-        let vmctx = env.data_addr(&mut builder, menv.symbols.vmctx);
-        env.set_vmctx(vmctx);
-        let func_sig = menv.module.func_sig(entry);
-        // `_start` may re-export an imported host function.
-        let sig = if menv.module.is_imported_func(entry) {
-            menv.host_signature(func_sig)
-        } else {
-            menv.wasm_signature(func_sig)
-        };
-        let func_ref = env.func_ref(builder.func, menv.symbols.funcs[entry as usize], sig);
-        builder.ins().call(func_ref, &[vmctx]);
-    }
-    builder.ins().return_(&[]);
-    builder.finalize(menv.frontend_config);
-    Ok(func)
 }

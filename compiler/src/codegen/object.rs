@@ -87,6 +87,13 @@ impl ObjectWriter {
             .map_err(module_error)
     }
 
+    /// Declares a data object the runtime reads.
+    pub fn declare_export_data(&mut self, name: &str) -> Result<DataId> {
+        self.module
+            .declare_data(name, Linkage::Export, false, false)
+            .map_err(module_error)
+    }
+
     /// Declares a data object local to the object.
     pub fn declare_data(&mut self, name: &str, writable: bool) -> Result<DataId> {
         self.module
@@ -254,7 +261,12 @@ fn add_blob(
 }
 
 /// Emits the instance's VM context, data segments and element arrays.
-pub fn define_instance_data(writer: &mut ObjectWriter, menv: &ModuleEnv<'_>) -> Result<()> {
+/// `menvs` are every instance of the image, for references into other instances.
+pub fn define_instance_data(
+    writer: &mut ObjectWriter,
+    menv: &ModuleEnv<'_>,
+    menvs: &[ModuleEnv<'_>],
+) -> Result<()> {
     let module = menv.module;
     let offsets = menv.offsets;
     let symbols = menv.symbols;
@@ -270,9 +282,43 @@ pub fn define_instance_data(writer: &mut ObjectWriter, menv: &ModuleEnv<'_>) -> 
         .module_mut()
         .declare_data_in_data(symbols.vmctx, &mut vmctx);
     let mut self_relocs = Vec::new();
+    // Pointers into other instances: (offset here, owner's VM context, offset there).
+    let mut foreign_relocs = Vec::new();
+    let memory_def = |index: u32| -> (cranelift_module::DataId, u32) {
+        if index < module.num_imported_memories {
+            let site = symbols.imported_memories[index as usize];
+            (
+                site.vmctx,
+                menvs[site.instance]
+                    .offsets
+                    .defined_memory(site.defined_index),
+            )
+        } else {
+            (
+                symbols.vmctx,
+                offsets.defined_memory(index - module.num_imported_memories),
+            )
+        }
+    };
     if let Some(memory) = wasi_memory(module) {
-        let at = offsets.defined_memory(memory - module.num_imported_memories);
-        self_relocs.push((offsets.wasi_memory(), at as i64));
+        let (owner, at) = memory_def(memory);
+        foreign_relocs.push((offsets.wasi_memory(), owner, at));
+    }
+    for index in 0..module.num_imported_memories {
+        let (owner, at) = memory_def(index);
+        foreign_relocs.push((offsets.imported_memory(index), owner, at));
+    }
+    for (index, site) in symbols.imported_tables.iter().enumerate() {
+        let at = menvs[site.instance]
+            .offsets
+            .defined_table(site.defined_index);
+        foreign_relocs.push((offsets.imported_table(index as u32), site.vmctx, at));
+    }
+    for (index, site) in symbols.imported_globals.iter().enumerate() {
+        let at = menvs[site.instance]
+            .offsets
+            .defined_global(site.defined_index);
+        foreign_relocs.push((offsets.imported_global(index as u32), site.vmctx, at));
     }
     for (i, global) in module
         .globals
@@ -304,11 +350,10 @@ pub fn define_instance_data(writer: &mut ObjectWriter, menv: &ModuleEnv<'_>) -> 
             at + offsets.func_ref_type_id(),
             &type_id.to_le_bytes(),
         );
-        let code = writer
-            .module_mut()
-            .declare_func_in_data(symbols.func_ref_entries[*slot as usize], &mut vmctx);
+        let (entry, owner) = symbols.func_ref_entries[*slot as usize];
+        let code = writer.module_mut().declare_func_in_data(entry, &mut vmctx);
         vmctx.write_function_addr(at + offsets.func_ref_code(), code);
-        self_relocs.push((at + offsets.func_ref_vmctx(), 0));
+        foreign_relocs.push((at + offsets.func_ref_vmctx(), owner, 0));
     }
     for (i, data) in module.data.iter().enumerate() {
         // Active segments are applied by the init function and dropped: their length is
@@ -336,6 +381,14 @@ pub fn define_instance_data(writer: &mut ObjectWriter, menv: &ModuleEnv<'_>) -> 
     }
     for (at, addend) in self_relocs {
         vmctx.write_data_addr(at, self_ref, addend);
+    }
+    for (at, owner, offset) in foreign_relocs {
+        let owner = if owner == symbols.vmctx {
+            self_ref
+        } else {
+            writer.module_mut().declare_data_in_data(owner, &mut vmctx)
+        };
+        vmctx.write_data_addr(at, owner, offset as i64);
     }
     // Explicit zeros, never zero-init: the object must keep the relocations.
     vmctx.define(bytes.into_boxed_slice());
@@ -375,6 +428,5 @@ fn wasi_memory(module: &crate::environ::ModuleInfo<'_>) -> Option<u32> {
         .export("memory")
         .filter(|e| e.kind == crate::environ::ExportKind::Memory)
         .map(|e| e.index);
-    let index = exported.or((!module.memories.is_empty()).then_some(0))?;
-    (index >= module.num_imported_memories).then_some(index)
+    exported.or((!module.memories.is_empty()).then_some(0))
 }

@@ -237,6 +237,7 @@ impl<'data> ModuleInfo<'data> {
     /// Parses and validates `wasm` with a shared validator (so type identities are shared
     /// with other modules it validated).
     pub fn parse_with(validator: &mut Validator, wasm: &'data [u8]) -> Result<Self> {
+        validator.reset();
         let mut builder = Builder::default();
         let mut types = None;
         for payload in Parser::new(0).parse_all(wasm) {
@@ -300,6 +301,49 @@ impl<'data> ModuleInfo<'data> {
     pub fn export(&self, name: &str) -> Option<&ExportInfo> {
         self.exports.iter().find(|e| e.name == name)
     }
+
+    /// A value type with concrete type indices replaced by canonical type identities, so
+    /// types of different modules can be compared.
+    pub fn canonical_val_type(&self, ty: wasmparser::ValType) -> CanonicalValType {
+        match ty {
+            wasmparser::ValType::Ref(r) => CanonicalValType::Ref {
+                nullable: r.is_nullable(),
+                heap: match r.heap_type() {
+                    wasmparser::HeapType::Concrete(index) | wasmparser::HeapType::Exact(index) => {
+                        match index.as_module_index() {
+                            Some(i) => CanonicalHeap::Type(self.canonical_types[i as usize]),
+                            None => CanonicalHeap::Other(format!("{:?}", r.heap_type())),
+                        }
+                    }
+                    other => CanonicalHeap::Other(format!("{other:?}")),
+                },
+            },
+            other => CanonicalValType::Num(other),
+        }
+    }
+}
+
+/// A value type comparable across modules (see [`ModuleInfo::canonical_val_type`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CanonicalValType {
+    /// A number or vector type.
+    Num(wasmparser::ValType),
+    /// A reference type.
+    Ref {
+        /// Whether null is included.
+        nullable: bool,
+        /// What it refers to.
+        heap: CanonicalHeap,
+    },
+}
+
+/// The heap type of a [`CanonicalValType::Ref`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CanonicalHeap {
+    /// A concrete type, by canonical identity.
+    Type(u32),
+    /// An abstract heap type (func, extern, ...).
+    Other(String),
 }
 
 #[derive(Default)]

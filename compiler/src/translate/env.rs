@@ -59,11 +59,30 @@ pub struct Tunables {
 }
 
 /// How calls to an imported function are made.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportTarget {
     /// A runtime host function taking the caller's VM context first, in the C calling
     /// convention.
     Host(FuncId),
+    /// A function of another instance in the image: called directly, in the wasm
+    /// convention, with that instance's VM context.
+    Wasm {
+        /// The function.
+        func: FuncId,
+        /// The exporting instance's VM context.
+        vmctx: DataId,
+    },
+}
+
+/// The instance (by VM context) and defined index that really own an imported item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DefinitionSite {
+    /// The owning instance's VM context.
+    pub vmctx: DataId,
+    /// Index among the owner's *defined* items of that kind.
+    pub defined_index: u32,
+    /// The owning instance's position in the image.
+    pub instance: usize,
 }
 
 /// Runtime functions compiled code calls.
@@ -94,9 +113,16 @@ pub struct ModuleSymbols {
     pub funcs: Vec<FuncId>,
     /// Targets of imported functions, by function index.
     pub imports: Vec<ImportTarget>,
-    /// Entry points in the wasm calling convention for every function whose reference
-    /// escapes (for imported host functions, an adapter).
-    pub func_ref_entries: Vec<FuncId>,
+    /// Where imported memories, tables and globals are defined, by their index.
+    pub imported_memories: Vec<DefinitionSite>,
+    /// See `imported_memories`.
+    pub imported_tables: Vec<DefinitionSite>,
+    /// See `imported_memories`.
+    pub imported_globals: Vec<DefinitionSite>,
+    /// For every function whose reference escapes: its entry in the wasm calling
+    /// convention (an adapter for imported host functions) and the VM context to call it
+    /// with (the owning instance's, for functions imported from another instance).
+    pub func_ref_entries: Vec<(FuncId, DataId)>,
     /// The instance's VM context.
     pub vmctx: DataId,
     /// Bytes of each data segment.
@@ -123,6 +149,26 @@ pub struct ModuleEnv<'m> {
     pub host_call_conv: CallConv,
     /// The target's front-end configuration.
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+}
+
+/// The Cranelift signature of a function of type `sig`: the VM context, then the wasm
+/// parameters.
+pub fn signature(sig: &FuncSig, pointer_type: Type, call_conv: CallConv) -> Signature {
+    let mut signature = Signature::new(call_conv);
+    signature
+        .params
+        .push(AbiParam::special(pointer_type, ArgumentPurpose::VMContext));
+    signature.params.extend(
+        sig.params
+            .iter()
+            .map(|ty| AbiParam::new(value_type(*ty, pointer_type))),
+    );
+    signature.returns.extend(
+        sig.results
+            .iter()
+            .map(|ty| AbiParam::new(value_type(*ty, pointer_type))),
+    );
+    signature
 }
 
 /// Calling convention of wasm functions: `tail`, so `return_call` can be a real tail call.
@@ -157,22 +203,7 @@ impl ModuleEnv<'_> {
     }
 
     fn signature_with(&self, sig: &FuncSig, call_conv: CallConv) -> Signature {
-        let mut signature = Signature::new(call_conv);
-        signature.params.push(AbiParam::special(
-            self.pointer_type,
-            ArgumentPurpose::VMContext,
-        ));
-        signature.params.extend(
-            sig.params
-                .iter()
-                .map(|ty| AbiParam::new(self.value_type(*ty))),
-        );
-        signature.returns.extend(
-            sig.results
-                .iter()
-                .map(|ty| AbiParam::new(self.value_type(*ty))),
-        );
-        signature
+        signature(sig, self.pointer_type, call_conv)
     }
 
     /// Whether 32-bit memory `index` needs explicit bounds checks.

@@ -20,6 +20,7 @@
 extern crate alloc;
 
 pub mod grants;
+pub mod harness;
 pub mod image;
 pub mod symbols;
 pub mod trap;

@@ -23,6 +23,13 @@ pub const IMAGE_MAIN: &str = "wafer_image_main";
 /// Defined by the runtime: the process entry point of a Linux executable.
 pub const ENTRY: &str = "_start";
 
+/// Defined by the runtime: the entry point of a test-harness image, which reads commands
+/// on stdin instead of running `_start` (see [`crate::harness`]).
+pub const HARNESS_ENTRY: &str = "wafer_harness_start";
+
+/// Defined by the compiler in harness images: the harness table ([`crate::harness`]).
+pub const HARNESS_TABLE: &str = "wafer_harness";
+
 /// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, min_pages: u64,
 /// max_pages: u64)`. Reserves a linear memory and makes `min_pages` accessible; ends the
 /// process with an internal error when the memory cannot be reserved.

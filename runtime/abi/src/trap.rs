@@ -50,11 +50,14 @@ pub enum TrapKind {
     UnalignedAtomic = 13,
     /// An exception escaped the entry point.
     UncaughtException = 14,
+    /// An imported memory or table is smaller than the importer requires (a link
+    /// failure found at instantiation).
+    IncompatibleImport = 15,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 14] = [
+    pub const ALL: [TrapKind; 15] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -69,6 +72,7 @@ impl TrapKind {
         TrapKind::NullReference,
         TrapKind::UnalignedAtomic,
         TrapKind::UncaughtException,
+        TrapKind::IncompatibleImport,
     ];
 
     /// The kind with this code, if any.
@@ -96,6 +100,7 @@ impl TrapKind {
             TrapKind::NullReference => "null reference",
             TrapKind::UnalignedAtomic => "unaligned atomic",
             TrapKind::UncaughtException => "uncaught exception",
+            TrapKind::IncompatibleImport => "incompatible import type",
         }
     }
 }

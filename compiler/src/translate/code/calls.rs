@@ -98,25 +98,35 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let menv = self.env.menv;
         let module = menv.module;
         let sig = module.func_sig(function_index);
-        let vmctx = self.env.vmctx();
-        let args = self.call_args(vmctx, sig.params.len());
-        if module.is_imported_func(function_index) {
-            let ImportTarget::Host(func_id) = menv.symbols.imports[function_index as usize];
-            let signature = menv.host_signature(sig);
-            let func_ref = self.env.func_ref(self.builder.func, func_id, signature);
-            let call = self.builder.ins().call(func_ref, &args);
-            if tail {
-                // A host function uses another calling convention: call, then return.
-                let results = self.builder.inst_results(call).to_vec();
-                self.builder.ins().return_(&results);
-                self.set_unreachable();
-            } else {
-                self.push_call_results(call);
+        let (func_id, callee_vmctx, signature) = if module.is_imported_func(function_index) {
+            match menv.symbols.imports[function_index as usize] {
+                ImportTarget::Host(func_id) => {
+                    let vmctx = self.env.vmctx();
+                    let args = self.call_args(vmctx, sig.params.len());
+                    let func_ref =
+                        self.env
+                            .func_ref(self.builder.func, func_id, menv.host_signature(sig));
+                    let call = self.builder.ins().call(func_ref, &args);
+                    if tail {
+                        // A host function uses another calling convention: call, return.
+                        let results = self.builder.inst_results(call).to_vec();
+                        self.builder.ins().return_(&results);
+                        self.set_unreachable();
+                    } else {
+                        self.push_call_results(call);
+                    }
+                    return Ok(());
+                }
+                ImportTarget::Wasm { func, vmctx } => {
+                    let vmctx = self.env.data_addr(self.builder, vmctx);
+                    (func, vmctx, menv.wasm_signature(sig))
+                }
             }
-            return Ok(());
-        }
-        let func_id = menv.symbols.funcs[function_index as usize];
-        let signature = menv.wasm_signature(sig);
+        } else {
+            let func_id = menv.symbols.funcs[function_index as usize];
+            (func_id, self.env.vmctx(), menv.wasm_signature(sig))
+        };
+        let args = self.call_args(callee_vmctx, sig.params.len());
         let func_ref = self.env.func_ref(self.builder.func, func_id, signature);
         if tail {
             self.builder.ins().return_call(func_ref, &args);

@@ -1,0 +1,292 @@
+//! Generated functions around the compiled code: adapters that give imported host
+//! functions a wasm-convention entry, each instance's instantiation function, the image
+//! entry points (`wafer_image_init`, `wafer_image_main`) and, for test harnesses, the
+//! harness table with one trampoline per exported function.
+
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::{self, InstBuilder, UserFuncName};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{DataDescription, FuncId, Module};
+use wafer_abi::harness::{EXPORT_FUNC, EXPORT_GLOBAL, EXPORT_NONE, VALUE_SLOT_SIZE};
+
+use super::compile_function;
+use super::init::build_init;
+use super::link_plan::ResolvedImports;
+use super::object::ObjectWriter;
+use crate::environ::ExportKind;
+use crate::error::Result;
+use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, vm_flags};
+
+fn c_signature(menv: &ModuleEnv<'_>, params: &[ir::Type]) -> ir::Signature {
+    let mut signature = ir::Signature::new(menv.host_call_conv);
+    signature
+        .params
+        .extend(params.iter().map(|ty| ir::AbiParam::new(*ty)));
+    signature
+}
+
+/// A function builder on a fresh function with one entry block, current and sealed.
+fn start_function<'a>(
+    func: &'a mut ir::Function,
+    context: &'a mut FunctionBuilderContext,
+) -> (FunctionBuilder<'a>, ir::Block) {
+    let mut builder = FunctionBuilder::new(func, context);
+    let block = builder.create_block();
+    builder.append_block_params_for_function_params(block);
+    builder.switch_to_block(block);
+    builder.seal_block(block);
+    (builder, block)
+}
+
+/// Defines the wasm-convention adapters of the instance's escaping host imports.
+pub fn define_import_adapters(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    menv: &ModuleEnv<'_>,
+) -> Result<()> {
+    let module = menv.module;
+    for (index, func) in module
+        .funcs
+        .iter()
+        .enumerate()
+        .take(module.num_imported_funcs as usize)
+    {
+        let Some(slot) = module.func_ref_slots[index] else {
+            continue;
+        };
+        let ImportTarget::Host(host) = menv.symbols.imports[index] else {
+            continue; // functions of other instances are referenced directly
+        };
+        let sig = module.func_sig(index as u32);
+        let mut ir_func = ir::Function::with_name_signature(
+            UserFuncName::user(0, index as u32),
+            menv.wasm_signature(sig),
+        );
+        let mut builder_context = FunctionBuilderContext::new();
+        let (mut builder, block) = start_function(&mut ir_func, &mut builder_context);
+        let args = builder.block_params(block).to_vec();
+        let mut env = FuncEnv::new(menv);
+        let callee = env.func_ref(builder.func, host, menv.host_signature(sig));
+        let call = builder.ins().call(callee, &args);
+        let results = builder.inst_results(call).to_vec();
+        builder.ins().return_(&results);
+        builder.finalize(menv.frontend_config);
+        let adapter = menv.symbols.func_ref_entries[slot as usize].0;
+        let compiled = compile_function(isa, context, ir_func, adapter)?;
+        let import = func.import.as_ref().expect("imported function");
+        writer.define_function(
+            adapter,
+            &format!("{}.{}", import.module, import.field),
+            compiled,
+        )?;
+    }
+    Ok(())
+}
+
+/// Defines the instantiation function of instance `index`; returns its id.
+pub fn define_instance_init(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    menv: &ModuleEnv<'_>,
+    resolved: &ResolvedImports,
+    index: usize,
+) -> Result<FuncId> {
+    let id = writer.declare_local(
+        &format!("wasm[{index}]:instantiate"),
+        &c_signature(menv, &[]),
+    )?;
+    let func = build_init(menv, resolved)?;
+    let compiled = compile_function(isa, context, func, id)?;
+    writer.define_function(id, "wafer-instantiate", compiled)?;
+    Ok(id)
+}
+
+/// Defines `wafer_image_init` (instantiates every instance in order) and
+/// `wafer_image_main` (runs the entry instance's `_start`, if there is one).
+pub fn define_image_entries(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    menvs: &[ModuleEnv<'_>],
+    inits: &[FuncId],
+    main: Option<(usize, Option<u32>)>,
+) -> Result<()> {
+    let menv = &menvs[0];
+    let init_id = writer.declare_export(wafer_abi::symbols::IMAGE_INIT, &c_signature(menv, &[]))?;
+    let mut func =
+        ir::Function::with_name_signature(UserFuncName::user(2, 0), c_signature(menv, &[]));
+    let mut builder_context = FunctionBuilderContext::new();
+    let (mut builder, _) = start_function(&mut func, &mut builder_context);
+    let mut env = FuncEnv::new(menv);
+    for init in inits {
+        let callee = env.func_ref(builder.func, *init, c_signature(menv, &[]));
+        builder.ins().call(callee, &[]);
+    }
+    builder.ins().return_(&[]);
+    builder.finalize(menv.frontend_config);
+    let compiled = compile_function(isa, context, func, init_id)?;
+    writer.define_function(init_id, "wafer-image-init", compiled)?;
+
+    let main_id = writer.declare_export(wafer_abi::symbols::IMAGE_MAIN, &c_signature(menv, &[]))?;
+    let mut func =
+        ir::Function::with_name_signature(UserFuncName::user(2, 1), c_signature(menv, &[]));
+    let mut builder_context = FunctionBuilderContext::new();
+    let (mut builder, _) = start_function(&mut func, &mut builder_context);
+    if let Some((instance, Some(export))) = main {
+        let menv = &menvs[instance];
+        let mut env = FuncEnv::new(menv);
+        call_export(&mut builder, &mut env, export, &[]);
+    }
+    builder.ins().return_(&[]);
+    builder.finalize(menv.frontend_config);
+    let compiled = compile_function(isa, context, func, main_id)?;
+    writer.define_function(main_id, "wafer-main", compiled)
+}
+
+/// Calls function `func_index` of `env`'s instance the way a direct call does, passing
+/// that instance's VM context; returns the results.
+pub(super) fn call_export(
+    builder: &mut FunctionBuilder<'_>,
+    env: &mut FuncEnv<'_>,
+    func_index: u32,
+    args: &[ir::Value],
+) -> Vec<ir::Value> {
+    let menv = env.menv;
+    let sig = menv.module.func_sig(func_index);
+    let own_vmctx = env.data_addr(builder, menv.symbols.vmctx);
+    let (callee, vmctx, signature) = match menv.symbols.imports.get(func_index as usize) {
+        Some(ImportTarget::Host(id)) => (*id, own_vmctx, menv.host_signature(sig)),
+        Some(ImportTarget::Wasm { func, vmctx }) => {
+            let vmctx = env.data_addr(builder, *vmctx);
+            (*func, vmctx, menv.wasm_signature(sig))
+        }
+        None => (
+            menv.symbols.funcs[func_index as usize],
+            own_vmctx,
+            menv.wasm_signature(sig),
+        ),
+    };
+    let mut call_args = vec![vmctx];
+    call_args.extend_from_slice(args);
+    let callee = env.func_ref(builder.func, callee, signature);
+    let call = builder.ins().call(callee, &call_args);
+    builder.inst_results(call).to_vec()
+}
+
+/// A trampoline `extern "C" fn(values: *mut [u8; 16])` that calls exported function
+/// `func_index` with arguments read from `values` and writes its results back there.
+fn build_trampoline(menv: &ModuleEnv<'_>, func_index: u32) -> ir::Function {
+    let ptr = menv.pointer_type;
+    let mut func = ir::Function::with_name_signature(
+        UserFuncName::user(3, func_index),
+        c_signature(menv, &[ptr]),
+    );
+    let mut builder_context = FunctionBuilderContext::new();
+    let (mut builder, block) = start_function(&mut func, &mut builder_context);
+    let values = builder.block_params(block)[0];
+    let mut env = FuncEnv::new(menv);
+    let sig = menv.module.func_sig(func_index);
+    let args: Vec<ir::Value> = sig
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            let ty = menv.value_type(*ty);
+            builder
+                .ins()
+                .load(ty, vm_flags(), values, (i as u32 * VALUE_SLOT_SIZE) as i32)
+        })
+        .collect();
+    let results = call_export(&mut builder, &mut env, func_index, &args);
+    for (i, value) in results.into_iter().enumerate() {
+        builder.ins().store(
+            vm_flags(),
+            value,
+            values,
+            (i as u32 * VALUE_SLOT_SIZE) as i32,
+        );
+    }
+    builder.ins().return_(&[]);
+    builder.finalize(menv.frontend_config);
+    func
+}
+
+/// Defines the harness table (`wafer_abi::harness`) and the trampolines it points to.
+pub fn define_harness_table(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    menvs: &[ModuleEnv<'_>],
+    inits: &[FuncId],
+) -> Result<()> {
+    let ptr = menvs[0].pointer_type.bytes() as usize;
+    let table_id = writer.declare_export_data(wafer_abi::symbols::HARNESS_TABLE)?;
+    // Layout: header [count, instances], then per instance [init, export count,
+    // exports], then per export [kind, address].
+    let header = 2 * ptr;
+    let instances_at = header;
+    let mut exports_at = instances_at + menvs.len() * 3 * ptr;
+    let total_exports: usize = menvs.iter().map(|m| m.module.exports.len()).sum();
+    let mut bytes = vec![0u8; exports_at + total_exports * 2 * ptr];
+    let mut description = DataDescription::new();
+    let self_ref = writer
+        .module_mut()
+        .declare_data_in_data(table_id, &mut description);
+    let put = |bytes: &mut [u8], at: usize, value: u64| {
+        bytes[at..at + ptr].copy_from_slice(&value.to_le_bytes()[..ptr]);
+    };
+    put(&mut bytes, 0, menvs.len() as u64);
+    description.write_data_addr(ptr as u32, self_ref, instances_at as i64);
+    for (i, menv) in menvs.iter().enumerate() {
+        let entry = instances_at + i * 3 * ptr;
+        let init = writer
+            .module_mut()
+            .declare_func_in_data(inits[i], &mut description);
+        description.write_function_addr(entry as u32, init);
+        put(&mut bytes, entry + ptr, menv.module.exports.len() as u64);
+        description.write_data_addr((entry + 2 * ptr) as u32, self_ref, exports_at as i64);
+        for export in &menv.module.exports {
+            match export.kind {
+                ExportKind::Func => {
+                    put(&mut bytes, exports_at, EXPORT_FUNC);
+                    let id = writer.declare_local(
+                        &format!("wasm[{i}]:export:{}", export.name),
+                        &c_signature(menv, &[menv.pointer_type]),
+                    )?;
+                    let trampoline = build_trampoline(menv, export.index);
+                    let compiled = compile_function(isa, context, trampoline, id)?;
+                    writer.define_function(id, &format!("export {}", export.name), compiled)?;
+                    let func = writer
+                        .module_mut()
+                        .declare_func_in_data(id, &mut description);
+                    description.write_function_addr((exports_at + ptr) as u32, func);
+                }
+                ExportKind::Global => {
+                    put(&mut bytes, exports_at, EXPORT_GLOBAL);
+                    let module = menv.module;
+                    let (vmctx, offset) = if export.index < module.num_imported_globals {
+                        let site = menv.symbols.imported_globals[export.index as usize];
+                        let owner = &menvs[site.instance];
+                        (site.vmctx, owner.offsets.defined_global(site.defined_index))
+                    } else {
+                        let defined = export.index - module.num_imported_globals;
+                        (menv.symbols.vmctx, menv.offsets.defined_global(defined))
+                    };
+                    let vmctx = writer
+                        .module_mut()
+                        .declare_data_in_data(vmctx, &mut description);
+                    description.write_data_addr((exports_at + ptr) as u32, vmctx, offset as i64);
+                }
+                _ => put(&mut bytes, exports_at, EXPORT_NONE),
+            }
+            exports_at += 2 * ptr;
+        }
+    }
+    description.define(bytes.into_boxed_slice());
+    description.set_align(16);
+    writer.define_data(table_id, &description)?;
+    Ok(())
+}
