@@ -219,8 +219,26 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, Build
         return Ok(crate::codegen::translate_to_clif(wasm, target, &config)?.into_bytes());
     }
     let object = compile_module(wasm, target, &config)?;
-    let Some(runtime) = runtime.filter(|_| options.emit == Emit::Image) else {
-        return Ok(object);
+    match (options.emit, runtime) {
+        (Emit::Image, Some(_)) => link(
+            &object,
+            target,
+            wafer_abi::symbols::ENTRY,
+            options.keep_symbols,
+        ),
+        _ => Ok(object),
+    }
+}
+
+/// Links a compiled object with the target's runtime into an image entered at `entry`.
+pub fn link(
+    object: &[u8],
+    target: &Target,
+    entry: &str,
+    keep_symbols: bool,
+) -> Result<Vec<u8>, BuildError> {
+    let Some(runtime) = target.runtime else {
+        return Err(BuildError::NoRuntime(target.name.clone()));
     };
     let layout = match target.kind {
         TargetKind::Linux => wafer_link::Layout::LinuxExecutable(wafer_link::LinuxLayout {
@@ -236,17 +254,37 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, Build
     let inputs = [
         wafer_link::Input {
             name: "wasm.o",
-            data: &object,
+            data: object,
         },
         wafer_link::Input {
             name: "libwafer_runtime.a",
             data: runtime,
         },
     ];
-    let mut link_options = wafer_link::LinkOptions::new(wafer_abi::symbols::ENTRY);
-    link_options.keep_symbols = options.keep_symbols;
+    let mut link_options = wafer_link::LinkOptions::new(entry);
+    link_options.keep_symbols = keep_symbols;
     wafer_link::link(link_arch(target.arch), &layout, &inputs, &link_options)
         .map_err(|e| BuildError::Link(e.to_string()))
+}
+
+/// Builds a test-harness image of several instances (see `wafer_abi::harness`).
+pub fn build_harness(
+    instances: &[crate::codegen::InstanceSpec<'_>],
+    target: &Target,
+) -> Result<Vec<u8>, crate::codegen::ImageError> {
+    let config = CompileConfig {
+        grants: Vec::new(),
+        stack_size: wafer_abi::image::DEFAULT_STACK_SIZE,
+        cpu: None,
+    };
+    let object =
+        crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;
+    link(&object, target, wafer_abi::symbols::HARNESS_ENTRY, false).map_err(|e| {
+        crate::codegen::ImageError {
+            instance: 0,
+            error: CompileError::Link(e.to_string()),
+        }
+    })
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,

@@ -14,6 +14,7 @@ use wafer_rt_mem as _;
 pub mod entry;
 pub mod global;
 pub mod guest;
+pub mod harness;
 pub mod image;
 pub mod math;
 pub mod memory;

@@ -106,6 +106,27 @@ mod f64_impl {
 pub use f32_impl::*;
 pub use f64_impl::*;
 
+/// `pshufb` for x86_64 CPUs without SSSE3 (Cranelift calls it for `i8x16.swizzle` and
+/// shuffles there).
+#[cfg(target_arch = "x86_64")]
+#[unsafe(no_mangle)]
+pub extern "C" fn wafer_rt_x86_pshufb(
+    a: core::arch::x86_64::__m128i,
+    b: core::arch::x86_64::__m128i,
+) -> core::arch::x86_64::__m128i {
+    // SAFETY: __m128i and [u8; 16] have the same size and any bit pattern is valid.
+    let (a, b): ([u8; 16], [u8; 16]) =
+        unsafe { (core::mem::transmute(a), core::mem::transmute(b)) };
+    let mut out = [0u8; 16];
+    for (slot, index) in out.iter_mut().zip(b) {
+        if index & 0x80 == 0 {
+            *slot = a[(index & 15) as usize];
+        }
+    }
+    // SAFETY: as above.
+    unsafe { core::mem::transmute(out) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +206,26 @@ mod tests {
                 "nearest {x}"
             );
         }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn pshufb_selects_lanes_and_zeroes_on_the_top_bit() {
+        let a: [u8; 16] = core::array::from_fn(|i| 100 + i as u8);
+        let b: [u8; 16] = [0, 15, 16, 0x80, 0x8f, 3, 3, 31, 1, 2, 4, 8, 0xff, 7, 6, 5];
+        // SAFETY: same-size plain data.
+        let out: [u8; 16] = unsafe {
+            core::mem::transmute(wafer_rt_x86_pshufb(
+                core::mem::transmute(a),
+                core::mem::transmute(b),
+            ))
+        };
+        assert_eq!(
+            out,
+            [
+                100, 115, 100, 0, 0, 103, 103, 115, 101, 102, 104, 108, 0, 107, 106, 105
+            ]
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub struct VMMemoryDefinition {
     pub base: *mut u8,
     /// Accessible bytes.
     pub current_length: usize,
+    /// Most pages the memory may have.
+    pub maximum_pages: usize,
 }
 
 /// The largest number of 64 KiB pages a 32-bit memory can have.
@@ -42,6 +44,7 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
         def.write(VMMemoryDefinition {
             base,
             current_length: len,
+            maximum_pages: max_pages.min(MAX_PAGES_32) as usize,
         })
     };
 }
@@ -54,7 +57,6 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
 pub unsafe extern "C" fn wafer_rt_memory_grow(
     def: *mut VMMemoryDefinition,
     delta_pages: u64,
-    max_pages: u64,
 ) -> u64 {
     // SAFETY: the caller guarantees `def`.
     let def = unsafe { &mut *def };
@@ -62,7 +64,7 @@ pub unsafe extern "C" fn wafer_rt_memory_grow(
     let Some(new_pages) = old_pages.checked_add(delta_pages) else {
         return u64::MAX;
     };
-    if new_pages > max_pages.min(MAX_PAGES_32) {
+    if new_pages > def.maximum_pages as u64 {
         return u64::MAX;
     }
     let grow_bytes = (delta_pages * WASM_PAGE_SIZE) as usize;

@@ -9,6 +9,8 @@ pub struct VMTableDefinition {
     pub base: *mut usize,
     /// Number of elements.
     pub current_elements: usize,
+    /// Most elements the table may have.
+    pub maximum: usize,
 }
 
 use wafer_abi::MAX_TABLE_ELEMENTS as MAX_ELEMENTS;
@@ -63,6 +65,7 @@ pub unsafe extern "C" fn wafer_rt_table_new(
         def.write(VMTableDefinition {
             base,
             current_elements: len,
+            maximum: capacity as usize,
         });
     }
 }
@@ -76,7 +79,6 @@ pub unsafe extern "C" fn wafer_rt_table_grow(
     def: *mut VMTableDefinition,
     delta: u64,
     init: usize,
-    max: u64,
 ) -> u64 {
     // SAFETY: the caller guarantees `def`.
     let def = unsafe { &mut *def };
@@ -84,7 +86,7 @@ pub unsafe extern "C" fn wafer_rt_table_grow(
     let Some(new) = old.checked_add(delta) else {
         return u64::MAX;
     };
-    if new > max.min(MAX_ELEMENTS) {
+    if new > def.maximum as u64 {
         return u64::MAX;
     }
     let new = new as usize;

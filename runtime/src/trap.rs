@@ -1,6 +1,7 @@
 //! Turning a machine fault into a wasm trap report.
 
-use wafer_abi::trap::{TrapKind, TrapTable};
+pub use wafer_abi::trap::TrapKind;
+use wafer_abi::trap::TrapTable;
 
 /// A fault caught by the platform layer.
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +53,18 @@ pub fn classify<'a>(
         function,
         wasm_offset: Some(site.wasm_offset),
     })
+}
+
+/// The trap kind of a fault in this image, if it is a guest trap.
+pub fn kind_of(fault: &Fault) -> Option<TrapKind> {
+    let image = crate::image::descriptor();
+    classify(
+        fault,
+        image.code_start,
+        image.code_len,
+        TrapTable::parse(image.trap_table),
+    )
+    .map(|report| report.kind)
 }
 
 /// Formats `wafer: trap: <message> in <function> (wasm offset 0x..)`.

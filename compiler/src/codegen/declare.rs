@@ -75,8 +75,8 @@ pub fn declare_instance(
             .or_insert(0u32) += 1;
     }
     let symbol_name = |index: u32| {
-        let name = module.func_display_name(index);
-        if name_counts[&name] > 1 {
+        let name = symbol_safe(&module.func_display_name(index));
+        if name_counts[&module.func_display_name(index)] > 1 {
             format!("{prefix}{name}[{index}]")
         } else {
             format!("{prefix}{name}")
@@ -160,6 +160,20 @@ pub fn declare_instance(
         elem_segments,
         libcalls: cx.libcalls,
     })
+}
+
+/// `name` fit for a symbol: symbol names cannot hold NUL, and control characters are
+/// escaped for readability.
+pub fn symbol_safe(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// Declares the runtime's WASI preview1 function for an import, checking its type.

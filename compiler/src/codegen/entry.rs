@@ -253,7 +253,10 @@ pub fn define_harness_table(
                 ExportKind::Func => {
                     put(&mut bytes, exports_at, EXPORT_FUNC);
                     let id = writer.declare_local(
-                        &format!("wasm[{i}]:export:{}", export.name),
+                        &format!(
+                            "wasm[{i}]:export:{}",
+                            super::declare::symbol_safe(&export.name)
+                        ),
                         &c_signature(menv, &[menv.pointer_type]),
                     )?;
                     let trampoline = build_trampoline(menv, export.index);

@@ -163,6 +163,11 @@ fn prepare<'data>(
     config: &CompileConfig,
 ) -> Result<Prepared<'data>, ImageError> {
     let at = |instance: usize| move |error| ImageError { instance, error };
+    if instances.is_empty() {
+        return Err(at(0)(CompileError::Link(
+            "an image needs at least one instance".into(),
+        )));
+    }
     // One validator for all modules, so equal types get equal identities everywhere.
     let mut validator = wasmparser::Validator::new_with_features(crate::environ::features());
     let mut modules = Vec::with_capacity(instances.len());

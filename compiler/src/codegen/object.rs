@@ -38,6 +38,7 @@ fn libcall_name(libcall: ir::LibCall) -> String {
         LibCall::Memmove => s::MEMMOVE.into(),
         LibCall::Memset => s::MEMSET.into(),
         LibCall::Memcmp => s::MEMCMP.into(),
+        LibCall::X86Pshufb => s::X86_PSHUFB.into(),
         other => cranelift_module::default_libcall_names()(other),
     }
 }
@@ -114,8 +115,8 @@ impl ObjectWriter {
         };
         let i64 = types::I64;
         Ok(Libcalls {
-            memory_grow: self.declare_import(s::MEMORY_GROW, &sig(&[ptr, i64, i64], &[i64]))?,
-            table_grow: self.declare_import(s::TABLE_GROW, &sig(&[ptr, i64, ptr, i64], &[i64]))?,
+            memory_grow: self.declare_import(s::MEMORY_GROW, &sig(&[ptr, i64], &[i64]))?,
+            table_grow: self.declare_import(s::TABLE_GROW, &sig(&[ptr, i64, ptr], &[i64]))?,
             fill_ptrs: self.declare_import(s::FILL_PTRS, &sig(&[ptr, ptr, ptr], &[]))?,
             memcpy: self.declare_import(s::MEMCPY, &sig(&[ptr, ptr, ptr], &[ptr]))?,
             memmove: self.declare_import(s::MEMMOVE, &sig(&[ptr, ptr, ptr], &[ptr]))?,

@@ -221,6 +221,23 @@ pub struct ModuleInfo<'data> {
     pub validated_types: Types,
 }
 
+/// Validates `wasm` completely, function bodies included, with the checks compilation
+/// applies (which validates bodies while translating them).
+pub fn validate(wasm: &[u8]) -> Result<()> {
+    validate_with(wasm, features())
+}
+
+/// [`validate`] with another feature set (spec tests of older versions).
+pub fn validate_with(wasm: &[u8], features: WasmFeatures) -> Result<()> {
+    let mut validator = Validator::new_with_features(features);
+    let module = ModuleInfo::parse_with(&mut validator, wasm)?;
+    for body in module.bodies {
+        let mut validator = body.validator.into_validator(Default::default());
+        validator.validate(&body.body)?;
+    }
+    Ok(())
+}
+
 /// The features wafer validates against: Wasm 3.0. Valid modules using a feature the
 /// compiler does not implement get an "unsupported" error naming it, not "invalid".
 pub fn features() -> WasmFeatures {
@@ -240,7 +257,11 @@ impl<'data> ModuleInfo<'data> {
         validator.reset();
         let mut builder = Builder::default();
         let mut types = None;
-        for payload in Parser::new(0).parse_all(wasm) {
+        // The binary reader follows the features too (e.g. 32-bit limits without
+        // memory64).
+        let mut parser = Parser::new(0);
+        parser.set_features(*validator.features());
+        for payload in parser.parse_all(wasm) {
             let payload = payload?;
             if let Payload::Version {
                 encoding: Encoding::Component,

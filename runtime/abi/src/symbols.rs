@@ -35,9 +35,9 @@ pub const HARNESS_TABLE: &str = "wafer_harness";
 /// process with an internal error when the memory cannot be reserved.
 pub const MEMORY_NEW: &str = "wafer_rt_memory_new";
 
-/// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, delta_pages: u64,
-/// max_pages: u64) -> u64`. Grows a memory; returns the old size in pages, or `u64::MAX`
-/// when the memory cannot grow by `delta_pages` without passing `max_pages`.
+/// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, delta_pages: u64)
+/// -> u64`. Grows a memory; returns the old size in pages, or `u64::MAX` when the memory
+/// cannot grow by `delta_pages` without passing its maximum.
 pub const MEMORY_GROW: &str = "wafer_rt_memory_grow";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, min: u64, max: u64,
@@ -46,8 +46,8 @@ pub const MEMORY_GROW: &str = "wafer_rt_memory_grow";
 pub const TABLE_NEW: &str = "wafer_rt_table_new";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, delta: u64,
-/// init: usize, max: u64) -> u64`. Grows a table, filling new slots with `init`; returns
-/// the old size, or `u64::MAX` when it cannot grow.
+/// init: usize) -> u64`. Grows a table, filling new slots with `init`; returns the old
+/// size, or `u64::MAX` when it cannot grow past its maximum.
 pub const TABLE_GROW: &str = "wafer_rt_table_grow";
 
 /// Defined by the runtime with C semantics; compiled code calls them for bulk memory and
@@ -82,6 +82,11 @@ pub const TRUNC_F64: &str = "wafer_rt_trunc";
 pub const NEAREST_F32: &str = "wafer_rt_nearestf";
 /// See [`CEIL_F32`].
 pub const NEAREST_F64: &str = "wafer_rt_nearest";
+/// x86_64 only: `pshufb` for CPUs without SSSE3, `extern "C" fn(a: __m128i, b: __m128i)
+/// -> __m128i`; lane `i` of the result is `a[b[i] & 15]`, or 0 when `b[i]` has its top bit
+/// set.
+pub const X86_PSHUFB: &str = "wafer_rt_x86_pshufb";
+
 /// Fused multiply-add, C's `fmaf` / `fma`.
 pub const FMA_F32: &str = "wafer_rt_fmaf";
 /// See [`FMA_F32`].

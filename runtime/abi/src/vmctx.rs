@@ -10,9 +10,9 @@
 //! ```text
 //! header            4 pointers      wasi_memory, stack_limit, reserved, reserved
 //! imported memories 1 pointer each  -> VMMemoryDefinition of the exporting instance
-//! defined memories  VMMemoryDefinition each (base, current_length)
+//! defined memories  VMMemoryDefinition each (base, current_length, maximum)
 //! imported tables   1 pointer each  -> VMTableDefinition
-//! defined tables    VMTableDefinition each (base, current_elements)
+//! defined tables    VMTableDefinition each (base, current_elements, maximum)
 //! imported globals  1 pointer each  -> the 16-byte global slot
 //! defined globals   16 bytes each, 16-aligned (value little-endian at offset 0)
 //! function refs     VMFuncRef each (code, vmctx, type_id)
@@ -76,9 +76,9 @@ impl VmOffsets {
         let ptr = pointer_size as u32;
         let imported_memories = Self::HEADER_SLOTS * ptr;
         let defined_memories = imported_memories + counts.imported_memories * ptr;
-        let imported_tables = defined_memories + counts.defined_memories * 2 * ptr;
+        let imported_tables = defined_memories + counts.defined_memories * 3 * ptr;
         let defined_tables = imported_tables + counts.imported_tables * ptr;
-        let imported_globals = defined_tables + counts.defined_tables * 2 * ptr;
+        let imported_globals = defined_tables + counts.defined_tables * 3 * ptr;
         let defined_globals = align_to(
             imported_globals + counts.imported_globals * ptr,
             GLOBAL_SLOT_SIZE,
@@ -142,7 +142,7 @@ impl VmOffsets {
 
     /// The `VMMemoryDefinition` of defined memory `index`.
     pub const fn defined_memory(&self, index: u32) -> u32 {
-        self.defined_memories + index * 2 * self.ptr
+        self.defined_memories + index * 3 * self.ptr
     }
 
     /// Slot holding a pointer to the definition of imported table `index`.
@@ -152,7 +152,7 @@ impl VmOffsets {
 
     /// The `VMTableDefinition` of defined table `index`.
     pub const fn defined_table(&self, index: u32) -> u32 {
-        self.defined_tables + index * 2 * self.ptr
+        self.defined_tables + index * 3 * self.ptr
     }
 
     /// Slot holding a pointer to imported global `index`'s 16-byte slot.
@@ -190,6 +190,12 @@ impl VmOffsets {
         self.ptr
     }
 
+    /// `VMMemoryDefinition.maximum`: the most pages the memory may grow to
+    /// (pointer-sized). A property of the memory, whoever imports it.
+    pub const fn memory_maximum(&self) -> u32 {
+        2 * self.ptr
+    }
+
     /// `VMTableDefinition.base`: pointer to element 0; elements are pointer-sized
     /// (a `VMFuncRef` pointer, null for `ref.null`).
     pub const fn table_base(&self) -> u32 {
@@ -199,6 +205,11 @@ impl VmOffsets {
     /// `VMTableDefinition.current_elements` (pointer-sized).
     pub const fn table_current_elements(&self) -> u32 {
         self.ptr
+    }
+
+    /// `VMTableDefinition.maximum`: the most elements the table may grow to.
+    pub const fn table_maximum(&self) -> u32 {
+        2 * self.ptr
     }
 
     /// `VMFuncRef.code`: the function's entry, in the wasm (`tail`) calling convention.
@@ -242,16 +253,16 @@ mod tests {
         let o = VmOffsets::new(8, counts);
         assert_eq!(o.imported_memory(0), 32);
         assert_eq!(o.defined_memory(0), 40);
-        assert_eq!(o.defined_memory(1), 56);
-        assert_eq!(o.imported_table(0), 72);
-        assert_eq!(o.defined_table(0), 80);
-        assert_eq!(o.imported_global(2), 96 + 16);
+        assert_eq!(o.defined_memory(1), 64);
+        assert_eq!(o.imported_table(0), 88);
+        assert_eq!(o.defined_table(0), 96);
+        assert_eq!(o.imported_global(2), 120 + 16);
         assert_eq!(o.defined_global(0) % 16, 0);
-        assert_eq!(o.defined_global(0), 128);
-        assert_eq!(o.func_ref(0), 160);
-        assert_eq!(o.data_segment_len(0), 208);
-        assert_eq!(o.elem_segment_len(0), 220);
-        assert_eq!(o.size(), 224);
+        assert_eq!(o.defined_global(0), 144);
+        assert_eq!(o.func_ref(0), 176);
+        assert_eq!(o.data_segment_len(0), 224);
+        assert_eq!(o.elem_segment_len(0), 236);
+        assert_eq!(o.size(), 240);
 
         let o32 = VmOffsets::new(4, counts);
         assert_eq!(o32.defined_memory(0), 20);

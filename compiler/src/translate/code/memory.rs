@@ -8,12 +8,6 @@ use super::{CodeTranslator, Output, heap_flags};
 use crate::error::Result;
 
 impl<'f> CodeTranslator<'_, 'f, '_> {
-    pub(super) fn max_pages(&self, memory: u32) -> u64 {
-        let ty = &self.env.module().memories[memory as usize].ty;
-        let limit = if ty.memory64 { 1u64 << 48 } else { 1u64 << 16 };
-        ty.maximum.unwrap_or(limit).min(limit)
-    }
-
     pub(super) fn is_memory64(&self, memory: u32) -> bool {
         self.env.module().memories[memory as usize].ty.memory64
     }
@@ -111,15 +105,13 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let delta = self.env.extend_to_pointer(self.builder, delta);
         let ptr = self.env.pointer_type();
         let def = self.env.memory_def(self.builder, mem);
-        let max = self.max_pages(mem);
-        let max = self.builder.ins().iconst(types::I64, max as i64);
         let grow = self.env.menv.symbols.libcalls.memory_grow;
         let result = self.env.call_libcall(
             self.builder,
             grow,
-            &[ptr, types::I64, types::I64],
+            &[ptr, types::I64],
             &[types::I64],
-            &[def, delta, max],
+            &[def, delta],
         )[0];
         let is_64 = self.is_memory64(mem);
         let result = self.narrow_to_index_type(result, is_64);

@@ -161,21 +161,13 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let ptr = self.env.pointer_type();
         let delta = self.env.extend_to_pointer(self.builder, delta);
         let def = self.env.table_def(self.builder, table);
-        let ty = &self.env.module().tables[table as usize].ty;
-        let limit = if ty.table64 {
-            u64::MAX
-        } else {
-            u32::MAX as u64
-        };
-        let max = ty.maximum.unwrap_or(limit).min(limit);
-        let max = self.builder.ins().iconst(types::I64, max as i64);
         let grow = self.env.menv.symbols.libcalls.table_grow;
         let result = self.env.call_libcall(
             self.builder,
             grow,
-            &[ptr, types::I64, ptr, types::I64],
+            &[ptr, types::I64, ptr],
             &[types::I64],
-            &[def, delta, init, max],
+            &[def, delta, init],
         )[0];
         let is_64 = self.is_table64(table);
         let result = self.narrow_to_index_type(result, is_64);

@@ -23,6 +23,19 @@ mod imp {
         start = sym crate::sys::linux::wafer_rt_linux_start,
     );
 
+    #[cfg(feature = "image")]
+    core::arch::global_asm!(
+        ".globl wafer_harness_start",
+        ".type wafer_harness_start,@function",
+        "wafer_harness_start:",
+        "xor ebp, ebp",
+        "mov rdi, rsp",
+        "and rsp, -16",
+        "call {start}",
+        "ud2",
+        start = sym crate::sys::linux::wafer_rt_linux_harness_start,
+    );
+
     core::arch::global_asm!(
         ".globl wafer_rt_sigreturn",
         ".type wafer_rt_sigreturn,@function",
@@ -31,6 +44,65 @@ mod imp {
         "syscall",
         "ud2",
     );
+
+    // wafer_rt_catch(f, arg, buf): saves the callee-saved registers, the stack pointer
+    // after return and the return address in `buf`, then calls f(arg) and returns 0.
+    // A trap resumes at the saved return address with the saved registers and the trap
+    // code in rax (see `resume`), as if wafer_rt_catch had returned it.
+    core::arch::global_asm!(
+        ".globl wafer_rt_catch",
+        ".type wafer_rt_catch,@function",
+        "wafer_rt_catch:",
+        "mov [rdx], rbx",
+        "mov [rdx + 8], rbp",
+        "mov [rdx + 16], r12",
+        "mov [rdx + 24], r13",
+        "mov [rdx + 32], r14",
+        "mov [rdx + 40], r15",
+        "lea rax, [rsp + 8]",
+        "mov [rdx + 48], rax",
+        "mov rax, [rsp]",
+        "mov [rdx + 56], rax",
+        "push rbp",
+        "mov rax, rdi",
+        "mov rdi, rsi",
+        "call rax",
+        "pop rbp",
+        "xor eax, eax",
+        "ret",
+    );
+
+    /// Registers saved by `wafer_rt_catch`, in its buffer order.
+    pub const CATCH_BUFFER_WORDS: usize = 8;
+
+    /// Rewrites the interrupted context so that returning from the signal handler
+    /// resumes as a return from `wafer_rt_catch` with `code`.
+    ///
+    /// # Safety
+    /// `context` must be the `ucontext_t` of the signal being handled and `saved` the
+    /// static buffer of a `wafer_rt_catch` frame still on the stack.
+    pub unsafe fn resume(context: *mut u8, saved: *const [usize; CATCH_BUFFER_WORDS], code: usize) {
+        // SAFETY: the caller guarantees the buffer is live and filled.
+        let words = unsafe { &*saved };
+        const GREGS: usize = 40;
+        // (index in gregs, value): rbx, rbp, r12..r15, rsp, rip, rax.
+        let registers = [
+            (11, words[0]),
+            (10, words[1]),
+            (4, words[2]),
+            (5, words[3]),
+            (6, words[4]),
+            (7, words[5]),
+            (15, words[6]),
+            (16, words[7]),
+            (13, code),
+        ];
+        for (index, value) in registers {
+            // SAFETY: the caller guarantees `context` is a live ucontext_t, whose
+            // general registers start at GREGS.
+            unsafe { (context.add(GREGS + index * 8) as *mut usize).write_unaligned(value) };
+        }
+    }
 
     core::arch::global_asm!(
         ".globl wafer_rt_call_on_stack",
@@ -71,6 +143,21 @@ mod imp {
         start = sym crate::sys::linux::wafer_rt_linux_start,
     );
 
+    #[cfg(feature = "image")]
+    core::arch::global_asm!(
+        ".globl wafer_harness_start",
+        ".type wafer_harness_start,%function",
+        "wafer_harness_start:",
+        "mov x29, #0",
+        "mov x30, #0",
+        "mov x0, sp",
+        "and x1, x0, #-16",
+        "mov sp, x1",
+        "bl {start}",
+        "udf #0",
+        start = sym crate::sys::linux::wafer_rt_linux_harness_start,
+    );
+
     core::arch::global_asm!(
         ".globl wafer_rt_sigreturn",
         ".type wafer_rt_sigreturn,%function",
@@ -79,6 +166,80 @@ mod imp {
         "svc #0",
         "udf #0",
     );
+
+    // wafer_rt_catch(f, arg, buf): saves x19-x30, sp and d8-d15 in `buf`, calls f(arg)
+    // and returns 0. A trap resumes in wafer_rt_catch_landing (see `resume`), which
+    // restores them and returns the trap code from wafer_rt_catch's frame.
+    core::arch::global_asm!(
+        ".globl wafer_rt_catch",
+        ".type wafer_rt_catch,%function",
+        "wafer_rt_catch:",
+        "stp x19, x20, [x2, #0]",
+        "stp x21, x22, [x2, #16]",
+        "stp x23, x24, [x2, #32]",
+        "stp x25, x26, [x2, #48]",
+        "stp x27, x28, [x2, #64]",
+        "stp x29, x30, [x2, #80]",
+        "mov x9, sp",
+        "str x9, [x2, #96]",
+        "stp d8, d9, [x2, #104]",
+        "stp d10, d11, [x2, #120]",
+        "stp d12, d13, [x2, #136]",
+        "stp d14, d15, [x2, #152]",
+        "stp x29, x30, [sp, #-16]!",
+        "mov x29, sp",
+        "mov x9, x0",
+        "mov x0, x1",
+        "blr x9",
+        "ldp x29, x30, [sp], #16",
+        "mov x0, #0",
+        "ret",
+        ".globl wafer_rt_catch_landing",
+        ".type wafer_rt_catch_landing,%function",
+        "wafer_rt_catch_landing:",
+        "ldp x19, x20, [x1, #0]",
+        "ldp x21, x22, [x1, #16]",
+        "ldp x23, x24, [x1, #32]",
+        "ldp x25, x26, [x1, #48]",
+        "ldp x27, x28, [x1, #64]",
+        "ldp x29, x30, [x1, #80]",
+        "ldr x9, [x1, #96]",
+        "mov sp, x9",
+        "ldp d8, d9, [x1, #104]",
+        "ldp d10, d11, [x1, #120]",
+        "ldp d12, d13, [x1, #136]",
+        "ldp d14, d15, [x1, #152]",
+        "ret",
+    );
+
+    /// Words of the buffer `wafer_rt_catch` saves registers in.
+    pub const CATCH_BUFFER_WORDS: usize = 21;
+
+    unsafe extern "C" {
+        fn wafer_rt_catch_landing();
+    }
+
+    /// Rewrites the interrupted context so that returning from the signal handler runs
+    /// `wafer_rt_catch_landing` with `code` and the buffer, on the saved stack.
+    ///
+    /// # Safety
+    /// `context` must be the `ucontext_t` of the signal being handled and `saved` the
+    /// static buffer of a `wafer_rt_catch` frame still on the stack.
+    pub unsafe fn resume(context: *mut u8, saved: *const [usize; CATCH_BUFFER_WORDS], code: usize) {
+        // SAFETY: the caller guarantees the buffer is live and filled.
+        let words = unsafe { &*saved };
+        const REGS: usize = 184; // uc_mcontext.regs[0]
+        let writes = [
+            (REGS, code),
+            (REGS + 8, saved as usize),
+            (REGS + 31 * 8, words[12]),
+            (REGS + 32 * 8, wafer_rt_catch_landing as *const () as usize),
+        ];
+        for (offset, value) in writes {
+            // SAFETY: the caller guarantees `context` is a live ucontext_t.
+            unsafe { (context.add(offset) as *mut usize).write_unaligned(value) };
+        }
+    }
 
     core::arch::global_asm!(
         ".globl wafer_rt_call_on_stack",
@@ -120,6 +281,22 @@ mod imp {
         start = sym crate::sys::linux::wafer_rt_linux_start,
     );
 
+    #[cfg(feature = "image")]
+    core::arch::global_asm!(
+        ".globl wafer_harness_start",
+        ".type wafer_harness_start,@function",
+        "wafer_harness_start:",
+        ".option push",
+        ".option norelax",
+        "lla gp, __global_pointer$",
+        ".option pop",
+        "mv a0, sp",
+        "andi sp, sp, -16",
+        "call {start}",
+        "unimp",
+        start = sym crate::sys::linux::wafer_rt_linux_harness_start,
+    );
+
     core::arch::global_asm!(
         ".globl wafer_rt_sigreturn",
         ".type wafer_rt_sigreturn,@function",
@@ -128,6 +305,108 @@ mod imp {
         "ecall",
         "unimp",
     );
+
+    // wafer_rt_catch(f, arg, buf): saves ra, sp, s0-s11 and fs0-fs11 in `buf`, calls
+    // f(arg) and returns 0. A trap resumes in wafer_rt_catch_landing (see `resume`).
+    core::arch::global_asm!(
+        ".globl wafer_rt_catch",
+        ".type wafer_rt_catch,@function",
+        "wafer_rt_catch:",
+        "sd ra, 0(a2)",
+        "sd sp, 8(a2)",
+        "sd s0, 16(a2)",
+        "sd s1, 24(a2)",
+        "sd s2, 32(a2)",
+        "sd s3, 40(a2)",
+        "sd s4, 48(a2)",
+        "sd s5, 56(a2)",
+        "sd s6, 64(a2)",
+        "sd s7, 72(a2)",
+        "sd s8, 80(a2)",
+        "sd s9, 88(a2)",
+        "sd s10, 96(a2)",
+        "sd s11, 104(a2)",
+        "fsd fs0, 112(a2)",
+        "fsd fs1, 120(a2)",
+        "fsd fs2, 128(a2)",
+        "fsd fs3, 136(a2)",
+        "fsd fs4, 144(a2)",
+        "fsd fs5, 152(a2)",
+        "fsd fs6, 160(a2)",
+        "fsd fs7, 168(a2)",
+        "fsd fs8, 176(a2)",
+        "fsd fs9, 184(a2)",
+        "fsd fs10, 192(a2)",
+        "fsd fs11, 200(a2)",
+        "addi sp, sp, -16",
+        "sd ra, 8(sp)",
+        "mv t0, a0",
+        "mv a0, a1",
+        "jalr t0",
+        "ld ra, 8(sp)",
+        "addi sp, sp, 16",
+        "li a0, 0",
+        "ret",
+        ".globl wafer_rt_catch_landing",
+        ".type wafer_rt_catch_landing,@function",
+        "wafer_rt_catch_landing:",
+        "ld ra, 0(a1)",
+        "ld sp, 8(a1)",
+        "ld s0, 16(a1)",
+        "ld s1, 24(a1)",
+        "ld s2, 32(a1)",
+        "ld s3, 40(a1)",
+        "ld s4, 48(a1)",
+        "ld s5, 56(a1)",
+        "ld s6, 64(a1)",
+        "ld s7, 72(a1)",
+        "ld s8, 80(a1)",
+        "ld s9, 88(a1)",
+        "ld s10, 96(a1)",
+        "ld s11, 104(a1)",
+        "fld fs0, 112(a1)",
+        "fld fs1, 120(a1)",
+        "fld fs2, 128(a1)",
+        "fld fs3, 136(a1)",
+        "fld fs4, 144(a1)",
+        "fld fs5, 152(a1)",
+        "fld fs6, 160(a1)",
+        "fld fs7, 168(a1)",
+        "fld fs8, 176(a1)",
+        "fld fs9, 184(a1)",
+        "fld fs10, 192(a1)",
+        "fld fs11, 200(a1)",
+        "ret",
+    );
+
+    /// Words of the buffer `wafer_rt_catch` saves registers in.
+    pub const CATCH_BUFFER_WORDS: usize = 26;
+
+    unsafe extern "C" {
+        fn wafer_rt_catch_landing();
+    }
+
+    /// Rewrites the interrupted context so that returning from the signal handler runs
+    /// `wafer_rt_catch_landing` with `code` and the buffer, on the saved stack.
+    ///
+    /// # Safety
+    /// `context` must be the `ucontext_t` of the signal being handled and `saved` the
+    /// static buffer of a `wafer_rt_catch` frame still on the stack.
+    pub unsafe fn resume(context: *mut u8, saved: *const [usize; CATCH_BUFFER_WORDS], code: usize) {
+        // SAFETY: the caller guarantees the buffer is live and filled.
+        let words = unsafe { &*saved };
+        const REGS: usize = 176; // uc_mcontext.sc_regs: pc, ra, sp, gp, tp, t0-t2, s0, s1, a0, a1
+        let writes = [
+            (REGS, wafer_rt_catch_landing as *const () as usize),
+            (REGS + 2 * 8, words[1]),
+            (REGS + 10 * 8, code),
+            (REGS + 11 * 8, saved as usize),
+        ];
+        for (offset, value) in writes {
+            // SAFETY: the caller guarantees `context` is a live ucontext_t.
+            unsafe { (context.add(offset) as *mut usize).write_unaligned(value) };
+        }
+    }
 
     core::arch::global_asm!(
         ".globl wafer_rt_call_on_stack",
@@ -151,6 +430,12 @@ pub use imp::*;
 
 unsafe extern "C" {
     fn wafer_rt_call_on_stack(top: *mut u8, f: extern "C" fn());
+    /// See the `wafer_rt_catch` assembly.
+    pub fn wafer_rt_catch(
+        f: unsafe extern "C" fn(*mut u8),
+        arg: *mut u8,
+        buffer: *mut usize,
+    ) -> usize;
     /// Returns from a signal handler (`rt_sigreturn`); only its address is used.
     pub fn wafer_rt_sigreturn();
 }

@@ -30,6 +30,15 @@ pub struct IoVec {
     pub len: usize,
 }
 
+/// Reads up to `len` bytes from `fd` into `buf`.
+///
+/// # Safety
+/// `buf` must be writable for `len` bytes.
+pub unsafe fn read(fd: i32, buf: *mut u8, len: usize) -> Result<usize, Errno> {
+    // SAFETY: the caller guarantees the buffer.
+    check(unsafe { syscall3(nr::READ, fd as usize, buf as usize, len) })
+}
+
 /// Writes `len` bytes at `buf` to `fd`.
 ///
 /// # Safety
@@ -211,6 +220,26 @@ pub struct ProcessArgs {
 /// `sp` must be the process's initial stack pointer as the kernel set it.
 #[cfg_attr(feature = "image", unsafe(no_mangle))]
 pub unsafe extern "C" fn wafer_rt_linux_start(sp: *const usize) -> ! {
+    // SAFETY: forwarded from the caller.
+    unsafe { start(sp, crate::entry::run_guest) }
+}
+
+/// Entered from `wafer_harness_start` (test-harness images); never returns.
+///
+/// # Safety
+/// `sp` must be the process's initial stack pointer as the kernel set it.
+#[cfg_attr(feature = "image", unsafe(no_mangle))]
+pub unsafe extern "C" fn wafer_rt_linux_harness_start(sp: *const usize) -> ! {
+    // SAFETY: forwarded from the caller.
+    unsafe { start(sp, crate::harness::run) }
+}
+
+/// Records the process arguments, installs the trap handlers and runs `main` on the
+/// guest stack.
+///
+/// # Safety
+/// `sp` must be the process's initial stack pointer as the kernel set it.
+unsafe fn start(sp: *const usize, main: extern "C" fn()) -> ! {
     // SAFETY: the kernel's initial stack holds argc, then argv[argc], NULL, then envp.
     let args = unsafe {
         let argc = *sp;
@@ -228,6 +257,6 @@ pub unsafe extern "C" fn wafer_rt_linux_start(sp: *const usize) -> ! {
         crate::fatal(b"cannot allocate the guest stack");
     };
     // SAFETY: `top` is the 16-byte aligned top of a fresh stack of `stack_size` bytes.
-    unsafe { arch::call_on_stack(top, crate::entry::run_guest) };
+    unsafe { arch::call_on_stack(top, main) };
     exit(0)
 }

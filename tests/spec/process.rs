@@ -1,0 +1,96 @@
+//! Talking to a running harness image (protocol in `wafer_abi::harness`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::Duration;
+
+/// How long one command may take before the image is considered hung.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The answer to one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Success, with the values returned.
+    Ok(Vec<u128>),
+    /// A trap, by `TrapKind` code.
+    Trap(u8),
+}
+
+/// A running harness image.
+pub struct Harness {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+}
+
+impl Harness {
+    /// Starts the image at `path`.
+    pub fn start(path: &Path) -> Result<Self, String> {
+        let mut child = Command::new(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env_clear()
+            .spawn()
+            .map_err(|e| format!("cannot start the image: {e}"))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (sender, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Harness {
+            child,
+            stdin,
+            lines,
+        })
+    }
+
+    /// Sends one command and waits for its reply.
+    pub fn command(&mut self, command: &str) -> Result<Reply, String> {
+        writeln!(self.stdin, "{command}").map_err(|e| self.died(&e.to_string()))?;
+        let line = match self.lines.recv_timeout(COMMAND_TIMEOUT) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                return Err(format!("`{command}` timed out"));
+            }
+            Err(RecvTimeoutError::Disconnected) => return Err(self.died("no reply")),
+        };
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("ok") => words
+                .map(|word| {
+                    u128::from_str_radix(word, 16).map_err(|e| format!("bad value {word}: {e}"))
+                })
+                .collect::<Result<_, _>>()
+                .map(Reply::Ok),
+            Some("trap") => words
+                .next()
+                .and_then(|code| code.parse().ok())
+                .map(Reply::Trap)
+                .ok_or_else(|| format!("bad trap reply `{line}`")),
+            _ => Err(format!("harness error: {line}")),
+        }
+    }
+
+    fn died(&mut self, what: &str) -> String {
+        let status = self.child.wait().ok();
+        format!("the image died ({what}; status {status:?})")
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "q");
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
