@@ -265,7 +265,9 @@ fn run_file(dir: &Path, file: &Path, target: &wafer::target::Target, scratch: &P
         std::fs::write(&path, image).ok()?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).ok()?;
-        Harness::start(&path).ok()
+        Harness::start(&path)
+            .inspect_err(|e| report.failures.push(e.clone()))
+            .ok()
     });
     let mut dead: Option<String> = None;
     // Instances whose instantiation did not succeed: their exports are unusable.

@@ -28,13 +28,25 @@ pub struct Harness {
 impl Harness {
     /// Starts the image at `path`.
     pub fn start(path: &Path) -> Result<Self, String> {
-        let mut child = Command::new(path)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .env_clear()
-            .spawn()
-            .map_err(|e| format!("cannot start the image: {e}"))?;
+        // Another runner thread may fork while this image's file is still open for
+        // writing in its child; exec then fails with ETXTBSY until that child execs.
+        let mut attempts = 0;
+        let mut child = loop {
+            let spawned = Command::new(path)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .env_clear()
+                .spawn();
+            match spawned {
+                Ok(child) => break child,
+                Err(e) if e.raw_os_error() == Some(26) && attempts < 100 => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(e) => return Err(format!("cannot start the image: {e}")),
+            }
+        };
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let (sender, lines) = channel();

@@ -192,10 +192,15 @@ pub fn resolve(
         let actual =
             &owner_module.globals[(owner_module.num_imported_globals + defined_index) as usize].ty;
         let wanted = &global.ty;
-        if actual.mutable != wanted.mutable
-            || module.canonical_val_type(wanted.content_type)
-                != owner_module.canonical_val_type(actual.content_type)
-        {
+        // A mutable global's type must match exactly; an immutable one may be a subtype.
+        let wanted_type = module.canonical_val_type(wanted.content_type);
+        let actual_type = owner_module.canonical_val_type(actual.content_type);
+        let type_fits = if wanted.mutable {
+            wanted_type == actual_type
+        } else {
+            actual_type.is_subtype_of(&wanted_type)
+        };
+        if actual.mutable != wanted.mutable || !type_fits {
             return Err(incompatible(import, "the global types differ"));
         }
         resolved.globals.push(Owner {

@@ -331,15 +331,81 @@ impl<'data> ModuleInfo<'data> {
                 nullable: r.is_nullable(),
                 heap: match r.heap_type() {
                     wasmparser::HeapType::Concrete(index) | wasmparser::HeapType::Exact(index) => {
-                        match index.as_module_index() {
-                            Some(i) => CanonicalHeap::Type(self.canonical_types[i as usize]),
-                            None => CanonicalHeap::Other(format!("{:?}", r.heap_type())),
+                        let index = index.as_module_index().unwrap_or(u32::MAX) as usize;
+                        CanonicalHeap::Concrete {
+                            id: self.canonical_types.get(index).copied().unwrap_or(u32::MAX),
+                            func: matches!(self.types.get(index), Some(Some(_))),
                         }
                     }
-                    other => CanonicalHeap::Other(format!("{other:?}")),
+                    wasmparser::HeapType::Abstract { shared, ty } => {
+                        CanonicalHeap::Abstract { shared, ty }
+                    }
                 },
             },
             other => CanonicalValType::Num(other),
+        }
+    }
+}
+
+impl CanonicalValType {
+    /// Whether a value of this type is also a value of `other` (without GC subtyping
+    /// between concrete types).
+    pub fn is_subtype_of(&self, other: &CanonicalValType) -> bool {
+        use wasmparser::AbstractHeapType::{Extern, Func, NoExtern, NoFunc};
+        match (self, other) {
+            (CanonicalValType::Num(a), CanonicalValType::Num(b)) => a == b,
+            (
+                CanonicalValType::Ref {
+                    nullable: a_null,
+                    heap: a,
+                },
+                CanonicalValType::Ref {
+                    nullable: b_null,
+                    heap: b,
+                },
+            ) => {
+                let nullability = !a_null || *b_null;
+                let heap = a == b
+                    || match (a, b) {
+                        (
+                            CanonicalHeap::Concrete { func: true, .. },
+                            CanonicalHeap::Abstract {
+                                ty: Func,
+                                shared: false,
+                            },
+                        ) => true,
+                        (
+                            CanonicalHeap::Abstract {
+                                ty: NoFunc,
+                                shared: false,
+                            },
+                            CanonicalHeap::Concrete { func: true, .. },
+                        ) => true,
+                        (
+                            CanonicalHeap::Abstract {
+                                ty: NoFunc,
+                                shared: false,
+                            },
+                            CanonicalHeap::Abstract {
+                                ty: Func,
+                                shared: false,
+                            },
+                        ) => true,
+                        (
+                            CanonicalHeap::Abstract {
+                                ty: NoExtern,
+                                shared: false,
+                            },
+                            CanonicalHeap::Abstract {
+                                ty: Extern,
+                                shared: false,
+                            },
+                        ) => true,
+                        _ => false,
+                    };
+                nullability && heap
+            }
+            _ => false,
         }
     }
 }
@@ -359,12 +425,22 @@ pub enum CanonicalValType {
 }
 
 /// The heap type of a [`CanonicalValType::Ref`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CanonicalHeap {
     /// A concrete type, by canonical identity.
-    Type(u32),
+    Concrete {
+        /// Canonical type identity.
+        id: u32,
+        /// Whether it is a function type.
+        func: bool,
+    },
     /// An abstract heap type (func, extern, ...).
-    Other(String),
+    Abstract {
+        /// Shared (threads proposal).
+        shared: bool,
+        /// Which one.
+        ty: wasmparser::AbstractHeapType,
+    },
 }
 
 #[derive(Default)]
