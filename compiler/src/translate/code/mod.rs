@@ -16,6 +16,7 @@ use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType, 
 mod calls;
 mod control;
 mod memory;
+mod simd;
 mod tables;
 mod variables;
 
@@ -221,23 +222,6 @@ macro_rules! reject_proposals {
             )))
         }
     };
-}
-
-macro_rules! reject_simd {
-    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-        $(
-            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
-                $($(let _ = $arg;)*)?
-                Err(self.unsupported(concat!(
-                    "the ", stringify!($proposal), " proposal (", stringify!($visit), ")"
-                )))
-            }
-        )*
-    };
-}
-
-impl<'a> wasmparser::VisitSimdOperator<'a> for CodeTranslator<'_, '_, '_> {
-    wasmparser::for_each_visit_simd_operator!(reject_simd);
 }
 
 impl<'a> VisitOperator<'a> for CodeTranslator<'_, '_, '_> {

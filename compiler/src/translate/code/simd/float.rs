@@ -1,5 +1,5 @@
-//! Float lane operators that take more than one Cranelift instruction: pseudo-minimum and
-//! maximum, and conversions between float and integer vectors.
+//! Float lane operators: comparisons, pseudo-minimum and maximum, and the conversions
+//! between float and integer vectors that take more than one instruction.
 
 use cranelift_codegen::ir::{
     InstBuilder, Type,
@@ -12,7 +12,14 @@ use super::super::{CodeTranslator, Output};
 use super::cast;
 
 impl CodeTranslator<'_, '_, '_> {
-    /// `T.pmin`: `b < a ? b : a` per lane (not `fmin`: a NaN or a tie yields `a`).
+    /// `T.eq`, `T.lt`, ...: lanes of `ty` compared into all-ones or zero integer lanes.
+    /// Every comparison with a NaN is false except `ne`, which is true.
+    pub(super) fn vector_fcmp(&mut self, ty: Type, cc: FloatCC) -> Output {
+        self.vector_binop(ty, |b, x, y| b.ins().fcmp(cc, x, y))
+    }
+
+    /// `T.pmin`: `b < a ? b : a` per lane (not `fmin`: a NaN or a tie yields `a`). x86
+    /// lowers exactly this shape (compare, bitcast, bitselect) to `minps`/`minpd`.
     pub(super) fn pseudo_min(&mut self, ty: Type) -> Output {
         self.vector_binop(ty, |b, x, y| {
             let lt = b.ins().fcmp(FloatCC::LessThan, y, x);
@@ -21,7 +28,8 @@ impl CodeTranslator<'_, '_, '_> {
         })
     }
 
-    /// `T.pmax`: `a < b ? b : a` per lane (not `fmax`: a NaN or a tie yields `a`).
+    /// `T.pmax`: `a < b ? b : a` per lane (not `fmax`: a NaN or a tie yields `a`); x86
+    /// lowers it to `maxps`/`maxpd`.
     pub(super) fn pseudo_max(&mut self, ty: Type) -> Output {
         self.vector_binop(ty, |b, x, y| {
             let lt = b.ins().fcmp(FloatCC::LessThan, x, y);

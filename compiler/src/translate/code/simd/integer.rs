@@ -1,8 +1,9 @@
-//! Integer lane operators that take more than one Cranelift instruction: shifts,
-//! reductions to a scalar, widening (extend, extmul, extadd_pairwise, dot).
+//! Integer lane operators: comparisons, shifts, reductions to a scalar (`any_true`,
+//! `all_true`, `bitmask`) and widening (extend, extmul, extadd_pairwise, dot).
 
 use cranelift_codegen::ir::{
     InstBuilder, Type, Value,
+    condcodes::IntCC,
     types::{I8X16, I16X8, I32},
 };
 use cranelift_frontend::FunctionBuilder;
@@ -34,6 +35,12 @@ fn widen(builder: &mut FunctionBuilder<'_>, x: Value, half: Half, ext: Ext) -> V
 }
 
 impl<'f> CodeTranslator<'_, 'f, '_> {
+    /// `T.eq`, `T.lt_s`, ...: lanes of `ty` compared; each result lane is all ones if the
+    /// comparison holds and zero otherwise.
+    pub(super) fn vector_icmp(&mut self, ty: Type, cc: IntCC) -> Output {
+        self.vector_binop(ty, |b, x, y| b.ins().icmp(cc, x, y))
+    }
+
     /// `T.shl`, `T.shr_s`, `T.shr_u`: lanes of `ty` shifted by the `i32` operand. Cranelift
     /// masks the amount to the lane width, which is wasm's `amount mod lane bits`.
     pub(super) fn vector_shift(

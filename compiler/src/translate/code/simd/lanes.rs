@@ -64,7 +64,8 @@ impl CodeTranslator<'_, '_, '_> {
     }
 
     /// `i8x16.shuffle`: byte `i` of the result is byte `lanes[i]` of the 32-byte
-    /// concatenation of the operands (validation guarantees `lanes[i] < 32`).
+    /// concatenation of the operands (validation guarantees `lanes[i] < 32`). Cranelift
+    /// picks the instructions from the mask's pattern (unpack, pshufd, blend, pshufb...).
     pub(super) fn shuffle(&mut self, lanes: [u8; 16]) -> Output {
         let (a, b) = self.pop2_vectors(I8X16);
         let mask = self

@@ -2,14 +2,20 @@
 //!
 //! Every `v128` value lives on the value stack, in locals and in block parameters as
 //! `I8X16`. An operator bitcasts its operands to the lane type it works on (`I32X4`,
-//! `F64X2`, ...) and bitcasts its result back to `I8X16`; Cranelift folds the chains of
-//! bitcasts away. Bitcasts between vector types are little-endian, like wasm's lane order.
+//! `F64X2`, ...) and bitcasts its result back to `I8X16`. Those bitcasts stay in the same
+//! register and emit no code; they are little-endian, like wasm's lane numbering.
 //!
 //! `visit.rs` has one `VisitSimdOperator` method per operator; operators that take more
-//! than one Cranelift instruction live with their family: `memory.rs` (loads, stores,
-//! lane accesses), `lanes.rs` (constants, splats, lane access, shuffles), `integer.rs`
-//! (shifts, reductions, widening and narrowing), `float.rs` (pseudo-min/max,
-//! conversions). Relaxed-SIMD operators are rejected as unsupported.
+//! than one Cranelift instruction, or need a note, live with their family: `memory.rs`
+//! (loads, stores, lane accesses), `lanes.rs` (constants, splats, lane access, shuffles),
+//! `integer.rs` (comparisons, shifts, reductions to a scalar, widening), `float.rs`
+//! (comparisons, pseudo-min/max, conversions). Relaxed-SIMD operators are rejected as
+//! unsupported.
+//!
+//! On x86-64 without SSSE3 (the plain `x86-64` CPU preset), Cranelift lowers
+//! `i8x16.swizzle` and shuffles that match no SSE2 pattern to its `X86Pshufb` library
+//! call, and without SSE4.1 it rounds vectors (`ceil`, `floor`, `trunc`, `nearest`,
+//! `i32x4.trunc_sat_f64x2_u_zero`) lane by lane through the runtime's rounding functions.
 
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, Type, Value, types::I8X16};
 use cranelift_frontend::FunctionBuilder;
