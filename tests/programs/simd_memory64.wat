@@ -1,0 +1,28 @@
+;; prelude
+;; SIMD accesses to a second, 64-bit memory (explicitly bounds-checked): whole vectors,
+;; extending, splat, zero and lane loads, and lane stores, up to its last byte.
+(module
+  (memory (export "memory") 1)
+  (memory $m64 i64 1)
+  (data (memory $m64) (i64.const 65520) "\f0\f1\f2\f3\f4\f5\f6\f7\f8\f9\fa\fb\fc\fd\fe\ff")
+  (func $o (param v128)
+    (call $print_hex (i64x2.extract_lane 1 (local.get 0)) (i32.const 16))
+    (call $print_hex (i64x2.extract_lane 0 (local.get 0)) (i32.const 16))
+    (call $sp))
+  (func (export "_start") (local $v v128)
+    (local.set $v (v128.const i8x16 0xa0 0xa1 0xa2 0xa3 0xa4 0xa5 0xa6 0xa7 0xa8 0xa9 0xaa 0xab 0xac 0xad 0xae 0xaf))
+    (call $o (v128.load $m64 (i64.const 65520)))
+    (call $o (v128.load $m64 offset=65519 (i64.const 1)))
+    (call $o (v128.load8x8_s $m64 (i64.const 65528)))
+    (call $o (v128.load16x4_u $m64 offset=8 (i64.const 65520)))
+    (call $o (v128.load16_splat $m64 (i64.const 65534)))
+    (call $o (v128.load32_zero $m64 (i64.const 65532)))
+    (call $o (v128.load8_lane $m64 7 (i64.const 65535) (local.get $v)))
+    (call $o (v128.load64_lane $m64 0 (i64.const 65528) (local.get $v)))
+    (call $nl)
+    (v128.store $m64 (i64.const 65504) (local.get $v))
+    (v128.store16_lane $m64 3 (i64.const 65534) (local.get $v))
+    (v128.store32_lane $m64 offset=65530 1 (i64.const 1) (local.get $v))
+    (call $o (v128.load $m64 (i64.const 65504)))
+    (call $o (v128.load $m64 (i64.const 65520)))
+    (call $nl)))
