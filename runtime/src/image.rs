@@ -13,6 +13,8 @@ pub struct Descriptor {
     pub trap_table: &'static [u8],
     /// The grants.
     pub grants: &'static [u8],
+    /// The exception table.
+    pub exception_table: &'static [u8],
     /// Guest stack size in bytes.
     pub stack_size: u64,
     /// `wafer_abi::image::flags`.
@@ -26,6 +28,7 @@ impl Descriptor {
         code_len: 0,
         trap_table: &[],
         grants: &[],
+        exception_table: &[],
         stack_size: DEFAULT_STACK_SIZE,
         flags: 0,
     };
@@ -53,6 +56,7 @@ impl Descriptor {
             code_len: field(ImageField::CodeLen),
             trap_table: slice(ImageField::TrapTable, ImageField::TrapTableLen),
             grants: slice(ImageField::Grants, ImageField::GrantsLen),
+            exception_table: slice(ImageField::ExceptionTable, ImageField::ExceptionTableLen),
             stack_size: field(ImageField::StackSize) as u64,
             flags: field(ImageField::Flags) as u64,
         })

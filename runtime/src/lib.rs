@@ -12,6 +12,7 @@
 use wafer_rt_mem as _;
 
 pub mod entry;
+pub mod exceptions;
 pub mod global;
 pub mod guest;
 pub mod harness;

@@ -110,13 +110,22 @@ pub use f64_impl::*;
 /// shuffles there).
 #[cfg(target_arch = "x86_64")]
 #[unsafe(no_mangle)]
+#[allow(
+    improper_ctypes_definitions,
+    reason = "__m128i goes in an xmm register, as Cranelift passes it"
+)]
 pub extern "C" fn wafer_rt_x86_pshufb(
     a: core::arch::x86_64::__m128i,
     b: core::arch::x86_64::__m128i,
 ) -> core::arch::x86_64::__m128i {
+    use core::arch::x86_64::__m128i;
     // SAFETY: __m128i and [u8; 16] have the same size and any bit pattern is valid.
-    let (a, b): ([u8; 16], [u8; 16]) =
-        unsafe { (core::mem::transmute(a), core::mem::transmute(b)) };
+    let (a, b) = unsafe {
+        (
+            core::mem::transmute::<__m128i, [u8; 16]>(a),
+            core::mem::transmute::<__m128i, [u8; 16]>(b),
+        )
+    };
     let mut out = [0u8; 16];
     for (slot, index) in out.iter_mut().zip(b) {
         if index & 0x80 == 0 {
@@ -124,7 +133,7 @@ pub extern "C" fn wafer_rt_x86_pshufb(
         }
     }
     // SAFETY: as above.
-    unsafe { core::mem::transmute(out) }
+    unsafe { core::mem::transmute::<[u8; 16], __m128i>(out) }
 }
 
 #[cfg(test)]

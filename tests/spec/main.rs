@@ -63,7 +63,8 @@ fn suite_dir() -> PathBuf {
         .unwrap_or_else(|| common::repo().join("../shared/testsuite"))
 }
 
-/// The skip list: path prefixes (relative to the suite) or `feature:NAME` with reasons.
+/// The skip list: path prefixes (relative to the suite), `feature:NAME`, or `FILE:LINE`
+/// for one command of a file, each with a reason.
 fn skip_list() -> Vec<(String, String)> {
     let path = common::tests_dir().join("spec/skip.tsv");
     let text = std::fs::read_to_string(&path).expect("tests/spec/skip.tsv");
@@ -111,6 +112,7 @@ fn skip_reason<'a>(
 ) -> Option<&'a str> {
     skips.iter().find_map(|(entry, reason)| {
         let hit = match entry.strip_prefix("feature:") {
+            _ if entry.contains(':') && !entry.starts_with("feature:") => false,
             Some(feature) => {
                 !file.contains('/') && features.get(file).is_some_and(|f| f == feature)
             }
@@ -230,7 +232,13 @@ fn cached_build(
     (image, position, missing)
 }
 
-fn run_file(dir: &Path, file: &Path, target: &wafer::target::Target, scratch: &Path) -> FileReport {
+fn run_file(
+    dir: &Path,
+    file: &Path,
+    target: &wafer::target::Target,
+    scratch: &Path,
+    skips: &[(String, String)],
+) -> FileReport {
     let mut report = FileReport::default();
     let text = match std::fs::read_to_string(dir.join(file)) {
         Ok(text) => text,
@@ -269,10 +277,22 @@ fn run_file(dir: &Path, file: &Path, target: &wafer::target::Target, scratch: &P
             .inspect_err(|e| report.failures.push(e.clone()))
             .ok()
     });
+    let name = file.to_string_lossy();
+    let skipped_lines: Vec<usize> = skips
+        .iter()
+        .filter_map(|(entry, _)| {
+            let (path, line) = entry.rsplit_once(':')?;
+            (path == name && !entry.starts_with("feature:")).then(|| line.parse().ok())?
+        })
+        .collect();
     let mut dead: Option<String> = None;
     // Instances whose instantiation did not succeed: their exports are unusable.
     let mut not_instantiated: HashMap<usize, String> = HashMap::new();
     for step in plan.steps {
+        if skipped_lines.contains(&step_line(&step)) {
+            report.skipped += 1;
+            continue;
+        }
         let (line, module, result) = match step {
             Step::Skipped { line, .. } => {
                 report.skipped += 1;
@@ -366,6 +386,17 @@ fn run_file(dir: &Path, file: &Path, target: &wafer::target::Target, scratch: &P
     report
 }
 
+fn step_line(step: &Step) -> usize {
+    match step {
+        Step::Instantiate { line, .. }
+        | Step::Call { line, .. }
+        | Step::Get { line, .. }
+        | Step::Decided { line, .. }
+        | Step::Skipped { line, .. }
+        | Step::Broken { line, .. } => *line,
+    }
+}
+
 /// Runs one command, remembering a harness that died so later commands fail quickly.
 fn run(
     harness: &mut Option<Harness>,
@@ -379,7 +410,11 @@ fn run(
         *dead = Some("no image".into());
         return Err("no image".into());
     };
-    h.command(command).inspect_err(|e| {
+    let reply = h.command(command);
+    if std::env::var_os("WAFER_SPEC_TRACE").is_some() {
+        eprintln!("{command} -> {reply:?}");
+    }
+    reply.inspect_err(|e| {
         *dead = Some(e.clone());
         *harness = None;
     })
@@ -405,6 +440,9 @@ fn check(reply: Result<Reply, String>, expect: &Expect) -> Result<(), String> {
         }
         (Reply::Trap(code), Expect::Trap(message)) if trap_matches(code, message) => Ok(()),
         (Reply::Trap(code), Expect::Exhaustion) if code == TrapKind::StackExhausted as u8 => Ok(()),
+        (Reply::Trap(code), Expect::Exception) if code == TrapKind::UncaughtException as u8 => {
+            Ok(())
+        }
         (Reply::Trap(code), expect) => Err(format!(
             "trapped with `{}`, expected {expect:?}",
             describe_trap(code)
@@ -440,6 +478,13 @@ fn main() {
         .filter(|a| !a.starts_with('-'))
         .collect();
     let dir = suite_dir();
+    if !dir.join("FEATURES.tsv").is_file() {
+        eprintln!(
+            "spec: no test suite at {} (set WAFER_SPEC_DIR to a copy of it)",
+            dir.display()
+        );
+        std::process::exit(1);
+    }
     let target = wafer::target::host().expect("the host is a wafer target");
     let features = features(&dir);
     let skips = skip_list();
@@ -475,7 +520,7 @@ fn main() {
                     let Some(file) = queue.lock().unwrap().pop() else {
                         break;
                     };
-                    let report = run_file(&dir, &file, &target, &scratch);
+                    let report = run_file(&dir, &file, &target, &scratch, &skips);
                     reports
                         .lock()
                         .unwrap()

@@ -47,6 +47,8 @@ pub enum Expect {
     Trap(String),
     /// Stack exhaustion.
     Exhaustion,
+    /// An exception escaping the call.
+    Exception,
     /// A link failure.
     Unlinkable,
 }
@@ -111,6 +113,7 @@ fn interface_of(wasm: &[u8]) -> Result<Interface, String> {
         .chain(module.tables.iter().filter_map(|t| t.import.as_ref()))
         .chain(module.memories.iter().filter_map(|m| m.import.as_ref()))
         .chain(module.globals.iter().filter_map(|g| g.import.as_ref()))
+        .chain(module.tags.iter().filter_map(|t| t.import.as_ref()))
         .map(|import| import.module.clone())
         .collect();
     let exports = module
@@ -390,18 +393,21 @@ impl Planner {
             | WastDirective::AssertMalformed { mut module, .. } => {
                 self.must_not_compile(&mut module, line)
             }
-            WastDirective::AssertInvalidCustom { .. }
-            | WastDirective::AssertMalformedCustom { .. } => {
-                // Custom sections are not interpreted, so they cannot be invalid.
-                Step::Skipped {
-                    why: "custom-section validity is not checked by wafer".into(),
-                    line,
-                }
-            }
-            WastDirective::AssertException { .. } => Step::Skipped {
-                why: "exception assertions".into(),
+            WastDirective::AssertMalformedCustom { mut module, .. } => Step::Decided {
+                // A malformed annotation is rejected by the text parser.
+                result: match module.encode() {
+                    Err(_) => Ok(()),
+                    Ok(_) => Err("the malformed annotation was accepted".into()),
+                },
                 line,
             },
+            WastDirective::AssertInvalidCustom { .. } => Step::Skipped {
+                why: "wafer ignores custom sections, so their contents are never invalid".into(),
+                line,
+            },
+            WastDirective::AssertException { mut exec, .. } => {
+                self.execute(&mut exec, Expect::Exception, line)
+            }
             WastDirective::AssertSuspension { .. } => Step::Skipped {
                 why: "stack switching".into(),
                 line,

@@ -27,6 +27,8 @@ pub struct DeclareContext<'a> {
     pub pointer_type: ir::Type,
     /// The C calling convention of the target.
     pub host_call_conv: CallConv,
+    /// The image-wide number of this instance's first defined exception tag.
+    pub first_tag_id: u32,
 }
 
 /// Checks what the runtime cannot support for a module, before any code is generated.
@@ -139,6 +141,17 @@ pub fn declare_instance(
         defined_index: owner.defined_index,
         instance: owner.instance,
     };
+    let mut tag_ids: Vec<u32> = resolved
+        .tags
+        .iter()
+        .map(|owner| {
+            let owner_symbols = &cx.earlier[owner.instance];
+            let imported = owner_symbols.tag_ids.len() as u32 - owner_symbols.defined_tags;
+            owner_symbols.tag_ids[(imported + owner.defined_index) as usize]
+        })
+        .collect();
+    let defined_tags = module.tags.len() as u32 - module.num_imported_tags;
+    tag_ids.extend((0..defined_tags).map(|i| cx.first_tag_id + i));
     let data_segments = (0..module.data.len())
         .map(|i| writer.declare_data(&format!("{prefix}data[{i}]"), false))
         .collect::<Result<_>>()?;
@@ -151,6 +164,8 @@ pub fn declare_instance(
         imported_memories: resolved.memories.iter().map(site).collect(),
         imported_tables: resolved.tables.iter().map(site).collect(),
         imported_globals: resolved.globals.iter().map(site).collect(),
+        tag_ids,
+        defined_tags,
         func_ref_entries: func_ref_entries
             .into_iter()
             .map(|e| e.expect("every slot has an entry"))

@@ -64,6 +64,8 @@ pub struct ResolvedImports {
     pub tables: Vec<Owner>,
     /// Imported globals.
     pub globals: Vec<Owner>,
+    /// Imported exception tags.
+    pub tags: Vec<Owner>,
     /// Minimum sizes of imported memories to check when instantiating.
     pub memory_minimums: Vec<MinimumCheck>,
     /// Minimum sizes of imported tables to check when instantiating.
@@ -208,6 +210,25 @@ pub fn resolve(
             defined_index,
         });
     }
+    for tag in &module.tags {
+        let Some(import) = &tag.import else { continue };
+        let Some(ImportSource::Instance(owner)) = source_of(import) else {
+            return Err(unknown(import, "tag"));
+        };
+        let (owner, defined_index) =
+            exported_item(modules, earlier, owner, import, ExportKind::Tag)?;
+        let owner_module = &modules[owner];
+        let actual = &owner_module.tags[(owner_module.num_imported_tags + defined_index) as usize];
+        if module.canonical_types[tag.type_index as usize]
+            != owner_module.canonical_types[actual.type_index as usize]
+        {
+            return Err(incompatible(import, "the tag types differ"));
+        }
+        resolved.tags.push(Owner {
+            instance: owner,
+            defined_index,
+        });
+    }
     Ok(resolved)
 }
 
@@ -263,6 +284,7 @@ fn exported_item(
     let what = match kind {
         ExportKind::Memory => "memory",
         ExportKind::Table => "table",
+        ExportKind::Tag => "tag",
         _ => "global",
     };
     let export = module
@@ -274,6 +296,7 @@ fn exported_item(
     let (imported, owners) = match kind {
         ExportKind::Memory => (module.num_imported_memories, &earlier[instance].memories),
         ExportKind::Table => (module.num_imported_tables, &earlier[instance].tables),
+        ExportKind::Tag => (module.num_imported_tags, &earlier[instance].tags),
         _ => (module.num_imported_globals, &earlier[instance].globals),
     };
     if export.index < imported {

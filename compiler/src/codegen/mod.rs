@@ -83,6 +83,9 @@ pub struct CompiledFunction {
     pub relocs: Vec<ModuleReloc>,
     /// Trap sites: code offset, kind, wasm offset.
     pub traps: Vec<(u32, TrapKind, u32)>,
+    /// Calls with exception handlers: return offset, frame offset, and the handlers
+    /// (tag or `CATCH_ALL`, code offset) in match order.
+    pub call_sites: Vec<(u32, u32, Vec<(u32, u32)>)>,
 }
 
 /// Compiles `func` to machine code.
@@ -114,6 +117,24 @@ pub fn compile_function(
             Some((trap.offset, kind, wasm_offset))
         })
         .collect();
+    let call_sites = compiled
+        .buffer
+        .call_sites()
+        .filter(|site| !site.exception_handlers.is_empty())
+        .map(|site| {
+            use cranelift_codegen::FinalizedMachExceptionHandler as H;
+            let handlers = site
+                .exception_handlers
+                .iter()
+                .filter_map(|handler| match handler {
+                    H::Tag(tag, offset) => Some((tag.as_u32(), *offset)),
+                    H::Default(offset) => Some((wafer_abi::exceptions::CATCH_ALL, *offset)),
+                    H::Context(_) => None,
+                })
+                .collect();
+            (site.ret_addr, site.frame_offset.unwrap_or(0), handlers)
+        })
+        .collect();
     let mach_relocs = compiled.buffer.relocs().to_vec();
     let relocs = mach_relocs
         .iter()
@@ -124,6 +145,7 @@ pub fn compile_function(
         alignment,
         relocs,
         traps,
+        call_sites,
     })
 }
 
@@ -187,6 +209,7 @@ fn prepare<'data>(
     let mut symbols: Vec<ModuleSymbols> = Vec::with_capacity(instances.len());
     let mut resolved = Vec::with_capacity(instances.len());
     let mut offsets = Vec::with_capacity(instances.len());
+    let mut next_tag_id = 0u32;
     for (i, spec) in instances.iter().enumerate() {
         let imports = link_plan::resolve(i, &modules, &spec.imports, &resolved).map_err(at(i))?;
         let cx = declare::DeclareContext {
@@ -196,7 +219,9 @@ fn prepare<'data>(
             libcalls,
             pointer_type,
             host_call_conv,
+            first_tag_id: next_tag_id,
         };
+        next_tag_id += modules[i].tags.len() as u32 - modules[i].num_imported_tags;
         let declared =
             declare::declare_instance(&mut writer, &modules[i], &imports, &cx).map_err(at(i))?;
         symbols.push(declared);

@@ -7,6 +7,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 use object::write::{Relocation, StandardSection, SymbolSection};
 use object::{RelocationEncoding, RelocationFlags, RelocationKind, SectionKind};
+use wafer_abi::exceptions::ExceptionTableBuilder;
 use wafer_abi::image::{IMAGE_MAGIC, ImageField, flags};
 use wafer_abi::trap::{TrapKind, TrapTableBuilder};
 
@@ -48,6 +49,7 @@ struct DefinedFunction {
     name: String,
     len: u32,
     traps: Vec<(u32, TrapKind, u32)>,
+    call_sites: Vec<(u32, u32, Vec<(u32, u32)>)>,
 }
 
 /// Accumulates the object for one image.
@@ -123,6 +125,15 @@ impl ObjectWriter {
             memset: self.declare_import(s::MEMSET, &sig(&[ptr, types::I32, ptr], &[ptr]))?,
             memory_new: self.declare_import(s::MEMORY_NEW, &sig(&[ptr, i64, i64], &[]))?,
             table_new: self.declare_import(s::TABLE_NEW, &sig(&[ptr, i64, i64, ptr], &[]))?,
+            exception_new: self
+                .declare_import(s::EXCEPTION_NEW, &sig(&[types::I32, types::I32], &[ptr]))?,
+            throw: self.declare_import(s::THROW, &{
+                // The `tail` convention: a `try_call` to it makes the calling function
+                // save every callee-saved register, which the unwinder does not restore.
+                let mut throw = sig(&[ptr], &[]);
+                throw.call_conv = crate::translate::env::WASM_CALL_CONV;
+                throw
+            })?,
         })
     }
 
@@ -143,6 +154,7 @@ impl ObjectWriter {
             name: name.to_string(),
             len,
             traps: compiled.traps,
+            call_sites: compiled.call_sites,
         });
         Ok(())
     }
@@ -168,6 +180,7 @@ impl ObjectWriter {
         // Functions sit in one text section at their symbol's offset.
         let mut text_section = None;
         let mut traps = TrapTableBuilder::default();
+        let mut exceptions = ExceptionTableBuilder::default();
         for function in &self.functions {
             let symbol_id = product.functions[function.id]
                 .expect("defined functions have symbols")
@@ -186,6 +199,13 @@ impl ObjectWriter {
             for &(offset, kind, wasm_offset) in &function.traps {
                 traps.trap(start + offset, wasm_offset, kind);
             }
+            for (ret, frame_offset, handlers) in &function.call_sites {
+                let handlers = handlers
+                    .iter()
+                    .map(|(tag, offset)| (*tag, start + offset))
+                    .collect();
+                exceptions.site(start + ret, *frame_offset, handlers);
+            }
         }
         let text_section = text_section.unwrap_or_else(|| object.section_id(StandardSection::Text));
         let code_len = object.section(text_section).data().len() as u64;
@@ -194,6 +214,9 @@ impl ObjectWriter {
         let trap_table = traps.finish();
         let (traps_symbol, traps_len) = add_blob(&mut object, b".wafer.traps", &trap_table);
         let (grants_symbol, grants_len) = add_blob(&mut object, b".wafer.grants", &config.grants);
+        let exception_table = exceptions.finish();
+        let (exceptions_symbol, exceptions_len) =
+            add_blob(&mut object, b".wafer.exceptions", &exception_table);
 
         // The descriptor: one pointer-sized field each, addresses by relocation.
         let descriptor_section = object.add_section(
@@ -206,6 +229,7 @@ impl ObjectWriter {
         fields[ImageField::CodeLen as usize] = code_len;
         fields[ImageField::TrapTableLen as usize] = traps_len;
         fields[ImageField::GrantsLen as usize] = grants_len;
+        fields[ImageField::ExceptionTableLen as usize] = exceptions_len;
         fields[ImageField::StackSize as usize] = config.stack_size;
         fields[ImageField::Flags as usize] = if has_main { flags::HAS_MAIN } else { 0 };
         let mut bytes = Vec::with_capacity(fields.len() * pointer_size as usize);
@@ -227,6 +251,7 @@ impl ObjectWriter {
             (ImageField::CodeStart, code_symbol),
             (ImageField::TrapTable, traps_symbol),
             (ImageField::Grants, grants_symbol),
+            (ImageField::ExceptionTable, exceptions_symbol),
         ] {
             object
                 .add_relocation(

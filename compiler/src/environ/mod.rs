@@ -79,6 +79,15 @@ pub struct GlobalInfo {
     pub init: Vec<ConstOp>,
 }
 
+/// An exception tag.
+#[derive(Debug, Clone)]
+pub struct TagInfo {
+    /// Its function type (the parameters are the exception's payload).
+    pub type_index: u32,
+    /// Set for imported tags.
+    pub import: Option<Import>,
+}
+
 /// What an export refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportKind {
@@ -200,6 +209,10 @@ pub struct ModuleInfo<'data> {
     pub globals: Vec<GlobalInfo>,
     /// Number of imported globals.
     pub num_imported_globals: u32,
+    /// Exception tags, imported first.
+    pub tags: Vec<TagInfo>,
+    /// Number of imported tags.
+    pub num_imported_tags: u32,
     /// Exports.
     pub exports: Vec<ExportInfo>,
     /// The start function.
@@ -454,6 +467,8 @@ struct Builder<'data> {
     num_imported_memories: u32,
     globals: Vec<GlobalInfo>,
     num_imported_globals: u32,
+    tags: Vec<TagInfo>,
+    num_imported_tags: u32,
     exports: Vec<ExportInfo>,
     start: Option<u32>,
     elements: Vec<ElementInfo>,
@@ -519,11 +534,12 @@ impl<'data> Builder<'data> {
                             });
                             self.num_imported_globals += 1;
                         }
-                        TypeRef::Tag(_) => {
-                            return Err(CompileError::unsupported_at(
-                                "importing exception tags",
-                                offset,
-                            ));
+                        TypeRef::Tag(tag) => {
+                            self.tags.push(TagInfo {
+                                type_index: tag.func_type_idx,
+                                import: origin,
+                            });
+                            self.num_imported_tags += 1;
                         }
                     }
                 }
@@ -559,12 +575,11 @@ impl<'data> Builder<'data> {
                 }
             }
             Payload::TagSection(reader) => {
-                if let Some(tag) = reader.into_iter_with_offsets().next() {
-                    let (offset, _) = tag?;
-                    return Err(CompileError::unsupported_at(
-                        "exception tags",
-                        offset as usize,
-                    ));
+                for tag in reader {
+                    self.tags.push(TagInfo {
+                        type_index: tag?.func_type_idx,
+                        import: None,
+                    });
                 }
             }
             Payload::GlobalSection(reader) => {
@@ -736,6 +751,8 @@ impl<'data> Builder<'data> {
             num_imported_memories: self.num_imported_memories,
             globals: self.globals,
             num_imported_globals: self.num_imported_globals,
+            tags: self.tags,
+            num_imported_tags: self.num_imported_tags,
             exports: self.exports,
             start: self.start,
             elements: self.elements,

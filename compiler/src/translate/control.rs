@@ -12,6 +12,8 @@ pub enum FrameKind {
         /// The loop header, whose parameters are the loop's parameters.
         header: Block,
     },
+    /// `try_table`: calls inside it catch exceptions through its handlers.
+    TryTable,
     /// `if`: `else_block` runs when the condition is false.
     If {
         /// The block for the false branch.
@@ -40,6 +42,36 @@ pub struct ControlFrame {
     pub exit_branched_to: bool,
     /// For `if`: the parameter values, pushed again for the `else` branch.
     pub else_params: Vec<Value>,
+    /// For `try_table`: its catch clauses, in order.
+    pub handlers: Vec<Handler>,
+}
+
+/// What a catch clause passes to its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchKind {
+    /// The tag's values (`catch`).
+    Values,
+    /// The tag's values and the exception reference (`catch_ref`).
+    ValuesAndRef,
+    /// Nothing (`catch_all`).
+    Nothing,
+    /// The exception reference (`catch_all_ref`).
+    Ref,
+}
+
+/// One catch clause of a `try_table`.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    /// Image-wide tag number, or `wafer_abi::exceptions::CATCH_ALL`.
+    pub tag: u32,
+    /// The tag's index in the module (for its payload types); unused for catch-alls.
+    pub tag_index: u32,
+    /// Where the unwinder lands; one parameter, the exception object.
+    pub block: Block,
+    /// What is passed on.
+    pub kind: CatchKind,
+    /// The label's block and how many values it takes.
+    pub target: (Block, usize),
 }
 
 impl ControlFrame {

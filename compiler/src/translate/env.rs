@@ -104,6 +104,10 @@ pub struct Libcalls {
     pub memory_new: FuncId,
     /// `wafer_rt_table_new`
     pub table_new: FuncId,
+    /// `wafer_rt_exception_new`
+    pub exception_new: FuncId,
+    /// `wafer_rt_throw`
+    pub throw: FuncId,
 }
 
 /// The symbols of one module instance in the object being built.
@@ -119,6 +123,10 @@ pub struct ModuleSymbols {
     pub imported_tables: Vec<DefinitionSite>,
     /// See `imported_memories`.
     pub imported_globals: Vec<DefinitionSite>,
+    /// The image-wide number of every exception tag (imported ones are the owner's).
+    pub tag_ids: Vec<u32>,
+    /// How many of the tags the module defines (the last ones of `tag_ids`).
+    pub defined_tags: u32,
     /// For every function whose reference escapes: its entry in the wasm calling
     /// convention (an adapter for imported host functions) and the VM context to call it
     /// with (the owning instance's, for functions imported from another instance).

@@ -96,6 +96,7 @@ impl FuncTranslator {
             stack_height: 0,
             exit_branched_to: false,
             else_params: Vec::new(),
+            handlers: Vec::new(),
         });
 
         let mut reader = body.get_operators_reader()?;

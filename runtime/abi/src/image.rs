@@ -8,7 +8,7 @@
 pub const IMAGE_MAGIC: u64 = 0x5246_4157 | ((IMAGE_VERSION as u64) << 32);
 
 /// Version of the descriptor and metadata formats; bumped on any incompatible change.
-pub const IMAGE_VERSION: u32 = 1;
+pub const IMAGE_VERSION: u32 = 2;
 
 /// Fields of the image descriptor, in order. Field `i` is at byte `i * pointer_size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,11 +32,15 @@ pub enum ImageField {
     StackSize,
     /// Bit flags, see [`flags`].
     Flags,
+    /// Address of the exception table ([`crate::exceptions`] format).
+    ExceptionTable,
+    /// Length of the exception table in bytes.
+    ExceptionTableLen,
 }
 
 impl ImageField {
     /// Number of fields.
-    pub const COUNT: u32 = ImageField::Flags as u32 + 1;
+    pub const COUNT: u32 = ImageField::ExceptionTableLen as u32 + 1;
 
     /// Byte offset of this field for a target with `pointer_size`-byte pointers.
     pub const fn offset(self, pointer_size: u8) -> u32 {

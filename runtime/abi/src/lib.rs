@@ -19,6 +19,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod exceptions;
 pub mod grants;
 pub mod harness;
 pub mod image;

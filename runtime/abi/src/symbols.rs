@@ -50,6 +50,16 @@ pub const TABLE_NEW: &str = "wafer_rt_table_new";
 /// size, or `u64::MAX` when it cannot grow past its maximum.
 pub const TABLE_GROW: &str = "wafer_rt_table_grow";
 
+/// Defined by the runtime: `extern "C" fn(tag: u32, payload_slots: u32) -> *mut u8`.
+/// Allocates a zeroed exception object (see [`crate::exceptions`]) with the tag set.
+pub const EXCEPTION_NEW: &str = "wafer_rt_exception_new";
+
+/// Defined by the runtime: `fn(exception: *mut u8) -> !`, called with Cranelift's `tail`
+/// convention (the exception in the first argument register, as in C). Throws: unwinds
+/// to the nearest matching handler (see [`crate::exceptions`]). Must be called directly
+/// from compiled code, which keeps frame pointers.
+pub const THROW: &str = "wafer_rt_throw";
+
 /// Defined by the runtime with C semantics; compiled code calls them for bulk memory and
 /// table operations after it has checked the bounds itself.
 pub const MEMCPY: &str = "memcpy";

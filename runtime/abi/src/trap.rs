@@ -53,11 +53,13 @@ pub enum TrapKind {
     /// An imported memory or table is smaller than the importer requires (a link
     /// failure found at instantiation).
     IncompatibleImport = 15,
+    /// `throw_ref` of a null exception reference.
+    NullExceptionReference = 16,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 15] = [
+    pub const ALL: [TrapKind; 16] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -73,6 +75,7 @@ impl TrapKind {
         TrapKind::UnalignedAtomic,
         TrapKind::UncaughtException,
         TrapKind::IncompatibleImport,
+        TrapKind::NullExceptionReference,
     ];
 
     /// The kind with this code, if any.
@@ -101,6 +104,7 @@ impl TrapKind {
             TrapKind::UnalignedAtomic => "unaligned atomic",
             TrapKind::UncaughtException => "uncaught exception",
             TrapKind::IncompatibleImport => "incompatible import type",
+            TrapKind::NullExceptionReference => "null exception reference",
         }
     }
 }

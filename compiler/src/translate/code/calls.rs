@@ -3,6 +3,7 @@
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
 use wafer_abi::trap::TrapKind;
 
+use super::exceptions::Callee;
 use super::{CodeTranslator, Output};
 use crate::error::{CompileError, Result};
 use crate::translate::env::{ImportTarget, trap_code, vm_flags};
@@ -88,8 +89,8 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
                 .return_call_indirect(sig_ref, code, &args);
             self.set_unreachable();
         } else {
-            let call = self.builder.ins().call_indirect(sig_ref, code, &args);
-            self.push_call_results(call);
+            let results = self.call_catching(Callee::Indirect(sig_ref, code), &args);
+            self.stack.extend(results);
         }
         Ok(())
     }
@@ -132,8 +133,8 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             self.builder.ins().return_call(func_ref, &args);
             self.set_unreachable();
         } else {
-            let call = self.builder.ins().call(func_ref, &args);
-            self.push_call_results(call);
+            let results = self.call_catching(Callee::Direct(func_ref), &args);
+            self.stack.extend(results);
         }
         Ok(())
     }

@@ -71,6 +71,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             stack_height,
             exit_branched_to: false,
             else_params: Vec::new(),
+            handlers: Vec::new(),
         });
         Ok(())
     }
@@ -93,6 +94,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             stack_height,
             exit_branched_to: false,
             else_params: Vec::new(),
+            handlers: Vec::new(),
         });
         Ok(())
     }
@@ -123,6 +125,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             stack_height,
             exit_branched_to: false,
             else_params,
+            handlers: Vec::new(),
         });
         Ok(())
     }
@@ -187,6 +190,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
                     .jump(frame.destination, &Self::jump_args(&frame.else_params));
                 branched_to |= head_reachable;
             }
+            FrameKind::TryTable => self.fill_handlers(&frame.handlers),
             _ => {}
         }
         self.stack.truncate(frame.stack_height);

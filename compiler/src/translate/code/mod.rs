@@ -15,6 +15,7 @@ use wasmparser::{BlockType, BrTable, HeapType, Ieee32, Ieee64, MemArg, ValType, 
 
 mod calls;
 mod control;
+mod exceptions;
 mod memory;
 mod simd;
 mod tables;
@@ -214,6 +215,7 @@ macro_rules! reject_proposals {
     (@one reference_types $($rest:tt)*) => {};
     (@one tail_call $($rest:tt)*) => {};
     (@one function_references $($rest:tt)*) => {};
+    (@one exceptions $($rest:tt)*) => {};
     (@one $proposal:ident $visit:ident $({ $($arg:ident: $argty:ty),* })?) => {
         fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
             $($(let _ = $arg;)*)?
@@ -279,6 +281,18 @@ impl<'a> VisitOperator<'a> for CodeTranslator<'_, '_, '_> {
 
     fn visit_return(&mut self) -> Output {
         self.translate_return()
+    }
+
+    fn visit_try_table(&mut self, try_table: wasmparser::TryTable) -> Output {
+        self.translate_try_table(try_table)
+    }
+
+    fn visit_throw(&mut self, tag_index: u32) -> Output {
+        self.translate_throw(tag_index)
+    }
+
+    fn visit_throw_ref(&mut self) -> Output {
+        self.translate_throw_ref()
     }
 
     fn visit_call(&mut self, function_index: u32) -> Output {

@@ -12,6 +12,7 @@ mod imp {
 
     #[cfg(feature = "image")]
     core::arch::global_asm!(
+        ".pushsection .text._start,\"ax\",@progbits",
         ".globl _start",
         ".type _start,@function",
         "_start:",
@@ -20,11 +21,13 @@ mod imp {
         "and rsp, -16",
         "call {start}",
         "ud2",
+        ".popsection",
         start = sym crate::sys::linux::wafer_rt_linux_start,
     );
 
     #[cfg(feature = "image")]
     core::arch::global_asm!(
+        ".pushsection .text.wafer_harness_start,\"ax\",@progbits",
         ".globl wafer_harness_start",
         ".type wafer_harness_start,@function",
         "wafer_harness_start:",
@@ -33,16 +36,19 @@ mod imp {
         "and rsp, -16",
         "call {start}",
         "ud2",
+        ".popsection",
         start = sym crate::sys::linux::wafer_rt_linux_harness_start,
     );
 
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_sigreturn,\"ax\",@progbits",
         ".globl wafer_rt_sigreturn",
         ".type wafer_rt_sigreturn,@function",
         "wafer_rt_sigreturn:",
         "mov eax, 15",
         "syscall",
         "ud2",
+        ".popsection",
     );
 
     // wafer_rt_catch(f, arg, buf): saves the callee-saved registers, the stack pointer
@@ -50,6 +56,7 @@ mod imp {
     // A trap resumes at the saved return address with the saved registers and the trap
     // code in rax (see `resume`), as if wafer_rt_catch had returned it.
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_catch,\"ax\",@progbits",
         ".globl wafer_rt_catch",
         ".type wafer_rt_catch,@function",
         "wafer_rt_catch:",
@@ -70,6 +77,55 @@ mod imp {
         "pop rbp",
         "xor eax, eax",
         "ret",
+        ".popsection",
+    );
+
+    // wafer_rt_catch_landing(code, buf): returns `code` from the wafer_rt_catch frame
+    // whose registers `buf` holds.
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_catch_landing,\"ax\",@progbits",
+        ".globl wafer_rt_catch_landing",
+        ".type wafer_rt_catch_landing,@function",
+        "wafer_rt_catch_landing:",
+        "mov rbx, [rsi]",
+        "mov rbp, [rsi + 8]",
+        "mov r12, [rsi + 16]",
+        "mov r13, [rsi + 24]",
+        "mov r14, [rsi + 32]",
+        "mov r15, [rsi + 40]",
+        "mov rsp, [rsi + 48]",
+        "mov rax, rdi",
+        "jmp qword ptr [rsi + 56]",
+        ".popsection",
+    );
+
+    // wafer_rt_throw(exception): called from compiled code, which keeps frame pointers;
+    // hands the unwinder the caller's frame pointer and return address.
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_throw,\"ax\",@progbits",
+        ".globl wafer_rt_throw",
+        ".type wafer_rt_throw,@function",
+        "wafer_rt_throw:",
+        "mov rsi, rbp",
+        "mov rdx, [rsp]",
+        "sub rsp, 8",
+        "call {unwind}",
+        "ud2",
+        ".popsection",
+        unwind = sym crate::exceptions::unwind,
+    );
+
+    // wafer_rt_resume(pc, sp, fp, exception): continues at an exception handler.
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_resume,\"ax\",@progbits",
+        ".globl wafer_rt_resume",
+        ".type wafer_rt_resume,@function",
+        "wafer_rt_resume:",
+        "mov rsp, rsi",
+        "mov rbp, rdx",
+        "mov rax, rcx",
+        "jmp rdi",
+        ".popsection",
     );
 
     /// Registers saved by `wafer_rt_catch`, in its buffer order.
@@ -105,6 +161,7 @@ mod imp {
     }
 
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_call_on_stack,\"ax\",@progbits",
         ".globl wafer_rt_call_on_stack",
         ".type wafer_rt_call_on_stack,@function",
         "wafer_rt_call_on_stack:",
@@ -115,6 +172,7 @@ mod imp {
         "mov rsp, rbp",
         "pop rbp",
         "ret",
+        ".popsection",
     );
 }
 
@@ -130,6 +188,7 @@ mod imp {
 
     #[cfg(feature = "image")]
     core::arch::global_asm!(
+        ".pushsection .text._start,\"ax\",%progbits",
         ".globl _start",
         ".type _start,%function",
         "_start:",
@@ -140,11 +199,13 @@ mod imp {
         "mov sp, x1",
         "bl {start}",
         "udf #0",
+        ".popsection",
         start = sym crate::sys::linux::wafer_rt_linux_start,
     );
 
     #[cfg(feature = "image")]
     core::arch::global_asm!(
+        ".pushsection .text.wafer_harness_start,\"ax\",%progbits",
         ".globl wafer_harness_start",
         ".type wafer_harness_start,%function",
         "wafer_harness_start:",
@@ -155,22 +216,26 @@ mod imp {
         "mov sp, x1",
         "bl {start}",
         "udf #0",
+        ".popsection",
         start = sym crate::sys::linux::wafer_rt_linux_harness_start,
     );
 
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_sigreturn,\"ax\",%progbits",
         ".globl wafer_rt_sigreturn",
         ".type wafer_rt_sigreturn,%function",
         "wafer_rt_sigreturn:",
         "mov x8, #139",
         "svc #0",
         "udf #0",
+        ".popsection",
     );
 
     // wafer_rt_catch(f, arg, buf): saves x19-x30, sp and d8-d15 in `buf`, calls f(arg)
     // and returns 0. A trap resumes in wafer_rt_catch_landing (see `resume`), which
     // restores them and returns the trap code from wafer_rt_catch's frame.
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_catch,\"ax\",%progbits",
         ".globl wafer_rt_catch",
         ".type wafer_rt_catch,%function",
         "wafer_rt_catch:",
@@ -210,14 +275,37 @@ mod imp {
         "ldp d12, d13, [x1, #136]",
         "ldp d14, d15, [x1, #152]",
         "ret",
+        ".popsection",
+    );
+
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_throw,\"ax\",%progbits",
+        ".globl wafer_rt_throw",
+        ".type wafer_rt_throw,%function",
+        "wafer_rt_throw:",
+        "mov x1, x29",
+        "mov x2, x30",
+        "bl {unwind}",
+        "udf #0",
+        ".popsection",
+        unwind = sym crate::exceptions::unwind,
+    );
+
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_resume,\"ax\",%progbits",
+        ".globl wafer_rt_resume",
+        ".type wafer_rt_resume,%function",
+        "wafer_rt_resume:",
+        "mov sp, x1",
+        "mov x29, x2",
+        "mov x9, x0",
+        "mov x0, x3",
+        "br x9",
+        ".popsection",
     );
 
     /// Words of the buffer `wafer_rt_catch` saves registers in.
     pub const CATCH_BUFFER_WORDS: usize = 21;
-
-    unsafe extern "C" {
-        fn wafer_rt_catch_landing();
-    }
 
     /// Rewrites the interrupted context so that returning from the signal handler runs
     /// `wafer_rt_catch_landing` with `code` and the buffer, on the saved stack.
@@ -233,7 +321,7 @@ mod imp {
             (REGS, code),
             (REGS + 8, saved as usize),
             (REGS + 31 * 8, words[12]),
-            (REGS + 32 * 8, wafer_rt_catch_landing as *const () as usize),
+            (REGS + 32 * 8, super::wafer_rt_catch_landing as *const () as usize),
         ];
         for (offset, value) in writes {
             // SAFETY: the caller guarantees `context` is a live ucontext_t.
@@ -242,6 +330,7 @@ mod imp {
     }
 
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_call_on_stack,\"ax\",%progbits",
         ".globl wafer_rt_call_on_stack",
         ".type wafer_rt_call_on_stack,%function",
         "wafer_rt_call_on_stack:",
@@ -252,6 +341,7 @@ mod imp {
         "mov sp, x29",
         "ldp x29, x30, [sp], #16",
         "ret",
+        ".popsection",
     );
 }
 
@@ -267,6 +357,7 @@ mod imp {
 
     #[cfg(feature = "image")]
     core::arch::global_asm!(
+        ".pushsection .text._start,\"ax\",@progbits",
         ".globl _start",
         ".type _start,@function",
         "_start:",
@@ -278,11 +369,13 @@ mod imp {
         "andi sp, sp, -16",
         "call {start}",
         "unimp",
+        ".popsection",
         start = sym crate::sys::linux::wafer_rt_linux_start,
     );
 
     #[cfg(feature = "image")]
     core::arch::global_asm!(
+        ".pushsection .text.wafer_harness_start,\"ax\",@progbits",
         ".globl wafer_harness_start",
         ".type wafer_harness_start,@function",
         "wafer_harness_start:",
@@ -294,21 +387,25 @@ mod imp {
         "andi sp, sp, -16",
         "call {start}",
         "unimp",
+        ".popsection",
         start = sym crate::sys::linux::wafer_rt_linux_harness_start,
     );
 
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_sigreturn,\"ax\",@progbits",
         ".globl wafer_rt_sigreturn",
         ".type wafer_rt_sigreturn,@function",
         "wafer_rt_sigreturn:",
         "li a7, 139",
         "ecall",
         "unimp",
+        ".popsection",
     );
 
     // wafer_rt_catch(f, arg, buf): saves ra, sp, s0-s11 and fs0-fs11 in `buf`, calls
     // f(arg) and returns 0. A trap resumes in wafer_rt_catch_landing (see `resume`).
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_catch,\"ax\",@progbits",
         ".globl wafer_rt_catch",
         ".type wafer_rt_catch,@function",
         "wafer_rt_catch:",
@@ -377,14 +474,37 @@ mod imp {
         "fld fs10, 192(a1)",
         "fld fs11, 200(a1)",
         "ret",
+        ".popsection",
+    );
+
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_throw,\"ax\",@progbits",
+        ".globl wafer_rt_throw",
+        ".type wafer_rt_throw,@function",
+        "wafer_rt_throw:",
+        "mv a1, s0",
+        "mv a2, ra",
+        "call {unwind}",
+        "unimp",
+        ".popsection",
+        unwind = sym crate::exceptions::unwind,
+    );
+
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_resume,\"ax\",@progbits",
+        ".globl wafer_rt_resume",
+        ".type wafer_rt_resume,@function",
+        "wafer_rt_resume:",
+        "mv sp, a1",
+        "mv s0, a2",
+        "mv t0, a0",
+        "mv a0, a3",
+        "jr t0",
+        ".popsection",
     );
 
     /// Words of the buffer `wafer_rt_catch` saves registers in.
     pub const CATCH_BUFFER_WORDS: usize = 26;
-
-    unsafe extern "C" {
-        fn wafer_rt_catch_landing();
-    }
 
     /// Rewrites the interrupted context so that returning from the signal handler runs
     /// `wafer_rt_catch_landing` with `code` and the buffer, on the saved stack.
@@ -397,7 +517,7 @@ mod imp {
         let words = unsafe { &*saved };
         const REGS: usize = 176; // uc_mcontext.sc_regs: pc, ra, sp, gp, tp, t0-t2, s0, s1, a0, a1
         let writes = [
-            (REGS, wafer_rt_catch_landing as *const () as usize),
+            (REGS, super::wafer_rt_catch_landing as *const () as usize),
             (REGS + 2 * 8, words[1]),
             (REGS + 10 * 8, code),
             (REGS + 11 * 8, saved as usize),
@@ -409,6 +529,7 @@ mod imp {
     }
 
     core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_call_on_stack,\"ax\",@progbits",
         ".globl wafer_rt_call_on_stack",
         ".type wafer_rt_call_on_stack,@function",
         "wafer_rt_call_on_stack:",
@@ -423,6 +544,7 @@ mod imp {
         "ld ra, 8(sp)",
         "addi sp, sp, 16",
         "ret",
+        ".popsection",
     );
 }
 
@@ -438,6 +560,11 @@ unsafe extern "C" {
     ) -> usize;
     /// Returns from a signal handler (`rt_sigreturn`); only its address is used.
     pub fn wafer_rt_sigreturn();
+    /// Returns `code` from the `wafer_rt_catch` frame whose registers `buffer` holds.
+    pub fn wafer_rt_catch_landing(code: usize, buffer: *const usize) -> !;
+    /// Continues at exception handler `pc` with the given stack and frame pointers and
+    /// the exception object in the first payload register.
+    pub fn wafer_rt_resume(pc: usize, sp: usize, fp: usize, exception: *mut u8) -> !;
 }
 
 /// Runs `f` with the stack pointer set to `top`, then returns on the original stack.

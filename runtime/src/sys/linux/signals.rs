@@ -39,6 +39,16 @@ static CATCHING: AtomicBool = AtomicBool::new(false);
 static CATCH_BUFFER: Global<[usize; arch::CATCH_BUFFER_WORDS]> =
     Global::new([0; arch::CATCH_BUFFER_WORDS]);
 
+/// If `catch_traps` is running guest code, ends it with `kind` (as a trap would); returns
+/// otherwise.
+pub fn land_if_catching(kind: crate::trap::TrapKind) {
+    if CATCHING.swap(false, Ordering::SeqCst) {
+        let buffer = CATCH_BUFFER.with(|buffer| buffer.as_ptr());
+        // SAFETY: the buffer belongs to the `wafer_rt_catch` frame still on the stack.
+        unsafe { arch::wafer_rt_catch_landing(kind as usize, buffer) }
+    }
+}
+
 unsafe extern "C" fn call_closure<F: FnOnce()>(closure: *mut u8) {
     // SAFETY: `catch_traps` passes a pointer to an `Option<F>` it owns.
     let closure = unsafe { &mut *(closure as *mut Option<F>) };
