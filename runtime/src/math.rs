@@ -222,11 +222,12 @@ mod tests {
     fn pshufb_selects_lanes_and_zeroes_on_the_top_bit() {
         let a: [u8; 16] = core::array::from_fn(|i| 100 + i as u8);
         let b: [u8; 16] = [0, 15, 16, 0x80, 0x8f, 3, 3, 31, 1, 2, 4, 8, 0xff, 7, 6, 5];
+        use core::arch::x86_64::__m128i;
         // SAFETY: same-size plain data.
-        let out: [u8; 16] = unsafe {
-            core::mem::transmute(wafer_rt_x86_pshufb(
-                core::mem::transmute(a),
-                core::mem::transmute(b),
+        let out = unsafe {
+            core::mem::transmute::<__m128i, [u8; 16]>(wafer_rt_x86_pshufb(
+                core::mem::transmute::<[u8; 16], __m128i>(a),
+                core::mem::transmute::<[u8; 16], __m128i>(b),
             ))
         };
         assert_eq!(

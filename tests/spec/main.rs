@@ -134,17 +134,18 @@ fn describe_trap(code: u8) -> String {
     TrapKind::from_u8(code).map_or(format!("trap {code}"), |k| k.message().to_string())
 }
 
+/// A plan's image: its bytes (if any instance survived), each instance's position in it,
+/// and why the others are missing.
+struct Built {
+    image: Option<Vec<u8>>,
+    position: Vec<Option<usize>>,
+    missing: HashMap<usize, wafer::error::CompileError>,
+}
+
 /// The image for a plan, leaving out instances that fail to compile (and those that
 /// import from them). Returns the image, each instance's position in it, and why the
 /// others are missing.
-fn build(
-    plan: &Plan,
-    target: &wafer::target::Target,
-) -> (
-    Option<Vec<u8>>,
-    Vec<Option<usize>>,
-    HashMap<usize, wafer::error::CompileError>,
-) {
+fn build(plan: &Plan, target: &wafer::target::Target) -> Built {
     let mut missing: HashMap<usize, wafer::error::CompileError> = HashMap::new();
     loop {
         let mut position = vec![None; plan.instances.len()];
@@ -180,14 +181,28 @@ fn build(
             .filter(|i| position[*i].is_some())
             .collect();
         match wafer::driver::build_harness(&specs, target) {
-            Ok(image) => return (Some(image), position, missing),
+            Ok(image) => {
+                return Built {
+                    image: Some(image),
+                    position,
+                    missing,
+                };
+            }
             Err(error) => {
                 let Some(&failed) = original.get(error.instance) else {
-                    return (None, position, missing);
+                    return Built {
+                        image: None,
+                        position,
+                        missing,
+                    };
                 };
                 missing.insert(failed, error.error);
                 if failed == 0 {
-                    return (None, position, missing);
+                    return Built {
+                        image: None,
+                        position,
+                        missing,
+                    };
                 }
             }
         }
@@ -195,15 +210,7 @@ fn build(
 }
 
 /// The image for `text`, from the cache when neither the script nor wafer changed.
-fn cached_build(
-    text: &str,
-    plan: &Plan,
-    target: &wafer::target::Target,
-) -> (
-    Option<Vec<u8>>,
-    Vec<Option<usize>>,
-    HashMap<usize, wafer::error::CompileError>,
-) {
+fn cached_build(text: &str, plan: &Plan, target: &wafer::target::Target) -> Built {
     // The plan decides which instances exist; the build result is cached only as a
     // whole, so a failed instance means building again (and reporting why).
     let exe = std::env::current_exe()
@@ -221,15 +228,18 @@ fn cached_build(
     let cache = common::repo().join("target/spec-cache");
     let path = cache.join(&key);
     if let Ok(image) = std::fs::read(&path) {
-        let position = (0..plan.instances.len()).map(Some).collect();
-        return (Some(image), position, HashMap::new());
+        return Built {
+            image: Some(image),
+            position: (0..plan.instances.len()).map(Some).collect(),
+            missing: HashMap::new(),
+        };
     }
-    let (image, position, missing) = build(plan, target);
-    if let (Some(image), true) = (&image, missing.is_empty()) {
+    let built = build(plan, target);
+    if let (Some(image), true) = (&built.image, built.missing.is_empty()) {
         let _ = std::fs::create_dir_all(&cache);
         let _ = std::fs::write(&path, image);
     }
-    (image, position, missing)
+    built
 }
 
 fn run_file(
@@ -260,7 +270,11 @@ fn run_file(
             return report;
         }
     };
-    let (image, position, missing) = cached_build(&text, &plan, target);
+    let Built {
+        image,
+        position,
+        missing,
+    } = cached_build(&text, &plan, target);
     if image.is_none() {
         let why = missing
             .get(&0)

@@ -21,6 +21,7 @@ use cranelift_codegen::ir;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_module::{FuncId, ModuleReloc};
 use rayon::prelude::*;
+use wafer_abi::exceptions::CallSiteRecord;
 use wafer_abi::trap::TrapKind;
 use wafer_abi::vmctx::{VmCounts, VmOffsets};
 
@@ -83,9 +84,8 @@ pub struct CompiledFunction {
     pub relocs: Vec<ModuleReloc>,
     /// Trap sites: code offset, kind, wasm offset.
     pub traps: Vec<(u32, TrapKind, u32)>,
-    /// Calls with exception handlers: return offset, frame offset, and the handlers
-    /// (tag or `CATCH_ALL`, code offset) in match order.
-    pub call_sites: Vec<(u32, u32, Vec<(u32, u32)>)>,
+    /// Calls with exception handlers (offsets relative to the function).
+    pub call_sites: Vec<CallSiteRecord>,
 }
 
 /// Compiles `func` to machine code.
@@ -132,7 +132,11 @@ pub fn compile_function(
                     H::Context(_) => None,
                 })
                 .collect();
-            (site.ret_addr, site.frame_offset.unwrap_or(0), handlers)
+            CallSiteRecord {
+                return_offset: site.ret_addr,
+                frame_offset: site.frame_offset.unwrap_or(0),
+                handlers,
+            }
         })
         .collect();
     let mach_relocs = compiled.buffer.relocs().to_vec();

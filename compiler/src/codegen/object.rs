@@ -7,7 +7,7 @@ use cranelift_module::{DataDescription, DataId, FuncId, Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 use object::write::{Relocation, StandardSection, SymbolSection};
 use object::{RelocationEncoding, RelocationFlags, RelocationKind, SectionKind};
-use wafer_abi::exceptions::ExceptionTableBuilder;
+use wafer_abi::exceptions::{CallSiteRecord, ExceptionTableBuilder};
 use wafer_abi::image::{IMAGE_MAGIC, ImageField, flags};
 use wafer_abi::trap::{TrapKind, TrapTableBuilder};
 
@@ -49,7 +49,7 @@ struct DefinedFunction {
     name: String,
     len: u32,
     traps: Vec<(u32, TrapKind, u32)>,
-    call_sites: Vec<(u32, u32, Vec<(u32, u32)>)>,
+    call_sites: Vec<CallSiteRecord>,
 }
 
 /// Accumulates the object for one image.
@@ -199,12 +199,16 @@ impl ObjectWriter {
             for &(offset, kind, wasm_offset) in &function.traps {
                 traps.trap(start + offset, wasm_offset, kind);
             }
-            for (ret, frame_offset, handlers) in &function.call_sites {
-                let handlers = handlers
-                    .iter()
-                    .map(|(tag, offset)| (*tag, start + offset))
-                    .collect();
-                exceptions.site(start + ret, *frame_offset, handlers);
+            for site in &function.call_sites {
+                exceptions.site(CallSiteRecord {
+                    return_offset: start + site.return_offset,
+                    frame_offset: site.frame_offset,
+                    handlers: site
+                        .handlers
+                        .iter()
+                        .map(|(tag, offset)| (*tag, start + offset))
+                        .collect(),
+                });
             }
         }
         let text_section = text_section.unwrap_or_else(|| object.section_id(StandardSection::Text));

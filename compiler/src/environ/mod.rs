@@ -364,7 +364,6 @@ impl CanonicalValType {
     /// Whether a value of this type is also a value of `other` (without GC subtyping
     /// between concrete types).
     pub fn is_subtype_of(&self, other: &CanonicalValType) -> bool {
-        use wasmparser::AbstractHeapType::{Extern, Func, NoExtern, NoFunc};
         match (self, other) {
             (CanonicalValType::Num(a), CanonicalValType::Num(b)) => a == b,
             (
@@ -378,49 +377,23 @@ impl CanonicalValType {
                 },
             ) => {
                 let nullability = !a_null || *b_null;
-                let heap = a == b
-                    || match (a, b) {
-                        (
-                            CanonicalHeap::Concrete { func: true, .. },
-                            CanonicalHeap::Abstract {
-                                ty: Func,
-                                shared: false,
-                            },
-                        ) => true,
-                        (
-                            CanonicalHeap::Abstract {
-                                ty: NoFunc,
-                                shared: false,
-                            },
-                            CanonicalHeap::Concrete { func: true, .. },
-                        ) => true,
-                        (
-                            CanonicalHeap::Abstract {
-                                ty: NoFunc,
-                                shared: false,
-                            },
-                            CanonicalHeap::Abstract {
-                                ty: Func,
-                                shared: false,
-                            },
-                        ) => true,
-                        (
-                            CanonicalHeap::Abstract {
-                                ty: NoExtern,
-                                shared: false,
-                            },
-                            CanonicalHeap::Abstract {
-                                ty: Extern,
-                                shared: false,
-                            },
-                        ) => true,
-                        _ => false,
-                    };
-                nullability && heap
+                nullability && heap_is_subtype(a, b)
             }
             _ => false,
         }
     }
+}
+
+/// Whether heap type `a` is `b` or below it (function and extern hierarchies, without GC).
+fn heap_is_subtype(a: &CanonicalHeap, b: &CanonicalHeap) -> bool {
+    use wasmparser::AbstractHeapType::{Extern, Func, NoExtern, NoFunc};
+    let is = |heap: &CanonicalHeap, want: wasmparser::AbstractHeapType| matches!(heap, CanonicalHeap::Abstract { ty, shared: false } if *ty == want);
+    let concrete_func =
+        |heap: &CanonicalHeap| matches!(heap, CanonicalHeap::Concrete { func: true, .. });
+    a == b
+        || (concrete_func(a) && is(b, Func))
+        || (is(a, NoFunc) && (is(b, Func) || concrete_func(b)))
+        || (is(a, NoExtern) && is(b, Extern))
 }
 
 /// A value type comparable across modules (see [`ModuleInfo::canonical_val_type`]).

@@ -101,23 +101,30 @@ impl<'a> ExceptionTable<'a> {
     }
 }
 
+/// A call site with handlers, as a compiler records it.
+#[cfg(feature = "alloc")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallSiteRecord {
+    /// Offset of the call's return address.
+    pub return_offset: u32,
+    /// Distance from the frame pointer down to the stack pointer at the call.
+    pub frame_offset: u32,
+    /// (tag or [`CATCH_ALL`], handler offset), in match order.
+    pub handlers: alloc::vec::Vec<(u32, u32)>,
+}
+
 /// Builds an exception table.
 #[cfg(feature = "alloc")]
 #[derive(Debug, Default)]
 pub struct ExceptionTableBuilder {
-    sites: alloc::vec::Vec<(u32, u32, alloc::vec::Vec<(u32, u32)>)>,
+    sites: alloc::vec::Vec<CallSiteRecord>,
 }
 
 #[cfg(feature = "alloc")]
 impl ExceptionTableBuilder {
-    /// Records a call site: its return offset, frame offset and handlers in match order.
-    pub fn site(
-        &mut self,
-        return_offset: u32,
-        frame_offset: u32,
-        handlers: alloc::vec::Vec<(u32, u32)>,
-    ) {
-        self.sites.push((return_offset, frame_offset, handlers));
+    /// Records a call site.
+    pub fn site(&mut self, site: CallSiteRecord) {
+        self.sites.push(site);
     }
 
     /// Whether no call site was recorded.
@@ -128,21 +135,22 @@ impl ExceptionTableBuilder {
     /// Encodes the table.
     pub fn finish(mut self) -> alloc::vec::Vec<u8> {
         use crate::bytes::push_u32;
-        self.sites.sort_unstable_by_key(|site| site.0);
-        let handler_count: usize = self.sites.iter().map(|s| s.2.len()).sum();
+        self.sites.sort_unstable_by_key(|site| site.return_offset);
+        let handler_count: usize = self.sites.iter().map(|s| s.handlers.len()).sum();
         let mut out = alloc::vec::Vec::new();
         push_u32(&mut out, MAGIC);
         push_u32(&mut out, self.sites.len() as u32);
         push_u32(&mut out, handler_count as u32);
         let mut first = 0u32;
-        for (return_offset, frame_offset, handlers) in &self.sites {
-            for field in [*return_offset, *frame_offset, first, handlers.len() as u32] {
+        for site in &self.sites {
+            let count = site.handlers.len() as u32;
+            for field in [site.return_offset, site.frame_offset, first, count] {
                 push_u32(&mut out, field);
             }
-            first += handlers.len() as u32;
+            first += count;
         }
-        for (_, _, handlers) in &self.sites {
-            for (tag, offset) in handlers {
+        for site in &self.sites {
+            for (tag, offset) in &site.handlers {
                 push_u32(&mut out, *tag);
                 push_u32(&mut out, *offset);
             }
@@ -159,8 +167,16 @@ mod tests {
     #[test]
     fn sites_are_found_by_return_offset_and_handlers_match_in_order() {
         let mut builder = ExceptionTableBuilder::default();
-        builder.site(200, 32, vec![(7, 250), (CATCH_ALL, 260)]);
-        builder.site(100, 16, vec![(3, 150)]);
+        builder.site(CallSiteRecord {
+            return_offset: 200,
+            frame_offset: 32,
+            handlers: vec![(7, 250), (CATCH_ALL, 260)],
+        });
+        builder.site(CallSiteRecord {
+            return_offset: 100,
+            frame_offset: 16,
+            handlers: vec![(3, 150)],
+        });
         let bytes = builder.finish();
         let table = ExceptionTable::parse(&bytes).unwrap();
         let site = table.site(100).unwrap();

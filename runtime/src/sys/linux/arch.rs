@@ -321,7 +321,10 @@ mod imp {
             (REGS, code),
             (REGS + 8, saved as usize),
             (REGS + 31 * 8, words[12]),
-            (REGS + 32 * 8, super::wafer_rt_catch_landing as *const () as usize),
+            (
+                REGS + 32 * 8,
+                super::wafer_rt_catch_landing as *const () as usize,
+            ),
         ];
         for (offset, value) in writes {
             // SAFETY: the caller guarantees `context` is a live ucontext_t.
