@@ -1,7 +1,7 @@
 ;; prelude
 ;; SIMD lanes: constants, splats, extract and replace of every lane shape (sign and zero
-;; extension), shuffles, bitwise operators, bitselect, and v128 values through locals,
-;; parameters, results, blocks, select and globals.
+;; extension), shuffles, swizzles with out-of-range indices, bitwise operators, bitselect,
+;; and v128 values through locals, parameters, results, blocks, select and globals.
 (module
   (memory (export "memory") 1)
   (global $g (mut v128) (v128.const i32x4 1 2 3 4))
@@ -61,8 +61,8 @@
     (call $o (f64x2.replace_lane 1 (local.get $v) (f64.const -0)))
     (call $nl))
 
-  ;; Shuffles that SSE2 lowers without pshufb (the others, and swizzle, are in
-  ;; simd_permute_v2.wat).
+  ;; Shuffles: the first few match SSE2 patterns (unpack, pshufd, 64-bit halves), the
+  ;; rest need pshufb, which the runtime provides when the CPU lacks SSSE3.
   (func $permute (param $a v128) (param $b v128)
     (call $o (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (local.get $a) (local.get $b)))
     (call $o (i8x16.shuffle 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b)))
@@ -70,6 +70,25 @@
     (call $o (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b)))
     (call $o (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $a) (local.get $b)))
     (call $o (i8x16.shuffle 12 13 14 15 8 9 10 11 4 5 6 7 0 1 2 3 (local.get $a) (local.get $b)))
+    (call $nl)
+    (call $o (i8x16.shuffle 31 30 29 28 27 26 25 24 23 22 21 20 19 18 17 16 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 3 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 2 3 0 1 6 7 4 5 10 11 8 9 14 15 12 13 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 1 0 3 2 5 4 7 6 9 8 11 10 13 12 15 14 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 5 30 0 17 9 9 31 2 20 13 7 24 11 16 1 28 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 0 1 2 3 20 21 22 23 8 9 10 11 28 29 30 31 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 (local.get $a) (local.get $b)))
+    (call $o (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 (local.get $a) (local.get $b)))
+    (call $nl))
+
+  ;; Swizzle: indices of 16 and above (including those with the top bit set) give 0.
+  (func $swizzles (param $a v128) (param $s v128)
+    (call $o (i8x16.swizzle (local.get $a) (local.get $s)))
+    (call $o (i8x16.swizzle (local.get $a)
+      (v128.const i8x16 15 14 13 12 16 17 127 128 255 -1 0 1 2 0x70 0x8f 7)))
+    (call $o (i8x16.swizzle (local.get $a)
+      (v128.const i8x16 0 0 0 0 1 1 1 1 15 15 15 15 32 64 100 200)))
     (call $nl))
 
   (func $bitwise (param $a v128) (param $b v128) (param $c v128)
@@ -117,6 +136,9 @@
     (call $replace (local.get $c))
     (call $permute (local.get $a) (local.get $b))
     (call $permute (local.get $b) (local.get $c))
+    (call $swizzles (local.get $a) (local.get $b))
+    (call $swizzles (local.get $b) (v128.const i8x16 0 15 1 14 16 31 240 255 8 8 8 8 0x7f 0x80 3 0x10))
+    (call $swizzles (local.get $a) (local.get $a))
     (call $bitwise (local.get $a) (local.get $b) (local.get $c))
     (call $bitwise (local.get $c) (local.get $a) (local.get $b))
     (call $bitwise (local.get $b) (local.get $c) (local.get $unset))

@@ -14,8 +14,9 @@
 //!
 //! On x86-64 without SSSE3 (the plain `x86-64` CPU preset), Cranelift lowers
 //! `i8x16.swizzle` and shuffles that match no SSE2 pattern to its `X86Pshufb` library
-//! call, and without SSE4.1 it rounds vectors (`ceil`, `floor`, `trunc`, `nearest`,
-//! `i32x4.trunc_sat_f64x2_u_zero`) lane by lane through the runtime's rounding functions.
+//! call (the runtime's `wafer_rt_x86_pshufb`), and without SSE4.1 it rounds vectors
+//! (`ceil`, `floor`, `trunc`, `nearest`, `i32x4.trunc_sat_f64x2_u_zero`) lane by lane
+//! through the runtime's rounding functions.
 
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, Type, Value, types::I8X16};
 use cranelift_frontend::FunctionBuilder;
