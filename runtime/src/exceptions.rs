@@ -100,20 +100,20 @@ pub unsafe extern "C" fn unwind(exception: *mut u8, mut fp: usize, mut ret: usiz
 }
 
 /// An exception left every frame of compiled code: under a test harness the call ends
-/// with an "uncaught exception" result; otherwise it is reported like a trap.
+/// with an "uncaught exception" result; otherwise the program ends with status 1, as
+/// under wasmtime (a trap ends with 134).
 fn uncaught(thrower: usize) -> ! {
     crate::sys::signals::land_if_catching(TrapKind::UncaughtException);
     let image = crate::image::descriptor();
     let function = thrower
         .checked_sub(image.code_start)
         .and_then(|offset| TrapTable::parse(image.trap_table)?.function_name_at(offset as u32));
-    let report = crate::trap::TrapReport {
-        kind: TrapKind::UncaughtException,
-        function,
-        wasm_offset: None,
-    };
     let mut line = crate::out::Line::new();
-    crate::trap::format(&report, &mut line);
+    line.str(b"wafer: uncaught exception");
+    if let Some(function) = function {
+        line.str(b" thrown in ").str(function.as_bytes());
+    }
+    line.str(b"\n");
     line.write_to(2);
-    crate::sys::exit(wafer_abi::TRAP_EXIT_CODE)
+    crate::sys::exit(wafer_abi::UNCAUGHT_EXCEPTION_EXIT_CODE)
 }

@@ -45,5 +45,8 @@ pub const MAX_TABLE_ELEMENTS: u64 = 1 << 26;
 /// Exit status of a process whose guest trapped (the shell's value for SIGABRT).
 pub const TRAP_EXIT_CODE: i32 = 134;
 
+/// Exit status of a process whose entry point let an exception escape (wasmtime's).
+pub const UNCAUGHT_EXCEPTION_EXIT_CODE: i32 = 1;
+
 /// Exit status when the runtime itself fails (an internal error, not a guest trap).
 pub const INTERNAL_ERROR_EXIT_CODE: i32 = 70;
