@@ -53,9 +53,21 @@ fn main() {
             .as_str()
             .expect("runtime-triple")
             .to_string();
+        let rustflags: Vec<String> = table
+            .get("runtime-rustflags")
+            .and_then(|v| v.as_array())
+            .map(|flags| {
+                flags
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
         let selected = wanted.as_ref().is_none_or(|list| list.contains(&name));
         let archive = if selected && rust_target_installed(&triple) {
-            Some(build_runtime(&workspace, &out_dir, &name, &triple))
+            Some(build_runtime(
+                &workspace, &out_dir, &name, &triple, &rustflags,
+            ))
         } else {
             if selected {
                 println!(
@@ -99,7 +111,13 @@ fn rust_target_installed(triple: &str) -> bool {
 }
 
 /// Builds the runtime for `triple`; returns the archive copied into `out_dir`.
-fn build_runtime(workspace: &Path, out_dir: &Path, name: &str, triple: &str) -> PathBuf {
+fn build_runtime(
+    workspace: &Path,
+    out_dir: &Path,
+    name: &str,
+    triple: &str,
+    extra_rustflags: &[String],
+) -> PathBuf {
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))
@@ -154,10 +172,12 @@ fn build_runtime(workspace: &Path, out_dir: &Path, name: &str, triple: &str) -> 
             command.env_remove(&key);
         }
     }
-    command.env(
-        "CARGO_ENCODED_RUSTFLAGS",
-        ["-Crelocation-model=static", "-Cforce-unwind-tables=no"].join("\u{1f}"),
-    );
+    let mut rustflags = vec![
+        "-Crelocation-model=static".to_string(),
+        "-Cforce-unwind-tables=no".to_string(),
+    ];
+    rustflags.extend(extra_rustflags.iter().cloned());
+    command.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"));
     let status = command
         .status()
         .unwrap_or_else(|e| panic!("cannot run cargo to build the {name} runtime: {e}"));

@@ -310,15 +310,82 @@ fn inspect_shows_grants_and_deny_by_default() {
 }
 
 #[test]
-fn targets_lists_the_host_target_as_carried() {
+fn targets_lists_every_linux_target_as_carried() {
     let outcome = wafer_cmd(&["targets"]);
     assert_eq!(outcome.code, 0);
-    let line = outcome
-        .stdout
-        .lines()
-        .find(|line| line.starts_with("x86_64-linux"))
-        .expect("x86_64-linux listed");
-    assert!(line.contains("carried"), "{line}");
+    for target in ["x86_64-linux", "aarch64-linux", "riscv64-linux"] {
+        let line = outcome
+            .stdout
+            .lines()
+            .find(|line| line.starts_with(target))
+            .unwrap_or_else(|| panic!("{target} not listed:\n{}", outcome.stdout));
+        assert!(line.contains("carried"), "{line}");
+    }
+}
+
+#[test]
+fn full_triples_are_accepted_as_targets() {
+    let dir = scratch("cli-triples");
+    let input = hello_wasm(&dir);
+    for (triple, machine) in [
+        ("aarch64-unknown-linux-gnu", object::elf::EM_AARCH64),
+        ("riscv64gc-unknown-linux-gnu", object::elf::EM_RISCV),
+        ("x86_64-unknown-linux-musl", object::elf::EM_X86_64),
+    ] {
+        let output = dir.join(triple);
+        let outcome = wafer_cmd(&[
+            "build",
+            input.to_str().unwrap(),
+            "--target",
+            triple,
+            "-o",
+            output.to_str().unwrap(),
+        ]);
+        assert_eq!(outcome.code, 0, "{triple}: {outcome:?}");
+        let bytes = std::fs::read(&output).unwrap();
+        // e_machine, little-endian, at offset 18 of an ELF64 header.
+        assert_eq!(
+            u16::from_le_bytes([bytes[18], bytes[19]]),
+            machine,
+            "{triple}"
+        );
+    }
+}
+
+#[test]
+fn simd_on_riscv64_without_v_names_the_function_and_the_fix() {
+    let dir = scratch("cli-riscv-simd");
+    let input = dir.join("vec.wat");
+    std::fs::write(
+        &input,
+        r#"(module (func $splat (export "_start") (drop (i32x4.splat (i32.const 1)))))"#,
+    )
+    .unwrap();
+    let output = dir.join("vec");
+    let outcome = wafer_cmd(&[
+        "build",
+        input.to_str().unwrap(),
+        "--target",
+        "riscv64-linux",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_one_line_error(
+        &outcome,
+        &["vec.wat", "offset 0x", "`splat`", "V extension", "rv64gcv"],
+    );
+    assert!(!output.exists());
+    let with_v = wafer_cmd(&[
+        "build",
+        input.to_str().unwrap(),
+        "--target",
+        "riscv64-linux",
+        "--target-cpu",
+        "rv64gcv",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(with_v.code, 0, "{with_v:?}");
 }
 
 #[test]

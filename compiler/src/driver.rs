@@ -271,11 +271,12 @@ pub fn link(
 pub fn build_harness(
     instances: &[crate::codegen::InstanceSpec<'_>],
     target: &Target,
+    cpu: Option<&str>,
 ) -> Result<Vec<u8>, crate::codegen::ImageError> {
     let config = CompileConfig {
         grants: Vec::new(),
         stack_size: wafer_abi::image::DEFAULT_STACK_SIZE,
-        cpu: None,
+        cpu: cpu.map(str::to_string),
     };
     let object =
         crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;

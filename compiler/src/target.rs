@@ -68,6 +68,9 @@ pub struct Target {
     /// Accepted alternative names.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Extra rustc flags for building the runtime (read by build.rs).
+    #[serde(default)]
+    pub runtime_rustflags: Vec<String>,
     /// Image layout.
     pub image: ImageLayout,
     /// The runtime archive carried in this `wafer`, if it was built.

@@ -18,7 +18,7 @@ use wafer_abi::MAX_TABLE_ELEMENTS as MAX_ELEMENTS;
 const SLOT: usize = core::mem::size_of::<usize>();
 
 fn page_round(bytes: usize) -> usize {
-    let page = crate::sys::PAGE_SIZE;
+    let page = crate::sys::page_size();
     (bytes + page - 1) & !(page - 1)
 }
 

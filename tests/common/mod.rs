@@ -83,9 +83,77 @@ pub fn wafer_build(input: &Path, output: &Path, extra: &[&str]) -> Outcome {
     )
 }
 
+/// A target the tests build for, and how its images run here.
+#[derive(Debug, Clone)]
+pub struct TestTarget {
+    /// The `--target` name.
+    pub name: &'static str,
+    /// The qemu-user emulator to run images under, or `None` for the host.
+    pub emulator: Option<&'static str>,
+}
+
+/// Every Linux target: the host natively, the others under qemu-user.
+/// `WAFER_TEST_TARGETS=x86_64-linux,...` narrows the list.
+pub fn test_targets() -> Vec<TestTarget> {
+    let all = [
+        ("x86_64-linux", "x86_64", "qemu-x86_64"),
+        ("aarch64-linux", "aarch64", "qemu-aarch64"),
+        ("riscv64-linux", "riscv64", "qemu-riscv64"),
+    ];
+    let wanted = std::env::var("WAFER_TEST_TARGETS").ok();
+    all.iter()
+        .filter(|(name, ..)| {
+            wanted
+                .as_deref()
+                .is_none_or(|list| list.split(',').any(|w| w.trim() == *name))
+        })
+        .map(|&(name, arch, emulator)| TestTarget {
+            name,
+            emulator: (arch != std::env::consts::ARCH).then_some(emulator),
+        })
+        .collect()
+}
+
+impl TestTarget {
+    /// A command that runs `image` on this target.
+    pub fn command(&self, image: &Path) -> Command {
+        match self.emulator {
+            None => Command::new(image),
+            Some(emulator) => {
+                assert!(
+                    which(emulator).is_some(),
+                    "{emulator} is not installed: install qemu-user (Debian bookworm-backports), \
+                     or narrow WAFER_TEST_TARGETS"
+                );
+                let mut command = Command::new(emulator);
+                command.arg(image);
+                command
+            }
+        }
+    }
+}
+
 /// Runs an image with `args` and only the environment in `env`.
 pub fn run_image(image: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let mut command = Command::new(image);
+    run_image_on(&test_targets_host(), image, args, env)
+}
+
+/// The host target.
+pub fn test_targets_host() -> TestTarget {
+    TestTarget {
+        name: "host",
+        emulator: None,
+    }
+}
+
+/// Runs an image built for `target` with `args` and only the environment in `env`.
+pub fn run_image_on(
+    target: &TestTarget,
+    image: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Outcome {
+    let mut command = target.command(image);
     command.args(args).env_clear();
     for (key, value) in env {
         command.env(key, value);

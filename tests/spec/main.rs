@@ -5,8 +5,9 @@
 //! and the script goes on.
 //!
 //! Usage: `cargo test --release --test spec [-- FILTER...]`. `WAFER_SPEC_DIR` points at
-//! another copy of the suite (default `../shared/testsuite`). `WAFER_BLESS=1` rewrites
-//! the expectations file. The last line is `spec: P passed, F failed, S skipped`
+//! another copy of the suite (default `../shared/testsuite`). `WAFER_SPEC_TARGET` picks
+//! the target (default: this machine); other architectures run under qemu-user, each
+//! with its own expectations file. `WAFER_BLESS=1` rewrites the expectations file. The last line is `spec: P passed, F failed, S skipped`
 //! (assertions). The run fails if a file passes fewer assertions or modules than its
 //! expectation records, or if a skip-list entry has no reason.
 
@@ -145,7 +146,7 @@ struct Built {
 /// The image for a plan, leaving out instances that fail to compile (and those that
 /// import from them). Returns the image, each instance's position in it, and why the
 /// others are missing.
-fn build(plan: &Plan, target: &wafer::target::Target) -> Built {
+fn build(plan: &Plan, spec: &SpecTarget) -> Built {
     let mut missing: HashMap<usize, wafer::error::CompileError> = HashMap::new();
     loop {
         let mut position = vec![None; plan.instances.len()];
@@ -180,7 +181,7 @@ fn build(plan: &Plan, target: &wafer::target::Target) -> Built {
         let original: Vec<usize> = (0..plan.instances.len())
             .filter(|i| position[*i].is_some())
             .collect();
-        match wafer::driver::build_harness(&specs, target) {
+        match wafer::driver::build_harness(&specs, &spec.target, spec.cpu) {
             Ok(image) => {
                 return Built {
                     image: Some(image),
@@ -210,7 +211,7 @@ fn build(plan: &Plan, target: &wafer::target::Target) -> Built {
 }
 
 /// The image for `text`, from the cache when neither the script nor wafer changed.
-fn cached_build(text: &str, plan: &Plan, target: &wafer::target::Target) -> Built {
+fn cached_build(text: &str, plan: &Plan, spec: &SpecTarget) -> Built {
     // The plan decides which instances exist; the build result is cached only as a
     // whole, so a failed instance means building again (and reporting why).
     let exe = std::env::current_exe()
@@ -219,6 +220,7 @@ fn cached_build(text: &str, plan: &Plan, target: &wafer::target::Target) -> Buil
     let identity = exe.map(|m| format!("{}:{:?}", m.len(), m.modified().ok()));
     let mut hasher = Sha256::new();
     hasher.update(identity.unwrap_or_default().as_bytes());
+    hasher.update(spec.target.name.as_bytes());
     hasher.update(text.as_bytes());
     let key: String = hasher
         .finalize()
@@ -234,7 +236,7 @@ fn cached_build(text: &str, plan: &Plan, target: &wafer::target::Target) -> Buil
             missing: HashMap::new(),
         };
     }
-    let built = build(plan, target);
+    let built = build(plan, spec);
     if let (Some(image), true) = (&built.image, built.missing.is_empty()) {
         let _ = std::fs::create_dir_all(&cache);
         let _ = std::fs::write(&path, image);
@@ -245,7 +247,7 @@ fn cached_build(text: &str, plan: &Plan, target: &wafer::target::Target) -> Buil
 fn run_file(
     dir: &Path,
     file: &Path,
-    target: &wafer::target::Target,
+    spec: &SpecTarget,
     scratch: &Path,
     skips: &[(String, String)],
 ) -> FileReport {
@@ -274,7 +276,7 @@ fn run_file(
         image,
         position,
         missing,
-    } = cached_build(&text, &plan, target);
+    } = cached_build(&text, &plan, spec);
     if image.is_none() {
         let why = missing
             .get(&0)
@@ -282,12 +284,16 @@ fn run_file(
         report.failures.push(format!("no image: {why}"));
     }
     let mut harness = image.and_then(|image| {
-        let name = file.to_string_lossy().replace('/', "_");
+        let name = format!(
+            "{}.{}",
+            file.to_string_lossy().replace('/', "_"),
+            spec.target.name
+        );
         let path = scratch.join(name);
         std::fs::write(&path, image).ok()?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).ok()?;
-        Harness::start(&path)
+        Harness::start(&path, spec.emulator.as_deref())
             .inspect_err(|e| report.failures.push(e.clone()))
             .ok()
     });
@@ -465,14 +471,37 @@ fn check(reply: Result<Reply, String>, expect: &Expect) -> Result<(), String> {
     }
 }
 
-fn expectations_path() -> PathBuf {
-    let arch = std::env::consts::ARCH;
+/// The target under test, the emulator to run its images with, and its CPU preset.
+struct SpecTarget {
+    target: wafer::target::Target,
+    emulator: Option<String>,
+    cpu: Option<&'static str>,
+}
+
+fn spec_target() -> SpecTarget {
+    let target = match std::env::var("WAFER_SPEC_TARGET") {
+        Ok(name) => wafer::target::find(&name).unwrap_or_else(|e| panic!("{e}")),
+        Err(_) => wafer::target::host().expect("the host is a wafer target"),
+    };
+    let arch = target.arch.to_string();
+    let emulator = (arch != std::env::consts::ARCH).then(|| format!("qemu-{arch}"));
+    // The suite has SIMD; Cranelift needs the V extension for it on riscv64.
+    let cpu = (target.arch == wafer::target::Arch::Riscv64).then_some("rv64gcv");
+    SpecTarget {
+        target,
+        emulator,
+        cpu,
+    }
+}
+
+fn expectations_path(target: &wafer::target::Target) -> PathBuf {
+    let arch = target.arch.to_string();
     common::tests_dir().join(format!("spec/expected-{arch}.tsv"))
 }
 
 /// Expected (modules passed, assertions passed) per file.
-fn load_expectations() -> BTreeMap<String, (usize, usize)> {
-    std::fs::read_to_string(expectations_path())
+fn load_expectations(target: &wafer::target::Target) -> BTreeMap<String, (usize, usize)> {
+    std::fs::read_to_string(expectations_path(target))
         .unwrap_or_default()
         .lines()
         .filter(|line| !line.starts_with('#'))
@@ -499,7 +528,13 @@ fn main() {
         );
         std::process::exit(1);
     }
-    let target = wafer::target::host().expect("the host is a wafer target");
+    let spec = spec_target();
+    if let Some(emulator) = &spec.emulator
+        && common::which(emulator).is_none()
+    {
+        eprintln!("spec: {emulator} is not installed (qemu-user, Debian bookworm-backports)");
+        std::process::exit(1);
+    }
     let features = features(&dir);
     let skips = skip_list();
     if let Some((entry, _)) = skips.iter().find(|(_, reason)| reason.is_empty()) {
@@ -534,7 +569,7 @@ fn main() {
                     let Some(file) = queue.lock().unwrap().pop() else {
                         break;
                     };
-                    let report = run_file(&dir, &file, &target, &scratch, &skips);
+                    let report = run_file(&dir, &file, &spec, &scratch, &skips);
                     reports
                         .lock()
                         .unwrap()
@@ -544,7 +579,7 @@ fn main() {
         }
     });
     let reports = reports.into_inner().unwrap();
-    let expectations = load_expectations();
+    let expectations = load_expectations(&spec.target);
     let mut total = FileReport::default();
     let mut regressions = Vec::new();
     println!(
@@ -589,7 +624,7 @@ fn main() {
                 report.modules_passed, report.passed
             ));
         }
-        std::fs::write(expectations_path(), text).expect("write expectations");
+        std::fs::write(expectations_path(&spec.target), text).expect("write expectations");
     }
     println!(
         "spec totals: {} files run in {:.1}s ({} skipped by the skip list); modules {} passed, {} failed",

@@ -27,12 +27,20 @@ pub struct Harness {
 
 impl Harness {
     /// Starts the image at `path`.
-    pub fn start(path: &Path) -> Result<Self, String> {
+    pub fn start(path: &Path, emulator: Option<&str>) -> Result<Self, String> {
         // Another runner thread may fork while this image's file is still open for
         // writing in its child; exec then fails with ETXTBSY until that child execs.
         let mut attempts = 0;
         let mut child = loop {
-            let spawned = Command::new(path)
+            let mut command = match emulator {
+                Some(emulator) => {
+                    let mut command = Command::new(emulator);
+                    command.arg(path);
+                    command
+                }
+                None => Command::new(path),
+            };
+            let spawned = command
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())

@@ -40,14 +40,58 @@ pub fn cpu_presets(arch: Arch) -> &'static [(&'static str, &'static [&'static st
                 ],
             ),
         ],
-        Arch::Aarch64 => &[("generic", &[])],
-        Arch::Riscv64 => &[("rv64gc", &[])],
+        Arch::Aarch64 => &[("generic", &[]), ("armv8.1-a", &["has_lse"])],
+        Arch::Riscv64 => &[
+            (
+                "rv64gc",
+                &[
+                    "has_m",
+                    "has_a",
+                    "has_f",
+                    "has_d",
+                    "has_zca",
+                    "has_zcd",
+                    "has_zicsr",
+                    "has_zifencei",
+                ],
+            ),
+            (
+                "rv64gcv",
+                &[
+                    "has_m",
+                    "has_a",
+                    "has_f",
+                    "has_d",
+                    "has_zca",
+                    "has_zcd",
+                    "has_zicsr",
+                    "has_zifencei",
+                    "has_v",
+                    "has_zvl128b",
+                ],
+            ),
+        ],
     }
 }
 
 /// The default CPU preset of an architecture: the baseline every CPU of it has.
 pub fn default_cpu(arch: Arch) -> &'static str {
     cpu_presets(arch)[0].0
+}
+
+/// Why the ISA cannot run wasm SIMD, if it cannot: Cranelift's riscv64 backend lowers
+/// `v128` only with the V extension.
+pub fn simd_unavailable(isa: &dyn cranelift_codegen::isa::TargetIsa) -> Option<&'static str> {
+    let riscv = matches!(
+        isa.triple().architecture,
+        target_lexicon::Architecture::Riscv64(_)
+    );
+    let has_v = isa
+        .isa_flags()
+        .iter()
+        .any(|flag| flag.name == "has_v" && flag.as_bool() == Some(true));
+    (riscv && !has_v)
+        .then_some("SIMD (v128) needs the V extension on riscv64: build with --target-cpu rv64gcv")
 }
 
 /// Guard region size below the guest stack, as log2: stack probes are only needed for

@@ -260,6 +260,7 @@ fn module_env<'m>(
         pointer_type: isa.pointer_type(),
         tunables: Tunables {
             bounds: BoundsStrategy::GuardRegion,
+            simd_unavailable: isa::simd_unavailable(isa),
         },
         symbols,
         host_call_conv,

@@ -56,6 +56,8 @@ pub enum BoundsStrategy {
 pub struct Tunables {
     /// Bounds strategy for 32-bit memories (64-bit memories are always checked).
     pub bounds: BoundsStrategy,
+    /// Why SIMD cannot be compiled for this target, if it cannot.
+    pub simd_unavailable: Option<&'static str>,
 }
 
 /// How calls to an imported function are made.

@@ -101,6 +101,18 @@ impl FuncTranslator {
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
+            // SIMD operators are the ones with the 0xfd prefix.
+            if let Some(why) = menv.tunables.simd_unavailable
+                && reader.get_binary_reader().read_u8().ok() == Some(0xfd)
+            {
+                return Err(crate::error::CompileError::unsupported_at(
+                    format!(
+                        "function `{}`: {why}",
+                        menv.module.func_display_name(func_index)
+                    ),
+                    reader.original_position() as usize,
+                ));
+            }
             let (op, offset) = reader.read_with_offset()?;
             validator.op(offset, &op)?;
             translator.set_offset(offset as usize);

@@ -200,8 +200,17 @@ pub unsafe fn commit(addr: *mut u8, len: usize) -> bool {
     check(unsafe { syscall3(nr::MPROTECT, addr as usize, len, PROT_READ_WRITE) }).is_ok()
 }
 
-/// The OS page size assumed for protections (the smallest the kernel may use).
-pub const PAGE_SIZE: usize = 4096;
+/// The kernel's page size, from the auxiliary vector (4 KiB until start-up reads it).
+static PAGE_SIZE: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(4096);
+
+/// The kernel's page size: protections change in whole pages (64 KiB on some aarch64
+/// kernels).
+pub fn page_size() -> usize {
+    PAGE_SIZE.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// `AT_PAGESZ` in the auxiliary vector.
+const AT_PAGESZ: usize = 6;
 
 /// Process arguments and environment as the kernel laid them out on the initial stack.
 #[derive(Debug, Clone, Copy)]
@@ -251,6 +260,21 @@ unsafe fn start(sp: *const usize, main: extern "C" fn()) -> ! {
         }
     };
     crate::process::set_args(args);
+    // SAFETY: the auxiliary vector follows envp's NULL, as (key, value) pairs ending
+    // with key 0.
+    unsafe {
+        let mut env = args.envp;
+        while !(*env).is_null() {
+            env = env.add(1);
+        }
+        let mut aux = env.add(1) as *const usize;
+        while *aux != 0 {
+            if *aux == AT_PAGESZ && (*aux.add(1)).is_power_of_two() {
+                PAGE_SIZE.store(*aux.add(1), core::sync::atomic::Ordering::Relaxed);
+            }
+            aux = aux.add(2);
+        }
+    }
     signals::install();
     let stack_size = crate::image::descriptor().stack_size;
     let Some(top) = signals::allocate_guest_stack(stack_size) else {

@@ -7,7 +7,7 @@ use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::global::Global;
 
 use super::syscall::{nr, syscall6};
-use super::{PAGE_SIZE, arch, commit, reserve};
+use super::{arch, commit, page_size, reserve};
 
 const SIGILL: i32 = 4;
 const SIGBUS: i32 = 7;
@@ -174,7 +174,8 @@ pub fn install() {
 
 /// Allocates the guest's native stack with a guard region below it; returns its top.
 pub fn allocate_guest_stack(size: u64) -> Option<*mut u8> {
-    let size = (size as usize).checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1);
+    let page = page_size();
+    let size = (size as usize).checked_add(page - 1)? & !(page - 1);
     let base = reserve(size.checked_add(GUARD_SIZE)?)?;
     // SAFETY: the range lies inside the reservation just made, above the guard.
     if !unsafe { commit(base.wrapping_add(GUARD_SIZE), size) } {
