@@ -5,10 +5,9 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use wafer_abi::grants::Grant;
-
 use crate::codegen::{CompileConfig, compile_module};
 use crate::error::CompileError;
+pub use crate::grants::Grants;
 use crate::target::{Arch, Target, TargetKind};
 
 /// What `wafer build` writes.
@@ -20,36 +19,6 @@ pub enum Emit {
     Object,
     /// The Cranelift IR of every function, as translated (for inspection and golden tests).
     Clif,
-}
-
-/// Capabilities granted to the guest.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Grants {
-    /// `KEY=VALUE` variables, or bare `KEY` to pass the host's value through.
-    pub env: Vec<String>,
-    /// Pass the whole host environment through.
-    pub inherit_env: bool,
-}
-
-impl Grants {
-    /// The grants in the image format.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut grants: Vec<Grant<'_>> = self
-            .env
-            .iter()
-            .map(|entry| {
-                if entry.contains('=') {
-                    Grant::Env(entry.as_bytes())
-                } else {
-                    Grant::InheritEnvVar(entry.as_bytes())
-                }
-            })
-            .collect();
-        if self.inherit_env {
-            grants.push(Grant::InheritEnv);
-        }
-        wafer_abi::grants::encode(&grants)
-    }
 }
 
 /// Everything that decides the output of a build.
@@ -338,20 +307,5 @@ mod tests {
         let text = err.to_string();
         assert!(!text.contains('\n'), "{text}");
         assert!(text.contains("x.wat:1:"), "{text}");
-    }
-
-    #[test]
-    fn grants_encode_env_kinds() {
-        let grants = Grants {
-            env: vec!["A=1".into(), "TERM".into()],
-            inherit_env: true,
-        };
-        let decoded: Vec<_> = wafer_abi::grants::parse(&grants.encode())
-            .unwrap()
-            .map(Result::unwrap)
-            .map(|g| format!("{g:?}"))
-            .collect();
-        assert_eq!(decoded.len(), 3);
-        assert!(decoded[1].contains("InheritEnvVar"));
     }
 }

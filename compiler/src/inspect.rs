@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use object::{Object, ObjectSection};
-use wafer_abi::grants::{self, Grant};
 use wafer_abi::image::{ImageField, flags};
 use wafer_abi::trap::TrapTable;
 
@@ -70,32 +69,7 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
     )
     .unwrap();
     writeln!(out, "grants:").unwrap();
-    writeln!(out, "  stdio:       stdin, stdout, stderr").unwrap();
     let blob = section(".wafer.grants").unwrap_or_default();
-    let mut env = Vec::new();
-    let mut inherit_all = false;
-    if !blob.is_empty() {
-        for grant in grants::parse(&blob).map_err(|e| format!("grants are malformed: {e:?}"))? {
-            match grant.map_err(|e| format!("grants are malformed: {e:?}"))? {
-                Grant::Env(entry) => env.push(String::from_utf8_lossy(entry).into_owned()),
-                Grant::InheritEnvVar(name) => env.push(format!(
-                    "{} (from the host at run time)",
-                    String::from_utf8_lossy(name)
-                )),
-                Grant::InheritEnv => inherit_all = true,
-            }
-        }
-    }
-    if inherit_all {
-        writeln!(out, "  environment: the whole host environment").unwrap();
-    }
-    if env.is_empty() && !inherit_all {
-        writeln!(out, "  environment: none").unwrap();
-    }
-    for entry in env {
-        writeln!(out, "  environment: {entry}").unwrap();
-    }
-    writeln!(out, "  filesystem:  none").unwrap();
-    writeln!(out, "  network:     none").unwrap();
+    write!(out, "{}", crate::grants::describe(&blob)?).unwrap();
     Ok(out)
 }

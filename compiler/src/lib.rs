@@ -16,6 +16,7 @@ pub mod codegen;
 pub mod driver;
 pub mod environ;
 pub mod error;
+pub mod grants;
 pub mod inspect;
 pub mod target;
 pub mod translate;

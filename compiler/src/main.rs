@@ -52,6 +52,14 @@ struct CommonArgs {
     /// Grant the whole host environment.
     #[arg(long)]
     inherit_env: bool,
+    /// Grant a host directory, seen by the guest as GUEST (default: the same path);
+    /// `:ro` makes it read-only. Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]")]
+    dirs: Vec<wafer::grants::DirGrant>,
+    /// Grant a TCP socket listening on ADDR (e.g. 127.0.0.1:8080), for sock_accept.
+    /// Repeatable.
+    #[arg(long = "listen", value_name = "ADDR")]
+    listen: Vec<wafer::grants::ListenGrant>,
     /// Native stack for the guest, e.g. 512K or 8M.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     stack_size: Option<u64>,
@@ -138,6 +146,8 @@ fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOption
         grants: Grants {
             env: common.env.clone(),
             inherit_env: common.inherit_env,
+            dirs: common.dirs.clone(),
+            listen: common.listen.clone(),
         },
         stack_size: common
             .stack_size

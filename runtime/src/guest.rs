@@ -81,6 +81,15 @@ impl GuestMemory {
         Ok(out)
     }
 
+    /// Copies `dst.len()` bytes at guest address `addr` into `dst`.
+    pub fn read_into(&self, addr: u32, dst: &mut [u8]) -> Result<(), OutOfBounds> {
+        let len = u32::try_from(dst.len()).map_err(|_| OutOfBounds)?;
+        let src = self.range(addr, len)?;
+        // SAFETY: `range` checked the source; `dst` is a distinct host buffer.
+        unsafe { core::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
+        Ok(())
+    }
+
     /// Reads a little-endian `u32`.
     pub fn read_u32(&self, addr: u32) -> Result<u32, OutOfBounds> {
         self.read::<4>(addr).map(u32::from_le_bytes)

@@ -43,10 +43,10 @@ impl Line {
         self.str(b"0x").digits(value, 16)
     }
 
-    /// Appends `value` in `base` (at most 16), most significant digit first. Written
-    /// without indexing that could panic: a panic path would pull `core::fmt` into every
-    /// image.
-    fn digits(&mut self, value: u64, base: u64) -> &mut Self {
+    /// Appends `value` in `base` (at most 16) with no prefix, most significant digit
+    /// first. Written without indexing that could panic: a panic path would pull
+    /// `core::fmt` into every image.
+    pub fn digits(&mut self, value: u64, base: u64) -> &mut Self {
         let mut reversed = [0u8; 20];
         let mut count = 0;
         let mut rest = value;

@@ -16,6 +16,48 @@ use crate::bytes::Reader;
 const MAGIC: u32 = u32::from_le_bytes(*b"WGNT");
 const VERSION: u32 = 1;
 
+/// A TCP address to listen on: IPv4 or IPv6 and a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenAddr {
+    /// Whether `ip` is IPv6 (all 16 bytes) or IPv4 (the first 4).
+    pub ipv6: bool,
+    /// The address in network byte order.
+    pub ip: [u8; 16],
+    /// The port.
+    pub port: u16,
+}
+
+const LISTEN_PAYLOAD_LEN: usize = 20;
+
+impl ListenAddr {
+    #[cfg(feature = "alloc")]
+    fn encode(&self) -> [u8; LISTEN_PAYLOAD_LEN] {
+        let mut out = [0u8; LISTEN_PAYLOAD_LEN];
+        out[0] = if self.ipv6 { 6 } else { 4 };
+        out[2..4].copy_from_slice(&self.port.to_le_bytes());
+        out[4..].copy_from_slice(&self.ip);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<ListenAddr> {
+        if bytes.len() != LISTEN_PAYLOAD_LEN {
+            return None;
+        }
+        let ipv6 = match bytes[0] {
+            4 => false,
+            6 => true,
+            _ => return None,
+        };
+        let mut ip = [0u8; 16];
+        ip.copy_from_slice(&bytes[4..]);
+        Some(ListenAddr {
+            ipv6,
+            ip,
+            port: u16::from_le_bytes([bytes[2], bytes[3]]),
+        })
+    }
+}
+
 /// One grant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant<'a> {
@@ -25,6 +67,18 @@ pub enum Grant<'a> {
     InheritEnvVar(&'a [u8]),
     /// The guest sees the whole host environment (explicit `Env` grants override it).
     InheritEnv,
+    /// A host directory the guest sees as a preopen named `guest`.
+    Preopen {
+        /// The host path, opened when the image starts (relative to its working
+        /// directory).
+        host: &'a [u8],
+        /// The name the guest sees.
+        guest: &'a [u8],
+        /// Nothing in it may be created, changed or removed.
+        read_only: bool,
+    },
+    /// A TCP socket listening on an address, handed to the guest for `sock_accept`.
+    Listen(ListenAddr),
 }
 
 #[cfg(feature = "alloc")]
@@ -34,13 +88,28 @@ impl Grant<'_> {
             Grant::Env(_) => 1,
             Grant::InheritEnvVar(_) => 2,
             Grant::InheritEnv => 3,
+            Grant::Preopen { .. } => 4,
+            Grant::Listen(_) => 5,
         }
     }
 
-    fn payload(&self) -> &[u8] {
+    fn payload(&self) -> alloc::vec::Vec<u8> {
         match self {
-            Grant::Env(bytes) | Grant::InheritEnvVar(bytes) => bytes,
-            Grant::InheritEnv => &[],
+            Grant::Env(bytes) | Grant::InheritEnvVar(bytes) => bytes.to_vec(),
+            Grant::InheritEnv => alloc::vec::Vec::new(),
+            Grant::Preopen {
+                host,
+                guest,
+                read_only,
+            } => {
+                let mut out = alloc::vec::Vec::new();
+                crate::bytes::push_u32(&mut out, u32::from(*read_only));
+                crate::bytes::push_u32(&mut out, host.len() as u32);
+                out.extend_from_slice(host);
+                out.extend_from_slice(guest);
+                out
+            }
+            Grant::Listen(addr) => addr.encode().to_vec(),
         }
     }
 }
@@ -84,6 +153,21 @@ impl<'a> Iterator for GrantIter<'a> {
                 1 => Ok(Grant::Env(payload)),
                 2 => Ok(Grant::InheritEnvVar(payload)),
                 3 => Ok(Grant::InheritEnv),
+                4 => {
+                    let mut fields = Reader::new(payload);
+                    let flags = fields.u32().ok_or(GrantsError::Malformed)?;
+                    let host_len = fields.u32().ok_or(GrantsError::Malformed)? as usize;
+                    let host = fields.take(host_len).ok_or(GrantsError::Malformed)?;
+                    let guest = &payload[8 + host_len..];
+                    Ok(Grant::Preopen {
+                        host,
+                        guest,
+                        read_only: flags & 1 != 0,
+                    })
+                }
+                5 => ListenAddr::decode(payload)
+                    .map(Grant::Listen)
+                    .ok_or(GrantsError::Malformed),
                 other => Err(GrantsError::UnknownKind(other)),
             }
         })();
@@ -103,9 +187,10 @@ pub fn encode(grants: &[Grant<'_>]) -> alloc::vec::Vec<u8> {
     push_u32(&mut out, MAGIC);
     push_u32(&mut out, VERSION);
     for grant in grants {
+        let payload = grant.payload();
         push_u32(&mut out, grant.kind());
-        push_u32(&mut out, grant.payload().len() as u32);
-        out.extend_from_slice(grant.payload());
+        push_u32(&mut out, payload.len() as u32);
+        out.extend_from_slice(&payload);
     }
     out
 }
@@ -121,6 +206,21 @@ mod tests {
             Grant::Env(b"HOME=/"),
             Grant::InheritEnvVar(b"TERM"),
             Grant::InheritEnv,
+            Grant::Preopen {
+                host: b"/srv/data",
+                guest: b"/data",
+                read_only: true,
+            },
+            Grant::Preopen {
+                host: b".",
+                guest: b".",
+                read_only: false,
+            },
+            Grant::Listen(ListenAddr {
+                ipv6: false,
+                ip: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                port: 8080,
+            }),
         ];
         let bytes = encode(&grants);
         let decoded: Vec<_> = parse(&bytes).unwrap().map(Result::unwrap).collect();

@@ -250,3 +250,86 @@ pub mod filetype {
     pub const SOCKET_STREAM: u8 = 6;
     pub const SYMBOLIC_LINK: u8 = 7;
 }
+
+/// File descriptor flags (`fdflags`).
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod fdflags {
+    pub const APPEND: u16 = 1 << 0;
+    pub const DSYNC: u16 = 1 << 1;
+    pub const NONBLOCK: u16 = 1 << 2;
+    pub const RSYNC: u16 = 1 << 3;
+    pub const SYNC: u16 = 1 << 4;
+    pub const ALL: u16 = (1 << 5) - 1;
+}
+
+/// `path_open` flags (`oflags`).
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod oflags {
+    pub const CREAT: u16 = 1 << 0;
+    pub const DIRECTORY: u16 = 1 << 1;
+    pub const EXCL: u16 = 1 << 2;
+    pub const TRUNC: u16 = 1 << 3;
+    pub const ALL: u16 = (1 << 4) - 1;
+}
+
+/// Path lookup flags (`lookupflags`).
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod lookupflags {
+    pub const SYMLINK_FOLLOW: u32 = 1 << 0;
+}
+
+/// Which timestamps to set (`fstflags`).
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod fstflags {
+    pub const ATIM: u16 = 1 << 0;
+    pub const ATIM_NOW: u16 = 1 << 1;
+    pub const MTIM: u16 = 1 << 2;
+    pub const MTIM_NOW: u16 = 1 << 3;
+    pub const ALL: u16 = (1 << 4) - 1;
+}
+
+/// `fd_advise` advice values.
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod advice {
+    pub const NORMAL: u8 = 0;
+    pub const SEQUENTIAL: u8 = 1;
+    pub const RANDOM: u8 = 2;
+    pub const WILLNEED: u8 = 3;
+    pub const DONTNEED: u8 = 4;
+    pub const NOREUSE: u8 = 5;
+}
+
+/// `poll_oneoff` subscription and event types (`eventtype`) and their flags.
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod event {
+    pub const CLOCK: u8 = 0;
+    pub const FD_READ: u8 = 1;
+    pub const FD_WRITE: u8 = 2;
+    /// `subclockflags::SUBSCRIPTION_CLOCK_ABSTIME`.
+    pub const CLOCK_ABSTIME: u16 = 1 << 0;
+    /// `eventrwflags::FD_READWRITE_HANGUP`.
+    pub const FD_READWRITE_HANGUP: u16 = 1 << 0;
+    /// Size of a `subscription`.
+    pub const SUBSCRIPTION_SIZE: u32 = 48;
+    /// Size of an `event`.
+    pub const EVENT_SIZE: u32 = 32;
+}
+
+/// Socket flags: `riflags`, `roflags` and `sdflags`.
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod sock {
+    pub const RECV_PEEK: u16 = 1 << 0;
+    pub const RECV_WAITALL: u16 = 1 << 1;
+    pub const RECV_DATA_TRUNCATED: u16 = 1 << 0;
+    pub const SHUT_RD: u8 = 1 << 0;
+    pub const SHUT_WR: u8 = 1 << 1;
+}
+
+/// Sizes of the structures host functions write.
+#[allow(missing_docs, reason = "the names are the WASI spec's")]
+pub mod layout {
+    pub const FDSTAT_SIZE: usize = 24;
+    pub const FILESTAT_SIZE: usize = 64;
+    pub const DIRENT_SIZE: usize = 24;
+    pub const PRESTAT_SIZE: usize = 8;
+}

@@ -11,7 +11,8 @@ fn key(entry: &[u8]) -> &[u8] {
     &entry[..end]
 }
 
-fn grants() -> impl Iterator<Item = Grant<'static>> + Clone {
+/// The image's grants (validated at start-up).
+pub(crate) fn grants() -> impl Iterator<Item = Grant<'static>> + Clone {
     let blob = crate::image::descriptor().grants;
     // Validity was checked at start-up (`check_grants`); skip anything unreadable.
     grants::parse(blob)

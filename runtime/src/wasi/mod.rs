@@ -1,15 +1,27 @@
 //! WASI preview1 host functions.
 //!
-//! Every function of `wasi_abi::wasi::PREVIEW1` has an exported symbol here (see
-//! `wafer_abi::symbols::WASI_PREVIEW1_PREFIX`). Those not implemented yet return
-//! `ENOSYS`, so a module that imports them still links and runs until it calls one.
+//! Every function of `wafer_abi::wasi::PREVIEW1` has an exported symbol (see
+//! `wafer_abi::symbols::WASI_PREVIEW1_PREFIX`), defined in [`preview1`] and implemented
+//! by concept: descriptors in [`files`], paths in [`paths`], waiting in [`poll`] and
+//! sockets in [`sockets`]. Everything runs inside the image's grants: the descriptor
+//! table ([`fd`]) holds only stdio and what was granted, and every path is resolved
+//! beneath a granted directory (`sys::beneath`).
+//!
+//! Where the spec leaves an error open, the errno is the one wasmtime gives, so programs
+//! behave alike under both; the few deliberate differences are listed in
+//! ARCHITECTURE.md.
 
 pub mod env;
 pub mod fd;
+mod files;
+mod paths;
+mod poll;
 mod preview1;
+mod sockets;
 
-use crate::guest::OutOfBounds;
-use wafer_abi::wasi::errno;
+use crate::guest::{GuestMemory, OutOfBounds};
+use crate::sys::{self, IoVec, fs};
+use wafer_abi::wasi::{errno, filetype};
 
 /// A WASI errno value; `Ok(())` maps to `errno::SUCCESS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +125,120 @@ pub fn from_linux_errno(linux: i32) -> u16 {
     MAP.iter()
         .find(|(l, _)| *l == linux)
         .map_or(errno::IO, |(_, w)| *w)
+}
+
+/// The errno for a failed path resolution: an escape from the granted directory is
+/// `EPERM`, as in wasmtime.
+fn resolve_error(err: sys::Errno) -> Errno {
+    if err == sys::Errno::XDEV {
+        Errno(errno::PERM)
+    } else {
+        err.into()
+    }
+}
+
+/// The WASI file type for an `st_mode`.
+fn filetype_of(mode: u32) -> u8 {
+    match mode & fs::S_IFMT {
+        fs::S_IFREG => filetype::REGULAR_FILE,
+        fs::S_IFDIR => filetype::DIRECTORY,
+        fs::S_IFCHR => filetype::CHARACTER_DEVICE,
+        fs::S_IFBLK => filetype::BLOCK_DEVICE,
+        fs::S_IFSOCK => filetype::SOCKET_STREAM,
+        fs::S_IFLNK => filetype::SYMBOLIC_LINK,
+        _ => filetype::UNKNOWN,
+    }
+}
+
+/// Copies the guest path at `ptr` into `buf`: `ENAMETOOLONG` if it cannot fit with a
+/// NUL, `EINVAL` if it holds a NUL, `EILSEQ` if it is not UTF-8 (WASI strings are).
+fn read_path<'b>(
+    memory: &GuestMemory,
+    ptr: i32,
+    len: i32,
+    buf: &'b mut [u8; fs::PATH_MAX],
+) -> WasiResult<&'b [u8]> {
+    let len = len as u32 as usize;
+    if len >= fs::PATH_MAX {
+        // Still a fault if the guest passed memory it does not have.
+        memory.range(ptr as u32, len as u32)?;
+        return Err(Errno(errno::NAMETOOLONG));
+    }
+    let path = &mut buf[..len];
+    memory.read_into(ptr as u32, path)?;
+    if path.contains(&0) {
+        return Err(Errno(errno::INVAL));
+    }
+    if core::str::from_utf8(path).is_err() {
+        return Err(Errno(errno::ILSEQ));
+    }
+    Ok(path)
+}
+
+/// The little-endian integer of `N` bytes at `offset` in `bytes` (zero past the end).
+/// Host functions decode guest structures with it instead of indexing, which would
+/// bring a panic path (and `core::fmt`) into every image.
+fn le_bytes<const N: usize>(bytes: &[u8], offset: usize) -> [u8; N] {
+    bytes
+        .get(offset..offset + N)
+        .and_then(|field| field.try_into().ok())
+        .unwrap_or([0; N])
+}
+
+/// Host iovecs translated per batch; guests rarely pass more.
+const IOV_BATCH: usize = 16;
+
+/// Runs `io` over the guest's iovec array in batches, passing each batch and the bytes
+/// moved so far; returns the total. Stops at the first short transfer, and reports an
+/// error only if nothing moved.
+fn vectored(
+    memory: &GuestMemory,
+    iovs: i32,
+    iovs_len: i32,
+    mut io: impl FnMut(&[IoVec], u64) -> Result<usize, sys::Errno>,
+) -> WasiResult<u32> {
+    let count = iovs_len as u32;
+    let mut total: u32 = 0;
+    let mut done = 0u32;
+    while done < count {
+        let batch = (count - done).min(IOV_BATCH as u32);
+        let mut host = [IoVec {
+            base: core::ptr::null_mut(),
+            len: 0,
+        }; IOV_BATCH];
+        let mut wanted = 0usize;
+        for (i, slot) in host.iter_mut().take(batch as usize).enumerate() {
+            let at = (iovs as u32)
+                .checked_add(
+                    (done + i as u32)
+                        .checked_mul(8)
+                        .ok_or(Errno(errno::FAULT))?,
+                )
+                .ok_or(Errno(errno::FAULT))?;
+            let buf = memory.read_u32(at)?;
+            let len = memory.read_u32(at.checked_add(4).ok_or(Errno(errno::FAULT))?)?;
+            *slot = IoVec {
+                base: memory.range(buf, len)?,
+                len: len as usize,
+            };
+            wanted += len as usize;
+        }
+        if wanted == 0 {
+            done += batch;
+            continue;
+        }
+        let moved = match io(&host[..batch as usize], total as u64) {
+            Ok(moved) => moved,
+            Err(_) if total > 0 => break,
+            Err(err) => return Err(err.into()),
+        };
+        total = total.saturating_add(moved as u32);
+        if moved < wanted {
+            break;
+        }
+        done += batch;
+    }
+    Ok(total)
 }
 
 /// Converts a host function's result to the errno it returns to the guest.

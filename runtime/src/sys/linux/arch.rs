@@ -1,10 +1,13 @@
 //! What differs between architectures on Linux: the process entry point, switching to the
-//! guest stack, and the layouts of `struct stat`, `struct sigaction` and `ucontext_t`.
+//! guest stack, the open flags that differ, and the layouts of `struct sigaction` and
+//! `ucontext_t`.
 
 #[cfg(target_arch = "x86_64")]
 mod imp {
-    /// Offset of `st_mode` in `struct stat`.
-    pub const STAT_MODE_OFFSET: usize = 24;
+    /// `O_DIRECTORY`.
+    pub const O_DIRECTORY: u32 = 0o200000;
+    /// `O_NOFOLLOW`.
+    pub const O_NOFOLLOW: u32 = 0o400000;
     /// Offset of the saved program counter (`gregs[REG_RIP]`) in `ucontext_t`.
     pub const UCONTEXT_PC_OFFSET: usize = 40 + 16 * 8;
     /// Whether `struct sigaction` has an `sa_restorer` field that must be set.
@@ -178,8 +181,10 @@ mod imp {
 
 #[cfg(target_arch = "aarch64")]
 mod imp {
-    /// Offset of `st_mode` in `struct stat` (the generic layout).
-    pub const STAT_MODE_OFFSET: usize = 16;
+    /// `O_DIRECTORY` (arm's own value, not the generic one).
+    pub const O_DIRECTORY: u32 = 0o40000;
+    /// `O_NOFOLLOW` (arm's own value).
+    pub const O_NOFOLLOW: u32 = 0o100000;
     /// Offset of `uc_mcontext.pc`: the context starts 16-aligned at 176, after
     /// `fault_address`, 31 registers and `sp`.
     pub const UCONTEXT_PC_OFFSET: usize = 176 + 8 + 31 * 8 + 8;
@@ -350,8 +355,10 @@ mod imp {
 
 #[cfg(target_arch = "riscv64")]
 mod imp {
-    /// Offset of `st_mode` in `struct stat` (the generic layout).
-    pub const STAT_MODE_OFFSET: usize = 16;
+    /// `O_DIRECTORY` (the generic value).
+    pub const O_DIRECTORY: u32 = 0o200000;
+    /// `O_NOFOLLOW` (the generic value).
+    pub const O_NOFOLLOW: u32 = 0o400000;
     /// Offset of `uc_mcontext.sc_regs.pc`: the context starts 16-aligned at 176 and
     /// begins with `pc`.
     pub const UCONTEXT_PC_OFFSET: usize = 176;

@@ -3,6 +3,10 @@
 //! functions here.
 
 pub mod arch;
+pub mod beneath;
+pub mod fs;
+pub mod net;
+pub mod poll;
 pub mod signals;
 pub mod syscall;
 
@@ -11,6 +15,44 @@ use syscall::{nr, syscall3, syscall6};
 /// A positive Linux `errno` value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Errno(pub i32);
+
+#[allow(missing_docs, reason = "the kernel's names")]
+impl Errno {
+    pub const PERM: Errno = Errno(1);
+    pub const NOENT: Errno = Errno(2);
+    pub const INTR: Errno = Errno(4);
+    pub const TOOBIG: Errno = Errno(7);
+    pub const BADF: Errno = Errno(9);
+    pub const AGAIN: Errno = Errno(11);
+    pub const EXIST: Errno = Errno(17);
+    /// What `RESOLVE_BENEATH` reports for a path that would leave its directory.
+    pub const XDEV: Errno = Errno(18);
+    pub const NOTDIR: Errno = Errno(20);
+    pub const ISDIR: Errno = Errno(21);
+    pub const INVAL: Errno = Errno(22);
+    pub const NAMETOOLONG: Errno = Errno(36);
+    pub const NOSYS: Errno = Errno(38);
+    pub const LOOP: Errno = Errno(40);
+}
+
+/// Appends a short description of `err` to `line`, for start-up errors.
+pub fn describe_errno(line: &mut crate::out::Line, err: Errno) {
+    let text: &[u8] = match err.0 {
+        1 => b"operation not permitted",
+        2 => b"no such file or directory",
+        13 => b"permission denied",
+        20 => b"not a directory",
+        24 => b"too many open files",
+        98 => b"address already in use",
+        99 => b"address not available",
+        97 => b"address family not supported",
+        _ => {
+            line.str(b"errno ").dec(err.0 as u64);
+            return;
+        }
+    };
+    line.str(text);
+}
 
 fn check(ret: isize) -> Result<usize, Errno> {
     if (-4095..0).contains(&ret) {
@@ -71,30 +113,6 @@ pub fn lseek(fd: i32, offset: i64, whence: u32) -> Result<u64, Errno> {
     // SAFETY: lseek takes no pointers.
     check(unsafe { syscall3(nr::LSEEK, fd as usize, offset as usize, whence as usize) })
         .map(|offset| offset as u64)
-}
-
-/// File type bits of `st_mode` (`S_IFMT`).
-pub const S_IFMT: u32 = 0o170000;
-/// `S_IFREG`.
-pub const S_IFREG: u32 = 0o100000;
-/// `S_IFDIR`.
-pub const S_IFDIR: u32 = 0o040000;
-/// `S_IFCHR`.
-pub const S_IFCHR: u32 = 0o020000;
-/// `S_IFBLK`.
-pub const S_IFBLK: u32 = 0o060000;
-/// `S_IFSOCK`.
-pub const S_IFSOCK: u32 = 0o140000;
-/// `S_IFLNK`.
-pub const S_IFLNK: u32 = 0o120000;
-
-/// `fstat(2)`, returning `st_mode`.
-pub fn fstat_mode(fd: i32) -> Result<u32, Errno> {
-    let mut stat = [0u64; 18];
-    // SAFETY: `stat` is 144 bytes, the size of `struct stat` on every supported target.
-    check(unsafe { syscall3(nr::FSTAT, fd as usize, stat.as_mut_ptr() as usize, 0) })?;
-    let word = stat[arch::STAT_MODE_OFFSET / 8];
-    Ok((word >> (8 * (arch::STAT_MODE_OFFSET % 8))) as u32)
 }
 
 /// Clock ids of `clock_gettime(2)`, which match WASI's numbering.

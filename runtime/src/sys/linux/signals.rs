@@ -229,3 +229,52 @@ extern "C" fn on_signal(signal: i32, info: *const SigInfo, context: *mut u8) {
     }
     crate::trap::on_fault(fault)
 }
+
+/// Raises `signal` in this process with its default action (the runtime's own handlers
+/// and ignores are removed first, since the guest cannot install handlers). Returns if
+/// the default action is to ignore, stop and continue, or if the signal is blocked.
+pub fn raise_default(signal: i32) -> Result<(), super::Errno> {
+    let default = KernelSigaction {
+        handler: 0,
+        flags: if arch::HAS_SA_RESTORER {
+            SA_RESTORER
+        } else {
+            0
+        },
+        restorer_or_mask: if arch::HAS_SA_RESTORER {
+            arch::wafer_rt_sigreturn as *const () as usize
+        } else {
+            0
+        },
+        mask: 0,
+    };
+    // SAFETY: `default` is a valid `struct sigaction`; the mask size is 8 bytes.
+    super::check(unsafe {
+        syscall6(
+            nr::RT_SIGACTION,
+            signal as usize,
+            &default as *const _ as usize,
+            0,
+            8,
+            0,
+            0,
+        )
+    })?;
+    // SAFETY: no pointers.
+    let pid = unsafe { syscall6(nr::GETPID, 0, 0, 0, 0, 0, 0) };
+    // SAFETY: no pointers.
+    let tid = unsafe { syscall6(nr::GETTID, 0, 0, 0, 0, 0, 0) };
+    // SAFETY: no pointers.
+    super::check(unsafe {
+        syscall6(
+            nr::TGKILL,
+            pid as usize,
+            tid as usize,
+            signal as usize,
+            0,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}

@@ -23,6 +23,42 @@ pub mod nr {
     pub const CLOCK_GETRES: usize = 229;
     pub const EXIT_GROUP: usize = 231;
     pub const GETRANDOM: usize = 318;
+    pub const OPENAT: usize = 257;
+    pub const OPENAT2: usize = 437;
+    pub const STATX: usize = 332;
+    pub const MKDIRAT: usize = 258;
+    pub const UNLINKAT: usize = 263;
+    pub const RENAMEAT2: usize = 316;
+    pub const LINKAT: usize = 265;
+    pub const SYMLINKAT: usize = 266;
+    pub const READLINKAT: usize = 267;
+    pub const UTIMENSAT: usize = 280;
+    pub const FTRUNCATE: usize = 77;
+    pub const FALLOCATE: usize = 285;
+    pub const FADVISE64: usize = 221;
+    pub const FSYNC: usize = 74;
+    pub const FDATASYNC: usize = 75;
+    pub const PREADV: usize = 295;
+    pub const PWRITEV: usize = 296;
+    pub const GETDENTS64: usize = 217;
+    pub const FCNTL: usize = 72;
+    pub const PPOLL: usize = 271;
+    pub const CLOCK_NANOSLEEP: usize = 230;
+    pub const IOCTL: usize = 16;
+    pub const SOCKET: usize = 41;
+    pub const BIND: usize = 49;
+    pub const LISTEN: usize = 50;
+    pub const ACCEPT4: usize = 288;
+    pub const RECVFROM: usize = 45;
+    pub const SENDTO: usize = 44;
+    pub const SENDMSG: usize = 46;
+    pub const RECVMSG: usize = 47;
+    pub const SHUTDOWN: usize = 48;
+    pub const SETSOCKOPT: usize = 54;
+    pub const GETSOCKOPT: usize = 55;
+    pub const GETPID: usize = 39;
+    pub const GETTID: usize = 186;
+    pub const TGKILL: usize = 234;
 }
 
 /// Syscall numbers for the generic table (`include/uapi/asm-generic/unistd.h`), used by
@@ -48,6 +84,42 @@ pub mod nr {
     pub const CLOCK_GETRES: usize = 114;
     pub const EXIT_GROUP: usize = 94;
     pub const GETRANDOM: usize = 278;
+    pub const OPENAT: usize = 56;
+    pub const OPENAT2: usize = 437;
+    pub const STATX: usize = 291;
+    pub const MKDIRAT: usize = 34;
+    pub const UNLINKAT: usize = 35;
+    pub const RENAMEAT2: usize = 276;
+    pub const LINKAT: usize = 37;
+    pub const SYMLINKAT: usize = 36;
+    pub const READLINKAT: usize = 78;
+    pub const UTIMENSAT: usize = 88;
+    pub const FTRUNCATE: usize = 46;
+    pub const FALLOCATE: usize = 47;
+    pub const FADVISE64: usize = 223;
+    pub const FSYNC: usize = 82;
+    pub const FDATASYNC: usize = 83;
+    pub const PREADV: usize = 69;
+    pub const PWRITEV: usize = 70;
+    pub const GETDENTS64: usize = 61;
+    pub const FCNTL: usize = 25;
+    pub const PPOLL: usize = 73;
+    pub const CLOCK_NANOSLEEP: usize = 115;
+    pub const IOCTL: usize = 29;
+    pub const SOCKET: usize = 198;
+    pub const BIND: usize = 200;
+    pub const LISTEN: usize = 201;
+    pub const ACCEPT4: usize = 242;
+    pub const RECVFROM: usize = 207;
+    pub const SENDTO: usize = 206;
+    pub const SENDMSG: usize = 211;
+    pub const RECVMSG: usize = 212;
+    pub const SHUTDOWN: usize = 210;
+    pub const SETSOCKOPT: usize = 208;
+    pub const GETSOCKOPT: usize = 209;
+    pub const GETPID: usize = 172;
+    pub const GETTID: usize = 178;
+    pub const TGKILL: usize = 131;
 }
 
 /// Performs system call `n` with up to six arguments; returns the raw result (a negated
