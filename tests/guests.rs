@@ -21,15 +21,10 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
-use common::{Failures, Outcome};
-
-const CLANG_HINT: &str = "install clang, lld, wasi-libc and the wasm32 compiler-rt \
-     (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)";
-const RUST_HINT: &str = "install the Rust wasm32-wasip1 target (rustup target add wasm32-wasip1)";
+use common::{Failures, Outcome, toolchain};
 
 /// One run of a guest.
 struct Case {
@@ -133,109 +128,6 @@ fn wc_input() -> Vec<u8> {
     text.into_bytes()
 }
 
-/// FNV-1a, stable across Rust versions (unlike `DefaultHasher`), for cache keys.
-fn fnv1a(parts: &[&[u8]]) -> u64 {
-    parts.iter().fold(0xcbf2_9ce4_8422_2325, |hash, part| {
-        part.iter().chain(&[0xff]).fold(hash, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    })
-}
-
-/// A compiler for one source language: its command and a version string for the cache.
-struct Toolchain {
-    program: &'static str,
-    flags: Vec<String>,
-    version: String,
-}
-
-/// The toolchain for `source`, or what to install.
-fn toolchain(source: &str) -> Result<Toolchain, String> {
-    if source.ends_with(".c") {
-        common::which("clang").ok_or(format!("clang is not on PATH: {CLANG_HINT}"))?;
-        let version = Command::new("clang").arg("--version").output();
-        Ok(Toolchain {
-            program: "clang",
-            flags: ["--target=wasm32-wasi", "-O2", "-Wall", "-Wextra"]
-                .map(String::from)
-                .to_vec(),
-            version: version.map_or(String::new(), |o| String::from_utf8_lossy(&o.stdout).into()),
-        })
-    } else {
-        let version = Command::new("rustc")
-            .arg("-vV")
-            .output()
-            .map_err(|e| format!("cannot run rustc ({e}): {RUST_HINT}"))?;
-        let libdir = Command::new("rustc")
-            .args(["--print", "target-libdir", "--target", "wasm32-wasip1"])
-            .output()
-            .map_err(|e| format!("cannot run rustc ({e}): {RUST_HINT}"))?;
-        let libdir = String::from_utf8_lossy(&libdir.stdout).trim().to_string();
-        if libdir.is_empty() || !Path::new(&libdir).is_dir() {
-            return Err(format!("no wasm32-wasip1 standard library: {RUST_HINT}"));
-        }
-        // As `cargo build --release` does: optimise, strip DWARF, keep the name section.
-        Ok(Toolchain {
-            program: "rustc",
-            flags: [
-                "--edition=2021",
-                "--target=wasm32-wasip1",
-                "-O",
-                "-Cstrip=debuginfo",
-            ]
-            .map(String::from)
-            .to_vec(),
-            version: String::from_utf8_lossy(&version.stdout).into(),
-        })
-    }
-}
-
-/// Compiles `source` (`LANG/STEM.EXT` under `tests/guests`) to `dir/LANG_STEM.wasm`,
-/// through the cache.
-fn compile(source: &str, dir: &Path) -> Result<PathBuf, String> {
-    let toolchain = toolchain(source)?;
-    let path = common::tests_dir().join("guests").join(source);
-    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let flags = toolchain.flags.join(" ");
-    let key = fnv1a(&[toolchain.version.as_bytes(), flags.as_bytes(), &text]);
-    let stem = source.rsplit_once('.').unwrap().0.replace('/', "_");
-    let cache = common::repo().join("target").join("guests-cache");
-    let cached = cache.join(format!("{stem}-{key:016x}.wasm"));
-    let wasm = dir.join(format!("{stem}.wasm"));
-    if cached.is_file() {
-        std::fs::copy(&cached, &wasm).expect("copy cached wasm");
-    } else {
-        // Run from the source's folder with a bare file name, so that paths the compiler
-        // records (panic locations) do not depend on where the repository lives.
-        let output = Command::new(toolchain.program)
-            .current_dir(path.parent().unwrap())
-            .args(&toolchain.flags)
-            .arg(path.file_name().unwrap())
-            .arg("-o")
-            .arg(&wasm)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", toolchain.program))?;
-        if !output.status.success() {
-            let hint = if source.ends_with(".c") {
-                CLANG_HINT
-            } else {
-                RUST_HINT
-            };
-            return Err(format!(
-                "{source}: {} failed (if the toolchain is incomplete: {hint}):\n{}",
-                toolchain.program,
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        std::fs::create_dir_all(&cache).expect("create guests-cache");
-        // Copy under a temporary name then rename, so parallel test runs never see half a file.
-        let partial = cache.join(format!("{stem}-{key:016x}.{}.tmp", std::process::id()));
-        std::fs::copy(&wasm, &partial).expect("fill cache");
-        std::fs::rename(&partial, &cached).expect("fill cache");
-    }
-    Ok(wasm)
-}
-
 /// The environment a guest should see: what `build` grants out of the host's `env`.
 fn granted_env(build: &[&str], env: &[(&str, &str)]) -> Vec<(String, String)> {
     if build.contains(&"--inherit-env") {
@@ -255,25 +147,6 @@ fn granted_env(build: &[&str], env: &[(&str, &str)]) -> Vec<(String, String)> {
                 .map(|(key, value)| (key.to_string(), value.to_string())),
         })
         .collect()
-}
-
-/// Runs `command` with stdin fed from `input` (or closed).
-fn run_with_stdin(command: &mut Command, input: Option<&[u8]>) -> Outcome {
-    let Some(input) = input else {
-        return common::run_command(command);
-    };
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    std::thread::scope(|scope| {
-        // A guest may exit without reading everything; a broken pipe is its business.
-        scope.spawn(move || drop(stdin.write_all(input)));
-        child.wait_with_output().expect("wait for guest").into()
-    })
 }
 
 fn describe(outcome: &Outcome) -> String {
@@ -320,7 +193,7 @@ fn check_case(
         .args(case.args)
         .env_clear()
         .envs(case.env.iter().copied());
-    let outcome = run_with_stdin(&mut command, input.as_deref());
+    let outcome = toolchain::run_with_stdin(&mut command, input.as_deref());
 
     let golden = common::tests_dir()
         .join("guests/expected")
@@ -351,7 +224,7 @@ fn check_case(
             command.arg("--env").arg(format!("{key}={value}"));
         }
         command.arg(wasm).args(case.args);
-        let reference = run_with_stdin(&mut command, input.as_deref());
+        let reference = toolchain::run_with_stdin(&mut command, input.as_deref());
         if reference.code != outcome.code || reference.stdout != outcome.stdout {
             failures.push(format!(
                 "{}: differs from wasmtime: exit {} (wasmtime {})\n{}\n--- wasmtime stderr\n{}",
@@ -374,33 +247,11 @@ fn guests_match_expected_output() {
         eprintln!("note: wasmtime not installed; skipping the reference comparison");
     }
 
-    let mut sources: Vec<&str> = CASES.iter().map(|case| case.source).collect();
-    sources.sort_unstable();
-    sources.dedup();
-    let compiled: Vec<(&str, Result<PathBuf, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .iter()
-            .map(|&source| (source, scope.spawn(|| compile(source, &dir))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|(source, handle)| (source, handle.join().expect("compiler thread")))
-            .collect()
-    });
-    let mut problems: Vec<&str> = compiled
-        .iter()
-        .filter_map(|(_, result)| result.as_ref().err().map(String::as_str))
-        .collect();
-    problems.sort_unstable();
-    problems.dedup();
-    assert!(
-        problems.is_empty(),
-        "cannot build the guests:\n{}",
-        problems.join("\n")
-    );
+    let sources: Vec<&str> = CASES.iter().map(|case| case.source).collect();
+    let compiled = toolchain::compile_all(&common::tests_dir().join("guests"), &sources, &dir);
     let wasm_of = |source: &str| {
-        let (_, result) = compiled.iter().find(|(s, _)| *s == source).unwrap();
-        result.as_ref().unwrap().clone()
+        let (_, wasm) = compiled.iter().find(|(s, _)| s == source).unwrap();
+        wasm.clone()
     };
 
     let targets = common::test_targets();
@@ -408,28 +259,14 @@ fn guests_match_expected_output() {
         .iter()
         .flat_map(|target| CASES.iter().map(move |case| (case, target)))
         .collect();
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let chunks: Vec<&[(&Case, &common::TestTarget)]> =
-        jobs.chunks(jobs.len().div_ceil(workers)).collect();
-    let results: Vec<String> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|chunk| {
-                let (dir, wasmtime, wasm_of) = (&dir, wasmtime.as_deref(), &wasm_of);
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .flat_map(|(case, target)| {
-                            check_case(case, target, &wasm_of(case.source), dir, wasmtime)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("worker"))
-            .collect()
+    let results = toolchain::run_parallel(&jobs, |(case, target)| {
+        check_case(
+            case,
+            target,
+            &wasm_of(case.source),
+            &dir,
+            wasmtime.as_deref(),
+        )
     });
     let mut failures = Failures::default();
     for failure in results {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, reason = "each test target uses a subset")]
 
+pub mod toolchain;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -83,25 +83,6 @@ impl FdEntry {
     }
 }
 
-/// Rights that change what a directory holds, or a file's contents or metadata:
-/// withheld from everything in a read-only grant.
-pub const MUTATING_RIGHTS: u64 = rights::FD_DATASYNC
-    | rights::FD_WRITE
-    | rights::FD_ALLOCATE
-    | rights::PATH_CREATE_DIRECTORY
-    | rights::PATH_CREATE_FILE
-    | rights::PATH_LINK_SOURCE
-    | rights::PATH_LINK_TARGET
-    | rights::PATH_RENAME_SOURCE
-    | rights::PATH_RENAME_TARGET
-    | rights::PATH_FILESTAT_SET_SIZE
-    | rights::PATH_FILESTAT_SET_TIMES
-    | rights::FD_FILESTAT_SET_SIZE
-    | rights::FD_FILESTAT_SET_TIMES
-    | rights::PATH_SYMLINK
-    | rights::PATH_REMOVE_DIRECTORY
-    | rights::PATH_UNLINK_FILE;
-
 /// Rights that need a descriptor opened for writing.
 pub const WRITE_RIGHTS: u64 = rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE;
 
@@ -226,7 +207,6 @@ pub fn init() {
             Ok(fd) => fd,
             Err(err) => grant_failed(b"cannot open the granted directory ", host, err),
         };
-        let withheld = if read_only { MUTATING_RIGHTS } else { 0 };
         store(
             next,
             FdEntry {
@@ -234,8 +214,12 @@ pub fn init() {
                 kind: FdKind::Directory {
                     preopen: Some(index as u16),
                 },
-                rights_base: DIRECTORY_RIGHTS & !withheld,
-                rights_inheriting: (DIRECTORY_RIGHTS | FILE_RIGHTS) & !withheld,
+                // A read-only grant keeps every right: wasi-libc asks only for rights the
+                // directory passes on, so withholding them would turn an open for
+                // writing into a read-only open that fails later. `read_only` refuses
+                // it at once instead.
+                rights_base: DIRECTORY_RIGHTS,
+                rights_inheriting: DIRECTORY_RIGHTS | FILE_RIGHTS,
                 read_only,
                 access: READ,
             },

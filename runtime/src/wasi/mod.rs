@@ -1,11 +1,11 @@
 //! WASI preview1 host functions.
 //!
 //! Every function of `wafer_abi::wasi::PREVIEW1` has an exported symbol (see
-//! `wafer_abi::symbols::WASI_PREVIEW1_PREFIX`), defined in [`preview1`] and implemented
-//! by concept: descriptors in [`files`], paths in [`paths`], waiting in [`poll`] and
-//! sockets in [`sockets`]. Everything runs inside the image's grants: the descriptor
-//! table ([`fd`]) holds only stdio and what was granted, and every path is resolved
-//! beneath a granted directory (`sys::beneath`).
+//! `wafer_abi::symbols::WASI_PREVIEW1_PREFIX`), defined in `preview1` and implemented
+//! by concept: descriptors in `files`, paths in `paths`, waiting in `poll` and sockets
+//! in `sockets`. Everything runs inside the image's grants: the descriptor table
+//! ([`fd`]) holds only stdio and what was granted, and every path is resolved beneath
+//! a granted directory (`sys::beneath`).
 //!
 //! Where the spec leaves an error open, the errno is the one wasmtime gives, so programs
 //! behave alike under both; the few deliberate differences are listed in

@@ -356,7 +356,9 @@ pub(super) fn path_link(
     let old_path = read_path(memory, old_path, old_len, &mut old_buf)?;
     let mut new_buf = [0u8; PATH_MAX];
     let new_path = read_path(memory, new_path, new_len, &mut new_buf)?;
-    let old_entry = old_entry.require(rights::PATH_LINK_SOURCE)?;
+    // A new link changes the source's inode (its link count), so both sides must be
+    // writable.
+    let old_entry = writable(old_entry)?.require(rights::PATH_LINK_SOURCE)?;
     let new_entry = writable(new_entry)?.require(rights::PATH_LINK_TARGET)?;
     let old = locate(old_entry, old_path)?;
     let new = locate(new_entry, new_path)?;

@@ -247,8 +247,15 @@ fn walk(root: i32, path: &[u8], flags: u32, mode: u32) -> Result<OwnedFd, Errno>
                     }
                     true
                 }
-                // O_NOFOLLOW fails with ELOOP exactly when the name is a symlink.
-                Err(Errno::LOOP) if follow_last => true,
+                // O_NOFOLLOW fails on a symlink: with ELOOP, or with ENOTDIR when
+                // O_DIRECTORY is also set. Only reading the link tells which.
+                Err(err @ (Errno::LOOP | Errno::NOTDIR)) if follow_last => {
+                    let mut probe = [0u8; 1];
+                    if fs::readlinkat(dirs.current(), c_name, &mut probe).is_err() {
+                        return Err(err);
+                    }
+                    true
+                }
                 Err(err) => return Err(err),
             }
         } else {
@@ -443,6 +450,16 @@ mod tests {
             assert_eq!(
                 open(root.raw(), b"loop1", fs::O_RDONLY, 0).err(),
                 Some(Errno::LOOP)
+            );
+            // O_DIRECTORY with O_NOFOLLOW reports a symlink as ENOTDIR, not ELOOP.
+            assert_eq!(
+                open(root.raw(), b"up", fs::O_RDONLY | O_DIRECTORY, 0).err(),
+                Some(Errno::XDEV)
+            );
+            assert!(open(root.raw(), b"dir/self", fs::O_RDONLY | O_DIRECTORY, 0).is_ok());
+            assert_eq!(
+                open(root.raw(), b"dir/file", fs::O_RDONLY | O_DIRECTORY, 0).err(),
+                Some(Errno::NOTDIR)
             );
         });
     }
