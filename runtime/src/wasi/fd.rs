@@ -6,6 +6,8 @@
 //! listening sockets. Nothing else is reachable: every other host descriptor the process
 //! might have inherited is invisible to the guest.
 
+use core::mem::MaybeUninit;
+
 use crate::global::Global;
 use crate::sys::fs;
 use wafer_abi::grants::Grant;
@@ -133,8 +135,35 @@ pub const SOCKET_RIGHTS: u64 = rights::FD_READ
     | rights::SOCK_SHUTDOWN
     | rights::SOCK_ACCEPT;
 
-/// Starts empty (so it costs no bytes in the image file); [`init`] fills it.
-static FDS: Global<[Option<FdEntry>; MAX_FDS]> = Global::new([None; MAX_FDS]);
+/// The table, in `.bss`: `None` is not an all-zero bit pattern, so an initialised
+/// `[Option<FdEntry>; MAX_FDS]` would put tens of kilobytes of `.data` into every image.
+/// It starts as zeroed bytes and becomes `None`s on first use.
+struct Table {
+    slots: MaybeUninit<[Option<FdEntry>; MAX_FDS]>,
+    ready: bool,
+}
+
+static FDS: Global<Table> = Global::new(Table {
+    slots: MaybeUninit::zeroed(),
+    ready: false,
+});
+
+/// Runs `f` on the table.
+fn with_table<R>(f: impl FnOnce(&mut [Option<FdEntry>; MAX_FDS]) -> R) -> R {
+    FDS.with(|table| {
+        if !table.ready {
+            let first = table.slots.as_mut_ptr() as *mut Option<FdEntry>;
+            for index in 0..MAX_FDS {
+                // SAFETY: `index` is within the array `first` points to, which `table`
+                // owns; writing a value needs no valid old one.
+                unsafe { first.add(index).write(None) };
+            }
+            table.ready = true;
+        }
+        // SAFETY: every slot was written above, on this or an earlier call.
+        f(unsafe { table.slots.assume_init_mut() })
+    })
+}
 
 /// The preopen grants, in order.
 pub fn preopens() -> impl Iterator<Item = (&'static [u8], &'static [u8], bool)> {
@@ -261,7 +290,7 @@ fn grant_failed(what: &[u8], name: &[u8], err: crate::sys::Errno) -> ! {
 }
 
 fn store(fd: i32, entry: FdEntry) {
-    FDS.with(|table| {
+    with_table(|table| {
         if let Some(slot) = table.get_mut(fd as usize) {
             *slot = Some(entry);
         }
@@ -272,14 +301,14 @@ fn store(fd: i32, entry: FdEntry) {
 pub fn get(fd: i32) -> WasiResult<FdEntry> {
     usize::try_from(fd)
         .ok()
-        .and_then(|fd| FDS.with(|table| table.get(fd).copied().flatten()))
+        .and_then(|fd| with_table(|table| table.get(fd).copied().flatten()))
         .ok_or(Errno(errno::BADF))
 }
 
 /// Adds `entry` at the lowest free descriptor, as POSIX `open` does; closes the host
 /// descriptor and fails with `EMFILE` if the table is full.
 pub fn insert(entry: FdEntry) -> WasiResult<i32> {
-    let slot = FDS.with(|table| {
+    let slot = with_table(|table| {
         let free = table.iter().position(Option::is_none)?;
         table[free] = Some(entry);
         Some(free as i32)
@@ -292,7 +321,7 @@ pub fn insert(entry: FdEntry) -> WasiResult<i32> {
 
 /// Replaces the entry of an open descriptor.
 pub fn update(fd: i32, entry: FdEntry) {
-    FDS.with(|table| {
+    with_table(|table| {
         if let Some(slot) = usize::try_from(fd).ok().and_then(|fd| table.get_mut(fd)) {
             *slot = Some(entry);
         }
@@ -303,7 +332,7 @@ pub fn update(fd: i32, entry: FdEntry) {
 pub fn remove(fd: i32) -> WasiResult<FdEntry> {
     usize::try_from(fd)
         .ok()
-        .and_then(|fd| FDS.with(|table| table.get_mut(fd).and_then(Option::take)))
+        .and_then(|fd| with_table(|table| table.get_mut(fd).and_then(Option::take)))
         .ok_or(Errno(errno::BADF))
 }
 
