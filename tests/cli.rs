@@ -567,6 +567,86 @@ fn a_closed_stdout_pipe_is_an_error_for_the_guest_not_a_kill() {
     );
 }
 
+const REACTOR: &str = r#"(module
+  (import "host" "call" (func $host_call (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "initialized\n")
+  (global $ready (mut i32) (i32.const 0))
+  (func (export "_initialize")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 12))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (global.set $ready (i32.const 1)))
+  (func (export "run") (result i32) (i32.add (global.get $ready) (i32.const 6)))
+  (func (export "use_host") (result i32) (call $host_call (i32.const 1)))
+  (func (export "takes_args") (param i32)))"#;
+
+#[test]
+fn reactors_run_with_invoke_and_unknown_imports_can_trap() {
+    let dir = scratch("cli-reactor");
+    let input = dir.join("reactor.wat");
+    std::fs::write(&input, REACTOR).unwrap();
+    let path = input.to_str().unwrap();
+    // By default an import nothing provides is a build error, and a reactor needs
+    // --invoke to say what to run.
+    assert_one_line_error(&wafer_cmd(&["build", path]), &["reactor.wat", "host.call"]);
+    assert_one_line_error(
+        &wafer_cmd(&["build", path, "--trap-unknown-imports"]),
+        &["reactor.wat", "--invoke"],
+    );
+    let image = dir.join("reactor");
+    let build = |extra: &[&str]| {
+        common::wafer_build(
+            &input,
+            &image,
+            &[&["--trap-unknown-imports"], extra].concat(),
+        )
+    };
+    // `_initialize` runs first; `run`'s i32 result is the exit status.
+    assert_eq!(build(&["--invoke", "run"]).code, 0);
+    let ran = common::run_image(&image, &[], &[]);
+    assert_eq!(
+        (ran.code, ran.stdout.as_str(), ran.stderr.as_str()),
+        (7, "initialized\n", "")
+    );
+    // Calling the missing import traps, naming it.
+    assert_eq!(build(&["--invoke", "use_host"]).code, 0);
+    let trapped = common::run_image(&image, &[], &[]);
+    assert_eq!(trapped.code, 134, "{trapped:?}");
+    assert!(
+        trapped
+            .stderr
+            .contains("wafer: trap: call to an unknown import in host.call (wasm offset 0x"),
+        "{trapped:?}"
+    );
+    // What --invoke can name.
+    assert_one_line_error(
+        &wafer_cmd(&[
+            "build",
+            path,
+            "--trap-unknown-imports",
+            "--invoke",
+            "takes_args",
+        ]),
+        &["reactor.wat", "takes_args", "[] -> [i32]"],
+    );
+    assert_one_line_error(
+        &wafer_cmd(&["build", path, "--trap-unknown-imports", "--invoke", "nope"]),
+        &["reactor.wat", "no function `nope`"],
+    );
+    assert_one_line_error(
+        &wafer_cmd(&[
+            "build",
+            path,
+            "--trap-unknown-imports",
+            "--invoke",
+            "memory",
+        ]),
+        &["reactor.wat", "`memory` export is not a function"],
+    );
+}
+
 #[test]
 fn runtime_tables_live_in_bss_not_in_the_file() {
     // The descriptor table and other runtime state start zeroed: they belong in .bss,

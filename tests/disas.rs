@@ -15,6 +15,8 @@ fn generated_clif_matches_golden_files() {
         grants: Vec::new(),
         stack_size: wafer_abi::image::DEFAULT_STACK_SIZE,
         cpu: None,
+        trap_unknown_imports: false,
+        invoke: None,
     };
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -50,7 +50,11 @@ pub fn key(wasm: &[u8], options: &BuildOptions) -> String {
     field(options.cpu.as_deref().unwrap_or("").as_bytes());
     field(&options.stack_size.to_le_bytes());
     field(&options.grants.encode());
-    field(&[options.keep_symbols as u8]);
+    field(&[
+        options.keep_symbols as u8,
+        options.trap_unknown_imports as u8,
+    ]);
+    field(options.invoke.as_deref().unwrap_or("").as_bytes());
     field(wasm);
     hasher
         .finalize()

@@ -36,6 +36,11 @@ pub struct BuildOptions {
     pub cpu: Option<String>,
     /// Keep a symbol table in the image.
     pub keep_symbols: bool,
+    /// Imported functions nothing provides trap when called instead of failing the
+    /// build.
+    pub trap_unknown_imports: bool,
+    /// Run this export (after `_initialize`) instead of `_start`.
+    pub invoke: Option<String>,
 }
 
 /// Why a build failed. Displayed as one line, prefixed by the input's name by the caller.
@@ -183,6 +188,8 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, Build
         grants: options.grants.encode(),
         stack_size: options.stack_size,
         cpu: options.cpu.clone(),
+        trap_unknown_imports: options.trap_unknown_imports,
+        invoke: options.invoke.clone(),
     };
     if options.emit == Emit::Clif {
         return Ok(crate::codegen::translate_to_clif(wasm, target, &config)?.into_bytes());
@@ -246,6 +253,8 @@ pub fn build_harness(
         grants: Vec::new(),
         stack_size: wafer_abi::image::DEFAULT_STACK_SIZE,
         cpu: cpu.map(str::to_string),
+        trap_unknown_imports: false,
+        invoke: None,
     };
     let object =
         crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;

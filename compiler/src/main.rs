@@ -69,6 +69,13 @@ struct CommonArgs {
     /// Keep a symbol table in the image (for profilers and debuggers).
     #[arg(long)]
     symbols: bool,
+    /// Build even if some imported functions are provided by nothing: calling one traps.
+    #[arg(long)]
+    trap_unknown_imports: bool,
+    /// Run this exported function instead of `_start`, after `_initialize` if the module
+    /// exports it (for reactors); an i32 result becomes the exit status.
+    #[arg(long, value_name = "EXPORT")]
+    invoke: Option<String>,
 }
 
 #[derive(Args)]
@@ -154,6 +161,8 @@ fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOption
             .unwrap_or(wafer_abi::image::DEFAULT_STACK_SIZE),
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
+        trap_unknown_imports: common.trap_unknown_imports,
+        invoke: common.invoke.clone(),
     }
 }
 

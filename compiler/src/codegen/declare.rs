@@ -88,6 +88,7 @@ pub fn declare_instance(
     let vmctx = writer.declare_data(&format!("{prefix}vmctx"), true)?;
     let mut funcs = Vec::with_capacity(module.funcs.len());
     let mut imports = Vec::new();
+    let mut trap_stubs = Vec::new();
     for (index, func) in module.funcs.iter().enumerate() {
         let sig = module.func_sig(index as u32);
         let id = match &func.import {
@@ -107,6 +108,18 @@ pub fn declare_instance(
                         func: cx.earlier[*instance].funcs[*func_index as usize],
                         vmctx: cx.earlier[*instance].vmctx,
                     },
+                    FuncSource::Trap => {
+                        let stub = writer.declare_local(
+                            &format!(
+                                "{prefix}{}.{} (unknown import)",
+                                symbol_safe(&import.module),
+                                symbol_safe(&import.field)
+                            ),
+                            &wasm_sig(sig),
+                        )?;
+                        trap_stubs.push((index as u32, stub));
+                        ImportTarget::Wasm { func: stub, vmctx }
+                    }
                 };
                 imports.push(target);
                 match target {
@@ -174,6 +187,7 @@ pub fn declare_instance(
         data_segments,
         elem_segments,
         libcalls: cx.libcalls,
+        trap_stubs,
     })
 }
 

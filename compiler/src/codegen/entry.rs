@@ -9,11 +9,12 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Module};
 use wafer_abi::harness::{EXPORT_FUNC, EXPORT_GLOBAL, EXPORT_NONE, VALUE_SLOT_SIZE};
+use wafer_abi::trap::TrapKind;
 
-use super::compile_function;
 use super::init::build_init;
 use super::link_plan::ResolvedImports;
 use super::object::ObjectWriter;
+use super::{EntryPoint, compile_function};
 use crate::environ::ExportKind;
 use crate::error::Result;
 use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, vm_flags};
@@ -39,7 +40,8 @@ fn start_function<'a>(
     (builder, block)
 }
 
-/// Defines the wasm-convention adapters of the instance's escaping host imports.
+/// Defines the wasm-convention adapters of the instance's escaping host imports, and
+/// the trapping stubs that stand in for imports nothing provides.
 pub fn define_import_adapters(
     writer: &mut ObjectWriter,
     isa: &dyn TargetIsa,
@@ -47,6 +49,31 @@ pub fn define_import_adapters(
     menv: &ModuleEnv<'_>,
 ) -> Result<()> {
     let module = menv.module;
+    for &(index, stub) in &menv.symbols.trap_stubs {
+        let sig = module.func_sig(index);
+        let mut ir_func = ir::Function::with_name_signature(
+            UserFuncName::user(0, index),
+            menv.wasm_signature(sig),
+        );
+        let mut builder_context = FunctionBuilderContext::new();
+        let (mut builder, _) = start_function(&mut ir_func, &mut builder_context);
+        let import = module.funcs[index as usize]
+            .import
+            .as_ref()
+            .expect("stubs are for imports");
+        // The report names the import and points at its place in the import section.
+        builder.set_srcloc(ir::SourceLoc::new(import.offset as u32));
+        builder
+            .ins()
+            .trap(crate::translate::env::trap_code(TrapKind::UnknownImport));
+        builder.finalize(menv.frontend_config);
+        let compiled = compile_function(isa, context, ir_func, stub)?;
+        writer.define_function(
+            stub,
+            &format!("{}.{}", import.module, import.field),
+            compiled,
+        )?;
+    }
     for (index, func) in module
         .funcs
         .iter()
@@ -105,14 +132,15 @@ pub fn define_instance_init(
 }
 
 /// Defines `wafer_image_init` (instantiates every instance in order) and
-/// `wafer_image_main` (runs the entry instance's `_start`, if there is one).
+/// `wafer_image_main` (runs the entry instance's entry point, if there is one, and
+/// returns the exit status: the entry point's `i32` result, or 0).
 pub fn define_image_entries(
     writer: &mut ObjectWriter,
     isa: &dyn TargetIsa,
     context: &mut Context,
     menvs: &[ModuleEnv<'_>],
     inits: &[FuncId],
-    main: Option<(usize, Option<u32>)>,
+    main: Option<(usize, EntryPoint)>,
 ) -> Result<()> {
     let menv = &menvs[0];
     let init_id = writer.declare_export(wafer_abi::symbols::IMAGE_INIT, &c_signature(menv, &[]))?;
@@ -130,17 +158,30 @@ pub fn define_image_entries(
     let compiled = compile_function(isa, context, func, init_id)?;
     writer.define_function(init_id, "wafer-image-init", compiled)?;
 
-    let main_id = writer.declare_export(wafer_abi::symbols::IMAGE_MAIN, &c_signature(menv, &[]))?;
-    let mut func =
-        ir::Function::with_name_signature(UserFuncName::user(2, 1), c_signature(menv, &[]));
+    let mut main_signature = c_signature(menv, &[]);
+    main_signature
+        .returns
+        .push(ir::AbiParam::new(ir::types::I32));
+    let main_id = writer.declare_export(wafer_abi::symbols::IMAGE_MAIN, &main_signature)?;
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(2, 1), main_signature);
     let mut builder_context = FunctionBuilderContext::new();
     let (mut builder, _) = start_function(&mut func, &mut builder_context);
-    if let Some((instance, Some(export))) = main {
+    let mut status = None;
+    if let Some((instance, entry)) = main {
         let menv = &menvs[instance];
         let mut env = FuncEnv::new(menv);
-        call_export(&mut builder, &mut env, export, &[]);
+        if let Some(initialize) = entry.initialize {
+            call_export(&mut builder, &mut env, initialize, &[]);
+        }
+        if let Some(export) = entry.main {
+            let results = call_export(&mut builder, &mut env, export, &[]);
+            if entry.returns_status {
+                status = results.first().copied();
+            }
+        }
     }
-    builder.ins().return_(&[]);
+    let status = status.unwrap_or_else(|| builder.ins().iconst(ir::types::I32, 0));
+    builder.ins().return_(&[status]);
     builder.finalize(menv.frontend_config);
     let compiled = compile_function(isa, context, func, main_id)?;
     writer.define_function(main_id, "wafer-main", compiled)

@@ -19,6 +19,8 @@ pub enum ImportSource {
     Wasi,
     /// An earlier instance of the image, by position.
     Instance(usize),
+    /// Nothing: its functions trap when called (`--trap-unknown-imports`).
+    Trap,
 }
 
 /// What an imported function resolves to.
@@ -26,6 +28,8 @@ pub enum ImportSource {
 pub enum FuncSource {
     /// A WASI preview1 host function, by name.
     Wasi(String),
+    /// Nothing provides it: a stub that traps when called.
+    Trap,
     /// A function defined by an instance of the image.
     Wasm {
         /// The owning instance.
@@ -116,6 +120,7 @@ pub fn resolve(
                     func_index,
                 }
             }
+            Some(ImportSource::Trap) => FuncSource::Trap,
             None => return Err(unknown(import, "function")),
         };
         resolved.funcs.push(source);
@@ -262,7 +267,7 @@ fn exported_func(
                 instance,
                 func_index,
             } => Ok((*instance, *func_index)),
-            FuncSource::Wasi(_) => Err(CompileError::unsupported(format!(
+            FuncSource::Wasi(_) | FuncSource::Trap => Err(CompileError::unsupported(format!(
                 "importing `{}.{}`, a re-exported host function",
                 import.module, import.field
             ))),

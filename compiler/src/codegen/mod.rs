@@ -43,6 +43,12 @@ pub struct CompileConfig {
     pub stack_size: u64,
     /// CPU preset name, `None` for the target's baseline.
     pub cpu: Option<String>,
+    /// Imported functions nothing provides become stubs that trap when called, instead
+    /// of failing the build.
+    pub trap_unknown_imports: bool,
+    /// Run this export (after `_initialize`, if the module has one) instead of `_start`;
+    /// an `i32` result becomes the exit status.
+    pub invoke: Option<String>,
 }
 
 /// One instance of an image: a module and where its imports come from.
@@ -215,7 +221,15 @@ fn prepare<'data>(
     let mut offsets = Vec::with_capacity(instances.len());
     let mut next_tag_id = 0u32;
     for (i, spec) in instances.iter().enumerate() {
-        let imports = link_plan::resolve(i, &modules, &spec.imports, &resolved).map_err(at(i))?;
+        let mut sources = spec.imports.clone();
+        if config.trap_unknown_imports {
+            for import in modules[i].funcs.iter().filter_map(|f| f.import.as_ref()) {
+                sources
+                    .entry(import.module.clone())
+                    .or_insert(ImportSource::Trap);
+            }
+        }
+        let imports = link_plan::resolve(i, &modules, &sources, &resolved).map_err(at(i))?;
         let cx = declare::DeclareContext {
             instance: i,
             multi: instances.len() > 1,
@@ -289,7 +303,7 @@ pub fn compile_image(
     let main_entry = match entry {
         Entry::Command(instance) => Some((
             instance,
-            entry_point(&modules[instance]).map_err(at(instance))?,
+            entry_point(&modules[instance], config.invoke.as_deref()).map_err(at(instance))?,
         )),
         Entry::Harness => None,
     };
@@ -355,7 +369,7 @@ pub fn compile_image(
     for (i, menv) in menvs.iter().enumerate() {
         object::define_instance_data(&mut writer, menv, &menvs).map_err(at(i))?;
     }
-    let has_main = matches!(main_entry, Some((_, Some(_))));
+    let has_main = matches!(main_entry, Some((_, EntryPoint { main: Some(_), .. })));
     writer.finish(config, has_main).map_err(at(0))
 }
 
@@ -390,23 +404,80 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
     Ok(text)
 }
 
-/// The function `wafer_image_main` calls: the `_start` export, if any; `Ok(None)` when
-/// the module only has a start function.
-fn entry_point(module: &ModuleInfo<'_>) -> Result<Option<u32>> {
-    match module.export("_start") {
-        Some(export) if export.kind == ExportKind::Func => {
-            let sig = module.func_sig(export.index);
+/// What `wafer_image_main` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryPoint {
+    /// `_initialize`, called first when a reactor's export is invoked.
+    pub initialize: Option<u32>,
+    /// The export to run, if any (a module may have only a start function).
+    pub main: Option<u32>,
+    /// Whether `main` returns an `i32` exit status.
+    pub returns_status: bool,
+}
+
+/// The function `wafer_image_main` calls: the export named by `invoke` (after
+/// `_initialize`), else the `_start` export; no function when the module only has a
+/// start function.
+fn entry_point(module: &ModuleInfo<'_>, invoke: Option<&str>) -> Result<EntryPoint> {
+    let function = |name: &str| -> Result<Option<u32>> {
+        match module.export(name) {
+            Some(export) if export.kind == ExportKind::Func => Ok(Some(export.index)),
+            Some(_) => Err(CompileError::Link(format!(
+                "the `{name}` export is not a function"
+            ))),
+            None => Ok(None),
+        }
+    };
+    if let Some(name) = invoke {
+        let main = function(name)?.ok_or_else(|| {
+            CompileError::Link(format!("the module exports no function `{name}`"))
+        })?;
+        let sig = module.func_sig(main);
+        let returns_status = match (&sig.params[..], &sig.results[..]) {
+            ([], []) => false,
+            ([], [wasmparser::ValType::I32]) => true,
+            _ => {
+                return Err(CompileError::Link(format!(
+                    "`--invoke {name}` needs a function of type [] -> [] or [] -> [i32]"
+                )));
+            }
+        };
+        let initialize = function("_initialize")?;
+        if let Some(init) = initialize {
+            let sig = module.func_sig(init);
+            if !sig.params.is_empty() || !sig.results.is_empty() {
+                return Err(CompileError::Link(
+                    "the `_initialize` export must have type [] -> []".into(),
+                ));
+            }
+        }
+        return Ok(EntryPoint {
+            initialize,
+            main: Some(main),
+            returns_status,
+        });
+    }
+    let start = EntryPoint {
+        initialize: None,
+        main: function("_start")?,
+        returns_status: false,
+    };
+    match start.main {
+        Some(main) => {
+            let sig = module.func_sig(main);
             if !sig.params.is_empty() || !sig.results.is_empty() {
                 return Err(CompileError::Link(
                     "the `_start` export must have type [] -> []".into(),
                 ));
             }
-            Ok(Some(export.index))
+            Ok(start)
         }
-        Some(_) => Err(CompileError::Link(
-            "the `_start` export is not a function".into(),
+        None if module.start.is_some() => Ok(start),
+        None if module.export("_initialize").is_some() => Err(CompileError::Link(
+            "the module is a reactor (it exports `_initialize`, not `_start`): pass \
+             --invoke EXPORT to choose the function to run"
+                .into(),
         )),
-        None if module.start.is_some() => Ok(None),
         None => Err(CompileError::Link(
             "the module has no `_start` export and no start function: nothing to run".into(),
         )),

@@ -141,6 +141,9 @@ pub struct ModuleSymbols {
     pub elem_segments: Vec<DataId>,
     /// Runtime helpers.
     pub libcalls: Libcalls,
+    /// Imported functions nothing provides, by function index, and the trapping stub
+    /// that stands in for each.
+    pub trap_stubs: Vec<(u32, FuncId)>,
 }
 
 /// Everything shared by the functions of one module.

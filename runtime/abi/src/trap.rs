@@ -55,11 +55,14 @@ pub enum TrapKind {
     IncompatibleImport = 15,
     /// `throw_ref` of a null exception reference.
     NullExceptionReference = 16,
+    /// A call to an imported function nothing provides (built with
+    /// `--trap-unknown-imports`).
+    UnknownImport = 17,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 16] = [
+    pub const ALL: [TrapKind; 17] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -76,6 +79,7 @@ impl TrapKind {
         TrapKind::UncaughtException,
         TrapKind::IncompatibleImport,
         TrapKind::NullExceptionReference,
+        TrapKind::UnknownImport,
     ];
 
     /// The kind with this code, if any.
@@ -105,6 +109,7 @@ impl TrapKind {
             TrapKind::UncaughtException => "uncaught exception",
             TrapKind::IncompatibleImport => "incompatible import type",
             TrapKind::NullExceptionReference => "null exception reference",
+            TrapKind::UnknownImport => "call to an unknown import",
         }
     }
 }
