@@ -708,21 +708,88 @@ fn every_wasi_import_wat() -> String {
 #[test]
 fn images_carry_no_panic_or_formatting_machinery() {
     // core::fmt and panic paths add kilobytes to every image; the runtime avoids them,
-    // in every host function.
+    // in every host function and on every target (the optimiser removes different
+    // bounds checks on each).
     use object::{Object, ObjectSymbol};
     let dir = scratch("cli-lean-image");
     let every = dir.join("every.wat");
     std::fs::write(&every, every_wasi_import_wat()).unwrap();
-    for input in [hello_wasm(&dir), every] {
-        let image = dir.join("image");
-        assert_eq!(common::wafer_build(&input, &image, &["--symbols"]).code, 0);
-        let bytes = std::fs::read(&image).unwrap();
-        let file = object::File::parse(&*bytes).unwrap();
-        let heavy: Vec<String> = file
-            .symbols()
-            .filter_map(|s| s.name().ok().map(str::to_string))
-            .filter(|name| name.contains("panicking") || name.contains("core3fmt"))
-            .collect();
-        assert!(heavy.is_empty(), "{} links {heavy:?}", input.display());
+    for target in ["x86_64-linux", "aarch64-linux", "riscv64-linux"] {
+        for input in [hello_wasm(&dir), every.clone()] {
+            let image = dir.join(format!("image.{target}"));
+            let built = common::wafer_build(&input, &image, &["--symbols", "--target", target]);
+            assert_eq!(built.code, 0, "{built:?}");
+            let bytes = std::fs::read(&image).unwrap();
+            let file = object::File::parse(&*bytes).unwrap();
+            let heavy: Vec<String> = file
+                .symbols()
+                .filter_map(|s| s.name().ok().map(str::to_string))
+                .filter(|name| {
+                    name.contains("panicking")
+                        || name.contains("core3fmt")
+                        || name.contains("slice_index_fail")
+                })
+                .collect();
+            assert!(
+                heavy.is_empty(),
+                "{} ({target}) links {heavy:?}",
+                input.display()
+            );
+        }
     }
+}
+
+#[test]
+fn closed_standard_descriptors_are_not_reused_for_files() {
+    // Started with 0, 1 and 2 closed, the image must not hand those numbers to a
+    // preopen or a file, where guest "stdout" writes (or trap reports) would land.
+    use std::os::unix::process::CommandExt;
+    let dir = scratch("cli-closed-stdio");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let input = dir.join("writer.c");
+    std::fs::write(
+        &input,
+        "#include <stdio.h>\n\
+         int main(void) {\n\
+           FILE *f = fopen(\"/data/out.txt\", \"w\");\n\
+           if (!f) return 3;\n\
+           fputs(\"to the file\\n\", f);\n\
+           fflush(f);\n\
+           puts(\"to stdout\");\n\
+           fflush(stdout);\n\
+           fclose(f);\n\
+           return 0;\n\
+         }\n",
+    )
+    .unwrap();
+    let wasm = dir.join("writer.wasm");
+    let compiled = run_command(
+        Command::new("clang")
+            .args(["--target=wasm32-wasi", "-O2", "-o"])
+            .arg(&wasm)
+            .arg(&input),
+    );
+    assert_eq!(compiled.code, 0, "{compiled:?}");
+    let image = dir.join("writer");
+    assert_eq!(
+        common::wafer_build(&wasm, &image, &["--dir", "data::/data"]).code,
+        0
+    );
+    let mut command = Command::new(&image);
+    command.current_dir(&dir);
+    // SAFETY: runs in the child between fork and exec; close is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            for fd in 0..3 {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+    let status = command.status().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("data/out.txt")).unwrap(),
+        "to the file\n"
+    );
 }

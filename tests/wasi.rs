@@ -52,6 +52,12 @@ struct Case {
     client: Option<Client>,
     /// Why wasmtime cannot be the reference, if it cannot.
     no_reference: Option<&'static str>,
+    /// Keep stdin open (after writing `stdin`) until the guest exits: a read must
+    /// return what is there without waiting for more.
+    keep_stdin_open: bool,
+    /// Allow core dumps (the guest raises a core-dumping signal and must not leave a
+    /// core file behind).
+    core_dumps: bool,
 }
 
 impl Case {
@@ -65,6 +71,8 @@ impl Case {
             stdin: None,
             client: None,
             no_reference: None,
+            keep_stdin_open: false,
+            core_dumps: false,
         }
     }
 }
@@ -105,7 +113,14 @@ const CASES: &[Case] = &[
             "what wafer implements and wasmtime does not: fd_allocate, fd_fdstat_set_rights, \
              proc_raise, CPU-time clocks, sync open flags, real file poll byte counts",
         ),
+        core_dumps: true,
         ..Case::new("c_raw_wafer", "c/raw_wafer.c")
+    },
+    Case {
+        dirs: &[],
+        stdin: Some(b"seventeen bytes!\n"),
+        keep_stdin_open: true,
+        ..Case::new("c_stdin_iovecs", "c/stdin_iovecs.c")
     },
     Case {
         client: Some(echo_client),
@@ -280,9 +295,32 @@ fn without_openat2(command: &mut Command) {
     }
 }
 
+/// Lets `command` dump core (if the kernel writes cores into the working directory,
+/// the snapshot would show one).
+fn with_core_dumps(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: runs in the child between fork and exec and only calls setrlimit, which
+    // is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            let unlimited = libc::rlimit {
+                rlim_cur: libc::RLIM_INFINITY,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_CORE, &unlimited) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs `command` in `dir` with the case's stdin and client; returns the outcome and
 /// what the client recorded.
 fn run(case: &Case, mut command: Command, dir: &Path, port: u16) -> (Outcome, Option<String>) {
+    if case.core_dumps {
+        with_core_dumps(&mut command);
+    }
     command
         .current_dir(dir)
         .env_clear()
@@ -297,7 +335,7 @@ fn run(case: &Case, mut command: Command, dir: &Path, port: u16) -> (Outcome, Op
         // A guest may exit without reading everything; a broken pipe is its business.
         let _ = stdin.write_all(input);
     }
-    drop(stdin);
+    let open_stdin = case.keep_stdin_open.then_some(stdin);
     let client = case.client.map(|client| {
         let start = Instant::now();
         loop {
@@ -310,7 +348,11 @@ fn run(case: &Case, mut command: Command, dir: &Path, port: u16) -> (Outcome, Op
             }
         }
     });
-    (wait_with_timeout(child, Duration::from_secs(120)), client)
+    // A read that waits for more than the pipe holds would hang until the timeout.
+    let limit = Duration::from_secs(if open_stdin.is_some() { 20 } else { 120 });
+    let outcome = wait_with_timeout(child, limit);
+    drop(open_stdin);
+    (outcome, client)
 }
 
 /// The `wafer build` flags for a case's grants.
@@ -392,9 +434,17 @@ fn check_case(
             .then_some(())
             .ok_or_else(|| common::first_difference(&expected, &actual))
     };
+    // qemu-user reports a guest killed by a signal on its own stderr.
+    let stderr: String = outcome
+        .stderr
+        .lines()
+        .filter(|line| {
+            target.emulator.is_none() || !line.starts_with("qemu: uncaught target signal")
+        })
+        .collect();
     if let Err(e) = result {
         failures.push(format!("{label}: {e}\n--- stderr\n{}", outcome.stderr));
-    } else if !outcome.stderr.is_empty() {
+    } else if !stderr.is_empty() {
         failures.push(format!("{label}: unexpected stderr:\n{}", outcome.stderr));
     }
 

@@ -22,9 +22,13 @@ impl FromStr for DirGrant {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let (text, read_only) = match text.strip_suffix(":ro") {
-            Some(rest) => (rest, true),
-            None => (text, false),
+        // `:ro` (or `:rw`, the default) in any case: a typo such as `:RO` must not
+        // quietly grant write access under a strange guest name.
+        let suffix = text.len().checked_sub(3).and_then(|at| text.get(at..));
+        let (text, read_only) = match suffix.map(str::to_ascii_lowercase).as_deref() {
+            Some(":ro") => (&text[..text.len() - 3], true),
+            Some(":rw") => (&text[..text.len() - 3], false),
+            _ => (text, false),
         };
         let (host, guest) = match text.split_once("::") {
             Some((host, guest)) => (host, guest),
@@ -239,6 +243,9 @@ mod tests {
         assert!(ro.read_only);
         assert_eq!((ro.host.as_str(), ro.guest.as_str()), ("/srv/x", "/data"));
         assert!(dir("/srv/x:ro").read_only);
+        assert!(dir("/srv/x::/data:RO").read_only);
+        assert_eq!(dir("/srv/x::/data:RO").guest, "/data");
+        assert!(!dir("/srv/x::/data:rw").read_only);
         assert!("::/data".parse::<DirGrant>().is_err());
         assert!("/x::".parse::<DirGrant>().is_err());
     }

@@ -43,17 +43,17 @@ impl ListenAddr {
         if bytes.len() != LISTEN_PAYLOAD_LEN {
             return None;
         }
-        let ipv6 = match bytes[0] {
+        let ipv6 = match bytes.first()? {
             4 => false,
             6 => true,
             _ => return None,
         };
-        let mut ip = [0u8; 16];
-        ip.copy_from_slice(&bytes[4..]);
+        let ip: [u8; 16] = bytes.get(4..)?.try_into().ok()?;
+        let port: [u8; 2] = bytes.get(2..4)?.try_into().ok()?;
         Some(ListenAddr {
             ipv6,
             ip,
-            port: u16::from_le_bytes([bytes[2], bytes[3]]),
+            port: u16::from_le_bytes(port),
         })
     }
 }
@@ -158,7 +158,7 @@ impl<'a> Iterator for GrantIter<'a> {
                     let flags = fields.u32().ok_or(GrantsError::Malformed)?;
                     let host_len = fields.u32().ok_or(GrantsError::Malformed)? as usize;
                     let host = fields.take(host_len).ok_or(GrantsError::Malformed)?;
-                    let guest = &payload[8 + host_len..];
+                    let guest = payload.get(8 + host_len..).ok_or(GrantsError::Malformed)?;
                     Ok(Grant::Preopen {
                         host,
                         guest,

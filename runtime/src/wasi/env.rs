@@ -8,7 +8,7 @@ use wafer_abi::grants::{self, Grant};
 
 fn key(entry: &[u8]) -> &[u8] {
     let end = entry.iter().position(|&b| b == b'=').unwrap_or(entry.len());
-    &entry[..end]
+    entry.get(..end).unwrap_or(entry)
 }
 
 /// The image's grants (validated at start-up).

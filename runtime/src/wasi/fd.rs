@@ -182,10 +182,11 @@ pub fn preopens() -> impl Iterator<Item = (&'static [u8], &'static [u8], bool)> 
 /// the program was promised would only fail later and less clearly.
 pub fn init() {
     for fd in 0..3 {
+        // Standard streams are streams: no seeking, whatever the host put behind them.
         let (access, withheld) = if fd == 0 {
-            (READ, WRITE_RIGHTS)
+            (READ, WRITE_RIGHTS | rights::FD_SEEK | rights::FD_TELL)
         } else {
-            (WRITE, rights::FD_READ)
+            (WRITE, rights::FD_READ | rights::FD_SEEK | rights::FD_TELL)
         };
         let entry = FdEntry {
             host_fd: fd,
@@ -310,7 +311,7 @@ pub fn get(fd: i32) -> WasiResult<FdEntry> {
 pub fn insert(entry: FdEntry) -> WasiResult<i32> {
     let slot = with_table(|table| {
         let free = table.iter().position(Option::is_none)?;
-        table[free] = Some(entry);
+        *table.get_mut(free)? = Some(entry);
         Some(free as i32)
     });
     slot.ok_or_else(|| {

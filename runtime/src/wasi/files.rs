@@ -2,7 +2,7 @@
 
 use super::fd::{self, FdEntry, FdKind, READ, WRITE};
 use super::paths::writable;
-use super::{Errno, WasiResult, filetype_of, le_bytes, vectored};
+use super::{Errno, Transfer, WasiResult, filetype_of, flags8, flags16, le_bytes, vectored};
 use crate::guest::GuestMemory;
 use crate::sys::{self, fs};
 use wafer_abi::wasi::{advice, errno, fdflags, fstflags, layout, rights};
@@ -35,7 +35,7 @@ pub(super) fn fd_write(
     nwritten: i32,
 ) -> WasiResult {
     let entry = stream(fd)?.opened_for(WRITE)?.require(rights::FD_WRITE)?;
-    let written = vectored(memory, iovs, iovs_len, |iov, _| {
+    let written = vectored(memory, iovs, iovs_len, Transfer::Write, |iov, _| {
         // SAFETY: every iovec was range-checked against guest memory.
         unsafe { sys::writev(entry.host_fd, iov.as_ptr(), iov.len()) }
     })?;
@@ -51,7 +51,7 @@ pub(super) fn fd_read(
     nread: i32,
 ) -> WasiResult {
     let entry = stream(fd)?.opened_for(READ)?.require(rights::FD_READ)?;
-    let read = vectored(memory, iovs, iovs_len, |iov, _| {
+    let read = vectored(memory, iovs, iovs_len, Transfer::Read, |iov, _| {
         // SAFETY: every iovec was range-checked against guest memory.
         unsafe { sys::readv(entry.host_fd, iov.as_ptr(), iov.len()) }
     })?;
@@ -67,11 +67,10 @@ pub(super) fn fd_pread(
     offset: i64,
     nread: i32,
 ) -> WasiResult {
-    let entry = stream(fd)?
-        .opened_for(READ)?
-        .require(rights::FD_READ | rights::FD_SEEK)?;
+    let entry =
+        seekable(stream(fd)?.opened_for(READ)?)?.require(rights::FD_READ | rights::FD_SEEK)?;
     check_offset(offset)?;
-    let read = vectored(memory, iovs, iovs_len, |iov, done| {
+    let read = vectored(memory, iovs, iovs_len, Transfer::Read, |iov, done| {
         // SAFETY: every iovec was range-checked against guest memory.
         unsafe { fs::preadv(entry.host_fd, iov, offset as u64 + done) }
     })?;
@@ -87,16 +86,34 @@ pub(super) fn fd_pwrite(
     offset: i64,
     nwritten: i32,
 ) -> WasiResult {
-    let entry = stream(fd)?
-        .opened_for(WRITE)?
-        .require(rights::FD_WRITE | rights::FD_SEEK)?;
+    let entry =
+        seekable(stream(fd)?.opened_for(WRITE)?)?.require(rights::FD_WRITE | rights::FD_SEEK)?;
     check_offset(offset)?;
-    let written = vectored(memory, iovs, iovs_len, |iov, done| {
+    let written = vectored(memory, iovs, iovs_len, Transfer::Write, |iov, done| {
         // SAFETY: every iovec was range-checked against guest memory.
         unsafe { fs::pwritev(entry.host_fd, iov, offset as u64 + done) }
     })?;
     memory.write_u32(nwritten as u32, written)?;
     Ok(())
+}
+
+/// `ESPIPE` for stdio: the guest sees its standard streams as streams, never the file
+/// that may be behind them (which other processes may share), as in wasmtime.
+fn seekable(entry: FdEntry) -> WasiResult<FdEntry> {
+    if entry.kind == FdKind::Stdio {
+        return Err(Errno(errno::SPIPE));
+    }
+    Ok(entry)
+}
+
+/// The file type stdio reports: a terminal is a character device; a pipe, file or
+/// anything else behind it is a stream of unknown type.
+fn stdio_filetype(host_fd: i32) -> u8 {
+    if fs::is_terminal(host_fd) {
+        wafer_abi::wasi::filetype::CHARACTER_DEVICE
+    } else {
+        wafer_abi::wasi::filetype::UNKNOWN
+    }
 }
 
 /// Offsets are unsigned in WASI but signed for the kernel.
@@ -114,7 +131,7 @@ pub(super) fn fd_seek(
     whence: i32,
     new_offset: i32,
 ) -> WasiResult {
-    let entry = stream(fd)?;
+    let entry = seekable(stream(fd)?)?;
     // WASI's whence values (set, cur, end) are Linux's.
     if !(0..=2).contains(&whence) {
         return Err(Errno(errno::INVAL));
@@ -131,7 +148,7 @@ pub(super) fn fd_seek(
 }
 
 pub(super) fn fd_tell(memory: &GuestMemory, fd: i32, offset: i32) -> WasiResult {
-    let entry = stream(fd)?.require(rights::FD_TELL)?;
+    let entry = seekable(stream(fd)?)?.require(rights::FD_TELL)?;
     let position = sys::lseek(entry.host_fd, 0, 1)?;
     memory.write_u64(offset as u32, position)?;
     Ok(())
@@ -148,7 +165,7 @@ pub(super) fn fd_renumber(_: &GuestMemory, from: i32, to: i32) -> WasiResult {
 
 pub(super) fn fd_advise(_: &GuestMemory, fd: i32, offset: i64, len: i64, how: i32) -> WasiResult {
     // WASI numbers SEQUENTIAL and RANDOM the other way round from POSIX.
-    let posix = match how as u8 {
+    let posix = match flags8(how)? {
         advice::NORMAL => 0,
         advice::SEQUENTIAL => 2,
         advice::RANDOM => 1,
@@ -168,21 +185,14 @@ pub(super) fn fd_allocate(_: &GuestMemory, fd: i32, offset: i64, len: i64) -> Wa
     let entry = file(fd)?.opened_for(WRITE)?.require(rights::FD_ALLOCATE)?;
     check_offset(offset)?;
     check_offset(len)?;
-    let end = (offset as u64)
+    (offset as u64)
         .checked_add(len as u64)
         .filter(|&end| end <= i64::MAX as u64)
         .ok_or(Errno(errno::FBIG))?;
-    match fs::fallocate(entry.host_fd, offset as u64, len as u64) {
-        // Filesystems without fallocate (tmpfs before 2.6.x, some FUSE): POSIX only
-        // asks that the file be at least this long afterwards.
-        Err(sys::Errno(95)) => {
-            if fs::fstat(entry.host_fd)?.size < end {
-                fs::ftruncate(entry.host_fd, end)?;
-            }
-            Ok(())
-        }
-        other => other.map_err(Into::into),
-    }
+    // Where the filesystem cannot allocate, ENOTSUP: extending the file by hand instead
+    // would race with other writers.
+    fs::fallocate(entry.host_fd, offset as u64, len as u64)?;
+    Ok(())
 }
 
 pub(super) fn fd_datasync(_: &GuestMemory, fd: i32) -> WasiResult {
@@ -228,16 +238,19 @@ fn fdflags_of(host_fd: i32) -> WasiResult<u16> {
 
 pub(super) fn fd_fdstat_get(memory: &GuestMemory, fd: i32, buf: i32) -> WasiResult {
     let entry = fd::get(fd)?;
-    let kind = filetype_of(fs::fstat(entry.host_fd)?.mode);
+    let kind = match entry.kind {
+        FdKind::Stdio => stdio_filetype(entry.host_fd),
+        _ => filetype_of(fs::fstat(entry.host_fd)?.mode),
+    };
     let flags = if entry.is_dir() {
         0
     } else {
         fdflags_of(entry.host_fd)?
     };
-    // A terminal or pipe cannot seek; wasi-libc's isatty() relies on that.
-    let unseekable = match sys::lseek(entry.host_fd, 0, 1) {
-        Ok(_) => 0,
-        Err(_) => rights::FD_SEEK | rights::FD_TELL,
+    // Stdio, pipes and sockets cannot seek; wasi-libc's isatty() relies on that.
+    let unseekable = match (entry.kind, sys::lseek(entry.host_fd, 0, 1)) {
+        (FdKind::Stdio, _) | (_, Err(_)) => rights::FD_SEEK | rights::FD_TELL,
+        _ => 0,
     };
     let mut stat = [0u8; layout::FDSTAT_SIZE];
     stat[0] = kind;
@@ -249,7 +262,7 @@ pub(super) fn fd_fdstat_get(memory: &GuestMemory, fd: i32, buf: i32) -> WasiResu
 }
 
 pub(super) fn fd_fdstat_set_flags(_: &GuestMemory, fd: i32, flags: i32) -> WasiResult {
-    let flags = flags as u16;
+    let flags = flags16(flags)?;
     if flags & !fdflags::ALL != 0 {
         return Err(Errno(errno::INVAL));
     }
@@ -315,11 +328,23 @@ pub(super) fn write_filestat(memory: &GuestMemory, buf: i32, stat: &fs::FileStat
 
 pub(super) fn fd_filestat_get(memory: &GuestMemory, fd: i32, buf: i32) -> WasiResult {
     let entry = fd::get(fd)?.require(rights::FD_FILESTAT_GET)?;
+    if entry.kind == FdKind::Stdio {
+        // Nothing about the host file behind a standard stream but its kind.
+        let mut out = [0u8; layout::FILESTAT_SIZE];
+        out[16] = stdio_filetype(entry.host_fd);
+        memory.write(buf as u32, &out)?;
+        return Ok(());
+    }
     write_filestat(memory, buf, &fs::fstat(entry.host_fd)?)
 }
 
 pub(super) fn fd_filestat_set_size(_: &GuestMemory, fd: i32, size: i64) -> WasiResult {
-    let entry = writable(file(fd)?)?.require(rights::FD_FILESTAT_SET_SIZE)?;
+    let entry = writable(file(fd)?)?;
+    // The kernel's answer for a descriptor not opened for writing (and wasmtime's).
+    let entry = entry
+        .opened_for(WRITE)
+        .map_err(|_| Errno(errno::INVAL))?
+        .require(rights::FD_FILESTAT_SET_SIZE)?;
     check_offset(size)?;
     fs::ftruncate(entry.host_fd, size as u64)?;
     Ok(())
@@ -331,7 +356,7 @@ pub(super) fn set_times(
     mtim: i64,
     flags: i32,
 ) -> WasiResult<(fs::SetTime, fs::SetTime)> {
-    let flags = flags as u16;
+    let flags = flags16(flags)?;
     if flags & !fstflags::ALL != 0 {
         return Err(Errno(errno::INVAL));
     }
@@ -425,6 +450,9 @@ pub(super) fn fd_readdir(
     let (buf, buf_len) = (buf as u32, buf_len as u32);
     memory.range(buf, buf_len)?;
     sys::lseek(entry.host_fd, cookie, 0)?;
+    // The `..` of a directory the guest was given leads outside it: report it as the
+    // directory itself (as wasmtime does), not the host's parent.
+    let own_ino = fs::fstat(entry.host_fd)?.ino;
     let mut used: u32 = 0;
     // `struct linux_dirent64` records are 8-byte aligned.
     let mut host = [0u64; 512];
@@ -440,10 +468,15 @@ pub(super) fn fd_readdir(
         let mut records = bytes.get(..filled).unwrap_or_default();
         while let Some((record, rest)) = next_dirent(records) {
             records = rest;
-            let ino = u64::from_le_bytes(le_bytes(record, 0));
+            let name_area = record.get(19..).unwrap_or_default();
+            let dotdot = name_area.starts_with(b"..\0");
+            let ino = if dotdot {
+                own_ino
+            } else {
+                u64::from_le_bytes(le_bytes(record, 0))
+            };
             let next = u64::from_le_bytes(le_bytes(record, 8));
             let d_type = u8::from_le_bytes(le_bytes(record, 18));
-            let name_area = record.get(19..).unwrap_or_default();
             let name_len = name_area
                 .iter()
                 .position(|&b| b == 0)

@@ -137,6 +137,17 @@ fn resolve_error(err: sys::Errno) -> Errno {
     }
 }
 
+/// A `u16` flags argument (passed as an `i32`): `EINVAL` if bits beyond the type are set,
+/// rather than ignoring them.
+fn flags16(value: i32) -> WasiResult<u16> {
+    u16::try_from(value as u32).map_err(|_| Errno(errno::INVAL))
+}
+
+/// A `u8` flags or enum argument, as [`flags16`].
+fn flags8(value: i32) -> WasiResult<u8> {
+    u8::try_from(value as u32).map_err(|_| Errno(errno::INVAL))
+}
+
 /// The WASI file type for an `st_mode`.
 fn filetype_of(mode: u32) -> u8 {
     match mode & fs::S_IFMT {
@@ -185,60 +196,82 @@ fn le_bytes<const N: usize>(bytes: &[u8], offset: usize) -> [u8; N] {
         .unwrap_or([0; N])
 }
 
-/// Host iovecs translated per batch; guests rarely pass more.
-const IOV_BATCH: usize = 16;
+/// Host iovecs translated per system call.
+const IOV_BATCH: usize = 64;
 
-/// Runs `io` over the guest's iovec array in batches, passing each batch and the bytes
-/// moved so far; returns the total. Stops at the first short transfer, and reports an
-/// error only if nothing moved.
+/// How [`vectored`] moves data.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    /// One system call: a read returns what is there (on a pipe or socket a second call
+    /// could block with data already read, and a peek would read the same bytes twice).
+    Read,
+    /// System calls until the buffers are done or one comes up short.
+    Write,
+}
+
+/// The most one call moves: what a wasm32 `ssize_t` can report.
+const MAX_TRANSFER: u64 = i32::MAX as u64;
+
+/// Runs `io` over the guest's iovec array, skipping empty buffers, in batches of up to
+/// [`IOV_BATCH`]; `io` gets each batch and the bytes moved before it. Returns the total,
+/// and an error only if nothing moved.
 fn vectored(
     memory: &GuestMemory,
     iovs: i32,
     iovs_len: i32,
+    transfer: Transfer,
     mut io: impl FnMut(&[IoVec], u64) -> Result<usize, sys::Errno>,
 ) -> WasiResult<u32> {
+    let fault = Errno(errno::FAULT);
     let count = iovs_len as u32;
-    let mut total: u32 = 0;
-    let mut done = 0u32;
-    while done < count {
-        let batch = (count - done).min(IOV_BATCH as u32);
+    let mut total: u64 = 0;
+    let mut next = 0u32;
+    while next < count {
         let mut host = [IoVec {
             base: core::ptr::null_mut(),
             len: 0,
         }; IOV_BATCH];
-        let mut wanted = 0usize;
-        for (i, slot) in host.iter_mut().take(batch as usize).enumerate() {
+        let mut filled = 0;
+        let mut wanted = 0u64;
+        while next < count && filled < IOV_BATCH {
             let at = (iovs as u32)
-                .checked_add(
-                    (done + i as u32)
-                        .checked_mul(8)
-                        .ok_or(Errno(errno::FAULT))?,
-                )
-                .ok_or(Errno(errno::FAULT))?;
+                .checked_add(next.checked_mul(8).ok_or(fault)?)
+                .ok_or(fault)?;
             let buf = memory.read_u32(at)?;
-            let len = memory.read_u32(at.checked_add(4).ok_or(Errno(errno::FAULT))?)?;
-            *slot = IoVec {
-                base: memory.range(buf, len)?,
-                len: len as usize,
-            };
-            wanted += len as usize;
+            let len = memory.read_u32(at.checked_add(4).ok_or(fault)?)?;
+            let base = memory.range(buf, len)?;
+            next += 1;
+            if len == 0 {
+                continue;
+            }
+            // Stop before the total could overflow what the guest can be told.
+            if total + wanted + len as u64 > MAX_TRANSFER {
+                next = count;
+                break;
+            }
+            if let Some(slot) = host.get_mut(filled) {
+                *slot = IoVec {
+                    base,
+                    len: len as usize,
+                };
+            }
+            filled += 1;
+            wanted += len as u64;
         }
-        if wanted == 0 {
-            done += batch;
-            continue;
+        if filled == 0 {
+            break;
         }
-        let moved = match io(&host[..batch as usize], total as u64) {
-            Ok(moved) => moved,
+        let moved = match io(host.get(..filled).unwrap_or_default(), total) {
+            Ok(moved) => moved as u64,
             Err(_) if total > 0 => break,
             Err(err) => return Err(err.into()),
         };
-        total = total.saturating_add(moved as u32);
-        if moved < wanted {
+        total += moved;
+        if transfer == Transfer::Read || moved < wanted {
             break;
         }
-        done += batch;
     }
-    Ok(total)
+    Ok(total as u32)
 }
 
 /// Converts a host function's result to the errno it returns to the guest.

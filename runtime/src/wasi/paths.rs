@@ -8,7 +8,7 @@
 
 use super::fd::{self, FdEntry, FdKind, READ, WRITE};
 use super::files::{set_times, write_filestat};
-use super::{Errno, WasiResult, read_path, resolve_error};
+use super::{Errno, WasiResult, flags16, read_path, resolve_error};
 use crate::guest::GuestMemory;
 use crate::sys::beneath::{self, Located};
 use crate::sys::fs::{self, PATH_MAX, PathBuf};
@@ -57,7 +57,7 @@ fn c_name<'b>(buf: &'b mut PathBuf, name: &[u8]) -> WasiResult<fs::CPath<'b>> {
 /// be refused as absolute).
 fn without_trailing_slashes(path: &[u8]) -> &[u8] {
     match path.iter().rposition(|&b| b != b'/') {
-        Some(last) => &path[..=last],
+        Some(last) => path.get(..=last).unwrap_or(path),
         None => path,
     }
 }
@@ -76,7 +76,7 @@ pub(super) fn path_open(
     opened: i32,
 ) -> WasiResult {
     let follow = follows(dirflags)?;
-    let (open_flags, fd_flags, base) = (open_flags as u16, fd_flags as u16, base as u64);
+    let (open_flags, fd_flags, base) = (flags16(open_flags)?, flags16(fd_flags)?, base as u64);
     if open_flags & !oflags::ALL != 0 || fd_flags & !fdflags::ALL != 0 || base & !rights::ALL != 0 {
         return Err(Errno(errno::INVAL));
     }
@@ -135,7 +135,24 @@ pub(super) fn path_open(
     if !follow {
         flags |= fs::O_NOFOLLOW;
     }
-    let host = open_beneath(entry, path, flags)?;
+    let host = match open_beneath(entry, path, flags) {
+        // O_NOFOLLOW with O_DIRECTORY reports a final symlink as ENOTDIR; without
+        // O_DIRECTORY it is ELOOP, which is what wasmtime answers either way.
+        Err(Errno(errno::NOTDIR)) if !follow && has(oflags::DIRECTORY) => {
+            let located = locate(entry, without_trailing_slashes(path))?;
+            let mut name = PathBuf::new();
+            let stat = fs::statx(
+                located.dir(),
+                c_name(&mut name, located.name)?,
+                fs::AT_SYMLINK_NOFOLLOW,
+            );
+            return Err(Errno(match stat {
+                Ok(stat) if stat.file_type() == fs::S_IFLNK => errno::LOOP,
+                _ => errno::NOTDIR,
+            }));
+        }
+        other => other?,
+    };
     let is_dir = fs::fstat(host.raw())?.file_type() == fs::S_IFDIR;
     let (kind, base_rights) = if is_dir {
         (FdKind::Directory { preopen: None }, fd::DIRECTORY_RIGHTS)
@@ -178,12 +195,15 @@ pub(super) fn path_filestat_get(
     let follow = follows(flags)?;
     let entry = dir(fd)?.require(rights::PATH_FILESTAT_GET)?;
     let mut path_buf = [0u8; PATH_MAX];
-    let path = without_trailing_slashes(read_path(memory, path, path_len, &mut path_buf)?);
+    let path = read_path(memory, path, path_len, &mut path_buf)?;
     let stat = if follow {
+        // A trailing slash stays: `file/` is not a directory.
         let target = open_beneath(entry, path, fs::O_PATH)?;
         fs::fstat(target.raw())?
     } else {
-        let located = locate(entry, path)?;
+        // Without following, a trailing slash is ignored (as wasmtime does): `link/` is
+        // the link itself. Stripping it also keeps the kernel from following the link.
+        let located = locate(entry, without_trailing_slashes(path))?;
         let mut name = PathBuf::new();
         fs::statx(
             located.dir(),
@@ -209,13 +229,15 @@ pub(super) fn path_filestat_set_times(
     let follow = follows(flags)?;
     let entry = dir(fd)?;
     let mut path_buf = [0u8; PATH_MAX];
-    let path = without_trailing_slashes(read_path(memory, path, path_len, &mut path_buf)?);
+    let path = read_path(memory, path, path_len, &mut path_buf)?;
     if atime == fs::SetTime::Omit && mtime == fs::SetTime::Omit {
         // Nothing to change: like utimensat(2), not even a lookup.
         return Ok(());
     }
     let entry = writable(entry)?.require(rights::PATH_FILESTAT_SET_TIMES)?;
-    if follow {
+    // A trailing slash resolves a final symlink, as the kernel (and wasmtime) do; the
+    // confined open does that safely.
+    if follow || path.last() == Some(&b'/') {
         let target = open_beneath(entry, path, fs::O_PATH)?;
         fs::utimensat(
             target.raw(),
@@ -360,6 +382,18 @@ pub(super) fn path_link(
     // writable.
     let old_entry = writable(old_entry)?.require(rights::PATH_LINK_SOURCE)?;
     let new_entry = writable(new_entry)?.require(rights::PATH_LINK_TARGET)?;
+    if old_path.last() == Some(&b'/') {
+        // `linkat` would follow a final symlink here, unconfined. What the path names
+        // can only be a directory (which cannot be linked) or not one.
+        let target = open_beneath(old_entry, old_path, fs::O_PATH)?;
+        return Err(Errno(
+            if fs::fstat(target.raw())?.file_type() == fs::S_IFDIR {
+                errno::PERM
+            } else {
+                errno::NOTDIR
+            },
+        ));
+    }
     let old = locate(old_entry, old_path)?;
     let new = locate(new_entry, new_path)?;
     let (mut old_name, mut new_name) = (PathBuf::new(), PathBuf::new());

@@ -103,11 +103,17 @@ pub(super) fn poll_oneoff(
         return Err(Errno(errno::INVAL));
     }
     let fault = Errno(errno::FAULT);
-    memory.range(
-        subs,
-        count.checked_mul(event::SUBSCRIPTION_SIZE).ok_or(fault)?,
-    )?;
-    memory.range(events, count.checked_mul(event::EVENT_SIZE).ok_or(fault)?)?;
+    let subs_len = count.checked_mul(event::SUBSCRIPTION_SIZE).ok_or(fault)?;
+    let events_len = count.checked_mul(event::EVENT_SIZE).ok_or(fault)?;
+    memory.range(subs, subs_len)?;
+    memory.range(events, events_len)?;
+    // Subscriptions are read twice (to wait, then to report) with events written in
+    // between; arrays that overlap would change what the second reading sees.
+    let subs_end = subs as u64 + subs_len as u64;
+    let events_end = events as u64 + events_len as u64;
+    if (subs as u64) < events_end && (events as u64) < subs_end {
+        return Err(Errno(errno::INVAL));
+    }
     let start = Start {
         monotonic: sys::clock_gettime(CLOCK_MONOTONIC)?,
         realtime: sys::clock_gettime(CLOCK_REALTIME)?,

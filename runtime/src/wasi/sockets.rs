@@ -1,7 +1,7 @@
 //! `sock_*`: accepting connections on a granted listener and talking over them.
 
 use super::fd::{self, FdEntry, FdKind, READ, WRITE};
-use super::{Errno, WasiResult, vectored};
+use super::{Errno, Transfer, WasiResult, flags8, flags16, vectored};
 use crate::guest::GuestMemory;
 use crate::sys::net;
 use wafer_abi::wasi::{errno, fdflags, rights, sock};
@@ -25,7 +25,7 @@ fn connection(fd: i32) -> WasiResult<FdEntry> {
 }
 
 pub(super) fn sock_accept(memory: &GuestMemory, fd: i32, flags: i32, result: i32) -> WasiResult {
-    let flags = flags as u16;
+    let flags = flags16(flags)?;
     if flags & !fdflags::NONBLOCK != 0 {
         return Err(Errno(errno::INVAL));
     }
@@ -65,7 +65,7 @@ pub(super) fn sock_recv(
     ro_data_len: i32,
     ro_flags: i32,
 ) -> WasiResult {
-    let ri_flags = ri_flags as u16;
+    let ri_flags = flags16(ri_flags)?;
     if ri_flags & !(sock::RECV_PEEK | sock::RECV_WAITALL) != 0 {
         return Err(Errno(errno::INVAL));
     }
@@ -78,7 +78,7 @@ pub(super) fn sock_recv(
         host_flags |= net::MSG_WAITALL;
     }
     let mut truncated = false;
-    let received = vectored(memory, ri_data, ri_data_len, |iov, _| {
+    let received = vectored(memory, ri_data, ri_data_len, Transfer::Read, |iov, _| {
         // SAFETY: every iovec was range-checked against guest memory.
         let (received, flags) = unsafe { net::recv(entry.host_fd, iov, host_flags) }?;
         truncated |= flags & net::MSG_TRUNC != 0;
@@ -103,7 +103,7 @@ pub(super) fn sock_send(
     so_data_len: i32,
 ) -> WasiResult {
     let entry = connection(fd)?.require(rights::FD_WRITE)?;
-    let sent = vectored(memory, si_data, si_data_len, |iov, _| {
+    let sent = vectored(memory, si_data, si_data_len, Transfer::Write, |iov, _| {
         // SAFETY: every iovec was range-checked against guest memory.
         unsafe { net::send(entry.host_fd, iov) }
     })?;
@@ -112,7 +112,7 @@ pub(super) fn sock_send(
 }
 
 pub(super) fn sock_shutdown(_: &GuestMemory, fd: i32, how: i32) -> WasiResult {
-    let how = how as u8;
+    let how = flags8(how)?;
     let (entry, _) = socket(fd)?;
     let entry = entry.require(rights::SOCK_SHUTDOWN)?;
     let host_how = match (how & sock::SHUT_RD != 0, how & sock::SHUT_WR != 0) {

@@ -94,6 +94,11 @@ int main(void) {
     show("write to stdin", __wasi_fd_write(0, &ciov, 1, &count));
     show("pread from stdin (a pipe)", __wasi_fd_pread(0, &iov, 1, 0, &count));
     show("pwrite to stdout (a pipe)", __wasi_fd_pwrite(1, &ciov, 1, 0, &count));
+    show("seek on stdout", __wasi_fd_seek(1, 0, __WASI_WHENCE_CUR, &position));
+    __wasi_filestat_t stdout_stat;
+    show("filestat_get(stdout)", __wasi_fd_filestat_get(1, &stdout_stat));
+    printf("  filetype %d, ino %llu, size %llu (nothing of the host file)\n", stdout_stat.filetype,
+           (unsigned long long)stdout_stat.ino, (unsigned long long)stdout_stat.size);
     show("tell on stdin (a pipe)", __wasi_fd_tell(0, &position));
 
     // Renumbering.
@@ -117,6 +122,8 @@ int main(void) {
     show("CREAT|EXCL on an existing file", open_at(3, "given.txt", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_EXCL, ALL_RIGHTS, 0, &other));
     show("a directory with write rights", open_at(3, "sub", 0, ALL_RIGHTS, 0, &other));
     show("a symlink without SYMLINK_FOLLOW", open_at(3, "link_out", 0, READ_RIGHTS, 0, &other));
+    show("a symlink without SYMLINK_FOLLOW, with DIRECTORY",
+         open_at(3, "link_up", __WASI_OFLAGS_DIRECTORY, READ_RIGHTS, 0, &other));
     show("a trailing slash on a file", open_at(3, "given.txt/", 0, READ_RIGHTS, 0, &other));
     show("an empty path", open_at(3, "", 0, READ_RIGHTS, 0, &other));
     show("a path holding a NUL", raw_path_open(3, 0, "given.txt\0x", 11, 0, READ_RIGHTS, READ_RIGHTS, 0, &other));
@@ -150,6 +157,17 @@ int main(void) {
         if (at <= used) names++;
     }
     printf("  complete entries: %d (., .., inner.txt, deep_out)\n", names);
+    // `..` must not reveal the directory outside: it reports the directory itself.
+    uint64_t dot_ino = 0, dotdot_ino = 1;
+    for (size_t at = 0; at + sizeof(__wasi_dirent_t) <= used;) {
+        __wasi_dirent_t entry;
+        memcpy(&entry, entries + at, sizeof entry);
+        const char *entry_name = (const char *)entries + at + sizeof entry;
+        if (entry.d_namlen == 1 && entry_name[0] == '.') dot_ino = entry.d_ino;
+        if (entry.d_namlen == 2 && entry_name[0] == '.' && entry_name[1] == '.') dotdot_ino = entry.d_ino;
+        at += sizeof entry + entry.d_namlen;
+    }
+    printf("  .. has the inode of .: %s\n", dot_ino == dotdot_ino ? "yes" : "no");
 
     // Paths: readlink truncation, trailing slashes, dots.
     char target[64] = {0};
@@ -161,6 +179,8 @@ int main(void) {
     printf("  filetype %d\n", filestat.filetype);
     show("filestat_get link_out following", __wasi_path_filestat_get(3, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "link_out", &filestat));
     show("filestat_get given.txt/ (trailing slash)", __wasi_path_filestat_get(3, 0, "given.txt/", &filestat));
+    show("filestat_get given.txt/ following",
+         __wasi_path_filestat_get(3, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "given.txt/", &(__wasi_filestat_t){0}));
     printf("  filetype %d, size %llu\n", filestat.filetype, (unsigned long long)filestat.size);
     show("filestat_get sub/..", __wasi_path_filestat_get(3, 0, "sub/..", &filestat));
     show("filestat_get ..", __wasi_path_filestat_get(3, 0, "..", &filestat));
@@ -176,6 +196,14 @@ int main(void) {
     show("link with SYMLINK_FOLLOW", __wasi_path_link(3, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "given.txt", 3, "hard"));
     show("link a directory", __wasi_path_link(3, 0, "sub", 3, "hardsub"));
     show("link across the two preopens", __wasi_path_link(3, 0, "given.txt", 4, "from_sandbox.txt"));
+    show("link link_out/ (a trailing slash follows the link)", __wasi_path_link(3, 0, "link_out/", 3, "x"));
+    show("link link_up/ (a directory outside)", __wasi_path_link(3, 0, "link_up/", 3, "x"));
+    show("link sub/ (a directory)", __wasi_path_link(3, 0, "sub/", 3, "x"));
+    show("link given.txt/", __wasi_path_link(3, 0, "given.txt/", 3, "x"));
+    int readonly;
+    show("open given.txt read-only", open_at(3, "given.txt", 0, READ_RIGHTS, 0, &readonly));
+    show("  set_size on it", __wasi_fd_filestat_set_size(readonly, 0));
+    show("  close it", __wasi_fd_close(readonly));
     show("rename across the two preopens", __wasi_path_rename(4, "from_sandbox.txt", 3, "back.txt"));
     show("symlink with an empty target", __wasi_path_symlink("", 3, "empty_link"));
     show("set_times with flags 0 on a missing file",

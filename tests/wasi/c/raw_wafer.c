@@ -2,7 +2,10 @@
 // EBADF for these): fd_allocate, shrinking rights with fd_fdstat_set_rights, the
 // CPU-time clocks, proc_raise, opening with the sync flags, syncing a directory, setting
 // a preopen's times, poll byte counts for files, and resuming readdir from any cookie.
-// It ends by raising SIGTERM, whose default action ends the process (status 143).
+// It checks arguments wasmtime would trap on (undefined flag bits, overlapping
+// poll_oneoff arrays) and ends by raising SIGQUIT, whose default action ends the process
+// (status 131) and would dump core: the test allows core dumps and checks that no core
+// file appears in the working directory.
 #include <stdio.h>
 #include <string.h>
 #include <wasi/api.h>
@@ -10,7 +13,14 @@
 // wasi-libc no longer declares proc_raise.
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise")))
 int proc_raise(int signal);
-enum { SIGNAL_TERM = 15, SIGNAL_CHLD = 16, SIGNAL_URG = 22 };
+// Raw imports taking whole i32s, to pass bits api.h's narrow types cannot carry.
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_fdstat_set_flags")))
+int raw_fd_fdstat_set_flags(int fd, int flags);
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("sock_shutdown")))
+int raw_sock_shutdown(int fd, int how);
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_advise")))
+int raw_fd_advise(int fd, long long offset, long long len, int advice);
+enum { SIGNAL_QUIT = 3, SIGNAL_CHLD = 16, SIGNAL_URG = 22 };
 
 static const char *name(int e) {
     static char other[16];
@@ -148,10 +158,26 @@ int main(void) {
     (void)__wasi_fd_close(many);
     show("rmdir many", __wasi_path_remove_directory(3, "many"));
 
-    // SIGTERM's default action ends the process.
-    printf("raising SIGTERM\n");
+    // Flags with bits beyond their type are refused, not truncated.
+    show("fd_fdstat_set_flags with bit 16", raw_fd_fdstat_set_flags(3, 0x10000));
+    show("sock_shutdown(stdout, 0x101)", raw_sock_shutdown(1, 0x101));
+    show("fd_advise with advice 0x100", raw_fd_advise(3, 0, 0, 0x100));
+
+    // poll_oneoff with events written over the subscriptions.
+    __wasi_subscription_t subs[3] = {0};
+    subs[0].userdata = 0xa;
+    subs[0].u.tag = __WASI_EVENTTYPE_CLOCK;
+    subs[0].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+    subs[1] = subs[0];
+    subs[1].userdata = 0xb;
+    subs[1].u.u.clock.timeout = 10000000000ULL;
+    show("poll_oneoff, events overlapping the subscriptions",
+         __wasi_poll_oneoff(subs, (__wasi_event_t *)&subs[1], 2, &count));
+
+    // SIGQUIT's default action ends the process, without a core file.
+    printf("raising SIGQUIT\n");
     fflush(stdout);
-    proc_raise(SIGNAL_TERM);
+    proc_raise(SIGNAL_QUIT);
     printf("not reached\n");
     return 0;
 }

@@ -173,6 +173,14 @@ impl Pending {
         Some((begin, stop, stop == self.end))
     }
 
+    /// Whether only slashes remain: the component just taken was the last name, with a
+    /// trailing slash.
+    fn only_slashes_left(&self) -> bool {
+        self.active
+            .get(self.start..self.end)
+            .is_some_and(|rest| rest.iter().all(|&b| b == b'/'))
+    }
+
     fn component(&self, begin: usize, stop: usize) -> &[u8] {
         self.active.get(begin..stop).unwrap_or_default()
     }
@@ -233,6 +241,11 @@ fn walk(root: i32, path: &[u8], flags: u32, mode: u32) -> Result<OwnedFd, Errno>
             }
             _ => {}
         }
+        // As the kernel: creating a name with a trailing slash is EISDIR, whatever the
+        // name turns out to be.
+        if !last && flags & fs::O_CREAT != 0 && pending.only_slashes_left() {
+            return Err(Errno::ISDIR);
+        }
         let c_name = name.c_path(component)?;
         let is_symlink = if last {
             match fs::openat(dirs.current(), c_name, flags | O_NOFOLLOW, mode) {
@@ -291,8 +304,10 @@ pub fn open_dir_beneath(root: i32, path: &[u8]) -> Result<OwnedFd, Errno> {
 pub struct Located<'p> {
     root: i32,
     dir: Option<OwnedFd>,
-    /// The last component, with any trailing slashes (which the kernel interprets).
+    /// The last component, with any trailing slashes (which the kernel interprets); `.`
+    /// when the path ends in `.` or `..` (then `dir` is the directory the path names).
     pub name: &'p [u8],
+    dot: bool,
 }
 
 impl Located<'_> {
@@ -307,25 +322,18 @@ impl Located<'_> {
         self.name.last() == Some(&b'/')
     }
 
-    /// The name without trailing slashes.
-    pub fn bare_name(&self) -> &[u8] {
-        let end = self
-            .name
-            .iter()
-            .rposition(|&b| b != b'/')
-            .map_or(0, |at| at + 1);
-        self.name.get(..end).unwrap_or_default()
-    }
-
-    /// Whether the name is `.` or `..`.
+    /// Whether the path ended in `.` or `..`.
     pub fn is_dot(&self) -> bool {
-        matches!(self.bare_name(), b"." | b"..")
+        self.dot
     }
 }
 
-/// Splits `path` into its directory (opened beneath `root`) and last component. When
-/// the last component is `.` or `..`, the whole path must also stay beneath the root,
-/// so that no call made on (directory, name) can reach outside.
+/// Splits `path` into its directory (opened beneath `root`) and last component.
+///
+/// A last component of `.` or `..` is resolved with the rest of the path, in one
+/// confined walk: the result is the directory the path names, with the name `.`. (Had
+/// `..` been left for the `*at` call, a directory renamed out of the sandbox between
+/// the check and the call would lead it outside.)
 pub fn locate(root: i32, path: &[u8]) -> Result<Located<'_>, Errno> {
     check_relative(path)?;
     let trimmed = path.iter().rposition(|&b| b != b'/').map_or(0, |at| at + 1);
@@ -335,16 +343,28 @@ pub fn locate(root: i32, path: &[u8]) -> Result<Located<'_>, Errno> {
         .rposition(|&b| b == b'/')
         .map_or(0, |at| at + 1);
     let (dir_part, name) = path.split_at_checked(name_start).unwrap_or((&[], path));
+    let bare = name
+        .get(..trimmed.saturating_sub(name_start))
+        .unwrap_or(name);
+    if matches!(bare, b"." | b"..") {
+        return Ok(Located {
+            root,
+            dir: Some(open_dir_beneath(root, path)?),
+            name: b".",
+            dot: true,
+        });
+    }
     let dir = if dir_part.is_empty() {
         None
     } else {
         Some(open_dir_beneath(root, dir_part)?)
     };
-    let located = Located { root, dir, name };
-    if located.is_dot() {
-        open_dir_beneath(root, path)?;
-    }
-    Ok(located)
+    Ok(Located {
+        root,
+        dir,
+        name,
+        dot: false,
+    })
 }
 
 #[cfg(test)]
@@ -384,6 +404,21 @@ mod tests {
     }
 
     type Open = fn(i32, &[u8], u32, u32) -> Result<OwnedFd, Errno>;
+
+    /// A NUL-terminated copy of `path`.
+    struct Owned(Vec<u8>);
+
+    impl Owned {
+        fn c(&self) -> CPath<'_> {
+            CPath::new(&self.0).unwrap()
+        }
+    }
+
+    fn buf_path(path: &[u8]) -> Owned {
+        let mut bytes = path.to_vec();
+        bytes.push(0);
+        Owned(bytes)
+    }
 
     fn both(check: impl Fn(Open)) {
         check(open_beneath);
@@ -505,10 +540,15 @@ mod tests {
         let (_tmp, root) = scratch();
         let located = locate(root.raw(), b"dir/sub/").unwrap();
         assert_eq!(located.name, b"sub/");
-        assert_eq!(located.bare_name(), b"sub");
         assert!(located.has_trailing_slash());
         assert_eq!(locate(root.raw(), b"file").unwrap().dir(), root.raw());
-        assert!(locate(root.raw(), b"dir/..").unwrap().is_dot());
+        // `..` is resolved with the path: the directory it names, and the name `.`.
+        let dots = locate(root.raw(), b"dir/sub/..").unwrap();
+        assert!(dots.is_dot());
+        assert_eq!(dots.name, b".");
+        let stat = fs::statx(dots.dir(), CPath::DOT, 0).unwrap();
+        let dir = fs::statx(root.raw(), buf_path(b"dir").c(), 0).unwrap();
+        assert_eq!(stat.ino, dir.ino);
         assert_eq!(locate(root.raw(), b"..").err(), Some(Errno::XDEV));
         assert_eq!(locate(root.raw(), b"dir/../..").err(), Some(Errno::XDEV));
         assert_eq!(locate(root.raw(), b"/x").err(), Some(Errno::XDEV));

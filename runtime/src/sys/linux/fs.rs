@@ -85,7 +85,7 @@ impl<'a> CPath<'a> {
 
     /// The path without its NUL.
     pub fn bytes(&self) -> &'a [u8] {
-        &self.0[..self.0.len() - 1]
+        self.0.split_last().map_or(&[], |(_, bytes)| bytes)
     }
 
     fn ptr(&self) -> usize {
@@ -123,14 +123,18 @@ impl PathBuf {
                 return Err(Errno::INVAL);
             }
             let end = len + part.len();
-            if end >= PATH_MAX {
-                return Err(Errno::NAMETOOLONG);
-            }
-            self.bytes[len..end].copy_from_slice(part);
+            self.bytes
+                .get_mut(len..end)
+                .filter(|_| end < PATH_MAX)
+                .ok_or(Errno::NAMETOOLONG)?
+                .copy_from_slice(part);
             len = end;
         }
-        self.bytes[len] = 0;
-        Ok(CPath(&self.bytes[..=len]))
+        let with_nul = self.bytes.get_mut(..=len).ok_or(Errno::NAMETOOLONG)?;
+        if let Some(last) = with_nul.last_mut() {
+            *last = 0;
+        }
+        Ok(CPath(with_nul))
     }
 }
 
@@ -565,7 +569,39 @@ pub fn getdents64(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
     })
 }
 
+const F_GETFD: usize = 1;
 const F_GETFL: usize = 3;
+
+/// Whether `fd` is an open descriptor.
+pub fn is_open(fd: i32) -> bool {
+    // SAFETY: no pointers.
+    check(unsafe { syscall6(nr::FCNTL, fd as usize, F_GETFD, 0, 0, 0, 0) }).is_ok()
+}
+
+/// Opens `/dev/null` on every one of descriptors 0, 1 and 2 that is closed, so that no
+/// later open can land there and be mistaken for a standard stream. Returns `false` if
+/// one stays closed.
+pub fn ensure_stdio_open() -> bool {
+    let mut null = PathBuf::new();
+    for fd in 0..3 {
+        if is_open(fd) {
+            continue;
+        }
+        // `open` returns the lowest free descriptor: this one.
+        let opened = null
+            .c_path(b"/dev/null")
+            .and_then(|path| openat(AT_FDCWD, path, O_RDWR, 0));
+        match opened {
+            Ok(new) if new == fd => {}
+            Ok(other) => {
+                close(other);
+                return false;
+            }
+            Err(_) => return false,
+        }
+    }
+    true
+}
 const F_SETFL: usize = 4;
 
 /// `fcntl(fd, F_GETFL)`: the open flags.
@@ -598,4 +634,24 @@ pub fn bytes_readable(fd: i32) -> Result<u64, Errno> {
         )
     })?;
     Ok(count.max(0) as u64)
+}
+
+const TCGETS: usize = 0x5401;
+
+/// Whether `fd` is a terminal (`ioctl(TCGETS)` succeeds, as `isatty` checks).
+pub fn is_terminal(fd: i32) -> bool {
+    let mut termios = [0u8; 64];
+    // SAFETY: TCGETS writes a `struct termios` (60 bytes on every supported target).
+    check(unsafe {
+        syscall6(
+            nr::IOCTL,
+            fd as usize,
+            TCGETS,
+            termios.as_mut_ptr() as usize,
+            0,
+            0,
+            0,
+        )
+    })
+    .is_ok()
 }

@@ -277,6 +277,9 @@ unsafe fn start(sp: *const usize, main: extern "C" fn()) -> ! {
             envp: argv.add(argc + 1),
         }
     };
+    if !fs::ensure_stdio_open() {
+        exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE);
+    }
     crate::process::set_args(args);
     // SAFETY: the auxiliary vector follows envp's NULL, as (key, value) pairs ending
     // with key 0.

@@ -43,7 +43,7 @@ static CATCH_BUFFER: Global<[usize; arch::CATCH_BUFFER_WORDS]> =
 /// otherwise.
 pub fn land_if_catching(kind: crate::trap::TrapKind) {
     if CATCHING.swap(false, Ordering::SeqCst) {
-        let buffer = CATCH_BUFFER.with(|buffer| buffer.as_ptr());
+        let buffer = CATCH_BUFFER.as_ptr() as *const usize;
         // SAFETY: the buffer belongs to the `wafer_rt_catch` frame still on the stack.
         unsafe { arch::wafer_rt_catch_landing(kind as usize, buffer) }
     }
@@ -60,7 +60,7 @@ unsafe extern "C" fn call_closure<F: FnOnce()>(closure: *mut u8) {
 /// Runs `f`; a trap inside it ends `f` and is returned instead of ending the process.
 pub fn catch_traps<F: FnOnce()>(f: F) -> Result<(), crate::trap::TrapKind> {
     let mut closure = Some(f);
-    let buffer = CATCH_BUFFER.with(|buffer| buffer.as_mut_ptr());
+    let buffer = CATCH_BUFFER.as_ptr() as *mut usize;
     CATCHING.store(true, Ordering::SeqCst);
     // SAFETY: `wafer_rt_catch` calls `call_closure::<F>` with a pointer to `closure`,
     // which outlives the call; `buffer` is a static the landing code reads later.
@@ -221,7 +221,7 @@ extern "C" fn on_signal(signal: i32, info: *const SigInfo, context: *mut u8) {
         && let Some(kind) = crate::trap::kind_of(&fault)
     {
         CATCHING.store(false, Ordering::SeqCst);
-        let saved = CATCH_BUFFER.with(|buffer| buffer as *const [usize; arch::CATCH_BUFFER_WORDS]);
+        let saved = CATCH_BUFFER.as_ptr() as *const [usize; arch::CATCH_BUFFER_WORDS];
         // SAFETY: `context` is this signal's ucontext; the buffer is the static one the
         // `wafer_rt_catch` frame still on the guest stack filled.
         unsafe { arch::resume(context, saved, kind as usize) };
@@ -233,7 +233,25 @@ extern "C" fn on_signal(signal: i32, info: *const SigInfo, context: *mut u8) {
 /// Raises `signal` in this process with its default action (the runtime's own handlers
 /// and ignores are removed first, since the guest cannot install handlers). Returns if
 /// the default action is to ignore, stop and continue, or if the signal is blocked.
+///
+/// Core dumps are switched off first: a guest must not be able to write a file of its
+/// own making into the host's working directory.
 pub fn raise_default(signal: i32) -> Result<(), super::Errno> {
+    const RLIMIT_CORE: usize = 4;
+    let no_core = [0u64; 2];
+    // SAFETY: `no_core` is a `struct rlimit64` (soft and hard limit); the old limit is
+    // not requested.
+    super::check(unsafe {
+        syscall6(
+            nr::PRLIMIT64,
+            0,
+            RLIMIT_CORE,
+            no_core.as_ptr() as usize,
+            0,
+            0,
+            0,
+        )
+    })?;
     let default = KernelSigaction {
         handler: 0,
         flags: if arch::HAS_SA_RESTORER {

@@ -59,6 +59,7 @@ pub mod nr {
     pub const GETPID: usize = 39;
     pub const GETTID: usize = 186;
     pub const TGKILL: usize = 234;
+    pub const PRLIMIT64: usize = 302;
 }
 
 /// Syscall numbers for the generic table (`include/uapi/asm-generic/unistd.h`), used by
@@ -120,6 +121,7 @@ pub mod nr {
     pub const GETPID: usize = 172;
     pub const GETTID: usize = 178;
     pub const TGKILL: usize = 131;
+    pub const PRLIMIT64: usize = 261;
 }
 
 /// Performs system call `n` with up to six arguments; returns the raw result (a negated
