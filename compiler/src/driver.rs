@@ -196,12 +196,14 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, Build
     }
     let object = compile_module(wasm, target, &config)?;
     match (options.emit, runtime) {
-        (Emit::Image, Some(_)) => link(
-            &object,
-            target,
-            wafer_abi::symbols::ENTRY,
-            options.keep_symbols,
-        ),
+        (Emit::Image, Some(_)) => crate::timing::phase("link", || {
+            link(
+                &object,
+                target,
+                wafer_abi::symbols::ENTRY,
+                options.keep_symbols,
+            )
+        }),
         _ => Ok(object),
     }
 }

@@ -19,4 +19,5 @@ pub mod error;
 pub mod grants;
 pub mod inspect;
 pub mod target;
+pub mod timing;
 pub mod translate;

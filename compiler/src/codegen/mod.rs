@@ -299,7 +299,7 @@ pub fn compile_image(
         offsets,
         resolved,
         host_call_conv,
-    } = prepare(instances, target, config)?;
+    } = crate::timing::phase("parse", || prepare(instances, target, config))?;
     let main_entry = match entry {
         Entry::Command(instance) => Some((
             instance,
@@ -318,27 +318,29 @@ pub fn compile_image(
         .flat_map(|(i, bodies)| bodies.into_iter().map(move |body| (i, body)))
         .collect();
     let order: Vec<(usize, u32)> = work.iter().map(|(i, body)| (*i, body.func_index)).collect();
-    let results: Vec<Result<CompiledFunction>> = work
-        .into_par_iter()
-        .map_init(
-            || {
-                (
-                    FuncTranslator::new(),
-                    Context::new(),
-                    wasmparser::FuncValidatorAllocations::default(),
-                )
-            },
-            |(translator, context, allocations), (instance, body)| {
-                let mut validator = body.validator.into_validator(std::mem::take(allocations));
-                let menv = &menvs[instance];
-                let func =
-                    translator.translate(menv, body.func_index, &body.body, &mut validator)?;
-                *allocations = validator.into_allocations();
-                let func_id = menv.symbols.funcs[body.func_index as usize];
-                compile_function(&*isa, context, func, func_id)
-            },
-        )
-        .collect();
+    let results: Vec<Result<CompiledFunction>> = crate::timing::phase("compile", || {
+        work.into_par_iter()
+            .map_init(
+                || {
+                    (
+                        FuncTranslator::new(),
+                        Context::new(),
+                        wasmparser::FuncValidatorAllocations::default(),
+                    )
+                },
+                |(translator, context, allocations), (instance, body)| {
+                    let mut validator = body.validator.into_validator(std::mem::take(allocations));
+                    let menv = &menvs[instance];
+                    let func =
+                        translator.translate(menv, body.func_index, &body.body, &mut validator)?;
+                    *allocations = validator.into_allocations();
+                    let func_id = menv.symbols.funcs[body.func_index as usize];
+                    compile_function(&*isa, context, func, func_id)
+                },
+            )
+            .collect()
+    });
+    let _object_phase = crate::timing::Span::start("object");
     for ((instance, func_index), result) in order.into_iter().zip(results) {
         let compiled = result.map_err(at(instance))?;
         let name = modules[instance].func_display_name(func_index);

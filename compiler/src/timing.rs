@@ -1,0 +1,51 @@
+//! Phase timings for `WAFER_TIMINGS=1`: where a build spends its time, on stderr.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+fn enabled() -> bool {
+    static ENABLED: OnceLock<bool> = OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var_os("WAFER_TIMINGS").is_some_and(|v| v != "0"))
+}
+
+/// Runs `f`, reporting how long it took as phase `name` when timings are on.
+pub fn phase<R>(name: &str, f: impl FnOnce() -> R) -> R {
+    if !enabled() {
+        return f();
+    }
+    let start = Instant::now();
+    let result = f();
+    eprintln!(
+        "wafer: timing: {name:<12} {:>9.1} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    result
+}
+
+/// A phase that reports its duration when dropped (for phases with early returns).
+pub struct Span {
+    name: &'static str,
+    start: Option<Instant>,
+}
+
+impl Span {
+    /// Starts phase `name`.
+    pub fn start(name: &'static str) -> Span {
+        Span {
+            name,
+            start: enabled().then(Instant::now),
+        }
+    }
+}
+
+impl Drop for Span {
+    fn drop(&mut self) {
+        if let Some(start) = self.start {
+            eprintln!(
+                "wafer: timing: {:<12} {:>9.1} ms",
+                self.name,
+                start.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    }
+}
