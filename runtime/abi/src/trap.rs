@@ -6,15 +6,22 @@
 //! every function. The runtime's signal handler (or exception vector) looks the faulting
 //! program counter up here to report `wafer: trap: <kind> in <function> (wasm offset 0x..)`.
 //!
-//! Format (all integers `u32` little-endian, code offsets relative to the image's code
-//! start):
+//! Every load and store can fault, so a large module has millions of trap sites; they
+//! are delta-encoded per function. Format (fixed fields `u32` little-endian, code offsets
+//! relative to the image's code start):
 //!
 //! ```text
-//! magic "WTRP" | function count | trap count | names length
-//! functions: start, length, name offset, name length      (sorted by start)
-//! traps:     code offset, wasm offset, kind               (sorted by code offset)
+//! magic "WTR2" | function count | sites length | names length
+//! functions: start, length, name offset, name length, sites offset   (sorted by start)
+//! sites:     per function, in code order, each site as two LEB128 numbers:
+//!            (code offset - previous code offset) << 5 | kind
+//!            zigzag(wasm offset - previous wasm offset)
+//!            ("previous" starts at the function's start and wasm offset 0)
 //! names:     UTF-8 bytes
 //! ```
+//!
+//! A lookup finds the function by binary search and decodes its sites: traps are
+//! reported once, so the few microseconds do not matter.
 
 use crate::bytes::{Reader, read_u32};
 
@@ -114,11 +121,12 @@ impl TrapKind {
     }
 }
 
-const MAGIC: u32 = u32::from_le_bytes(*b"WTRP");
+const MAGIC: u32 = u32::from_le_bytes(*b"WTR2");
 #[cfg(feature = "alloc")]
 const HEADER_LEN: usize = 16;
-const FUNCTION_LEN: usize = 16;
-const TRAP_LEN: usize = 12;
+const FUNCTION_LEN: usize = 20;
+/// Bits of a site's first number that hold the kind.
+const KIND_BITS: u32 = 5;
 
 /// A trap site found in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,8 +141,22 @@ pub struct TrapSite {
 #[derive(Debug, Clone, Copy)]
 pub struct TrapTable<'a> {
     functions: &'a [u8],
-    traps: &'a [u8],
+    sites: &'a [u8],
     names: &'a [u8],
+}
+
+/// Reads an unsigned LEB128 number from `bytes` at `*at`, advancing it.
+fn read_leb(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 impl<'a> TrapTable<'a> {
@@ -145,14 +167,14 @@ impl<'a> TrapTable<'a> {
             return None;
         }
         let function_count = reader.u32()? as usize;
-        let trap_count = reader.u32()? as usize;
+        let sites_len = reader.u32()? as usize;
         let names_len = reader.u32()? as usize;
         let functions = reader.take(function_count.checked_mul(FUNCTION_LEN)?)?;
-        let traps = reader.take(trap_count.checked_mul(TRAP_LEN)?)?;
+        let sites = reader.take(sites_len)?;
         let names = reader.take(names_len)?;
         Some(TrapTable {
             functions,
-            traps,
+            sites,
             names,
         })
     }
@@ -162,25 +184,21 @@ impl<'a> TrapTable<'a> {
         self.functions.len() / FUNCTION_LEN
     }
 
-    /// Number of trap sites.
+    /// Number of trap sites (decodes them all: for `wafer inspect`).
     pub fn trap_count(&self) -> usize {
-        self.traps.len() / TRAP_LEN
-    }
-
-    /// The trap recorded at exactly `code_offset`.
-    pub fn trap_at(&self, code_offset: u32) -> Option<TrapSite> {
-        let index = binary_search(self.traps, TRAP_LEN, self.trap_count(), code_offset)?;
-        let base = index * TRAP_LEN;
-        if read_u32(self.traps, base)? != code_offset {
-            return None;
+        let mut at = 0;
+        let mut count = 0;
+        while at < self.sites.len() {
+            if read_leb(self.sites, &mut at).is_none() || read_leb(self.sites, &mut at).is_none() {
+                break;
+            }
+            count += 1;
         }
-        let wasm_offset = read_u32(self.traps, base + 4)?;
-        let kind = TrapKind::from_u8(read_u32(self.traps, base + 8)? as u8)?;
-        Some(TrapSite { kind, wasm_offset })
+        count
     }
 
-    /// The name of the function whose code contains `code_offset`.
-    pub fn function_name_at(&self, code_offset: u32) -> Option<&'a str> {
+    /// The function record containing `code_offset`: its index and start.
+    fn function_at(&self, code_offset: u32) -> Option<(usize, u32)> {
         let index = binary_search(
             self.functions,
             FUNCTION_LEN,
@@ -193,6 +211,42 @@ impl<'a> TrapTable<'a> {
         if code_offset.checked_sub(start)? >= len {
             return None;
         }
+        Some((index, start))
+    }
+
+    /// The trap recorded at exactly `code_offset`.
+    pub fn trap_at(&self, code_offset: u32) -> Option<TrapSite> {
+        let (index, start) = self.function_at(code_offset)?;
+        let sites_of = |i: usize| read_u32(self.functions, i * FUNCTION_LEN + 16);
+        let mut at = sites_of(index)? as usize;
+        let end = if index + 1 < self.function_count() {
+            sites_of(index + 1)? as usize
+        } else {
+            self.sites.len()
+        };
+        let (mut code, mut wasm) = (u64::from(start), 0i64);
+        while at < end {
+            let first = read_leb(self.sites, &mut at)?;
+            let zigzag = read_leb(self.sites, &mut at)?;
+            code = code.saturating_add(first >> KIND_BITS);
+            wasm = wasm.wrapping_add(((zigzag >> 1) as i64) ^ (zigzag & 1).wrapping_neg() as i64);
+            if code == u64::from(code_offset) {
+                return Some(TrapSite {
+                    kind: TrapKind::from_u8((first & ((1 << KIND_BITS) - 1)) as u8)?,
+                    wasm_offset: u32::try_from(wasm).ok()?,
+                });
+            }
+            if code > u64::from(code_offset) {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The name of the function whose code contains `code_offset`.
+    pub fn function_name_at(&self, code_offset: u32) -> Option<&'a str> {
+        let (index, _) = self.function_at(code_offset)?;
+        let base = index * FUNCTION_LEN;
         let name_offset = read_u32(self.functions, base + 8)? as usize;
         let name_len = read_u32(self.functions, base + 12)? as usize;
         let name = self
@@ -226,6 +280,19 @@ pub struct TrapTableBuilder {
 }
 
 #[cfg(feature = "alloc")]
+fn push_leb(out: &mut alloc::vec::Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+#[cfg(feature = "alloc")]
 impl TrapTableBuilder {
     /// Records a function occupying `len` bytes from `start`.
     pub fn function(&mut self, start: u32, len: u32, name: &str) {
@@ -235,36 +302,56 @@ impl TrapTableBuilder {
             .push((start, len, name_offset, name.len() as u32));
     }
 
-    /// Records a trap site.
+    /// Records a trap site (inside a function recorded with [`Self::function`]).
     pub fn trap(&mut self, code_offset: u32, wasm_offset: u32, kind: TrapKind) {
         self.traps.push((code_offset, wasm_offset, kind));
     }
 
-    /// Encodes the table, sorting functions and traps by code offset.
+    /// Encodes the table, sorting functions and sites by code offset. Sites outside
+    /// every function are dropped.
     pub fn finish(mut self) -> alloc::vec::Vec<u8> {
         use crate::bytes::push_u32;
         self.functions.sort_unstable_by_key(|f| f.0);
         self.traps.sort_unstable_by_key(|t| t.0);
+        let mut sites = alloc::vec::Vec::with_capacity(self.traps.len() * 3);
+        let mut offsets = alloc::vec::Vec::with_capacity(self.functions.len());
+        let mut traps = self.traps.iter().peekable();
+        for &(start, len, _, _) in &self.functions {
+            offsets.push(sites.len() as u32);
+            let end = u64::from(start) + u64::from(len);
+            while traps
+                .next_if(|t| u64::from(t.0) < u64::from(start))
+                .is_some()
+            {}
+            let (mut code, mut wasm) = (start, 0i64);
+            while let Some(&(code_offset, wasm_offset, kind)) =
+                traps.next_if(|t| u64::from(t.0) < end)
+            {
+                push_leb(
+                    &mut sites,
+                    (u64::from(code_offset - code) << KIND_BITS) | kind as u64,
+                );
+                let delta = i64::from(wasm_offset) - wasm;
+                push_leb(&mut sites, ((delta << 1) ^ (delta >> 63)) as u64);
+                code = code_offset;
+                wasm = i64::from(wasm_offset);
+            }
+        }
         let mut out = alloc::vec::Vec::with_capacity(
-            HEADER_LEN
-                + self.functions.len() * FUNCTION_LEN
-                + self.traps.len() * TRAP_LEN
-                + self.names.len(),
+            HEADER_LEN + self.functions.len() * FUNCTION_LEN + sites.len() + self.names.len(),
         );
         push_u32(&mut out, MAGIC);
         push_u32(&mut out, self.functions.len() as u32);
-        push_u32(&mut out, self.traps.len() as u32);
+        push_u32(&mut out, sites.len() as u32);
         push_u32(&mut out, self.names.len() as u32);
-        for (start, len, name_offset, name_len) in &self.functions {
-            for field in [*start, *len, *name_offset, *name_len] {
+        for ((start, len, name_offset, name_len), sites_offset) in
+            self.functions.iter().zip(&offsets)
+        {
+            for field in [*start, *len, *name_offset, *name_len, *sites_offset] {
                 push_u32(&mut out, field);
             }
         }
-        for (code_offset, wasm_offset, kind) in &self.traps {
-            push_u32(&mut out, *code_offset);
-            push_u32(&mut out, *wasm_offset);
-            push_u32(&mut out, *kind as u32);
-        }
+        out.extend_from_slice(&sites);
         out.extend_from_slice(&self.names);
         out
     }
@@ -305,12 +392,72 @@ mod tests {
     }
 
     #[test]
+    fn many_sites_with_large_and_backward_offsets_round_trip() {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(1000, 100_000, "big");
+        builder.function(0, 10, "small");
+        let mut expected = alloc::vec::Vec::new();
+        for i in 0..5000u32 {
+            let code = 1000 + i * 19;
+            // Wasm offsets jump back and forth, as inlined or reordered code does.
+            let wasm = if i % 3 == 0 {
+                0x10_0000 + i
+            } else {
+                0x200 + i * 7
+            };
+            let kind = TrapKind::ALL[(i as usize) % TrapKind::ALL.len()];
+            builder.trap(code, wasm, kind);
+            expected.push((code, wasm, kind));
+        }
+        builder.trap(4, 0x7fff_ffff, TrapKind::Unreachable);
+        builder.trap(50, 1, TrapKind::Unreachable); // in no function: dropped
+        let bytes = builder.finish();
+        assert!(
+            bytes.len() < 5000 * 6,
+            "{} bytes for 5000 sites",
+            bytes.len()
+        );
+        let table = TrapTable::parse(&bytes).unwrap();
+        assert_eq!(table.trap_count(), 5001);
+        for (code, wasm, kind) in expected {
+            assert_eq!(
+                table.trap_at(code),
+                Some(TrapSite {
+                    kind,
+                    wasm_offset: wasm
+                })
+            );
+            assert_eq!(table.trap_at(code + 1), None);
+        }
+        assert_eq!(table.trap_at(4).unwrap().wasm_offset, 0x7fff_ffff);
+        assert_eq!(table.trap_at(50), None);
+        assert_eq!(table.function_name_at(1000 + 99_999), Some("big"));
+    }
+
+    #[test]
     fn garbage_never_panics() {
         assert!(TrapTable::parse(&[]).is_none());
         assert!(TrapTable::parse(b"WTRP\xff\xff\xff\xff\0\0\0\0\0\0\0\0").is_none());
         let mut bytes = TrapTableBuilder::default().finish();
         bytes[4] = 1; // claims a function that is not there
         assert!(TrapTable::parse(&bytes).is_none());
+        // Truncated or overlong LEB128 sites decode to nothing, never a panic.
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 100, "f");
+        builder.trap(10, 5, TrapKind::Unreachable);
+        let good = builder.finish();
+        for cut in 0..good.len() {
+            if let Some(table) = TrapTable::parse(&good[..cut]) {
+                let _ = table.trap_at(10);
+                let _ = table.trap_count();
+            }
+        }
+        let mut bad = good.clone();
+        let sites_at = 16 + FUNCTION_LEN;
+        bad[sites_at] = 0xff;
+        bad[sites_at + 1] = 0xff;
+        let table = TrapTable::parse(&bad).unwrap();
+        let _ = (table.trap_at(10), table.trap_count());
     }
 
     #[test]
