@@ -706,6 +706,53 @@ fn every_wasi_import_wat() -> String {
 }
 
 #[test]
+fn only_images_with_grants_carry_the_grant_code() {
+    // Opening granted directories and sockets is a few kilobytes of runtime; an image
+    // without grants must not pay for it, and one with grants must still honour them.
+    use object::{Object, ObjectSymbol};
+    let dir = scratch("cli-grant-code");
+    let input = hello_wasm(&dir);
+    let has_grant_code = |flags: &[&str]| {
+        let image = dir.join("image");
+        let mut args = vec!["--symbols"];
+        args.extend_from_slice(flags);
+        let built = common::wafer_build(&input, &image, &args);
+        assert_eq!(built.code, 0, "{built:?}");
+        let bytes = std::fs::read(&image).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        let found = file
+            .symbols()
+            .any(|s| s.name() == Ok(wafer_abi::symbols::APPLY_GRANTS));
+        let ran = run_command(&mut Command::new(&image));
+        (found, ran)
+    };
+    let (found, ran) = has_grant_code(&[]);
+    assert!(!found, "an image without grants links the grant code");
+    // The hello exits with its argument count.
+    assert_eq!((ran.code, ran.stdout.as_str()), (1, "hi\n"));
+    let missing = dir.join("not-there");
+    let (found, ran) = has_grant_code(&["--dir", missing.to_str().unwrap()]);
+    assert!(
+        found,
+        "an image with a directory grant lacks the grant code"
+    );
+    assert_ne!(
+        ran.code, 0,
+        "a missing granted directory must stop the program"
+    );
+    assert!(
+        ran.stderr.contains("cannot open the granted directory"),
+        "{ran:?}"
+    );
+    let (found, ran) = has_grant_code(&["--env", "MODE=fast"]);
+    assert!(
+        found,
+        "an image with an environment grant lacks the grant code"
+    );
+    assert_eq!(ran.code, 1, "{ran:?}");
+}
+
+#[test]
 fn images_carry_no_panic_or_formatting_machinery() {
     // core::fmt and panic paths add kilobytes to every image; the runtime avoids them,
     // in every host function and on every target (the optimiser removes different

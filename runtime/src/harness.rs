@@ -134,7 +134,7 @@ fn reply_error(message: &[u8]) {
 
 /// The harness main loop; exits the process when stdin ends or on `q`.
 pub extern "C" fn run() {
-    crate::wasi::fd::init();
+    crate::wasi::fd::init_stdio();
     let mut input = Input {
         buffer: [0; 8192],
         start: 0,

@@ -131,9 +131,10 @@ pub fn define_instance_init(
     Ok(id)
 }
 
-/// Defines `wafer_image_init` (instantiates every instance in order) and
-/// `wafer_image_main` (runs the entry instance's entry point, if there is one, and
-/// returns the exit status: the entry point's `i32` result, or 0).
+/// Defines `wafer_image_init` (applies the grants if `has_grants`, then instantiates
+/// every instance in order) and `wafer_image_main` (runs the entry instance's entry
+/// point, if there is one, and returns the exit status: the entry point's `i32` result,
+/// or 0).
 pub fn define_image_entries(
     writer: &mut ObjectWriter,
     isa: &dyn TargetIsa,
@@ -141,6 +142,7 @@ pub fn define_image_entries(
     menvs: &[ModuleEnv<'_>],
     inits: &[FuncId],
     main: Option<(usize, EntryPoint)>,
+    has_grants: bool,
 ) -> Result<()> {
     let menv = &menvs[0];
     let init_id = writer.declare_export(wafer_abi::symbols::IMAGE_INIT, &c_signature(menv, &[]))?;
@@ -149,7 +151,12 @@ pub fn define_image_entries(
     let mut builder_context = FunctionBuilderContext::new();
     let (mut builder, _) = start_function(&mut func, &mut builder_context);
     let mut env = FuncEnv::new(menv);
-    for init in inits {
+    // Only an image with grants references the runtime's grant code, so the linker
+    // leaves it out of every other image.
+    let apply_grants = has_grants
+        .then(|| writer.declare_import(wafer_abi::symbols::APPLY_GRANTS, &c_signature(menv, &[])))
+        .transpose()?;
+    for init in apply_grants.iter().chain(inits) {
         let callee = env.func_ref(builder.func, *init, c_signature(menv, &[]));
         builder.ins().call(callee, &[]);
     }

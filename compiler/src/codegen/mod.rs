@@ -362,8 +362,17 @@ pub fn compile_image(
                 .map_err(at(i))?;
         inits.push(init);
     }
-    entry::define_image_entries(&mut writer, &*isa, &mut context, &menvs, &inits, main_entry)
-        .map_err(at(0))?;
+    entry::define_image_entries(
+        &mut writer,
+        &*isa,
+        &mut context,
+        &menvs,
+        &inits,
+        main_entry,
+        // An empty list needs no code; anything else (even unreadable) goes to the runtime.
+        wafer_abi::grants::parse(&config.grants).map_or(true, |mut grants| grants.next().is_some()),
+    )
+    .map_err(at(0))?;
     if entry == Entry::Harness {
         entry::define_harness_table(&mut writer, &*isa, &mut context, &menvs, &inits)
             .map_err(at(0))?;

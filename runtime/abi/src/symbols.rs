@@ -30,6 +30,11 @@ pub const HARNESS_ENTRY: &str = "wafer_harness_start";
 /// Defined by the compiler in harness images: the harness table ([`crate::harness`]).
 pub const HARNESS_TABLE: &str = "wafer_harness";
 
+/// Defined by the runtime: `extern "C" fn()`. Checks the image's grants and opens the
+/// granted sockets and directories; `wafer_image_init` calls it first, and only in an
+/// image that has grants, so other images carry none of that code.
+pub const APPLY_GRANTS: &str = "wafer_rt_apply_grants";
+
 /// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, min_pages: u64,
 /// max_pages: u64)`. Reserves a linear memory and makes `min_pages` accessible; ends the
 /// process with an internal error when the memory cannot be reserved.

@@ -177,10 +177,8 @@ pub fn preopens() -> impl Iterator<Item = (&'static [u8], &'static [u8], bool)> 
     })
 }
 
-/// Opens stdio, then the granted directories and sockets; called once before the guest
-/// runs. A grant that cannot be honoured ends the process: running without a directory
-/// the program was promised would only fail later and less clearly.
-pub fn init() {
+/// Sets up the standard streams (fds 0-2); called once before the guest runs.
+pub fn init_stdio() {
     for fd in 0..3 {
         // Standard streams are streams: no seeking, whatever the host put behind them.
         let (access, withheld) = if fd == 0 {
@@ -197,6 +195,20 @@ pub fn init() {
             access,
         };
         store(fd, entry);
+    }
+}
+
+/// Checks the image's grants, then opens the granted sockets and directories as fds 3
+/// and up. A grant that cannot be honoured ends the process: running without a
+/// directory the program was promised would only fail later and less clearly.
+///
+/// Compiled code calls it first thing (from `wafer_image_init`) only when the image has
+/// grants, so an image without any carries none of this code: no grant parsing, socket
+/// or directory opening, or their error reporting.
+#[unsafe(no_mangle)]
+pub extern "C" fn wafer_rt_apply_grants() {
+    if !super::env::check_grants(crate::image::descriptor().grants) {
+        crate::fatal(b"the image's grants are unreadable (an image from another wafer version?)");
     }
     // Listeners come first, as wasmtime's `--tcplisten` placed them.
     let mut next = 3;
