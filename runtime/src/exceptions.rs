@@ -111,7 +111,7 @@ fn uncaught(thrower: usize) -> ! {
     let mut line = crate::out::Line::new();
     line.str(b"wafer: uncaught exception");
     if let Some(function) = function {
-        line.str(b" thrown in ").str(function.as_bytes());
+        line.str(b" thrown in ").str(function);
     }
     line.str(b"\n");
     line.write_to(2);

@@ -20,7 +20,7 @@ pub struct TrapReport<'a> {
     /// The trap.
     pub kind: TrapKind,
     /// The wasm function it happened in, if known.
-    pub function: Option<&'a str>,
+    pub function: Option<&'a [u8]>,
     /// Byte offset of the wasm operator, if known.
     pub wasm_offset: Option<u32>,
 }
@@ -72,7 +72,7 @@ pub fn format(report: &TrapReport<'_>, line: &mut crate::out::Line) {
     line.str(b"wafer: trap: ")
         .str(report.kind.message().as_bytes());
     if let Some(function) = report.function {
-        line.str(b" in ").str(function.as_bytes());
+        line.str(b" in ").str(function);
     }
     if let Some(offset) = report.wasm_offset {
         line.str(b" (wasm offset ").hex(offset as u64).str(b")");
@@ -143,7 +143,7 @@ mod tests {
         let table = TrapTable::parse(&bytes);
         let in_code = classify(&fault(0x1000 + 7, true), 0x1000, 100, table).unwrap();
         assert_eq!(in_code.kind, TrapKind::StackExhausted);
-        assert_eq!(in_code.function, Some("main"));
+        assert_eq!(in_code.function, Some(&b"main"[..]));
         let in_runtime = classify(&fault(0x9000, true), 0x1000, 100, table).unwrap();
         assert_eq!(in_runtime.function, None);
     }

@@ -6,24 +6,28 @@
 //! every function. The runtime's signal handler (or exception vector) looks the faulting
 //! program counter up here to report `wafer: trap: <kind> in <function> (wasm offset 0x..)`.
 //!
-//! Every load and store can fault, so a large module has millions of trap sites; they
-//! are delta-encoded per function. Format (fixed fields `u32` little-endian, code offsets
-//! relative to the image's code start):
+//! Every load and store can fault, so a large module has millions of trap sites, and a
+//! small image should not pay 20 bytes of fixed fields per function: everything after
+//! the header is LEB128, delta-encoded. Format (code offsets relative to the image's
+//! code start):
 //!
 //! ```text
-//! magic "WTR2" | function count | sites length | names length
-//! functions: start, length, name offset, name length, sites offset   (sorted by start)
-//! sites:     per function, in code order, each site as two LEB128 numbers:
-//!            (code offset - previous code offset) << 5 | kind
-//!            zigzag(wasm offset - previous wasm offset)
-//!            ("previous" starts at the function's start and wasm offset 0)
-//! names:     UTF-8 bytes
+//! header:   magic "WTR3" (4 bytes) | function count (u32 LE) | body length (u32 LE)
+//! body:     per function, sorted by start:
+//!             start - previous function's end, length,
+//!             name length, name (UTF-8),
+//!             sites length, sites
+//! sites:    in code order, each site as two LEB128 numbers:
+//!             (code offset - previous code offset) << 5 | kind
+//!             zigzag(wasm offset - previous wasm offset)
+//!           ("previous" starts at the function's start and wasm offset 0)
 //! ```
 //!
-//! A lookup finds the function by binary search and decodes its sites: traps are
-//! reported once, so the few microseconds do not matter.
+//! A lookup walks the functions, skipping names and sites by their lengths, then decodes
+//! one function's sites: traps are reported once, so a millisecond on a huge module
+//! does not matter.
 
-use crate::bytes::{Reader, read_u32};
+use crate::bytes::Reader;
 
 /// Why compiled code trapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,10 +125,7 @@ impl TrapKind {
     }
 }
 
-const MAGIC: u32 = u32::from_le_bytes(*b"WTR2");
-#[cfg(feature = "alloc")]
-const HEADER_LEN: usize = 16;
-const FUNCTION_LEN: usize = 20;
+const MAGIC: u32 = u32::from_le_bytes(*b"WTR3");
 /// Bits of a site's first number that hold the kind.
 const KIND_BITS: u32 = 5;
 
@@ -140,9 +141,8 @@ pub struct TrapSite {
 /// A read-only view of a trap table. Never panics, whatever the bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct TrapTable<'a> {
-    functions: &'a [u8],
-    sites: &'a [u8],
-    names: &'a [u8],
+    function_count: usize,
+    body: &'a [u8],
 }
 
 /// Reads an unsigned LEB128 number from `bytes` at `*at`, advancing it.
@@ -159,6 +159,64 @@ fn read_leb(bytes: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
+/// Reads a LEB128 length and the bytes it covers.
+fn read_bytes<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    let len = usize::try_from(read_leb(bytes, at)?).ok()?;
+    let slice = bytes.get(*at..at.checked_add(len)?)?;
+    *at += len;
+    Some(slice)
+}
+
+/// One function's record.
+struct Function<'a> {
+    start: u64,
+    len: u64,
+    name: &'a [u8],
+    sites: &'a [u8],
+}
+
+/// The function records in order; stops at the first malformed one.
+struct Functions<'a> {
+    body: &'a [u8],
+    at: usize,
+    end_of_previous: u64,
+}
+
+impl<'a> Iterator for Functions<'a> {
+    type Item = Function<'a>;
+
+    fn next(&mut self) -> Option<Function<'a>> {
+        if self.at >= self.body.len() {
+            return None;
+        }
+        let at = &mut self.at;
+        let start = self.end_of_previous.checked_add(read_leb(self.body, at)?)?;
+        let len = read_leb(self.body, at)?;
+        let name = read_bytes(self.body, at)?;
+        let sites = read_bytes(self.body, at)?;
+        self.end_of_previous = start.checked_add(len)?;
+        Some(Function {
+            start,
+            len,
+            name,
+            sites,
+        })
+    }
+}
+
+/// Decodes `function`'s sites, in code order, as (code offset, first number, wasm
+/// offset); stops at the first malformed one.
+fn sites(function: &Function<'_>) -> impl Iterator<Item = (u64, u64, i64)> {
+    let (bytes, mut at, mut code, mut wasm) = (function.sites, 0, function.start, 0i64);
+    core::iter::from_fn(move || {
+        let first = read_leb(bytes, &mut at)?;
+        let zigzag = read_leb(bytes, &mut at)?;
+        code = code.saturating_add(first >> KIND_BITS);
+        wasm = wasm.wrapping_add(((zigzag >> 1) as i64) ^ (zigzag & 1).wrapping_neg() as i64);
+        Some((code, first, wasm))
+    })
+}
+
 impl<'a> TrapTable<'a> {
     /// Parses the table, or `None` if the bytes are not a trap table.
     pub fn parse(bytes: &'a [u8]) -> Option<Self> {
@@ -167,116 +225,67 @@ impl<'a> TrapTable<'a> {
             return None;
         }
         let function_count = reader.u32()? as usize;
-        let sites_len = reader.u32()? as usize;
-        let names_len = reader.u32()? as usize;
-        let functions = reader.take(function_count.checked_mul(FUNCTION_LEN)?)?;
-        let sites = reader.take(sites_len)?;
-        let names = reader.take(names_len)?;
+        let body_len = reader.u32()? as usize;
+        let body = reader.take(body_len)?;
         Some(TrapTable {
-            functions,
-            sites,
-            names,
+            function_count,
+            body,
         })
+    }
+
+    fn functions(&self) -> Functions<'a> {
+        Functions {
+            body: self.body,
+            at: 0,
+            end_of_previous: 0,
+        }
     }
 
     /// Number of functions described.
     pub fn function_count(&self) -> usize {
-        self.functions.len() / FUNCTION_LEN
+        self.function_count
     }
 
     /// Number of trap sites (decodes them all: for `wafer inspect`).
     pub fn trap_count(&self) -> usize {
-        let mut at = 0;
-        let mut count = 0;
-        while at < self.sites.len() {
-            if read_leb(self.sites, &mut at).is_none() || read_leb(self.sites, &mut at).is_none() {
-                break;
-            }
-            count += 1;
-        }
-        count
+        self.functions().map(|f| sites(&f).count()).sum()
     }
 
-    /// The function record containing `code_offset`: its index and start.
-    fn function_at(&self, code_offset: u32) -> Option<(usize, u32)> {
-        let index = binary_search(
-            self.functions,
-            FUNCTION_LEN,
-            self.function_count(),
-            code_offset,
-        )?;
-        let base = index * FUNCTION_LEN;
-        let start = read_u32(self.functions, base)?;
-        let len = read_u32(self.functions, base + 4)?;
-        if code_offset.checked_sub(start)? >= len {
-            return None;
-        }
-        Some((index, start))
+    /// The function whose code contains `code_offset`.
+    fn function_at(&self, code_offset: u32) -> Option<Function<'a>> {
+        let offset = u64::from(code_offset);
+        self.functions()
+            .take_while(|f| f.start <= offset)
+            .find(|f| offset - f.start < f.len)
     }
 
     /// The trap recorded at exactly `code_offset`.
     pub fn trap_at(&self, code_offset: u32) -> Option<TrapSite> {
-        let (index, start) = self.function_at(code_offset)?;
-        let sites_of = |i: usize| read_u32(self.functions, i * FUNCTION_LEN + 16);
-        let mut at = sites_of(index)? as usize;
-        let end = if index + 1 < self.function_count() {
-            sites_of(index + 1)? as usize
-        } else {
-            self.sites.len()
-        };
-        let (mut code, mut wasm) = (u64::from(start), 0i64);
-        while at < end {
-            let first = read_leb(self.sites, &mut at)?;
-            let zigzag = read_leb(self.sites, &mut at)?;
-            code = code.saturating_add(first >> KIND_BITS);
-            wasm = wasm.wrapping_add(((zigzag >> 1) as i64) ^ (zigzag & 1).wrapping_neg() as i64);
-            if code == u64::from(code_offset) {
-                return Some(TrapSite {
-                    kind: TrapKind::from_u8((first & ((1 << KIND_BITS) - 1)) as u8)?,
-                    wasm_offset: u32::try_from(wasm).ok()?,
-                });
-            }
-            if code > u64::from(code_offset) {
-                return None;
-            }
-        }
-        None
+        let function = self.function_at(code_offset)?;
+        let offset = u64::from(code_offset);
+        let (_, first, wasm) = sites(&function)
+            .take_while(|&(code, _, _)| code <= offset)
+            .find(|&(code, _, _)| code == offset)?;
+        Some(TrapSite {
+            kind: TrapKind::from_u8((first & ((1 << KIND_BITS) - 1)) as u8)?,
+            wasm_offset: u32::try_from(wasm).ok()?,
+        })
     }
 
-    /// The name of the function whose code contains `code_offset`.
-    pub fn function_name_at(&self, code_offset: u32) -> Option<&'a str> {
-        let (index, _) = self.function_at(code_offset)?;
-        let base = index * FUNCTION_LEN;
-        let name_offset = read_u32(self.functions, base + 8)? as usize;
-        let name_len = read_u32(self.functions, base + 12)? as usize;
-        let name = self
-            .names
-            .get(name_offset..name_offset.checked_add(name_len)?)?;
-        core::str::from_utf8(name).ok()
+    /// The name of the function whose code contains `code_offset` (UTF-8, as the
+    /// compiler wrote it; printed as bytes, so a damaged table cannot make it fail).
+    pub fn function_name_at(&self, code_offset: u32) -> Option<&'a [u8]> {
+        Some(self.function_at(code_offset)?.name)
     }
-}
-
-/// Index of the last record whose first `u32` is `<= key`.
-fn binary_search(records: &[u8], record_len: usize, count: usize, key: u32) -> Option<usize> {
-    let (mut low, mut high) = (0usize, count);
-    while low < high {
-        let mid = low + (high - low) / 2;
-        if read_u32(records, mid * record_len)? <= key {
-            low = mid + 1;
-        } else {
-            high = mid;
-        }
-    }
-    low.checked_sub(1)
 }
 
 /// Builds a trap table.
 #[cfg(feature = "alloc")]
 #[derive(Debug, Default)]
 pub struct TrapTableBuilder {
-    functions: alloc::vec::Vec<(u32, u32, u32, u32)>,
+    /// (start, length, name).
+    functions: alloc::vec::Vec<(u32, u32, alloc::string::String)>,
     traps: alloc::vec::Vec<(u32, u32, TrapKind)>,
-    names: alloc::vec::Vec<u8>,
 }
 
 #[cfg(feature = "alloc")]
@@ -293,13 +302,16 @@ fn push_leb(out: &mut alloc::vec::Vec<u8>, mut value: u64) {
 }
 
 #[cfg(feature = "alloc")]
+fn push_bytes(out: &mut alloc::vec::Vec<u8>, bytes: &[u8]) {
+    push_leb(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+#[cfg(feature = "alloc")]
 impl TrapTableBuilder {
     /// Records a function occupying `len` bytes from `start`.
     pub fn function(&mut self, start: u32, len: u32, name: &str) {
-        let name_offset = self.names.len() as u32;
-        self.names.extend_from_slice(name.as_bytes());
-        self.functions
-            .push((start, len, name_offset, name.len() as u32));
+        self.functions.push((start, len, name.into()));
     }
 
     /// Records a trap site (inside a function recorded with [`Self::function`]).
@@ -308,51 +320,48 @@ impl TrapTableBuilder {
     }
 
     /// Encodes the table, sorting functions and sites by code offset. Sites outside
-    /// every function are dropped.
+    /// every function, and a function overlapping the one before it, are dropped.
     pub fn finish(mut self) -> alloc::vec::Vec<u8> {
         use crate::bytes::push_u32;
         self.functions.sort_unstable_by_key(|f| f.0);
         self.traps.sort_unstable_by_key(|t| t.0);
-        let mut sites = alloc::vec::Vec::with_capacity(self.traps.len() * 3);
-        let mut offsets = alloc::vec::Vec::with_capacity(self.functions.len());
+        let mut body = alloc::vec::Vec::with_capacity(self.traps.len() * 3);
+        let mut sites = alloc::vec::Vec::new();
         let mut traps = self.traps.iter().peekable();
-        for &(start, len, _, _) in &self.functions {
-            offsets.push(sites.len() as u32);
-            let end = u64::from(start) + u64::from(len);
-            while traps
-                .next_if(|t| u64::from(t.0) < u64::from(start))
-                .is_some()
-            {}
+        let (mut end_of_previous, mut count) = (0u64, 0u32);
+        for (start, len, name) in &self.functions {
+            let (start, end) = (u64::from(*start), u64::from(*start) + u64::from(*len));
+            if start < end_of_previous {
+                continue;
+            }
+            while traps.next_if(|t| u64::from(t.0) < start).is_some() {}
+            sites.clear();
             let (mut code, mut wasm) = (start, 0i64);
             while let Some(&(code_offset, wasm_offset, kind)) =
                 traps.next_if(|t| u64::from(t.0) < end)
             {
+                let code_offset = u64::from(code_offset);
                 push_leb(
                     &mut sites,
-                    (u64::from(code_offset - code) << KIND_BITS) | kind as u64,
+                    ((code_offset - code) << KIND_BITS) | kind as u64,
                 );
                 let delta = i64::from(wasm_offset) - wasm;
                 push_leb(&mut sites, ((delta << 1) ^ (delta >> 63)) as u64);
                 code = code_offset;
                 wasm = i64::from(wasm_offset);
             }
+            push_leb(&mut body, start - end_of_previous);
+            push_leb(&mut body, end - start);
+            push_bytes(&mut body, name.as_bytes());
+            push_bytes(&mut body, &sites);
+            end_of_previous = end;
+            count += 1;
         }
-        let mut out = alloc::vec::Vec::with_capacity(
-            HEADER_LEN + self.functions.len() * FUNCTION_LEN + sites.len() + self.names.len(),
-        );
+        let mut out = alloc::vec::Vec::with_capacity(12 + body.len());
         push_u32(&mut out, MAGIC);
-        push_u32(&mut out, self.functions.len() as u32);
-        push_u32(&mut out, sites.len() as u32);
-        push_u32(&mut out, self.names.len() as u32);
-        for ((start, len, name_offset, name_len), sites_offset) in
-            self.functions.iter().zip(&offsets)
-        {
-            for field in [*start, *len, *name_offset, *name_len, *sites_offset] {
-                push_u32(&mut out, field);
-            }
-        }
-        out.extend_from_slice(&sites);
-        out.extend_from_slice(&self.names);
+        push_u32(&mut out, count);
+        push_u32(&mut out, body.len() as u32);
+        out.extend_from_slice(&body);
         out
     }
 }
@@ -371,10 +380,10 @@ mod tests {
         let bytes = builder.finish();
         let table = TrapTable::parse(&bytes).unwrap();
         assert_eq!(table.function_count(), 2);
-        assert_eq!(table.function_name_at(0), Some("first"));
-        assert_eq!(table.function_name_at(47), Some("first"));
+        assert_eq!(table.function_name_at(0), Some(&b"first"[..]));
+        assert_eq!(table.function_name_at(47), Some(&b"first"[..]));
         assert_eq!(table.function_name_at(50), None, "gap between functions");
-        assert_eq!(table.function_name_at(95), Some("second"));
+        assert_eq!(table.function_name_at(95), Some(&b"second"[..]));
         assert_eq!(table.function_name_at(96), None);
         assert_eq!(
             table.trap_at(10),
@@ -431,7 +440,20 @@ mod tests {
         }
         assert_eq!(table.trap_at(4).unwrap().wasm_offset, 0x7fff_ffff);
         assert_eq!(table.trap_at(50), None);
-        assert_eq!(table.function_name_at(1000 + 99_999), Some("big"));
+        assert_eq!(table.function_name_at(1000 + 99_999), Some(&b"big"[..]));
+    }
+
+    #[test]
+    fn a_function_overlapping_the_previous_one_is_dropped() {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 100, "outer");
+        builder.function(50, 10, "inner");
+        builder.function(100, 4, "next");
+        let bytes = builder.finish();
+        let table = TrapTable::parse(&bytes).unwrap();
+        assert_eq!(table.function_count(), 2);
+        assert_eq!(table.function_name_at(55), Some(&b"outer"[..]));
+        assert_eq!(table.function_name_at(101), Some(&b"next"[..]));
     }
 
     #[test]
@@ -439,7 +461,7 @@ mod tests {
         assert!(TrapTable::parse(&[]).is_none());
         assert!(TrapTable::parse(b"WTRP\xff\xff\xff\xff\0\0\0\0\0\0\0\0").is_none());
         let mut bytes = TrapTableBuilder::default().finish();
-        bytes[4] = 1; // claims a function that is not there
+        bytes[8] = 1; // claims a body that is not there
         assert!(TrapTable::parse(&bytes).is_none());
         // Truncated or overlong LEB128 sites decode to nothing, never a panic.
         let mut builder = TrapTableBuilder::default();
@@ -452,12 +474,16 @@ mod tests {
                 let _ = table.trap_count();
             }
         }
-        let mut bad = good.clone();
-        let sites_at = 16 + FUNCTION_LEN;
-        bad[sites_at] = 0xff;
-        bad[sites_at + 1] = 0xff;
-        let table = TrapTable::parse(&bad).unwrap();
-        let _ = (table.trap_at(10), table.trap_count());
+        // Every byte of the body damaged in turn: lookups answer something or nothing.
+        for at in 12..good.len() {
+            for value in [0x00, 0x7f, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[at] = value;
+                let table = TrapTable::parse(&bad).unwrap();
+                let _ = (table.trap_at(10), table.trap_count());
+                let _ = table.function_name_at(10);
+            }
+        }
     }
 
     #[test]
