@@ -45,7 +45,7 @@ impl From<crate::sys::Errno> for Errno {
 /// The WASI errno for a Linux errno (the same numbers on every Linux architecture wafer
 /// supports).
 pub fn from_linux_errno(linux: i32) -> u16 {
-    const MAP: &[(i32, u16)] = &[
+    const PAIRS: &[(usize, u16)] = &[
         (1, errno::PERM),
         (2, errno::NOENT),
         (3, errno::SRCH),
@@ -122,9 +122,23 @@ pub fn from_linux_errno(linux: i32) -> u16 {
         (130, errno::OWNERDEAD),
         (131, errno::NOTRECOVERABLE),
     ];
-    MAP.iter()
-        .find(|(l, _)| *l == linux)
-        .map_or(errno::IO, |(_, w)| *w)
+    // Indexed by the Linux errno, 0 where WASI has no equivalent: a byte per errno
+    // rather than eight per pair keeps it small in every image.
+    const DENSE: [u8; 132] = {
+        let mut dense = [0u8; 132];
+        let mut i = 0;
+        while i < PAIRS.len() {
+            let (linux, wasi) = PAIRS[i];
+            assert!(wasi > 0 && wasi <= u8::MAX as u16);
+            dense[linux] = wasi as u8;
+            i += 1;
+        }
+        dense
+    };
+    match usize::try_from(linux).ok().and_then(|i| DENSE.get(i)) {
+        Some(&wasi) if wasi != 0 => u16::from(wasi),
+        _ => errno::IO,
+    }
 }
 
 /// The errno for a failed path resolution: an escape from the granted directory is
@@ -291,6 +305,10 @@ mod tests {
         assert_eq!(from_linux_errno(9), errno::BADF);
         assert_eq!(from_linux_errno(29), errno::SPIPE);
         assert_eq!(from_linux_errno(38), errno::NOSYS);
-        assert_eq!(from_linux_errno(9999), errno::IO);
+        assert_eq!(from_linux_errno(1), errno::PERM);
+        assert_eq!(from_linux_errno(131), errno::NOTRECOVERABLE);
+        for unmapped in [-5, 0, 15, 41, 132, 9999] {
+            assert_eq!(from_linux_errno(unmapped), errno::IO, "{unmapped}");
+        }
     }
 }
