@@ -25,6 +25,11 @@ fn main() {
         "cargo:rerun-if-changed={}",
         workspace.join("runtime").display()
     );
+    // The runtime's build profile lives in the workspace manifest.
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.toml").display()
+    );
     println!("cargo:rerun-if-env-changed=WAFER_RUNTIME_TARGETS");
 
     let wanted: Option<Vec<String>> = env::var("WAFER_RUNTIME_TARGETS")
