@@ -1,0 +1,5 @@
+//! Size probe: the smallest useful Rust program.
+
+fn main() {
+    println!("hello, world");
+}
