@@ -753,6 +753,29 @@ fn only_images_with_grants_carry_the_grant_code() {
 }
 
 #[test]
+fn target_cpu_native_builds_for_this_machine_only() {
+    let dir = scratch("cli-native-cpu");
+    let input = hello_wasm(&dir);
+    let image = dir.join("native");
+    let built = common::wafer_build(&input, &image, &["--target-cpu", "native"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let ran = run_command(&mut Command::new(&image));
+    assert_eq!((ran.code, ran.stdout.as_str()), (1, "hi\n"));
+    let foreign = if cfg!(target_arch = "aarch64") {
+        "x86_64-linux"
+    } else {
+        "aarch64-linux"
+    };
+    let refused = common::wafer_build(
+        &input,
+        &dir.join("foreign"),
+        &["--target-cpu", "native", "--target", foreign],
+    );
+    assert_one_line_error(&refused, &["--target-cpu native", "this machine"]);
+    assert!(!dir.join("foreign").exists());
+}
+
+#[test]
 fn images_carry_no_panic_or_formatting_machinery() {
     // core::fmt and panic paths add kilobytes to every image; the runtime avoids them,
     // in every host function and on every target (the optimiser removes different

@@ -63,7 +63,8 @@ struct CommonArgs {
     /// Native stack for the guest, e.g. 512K or 8M.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     stack_size: Option<u64>,
-    /// CPU feature preset (see `wafer targets`).
+    /// CPU feature preset (see `wafer targets`), or `native`: every feature of this
+    /// machine's CPU, for an image that runs here.
     #[arg(long, value_name = "CPU")]
     target_cpu: Option<String>,
     /// Keep a symbol table in the image (for profilers and debuggers).

@@ -74,6 +74,9 @@ pub fn cpu_presets(arch: Arch) -> &'static [(&'static str, &'static [&'static st
     }
 }
 
+/// The `--target-cpu` name for "every feature of the CPU wafer is running on".
+pub const NATIVE_CPU: &str = "native";
+
 /// The default CPU preset of an architecture: the baseline every CPU of it has.
 pub fn default_cpu(arch: Arch) -> &'static str {
     cpu_presets(arch)[0].0
@@ -134,19 +137,33 @@ pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
     let mut isa_builder = isa::lookup(triple.clone())
         .map_err(|e| CompileError::Codegen(format!("no code generator for {triple}: {e}")))?;
     let cpu = cpu.unwrap_or_else(|| default_cpu(target.arch));
-    let presets = cpu_presets(target.arch);
-    let Some((_, features)) = presets.iter().find(|(name, _)| *name == cpu) else {
-        let names: Vec<_> = presets.iter().map(|(name, _)| *name).collect();
-        return Err(CompileError::unsupported(format!(
-            "unknown --target-cpu `{cpu}` for {} (known: {})",
-            target.arch,
-            names.join(", ")
-        )));
-    };
-    for feature in *features {
-        isa_builder
-            .enable(feature)
-            .map_err(|e| CompileError::Codegen(format!("enabling {feature}: {e}")))?;
+    if cpu == NATIVE_CPU {
+        // Every feature of the CPU wafer runs on: only meaningful for an image that runs
+        // on this machine (or one like it).
+        if triple.architecture != target_lexicon::Triple::host().architecture {
+            return Err(CompileError::unsupported(format!(
+                "--target-cpu {NATIVE_CPU} means this machine's CPU, which cannot run {} code",
+                target.arch
+            )));
+        }
+        cranelift_native::infer_native_flags(&mut isa_builder).map_err(|e| {
+            CompileError::Codegen(format!("detecting this machine's CPU features: {e}"))
+        })?;
+    } else {
+        let presets = cpu_presets(target.arch);
+        let Some((_, features)) = presets.iter().find(|(name, _)| *name == cpu) else {
+            let names: Vec<_> = presets.iter().map(|(name, _)| *name).collect();
+            return Err(CompileError::unsupported(format!(
+                "unknown --target-cpu `{cpu}` for {} (known: {}, {NATIVE_CPU})",
+                target.arch,
+                names.join(", ")
+            )));
+        };
+        for feature in *features {
+            isa_builder
+                .enable(feature)
+                .map_err(|e| CompileError::Codegen(format!("enabling {feature}: {e}")))?;
+        }
     }
     isa_builder
         .finish(settings::Flags::new(flags))
