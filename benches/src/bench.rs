@@ -292,11 +292,9 @@ pub fn measure_compile(
             meter.scratch().join("compiled.cwasm"),
         ),
     };
-    let mut wafer = vec![
-        tools.wafer.clone().into_os_string(),
-        "build".into(),
-        module.wasm.clone().into_os_string(),
-    ];
+    let mut wafer = vec![tools.wafer.clone().into_os_string(), "build".into()];
+    wafer.extend(crate::runners::WAFER_CPU_FLAGS.map(OsString::from));
+    wafer.push(module.wasm.clone().into_os_string());
     wafer.extend(module.wafer_flags.iter().cloned());
     wafer.extend(["-o".into(), image.clone().into_os_string()]);
     let mut wasmtime = vec![

@@ -494,8 +494,8 @@ impl Report {
         out.push_str(&table.render());
         let _ = writeln!(
             out,
-            "\nThe commands are `wafer build M.wasm -o M.wafer` and `{} compile M.wasm -o \
-             M.cwasm`, with these extra flags:\n",
+            "\nThe commands are `wafer build --target-cpu native M.wasm -o M.wafer` and `{} \
+             compile M.wasm -o M.cwasm`, with these extra flags:\n",
             self.label(Runner::Wasmtime)
         );
         for (c, _) in &self.compile {

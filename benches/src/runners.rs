@@ -14,6 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::measure::{Cmd, build_step, describe};
 use crate::tools::{Tools, WASM2C_RUNTIME_DIR};
 
+/// How wafer is told to generate code: for this machine's CPU, as wasmtime does by
+/// default, so the two Cranelift-based runners see the same instruction set.
+pub const WAFER_CPU_FLAGS: [&str; 2] = ["--target-cpu", "native"];
+
 /// One way of running a program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runner {
@@ -292,6 +296,7 @@ fn build(
         build_step(
             Command::new(&tools.wafer)
                 .arg("build")
+                .args(WAFER_CPU_FLAGS)
                 .arg(wasm)
                 .arg("-o")
                 .arg(&exe),
