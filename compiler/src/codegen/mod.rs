@@ -24,12 +24,13 @@ use rayon::prelude::*;
 use wafer_abi::exceptions::CallSiteRecord;
 use wafer_abi::trap::TrapKind;
 use wafer_abi::vmctx::{VmCounts, VmOffsets};
+use wasmparser::FunctionBody;
 
 use crate::environ::{ExportKind, FunctionBodyInfo, ModuleInfo};
 use crate::error::{CompileError, Result};
 use crate::target::Target;
-use crate::translate::FuncTranslator;
 use crate::translate::env::{BoundsStrategy, ModuleEnv, ModuleSymbols, Tunables};
+use crate::translate::{FuncTranslator, inline};
 
 pub use link_plan::ImportSource;
 pub use object::ObjectWriter;
@@ -92,6 +93,19 @@ pub struct CompiledFunction {
     pub traps: Vec<(u32, TrapKind, u32)>,
     /// Calls with exception handlers (offsets relative to the function).
     pub call_sites: Vec<CallSiteRecord>,
+    /// The functions inlined into this one, for naming traps in their code.
+    pub inlined: Vec<InlinedBody>,
+}
+
+/// A function whose body was inlined into another.
+#[derive(Debug, Clone, Copy)]
+pub struct InlinedBody {
+    /// Its body's byte range in the module: trap sites in it belong to this function.
+    pub wasm_start: u32,
+    /// The body's length in bytes.
+    pub wasm_len: u32,
+    /// The function itself (also compiled on its own).
+    pub callee: FuncId,
 }
 
 /// Compiles `func` to machine code.
@@ -156,6 +170,7 @@ pub fn compile_function(
         relocs,
         traps,
         call_sites,
+        inlined: Vec::new(),
     })
 }
 
@@ -267,6 +282,7 @@ fn module_env<'m>(
     isa: &dyn TargetIsa,
     offsets: VmOffsets,
     host_call_conv: CallConv,
+    inline_bodies: &'m [Option<wasmparser::FunctionBody<'m>>],
 ) -> ModuleEnv<'m> {
     ModuleEnv {
         module,
@@ -279,6 +295,7 @@ fn module_env<'m>(
         symbols,
         host_call_conv,
         frontend_config: isa.frontend_config(),
+        inline_bodies,
     }
 }
 
@@ -307,8 +324,23 @@ pub fn compile_image(
         )),
         Entry::Harness => None,
     };
+    let simd = isa::simd_unavailable(&*isa).is_none();
+    let inline_bodies: Vec<Vec<Option<FunctionBody<'_>>>> = bodies
+        .iter()
+        .zip(&modules)
+        .map(|(bodies, module)| inline::candidates(bodies, module.funcs.len(), simd))
+        .collect();
     let menvs: Vec<ModuleEnv<'_>> = (0..modules.len())
-        .map(|i| module_env(&modules[i], &symbols[i], &*isa, offsets[i], host_call_conv))
+        .map(|i| {
+            module_env(
+                &modules[i],
+                &symbols[i],
+                &*isa,
+                offsets[i],
+                host_call_conv,
+                &inline_bodies[i],
+            )
+        })
         .collect();
 
     // Every body of every instance, compiled in parallel; results keep their order.
@@ -331,11 +363,23 @@ pub fn compile_image(
                 |(translator, context, allocations), (instance, body)| {
                     let mut validator = body.validator.into_validator(std::mem::take(allocations));
                     let menv = &menvs[instance];
-                    let func =
+                    let (func, inlined) =
                         translator.translate(menv, body.func_index, &body.body, &mut validator)?;
                     *allocations = validator.into_allocations();
                     let func_id = menv.symbols.funcs[body.func_index as usize];
-                    compile_function(&*isa, context, func, func_id)
+                    let mut compiled = compile_function(&*isa, context, func, func_id)?;
+                    compiled.inlined = inlined
+                        .into_iter()
+                        .filter_map(|callee| {
+                            let range = menv.inline_bodies[callee as usize].as_ref()?.range();
+                            Some(InlinedBody {
+                                wasm_start: range.start as u32,
+                                wasm_len: (range.end - range.start) as u32,
+                                callee: menv.symbols.funcs[callee as usize],
+                            })
+                        })
+                        .collect();
+                    Ok(compiled)
                 },
             )
             .collect()
@@ -400,12 +444,22 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         host_call_conv,
         ..
     } = prepare(&[spec], target, config).map_err(|e| e.error)?;
-    let menv = module_env(&modules[0], &symbols[0], &*isa, offsets[0], host_call_conv);
+    let bodies = bodies.into_iter().next().unwrap_or_default();
+    let simd = isa::simd_unavailable(&*isa).is_none();
+    let inline_bodies = inline::candidates(&bodies, modules[0].funcs.len(), simd);
+    let menv = module_env(
+        &modules[0],
+        &symbols[0],
+        &*isa,
+        offsets[0],
+        host_call_conv,
+        &inline_bodies,
+    );
     let mut translator = FuncTranslator::new();
     let mut text = String::new();
-    for body in bodies.into_iter().flatten() {
+    for body in bodies {
         let mut validator = body.validator.into_validator(Default::default());
-        let func = translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
+        let (func, _) = translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
         text.push_str(&format!(
             ";; {}\n{}\n",
             modules[0].func_display_name(body.func_index),

@@ -50,6 +50,7 @@ struct DefinedFunction {
     len: u32,
     traps: Vec<(u32, TrapKind, u32)>,
     call_sites: Vec<CallSiteRecord>,
+    inlined: Vec<super::InlinedBody>,
 }
 
 /// Accumulates the object for one image.
@@ -155,6 +156,7 @@ impl ObjectWriter {
             len,
             traps: compiled.traps,
             call_sites: compiled.call_sites,
+            inlined: compiled.inlined,
         });
         Ok(())
     }
@@ -196,6 +198,14 @@ impl ObjectWriter {
             let start = u32::try_from(symbol.value)
                 .map_err(|_| CompileError::ImplLimit("code over 4 GiB".into()))?;
             traps.function(start, function.len, &function.name);
+            for inlined in &function.inlined {
+                let callee = product.functions[inlined.callee]
+                    .expect("defined functions have symbols")
+                    .0;
+                let callee_start = u32::try_from(object.symbol(callee).value)
+                    .map_err(|_| CompileError::ImplLimit("code over 4 GiB".into()))?;
+                traps.inlined(start, inlined.wasm_start, inlined.wasm_len, callee_start);
+            }
             for &(offset, kind, wasm_offset) in &function.traps {
                 traps.trap(start + offset, wasm_offset, kind);
             }

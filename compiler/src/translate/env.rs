@@ -162,6 +162,9 @@ pub struct ModuleEnv<'m> {
     pub host_call_conv: CallConv,
     /// The target's front-end configuration.
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+    /// Bodies of the functions inlined into direct callers, by function index (see
+    /// `translate::inline`); empty to inline nothing.
+    pub inline_bodies: &'m [Option<wasmparser::FunctionBody<'m>>],
 }
 
 /// The Cranelift signature of a function of type `sig`: the VM context, then the wasm

@@ -7,6 +7,7 @@
 mod code;
 mod control;
 pub mod env;
+pub mod inline;
 
 use cranelift_codegen::ir::{self, InstBuilder, SourceLoc, UserFuncName};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -30,14 +31,14 @@ impl FuncTranslator {
     }
 
     /// Translates defined function `func_index` into a new Cranelift function, validating
-    /// the body as it goes.
+    /// the body as it goes. Also returns the functions inlined into it, each once.
     pub fn translate(
         &mut self,
         menv: &ModuleEnv<'_>,
         func_index: u32,
         body: &FunctionBody<'_>,
         validator: &mut FuncValidator<ValidatorResources>,
-    ) -> Result<ir::Function> {
+    ) -> Result<(ir::Function, Vec<u32>)> {
         let sig = menv.module.func_sig(func_index);
         let mut func = ir::Function::with_name_signature(
             UserFuncName::user(0, func_index),
@@ -87,7 +88,9 @@ impl FuncTranslator {
             builder.append_block_param(exit, *ty);
         }
 
-        let mut translator = CodeTranslator::new(&mut builder, &mut env, locals);
+        let own_size = inline::body_len(body);
+        let mut translator =
+            CodeTranslator::new(&mut builder, &mut env, locals, func_index, own_size);
         translator.push_frame(ControlFrame {
             kind: FrameKind::Block,
             destination: exit,
@@ -127,10 +130,11 @@ impl FuncTranslator {
         // The outermost `end` left the exit block current with its parameters (the
         // results) on the stack.
         let results = translator.take_results();
+        let inlined = translator.take_inlined();
         builder.ins().return_(&results);
         builder.seal_all_blocks();
         builder.finalize(menv.frontend_config);
-        Ok(func)
+        Ok((func, inlined))
     }
 }
 

@@ -16,7 +16,9 @@
 //! body:     per function, sorted by start:
 //!             start - previous function's end, length,
 //!             name length, name (UTF-8),
-//!             sites length, sites
+//!             sites length, sites,
+//!             inlined count, per function inlined into it:
+//!               its wasm body's start, its length, its record's index
 //! sites:    in code order, each site as two LEB128 numbers:
 //!             (code offset - previous code offset) << 5 | kind
 //!             zigzag(wasm offset - previous wasm offset)
@@ -25,7 +27,8 @@
 //!
 //! A lookup walks the functions, skipping names and sites by their lengths, then decodes
 //! one function's sites: traps are reported once, so a millisecond on a huge module
-//! does not matter.
+//! does not matter. A site whose wasm offset lies in the body of a function inlined
+//! into the one holding it is named after the inlined function.
 
 use crate::bytes::Reader;
 
@@ -125,7 +128,7 @@ impl TrapKind {
     }
 }
 
-const MAGIC: u32 = u32::from_le_bytes(*b"WTR3");
+const MAGIC: u32 = u32::from_le_bytes(*b"WTR4");
 /// Bits of a site's first number that hold the kind.
 const KIND_BITS: u32 = 5;
 
@@ -173,6 +176,25 @@ struct Function<'a> {
     len: u64,
     name: &'a [u8],
     sites: &'a [u8],
+    /// The inlined functions' entries, undecoded.
+    inlined: &'a [u8],
+    inlined_count: u64,
+}
+
+impl Function<'_> {
+    /// The record index of the function inlined here whose body holds `wasm_offset`.
+    fn inlined_at(&self, wasm_offset: u32) -> Option<usize> {
+        let mut at = 0;
+        for _ in 0..self.inlined_count {
+            let start = read_leb(self.inlined, &mut at)?;
+            let len = read_leb(self.inlined, &mut at)?;
+            let index = read_leb(self.inlined, &mut at)?;
+            if u64::from(wasm_offset).wrapping_sub(start) < len {
+                return usize::try_from(index).ok();
+            }
+        }
+        None
+    }
 }
 
 /// The function records in order; stops at the first malformed one.
@@ -194,12 +216,20 @@ impl<'a> Iterator for Functions<'a> {
         let len = read_leb(self.body, at)?;
         let name = read_bytes(self.body, at)?;
         let sites = read_bytes(self.body, at)?;
+        let inlined_count = read_leb(self.body, at)?;
+        let inlined_start = *at;
+        for _ in 0..inlined_count.saturating_mul(3) {
+            read_leb(self.body, at)?;
+        }
+        let inlined = self.body.get(inlined_start..*at)?;
         self.end_of_previous = start.checked_add(len)?;
         Some(Function {
             start,
             len,
             name,
             sites,
+            inlined,
+            inlined_count,
         })
     }
 }
@@ -277,6 +307,17 @@ impl<'a> TrapTable<'a> {
     pub fn function_name_at(&self, code_offset: u32) -> Option<&'a [u8]> {
         Some(self.function_at(code_offset)?.name)
     }
+
+    /// The name of the function a trap at `code_offset` from wasm offset `wasm_offset`
+    /// happened in: a function inlined there whose body holds the offset, else the one
+    /// whose code contains `code_offset`.
+    pub fn function_name_for_site(&self, code_offset: u32, wasm_offset: u32) -> Option<&'a [u8]> {
+        let function = self.function_at(code_offset)?;
+        match function.inlined_at(wasm_offset) {
+            Some(index) => Some(self.functions().nth(index)?.name),
+            None => Some(function.name),
+        }
+    }
 }
 
 /// Builds a trap table.
@@ -286,6 +327,8 @@ pub struct TrapTableBuilder {
     /// (start, length, name).
     functions: alloc::vec::Vec<(u32, u32, alloc::string::String)>,
     traps: alloc::vec::Vec<(u32, u32, TrapKind)>,
+    /// (caller's start, wasm body start, wasm body length, callee's start).
+    inlined: alloc::vec::Vec<(u32, u32, u32, u32)>,
 }
 
 #[cfg(feature = "alloc")]
@@ -314,6 +357,12 @@ impl TrapTableBuilder {
         self.functions.push((start, len, name.into()));
     }
 
+    /// Records that the function starting at `caller` holds an inlined copy of the one
+    /// starting at `callee`, whose wasm body is `wasm_len` bytes from `wasm_start`.
+    pub fn inlined(&mut self, caller: u32, wasm_start: u32, wasm_len: u32, callee: u32) {
+        self.inlined.push((caller, wasm_start, wasm_len, callee));
+    }
+
     /// Records a trap site (inside a function recorded with [`Self::function`]).
     pub fn trap(&mut self, code_offset: u32, wasm_offset: u32, kind: TrapKind) {
         self.traps.push((code_offset, wasm_offset, kind));
@@ -325,15 +374,32 @@ impl TrapTableBuilder {
         use crate::bytes::push_u32;
         self.functions.sort_unstable_by_key(|f| f.0);
         self.traps.sort_unstable_by_key(|t| t.0);
+        self.inlined.sort_unstable();
+        // The record index of each kept function, by start.
+        let mut index_of = alloc::collections::BTreeMap::new();
+        let mut end_of_previous = 0u64;
+        for (start, len, _) in &self.functions {
+            if u64::from(*start) >= end_of_previous {
+                let index = index_of.len();
+                index_of.insert(*start, index);
+                end_of_previous = u64::from(*start) + u64::from(*len);
+            }
+        }
         let mut body = alloc::vec::Vec::with_capacity(self.traps.len() * 3);
         let mut sites = alloc::vec::Vec::new();
+        let mut entries = alloc::vec::Vec::new();
         let mut traps = self.traps.iter().peekable();
+        let mut inlined = self.inlined.iter().peekable();
         let (mut end_of_previous, mut count) = (0u64, 0u32);
         for (start, len, name) in &self.functions {
-            let (start, end) = (u64::from(*start), u64::from(*start) + u64::from(*len));
-            if start < end_of_previous {
+            if index_of
+                .get(start)
+                .is_none_or(|&index| index != count as usize)
+            {
                 continue;
             }
+            let caller = *start;
+            let (start, end) = (u64::from(*start), u64::from(*start) + u64::from(*len));
             while traps.next_if(|t| u64::from(t.0) < start).is_some() {}
             sites.clear();
             let (mut code, mut wasm) = (start, 0i64);
@@ -350,10 +416,24 @@ impl TrapTableBuilder {
                 code = code_offset;
                 wasm = i64::from(wasm_offset);
             }
+            entries.clear();
+            let mut entry_count = 0u64;
+            while inlined.next_if(|i| i.0 < caller).is_some() {}
+            while let Some(&(_, wasm_start, wasm_len, callee)) = inlined.next_if(|i| i.0 == caller)
+            {
+                if let Some(&index) = index_of.get(&callee) {
+                    push_leb(&mut entries, u64::from(wasm_start));
+                    push_leb(&mut entries, u64::from(wasm_len));
+                    push_leb(&mut entries, index as u64);
+                    entry_count += 1;
+                }
+            }
             push_leb(&mut body, start - end_of_previous);
             push_leb(&mut body, end - start);
             push_bytes(&mut body, name.as_bytes());
             push_bytes(&mut body, &sites);
+            push_leb(&mut body, entry_count);
+            body.extend_from_slice(&entries);
             end_of_previous = end;
             count += 1;
         }
@@ -441,6 +521,38 @@ mod tests {
         assert_eq!(table.trap_at(4).unwrap().wasm_offset, 0x7fff_ffff);
         assert_eq!(table.trap_at(50), None);
         assert_eq!(table.function_name_at(1000 + 99_999), Some(&b"big"[..]));
+    }
+
+    #[test]
+    fn sites_in_inlined_code_are_named_after_the_inlined_function() {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 100, "caller");
+        builder.function(100, 20, "leaf");
+        builder.function(120, 20, "wrapper");
+        // `caller` (wasm body 0x100..0x140) holds `wrapper` (0x40..0x50), which holds
+        // `leaf` (0x20..0x30); `wrapper` on its own holds `leaf` too.
+        builder.inlined(0, 0x40, 0x10, 120);
+        builder.inlined(0, 0x20, 0x10, 100);
+        builder.inlined(120, 0x20, 0x10, 100);
+        builder.inlined(0, 0x60, 0x10, 999); // a callee with no record: ignored
+        builder.trap(10, 0x120, TrapKind::Unreachable);
+        builder.trap(20, 0x44, TrapKind::IntegerDivideByZero);
+        builder.trap(30, 0x2f, TrapKind::MemoryOutOfBounds);
+        builder.trap(40, 0x30, TrapKind::MemoryOutOfBounds);
+        builder.trap(125, 0x25, TrapKind::MemoryOutOfBounds);
+        let bytes = builder.finish();
+        let table = TrapTable::parse(&bytes).unwrap();
+        let named = |code: u32| {
+            let site = table.trap_at(code).unwrap();
+            table.function_name_for_site(code, site.wasm_offset)
+        };
+        assert_eq!(named(10), Some(&b"caller"[..]));
+        assert_eq!(named(20), Some(&b"wrapper"[..]));
+        assert_eq!(named(30), Some(&b"leaf"[..]));
+        assert_eq!(named(40), Some(&b"caller"[..]), "just past leaf's body");
+        assert_eq!(named(125), Some(&b"leaf"[..]));
+        assert_eq!(table.function_name_at(20), Some(&b"caller"[..]));
+        assert_eq!(table.trap_count(), 5);
     }
 
     #[test]

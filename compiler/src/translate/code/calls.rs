@@ -3,12 +3,16 @@
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
 use wafer_abi::trap::TrapKind;
 
+use wasmparser::{FunctionBody, VisitOperator};
+
 use super::exceptions::Callee;
 use super::{CodeTranslator, Output};
 use crate::error::{CompileError, Result};
-use crate::translate::env::{ImportTarget, trap_code, vm_flags};
+use crate::translate::control::{ControlFrame, FrameKind};
+use crate::translate::env::{ImportTarget, ModuleEnv, trap_code, vm_flags};
+use crate::translate::{inline, zero_value};
 
-impl<'f> CodeTranslator<'_, 'f, '_> {
+impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
     /// The address of the `VMFuncRef` of function `index`.
     pub(super) fn func_ref_addr(&mut self, index: u32) -> Result<Value> {
         let slot = self.env.module().func_ref_slots[index as usize].ok_or_else(|| {
@@ -96,6 +100,9 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     }
 
     pub(super) fn direct_call(&mut self, function_index: u32, tail: bool) -> Output {
+        if !tail && let Some(body) = self.inline_body(function_index) {
+            return self.inline_call(function_index, body);
+        }
         let menv = self.env.menv;
         let module = menv.module;
         let sig = module.func_sig(function_index);
@@ -136,6 +143,79 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             let results = self.call_catching(Callee::Direct(func_ref), &args);
             self.stack.extend(results);
         }
+        Ok(())
+    }
+
+    /// The body of `function_index` if a call to it here is to be inlined.
+    fn inline_body(&self, function_index: u32) -> Option<FunctionBody<'m>> {
+        let menv: &ModuleEnv<'m> = self.env.menv;
+        let body = menv.inline_bodies.get(function_index as usize)?.as_ref()?;
+        let allowed = inline::body_len(body) <= self.inline_budget
+            && self.inline_stack.len() <= inline::MAX_DEPTH
+            && !self.inline_stack.contains(&function_index);
+        allowed.then(|| body.clone())
+    }
+
+    /// Translates a call to `function_index` by translating its body here: its
+    /// parameters and locals become fresh variables, its outermost block a frame whose
+    /// end (or a `return`) continues after the call with the results.
+    fn inline_call(&mut self, function_index: u32, body: FunctionBody<'m>) -> Output {
+        let menv: &ModuleEnv<'m> = self.env.menv;
+        let sig = menv.module.func_sig(function_index);
+        let args = self.popn(sig.params.len());
+        let mut locals = Vec::with_capacity(args.len());
+        for (ty, arg) in sig.params.iter().zip(args) {
+            let var = self.builder.declare_var(menv.value_type(*ty));
+            self.builder.def_var(var, arg);
+            locals.push(var);
+        }
+        let mut locals_reader = body.get_locals_reader()?;
+        for _ in 0..locals_reader.get_count() {
+            let (count, ty) = locals_reader.read()?;
+            let cl_ty = menv.value_type(ty);
+            for _ in 0..count {
+                let var = self.builder.declare_var(cl_ty);
+                let zero = zero_value(self.builder, cl_ty);
+                self.builder.def_var(var, zero);
+                locals.push(var);
+            }
+        }
+        let result_types: Vec<_> = sig.results.iter().map(|t| menv.value_type(*t)).collect();
+        let exit = self.new_block_with_params(&result_types);
+        let caller_locals = std::mem::replace(&mut self.locals, locals);
+        let caller_base = std::mem::replace(&mut self.frame_base, self.control.len());
+        let call_offset = self.offset;
+        self.control.push(ControlFrame {
+            kind: FrameKind::Block,
+            destination: exit,
+            param_types: Vec::new(),
+            result_types,
+            stack_height: self.stack.len(),
+            exit_branched_to: false,
+            else_params: Vec::new(),
+            handlers: Vec::new(),
+        });
+        self.inline_stack.push(function_index);
+        self.inline_budget -= inline::body_len(&body);
+        if !self.inlined.contains(&function_index) {
+            self.inlined.push(function_index);
+        }
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            let (op, offset) = reader.read_with_offset()?;
+            self.set_offset(offset as usize);
+            if self.reachable {
+                self.visit_operator(&op)?;
+            } else {
+                self.visit_unreachable(&op)?;
+            }
+        }
+        reader.finish()?;
+        // The body's final `end` left its exit block current with the results pushed.
+        self.inline_stack.pop();
+        self.locals = caller_locals;
+        self.frame_base = caller_base;
+        self.set_offset(call_offset);
         Ok(())
     }
 

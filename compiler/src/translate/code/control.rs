@@ -248,6 +248,11 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     }
 
     pub(super) fn translate_return(&mut self) -> Output {
+        if self.inline_stack.len() > 1 {
+            // Returning from an inlined function continues after its call.
+            let depth = self.control.len() - 1 - self.frame_base;
+            return self.translate_br(depth as u32);
+        }
         let count = self.control[0].result_types.len();
         let values = self.peekn(count).to_vec();
         self.builder.ins().return_(&values);

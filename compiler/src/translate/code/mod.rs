@@ -36,6 +36,16 @@ pub struct CodeTranslator<'a, 'f, 'm> {
     /// Blocks opened inside unreachable code, whose `end`s are skipped.
     unreachable_depth: u32,
     offset: usize,
+    /// The function being translated, then each function inlined into it that is being
+    /// translated now, innermost last (to refuse recursion and bound depth).
+    inline_stack: Vec<u32>,
+    /// Index in `control` of the innermost function's outermost frame: a `return` there
+    /// branches to it when that function is inlined.
+    frame_base: usize,
+    /// Wasm bytes still allowed to be inlined into this function.
+    inline_budget: usize,
+    /// Every function inlined so far, each once.
+    inlined: Vec<u32>,
 }
 
 type Output = Result<()>;
@@ -45,10 +55,13 @@ fn heap_flags() -> MemFlagsData {
 }
 
 impl<'a, 'f, 'm> CodeTranslator<'a, 'f, 'm> {
+    /// A translator for function `func_index`, whose body is `size` bytes.
     pub fn new(
         builder: &'a mut FunctionBuilder<'f>,
         env: &'a mut FuncEnv<'m>,
         locals: Vec<Variable>,
+        func_index: u32,
+        size: usize,
     ) -> Self {
         CodeTranslator {
             builder,
@@ -59,7 +72,16 @@ impl<'a, 'f, 'm> CodeTranslator<'a, 'f, 'm> {
             reachable: true,
             unreachable_depth: 0,
             offset: 0,
+            inline_stack: vec![func_index],
+            frame_base: 0,
+            inline_budget: size + crate::translate::inline::BUDGET_BYTES,
+            inlined: Vec::new(),
         }
+    }
+
+    /// The functions inlined into this one, each once.
+    pub fn take_inlined(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.inlined)
     }
 
     pub fn set_offset(&mut self, offset: usize) {
