@@ -74,6 +74,8 @@ impl<'a> CPath<'a> {
     pub const EMPTY: CPath<'static> = CPath(b"\0");
     /// `.`, the directory itself.
     pub const DOT: CPath<'static> = CPath(b".\0");
+    /// `/dev/null`.
+    pub const DEV_NULL: CPath<'static> = CPath(b"/dev/null\0");
 
     /// `bytes` if it ends in its only NUL.
     pub fn new(bytes: &'a [u8]) -> Option<CPath<'a>> {
@@ -582,16 +584,12 @@ pub fn is_open(fd: i32) -> bool {
 /// later open can land there and be mistaken for a standard stream. Returns `false` if
 /// one stays closed.
 pub fn ensure_stdio_open() -> bool {
-    let mut null = PathBuf::new();
     for fd in 0..3 {
         if is_open(fd) {
             continue;
         }
         // `open` returns the lowest free descriptor: this one.
-        let opened = null
-            .c_path(b"/dev/null")
-            .and_then(|path| openat(AT_FDCWD, path, O_RDWR, 0));
-        match opened {
+        match openat(AT_FDCWD, CPath::DEV_NULL, O_RDWR, 0) {
             Ok(new) if new == fd => {}
             Ok(other) => {
                 close(other);
