@@ -776,6 +776,44 @@ fn target_cpu_native_builds_for_this_machine_only() {
 }
 
 #[test]
+fn functions_whose_every_call_was_inlined_are_left_out() {
+    // Small functions are inlined into their callers; one that nothing else can reach
+    // (no export, table element or remaining call) must not cost the image its code,
+    // while one that escapes keeps it.
+    use object::{Object, ObjectSymbol};
+    const WAT: &str = r#"(module
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (table 1 funcref)
+      (elem (i32.const 0) $in_table)
+      (func $only_called (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func $in_table (param i32) (result i32) (i32.add (local.get 0) (i32.const 2)))
+      (func $exported (export "exported") (param i32) (result i32)
+        (i32.add (local.get 0) (i32.const 3)))
+      (func (export "_start")
+        (call $exit
+          (call $exported (call $in_table (call $only_called (i32.const 36)))))))"#;
+    let dir = scratch("cli-dead-functions");
+    let input = dir.join("dead.wat");
+    std::fs::write(&input, WAT).unwrap();
+    let image = dir.join("dead");
+    let built = common::wafer_build(&input, &image, &["--symbols"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let ran = run_command(&mut Command::new(&image));
+    assert_eq!(ran.code, 42, "{ran:?}");
+    let bytes = std::fs::read(&image).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let defined: Vec<String> = file
+        .symbols()
+        .filter(|s| s.is_definition())
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .collect();
+    let has = |name: &str| defined.iter().any(|d| d == name);
+    assert!(!has("wasm:only_called"), "{defined:?}");
+    assert!(has("wasm:in_table"), "{defined:?}");
+    assert!(has("wasm:exported"), "{defined:?}");
+}
+
+#[test]
 fn images_carry_no_panic_or_formatting_machinery() {
     // core::fmt and panic paths add kilobytes to every image; the runtime avoids them,
     // in every host function and on every target (the optimiser removes different

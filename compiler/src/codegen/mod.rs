@@ -98,14 +98,14 @@ pub struct CompiledFunction {
 }
 
 /// A function whose body was inlined into another.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct InlinedBody {
     /// Its body's byte range in the module: trap sites in it belong to this function.
     pub wasm_start: u32,
     /// The body's length in bytes.
     pub wasm_len: u32,
-    /// The function itself (also compiled on its own).
-    pub callee: FuncId,
+    /// Its name, for trap reports.
+    pub name: String,
 }
 
 /// Compiles `func` to machine code.
@@ -375,7 +375,7 @@ pub fn compile_image(
                             Some(InlinedBody {
                                 wasm_start: range.start as u32,
                                 wasm_len: (range.end - range.start) as u32,
-                                callee: menv.symbols.funcs[callee as usize],
+                                name: menv.module.func_display_name(callee),
                             })
                         })
                         .collect();
@@ -385,8 +385,17 @@ pub fn compile_image(
             .collect()
     });
     let _object_phase = crate::timing::Span::start("object");
+    let mut compiled = Vec::with_capacity(results.len());
     for ((instance, func_index), result) in order.into_iter().zip(results) {
-        let compiled = result.map_err(at(instance))?;
+        compiled.push((instance, func_index, result.map_err(at(instance))?));
+    }
+    let live = live_functions(&modules, &symbols, &compiled);
+    for (instance, func_index, compiled) in compiled {
+        let id = symbols[instance].funcs[func_index as usize];
+        if !live.contains(&id) {
+            writer.omit_function(id);
+            continue;
+        }
         let name = modules[instance].func_display_name(func_index);
         writer
             .define_function(
@@ -426,6 +435,54 @@ pub fn compile_image(
     }
     let has_main = matches!(main_entry, Some((_, EntryPoint { main: Some(_), .. })));
     writer.finish(config, has_main).map_err(at(0))
+}
+
+/// The defined functions that can run: those that escape as references (exports,
+/// table elements, `ref.func`), start functions, and everything their compiled code
+/// still calls. A function every call of which was inlined is left out of the image.
+fn live_functions(
+    modules: &[ModuleInfo<'_>],
+    symbols: &[ModuleSymbols],
+    compiled: &[(usize, u32, CompiledFunction)],
+) -> std::collections::HashSet<FuncId> {
+    let index: HashMap<FuncId, usize> = compiled
+        .iter()
+        .enumerate()
+        .map(|(i, (instance, func_index, _))| (symbols[*instance].funcs[*func_index as usize], i))
+        .collect();
+    let mut live = std::collections::HashSet::new();
+    let mut work: Vec<usize> = compiled
+        .iter()
+        .enumerate()
+        .filter(|(_, (instance, func_index, _))| {
+            let module = &modules[*instance];
+            module.func_ref_slots[*func_index as usize].is_some()
+                || module.start == Some(*func_index)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for &i in &work {
+        let (instance, func_index, _) = &compiled[i];
+        live.insert(symbols[*instance].funcs[*func_index as usize]);
+    }
+    while let Some(i) = work.pop() {
+        for reloc in &compiled[i].2.relocs {
+            let cranelift_module::ModuleRelocTarget::User {
+                namespace: 0,
+                index: id,
+            } = reloc.name
+            else {
+                continue;
+            };
+            let id = FuncId::from_u32(id);
+            if let Some(&callee) = index.get(&id)
+                && live.insert(id)
+            {
+                work.push(callee);
+            }
+        }
+    }
+    live
 }
 
 /// The Cranelift IR of every defined function, as translated (before optimisation), for

@@ -57,6 +57,8 @@ struct DefinedFunction {
 pub struct ObjectWriter {
     module: ObjectModule,
     functions: Vec<DefinedFunction>,
+    /// Declared functions left out of the image (nothing can call them).
+    omitted: Vec<FuncId>,
 }
 
 impl ObjectWriter {
@@ -67,6 +69,7 @@ impl ObjectWriter {
         Ok(ObjectWriter {
             module: ObjectModule::new(builder),
             functions: Vec::new(),
+            omitted: Vec::new(),
         })
     }
 
@@ -161,6 +164,12 @@ impl ObjectWriter {
         Ok(())
     }
 
+    /// Leaves declared function `id` out: nothing can call it. Its symbol stays, weak and
+    /// undefined, so no linker looks for a definition.
+    pub fn omit_function(&mut self, id: FuncId) {
+        self.omitted.push(id);
+    }
+
     /// Defines a data object.
     pub fn define_data(&mut self, id: DataId, description: &DataDescription) -> Result<()> {
         self.module
@@ -178,6 +187,11 @@ impl ObjectWriter {
         let pointer_size = self.module.isa().pointer_bytes();
         let product = self.module.finish();
         let mut object = product.object;
+        for id in &self.omitted {
+            if let Some((symbol, _)) = product.functions[*id] {
+                object.symbol_mut(symbol).weak = true;
+            }
+        }
 
         // Functions sit in one text section at their symbol's offset.
         let mut text_section = None;
@@ -199,12 +213,7 @@ impl ObjectWriter {
                 .map_err(|_| CompileError::ImplLimit("code over 4 GiB".into()))?;
             traps.function(start, function.len, &function.name);
             for inlined in &function.inlined {
-                let callee = product.functions[inlined.callee]
-                    .expect("defined functions have symbols")
-                    .0;
-                let callee_start = u32::try_from(object.symbol(callee).value)
-                    .map_err(|_| CompileError::ImplLimit("code over 4 GiB".into()))?;
-                traps.inlined(start, inlined.wasm_start, inlined.wasm_len, callee_start);
+                traps.inlined(start, inlined.wasm_start, inlined.wasm_len, &inlined.name);
             }
             for &(offset, kind, wasm_offset) in &function.traps {
                 traps.trap(start + offset, wasm_offset, kind);

@@ -18,7 +18,9 @@
 //!             name length, name (UTF-8),
 //!             sites length, sites,
 //!             inlined count, per function inlined into it:
-//!               its wasm body's start, its length, its record's index
+//!               its wasm body's start, its length, the index of a record with its
+//!               name (a function inlined everywhere and left out of the image has a
+//!               record of length 0, after the others, for its name)
 //! sites:    in code order, each site as two LEB128 numbers:
 //!             (code offset - previous code offset) << 5 | kind
 //!             zigzag(wasm offset - previous wasm offset)
@@ -327,8 +329,8 @@ pub struct TrapTableBuilder {
     /// (start, length, name).
     functions: alloc::vec::Vec<(u32, u32, alloc::string::String)>,
     traps: alloc::vec::Vec<(u32, u32, TrapKind)>,
-    /// (caller's start, wasm body start, wasm body length, callee's start).
-    inlined: alloc::vec::Vec<(u32, u32, u32, u32)>,
+    /// (caller's start, wasm body start, wasm body length, callee's name).
+    inlined: alloc::vec::Vec<(u32, u32, u32, alloc::string::String)>,
 }
 
 #[cfg(feature = "alloc")]
@@ -357,10 +359,11 @@ impl TrapTableBuilder {
         self.functions.push((start, len, name.into()));
     }
 
-    /// Records that the function starting at `caller` holds an inlined copy of the one
-    /// starting at `callee`, whose wasm body is `wasm_len` bytes from `wasm_start`.
-    pub fn inlined(&mut self, caller: u32, wasm_start: u32, wasm_len: u32, callee: u32) {
-        self.inlined.push((caller, wasm_start, wasm_len, callee));
+    /// Records that the function starting at `caller` holds an inlined copy of function
+    /// `callee`, whose wasm body is `wasm_len` bytes from `wasm_start`.
+    pub fn inlined(&mut self, caller: u32, wasm_start: u32, wasm_len: u32, callee: &str) {
+        self.inlined
+            .push((caller, wasm_start, wasm_len, callee.into()));
     }
 
     /// Records a trap site (inside a function recorded with [`Self::function`]).
@@ -375,14 +378,25 @@ impl TrapTableBuilder {
         self.functions.sort_unstable_by_key(|f| f.0);
         self.traps.sort_unstable_by_key(|t| t.0);
         self.inlined.sort_unstable();
-        // The record index of each kept function, by start.
+        // The record index of each kept function, by start, and of a record with each
+        // name: the functions' own, then name-only records for inlined functions that
+        // have none.
         let mut index_of = alloc::collections::BTreeMap::new();
+        let mut named = alloc::collections::BTreeMap::new();
         let mut end_of_previous = 0u64;
-        for (start, len, _) in &self.functions {
+        for (start, len, name) in &self.functions {
             if u64::from(*start) >= end_of_previous {
                 let index = index_of.len();
                 index_of.insert(*start, index);
+                named.entry(name.as_str()).or_insert(index);
                 end_of_previous = u64::from(*start) + u64::from(*len);
+            }
+        }
+        let mut name_only = alloc::vec::Vec::new();
+        for (_, _, _, callee) in &self.inlined {
+            if !named.contains_key(callee.as_str()) {
+                named.insert(callee.as_str(), index_of.len() + name_only.len());
+                name_only.push(callee.as_str());
             }
         }
         let mut body = alloc::vec::Vec::with_capacity(self.traps.len() * 3);
@@ -419,11 +433,10 @@ impl TrapTableBuilder {
             entries.clear();
             let mut entry_count = 0u64;
             while inlined.next_if(|i| i.0 < caller).is_some() {}
-            while let Some(&(_, wasm_start, wasm_len, callee)) = inlined.next_if(|i| i.0 == caller)
-            {
-                if let Some(&index) = index_of.get(&callee) {
-                    push_leb(&mut entries, u64::from(wasm_start));
-                    push_leb(&mut entries, u64::from(wasm_len));
+            while let Some((_, wasm_start, wasm_len, callee)) = inlined.next_if(|i| i.0 == caller) {
+                if let Some(&index) = named.get(callee.as_str()) {
+                    push_leb(&mut entries, u64::from(*wasm_start));
+                    push_leb(&mut entries, u64::from(*wasm_len));
                     push_leb(&mut entries, index as u64);
                     entry_count += 1;
                 }
@@ -435,6 +448,15 @@ impl TrapTableBuilder {
             push_leb(&mut body, entry_count);
             body.extend_from_slice(&entries);
             end_of_previous = end;
+            count += 1;
+        }
+        for name in name_only {
+            // Length 0 at the end: it contains no code, so only its index finds it.
+            push_leb(&mut body, 0);
+            push_leb(&mut body, 0);
+            push_bytes(&mut body, name.as_bytes());
+            push_bytes(&mut body, &[]);
+            push_leb(&mut body, 0);
             count += 1;
         }
         let mut out = alloc::vec::Vec::with_capacity(12 + body.len());
@@ -531,15 +553,17 @@ mod tests {
         builder.function(120, 20, "wrapper");
         // `caller` (wasm body 0x100..0x140) holds `wrapper` (0x40..0x50), which holds
         // `leaf` (0x20..0x30); `wrapper` on its own holds `leaf` too.
-        builder.inlined(0, 0x40, 0x10, 120);
-        builder.inlined(0, 0x20, 0x10, 100);
-        builder.inlined(120, 0x20, 0x10, 100);
-        builder.inlined(0, 0x60, 0x10, 999); // a callee with no record: ignored
+        builder.inlined(0, 0x40, 0x10, "wrapper");
+        builder.inlined(0, 0x20, 0x10, "leaf");
+        builder.inlined(120, 0x20, 0x10, "leaf");
+        // Inlined everywhere and left out of the image: named by a record of its own.
+        builder.inlined(0, 0x60, 0x10, "gone");
         builder.trap(10, 0x120, TrapKind::Unreachable);
         builder.trap(20, 0x44, TrapKind::IntegerDivideByZero);
         builder.trap(30, 0x2f, TrapKind::MemoryOutOfBounds);
         builder.trap(40, 0x30, TrapKind::MemoryOutOfBounds);
         builder.trap(125, 0x25, TrapKind::MemoryOutOfBounds);
+        builder.trap(50, 0x65, TrapKind::Unreachable);
         let bytes = builder.finish();
         let table = TrapTable::parse(&bytes).unwrap();
         let named = |code: u32| {
@@ -551,8 +575,10 @@ mod tests {
         assert_eq!(named(30), Some(&b"leaf"[..]));
         assert_eq!(named(40), Some(&b"caller"[..]), "just past leaf's body");
         assert_eq!(named(125), Some(&b"leaf"[..]));
+        assert_eq!(named(50), Some(&b"gone"[..]));
         assert_eq!(table.function_name_at(20), Some(&b"caller"[..]));
-        assert_eq!(table.trap_count(), 5);
+        assert_eq!(table.function_count(), 4);
+        assert_eq!(table.trap_count(), 6);
     }
 
     #[test]
