@@ -39,7 +39,10 @@ fn relaxable(r_type: u32, data: &[u8], offset: u64) -> Option<Relaxable> {
     let op = *data.get(offset.checked_sub(2)?)?;
     let modrm = *data.get(offset - 1)?;
     match r_type {
-        R_X86_64_GOTPCRELX => match (op, modrm) {
+        // Plain GOTPCREL promises nothing about the instruction (the psABI lets only the
+        // X forms be relaxed), but these exact encodings are checked byte for byte, so
+        // rewriting them is as safe: Rust's libcalls (`memset`) come this way.
+        R_X86_64_GOTPCRELX | R_X86_64_GOTPCREL => match (op, modrm) {
             (0x8b, m) if m & 0xc7 == 0x05 => Some(Relaxable::Mov),
             (0xff, 0x15) => Some(Relaxable::Call),
             (0xff, 0x25) => Some(Relaxable::Jmp),
@@ -55,7 +58,7 @@ fn relaxable(r_type: u32, data: &[u8], offset: u64) -> Option<Relaxable> {
 
 pub(crate) fn got_use(r_type: u32, data: &[u8], offset: u64, addend: i64, defined: bool) -> GotUse {
     match r_type {
-        R_X86_64_GOTPCRELX | R_X86_64_REX_GOTPCRELX
+        R_X86_64_GOTPCREL | R_X86_64_GOTPCRELX | R_X86_64_REX_GOTPCRELX
             if defined && addend == -4 && relaxable(r_type, data, offset).is_some() =>
         {
             GotUse::Relax
@@ -245,7 +248,19 @@ mod tests {
             got_use(R_X86_64_REX_GOTPCRELX, &mov, 3, 0, true),
             GotUse::Slot
         );
-        assert_eq!(got_use(R_X86_64_GOTPCREL, &mov, 3, -4, true), GotUse::Slot);
+        // Plain GOTPCREL on a recognised instruction is relaxed as well; on anything
+        // else it keeps its slot.
+        assert_eq!(got_use(R_X86_64_GOTPCREL, &mov, 3, -4, true), GotUse::Relax);
+        assert_eq!(
+            got_use(
+                R_X86_64_GOTPCREL,
+                &[0x48, 0x03, 0x05, 0, 0, 0, 0],
+                3,
+                -4,
+                true
+            ),
+            GotUse::Slot
+        );
         assert_eq!(got_use(R_X86_64_PC32, &mov, 3, -4, true), GotUse::None);
         // `add foo@GOTPCREL(%rip), %rax` (48 03 05) is not relaxed.
         assert_eq!(

@@ -13,6 +13,7 @@ extern int got_read(void);
 extern int got_call(void);
 extern int *got_address(void);
 extern int got_common(void);
+extern int *got_weak(void);
 extern int bump_common(void);
 extern int shared_value;
 
@@ -101,6 +102,7 @@ void start_c(long *sp) {
     put_str(" ");
     put_num(*got_address());
     check(got_address() == &shared_value, "GOT slot holds the address");
+    check(got_weak() == 0, "a GOT slot for an undefined weak symbol holds 0");
     put_str("\n");
 
     put_str("weak: ");
