@@ -21,10 +21,12 @@
 //!               its wasm body's start, its length, the index of a record with its
 //!               name (a function inlined everywhere and left out of the image has a
 //!               record of length 0, after the others, for its name)
-//! sites:    in code order, each site as two LEB128 numbers:
-//!             (code offset - previous code offset) << 5 | kind
-//!             zigzag(wasm offset - previous wasm offset)
-//!           ("previous" starts at the function's start and wasm offset 0)
+//! sites:    in code order, each site as
+//!             LEB128 (code offset - previous code offset) << 1 | kind changed,
+//!             the kind (one byte) if it changed,
+//!             LEB128 zigzag(wasm offset - previous wasm offset)
+//!           ("previous" starts at the function's start, wasm offset 0 and
+//!           out-of-bounds memory access, the kind of most sites)
 //! ```
 //!
 //! A lookup walks the functions, skipping names and sites by their lengths, then decodes
@@ -130,9 +132,9 @@ impl TrapKind {
     }
 }
 
-const MAGIC: u32 = u32::from_le_bytes(*b"WTR4");
-/// Bits of a site's first number that hold the kind.
-const KIND_BITS: u32 = 5;
+const MAGIC: u32 = u32::from_le_bytes(*b"WTR5");
+/// The kind a function's sites start from: loads and stores are most sites.
+const FIRST_KIND: TrapKind = TrapKind::MemoryOutOfBounds;
 
 /// A trap site found in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,16 +238,21 @@ impl<'a> Iterator for Functions<'a> {
     }
 }
 
-/// Decodes `function`'s sites, in code order, as (code offset, first number, wasm
+/// Decodes `function`'s sites, in code order, as (code offset, kind code, wasm
 /// offset); stops at the first malformed one.
-fn sites(function: &Function<'_>) -> impl Iterator<Item = (u64, u64, i64)> {
+fn sites(function: &Function<'_>) -> impl Iterator<Item = (u64, u8, i64)> {
     let (bytes, mut at, mut code, mut wasm) = (function.sites, 0, function.start, 0i64);
+    let mut kind = FIRST_KIND as u8;
     core::iter::from_fn(move || {
         let first = read_leb(bytes, &mut at)?;
+        if first & 1 == 1 {
+            kind = *bytes.get(at)?;
+            at += 1;
+        }
         let zigzag = read_leb(bytes, &mut at)?;
-        code = code.saturating_add(first >> KIND_BITS);
+        code = code.saturating_add(first >> 1);
         wasm = wasm.wrapping_add(((zigzag >> 1) as i64) ^ (zigzag & 1).wrapping_neg() as i64);
-        Some((code, first, wasm))
+        Some((code, kind, wasm))
     })
 }
 
@@ -295,11 +302,11 @@ impl<'a> TrapTable<'a> {
     pub fn trap_at(&self, code_offset: u32) -> Option<TrapSite> {
         let function = self.function_at(code_offset)?;
         let offset = u64::from(code_offset);
-        let (_, first, wasm) = sites(&function)
+        let (_, kind, wasm) = sites(&function)
             .take_while(|&(code, _, _)| code <= offset)
             .find(|&(code, _, _)| code == offset)?;
         Some(TrapSite {
-            kind: TrapKind::from_u8((first & ((1 << KIND_BITS) - 1)) as u8)?,
+            kind: TrapKind::from_u8(kind)?,
             wasm_offset: u32::try_from(wasm).ok()?,
         })
     }
@@ -416,15 +423,17 @@ impl TrapTableBuilder {
             let (start, end) = (u64::from(*start), u64::from(*start) + u64::from(*len));
             while traps.next_if(|t| u64::from(t.0) < start).is_some() {}
             sites.clear();
-            let (mut code, mut wasm) = (start, 0i64);
+            let (mut code, mut wasm, mut previous_kind) = (start, 0i64, FIRST_KIND);
             while let Some(&(code_offset, wasm_offset, kind)) =
                 traps.next_if(|t| u64::from(t.0) < end)
             {
                 let code_offset = u64::from(code_offset);
-                push_leb(
-                    &mut sites,
-                    ((code_offset - code) << KIND_BITS) | kind as u64,
-                );
+                let changed = kind != previous_kind;
+                push_leb(&mut sites, ((code_offset - code) << 1) | u64::from(changed));
+                if changed {
+                    sites.push(kind as u8);
+                    previous_kind = kind;
+                }
                 let delta = i64::from(wasm_offset) - wasm;
                 push_leb(&mut sites, ((delta << 1) ^ (delta >> 63)) as u64);
                 code = code_offset;
@@ -579,6 +588,32 @@ mod tests {
         assert_eq!(table.function_name_at(20), Some(&b"caller"[..]));
         assert_eq!(table.function_count(), 4);
         assert_eq!(table.trap_count(), 6);
+    }
+
+    #[test]
+    fn typical_sites_take_two_bytes() {
+        // Loads and stores a few instructions and a few wasm bytes apart, the bulk of
+        // every large module's sites.
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 10_000, "f");
+        for i in 0..1000u32 {
+            builder.trap(i * 7, 0x100 + i * 3, TrapKind::MemoryOutOfBounds);
+        }
+        builder.trap(7001, 0x2000, TrapKind::IntegerDivideByZero);
+        builder.trap(7002, 0x2001, TrapKind::MemoryOutOfBounds);
+        let bytes = builder.finish();
+        assert!(bytes.len() < 2 * 1000 + 40, "{} bytes", bytes.len());
+        let table = TrapTable::parse(&bytes).unwrap();
+        assert_eq!(table.trap_at(7).unwrap().wasm_offset, 0x103);
+        assert_eq!(
+            table.trap_at(7001).unwrap().kind,
+            TrapKind::IntegerDivideByZero
+        );
+        assert_eq!(
+            table.trap_at(7002).unwrap().kind,
+            TrapKind::MemoryOutOfBounds
+        );
+        assert_eq!(table.trap_count(), 1002);
     }
 
     #[test]
