@@ -148,7 +148,6 @@ pub struct TrapSite {
 /// A read-only view of a trap table. Never panics, whatever the bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct TrapTable<'a> {
-    function_count: usize,
     body: &'a [u8],
 }
 
@@ -263,13 +262,11 @@ impl<'a> TrapTable<'a> {
         if reader.u32()? != MAGIC {
             return None;
         }
-        let function_count = reader.u32()? as usize;
+        // The record count (u32) is for readers that preallocate; lookups walk the body.
+        let _record_count = reader.u32()?;
         let body_len = reader.u32()? as usize;
         let body = reader.take(body_len)?;
-        Some(TrapTable {
-            function_count,
-            body,
-        })
+        Some(TrapTable { body })
     }
 
     fn functions(&self) -> Functions<'a> {
@@ -280,9 +277,10 @@ impl<'a> TrapTable<'a> {
         }
     }
 
-    /// Number of functions described.
+    /// Number of functions with code (name-only records of functions inlined everywhere
+    /// are not counted).
     pub fn function_count(&self) -> usize {
-        self.function_count
+        self.functions().filter(|f| f.len > 0).count()
     }
 
     /// Number of trap sites (decodes them all: for `wafer inspect`).
@@ -586,7 +584,11 @@ mod tests {
         assert_eq!(named(125), Some(&b"leaf"[..]));
         assert_eq!(named(50), Some(&b"gone"[..]));
         assert_eq!(table.function_name_at(20), Some(&b"caller"[..]));
-        assert_eq!(table.function_count(), 4);
+        assert_eq!(
+            table.function_count(),
+            3,
+            "the name-only record has no code"
+        );
         assert_eq!(table.trap_count(), 6);
     }
 
