@@ -261,6 +261,35 @@ fn run_passes_arguments_and_exit_code_and_caches_the_image() {
     );
     assert_eq!(granted.code, 1);
     assert_eq!(listing(&cache).len(), 2);
+    // `run` builds for this CPU (`native`) unless told otherwise: the baseline is
+    // another image.
+    let baseline = if cfg!(target_arch = "x86_64") {
+        "x86-64"
+    } else if cfg!(target_arch = "aarch64") {
+        "generic"
+    } else {
+        "rv64gc"
+    };
+    let explicit = run_command(
+        Command::new(wafer())
+            .args(["run", "--target-cpu", baseline])
+            .arg(&input)
+            .env("WAFER_CACHE_DIR", &cache),
+    );
+    assert_eq!(explicit.code, 1);
+    assert_eq!(listing(&cache).len(), 3);
+    let native = run_command(
+        Command::new(wafer())
+            .args(["run", "--target-cpu", "native"])
+            .arg(&input)
+            .env("WAFER_CACHE_DIR", &cache),
+    );
+    assert_eq!(native.code, 1);
+    assert_eq!(
+        listing(&cache).len(),
+        3,
+        "`native` is what the first run used"
+    );
 }
 
 #[test]

@@ -48,6 +48,9 @@ pub fn key(wasm: &[u8], options: &BuildOptions) -> String {
     field(wafer_identity().as_bytes());
     field(options.target.name.as_bytes());
     field(options.cpu.as_deref().unwrap_or("").as_bytes());
+    if options.cpu.as_deref() == Some(crate::codegen::isa::NATIVE_CPU) {
+        field(crate::codegen::isa::native_fingerprint(&options.target).as_bytes());
+    }
     field(&options.stack_size.to_le_bytes());
     field(&options.grants.encode());
     field(&[

@@ -215,7 +215,11 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {
-    let options = build_options(host_target()?, Emit::Image, &args.common);
+    let mut options = build_options(host_target()?, Emit::Image, &args.common);
+    // The image runs here and now: every feature of this CPU is fair game.
+    options
+        .cpu
+        .get_or_insert_with(|| wafer::codegen::isa::NATIVE_CPU.to_string());
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
     let key = wafer::cache::key(&wasm, &options);
     let cached = wafer::cache::cache_dir()

@@ -77,6 +77,20 @@ pub fn cpu_presets(arch: Arch) -> &'static [(&'static str, &'static [&'static st
 /// The `--target-cpu` name for "every feature of the CPU wafer is running on".
 pub const NATIVE_CPU: &str = "native";
 
+/// What `--target-cpu native` turns on for `target` on this machine, as text: part of
+/// `wafer run`'s cache key, so an image cached on one CPU is never run on another.
+pub fn native_fingerprint(target: &Target) -> String {
+    match build(target, Some(NATIVE_CPU)) {
+        Ok(isa) => isa
+            .isa_flags()
+            .iter()
+            .map(|flag| flag.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(error) => error.to_string(),
+    }
+}
+
 /// The default CPU preset of an architecture: the baseline every CPU of it has.
 pub fn default_cpu(arch: Arch) -> &'static str {
     cpu_presets(arch)[0].0
