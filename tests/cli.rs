@@ -44,6 +44,17 @@ fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The names of the symbols an image (built with `--symbols`) defines.
+fn defined_symbols(image: &Path) -> Vec<String> {
+    use object::{Object, ObjectSymbol};
+    let bytes = std::fs::read(image).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    file.symbols()
+        .filter(|s| s.is_definition())
+        .filter_map(|s| s.name().ok().map(str::to_string))
+        .collect()
+}
+
 /// A failed command: nonzero exit, exactly one line on stderr that contains `needles`.
 fn assert_one_line_error(outcome: &Outcome, needles: &[&str]) {
     assert_ne!(outcome.code, 0, "expected failure: {outcome:?}");
@@ -738,7 +749,6 @@ fn every_wasi_import_wat() -> String {
 fn only_images_with_grants_carry_the_grant_code() {
     // Opening granted directories and sockets is a few kilobytes of runtime; an image
     // without grants must not pay for it, and one with grants must still honour them.
-    use object::{Object, ObjectSymbol};
     let dir = scratch("cli-grant-code");
     let input = hello_wasm(&dir);
     let has_grant_code = |flags: &[&str]| {
@@ -747,11 +757,9 @@ fn only_images_with_grants_carry_the_grant_code() {
         args.extend_from_slice(flags);
         let built = common::wafer_build(&input, &image, &args);
         assert_eq!(built.code, 0, "{built:?}");
-        let bytes = std::fs::read(&image).unwrap();
-        let file = object::File::parse(&*bytes).unwrap();
-        let found = file
-            .symbols()
-            .any(|s| s.name() == Ok(wafer_abi::symbols::APPLY_GRANTS));
+        let found = defined_symbols(&image)
+            .iter()
+            .any(|name| name == wafer_abi::symbols::APPLY_GRANTS);
         let ran = run_command(&mut Command::new(&image));
         (found, ran)
     };
@@ -809,7 +817,6 @@ fn functions_whose_every_call_was_inlined_are_left_out() {
     // Small functions are inlined into their callers; one that nothing else can reach
     // (no export, table element or remaining call) must not cost the image its code,
     // while one that escapes keeps it.
-    use object::{Object, ObjectSymbol};
     const WAT: &str = r#"(module
       (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
       (table 1 funcref)
@@ -829,13 +836,7 @@ fn functions_whose_every_call_was_inlined_are_left_out() {
     assert_eq!(built.code, 0, "{built:?}");
     let ran = run_command(&mut Command::new(&image));
     assert_eq!(ran.code, 42, "{ran:?}");
-    let bytes = std::fs::read(&image).unwrap();
-    let file = object::File::parse(&*bytes).unwrap();
-    let defined: Vec<String> = file
-        .symbols()
-        .filter(|s| s.is_definition())
-        .filter_map(|s| s.name().ok().map(str::to_string))
-        .collect();
+    let defined = defined_symbols(&image);
     let has = |name: &str| defined.iter().any(|d| d == name);
     assert!(!has("wasm:only_called"), "{defined:?}");
     assert!(has("wasm:in_table"), "{defined:?}");
@@ -847,7 +848,6 @@ fn images_carry_no_panic_or_formatting_machinery() {
     // core::fmt and panic paths add kilobytes to every image; the runtime avoids them,
     // in every host function and on every target (the optimiser removes different
     // bounds checks on each).
-    use object::{Object, ObjectSymbol};
     let dir = scratch("cli-lean-image");
     let every = dir.join("every.wat");
     std::fs::write(&every, every_wasi_import_wat()).unwrap();
@@ -856,11 +856,8 @@ fn images_carry_no_panic_or_formatting_machinery() {
             let image = dir.join(format!("image.{target}"));
             let built = common::wafer_build(&input, &image, &["--symbols", "--target", target]);
             assert_eq!(built.code, 0, "{built:?}");
-            let bytes = std::fs::read(&image).unwrap();
-            let file = object::File::parse(&*bytes).unwrap();
-            let heavy: Vec<String> = file
-                .symbols()
-                .filter_map(|s| s.name().ok().map(str::to_string))
+            let heavy: Vec<String> = defined_symbols(&image)
+                .into_iter()
                 .filter(|name| {
                     name.contains("panicking")
                         || name.contains("core3fmt")
