@@ -351,6 +351,25 @@ fn push_leb(out: &mut alloc::vec::Vec<u8>, mut value: u64) {
     }
 }
 
+/// The longest function name a trap table keeps, in bytes: C++ template instances run to
+/// kilobytes, and their first few hundred bytes identify them in a trap report.
+pub const MAX_NAME_LEN: usize = 256;
+
+/// `name`, cut to at most [`MAX_NAME_LEN`] bytes at a character boundary and ending in
+/// `…` when it was cut.
+#[cfg(feature = "alloc")]
+fn shortened(name: &str) -> alloc::string::String {
+    if name.len() <= MAX_NAME_LEN {
+        return name.into();
+    }
+    let ellipsis = "…";
+    let mut end = MAX_NAME_LEN - ellipsis.len();
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    alloc::format!("{}{ellipsis}", &name[..end])
+}
+
 #[cfg(feature = "alloc")]
 fn push_bytes(out: &mut alloc::vec::Vec<u8>, bytes: &[u8]) {
     push_leb(out, bytes.len() as u64);
@@ -361,14 +380,14 @@ fn push_bytes(out: &mut alloc::vec::Vec<u8>, bytes: &[u8]) {
 impl TrapTableBuilder {
     /// Records a function occupying `len` bytes from `start`.
     pub fn function(&mut self, start: u32, len: u32, name: &str) {
-        self.functions.push((start, len, name.into()));
+        self.functions.push((start, len, shortened(name)));
     }
 
     /// Records that the function starting at `caller` holds an inlined copy of function
     /// `callee`, whose wasm body is `wasm_len` bytes from `wasm_start`.
     pub fn inlined(&mut self, caller: u32, wasm_start: u32, wasm_len: u32, callee: &str) {
         self.inlined
-            .push((caller, wasm_start, wasm_len, callee.into()));
+            .push((caller, wasm_start, wasm_len, shortened(callee)));
     }
 
     /// Records a trap site (inside a function recorded with [`Self::function`]).
@@ -616,6 +635,20 @@ mod tests {
             TrapKind::MemoryOutOfBounds
         );
         assert_eq!(table.trap_count(), 1002);
+    }
+
+    #[test]
+    fn long_names_are_cut_at_a_character_boundary() {
+        let long = "é".repeat(400); // two bytes each
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 4, &long);
+        builder.function(4, 4, "short");
+        let bytes = builder.finish();
+        let table = TrapTable::parse(&bytes).unwrap();
+        let name = core::str::from_utf8(table.function_name_at(0).unwrap()).unwrap();
+        assert!(name.len() <= MAX_NAME_LEN, "{}", name.len());
+        assert!(name.ends_with('…') && name.starts_with("éé"), "{name}");
+        assert_eq!(table.function_name_at(4), Some(&b"short"[..]));
     }
 
     #[test]
