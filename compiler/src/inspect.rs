@@ -14,8 +14,19 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
             .and_then(|s| s.data().ok())
             .map(<[u8]>::to_vec)
     };
-    let descriptor =
-        section(".wafer.image").ok_or("not a wafer image: it has no .wafer.image section")?;
+    // An object has one section per table; a linked image one `.wafer` that starts with
+    // the descriptor, whose fields locate the rest.
+    let linked = file
+        .section_by_name(wafer_link::WAFER_SECTION)
+        .and_then(|s| {
+            let data = s.data().ok()?;
+            Some((s.address(), data))
+        });
+    let descriptor = match (section(".wafer.image"), linked) {
+        (Some(descriptor), _) => descriptor,
+        (None, Some((_, data))) => data.to_vec(),
+        (None, None) => return Err("not a wafer image: it has no .wafer section".into()),
+    };
     let pointer = if file.is_64() { 8 } else { 4 };
     let field = |f: ImageField| {
         let at = f.offset(pointer as u8) as usize;
@@ -27,6 +38,15 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
                     .fold(0u64, |acc, byte| (acc << 8) | *byte as u64)
             })
             .unwrap_or(0)
+    };
+    // A table: its own section in an object, or where the descriptor points in `.wafer`.
+    let table = |name: &str, address: ImageField, len: ImageField| {
+        section(name).or_else(|| {
+            let (base, data) = linked?;
+            let start = usize::try_from(field(address).checked_sub(base)?).ok()?;
+            let end = start.checked_add(usize::try_from(field(len)).ok()?)?;
+            data.get(start..end).map(<[u8]>::to_vec)
+        })
     };
     let mut out = String::new();
     let kind = match file.kind() {
@@ -45,8 +65,11 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
         field(ImageField::CodeLen)
     )
     .unwrap();
-    if let Some(table) = section(".wafer.traps")
-        && let Some(table) = TrapTable::parse(&table)
+    if let Some(table) = table(
+        ".wafer.traps",
+        ImageField::TrapTable,
+        ImageField::TrapTableLen,
+    ) && let Some(table) = TrapTable::parse(&table)
     {
         writeln!(
             out,
@@ -69,7 +92,8 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
     )
     .unwrap();
     writeln!(out, "grants:").unwrap();
-    let blob = section(".wafer.grants").unwrap_or_default();
+    let blob =
+        table(".wafer.grants", ImageField::Grants, ImageField::GrantsLen).unwrap_or_default();
     write!(out, "{}", crate::grants::describe(&blob)?).unwrap();
     Ok(out)
 }

@@ -6,22 +6,20 @@
 //! the result, an [`Image`], is what the writer and the relocator consume.
 //!
 //! Linux executable: three `PT_LOAD`s, `R` (ELF and program headers, `.rodata`,
-//! `.wafer*`, `.got`), `R+X` (`.text`) and `RW` (`.data`, `.bss`). The file has no
+//! `.wafer`, `.got`), `R+X` (`.text`) and `RW` (`.data`, `.bss`). The file has no
 //! padding between them: each segment's address is congruent to its file offset modulo
 //! the page size (as lld `-z noseparate-code` does), and starts on a fresh page.
 //!
 //! The entry symbol's section is always first in `.text`. A bare-metal layout (a
 //! `Layout::BareMetal` with memory regions) fits the same shape: its own plan puts
-//! `.text` at the origin (so the entry is the origin), then `.rodata`, `.wafer*`, `.got`,
-//! `.data`, with `.bss` as `NOBITS` outside any file contents (NOLOAD), headers outside
-//! the loaded segments; a raw binary is then the file bytes of the loaded segments,
+//! `.text` at the origin (so the entry is the origin), then `.rodata`, `.wafer` (every
+//! `.wafer*` input, the descriptor first), `.got`, `.data`, with `.bss` as `NOBITS`
+//! outside any file contents (NOLOAD), headers outside the loaded segments; a raw binary is then the file bytes of the loaded segments,
 //! which the [`Image`] already describes.
-
-use std::collections::BTreeMap;
 
 use object::elf;
 
-use crate::error::{LinkError, LinkErrorKind, Result, show};
+use crate::error::{LinkError, LinkErrorKind, Result};
 use crate::gc::Live;
 use crate::input::SectionKind;
 use crate::reloc::GotKey;
@@ -147,11 +145,17 @@ impl Image {
     }
 }
 
+/// The output section holding every `.wafer*` input section.
+pub const WAFER_SECTION: &str = ".wafer";
+
+/// The input section that goes first in [`WAFER_SECTION`].
+const WAFER_DESCRIPTOR_SECTION: &[u8] = b".wafer.image";
+
 /// Gathers the live input sections into output sections.
 struct Gathered {
     text: OutputSection,
     rodata: OutputSection,
-    wafer: BTreeMap<Vec<u8>, OutputSection>,
+    wafer: OutputSection,
     got: OutputSection,
     data: OutputSection,
     bss: OutputSection,
@@ -163,7 +167,10 @@ fn gather(resolution: &Resolution<'_>, live: &Live, first: Option<(u32, u32)>) -
     use elf::{SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHT_NOBITS, SHT_PROGBITS};
     let mut text = OutputSection::new(".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR);
     let mut rodata = OutputSection::new(".rodata", SHT_PROGBITS, SHF_ALLOC);
-    let mut wafer = BTreeMap::new();
+    // Every `.wafer*` section goes into one `.wafer`, the image descriptor first (tools
+    // find it there; the rest it points to), then by name: one section header instead of
+    // four in every image.
+    let mut wafer_pieces: Vec<(&[u8], Piece, u64, u64)> = Vec::new();
     let mut data = OutputSection::new(".data", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE);
     let mut bss = OutputSection::new(".bss", SHT_NOBITS, SHF_ALLOC | SHF_WRITE);
     // Small data and bss go next to each other, in the order GNU ld uses.
@@ -191,12 +198,9 @@ fn gather(resolution: &Resolution<'_>, live: &Live, first: Option<(u32, u32)>) -
                 SectionKind::Ignore => {}
                 SectionKind::Text => text.push(piece, section.size, section.align)?,
                 SectionKind::Rodata => rodata.push(piece, section.size, section.align)?,
-                SectionKind::Wafer => wafer
-                    .entry(section.name.to_vec())
-                    .or_insert_with(|| {
-                        OutputSection::new(show(section.name), SHT_PROGBITS, SHF_ALLOC)
-                    })
-                    .push(piece, section.size, section.align)?,
+                SectionKind::Wafer => {
+                    wafer_pieces.push((section.name, piece, section.size, section.align))
+                }
                 SectionKind::Data => data.push(piece, section.size, section.align)?,
                 SectionKind::SmallData => sdata.push(entry),
                 SectionKind::SmallBss => sbss.push(entry),
@@ -218,6 +222,11 @@ fn gather(resolution: &Resolution<'_>, live: &Live, first: Option<(u32, u32)>) -
     let mut got = OutputSection::new(".got", SHT_PROGBITS, SHF_ALLOC);
     for _ in &live.got {
         got.push(Piece::Got, 8, 8)?;
+    }
+    wafer_pieces.sort_by_key(|&(name, ..)| (name != WAFER_DESCRIPTOR_SECTION, name));
+    let mut wafer = OutputSection::new(WAFER_SECTION, SHT_PROGBITS, SHF_ALLOC);
+    for (_, piece, size, align) in wafer_pieces {
+        wafer.push(piece, size, align)?;
     }
     Ok(Gathered {
         text,
@@ -275,7 +284,7 @@ fn layout_linux(
         ));
     }
     let mut read_only = vec![g.rodata];
-    read_only.extend(g.wafer.into_values());
+    read_only.push(g.wafer);
     read_only.push(g.got);
     let plans = vec![
         SegmentPlan {
@@ -294,7 +303,7 @@ fn layout_linux(
             headers: false,
         },
     ];
-    // Drop output sections with nothing in them (`.wafer*` ones always have a piece).
+    // Drop output sections with nothing in them.
     let plans: Vec<SegmentPlan> = plans
         .into_iter()
         .map(|mut plan| {

@@ -17,11 +17,13 @@
 //!    `SHF_GNU_RETAIN` sections are kept, so unused runtime and `compiler_builtins`
 //!    code vanishes. Undefined symbols are errors only when a kept section uses them.
 //!    GOT-indirect relocations get one absolute-address slot per symbol in `.got`
-//!    (x86_64 `GOTPCRELX` loads, calls and jumps are relaxed to direct ones instead).
+//!    (x86_64 `GOTPCRELX` and recognised `GOTPCREL` loads, calls and jumps are relaxed
+//!    to direct ones instead).
 //! 3. **Lay out** (`layout.rs`): input sections are merged by name into
-//!    `.text`, `.rodata`, `.data`, `.bss` and one section per `.wafer*` name; debug
+//!    `.text`, `.rodata`, `.data`, `.bss` and `.wafer` (every `.wafer*` section, the
+//!    image descriptor `.wafer.image` first); debug
 //!    info, unwind tables, notes and other metadata are dropped. The [`Layout`] decides
-//!    addresses; for Linux, three `PT_LOAD` segments (R: headers, `.rodata`, `.wafer*`,
+//!    addresses; for Linux, three `PT_LOAD` segments (R: headers, `.rodata`, `.wafer`,
 //!    `.got`; RX: `.text`; RW: `.data`, `.bss`) with no padding in the file, each
 //!    segment's address congruent to its offset modulo the page size.
 //! 4. **Write** (`write.rs`): headers, section contents patched by the
@@ -47,6 +49,7 @@ mod write;
 use object::elf;
 
 pub use error::{LinkError, LinkErrorKind};
+pub use layout::WAFER_SECTION;
 
 use error::Result;
 use resolve::Definition;

@@ -337,7 +337,7 @@ fn program(target: Target) {
         ".data",
         ".bss",
         ".got",
-        ".wafer.meta",
+        ".wafer",
         ".symtab",
         ".shstrtab",
     ] {
@@ -351,7 +351,7 @@ fn program(target: Target) {
             .iter()
             .any(|n| n.starts_with(".eh_frame") || n.starts_with(".comment"))
     );
-    let meta = file.section_by_name(".wafer.meta").unwrap();
+    let meta = file.section_by_name(".wafer").unwrap();
     assert_eq!(meta.data().unwrap(), b"wafer-meta-v1\0");
     let symbols: Vec<String> = file
         .symbols()

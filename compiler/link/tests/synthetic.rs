@@ -440,19 +440,19 @@ fn gc_keeps_what_is_reachable_and_wafer_sections() {
     let _ = meta;
     let rodata = o.section(".wafer.trap", SectionKind::ReadOnlyData, b"TRAPS");
     let _ = rodata;
+    let descriptor = o.section(".wafer.image", SectionKind::ReadOnlyData, b"DESC");
+    let _ = descriptor;
     o.section(".eh_frame", SectionKind::ReadOnlyData, &[0; 64]);
     o.section(".comment", SectionKind::OtherString, b"compiler\0");
     let image = link_ok(&[("app.o", &o.bytes())]);
     assert!(image.len() < 2048, "{} bytes", image.len());
     let file = object::File::parse(&*image).unwrap();
-    assert_eq!(
-        file.section_by_name(".wafer.meta").unwrap().data().unwrap(),
-        b"META"
-    );
-    assert_eq!(
-        file.section_by_name(".wafer.trap").unwrap().data().unwrap(),
-        b"TRAPS"
-    );
+    // Every `.wafer*` section is kept, in one `.wafer` led by the image descriptor.
+    let wafer = file.section_by_name(".wafer").unwrap().data().unwrap();
+    let at = |needle: &[u8]| wafer.windows(needle.len()).position(|w| w == needle);
+    assert_eq!(at(b"DESC"), Some(0), "{wafer:?}");
+    assert!(at(b"META").unwrap() < at(b"TRAPS").unwrap(), "{wafer:?}");
+    assert!(file.section_by_name(".wafer.meta").is_none());
     assert!(file.section_by_name(".eh_frame").is_none());
     assert!(file.section_by_name(".comment").is_none());
     assert!(symbol_address(&image, "unused").is_none());
