@@ -402,6 +402,28 @@ impl TrapTableBuilder {
         self.functions.sort_unstable_by_key(|f| f.0);
         self.traps.sort_unstable_by_key(|t| t.0);
         self.inlined.sort_unstable();
+        // An inlined body is named only if one of its caller's sites lies in it: most
+        // inlined wrappers cannot trap, and their names would be dead weight.
+        let mut site_offsets = alloc::collections::BTreeMap::new();
+        let mut all_traps = self.traps.iter().peekable();
+        for (start, len, _) in &self.functions {
+            let end = u64::from(*start) + u64::from(*len);
+            while all_traps.next_if(|t| t.0 < *start).is_some() {}
+            let offsets: alloc::vec::Vec<u32> =
+                core::iter::from_fn(|| all_traps.next_if(|t| u64::from(t.0) < end))
+                    .map(|t| t.1)
+                    .collect();
+            site_offsets.insert(*start, offsets);
+        }
+        self.inlined.retain(|(caller, wasm_start, wasm_len, _)| {
+            site_offsets
+                .get(caller)
+                .is_some_and(|offsets: &alloc::vec::Vec<u32>| {
+                    offsets
+                        .iter()
+                        .any(|&offset| offset.wrapping_sub(*wasm_start) < *wasm_len)
+                })
+        });
         // The record index of each kept function, by start, and of a record with each
         // name: the functions' own, then name-only records for inlined functions that
         // have none.
@@ -584,6 +606,8 @@ mod tests {
         builder.inlined(120, 0x20, 0x10, "leaf");
         // Inlined everywhere and left out of the image: named by a record of its own.
         builder.inlined(0, 0x60, 0x10, "gone");
+        // Inlined, but holding no site: not named at all.
+        builder.inlined(0, 0x80, 0x10, "siteless");
         builder.trap(10, 0x120, TrapKind::Unreachable);
         builder.trap(20, 0x44, TrapKind::IntegerDivideByZero);
         builder.trap(30, 0x2f, TrapKind::MemoryOutOfBounds);
@@ -609,6 +633,7 @@ mod tests {
             "the name-only record has no code"
         );
         assert_eq!(table.trap_count(), 6);
+        assert!(!bytes.windows(8).any(|w| w == b"siteless"));
     }
 
     #[test]
