@@ -38,11 +38,9 @@ pub fn classify<'a>(
         .checked_sub(code_start)
         .filter(|offset| *offset < code_len)
         .and_then(|offset| u32::try_from(offset).ok());
-    let site = code_offset.and_then(|offset| table?.trap_at(offset));
-    let function = code_offset.and_then(|offset| match site {
-        Some(site) => table?.function_name_for_site(offset, site.wasm_offset),
-        None => table?.function_name_at(offset),
-    });
+    let found = code_offset.and_then(|offset| table?.lookup(offset));
+    let site = found.and_then(|found| found.site);
+    let function = found.map(|found| found.name);
     if fault.stack_overflow {
         return Some(TrapReport {
             kind: TrapKind::StackExhausted,

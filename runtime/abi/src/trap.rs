@@ -296,17 +296,36 @@ impl<'a> TrapTable<'a> {
             .find(|f| offset - f.start < f.len)
     }
 
-    /// The trap recorded at exactly `code_offset`.
-    pub fn trap_at(&self, code_offset: u32) -> Option<TrapSite> {
+    /// What happened at `code_offset`: the trap site there, if one is recorded, and the
+    /// name of the function it belongs to (a function inlined there whose body holds the
+    /// site's wasm offset, else the one whose code contains `code_offset`). `None` if no
+    /// function contains `code_offset`. One walk of the table.
+    pub fn lookup(&self, code_offset: u32) -> Option<Lookup<'a>> {
         let function = self.function_at(code_offset)?;
         let offset = u64::from(code_offset);
-        let (_, kind, wasm) = sites(&function)
+        let site = sites(&function)
             .take_while(|&(code, _, _)| code <= offset)
-            .find(|&(code, _, _)| code == offset)?;
-        Some(TrapSite {
-            kind: TrapKind::from_u8(kind)?,
-            wasm_offset: u32::try_from(wasm).ok()?,
-        })
+            .find(|&(code, _, _)| code == offset)
+            .and_then(|(_, kind, wasm)| {
+                Some(TrapSite {
+                    kind: TrapKind::from_u8(kind)?,
+                    wasm_offset: u32::try_from(wasm).ok()?,
+                })
+            });
+        let inlined = site.and_then(|site| function.inlined_at(site.wasm_offset));
+        let name = match inlined {
+            Some(index) => self
+                .functions()
+                .nth(index)
+                .map_or(function.name, |f| f.name),
+            None => function.name,
+        };
+        Some(Lookup { site, name })
+    }
+
+    /// The trap recorded at exactly `code_offset`.
+    pub fn trap_at(&self, code_offset: u32) -> Option<TrapSite> {
+        self.lookup(code_offset)?.site
     }
 
     /// The name of the function whose code contains `code_offset` (UTF-8, as the
@@ -314,17 +333,15 @@ impl<'a> TrapTable<'a> {
     pub fn function_name_at(&self, code_offset: u32) -> Option<&'a [u8]> {
         Some(self.function_at(code_offset)?.name)
     }
+}
 
-    /// The name of the function a trap at `code_offset` from wasm offset `wasm_offset`
-    /// happened in: a function inlined there whose body holds the offset, else the one
-    /// whose code contains `code_offset`.
-    pub fn function_name_for_site(&self, code_offset: u32, wasm_offset: u32) -> Option<&'a [u8]> {
-        let function = self.function_at(code_offset)?;
-        match function.inlined_at(wasm_offset) {
-            Some(index) => Some(self.functions().nth(index)?.name),
-            None => Some(function.name),
-        }
-    }
+/// What [`TrapTable::lookup`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookup<'a> {
+    /// The trap site at the code offset, if one is recorded.
+    pub site: Option<TrapSite>,
+    /// The function it happened in (UTF-8 as the compiler wrote it).
+    pub name: &'a [u8],
 }
 
 /// Builds a trap table.
@@ -616,10 +633,7 @@ mod tests {
         builder.trap(50, 0x65, TrapKind::Unreachable);
         let bytes = builder.finish();
         let table = TrapTable::parse(&bytes).unwrap();
-        let named = |code: u32| {
-            let site = table.trap_at(code).unwrap();
-            table.function_name_for_site(code, site.wasm_offset)
-        };
+        let named = |code: u32| Some(table.lookup(code).unwrap().name);
         assert_eq!(named(10), Some(&b"caller"[..]));
         assert_eq!(named(20), Some(&b"wrapper"[..]));
         assert_eq!(named(30), Some(&b"leaf"[..]));
