@@ -12,12 +12,12 @@
 //! code start):
 //!
 //! ```text
-//! header:   magic "WTR3" (4 bytes) | function count (u32 LE) | body length (u32 LE)
+//! header:   magic "WTR6" (4 bytes) | record count (u32 LE) | body length (u32 LE)
 //! body:     per function, sorted by start:
 //!             start - previous function's end, length,
 //!             name length, name (UTF-8),
 //!             sites length, sites,
-//!             inlined count, per function inlined into it:
+//!             inlined length, then per function inlined into it:
 //!               its wasm body's start, its length, the index of a record with its
 //!               name (a function inlined everywhere and left out of the image has a
 //!               record of length 0, after the others, for its name)
@@ -132,7 +132,7 @@ impl TrapKind {
     }
 }
 
-const MAGIC: u32 = u32::from_le_bytes(*b"WTR5");
+const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");
 /// The kind a function's sites start from: loads and stores are most sites.
 const FIRST_KIND: TrapKind = TrapKind::MemoryOutOfBounds;
 
@@ -181,14 +181,13 @@ struct Function<'a> {
     sites: &'a [u8],
     /// The inlined functions' entries, undecoded.
     inlined: &'a [u8],
-    inlined_count: u64,
 }
 
 impl Function<'_> {
     /// The record index of the function inlined here whose body holds `wasm_offset`.
     fn inlined_at(&self, wasm_offset: u32) -> Option<usize> {
         let mut at = 0;
-        for _ in 0..self.inlined_count {
+        while at < self.inlined.len() {
             let start = read_leb(self.inlined, &mut at)?;
             let len = read_leb(self.inlined, &mut at)?;
             let index = read_leb(self.inlined, &mut at)?;
@@ -219,12 +218,7 @@ impl<'a> Iterator for Functions<'a> {
         let len = read_leb(self.body, at)?;
         let name = read_bytes(self.body, at)?;
         let sites = read_bytes(self.body, at)?;
-        let inlined_count = read_leb(self.body, at)?;
-        let inlined_start = *at;
-        for _ in 0..inlined_count.saturating_mul(3) {
-            read_leb(self.body, at)?;
-        }
-        let inlined = self.body.get(inlined_start..*at)?;
+        let inlined = read_bytes(self.body, at)?;
         self.end_of_previous = start.checked_add(len)?;
         Some(Function {
             start,
@@ -232,7 +226,6 @@ impl<'a> Iterator for Functions<'a> {
             name,
             sites,
             inlined,
-            inlined_count,
         })
     }
 }
@@ -496,22 +489,19 @@ impl TrapTableBuilder {
                 wasm = i64::from(wasm_offset);
             }
             entries.clear();
-            let mut entry_count = 0u64;
             while inlined.next_if(|i| i.0 < caller).is_some() {}
             while let Some((_, wasm_start, wasm_len, callee)) = inlined.next_if(|i| i.0 == caller) {
                 if let Some(&index) = named.get(callee.as_str()) {
                     push_leb(&mut entries, u64::from(*wasm_start));
                     push_leb(&mut entries, u64::from(*wasm_len));
                     push_leb(&mut entries, index as u64);
-                    entry_count += 1;
                 }
             }
             push_leb(&mut body, start - end_of_previous);
             push_leb(&mut body, end - start);
             push_bytes(&mut body, name.as_bytes());
             push_bytes(&mut body, &sites);
-            push_leb(&mut body, entry_count);
-            body.extend_from_slice(&entries);
+            push_bytes(&mut body, &entries);
             end_of_previous = end;
             count += 1;
         }

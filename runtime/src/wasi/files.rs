@@ -240,7 +240,7 @@ pub(super) fn fd_fdstat_get(memory: &GuestMemory, fd: i32, buf: i32) -> WasiResu
     let entry = fd::get(fd)?;
     let kind = match entry.kind {
         FdKind::Stdio => stdio_filetype(entry.host_fd),
-        _ => filetype_of(fs::fstat(entry.host_fd)?.mode),
+        _ => filetype_of(fs::file_mode(entry.host_fd)?),
     };
     let flags = if entry.is_dir() {
         0

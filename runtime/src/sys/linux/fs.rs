@@ -262,6 +262,29 @@ impl FileStat {
 
 const STATX_BASIC_STATS: usize = 0x7ff;
 
+/// `statx` mask bits for just the file type and permissions.
+const STATX_TYPE_AND_MODE: usize = 0x3;
+
+/// The `st_mode` (type and permissions) of open descriptor `fd`: what `fd_fdstat_get`
+/// needs, without decoding a whole [`FileStat`].
+pub fn file_mode(fd: i32) -> Result<u32, Errno> {
+    let mut buf = [0u64; 32];
+    // SAFETY: the empty path is NUL-terminated and `buf` is a 256-byte `struct statx`.
+    check(unsafe {
+        syscall6(
+            nr::STATX,
+            fd as usize,
+            CPath::EMPTY.ptr(),
+            AT_EMPTY_PATH as usize,
+            STATX_TYPE_AND_MODE,
+            buf.as_mut_ptr() as usize,
+            0,
+        )
+    })?;
+    // `stx_mode` is the u16 at byte 28.
+    Ok((buf[3] >> 32) as u32 & 0xffff)
+}
+
 /// `statx(2)` of `path` relative to `dir` with `AT_*` `flags`.
 pub fn statx(dir: i32, path: CPath<'_>, flags: u32) -> Result<FileStat, Errno> {
     let mut buf = [0u64; 32];
