@@ -23,7 +23,11 @@ mod impls {
     pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
         // SAFETY: the caller guarantees both ranges are valid; a forward copy is correct
         // for non-overlapping ranges.
-        unsafe { copy_forward(dest, src, n) };
+        unsafe {
+            if !copy_small(dest, src, n) {
+                copy_forward(dest, src, n);
+            }
+        }
         dest
     }
 
@@ -31,6 +35,11 @@ mod impls {
     /// `dest` and `src` must be valid for `n` bytes; they may overlap.
     #[unsafe(no_mangle)]
     pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+        // SAFETY: the caller guarantees both ranges; a small copy reads everything before
+        // it writes, so overlap in either direction is fine.
+        if unsafe { copy_small(dest, src, n) } {
+            return dest;
+        }
         if (dest as usize).wrapping_sub(src as usize) >= n {
             // `dest` is below `src` or past its end: copying forward never overwrites
             // bytes not yet read.
@@ -86,6 +95,54 @@ mod impls {
             len += 1;
         }
         len
+    }
+
+    /// Copies `n` bytes if `n <= 32`, returning whether it did: at most two pairs of
+    /// overlapping unaligned loads, all before any store, so overlapping ranges are
+    /// copied correctly in either direction. Wasm's `memory.copy` is mostly this size,
+    /// and a `rep movsb` or a loop costs tens of cycles just to start.
+    ///
+    /// # Safety
+    /// `dest` and `src` must be valid for `n` bytes.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[inline(always)]
+    unsafe fn copy_small(dest: *mut u8, src: *const u8, n: usize) -> bool {
+        /// Copies `n` bytes, `size <= n <= 2 * size`, as a head and a tail of `size`.
+        ///
+        /// # Safety
+        /// As for `copy_small`.
+        #[inline(always)]
+        unsafe fn head_and_tail<T: Copy>(dest: *mut u8, src: *const u8, n: usize) {
+            let size = core::mem::size_of::<T>();
+            // SAFETY: `size <= n`, so both `size`-byte windows lie inside the ranges;
+            // both loads happen before either store.
+            unsafe {
+                let head = (src as *const T).read_unaligned();
+                let tail = (src.add(n - size) as *const T).read_unaligned();
+                (dest as *mut T).write_unaligned(head);
+                (dest.add(n - size) as *mut T).write_unaligned(tail);
+            }
+        }
+        // SAFETY: each arm's size bounds match `head_and_tail`'s requirement.
+        unsafe {
+            match n {
+                0 => {}
+                1 => *dest = *src,
+                2..=3 => head_and_tail::<u16>(dest, src, n),
+                4..=7 => head_and_tail::<u32>(dest, src, n),
+                8..=15 => head_and_tail::<u64>(dest, src, n),
+                16..=32 => head_and_tail::<[u64; 2]>(dest, src, n),
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// No fast path where unaligned accesses may be emulated by the kernel (riscv64).
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline(always)]
+    unsafe fn copy_small(_: *mut u8, _: *const u8, _: usize) -> bool {
+        false
     }
 
     #[cfg(target_arch = "x86_64")]
