@@ -23,11 +23,9 @@ mod impls {
     pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
         // SAFETY: the caller guarantees both ranges are valid; a forward copy is correct
         // for non-overlapping ranges.
-        unsafe {
-            if !copy_small(dest, src, n) {
-                copy_forward(dest, src, n);
-            }
-        }
+        // (No small-copy path here: compiled wasm calls `memmove`, and the runtime's own
+        // copies do not need it, so a hello image does not carry it.)
+        unsafe { copy_forward(dest, src, n) };
         dest
     }
 
@@ -99,8 +97,9 @@ mod impls {
 
     /// Copies `n` bytes if `n <= 32`, returning whether it did: at most two pairs of
     /// overlapping unaligned loads, all before any store, so overlapping ranges are
-    /// copied correctly in either direction. Wasm's `memory.copy` is mostly this size,
-    /// and a `rep movsb` or a loop costs tens of cycles just to start.
+    /// copied correctly in either direction. Wasm's `memory.copy` (which calls
+    /// `memmove`) is mostly this size, and a `rep movsb` or a loop costs tens of cycles
+    /// just to start.
     ///
     /// # Safety
     /// `dest` and `src` must be valid for `n` bytes.
