@@ -9,17 +9,9 @@ fn enabled() -> bool {
 }
 
 /// Runs `f`, reporting how long it took as phase `name` when timings are on.
-pub fn phase<R>(name: &str, f: impl FnOnce() -> R) -> R {
-    if !enabled() {
-        return f();
-    }
-    let start = Instant::now();
-    let result = f();
-    eprintln!(
-        "wafer: timing: {name:<12} {:>9.1} ms",
-        start.elapsed().as_secs_f64() * 1e3
-    );
-    result
+pub fn phase<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
+    let _span = Span::start(name);
+    f()
 }
 
 /// A phase that reports its duration when dropped (for phases with early returns).

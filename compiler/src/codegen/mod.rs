@@ -324,11 +324,10 @@ pub fn compile_image(
         )),
         Entry::Harness => None,
     };
-    let simd = isa::simd_unavailable(&*isa).is_none();
     let inline_bodies: Vec<Vec<Option<FunctionBody<'_>>>> = bodies
         .iter()
         .zip(&modules)
-        .map(|(bodies, module)| inline::candidates(bodies, module.funcs.len(), simd))
+        .map(|(bodies, module)| inline::candidates(bodies, module.funcs.len(), &*isa))
         .collect();
     let menvs: Vec<ModuleEnv<'_>> = (0..modules.len())
         .map(|i| {
@@ -502,8 +501,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         ..
     } = prepare(&[spec], target, config).map_err(|e| e.error)?;
     let bodies = bodies.into_iter().next().unwrap_or_default();
-    let simd = isa::simd_unavailable(&*isa).is_none();
-    let inline_bodies = inline::candidates(&bodies, modules[0].funcs.len(), simd);
+    let inline_bodies = inline::candidates(&bodies, modules[0].funcs.len(), &*isa);
     let menv = module_env(
         &modules[0],
         &symbols[0],

@@ -73,13 +73,7 @@ impl FuncTranslator {
             let offset = locals_reader.original_position();
             let (count, ty) = locals_reader.read()?;
             validator.define_locals(offset, count, ty)?;
-            let cl_ty = menv.value_type(ty);
-            for _ in 0..count {
-                let var = builder.declare_var(cl_ty);
-                let zero = zero_value(&mut builder, cl_ty);
-                builder.def_var(var, zero);
-                locals.push(var);
-            }
+            push_zeroed_locals(&mut builder, menv.value_type(ty), count, &mut locals);
         }
 
         let exit = builder.create_block();
@@ -135,6 +129,21 @@ impl FuncTranslator {
         builder.seal_all_blocks();
         builder.finalize(menv.frontend_config);
         Ok((func, inlined))
+    }
+}
+
+/// Declares `count` locals of type `ty`, each starting at zero, onto `locals`.
+pub(crate) fn push_zeroed_locals(
+    builder: &mut FunctionBuilder<'_>,
+    ty: ir::Type,
+    count: u32,
+    locals: &mut Vec<Local>,
+) {
+    for _ in 0..count {
+        let var = builder.declare_var(ty);
+        let zero = zero_value(builder, ty);
+        builder.def_var(var, zero);
+        locals.push(var);
     }
 }
 

@@ -412,31 +412,9 @@ impl TrapTableBuilder {
         self.functions.sort_unstable_by_key(|f| f.0);
         self.traps.sort_unstable_by_key(|t| t.0);
         self.inlined.sort_unstable();
-        // An inlined body is named only if one of its caller's sites lies in it: most
-        // inlined wrappers cannot trap, and their names would be dead weight.
-        let mut site_offsets = alloc::collections::BTreeMap::new();
-        let mut all_traps = self.traps.iter().peekable();
-        for (start, len, _) in &self.functions {
-            let end = u64::from(*start) + u64::from(*len);
-            while all_traps.next_if(|t| t.0 < *start).is_some() {}
-            let offsets: alloc::vec::Vec<u32> =
-                core::iter::from_fn(|| all_traps.next_if(|t| u64::from(t.0) < end))
-                    .map(|t| t.1)
-                    .collect();
-            site_offsets.insert(*start, offsets);
-        }
-        self.inlined.retain(|(caller, wasm_start, wasm_len, _)| {
-            site_offsets
-                .get(caller)
-                .is_some_and(|offsets: &alloc::vec::Vec<u32>| {
-                    offsets
-                        .iter()
-                        .any(|&offset| offset.wrapping_sub(*wasm_start) < *wasm_len)
-                })
-        });
         // The record index of each kept function, by start, and of a record with each
-        // name: the functions' own, then name-only records for inlined functions that
-        // have none.
+        // name: the functions' own, then name-only records (appended as needed) for
+        // inlined functions that have none.
         let mut index_of = alloc::collections::BTreeMap::new();
         let mut named = alloc::collections::BTreeMap::new();
         let mut end_of_previous = 0u64;
@@ -449,12 +427,7 @@ impl TrapTableBuilder {
             }
         }
         let mut name_only = alloc::vec::Vec::new();
-        for (_, _, _, callee) in &self.inlined {
-            if !named.contains_key(callee.as_str()) {
-                named.insert(callee.as_str(), index_of.len() + name_only.len());
-                name_only.push(callee.as_str());
-            }
-        }
+        let mut site_offsets = alloc::vec::Vec::new();
         let mut body = alloc::vec::Vec::with_capacity(self.traps.len() * 3);
         let mut sites = alloc::vec::Vec::new();
         let mut entries = alloc::vec::Vec::new();
@@ -472,6 +445,7 @@ impl TrapTableBuilder {
             let (start, end) = (u64::from(*start), u64::from(*start) + u64::from(*len));
             while traps.next_if(|t| u64::from(t.0) < start).is_some() {}
             sites.clear();
+            site_offsets.clear();
             let (mut code, mut wasm, mut previous_kind) = (start, 0i64, FIRST_KIND);
             while let Some(&(code_offset, wasm_offset, kind)) =
                 traps.next_if(|t| u64::from(t.0) < end)
@@ -487,15 +461,26 @@ impl TrapTableBuilder {
                 push_leb(&mut sites, ((delta << 1) ^ (delta >> 63)) as u64);
                 code = code_offset;
                 wasm = i64::from(wasm_offset);
+                site_offsets.push(wasm_offset);
             }
             entries.clear();
             while inlined.next_if(|i| i.0 < caller).is_some() {}
             while let Some((_, wasm_start, wasm_len, callee)) = inlined.next_if(|i| i.0 == caller) {
-                if let Some(&index) = named.get(callee.as_str()) {
-                    push_leb(&mut entries, u64::from(*wasm_start));
-                    push_leb(&mut entries, u64::from(*wasm_len));
-                    push_leb(&mut entries, index as u64);
+                // Named only if one of this function's sites lies in the body: most
+                // inlined wrappers cannot trap, and their names would be dead weight.
+                let holds_a_site = site_offsets
+                    .iter()
+                    .any(|&offset: &u32| offset.wrapping_sub(*wasm_start) < *wasm_len);
+                if !holds_a_site {
+                    continue;
                 }
+                let index = *named.entry(callee.as_str()).or_insert_with(|| {
+                    name_only.push(callee.as_str());
+                    index_of.len() + name_only.len() - 1
+                });
+                push_leb(&mut entries, u64::from(*wasm_start));
+                push_leb(&mut entries, u64::from(*wasm_len));
+                push_leb(&mut entries, index as u64);
             }
             push_leb(&mut body, start - end_of_previous);
             push_leb(&mut body, end - start);

@@ -10,7 +10,7 @@ use super::{CodeTranslator, Output};
 use crate::error::{CompileError, Result};
 use crate::translate::control::{ControlFrame, FrameKind};
 use crate::translate::env::{ImportTarget, ModuleEnv, trap_code, vm_flags};
-use crate::translate::{inline, zero_value};
+use crate::translate::{inline, push_zeroed_locals};
 
 impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
     /// The address of the `VMFuncRef` of function `index`.
@@ -172,13 +172,7 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
         let mut locals_reader = body.get_locals_reader()?;
         for _ in 0..locals_reader.get_count() {
             let (count, ty) = locals_reader.read()?;
-            let cl_ty = menv.value_type(ty);
-            for _ in 0..count {
-                let var = self.builder.declare_var(cl_ty);
-                let zero = zero_value(self.builder, cl_ty);
-                self.builder.def_var(var, zero);
-                locals.push(var);
-            }
+            push_zeroed_locals(self.builder, menv.value_type(ty), count, &mut locals);
         }
         let result_types: Vec<_> = sig.results.iter().map(|t| menv.value_type(*t)).collect();
         let exit = self.new_block_with_params(&result_types);
