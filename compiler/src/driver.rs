@@ -222,6 +222,7 @@ pub fn link(
         TargetKind::Linux => wafer_link::Layout::LinuxExecutable(wafer_link::LinuxLayout {
             base_address: target.image.base_address,
             page_size: target.image.page_size,
+            end_limit: crate::codegen::fixed_memory_limit(target),
         }),
         TargetKind::Baremetal => {
             return Err(BuildError::Link(

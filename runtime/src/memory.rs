@@ -1,5 +1,7 @@
 //! Linear memories: reserved once with guard regions, grown by changing protections.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use wafer_abi::{GUARDED_MEMORY_RESERVATION, WASM_PAGE_SIZE};
 
 /// `VMMemoryDefinition` (see `wafer_abi::vmctx`).
@@ -17,22 +19,43 @@ pub struct VMMemoryDefinition {
 /// The largest number of 64 KiB pages a 32-bit memory can have.
 const MAX_PAGES_32: u64 = 1 << 16;
 
-/// Creates a memory of `min_pages`, reserving address space for its largest size. Failure
-/// is fatal: the guest cannot run without its memory.
+/// Whether this process has reserved the fixed memory address (a harness image may
+/// instantiate the instance that owns it again).
+static FIXED_RESERVED: AtomicBool = AtomicBool::new(false);
+
+/// Creates a memory of `min_pages`, reserving address space for its largest size: at
+/// `fixed_base` if it is not zero (the code of the memory's instance addresses it there),
+/// anywhere otherwise. Failure is fatal: the guest cannot run without its memory.
 ///
 /// # Safety
-/// `def` must point to a writable `VMMemoryDefinition`.
+/// `def` must point to a writable `VMMemoryDefinition`. A nonzero `fixed_base` must be
+/// the same for every call, and an earlier memory there must no longer be in use.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wafer_rt_memory_new(
     def: *mut VMMemoryDefinition,
     min_pages: u64,
     max_pages: u64,
+    fixed_base: usize,
 ) {
     if min_pages > max_pages.min(MAX_PAGES_32) {
         crate::fatal(b"linear memory minimum exceeds its maximum");
     }
-    let Some(base) = crate::sys::reserve(GUARDED_MEMORY_RESERVATION as usize) else {
-        crate::fatal(b"cannot reserve address space for linear memory");
+    let len = GUARDED_MEMORY_RESERVATION as usize;
+    let base = if fixed_base == 0 {
+        crate::sys::reserve(len)
+    } else {
+        // A second instantiation replaces the first one's memory, which the caller
+        // guarantees is dead.
+        let replace = FIXED_RESERVED.swap(true, Ordering::Relaxed);
+        crate::sys::reserve_at(fixed_base, len, replace).then_some(fixed_base as *mut u8)
+    };
+    let Some(base) = base else {
+        let message: &[u8] = if fixed_base == 0 {
+            b"cannot reserve address space for linear memory"
+        } else {
+            b"cannot reserve linear memory at its fixed address (1.5 GiB to 9.5 GiB is in use)"
+        };
+        crate::fatal(message);
     };
     let len = (min_pages * WASM_PAGE_SIZE) as usize;
     // SAFETY: `base..base+len` lies inside the reservation just made.

@@ -393,6 +393,15 @@ fn layout_linux(
         file_offset = file_end;
         previous_end = memory_end;
     }
+    if let Some(limit) = config.end_limit.filter(|&limit| previous_end > limit) {
+        return Err(LinkError::new(
+            LinkErrorKind::InvalidOptions,
+            format!(
+                "the image would end at {previous_end:#x}, past {limit:#x} where the \
+                 process maps its linear memory"
+            ),
+        ));
+    }
     segments.push(Segment {
         p_type: elf::PT_GNU_STACK,
         flags: elf::PF_R | elf::PF_W,

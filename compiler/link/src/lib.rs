@@ -70,6 +70,9 @@ pub struct LinuxLayout {
     /// Segments' addresses are congruent to their file offsets modulo this. 4 KiB on
     /// x86_64 and RV64; 64 KiB on AArch64, whose kernels may use 64 KiB pages.
     pub page_size: u64,
+    /// If set, the image must end at or below this address: the process maps something
+    /// of its own there (wafer's x86_64 images, their fixed linear memory).
+    pub end_limit: Option<u64>,
 }
 
 impl LinuxLayout {
@@ -79,14 +82,17 @@ impl LinuxLayout {
             Arch::X86_64 => Self {
                 base_address: 0x40_0000,
                 page_size: 0x1000,
+                end_limit: None,
             },
             Arch::Aarch64 => Self {
                 base_address: 0x40_0000,
                 page_size: 0x1_0000,
+                end_limit: None,
             },
             Arch::Riscv64 => Self {
                 base_address: 0x1_0000,
                 page_size: 0x1000,
+                end_limit: None,
             },
         }
     }

@@ -601,10 +601,39 @@ fn layout_options_are_checked() {
         let layout = wafer_link::Layout::LinuxExecutable(LinuxLayout {
             base_address: base,
             page_size: page,
+            end_limit: None,
         });
         let error = link(Arch::X86_64, &layout, &inputs, &options()).unwrap_err();
         assert_eq!(error.kind(), LinkErrorKind::InvalidOptions, "{error}");
     }
+}
+
+#[test]
+fn an_image_must_end_below_its_end_limit() {
+    let mut o = Obj::x86();
+    let text = o.section(".text", SectionKind::Text, &[0xc3]);
+    o.define("_start", text, 0, false);
+    let bss = o.obj.section_id(StandardSection::UninitializedData);
+    o.obj.append_section_bss(bss, 0x10_0000, 64);
+    let zeroed = o.define("zeroed", bss, 0, false);
+    o.reloc(text, 0, zeroed, elf::R_X86_64_NONE, 0);
+    let app = o.bytes();
+    let inputs = [Input {
+        name: "app.o",
+        data: &app,
+    }];
+    let layout = |end_limit| {
+        wafer_link::Layout::LinuxExecutable(LinuxLayout {
+            base_address: 0x40_0000,
+            page_size: 0x1000,
+            end_limit: Some(end_limit),
+        })
+    };
+    // The 1 MiB of zeroed data alone reaches past 0x50_0000.
+    let error = link(Arch::X86_64, &layout(0x50_0000), &inputs, &options()).unwrap_err();
+    assert_eq!(error.kind(), LinkErrorKind::InvalidOptions, "{error}");
+    assert!(error.to_string().contains("past 0x500000"), "{error}");
+    link(Arch::X86_64, &layout(0x60_0000), &inputs, &options()).unwrap();
 }
 
 #[test]
@@ -639,6 +668,7 @@ fn segments_are_compact_and_congruent() {
         let layout = wafer_link::Layout::LinuxExecutable(LinuxLayout {
             base_address: 0x40_0000,
             page_size: arch_page,
+            end_limit: None,
         });
         let image = link(Arch::X86_64, &layout, &inputs, &options()).unwrap();
         assert!(

@@ -79,12 +79,21 @@ pub fn build_init(menv: &ModuleEnv<'_>, resolved: &ResolvedImports) -> Result<ir
         let min = builder.ins().iconst(types::I64, memory.ty.initial as i64);
         let max = memory.ty.maximum.unwrap_or(limit).min(limit);
         let max = builder.ins().iconst(types::I64, max as i64);
+        let fixed = menv.tunables.fixed_memory == Some(i as u32);
+        let fixed_base = builder.ins().iconst(
+            ptr,
+            if fixed {
+                wafer_abi::FIXED_MEMORY_BASE as i64
+            } else {
+                0
+            },
+        );
         env.call_libcall(
             &mut builder,
             symbols.libcalls.memory_new,
-            &[ptr, types::I64, types::I64],
+            &[ptr, types::I64, types::I64, ptr],
             &[],
-            &[def, min, max],
+            &[def, min, max, fixed_base],
         );
     }
 

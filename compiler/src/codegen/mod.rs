@@ -28,7 +28,7 @@ use wasmparser::FunctionBody;
 
 use crate::environ::{ExportKind, FunctionBodyInfo, ModuleInfo};
 use crate::error::{CompileError, Result};
-use crate::target::Target;
+use crate::target::{Arch, Target, TargetKind};
 use crate::translate::env::{BoundsStrategy, ModuleEnv, ModuleSymbols, Tunables};
 use crate::translate::{FuncTranslator, inline};
 
@@ -276,6 +276,25 @@ fn prepare<'data>(
     })
 }
 
+/// The one memory of an image placed at [`wafer_abi::FIXED_MEMORY_BASE`], as (instance,
+/// memory index): the first defined 32-bit memory, on x86_64, where the base then costs
+/// nothing (`disp32(%index)`). The other architectures need the base in a register
+/// either way, and only one memory fits below 2 GiB.
+pub fn fixed_memory(modules: &[ModuleInfo<'_>], target: &Target) -> Option<(usize, u32)> {
+    fixed_memory_limit(target)?;
+    modules.iter().enumerate().find_map(|(instance, module)| {
+        let index = module.num_imported_memories;
+        let memory = module.memories.get(index as usize)?;
+        (!memory.ty.memory64).then_some((instance, index))
+    })
+}
+
+/// Where images for `target` must end, if its images place a memory at the fixed base.
+pub fn fixed_memory_limit(target: &Target) -> Option<u64> {
+    (target.arch == Arch::X86_64 && target.kind == TargetKind::Linux)
+        .then_some(wafer_abi::FIXED_MEMORY_BASE)
+}
+
 fn module_env<'m>(
     module: &'m ModuleInfo<'m>,
     symbols: &'m ModuleSymbols,
@@ -283,6 +302,7 @@ fn module_env<'m>(
     offsets: VmOffsets,
     host_call_conv: CallConv,
     inline_bodies: &'m [Option<wasmparser::FunctionBody<'m>>],
+    fixed_memory: Option<u32>,
 ) -> ModuleEnv<'m> {
     ModuleEnv {
         module,
@@ -291,6 +311,7 @@ fn module_env<'m>(
         tunables: Tunables {
             bounds: BoundsStrategy::GuardRegion,
             simd_unavailable: isa::simd_unavailable(isa),
+            fixed_memory,
         },
         symbols,
         host_call_conv,
@@ -329,6 +350,7 @@ pub fn compile_image(
         .zip(&modules)
         .map(|(bodies, module)| inline::candidates(bodies, module.funcs.len(), &*isa))
         .collect();
+    let fixed = fixed_memory(&modules, target);
     let menvs: Vec<ModuleEnv<'_>> = (0..modules.len())
         .map(|i| {
             module_env(
@@ -338,6 +360,7 @@ pub fn compile_image(
                 offsets[i],
                 host_call_conv,
                 &inline_bodies[i],
+                fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
             )
         })
         .collect();
@@ -509,6 +532,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         offsets[0],
         host_call_conv,
         &inline_bodies,
+        fixed_memory(&modules, target).map(|(_, memory)| memory),
     );
     let mut translator = FuncTranslator::new();
     let mut text = String::new();

@@ -127,7 +127,7 @@ impl ObjectWriter {
             memcpy: self.declare_import(s::MEMCPY, &sig(&[ptr, ptr, ptr], &[ptr]))?,
             memmove: self.declare_import(s::MEMMOVE, &sig(&[ptr, ptr, ptr], &[ptr]))?,
             memset: self.declare_import(s::MEMSET, &sig(&[ptr, types::I32, ptr], &[ptr]))?,
-            memory_new: self.declare_import(s::MEMORY_NEW, &sig(&[ptr, i64, i64], &[]))?,
+            memory_new: self.declare_import(s::MEMORY_NEW, &sig(&[ptr, i64, i64, ptr], &[]))?,
             table_new: self.declare_import(s::TABLE_NEW, &sig(&[ptr, i64, i64, ptr], &[]))?,
             exception_new: self
                 .declare_import(s::EXCEPTION_NEW, &sig(&[types::I32, types::I32], &[ptr]))?,

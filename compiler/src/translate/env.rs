@@ -58,6 +58,10 @@ pub struct Tunables {
     pub bounds: BoundsStrategy,
     /// Why SIMD cannot be compiled for this target, if it cannot.
     pub simd_unavailable: Option<&'static str>,
+    /// The defined memory this instance's code finds at the constant
+    /// [`wafer_abi::FIXED_MEMORY_BASE`] instead of through a base loaded from the VM
+    /// context (see `codegen::fixed_memory`).
+    pub fixed_memory: Option<u32>,
 }
 
 /// How calls to an imported function are made.
@@ -315,6 +319,13 @@ impl<'m> FuncEnv<'m> {
 
     /// Base address of memory `index`. Bases never move: memories grow in place.
     pub fn memory_base(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
+        if self.menv.tunables.fixed_memory == Some(index) {
+            // A constant base folds into each access's displacement: no register holds
+            // it and no function loads it.
+            return builder
+                .ins()
+                .iconst(self.pointer_type(), wafer_abi::FIXED_MEMORY_BASE as i64);
+        }
         let offsets = self.menv.offsets;
         let imported = self.module().num_imported_memories;
         if index < imported {

@@ -38,6 +38,15 @@ pub const WASM_PAGE_SIZE: u64 = 65536;
 /// needs no bounds checks. Pages past the memory's current size are inaccessible.
 pub const GUARDED_MEMORY_RESERVATION: u64 = (1 << 33) + (1 << 16);
 
+/// Where an x86_64 Linux image places the one linear memory its code addresses as a
+/// constant (see `wafer::codegen::fixed_memory`): a 32-bit displacement then holds the
+/// base, so `mov disp32(%index)` reaches guest memory with no register kept for it. It
+/// lies above any image (images load at 4 MiB and must end below it), above the 1.4 GiB
+/// where Valgrind loads itself, and 512 MiB below 2 GiB, so the displacement plus a
+/// static offset under 512 MiB still fits the signed 32-bit field. The reservation runs
+/// from here to 9.5 GiB.
+pub const FIXED_MEMORY_BASE: u64 = 0x6000_0000;
+
 /// The most elements a table may have (the address space the runtime reserves for it).
 /// Larger initial sizes are a build error; `table.grow` past it fails.
 pub const MAX_TABLE_ELEMENTS: u64 = 1 << 26;

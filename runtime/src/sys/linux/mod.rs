@@ -205,10 +205,52 @@ pub fn reserve(len: usize) -> Option<*mut u8> {
     check(ret).ok().map(|addr| addr as *mut u8)
 }
 
+/// `MAP_FIXED`: replace whatever is mapped in the range.
+const MAP_FIXED: usize = 0x10;
+/// `MAP_FIXED_NOREPLACE` (Linux 4.17): fail rather than replace; older kernels take it as
+/// a hint, which the caller detects by the address returned.
+const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
+
+/// Reserves `len` bytes of address space with no access at exactly `addr`. Unless
+/// `replace` is set the range must be free; `replace` discards what is mapped there and
+/// is only for a range this process reserved itself.
+pub fn reserve_at(addr: usize, len: usize, replace: bool) -> bool {
+    let placement = if replace {
+        MAP_FIXED
+    } else {
+        MAP_FIXED_NOREPLACE
+    };
+    // SAFETY: with MAP_FIXED_NOREPLACE the kernel maps only free address space; with
+    // MAP_FIXED the caller guarantees the range is an earlier reservation of its own that
+    // nothing refers to any more.
+    let ret = unsafe {
+        syscall6(
+            nr::MMAP,
+            addr,
+            len,
+            PROT_NONE,
+            MAP_PRIVATE_ANONYMOUS_NORESERVE | placement,
+            usize::MAX, // fd -1
+            0,
+        )
+    };
+    match check(ret) {
+        Ok(got) if got == addr => true,
+        Ok(elsewhere) => {
+            // An old kernel took the address as a hint and put the mapping elsewhere.
+            // SAFETY: the mapping was made just now and nothing refers to it.
+            unsafe { syscall3(nr::MUNMAP, elsewhere, len, 0) };
+            false
+        }
+        Err(_) => false,
+    }
+}
+
 /// Makes `len` bytes at `addr` readable and writable (zero-filled on first touch).
 ///
 /// # Safety
-/// The range must lie inside a reservation made by [`reserve`] and must not be memory
+/// The range must lie inside a reservation made by [`reserve`] or [`reserve_at`] and must
+/// not be memory
 /// any Rust reference points into.
 pub unsafe fn commit(addr: *mut u8, len: usize) -> bool {
     if len == 0 {
