@@ -132,6 +132,8 @@ impl Series {
 pub struct Measured {
     pub name: String,
     pub lang: Lang,
+    /// A SIMD build (see `runners::Program::simd`).
+    pub simd: bool,
     pub series: Vec<Series>,
 }
 
@@ -197,6 +199,7 @@ pub fn measure_program(
     Measured {
         name: built.program.name.clone(),
         lang: built.program.lang,
+        simd: built.program.simd,
         series,
     }
 }

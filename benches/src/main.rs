@@ -190,7 +190,10 @@ fn run(options: &Options) -> Result<bool, String> {
     // Compile time: each program's module, then CPython, whose image and .cwasm are kept
     // for the CPython workload.
     let mut compile = Vec::new();
-    for b in built.iter().filter(|b| !b.program.is_hello()) {
+    for b in built
+        .iter()
+        .filter(|b| !b.program.is_hello() && !b.program.simd)
+    {
         if let Ok(wasm) = &b.wasm {
             eprintln!("wafer-bench: compiling {}", b.program.name);
             let module = bench::Module::plain(&b.program.name, wasm);
@@ -416,6 +419,7 @@ fn python_workload(
             name: "python/workload".into(),
             lang: Lang::Python,
             source: script.to_path_buf(),
+            simd: false,
         },
         wasm: Ok(py.wasm.clone()),
         notes: Vec::new(),

@@ -178,7 +178,7 @@ impl Report {
         let mut out = Vec::new();
         for m in self.speed.iter().chain(&self.startup) {
             for s in &m.series {
-                if let Some(problem) = &s.problem {
+                if let Some(problem) = s.problem.as_ref().filter(|p| p.is_reported()) {
                     out.push(format!("{} — {}: {problem}", m.name, self.label(s.runner)));
                 }
             }
@@ -316,16 +316,17 @@ impl Report {
         }
         let median: fn(&Series) -> Option<f64> = Series::wall;
         let fastest: fn(&Series) -> Option<f64> = Series::fastest;
-        for (title, lang, statistic) in [
-            ("geomean, C", Some(Lang::C), median),
-            ("geomean, Rust", Some(Lang::Rust), median),
-            ("geomean, all", None, median),
-            ("geomean, all, fastest runs", None, fastest),
+        for (title, lang, simd, statistic) in [
+            ("geomean, C", Some(Lang::C), false, median),
+            ("geomean, Rust", Some(Lang::Rust), false, median),
+            ("geomean, all", None, false, median),
+            ("geomean, all, fastest runs", None, false, fastest),
+            ("geomean, SIMD builds", None, true, median),
         ] {
             let programs: Vec<&Measured> = self
                 .speed
                 .iter()
-                .filter(|m| lang.is_none_or(|l| m.lang == l))
+                .filter(|m| lang.is_none_or(|l| m.lang == l) && m.simd == simd)
                 .collect();
             if programs.is_empty() {
                 continue;
@@ -352,6 +353,17 @@ impl Report {
             table.row(row);
         }
         out.push_str(&table.render());
+        if self.speed.iter().any(|m| m.simd) {
+            let _ = writeln!(
+                out,
+                "\nRows ending in `{}` are the same programs built to wasm with SIMD enabled \
+                 (`clang -msimd128`, `rustc -Ctarget-feature=+simd128`), so LLVM vectorises \
+                 where gcc does with SSE2 in the native build. They count only in the SIMD \
+                 geomean. wasm2c is not run on them: wabt 1.0.32's wasm2c aborts on SIMD \
+                 modules.",
+                crate::runners::SIMD_SUFFIX
+            );
+        }
 
         let spreads: Vec<(f64, &str, Runner)> = self
             .speed
