@@ -927,3 +927,29 @@ fn closed_standard_descriptors_are_not_reused_for_files() {
         "to the file\n"
     );
 }
+
+#[test]
+fn an_image_without_address_space_for_its_memory_fails_with_one_line() {
+    // A linear memory reserves 8 GiB of address space (on x86_64 at a fixed address, so
+    // compiled code can address it with a constant). Under a smaller address-space limit
+    // the reservation fails: the runtime must say so, not crash.
+    let dir = scratch("cli-no-address-space");
+    let image = dir.join("hello");
+    assert_eq!(common::wafer_build(&hello_wasm(&dir), &image, &[]).code, 0);
+    let limited = run_command(
+        Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1048576 && exec \"$0\"")
+            .arg(&image),
+    );
+    assert_eq!(limited.code, 70, "{limited:?}");
+    assert_eq!(limited.stdout, "", "{limited:?}");
+    let lines: Vec<&str> = limited.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{limited:?}");
+    assert!(
+        lines[0].contains("cannot reserve") && lines[0].contains("linear memory"),
+        "{limited:?}"
+    );
+    // The same image runs without the limit (and exits with its argument count).
+    assert_eq!(common::run_image(&image, &[], &[]).code, 1);
+}

@@ -53,7 +53,8 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
         let message: &[u8] = if fixed_base == 0 {
             b"cannot reserve address space for linear memory"
         } else {
-            b"cannot reserve linear memory at its fixed address (1.5 GiB to 9.5 GiB is in use)"
+            b"cannot reserve linear memory at its fixed address, 1.5 to 9.5 GiB (in use, or \
+              over the address-space limit)"
         };
         crate::fatal(message);
     };
