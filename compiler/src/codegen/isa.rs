@@ -141,12 +141,6 @@ pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
         if verify { "true" } else { "false" },
     )?;
     set(&mut flags, "enable_heap_access_spectre_mitigation", "false")?;
-    if let Ok(extra) = std::env::var("WAFER_XSET") {
-        for kv in extra.split(',') {
-            let (k, v) = kv.split_once('=').unwrap();
-            set(&mut flags, k, v)?;
-        }
-    }
     set(
         &mut flags,
         "enable_table_access_spectre_mitigation",
