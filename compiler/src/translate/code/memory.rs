@@ -1,6 +1,6 @@
 //! Loads, stores and the memory instructions (size, grow, bulk operations).
 
-use cranelift_codegen::ir::{InstBuilder, Type, types};
+use cranelift_codegen::ir::{InstBuilder, InstructionData, Opcode, Type, Value, types};
 use wafer_abi::trap::TrapKind;
 use wasmparser::MemArg;
 
@@ -19,7 +19,13 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let (addr, offset) = self
             .env
             .memory_addr(self.builder, memory, index, memarg.offset, size);
-        if narrow {
+        if let Some(constant) = narrow.then(|| self.narrow_constant(value, size)).flatten() {
+            // A full-width store of a narrow constant: x64 stores it as an immediate,
+            // where `istore8` of a constant first moves it into a register.
+            self.builder
+                .ins()
+                .store(heap_flags(), constant, addr, offset);
+        } else if narrow {
             match size {
                 1 => self
                     .builder
@@ -38,6 +44,22 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             self.builder.ins().store(heap_flags(), value, addr, offset);
         }
         Ok(())
+    }
+
+    /// `value` as a constant of `size` bytes, if it is an `iconst`.
+    fn narrow_constant(&mut self, value: Value, size: u32) -> Option<Value> {
+        let inst = self.builder.func.dfg.value_def(value).inst()?;
+        let InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        } = self.builder.func.dfg.insts[inst]
+        else {
+            return None;
+        };
+        let ty = Type::int_with_byte_size(u16::try_from(size).ok()?)?;
+        // Narrow stores are of 1, 2 or 4 bytes; `iconst` wants the low bits, unsigned.
+        let low_bits = imm.bits() as u64 & ((1u64 << (size * 8)) - 1);
+        Some(self.builder.ins().iconst(ty, low_bits as i64))
     }
 
     /// A load of `ty` from memory; `extend` widens a narrower `ty` to the result type.
