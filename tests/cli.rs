@@ -953,3 +953,51 @@ fn an_image_without_address_space_for_its_memory_fails_with_one_line() {
     // The same image runs without the limit (and exits with its argument count).
     assert_eq!(common::run_image(&image, &[], &[]).code, 1);
 }
+
+#[test]
+fn identical_functions_share_one_copy_of_code() {
+    // Two functions with the same type and body are compiled once: the second is an
+    // alias at the first one's address. A third, equal in body but of another type, and
+    // a fourth, one byte different, keep code of their own. Every one still runs.
+    const WAT: &str = r#"(module
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (func $first (param i32) (result i32)
+        (i32.div_u (i32.mul (local.get 0) (i32.const 3)) (local.get 0)))
+      (func $copy (param i32) (result i32)
+        (i32.div_u (i32.mul (local.get 0) (i32.const 3)) (local.get 0)))
+      (func $other_type (param i32) (result i64)
+        (i64.extend_i32_u
+          (i32.div_u (i32.mul (local.get 0) (i32.const 3)) (local.get 0))))
+      (func $different (param i32) (result i32)
+        (i32.div_u (i32.mul (local.get 0) (i32.const 4)) (local.get 0)))
+      (table funcref (elem $first $copy $other_type $different))
+      (func (export "_start")
+        ;; 3 + 3 + 3 + 4
+        (call $exit
+          (i32.add
+            (i32.add (call $first (i32.const 5)) (call $copy (i32.const 6)))
+            (i32.add
+              (i32.wrap_i64 (call $other_type (i32.const 7)))
+              (call $different (i32.const 8)))))))"#;
+    let dir = scratch("cli-identical-functions");
+    let input = dir.join("identical.wat");
+    std::fs::write(&input, WAT).unwrap();
+    let image = dir.join("identical");
+    let built = common::wafer_build(&input, &image, &["--symbols"]);
+    assert_eq!(built.code, 0, "{built:?}");
+    let ran = run_command(&mut Command::new(&image));
+    assert_eq!(ran.code, 13, "{ran:?}");
+
+    use object::{Object, ObjectSymbol};
+    let bytes = std::fs::read(&image).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let address = |name: &str| {
+        file.symbols()
+            .find(|s| s.name() == Ok(name))
+            .map(|s| s.address())
+            .unwrap_or_else(|| panic!("no symbol {name}"))
+    };
+    assert_eq!(address("wasm:first"), address("wasm:copy"));
+    assert_ne!(address("wasm:first"), address("wasm:other_type"));
+    assert_ne!(address("wasm:first"), address("wasm:different"));
+}

@@ -365,6 +365,23 @@ pub fn compile_image(
         })
         .collect();
 
+    // Identical bodies are compiled once; the copies become aliases.
+    let mut aliases: HashMap<FuncId, FuncId> = HashMap::new();
+    let bodies: Vec<Vec<FunctionBodyInfo<'_>>> = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, bodies)| {
+            let (kept, copies) = fold_identical(bodies, &modules[i]);
+            let funcs = &symbols[i].funcs;
+            aliases.extend(
+                copies
+                    .into_iter()
+                    .map(|(copy, first)| (funcs[copy as usize], funcs[first as usize])),
+            );
+            kept
+        })
+        .collect();
+
     // Every body of every instance, compiled in parallel; results keep their order.
     let work: Vec<(usize, FunctionBodyInfo<'_>)> = bodies
         .into_iter()
@@ -411,7 +428,14 @@ pub fn compile_image(
     for ((instance, func_index), result) in order.into_iter().zip(results) {
         compiled.push((instance, func_index, result.map_err(at(instance))?));
     }
-    let live = live_functions(&modules, &symbols, &compiled);
+    let live = live_functions(&modules, &symbols, &compiled, &aliases);
+    for (&copy, &first) in &aliases {
+        if live.contains(&copy) {
+            writer.alias_function(copy, first);
+        } else {
+            writer.omit_function(copy);
+        }
+    }
     for (instance, func_index, compiled) in compiled {
         let id = symbols[instance].funcs[func_index as usize];
         if !live.contains(&id) {
@@ -461,50 +485,82 @@ pub fn compile_image(
 
 /// The defined functions that can run: those that escape as references (exports,
 /// table elements, `ref.func`), start functions, and everything their compiled code
-/// still calls. A function every call of which was inlined is left out of the image.
+/// still calls (through `aliases`, the function that holds a folded copy's code). A
+/// function every call of which was inlined is left out of the image.
 fn live_functions(
     modules: &[ModuleInfo<'_>],
     symbols: &[ModuleSymbols],
     compiled: &[(usize, u32, CompiledFunction)],
+    aliases: &HashMap<FuncId, FuncId>,
 ) -> std::collections::HashSet<FuncId> {
     let index: HashMap<FuncId, usize> = compiled
         .iter()
         .enumerate()
         .map(|(i, (instance, func_index, _))| (symbols[*instance].funcs[*func_index as usize], i))
         .collect();
-    let mut live = std::collections::HashSet::new();
-    let mut work: Vec<usize> = compiled
-        .iter()
-        .enumerate()
-        .filter(|(_, (instance, func_index, _))| {
-            let module = &modules[*instance];
-            module.func_ref_slots[*func_index as usize].is_some()
-                || module.start == Some(*func_index)
-        })
-        .map(|(i, _)| i)
-        .collect();
-    for &i in &work {
-        let (instance, func_index, _) = &compiled[i];
-        live.insert(symbols[*instance].funcs[*func_index as usize]);
+    let mut work: Vec<FuncId> = Vec::new();
+    for (module, symbols) in modules.iter().zip(symbols) {
+        for func_index in module.num_imported_funcs..module.funcs.len() as u32 {
+            if module.func_ref_slots[func_index as usize].is_some()
+                || module.start == Some(func_index)
+            {
+                work.push(symbols.funcs[func_index as usize]);
+            }
+        }
     }
-    while let Some(i) = work.pop() {
+    let mut live: std::collections::HashSet<FuncId> = work.iter().copied().collect();
+    while let Some(id) = work.pop() {
+        if let Some(&first) = aliases.get(&id) {
+            if live.insert(first) {
+                work.push(first);
+            }
+            continue;
+        }
+        let Some(&i) = index.get(&id) else {
+            continue;
+        };
         for reloc in &compiled[i].2.relocs {
             let cranelift_module::ModuleRelocTarget::User {
                 namespace: 0,
-                index: id,
+                index: callee,
             } = reloc.name
             else {
                 continue;
             };
-            let id = FuncId::from_u32(id);
-            if let Some(&callee) = index.get(&id)
-                && live.insert(id)
+            let callee = FuncId::from_u32(callee);
+            if (index.contains_key(&callee) || aliases.contains_key(&callee)) && live.insert(callee)
             {
                 work.push(callee);
             }
         }
     }
     live
+}
+
+/// Identical code folding within one instance: a body's bytes and type decide its code
+/// (indices in it refer to the same instance), so only the first of identical bodies is
+/// compiled and each later one becomes an alias of it, as `(copy, first)` function
+/// indices. A trap in folded code names the first function.
+fn fold_identical<'data>(
+    bodies: Vec<FunctionBodyInfo<'data>>,
+    module: &ModuleInfo<'_>,
+) -> (Vec<FunctionBodyInfo<'data>>, Vec<(u32, u32)>) {
+    let mut first_of: HashMap<(u32, &'data [u8]), u32> = HashMap::with_capacity(bodies.len());
+    let mut copies = Vec::new();
+    let mut kept = Vec::with_capacity(bodies.len());
+    for body in bodies {
+        let type_index = module.funcs[body.func_index as usize].type_index;
+        match first_of.entry((type_index, body.body.as_bytes())) {
+            std::collections::hash_map::Entry::Occupied(first) => {
+                copies.push((body.func_index, *first.get()));
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(body.func_index);
+                kept.push(body);
+            }
+        }
+    }
+    (kept, copies)
 }
 
 /// The Cranelift IR of every defined function, as translated (before optimisation), for

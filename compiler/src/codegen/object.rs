@@ -59,6 +59,8 @@ pub struct ObjectWriter {
     functions: Vec<DefinedFunction>,
     /// Declared functions left out of the image (nothing can call them).
     omitted: Vec<FuncId>,
+    /// Declared functions whose code is another's: `(alias, function with the code)`.
+    aliases: Vec<(FuncId, FuncId)>,
 }
 
 impl ObjectWriter {
@@ -70,6 +72,7 @@ impl ObjectWriter {
             module: ObjectModule::new(builder),
             functions: Vec::new(),
             omitted: Vec::new(),
+            aliases: Vec::new(),
         })
     }
 
@@ -170,6 +173,11 @@ impl ObjectWriter {
         self.omitted.push(id);
     }
 
+    /// Gives declared function `alias` the code of `target`, which must be defined.
+    pub fn alias_function(&mut self, alias: FuncId, target: FuncId) {
+        self.aliases.push((alias, target));
+    }
+
     /// Defines a data object.
     pub fn define_data(&mut self, id: DataId, description: &DataDescription) -> Result<()> {
         self.module
@@ -191,6 +199,23 @@ impl ObjectWriter {
             if let Some((symbol, _)) = product.functions[*id] {
                 object.symbol_mut(symbol).weak = true;
             }
+        }
+        for &(alias, target) in &self.aliases {
+            let (Some((alias, _)), Some((target, _))) =
+                (product.functions[alias], product.functions[target])
+            else {
+                return Err(CompileError::Codegen(
+                    "an aliased function has no symbol".into(),
+                ));
+            };
+            let target = object.symbol(target);
+            let (section, value, size, kind) =
+                (target.section, target.value, target.size, target.kind);
+            let alias = object.symbol_mut(alias);
+            alias.section = section;
+            alias.value = value;
+            alias.size = size;
+            alias.kind = kind;
         }
 
         // Functions sit in one text section at their symbol's offset.
