@@ -697,7 +697,8 @@ fn runtime_tables_live_in_bss_not_in_the_file() {
     let every = dir.join("every.wat");
     std::fs::write(&every, every_wasi_import_wat()).unwrap();
     let image = dir.join("image");
-    assert_eq!(common::wafer_build(&every, &image, &[]).code, 0);
+    // Sections are kept only with `--symbols`; the layout is the same without.
+    assert_eq!(common::wafer_build(&every, &image, &["--symbols"]).code, 0);
     let bytes = std::fs::read(&image).unwrap();
     let file = object::File::parse(&*bytes).unwrap();
     let data = file.section_by_name(".data").map_or(0, |s| s.size());
@@ -1000,4 +1001,34 @@ fn identical_functions_share_one_copy_of_code() {
     assert_eq!(address("wasm:first"), address("wasm:copy"));
     assert_ne!(address("wasm:first"), address("wasm:other_type"));
     assert_ne!(address("wasm:first"), address("wasm:different"));
+}
+
+#[test]
+fn images_carry_section_headers_only_with_symbols() {
+    // Section headers serve tools, not the kernel: a plain image is its loaded segments
+    // alone, and `wafer inspect` still finds its metadata. `--symbols` brings them back
+    // for disassemblers and profilers.
+    use object::Object;
+    let dir = scratch("cli-section-headers");
+    let input = hello_wasm(&dir);
+    let plain = dir.join("plain");
+    let with_symbols = dir.join("symbols");
+    assert_eq!(common::wafer_build(&input, &plain, &[]).code, 0);
+    assert_eq!(
+        common::wafer_build(&input, &with_symbols, &["--symbols"]).code,
+        0
+    );
+    let plain_bytes = std::fs::read(&plain).unwrap();
+    let plain_file = object::File::parse(&*plain_bytes).unwrap();
+    assert_eq!(plain_file.sections().count(), 0);
+    let symbols_bytes = std::fs::read(&with_symbols).unwrap();
+    let symbols_file = object::File::parse(&*symbols_bytes).unwrap();
+    assert!(symbols_file.section_by_name(".text").is_some());
+    for image in [&plain, &with_symbols] {
+        let inspected = wafer_cmd(&["inspect", image.to_str().unwrap()]);
+        assert_eq!(inspected.code, 0, "{inspected:?}");
+        assert!(inspected.stdout.contains("trap sites"), "{inspected:?}");
+        assert!(inspected.stdout.contains("stdout (fd 1)"), "{inspected:?}");
+        assert_eq!(common::run_image(image, &[], &[]).code, 1);
+    }
 }

@@ -242,6 +242,9 @@ pub fn link(
     ];
     let mut link_options = wafer_link::LinkOptions::new(entry);
     link_options.keep_symbols = keep_symbols;
+    // Section headers serve only tools (a disassembler, `readelf -S`); images go without
+    // them unless built `--symbols` for such tools.
+    link_options.section_headers = keep_symbols;
     wafer_link::link(link_arch(target.arch), &layout, &inputs, &link_options)
         .map_err(|e| BuildError::Link(e.to_string()))
 }

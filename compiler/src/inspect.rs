@@ -15,13 +15,15 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
             .map(<[u8]>::to_vec)
     };
     // An object has one section per table; a linked image one `.wafer` that starts with
-    // the descriptor, whose fields locate the rest.
+    // the descriptor, whose fields locate the rest. An image without section headers
+    // has it right after its program headers.
     let linked = file
         .section_by_name(wafer_link::WAFER_SECTION)
         .and_then(|s| {
             let data = s.data().ok()?;
             Some((s.address(), data))
-        });
+        })
+        .or_else(|| wafer_after_program_headers(&file, bytes));
     let descriptor = match (section(".wafer.image"), linked) {
         (Some(descriptor), _) => descriptor,
         (None, Some((_, data))) => data.to_vec(),
@@ -96,4 +98,25 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
         table(".wafer.grants", ImageField::Grants, ImageField::GrantsLen).unwrap_or_default();
     write!(out, "{}", crate::grants::describe(&blob)?).unwrap();
     Ok(out)
+}
+
+/// Where wafer's linker puts `.wafer` in an image without section headers: opening the
+/// first segment, right after the program headers, 16-byte aligned. Checked by the
+/// descriptor's magic number.
+fn wafer_after_program_headers<'data>(
+    file: &object::File<'data>,
+    bytes: &'data [u8],
+) -> Option<(u64, &'data [u8])> {
+    use object::ObjectSegment;
+    let read_u64 = |at: usize| Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?));
+    let read_u16 = |at: usize| Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+    // ELF64 header fields: e_phoff, e_phentsize and e_phnum.
+    let headers_end =
+        read_u64(0x20)?.checked_add(u64::from(read_u16(0x36)?) * u64::from(read_u16(0x38)?))?;
+    let start = headers_end.checked_next_multiple_of(16)?;
+    let segment = file.segments().find(|s| s.file_range().0 == 0)?;
+    let (_, file_len) = segment.file_range();
+    let data = bytes.get(usize::try_from(start).ok()?..usize::try_from(file_len).ok()?)?;
+    data.starts_with(&wafer_abi::image::IMAGE_MAGIC.to_le_bytes())
+        .then_some((segment.address() + start, data))
 }

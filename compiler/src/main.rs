@@ -67,7 +67,8 @@ struct CommonArgs {
     /// machine's CPU, for an image that runs here.
     #[arg(long, value_name = "CPU")]
     target_cpu: Option<String>,
-    /// Keep a symbol table in the image (for profilers and debuggers).
+    /// Keep a symbol table and section headers in the image (for profilers, debuggers and
+    /// disassemblers); plain images go without either.
     #[arg(long)]
     symbols: bool,
     /// Build even if some imported functions are provided by nothing: calling one traps.

@@ -283,9 +283,9 @@ fn layout_linux(
             format!("page size {page:#x} is not a power of two of at least 4 KiB"),
         ));
     }
-    let mut read_only = vec![g.rodata];
-    read_only.push(g.wafer);
-    read_only.push(g.got);
+    // `.wafer` first: without section headers, it is found right after the program
+    // headers.
+    let read_only = vec![g.wafer, g.rodata, g.got];
     let plans = vec![
         SegmentPlan {
             flags: PF_R,

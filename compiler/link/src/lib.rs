@@ -121,6 +121,10 @@ pub struct LinkOptions {
     pub entry: String,
     /// Write `.symtab`/`.strtab` (named functions and objects of the image).
     pub keep_symbols: bool,
+    /// Write the section header table and `.shstrtab` (implied by `keep_symbols`).
+    /// Without them an image is only its loaded segments; `.wafer` opens the first one,
+    /// right after the program headers, 16-byte aligned, so readers still find it.
+    pub section_headers: bool,
 }
 
 impl LinkOptions {
@@ -129,6 +133,7 @@ impl LinkOptions {
         Self {
             entry: entry.into(),
             keep_symbols: false,
+            section_headers: true,
         }
     }
 }

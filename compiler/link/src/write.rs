@@ -169,7 +169,7 @@ fn too_large() -> LinkError {
 }
 
 /// Writes the image: loaded segments as laid out, then `.symtab`, `.strtab` (if asked
-/// for), `.shstrtab` and the section header table.
+/// for), `.shstrtab` and the section header table (unless left out).
 pub(crate) fn write(
     arch: Arch,
     resolution: &Resolution<'_>,
@@ -252,6 +252,14 @@ pub(crate) fn write(
         .and_then(|size| usize::try_from(size).ok())
         .ok_or_else(too_large)?;
 
+    if !options.section_headers && !options.keep_symbols {
+        // Only the loaded part: the kernel reads program headers alone.
+        let file_size = usize::try_from(image.load_end).map_err(|_| too_large())?;
+        let mut out = vec![0u8; file_size];
+        write_file_header(&mut out, arch, image, e_flags, entry, 0, 0);
+        write_contents(&mut out, arch, resolution, live, image)?;
+        return Ok(out);
+    }
     let mut out = vec![0u8; file_size];
     write_file_header(&mut out, arch, image, e_flags, entry, shoff, shnum);
     write_contents(&mut out, arch, resolution, live, image)?;
@@ -300,7 +308,8 @@ fn write_file_header(
         e_phnum: U16::new(Le, image.segments.len() as u16),
         e_shentsize: U16::new(Le, size_of::<SectionHeader64<Le>>() as u16),
         e_shnum: U16::new(Le, shnum),
-        e_shstrndx: U16::new(Le, shnum - 1),
+        // `.shstrtab` is the last section; with no sections, SHN_UNDEF.
+        e_shstrndx: U16::new(Le, shnum.saturating_sub(1)),
     };
     put(out, 0, pod::bytes_of(&header));
     for (i, segment) in image.segments.iter().enumerate() {

@@ -138,6 +138,7 @@ fn link_files(target: &Target, files: &[PathBuf], keep_symbols: bool) -> (Vec<u8
     let options = LinkOptions {
         entry: "_start".into(),
         keep_symbols,
+        section_headers: true,
     };
     // Once to warm up, then the best of a few, for the timing report.
     let image = link(target.arch, &layout, &inputs, &options)

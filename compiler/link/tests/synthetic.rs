@@ -178,6 +178,7 @@ fn options() -> LinkOptions {
     LinkOptions {
         entry: "_start".into(),
         keep_symbols: true,
+        section_headers: true,
     }
 }
 

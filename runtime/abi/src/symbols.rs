@@ -36,7 +36,8 @@ pub const HARNESS_TABLE: &str = "wafer_harness";
 pub const APPLY_GRANTS: &str = "wafer_rt_apply_grants";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, min_pages: u64,
-/// max_pages: u64)`. Reserves a linear memory and makes `min_pages` accessible; ends the
+/// max_pages: u64, fixed_base: usize)`. Reserves a linear memory, at `fixed_base` unless
+/// it is 0 (see [`crate::FIXED_MEMORY_BASE`]), and makes `min_pages` accessible; ends the
 /// process with an internal error when the memory cannot be reserved.
 pub const MEMORY_NEW: &str = "wafer_rt_memory_new";
 
