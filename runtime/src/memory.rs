@@ -44,10 +44,10 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
     let base = if fixed_base == 0 {
         crate::sys::reserve(len)
     } else {
-        // A second instantiation replaces the first one's memory, which the caller
-        // guarantees is dead.
         let replace = FIXED_RESERVED.swap(true, Ordering::Relaxed);
-        crate::sys::reserve_at(fixed_base, len, replace).then_some(fixed_base as *mut u8)
+        // SAFETY: a second instantiation replaces the first one's reservation, which the
+        // caller guarantees nothing uses any more; otherwise the range must be free.
+        unsafe { crate::sys::reserve_at(fixed_base, len, replace) }.then_some(fixed_base as *mut u8)
     };
     let Some(base) = base else {
         let message: &[u8] = if fixed_base == 0 {

@@ -212,9 +212,12 @@ const MAP_FIXED: usize = 0x10;
 const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
 
 /// Reserves `len` bytes of address space with no access at exactly `addr`. Unless
-/// `replace` is set the range must be free; `replace` discards what is mapped there and
-/// is only for a range this process reserved itself.
-pub fn reserve_at(addr: usize, len: usize, replace: bool) -> bool {
+/// `replace` is set the range must be free; `replace` discards what is mapped there.
+///
+/// # Safety
+/// With `replace`, the range must be an earlier reservation of this process that nothing
+/// refers to any more.
+pub unsafe fn reserve_at(addr: usize, len: usize, replace: bool) -> bool {
     let placement = if replace {
         MAP_FIXED
     } else {
@@ -250,8 +253,7 @@ pub fn reserve_at(addr: usize, len: usize, replace: bool) -> bool {
 ///
 /// # Safety
 /// The range must lie inside a reservation made by [`reserve`] or [`reserve_at`] and must
-/// not be memory
-/// any Rust reference points into.
+/// not be memory any Rust reference points into.
 pub unsafe fn commit(addr: *mut u8, len: usize) -> bool {
     if len == 0 {
         return true;
