@@ -1032,3 +1032,38 @@ fn images_carry_section_headers_only_with_symbols() {
         assert_eq!(common::run_image(image, &[], &[]).code, 1);
     }
 }
+
+#[path = "spec/process.rs"]
+#[allow(dead_code)]
+mod harness_process;
+
+#[test]
+fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
+    // On x86_64 the first memory of an image is reserved at a fixed address; the test
+    // harness may instantiate its instance a second time, which must replace the old
+    // reservation (not fail because the address is taken) and start from zeroed pages.
+    use harness_process::{Harness, Reply};
+    const WAT: &str = r#"(module
+      (memory 1)
+      (func (export "set") (param i32) (i32.store (i32.const 64) (local.get 0)))
+      (func (export "get") (result i32) (i32.load (i32.const 64))))"#;
+    let wasm = wat::parse_str(WAT).unwrap();
+    let spec = wafer::codegen::InstanceSpec {
+        wasm: &wasm,
+        imports: Default::default(),
+    };
+    let target = wafer::target::host().expect("tests run on a supported host");
+    let image = wafer::driver::build_harness(&[spec], &target, None).unwrap();
+    let dir = scratch("cli-harness-reinstantiate");
+    let path = dir.join("harness");
+    std::fs::write(&path, image).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut harness = Harness::start(&path, None).unwrap();
+    let mut run = |command: &str| harness.command(command).unwrap();
+    assert_eq!(run("i 0"), Reply::Ok(vec![]));
+    assert_eq!(run("c 0 0 0 2a"), Reply::Ok(vec![]));
+    assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0x2a]));
+    assert_eq!(run("i 0"), Reply::Ok(vec![]));
+    assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0]));
+}
