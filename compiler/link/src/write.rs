@@ -179,6 +179,14 @@ pub(crate) fn write(
     e_flags: u32,
     entry: u64,
 ) -> Result<Vec<u8>> {
+    if !options.section_headers && !options.keep_symbols {
+        // Only the loaded part: the kernel reads program headers alone.
+        let file_size = usize::try_from(image.load_end).map_err(|_| too_large())?;
+        let mut out = vec![0u8; file_size];
+        write_file_header(&mut out, arch, image, e_flags, entry, 0, 0);
+        write_contents(&mut out, arch, resolution, live, image)?;
+        return Ok(out);
+    }
     // Section headers, and the non-allocated tables after the loaded part.
     let mut shstrtab = Strings::new();
     let mut headers = vec![Header::default()];
@@ -252,14 +260,6 @@ pub(crate) fn write(
         .and_then(|size| usize::try_from(size).ok())
         .ok_or_else(too_large)?;
 
-    if !options.section_headers && !options.keep_symbols {
-        // Only the loaded part: the kernel reads program headers alone.
-        let file_size = usize::try_from(image.load_end).map_err(|_| too_large())?;
-        let mut out = vec![0u8; file_size];
-        write_file_header(&mut out, arch, image, e_flags, entry, 0, 0);
-        write_contents(&mut out, arch, resolution, live, image)?;
-        return Ok(out);
-    }
     let mut out = vec![0u8; file_size];
     write_file_header(&mut out, arch, image, e_flags, entry, shoff, shnum);
     write_contents(&mut out, arch, resolution, live, image)?;
