@@ -30,16 +30,18 @@ pub enum FrameKind {
 pub struct ControlFrame {
     /// The construct.
     pub kind: FrameKind,
-    /// Where control continues after `end`; its parameters are the results.
-    pub destination: Block,
+    /// Where control continues after `end`; its parameters are the results. Created by
+    /// the first branch that exits the frame: when only falling through reaches `end`,
+    /// code simply continues in the current block, which saves Cranelift a block and its
+    /// parameters at every such `end` (most `loop`s, and `block`s left only by falling
+    /// through).
+    pub destination: Option<Block>,
     /// Types of the construct's parameters.
     pub param_types: Vec<Type>,
     /// Types of the construct's results.
     pub result_types: Vec<Type>,
     /// Value stack height below the parameters.
     pub stack_height: usize,
-    /// Whether some branch targets `destination`.
-    pub exit_branched_to: bool,
     /// For `if`: the parameter values, pushed again for the `else` branch.
     pub else_params: Vec<Value>,
     /// For `try_table`: its catch clauses, in order.
@@ -75,16 +77,21 @@ pub struct Handler {
 }
 
 impl ControlFrame {
-    /// The block a branch to this frame jumps to, and how many values it carries.
-    pub fn branch_target(&self) -> (Block, usize) {
-        match self.kind {
-            FrameKind::Loop { header } => (header, self.param_types.len()),
-            _ => (self.destination, self.result_types.len()),
+    /// A frame whose exit block does not exist yet.
+    pub fn new(
+        kind: FrameKind,
+        param_types: Vec<Type>,
+        result_types: Vec<Type>,
+        stack_height: usize,
+    ) -> Self {
+        ControlFrame {
+            kind,
+            destination: None,
+            param_types,
+            result_types,
+            stack_height,
+            else_params: Vec::new(),
+            handlers: Vec::new(),
         }
-    }
-
-    /// Whether a branch to this frame exits it (rather than looping).
-    pub fn branch_exits(&self) -> bool {
-        !matches!(self.kind, FrameKind::Loop { .. })
     }
 }

@@ -76,25 +76,16 @@ impl FuncTranslator {
             push_zeroed_locals(&mut builder, menv.value_type(ty), count, &mut locals);
         }
 
-        let exit = builder.create_block();
         let result_types: Vec<_> = sig.results.iter().map(|ty| menv.value_type(*ty)).collect();
-        for ty in &result_types {
-            builder.append_block_param(exit, *ty);
-        }
-
         let own_size = inline::body_len(body);
         let mut translator =
             CodeTranslator::new(&mut builder, &mut env, locals, func_index, own_size);
-        translator.push_frame(ControlFrame {
-            kind: FrameKind::Block,
-            destination: exit,
-            param_types: Vec::new(),
+        translator.push_frame(ControlFrame::new(
+            FrameKind::Block,
+            Vec::new(),
             result_types,
-            stack_height: 0,
-            exit_branched_to: false,
-            else_params: Vec::new(),
-            handlers: Vec::new(),
-        });
+            0,
+        ));
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
@@ -121,8 +112,8 @@ impl FuncTranslator {
         }
         reader.finish()?;
 
-        // The outermost `end` left the exit block current with its parameters (the
-        // results) on the stack.
+        // The outermost `end` left the results on the stack (in the exit block, when
+        // something branched there).
         let results = translator.take_results();
         let inlined = translator.take_inlined();
         builder.ins().return_(&results);

@@ -175,20 +175,15 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
             push_zeroed_locals(self.builder, menv.value_type(ty), count, &mut locals);
         }
         let result_types: Vec<_> = sig.results.iter().map(|t| menv.value_type(*t)).collect();
-        let exit = self.new_block_with_params(&result_types);
         let caller_locals = std::mem::replace(&mut self.locals, locals);
         let caller_base = std::mem::replace(&mut self.frame_base, self.control.len());
         let call_offset = self.offset;
-        self.control.push(ControlFrame {
-            kind: FrameKind::Block,
-            destination: exit,
-            param_types: Vec::new(),
+        self.control.push(ControlFrame::new(
+            FrameKind::Block,
+            Vec::new(),
             result_types,
-            stack_height: self.stack.len(),
-            exit_branched_to: false,
-            else_params: Vec::new(),
-            handlers: Vec::new(),
-        });
+            self.stack.len(),
+        ));
         self.inline_stack.push(function_index);
         self.inline_budget -= inline::body_len(&body);
         if !self.inlined.contains(&function_index) {
@@ -205,7 +200,8 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
             }
         }
         reader.finish()?;
-        // The body's final `end` left its exit block current with the results pushed.
+        // The body's final `end` left the results pushed, in its exit block if anything
+        // branched there.
         self.inline_stack.pop();
         self.locals = caller_locals;
         self.frame_base = caller_base;

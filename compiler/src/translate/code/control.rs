@@ -4,7 +4,7 @@ use cranelift_codegen::ir::{self, BlockArg, InstBuilder, Type, Value};
 use wafer_abi::trap::TrapKind;
 use wasmparser::{BlockType, BrTable, ValType};
 
-use super::{CodeTranslator, Output, frame_mut};
+use super::{CodeTranslator, Output};
 use crate::error::{CompileError, Result};
 use crate::translate::control::{ControlFrame, FrameKind};
 use crate::translate::env::trap_code;
@@ -14,15 +14,31 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         self.reachable = false;
     }
 
-    /// The frame `depth` levels out, and the block and argument count for a branch to it;
-    /// marks the frame as branched to.
+    /// The block a branch to the frame `depth` levels out jumps to, and how many values
+    /// it carries; a branch that exits the frame creates its exit block.
     pub(super) fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
         let index = self.control.len() - 1 - depth as usize;
-        let frame = &mut self.control[index];
-        if frame.branch_exits() {
-            frame.exit_branched_to = true;
+        if let FrameKind::Loop { header } = self.control[index].kind {
+            return (header, self.control[index].param_types.len());
         }
-        frame.branch_target()
+        (
+            self.exit_block(index),
+            self.control[index].result_types.len(),
+        )
+    }
+
+    /// The exit block of frame `index`, created (with the results as parameters) on
+    /// first use.
+    fn exit_block(&mut self, index: usize) -> ir::Block {
+        if let Some(block) = self.control[index].destination {
+            return block;
+        }
+        let results = std::mem::take(&mut self.control[index].result_types);
+        let block = self.new_block_with_params(&results);
+        let frame = &mut self.control[index];
+        frame.result_types = results;
+        frame.destination = Some(block);
+        block
     }
 
     pub(super) fn jump_args(values: &[Value]) -> Vec<BlockArg> {
@@ -61,41 +77,31 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
 
     pub(super) fn translate_block(&mut self, blockty: BlockType) -> Output {
         let (params, results) = self.block_signature(blockty)?;
-        let destination = self.new_block_with_params(&results);
         let stack_height = self.stack.len() - params.len();
-        self.control.push(ControlFrame {
-            kind: FrameKind::Block,
-            destination,
-            param_types: params,
-            result_types: results,
+        self.control.push(ControlFrame::new(
+            FrameKind::Block,
+            params,
+            results,
             stack_height,
-            exit_branched_to: false,
-            else_params: Vec::new(),
-            handlers: Vec::new(),
-        });
+        ));
         Ok(())
     }
 
     pub(super) fn translate_loop(&mut self, blockty: BlockType) -> Output {
         let (params, results) = self.block_signature(blockty)?;
         let header = self.new_block_with_params(&params);
-        let destination = self.new_block_with_params(&results);
         let args = self.popn(params.len());
         self.builder.ins().jump(header, &Self::jump_args(&args));
         self.builder.switch_to_block(header);
         let header_params = self.builder.block_params(header).to_vec();
         let stack_height = self.stack.len();
         self.stack.extend(header_params);
-        self.control.push(ControlFrame {
-            kind: FrameKind::Loop { header },
-            destination,
-            param_types: params,
-            result_types: results,
+        self.control.push(ControlFrame::new(
+            FrameKind::Loop { header },
+            params,
+            results,
             stack_height,
-            exit_branched_to: false,
-            else_params: Vec::new(),
-            handlers: Vec::new(),
-        });
+        ));
         Ok(())
     }
 
@@ -104,7 +110,6 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let (params, results) = self.block_signature(blockty)?;
         let then_block = self.builder.create_block();
         let else_block = self.builder.create_block();
-        let destination = self.new_block_with_params(&results);
         self.builder
             .ins()
             .brif(condition, then_block, &[], else_block, &[]);
@@ -113,20 +118,18 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         self.builder.switch_to_block(then_block);
         let else_params = self.peekn(params.len()).to_vec();
         let stack_height = self.stack.len() - params.len();
-        self.control.push(ControlFrame {
-            kind: FrameKind::If {
+        let mut frame = ControlFrame::new(
+            FrameKind::If {
                 else_block,
                 has_else: false,
                 head_reachable: true,
             },
-            destination,
-            param_types: params,
-            result_types: results,
+            params,
+            results,
             stack_height,
-            exit_branched_to: false,
-            else_params,
-            handlers: Vec::new(),
-        });
+        );
+        frame.else_params = else_params;
+        self.control.push(frame);
         Ok(())
     }
 
@@ -145,18 +148,14 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             has_else: true,
             head_reachable,
         };
-        let (destination, results, height) = (
-            frame.destination,
-            frame.result_types.len(),
-            frame.stack_height,
-        );
+        let (results, height) = (frame.result_types.len(), frame.stack_height);
         let else_params = frame.else_params.clone();
         if self.reachable {
+            let destination = self.exit_block(self.control.len() - 1);
             let values = self.popn(results);
             self.builder
                 .ins()
                 .jump(destination, &Self::jump_args(&values));
-            frame_mut(&mut self.control).exit_branched_to = true;
         }
         self.stack.truncate(height);
         self.stack.extend(else_params);
@@ -166,15 +165,34 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     }
 
     pub(super) fn translate_end(&mut self) -> Output {
+        let index = self.control.len() - 1;
+        let frame = &self.control[index];
+        let branched_to = frame.destination.is_some();
+        let joins_else = matches!(
+            frame.kind,
+            FrameKind::If {
+                has_else: false,
+                ..
+            }
+        );
+        if self.reachable && !branched_to && !joins_else && frame.kind != FrameKind::TryTable {
+            // Only falling through reaches the end: code goes on in the current block,
+            // the results already on top of the stack.
+            let frame = self.control.pop().expect("validated end has a frame");
+            if let FrameKind::Loop { header } = frame.kind {
+                self.builder.seal_block(header);
+            }
+            return Ok(());
+        }
+        let destination = self.exit_block(index);
         let frame = self.control.pop().expect("validated end has a frame");
-        let results = frame.result_types.len();
-        let mut branched_to = frame.exit_branched_to;
+        let mut reachable_after = branched_to;
         if self.reachable {
-            let values = self.popn(results);
+            let values = self.popn(frame.result_types.len());
             self.builder
                 .ins()
-                .jump(frame.destination, &Self::jump_args(&values));
-            branched_to = true;
+                .jump(destination, &Self::jump_args(&values));
+            reachable_after = true;
         }
         match frame.kind {
             FrameKind::Loop { header } => self.builder.seal_block(header),
@@ -187,18 +205,18 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
                 self.builder.switch_to_block(else_block);
                 self.builder
                     .ins()
-                    .jump(frame.destination, &Self::jump_args(&frame.else_params));
-                branched_to |= head_reachable;
+                    .jump(destination, &Self::jump_args(&frame.else_params));
+                reachable_after |= head_reachable;
             }
             FrameKind::TryTable => self.fill_handlers(&frame.handlers),
             _ => {}
         }
         self.stack.truncate(frame.stack_height);
-        self.builder.switch_to_block(frame.destination);
-        self.builder.seal_block(frame.destination);
-        let params = self.builder.block_params(frame.destination).to_vec();
+        self.builder.switch_to_block(destination);
+        self.builder.seal_block(destination);
+        let params = self.builder.block_params(destination).to_vec();
         self.stack.extend(params);
-        self.reachable = branched_to;
+        self.reachable = reachable_after;
         Ok(())
     }
 

@@ -126,18 +126,10 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         }
         let blockty: BlockType = try_table.ty;
         let (params, results) = self.block_signature(blockty)?;
-        let destination = self.new_block_with_params(&results);
         let stack_height = self.stack.len() - params.len();
-        self.control.push(ControlFrame {
-            kind: FrameKind::TryTable,
-            destination,
-            param_types: params,
-            result_types: results,
-            stack_height,
-            exit_branched_to: false,
-            else_params: Vec::new(),
-            handlers,
-        });
+        let mut frame = ControlFrame::new(FrameKind::TryTable, params, results, stack_height);
+        frame.handlers = handlers;
+        self.control.push(frame);
         Ok(())
     }
 

@@ -987,7 +987,3 @@ impl<'a> VisitOperator<'a> for CodeTranslator<'_, '_, '_> {
         self.unop(|b, a| b.ins().fcvt_to_uint_sat(types::I64, a))
     }
 }
-
-fn frame_mut(control: &mut [ControlFrame]) -> &mut ControlFrame {
-    control.last_mut().expect("validated control stack")
-}
