@@ -1,7 +1,8 @@
 ;; Small functions are inlined into their direct callers: parameters and locals become
 ;; fresh variables, `return` and the final `end` continue after the call with the
 ;; results, and trap sites keep the callee's wasm offsets. A wrapper of a wrapper is
-;; inlined all the way down; recursion and tail calls are not inlined.
+;; inlined all the way down; recursion and tail calls are not inlined. A function with a
+;; single call site (`$wrapper`, `$early`) is not compiled on its own at all.
 (module
   (memory 1)
   (func $leaf (param i32) (result i32)

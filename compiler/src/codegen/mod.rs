@@ -24,7 +24,6 @@ use rayon::prelude::*;
 use wafer_abi::exceptions::CallSiteRecord;
 use wafer_abi::trap::TrapKind;
 use wafer_abi::vmctx::{VmCounts, VmOffsets};
-use wasmparser::FunctionBody;
 
 use crate::environ::{ExportKind, FunctionBodyInfo, ModuleInfo};
 use crate::error::{CompileError, Result};
@@ -301,7 +300,7 @@ fn module_env<'m>(
     isa: &dyn TargetIsa,
     offsets: VmOffsets,
     host_call_conv: CallConv,
-    inline_bodies: &'m [Option<wasmparser::FunctionBody<'m>>],
+    inline_bodies: &'m [Option<inline::Inlinable<'m>>],
     fixed_memory: Option<u32>,
 ) -> ModuleEnv<'m> {
     ModuleEnv {
@@ -345,10 +344,10 @@ pub fn compile_image(
         )),
         Entry::Harness => None,
     };
-    let inline_bodies: Vec<Vec<Option<FunctionBody<'_>>>> = bodies
+    let inline_bodies: Vec<Vec<Option<inline::Inlinable<'_>>>> = bodies
         .iter()
         .zip(&modules)
-        .map(|(bodies, module)| inline::candidates(bodies, module.funcs.len(), &*isa))
+        .map(|(bodies, module)| inline::candidates(bodies, module, &*isa))
         .collect();
     let fixed = fixed_memory(&modules, target);
     let menvs: Vec<ModuleEnv<'_>> = (0..modules.len())
@@ -365,12 +364,24 @@ pub fn compile_image(
         })
         .collect();
 
-    // Identical bodies are compiled once; the copies become aliases.
+    // A function inlined at its only call site is not compiled on its own; identical
+    // bodies are compiled once, the copies becoming aliases.
     let mut aliases: HashMap<FuncId, FuncId> = HashMap::new();
+    let mut inlined_only: Vec<FuncId> = Vec::new();
     let bodies: Vec<Vec<FunctionBodyInfo<'_>>> = bodies
         .into_iter()
         .enumerate()
         .map(|(i, bodies)| {
+            let (bodies, inlined): (Vec<_>, Vec<_>) = bodies.into_iter().partition(|body| {
+                !inline_bodies[i][body.func_index as usize]
+                    .as_ref()
+                    .is_some_and(|candidate| candidate.only_call_site)
+            });
+            inlined_only.extend(
+                inlined
+                    .iter()
+                    .map(|body| symbols[i].funcs[body.func_index as usize]),
+            );
             let (kept, copies) = fold_identical(bodies, &modules[i]);
             let funcs = &symbols[i].funcs;
             aliases.extend(
@@ -410,7 +421,7 @@ pub fn compile_image(
                     compiled.inlined = inlined
                         .into_iter()
                         .filter_map(|callee| {
-                            let range = menv.inline_bodies[callee as usize].as_ref()?.range();
+                            let range = menv.inline_bodies[callee as usize].as_ref()?.body.range();
                             Some(InlinedBody {
                                 wasm_start: range.start as u32,
                                 wasm_len: (range.end - range.start) as u32,
@@ -429,6 +440,9 @@ pub fn compile_image(
         compiled.push((instance, func_index, result.map_err(at(instance))?));
     }
     let live = live_functions(&modules, &symbols, &compiled, &aliases);
+    for &id in &inlined_only {
+        writer.omit_function(id);
+    }
     for (&copy, &first) in &aliases {
         if live.contains(&copy) {
             writer.alias_function(copy, first);
@@ -580,7 +594,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         ..
     } = prepare(&[spec], target, config).map_err(|e| e.error)?;
     let bodies = bodies.into_iter().next().unwrap_or_default();
-    let inline_bodies = inline::candidates(&bodies, modules[0].funcs.len(), &*isa);
+    let inline_bodies = inline::candidates(&bodies, &modules[0], &*isa);
     let menv = module_env(
         &modules[0],
         &symbols[0],
@@ -593,6 +607,16 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
     let mut translator = FuncTranslator::new();
     let mut text = String::new();
     for body in bodies {
+        if inline_bodies[body.func_index as usize]
+            .as_ref()
+            .is_some_and(|candidate| candidate.only_call_site)
+        {
+            text.push_str(&format!(
+                ";; {}: inlined at its only call site\n\n",
+                modules[0].func_display_name(body.func_index)
+            ));
+            continue;
+        }
         let mut validator = body.validator.into_validator(Default::default());
         let (func, _) = translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
         text.push_str(&format!(

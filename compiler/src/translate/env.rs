@@ -168,7 +168,7 @@ pub struct ModuleEnv<'m> {
     pub frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
     /// Bodies of the functions inlined into direct callers, by function index (see
     /// `translate::inline`); empty to inline nothing.
-    pub inline_bodies: &'m [Option<wasmparser::FunctionBody<'m>>],
+    pub inline_bodies: &'m [Option<crate::translate::inline::Inlinable<'m>>],
 }
 
 /// The Cranelift signature of a function of type `sig`: the VM context, then the wasm

@@ -100,8 +100,8 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
     }
 
     pub(super) fn direct_call(&mut self, function_index: u32, tail: bool) -> Output {
-        if !tail && let Some(body) = self.inline_body(function_index) {
-            return self.inline_call(function_index, body);
+        if !tail && let Some((body, only_call_site)) = self.inline_body(function_index) {
+            return self.inline_call(function_index, body, only_call_site);
         }
         let menv = self.env.menv;
         let module = menv.module;
@@ -146,20 +146,33 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
         Ok(())
     }
 
-    /// The body of `function_index` if a call to it here is to be inlined.
-    fn inline_body(&self, function_index: u32) -> Option<FunctionBody<'m>> {
+    /// The body of `function_index` if a call to it here is to be inlined, and whether
+    /// this is its only call site.
+    fn inline_body(&self, function_index: u32) -> Option<(FunctionBody<'m>, bool)> {
         let menv: &ModuleEnv<'m> = self.env.menv;
-        let body = menv.inline_bodies.get(function_index as usize)?.as_ref()?;
+        let candidate = menv.inline_bodies.get(function_index as usize)?.as_ref()?;
+        if candidate.only_call_site {
+            // It is compiled nowhere else: this site must take it (the plan rules out
+            // cycles, so it is never already being inlined here).
+            debug_assert!(!self.inline_stack.contains(&function_index));
+            return Some((candidate.body.clone(), true));
+        }
+        let body = &candidate.body;
         let allowed = inline::body_len(body) <= self.inline_budget
             && self.inline_stack.len() <= inline::MAX_DEPTH
             && !self.inline_stack.contains(&function_index);
-        allowed.then(|| body.clone())
+        allowed.then(|| (body.clone(), false))
     }
 
     /// Translates a call to `function_index` by translating its body here: its
     /// parameters and locals become fresh variables, its outermost block a frame whose
     /// end (or a `return`) continues after the call with the results.
-    fn inline_call(&mut self, function_index: u32, body: FunctionBody<'m>) -> Output {
+    fn inline_call(
+        &mut self,
+        function_index: u32,
+        body: FunctionBody<'m>,
+        only_call_site: bool,
+    ) -> Output {
         let menv: &ModuleEnv<'m> = self.env.menv;
         let sig = menv.module.func_sig(function_index);
         let args = self.popn(sig.params.len());
@@ -185,7 +198,9 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
             self.stack.len(),
         ));
         self.inline_stack.push(function_index);
-        self.inline_budget -= inline::body_len(&body);
+        if !only_call_site {
+            self.inline_budget -= inline::body_len(&body);
+        }
         if !self.inlined.contains(&function_index) {
             self.inlined.push(function_index);
         }
