@@ -372,11 +372,9 @@ pub fn compile_image(
         .into_iter()
         .enumerate()
         .map(|(i, bodies)| {
-            let (bodies, inlined): (Vec<_>, Vec<_>) = bodies.into_iter().partition(|body| {
-                !inline_bodies[i][body.func_index as usize]
-                    .as_ref()
-                    .is_some_and(|candidate| candidate.only_call_site)
-            });
+            let (inlined, bodies): (Vec<_>, Vec<_>) = bodies
+                .into_iter()
+                .partition(|body| inline::only_call_site(&inline_bodies[i], body.func_index));
             inlined_only.extend(
                 inlined
                     .iter()
@@ -607,10 +605,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
     let mut translator = FuncTranslator::new();
     let mut text = String::new();
     for body in bodies {
-        if inline_bodies[body.func_index as usize]
-            .as_ref()
-            .is_some_and(|candidate| candidate.only_call_site)
-        {
+        if inline::only_call_site(&inline_bodies, body.func_index) {
             text.push_str(&format!(
                 ";; {}: inlined at its only call site\n\n",
                 modules[0].func_display_name(body.func_index)

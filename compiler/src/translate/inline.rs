@@ -63,6 +63,15 @@ pub struct Inlinable<'data> {
     pub only_call_site: bool,
 }
 
+/// Whether function `index` is inlined at its only call site (and so not compiled on its
+/// own), given the `candidates` of its module.
+pub fn only_call_site(candidates: &[Option<Inlinable<'_>>], index: u32) -> bool {
+    candidates
+        .get(index as usize)
+        .and_then(Option::as_ref)
+        .is_some_and(|candidate| candidate.only_call_site)
+}
+
 /// The size of `body` in bytes (locals and code).
 pub fn body_len(body: &FunctionBody<'_>) -> usize {
     let range = body.range();

@@ -33,11 +33,9 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         if let Some(block) = self.control[index].destination {
             return block;
         }
-        let results = std::mem::take(&mut self.control[index].result_types);
+        let results = self.control[index].result_types.clone();
         let block = self.new_block_with_params(&results);
-        let frame = &mut self.control[index];
-        frame.result_types = results;
-        frame.destination = Some(block);
+        self.control[index].destination = Some(block);
         block
     }
 
