@@ -55,7 +55,11 @@ mod impls {
     #[unsafe(no_mangle)]
     pub unsafe extern "C" fn memset(dest: *mut u8, c: c_int, n: usize) -> *mut u8 {
         // SAFETY: the caller guarantees `dest..dest+n` is writable.
-        unsafe { fill(dest, c as u8, n) };
+        unsafe {
+            if !fill_small(dest, c as u8, n) {
+                fill(dest, c as u8, n);
+            }
+        }
         dest
     }
 
@@ -141,6 +145,43 @@ mod impls {
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     #[inline(always)]
     unsafe fn copy_small(_: *mut u8, _: *const u8, _: usize) -> bool {
+        false
+    }
+
+    /// Fills `n` bytes if `16 <= n <= 256`, returning whether it did: 16-byte stores,
+    /// the last one ending exactly at `dest + n` (overlapping the one before). Zeroing a
+    /// local array (`[0u32; 64]` in Rust, `= {0}` in C) is a `memory.fill` of this size
+    /// on every call, and starting a `rep stosb` costs more than these stores. Shorter
+    /// fills are rare in compiled wasm (LLVM stores them inline), so they keep to
+    /// `rep stosb` rather than growing every image.
+    ///
+    /// # Safety
+    /// `dest` must be valid for writes of `n` bytes.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[inline(always)]
+    unsafe fn fill_small(dest: *mut u8, value: u8, n: usize) -> bool {
+        if !(16..=256).contains(&n) {
+            return false;
+        }
+        // Spelled out element by element: in a `no_builtins` crate an array repeat
+        // expression becomes a loop.
+        let byte = u64::from(value) * 0x0101_0101_0101_0101;
+        let block = [byte, byte];
+        let mut offset = 0;
+        while offset + 16 < n {
+            // SAFETY: `offset + 16 < n`, inside the caller's range.
+            unsafe { (dest.add(offset) as *mut [u64; 2]).write_unaligned(block) };
+            offset += 16;
+        }
+        // SAFETY: `n >= 16`, so the last window starts inside the range and ends at its end.
+        unsafe { (dest.add(n - 16) as *mut [u64; 2]).write_unaligned(block) };
+        true
+    }
+
+    /// No fast path where unaligned accesses may be emulated by the kernel (riscv64).
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline(always)]
+    unsafe fn fill_small(_: *mut u8, _: u8, _: usize) -> bool {
         false
     }
 
