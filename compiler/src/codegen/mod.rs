@@ -6,6 +6,7 @@
 //! entry points, and emits VM contexts, segments, the trap table, grants and the image
 //! descriptor.
 
+mod counter_compare;
 mod declare;
 mod entry;
 mod init;
@@ -13,12 +14,13 @@ pub mod isa;
 mod link_plan;
 mod object;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
-use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir;
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::{CodegenError, Context};
 use cranelift_module::{FuncId, ModuleReloc};
 use rayon::prelude::*;
 use wafer_abi::exceptions::CallSiteRecord;
@@ -114,11 +116,34 @@ pub fn compile_function(
     func: ir::Function,
     func_id: FuncId,
 ) -> Result<CompiledFunction> {
+    thread_local! {
+        /// The register allocator's buffers, reused from function to function.
+        static REGALLOC: RefCell<regalloc2::Ctx> = RefCell::default();
+    }
+    let codegen_error = |e: CodegenError| CompileError::Codegen(format!("{e:?}"));
     context.clear();
     context.func = func;
-    let compiled = context
-        .compile(isa, &mut ControlPlane::default())
-        .map_err(|e| CompileError::Codegen(format!("{:?}", e.inner)))?;
+    // `Context::compile`, with one pass of ours between the e-graph and lowering.
+    let mut control_plane = ControlPlane::default();
+    context.verify_if(isa).map_err(codegen_error)?;
+    context
+        .optimize(isa, &mut control_plane)
+        .map_err(codegen_error)?;
+    if counter_compare::compare_after_increment(&mut context.func) > 0 {
+        context.verify_if(isa).map_err(codegen_error)?;
+    }
+    let stencil = REGALLOC
+        .with_borrow_mut(|regalloc| {
+            isa.compile_function(
+                &context.func,
+                &context.domtree,
+                regalloc,
+                false,
+                &mut control_plane,
+            )
+        })
+        .map_err(codegen_error)?;
+    let compiled = stencil.apply_params(&context.func.params);
     let code = compiled.code_buffer().to_vec();
     let alignment = compiled.buffer.alignment as u64;
     let srclocs = compiled.buffer.get_srclocs_sorted();

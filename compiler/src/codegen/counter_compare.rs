@@ -1,0 +1,263 @@
+//! After Cranelift's e-graph pass: test a loop counter after its increment, not before.
+//!
+//! The e-graph rewrites `(x + k1) == k2` into `x == k2 - k1` (`cprop.isle`), which
+//! saves an add when nothing else needs `x + k1`. A counted loop is the opposite case:
+//! `x + k1` is the next counter value and goes to the loop header anyway, so the
+//! rewrite keeps the old `x` alive past the increment. Both then need a register, and
+//! the back edge gets a move and a jump of its own (`lea; cmp; je out; mov; jmp top`
+//! instead of `add; cmp; jne top`). Every `i += step; br_if (i != end)` loop that LLVM
+//! emits for wasm has this shape.
+//!
+//! This pass runs between the e-graph and lowering and turns such a compare back into
+//! `(x + k1) == (k2 + k1)` (equal in wrapping arithmetic, since adding `k1` is a
+//! bijection) when the block's terminator uses `x + k1`. It never lengthens a live
+//! range: `x + k1` is live until the terminator regardless, and `x` may now die at the
+//! increment.
+
+use std::cmp::Ordering;
+
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
+};
+
+/// A compare to turn around: `compare` tests `x` against `limit`, and `add` computes
+/// `x + step`, which the block's terminator carries.
+struct Rewrite {
+    compare: Inst,
+    add: Inst,
+    counter: Value,
+    step: i64,
+    limit: i64,
+}
+
+/// Rewrites every eligible compare in `func`; returns how many it rewrote.
+pub fn compare_after_increment(func: &mut Function) -> usize {
+    // Per block: (counter `x`, the add, `k`) for each `x + k` the terminator carries.
+    let mut increments: Vec<(Value, Inst, i64)> = Vec::new();
+    let mut carried = Vec::new();
+    let mut rewrites = Vec::new();
+    let mut block_cursor = func.layout.entry_block();
+    while let Some(block) = block_cursor {
+        block_cursor = func.layout.next_block(block);
+        let Some(terminator) = func.layout.last_inst(block) else {
+            continue;
+        };
+        carried.clear();
+        let destinations = func.dfg.insts[terminator]
+            .branch_destination(&func.dfg.jump_tables, &func.dfg.exception_tables);
+        carried.extend(
+            destinations
+                .iter()
+                .flat_map(|destination| destination.args(&func.dfg.value_lists))
+                .filter_map(|arg| arg.as_value()),
+        );
+        if carried.is_empty() {
+            continue;
+        }
+        increments.clear();
+        let first_rewrite = rewrites.len();
+        for inst in func.layout.block_insts(block) {
+            match func.dfg.insts[inst] {
+                InstructionData::Binary {
+                    opcode: Opcode::Iadd,
+                    args: [a, b],
+                } if carried.contains(&func.dfg.first_result(inst)) => {
+                    if let Some(k) = constant(func, b) {
+                        increments.push((a, inst, k));
+                    } else if let Some(k) = constant(func, a) {
+                        increments.push((b, inst, k));
+                    }
+                }
+                InstructionData::IntCompare {
+                    opcode: Opcode::Icmp,
+                    cond: IntCC::Equal | IntCC::NotEqual,
+                    args: [counter, limit],
+                } => {
+                    if let Some(limit) = constant(func, limit) {
+                        rewrites.push(Rewrite {
+                            compare: inst,
+                            add: inst,
+                            counter,
+                            step: 0,
+                            limit,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The add may come after the compare (the e-graph places the compare first, as
+        // the branch's condition), so pair them only once the whole block is seen.
+        let mut index = first_rewrite;
+        while index < rewrites.len() {
+            let counter = rewrites[index].counter;
+            if let Some(&(_, add, step)) = increments.iter().find(|(x, ..)| *x == counter) {
+                rewrites[index].add = add;
+                rewrites[index].step = step;
+                index += 1;
+            } else {
+                rewrites.swap_remove(index);
+            }
+        }
+    }
+    for rewrite in &rewrites {
+        let sum = func.dfg.first_result(rewrite.add);
+        let ty = func.dfg.value_type(sum);
+        if func.layout.pp_cmp(rewrite.add, rewrite.compare) == Ordering::Greater {
+            // Hoist the add (`x` is defined before the compare, which uses it), with a
+            // constant of its own, since its old one may be defined after the compare.
+            func.layout.remove_inst(rewrite.add);
+            func.layout.insert_inst(rewrite.add, rewrite.compare);
+            let mut pos = FuncCursor::new(func).at_inst(rewrite.add);
+            let step = pos.ins().iconst(ty, truncate(rewrite.step, ty.bits()));
+            pos.func
+                .dfg
+                .inst_args_mut(rewrite.add)
+                .copy_from_slice(&[rewrite.counter, step]);
+        }
+        let mut pos = FuncCursor::new(func).at_inst(rewrite.compare);
+        let shifted = rewrite.limit.wrapping_add(rewrite.step);
+        let limit = pos.ins().iconst(ty, truncate(shifted, ty.bits()));
+        pos.func
+            .dfg
+            .inst_args_mut(rewrite.compare)
+            .copy_from_slice(&[sum, limit]);
+    }
+    rewrites.len()
+}
+
+/// The value of `value` if an `iconst` of an integer type of at most 64 bits defines it.
+fn constant(func: &Function, value: Value) -> Option<i64> {
+    let ValueDef::Result(def, _) = func.dfg.value_def(value) else {
+        return None;
+    };
+    match func.dfg.insts[def] {
+        InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        } if func.dfg.value_type(value).bits() <= 64 => Some(imm.bits()),
+        _ => None,
+    }
+}
+
+/// `value` cut to `bits` and zero-extended, as `iconst` wants its immediate.
+fn truncate(value: i64, bits: u32) -> i64 {
+    if bits >= 64 {
+        value
+    } else {
+        value & ((1i64 << bits) - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::ir::{AbiParam, Signature, UserFuncName, types};
+    use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+    use cranelift_codegen::settings;
+    use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+    use target_lexicon::PointerWidth;
+
+    /// `loop(i) { if i != end - step { continue loop(i + step) } }`, as the e-graph
+    /// leaves `(i + step) != end`, plus a compare on `i + 7`, which the terminator does
+    /// not carry. `add_first` puts the increment before the compares; the e-graph puts
+    /// it after them.
+    fn counted_loop(ty: types::Type, step: i64, end_minus_step: i64, add_first: bool) -> Function {
+        let mut func = Function::with_name_signature(
+            UserFuncName::testcase("counted_loop"),
+            Signature::new(CallConv::SystemV),
+        );
+        func.signature.params.push(AbiParam::new(ty));
+        let mut context = FunctionBuilderContext::new();
+        let mut builder = FunctionBuilder::new(&mut func, &mut context);
+        let entry = builder.create_block();
+        let header = builder.create_block();
+        let exit = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.append_block_param(header, ty);
+        builder.switch_to_block(entry);
+        let start = builder.block_params(entry)[0];
+        builder.ins().jump(header, &[start.into()]);
+        builder.switch_to_block(header);
+        let counter = builder.block_params(header)[0];
+        let increment = |builder: &mut FunctionBuilder| {
+            let step = builder.ins().iconst(ty, step);
+            builder.ins().iadd(counter, step)
+        };
+        let early = add_first.then(|| increment(&mut builder));
+        let limit = builder.ins().iconst(ty, end_minus_step);
+        let seven = builder.ins().iconst(ty, 7);
+        let other = builder.ins().iadd(counter, seven);
+        builder.ins().icmp(IntCC::Equal, other, limit);
+        let again = builder.ins().icmp(IntCC::NotEqual, counter, limit);
+        let next = early.unwrap_or_else(|| increment(&mut builder));
+        builder.ins().brif(again, header, &[next.into()], exit, &[]);
+        builder.switch_to_block(exit);
+        builder.ins().return_(&[]);
+        builder.seal_all_blocks();
+        builder.finalize(TargetFrontendConfig {
+            default_call_conv: CallConv::SystemV,
+            pointer_width: PointerWidth::U64,
+            page_size_align_log2: 12,
+        });
+        func
+    }
+
+    /// Each compare as `operand constant`, in layout order.
+    fn compares(func: &Function) -> Vec<String> {
+        func.layout
+            .blocks()
+            .flat_map(|block| func.layout.block_insts(block))
+            .filter(|&inst| func.dfg.insts[inst].opcode() == Opcode::Icmp)
+            .map(|inst| {
+                let args = func.dfg.inst_args(inst);
+                let limit = constant(func, args[1]).map(|k| k.to_string());
+                format!("{} {}", args[0], limit.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// The value the header's back edge carries.
+    fn carried(func: &Function) -> Value {
+        let header = func.layout.blocks().nth(1).unwrap();
+        let terminator = func.layout.last_inst(header).unwrap();
+        func.dfg.inst_values(terminator).nth(1).unwrap()
+    }
+
+    fn verify(func: &Function) {
+        let flags = settings::Flags::new(settings::builder());
+        cranelift_codegen::verify_function(func, &flags).unwrap();
+    }
+
+    #[test]
+    fn compares_the_incremented_counter_when_the_branch_carries_it() {
+        for add_first in [true, false] {
+            let mut func = counted_loop(types::I32, 16, 7664, add_first);
+            assert_eq!(compare_after_increment(&mut func), 1);
+            let next = carried(&func);
+            // `i + 7` is not carried, so its compare stays as it was.
+            assert_eq!(
+                compares(&func)[1],
+                format!("{next} 7680"),
+                "add_first {add_first}"
+            );
+            assert!(compares(&func)[0].ends_with(" 7664"));
+            verify(&func);
+        }
+    }
+
+    #[test]
+    fn the_shifted_limit_wraps_to_the_compare_width() {
+        // (x + 1) != 0 for i32 is left as x != 0xffff_ffff; back to 0.
+        let mut func = counted_loop(types::I32, 1, 0xffff_ffff, false);
+        assert_eq!(compare_after_increment(&mut func), 1);
+        assert_eq!(compares(&func)[1], format!("{} 0", carried(&func)));
+        verify(&func);
+        let mut func = counted_loop(types::I64, -8, 8, false);
+        assert_eq!(compare_after_increment(&mut func), 1);
+        assert_eq!(compares(&func)[1], format!("{} 0", carried(&func)));
+        verify(&func);
+    }
+}
