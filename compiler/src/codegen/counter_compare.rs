@@ -154,7 +154,7 @@ fn truncate(value: i64, bits: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cranelift_codegen::ir::{AbiParam, Signature, UserFuncName, types};
+    use cranelift_codegen::ir::{AbiParam, MemFlagsData, Signature, UserFuncName, types};
     use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
     use cranelift_codegen::settings;
     use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -197,11 +197,50 @@ mod tests {
         builder.switch_to_block(exit);
         builder.ins().return_(&[]);
         builder.seal_all_blocks();
-        builder.finalize(TargetFrontendConfig {
-            default_call_conv: CallConv::SystemV,
-            pointer_width: PointerWidth::U64,
-            page_size_align_log2: 12,
-        });
+        builder.finalize(FRONTEND);
+        func
+    }
+
+    const FRONTEND: TargetFrontendConfig = TargetFrontendConfig {
+        default_call_conv: CallConv::SystemV,
+        pointer_width: PointerWidth::U64,
+        page_size_align_log2: 12,
+    };
+
+    /// `loop(i) { store i; j = i + 16; if j != 7680 { continue loop(j) } }`, as
+    /// translated from wasm, before the e-graph.
+    fn wasm_loop() -> Function {
+        let ty = types::I32;
+        let mut func = Function::with_name_signature(
+            UserFuncName::testcase("wasm_loop"),
+            Signature::new(CallConv::SystemV),
+        );
+        func.signature.params.push(AbiParam::new(types::I64));
+        let mut context = FunctionBuilderContext::new();
+        let mut builder = FunctionBuilder::new(&mut func, &mut context);
+        let entry = builder.create_block();
+        let header = builder.create_block();
+        let exit = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.append_block_param(header, ty);
+        builder.switch_to_block(entry);
+        let base = builder.block_params(entry)[0];
+        let zero = builder.ins().iconst(ty, 0);
+        builder.ins().jump(header, &[zero.into()]);
+        builder.switch_to_block(header);
+        let counter = builder.block_params(header)[0];
+        let offset = builder.ins().uextend(types::I64, counter);
+        let address = builder.ins().iadd(base, offset);
+        builder
+            .ins()
+            .store(MemFlagsData::trusted(), counter, address, 0);
+        let next = builder.ins().iadd_imm_s(counter, 16);
+        let again = builder.ins().icmp_imm_s(IntCC::NotEqual, next, 7680);
+        builder.ins().brif(again, header, &[next.into()], exit, &[]);
+        builder.switch_to_block(exit);
+        builder.ins().return_(&[]);
+        builder.seal_all_blocks();
+        builder.finalize(FRONTEND);
         func
     }
 
@@ -259,5 +298,32 @@ mod tests {
         assert_eq!(compare_after_increment(&mut func), 1);
         assert_eq!(compares(&func)[1], format!("{} 0", carried(&func)));
         verify(&func);
+    }
+
+    #[test]
+    fn the_driver_runs_it_and_the_loop_gets_shorter() {
+        let target = crate::target::find("x86_64-linux").unwrap();
+        let isa = crate::codegen::isa::build(&target, None).unwrap();
+        let mut stock = cranelift_codegen::Context::for_function(wasm_loop());
+        let stock_len = stock
+            .compile(&*isa, &mut Default::default())
+            .unwrap()
+            .code_buffer()
+            .len();
+        let mut context = cranelift_codegen::Context::new();
+        let ours = crate::codegen::compile_function(
+            &*isa,
+            &mut context,
+            wasm_loop(),
+            cranelift_module::FuncId::from_u32(0),
+        )
+        .unwrap();
+        // The stock pipeline tests the old counter: `lea; cmp; je out; mov; jmp top`
+        // where `add; cmp; jne top` will do.
+        assert!(
+            ours.code.len() < stock_len,
+            "{} bytes, stock {stock_len}",
+            ours.code.len()
+        );
     }
 }
