@@ -23,7 +23,8 @@ use cranelift_codegen::ir::{
 };
 
 /// A compare to turn around: `compare` tests `x` against `limit`, and `add` computes
-/// `x + step`, which the block's terminator carries.
+/// `x + step` (an `iadd`, or an `isub` of `-step`), which the block's terminator
+/// carries.
 struct Rewrite {
     compare: Inst,
     add: Inst,
@@ -34,7 +35,8 @@ struct Rewrite {
 
 /// Rewrites every eligible compare in `func`; returns how many it rewrote.
 pub fn compare_after_increment(func: &mut Function) -> usize {
-    // Per block: (counter `x`, the add, `k`) for each `x + k` the terminator carries.
+    // Per block: (counter `x`, the add, `k`) for each `x + k` (or `x - -k`) the
+    // terminator carries.
     let mut increments: Vec<(Value, Inst, i64)> = Vec::new();
     let mut carried = Vec::new();
     let mut rewrites = Vec::new();
@@ -61,12 +63,17 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
         for inst in func.layout.block_insts(block) {
             match func.dfg.insts[inst] {
                 InstructionData::Binary {
-                    opcode: Opcode::Iadd,
+                    opcode: opcode @ (Opcode::Iadd | Opcode::Isub),
                     args: [a, b],
                 } if carried.contains(&func.dfg.first_result(inst)) => {
                     if let Some(k) = constant(func, b) {
-                        increments.push((a, inst, k));
-                    } else if let Some(k) = constant(func, a) {
+                        let step = if opcode == Opcode::Isub {
+                            k.wrapping_neg()
+                        } else {
+                            k
+                        };
+                        increments.push((a, inst, step));
+                    } else if let (Opcode::Iadd, Some(k)) = (opcode, constant(func, a)) {
                         increments.push((b, inst, k));
                     }
                 }
@@ -110,12 +117,16 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
             // constant of its own, since its old one may be defined after the compare.
             func.layout.remove_inst(rewrite.add);
             func.layout.insert_inst(rewrite.add, rewrite.compare);
+            let operand = match func.dfg.insts[rewrite.add].opcode() {
+                Opcode::Isub => rewrite.step.wrapping_neg(),
+                _ => rewrite.step,
+            };
             let mut pos = FuncCursor::new(func).at_inst(rewrite.add);
-            let step = pos.ins().iconst(ty, truncate(rewrite.step, ty.bits()));
+            let operand = pos.ins().iconst(ty, truncate(operand, ty.bits()));
             pos.func
                 .dfg
                 .inst_args_mut(rewrite.add)
-                .copy_from_slice(&[rewrite.counter, step]);
+                .copy_from_slice(&[rewrite.counter, operand]);
         }
         let mut pos = FuncCursor::new(func).at_inst(rewrite.compare);
         let shifted = rewrite.limit.wrapping_add(rewrite.step);
@@ -182,9 +193,15 @@ mod tests {
         builder.ins().jump(header, &[start.into()]);
         builder.switch_to_block(header);
         let counter = builder.block_params(header)[0];
+        // A negative step as wasm's `i32.sub x, k` gives it.
         let increment = |builder: &mut FunctionBuilder| {
-            let step = builder.ins().iconst(ty, step);
-            builder.ins().iadd(counter, step)
+            if step < 0 {
+                let k = builder.ins().iconst(ty, -step);
+                builder.ins().isub(counter, k)
+            } else {
+                let k = builder.ins().iconst(ty, step);
+                builder.ins().iadd(counter, k)
+            }
         };
         let early = add_first.then(|| increment(&mut builder));
         let limit = builder.ins().iconst(ty, end_minus_step);
@@ -294,9 +311,16 @@ mod tests {
         assert_eq!(compare_after_increment(&mut func), 1);
         assert_eq!(compares(&func)[1], format!("{} 0", carried(&func)));
         verify(&func);
+        // (x - 8) != 0 is left as x != 8; the hoisted `isub` keeps subtracting 8.
         let mut func = counted_loop(types::I64, -8, 8, false);
         assert_eq!(compare_after_increment(&mut func), 1);
-        assert_eq!(compares(&func)[1], format!("{} 0", carried(&func)));
+        let next = carried(&func);
+        assert_eq!(compares(&func)[1], format!("{next} 0"));
+        let ValueDef::Result(decrement, _) = func.dfg.value_def(next) else {
+            panic!("{next} is not an instruction's result");
+        };
+        assert_eq!(func.dfg.insts[decrement].opcode(), Opcode::Isub);
+        assert_eq!(constant(&func, func.dfg.inst_args(decrement)[1]), Some(8));
         verify(&func);
     }
 
