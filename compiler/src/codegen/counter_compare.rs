@@ -171,94 +171,90 @@ mod tests {
     use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
     use target_lexicon::PointerWidth;
 
+    /// `fn(p) { loop(i = start(p)) { (again, next) = body(p, i); if again { continue
+    /// loop(next) } } }` with `p` of type `param` and `i` of type `counter`.
+    fn loop_function(
+        param: types::Type,
+        counter: types::Type,
+        start: impl FnOnce(&mut FunctionBuilder, Value) -> Value,
+        body: impl FnOnce(&mut FunctionBuilder, Value, Value) -> (Value, Value),
+    ) -> Function {
+        let mut func = Function::with_name_signature(
+            UserFuncName::testcase("loop"),
+            Signature::new(CallConv::SystemV),
+        );
+        func.signature.params.push(AbiParam::new(param));
+        let mut context = FunctionBuilderContext::new();
+        let mut builder = FunctionBuilder::new(&mut func, &mut context);
+        let entry = builder.create_block();
+        let header = builder.create_block();
+        let exit = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.append_block_param(header, counter);
+        builder.switch_to_block(entry);
+        let param = builder.block_params(entry)[0];
+        let first = start(&mut builder, param);
+        builder.ins().jump(header, &[first.into()]);
+        builder.switch_to_block(header);
+        let counter = builder.block_params(header)[0];
+        let (again, next) = body(&mut builder, param, counter);
+        builder.ins().brif(again, header, &[next.into()], exit, &[]);
+        builder.switch_to_block(exit);
+        builder.ins().return_(&[]);
+        builder.seal_all_blocks();
+        builder.finalize(TargetFrontendConfig {
+            default_call_conv: CallConv::SystemV,
+            pointer_width: PointerWidth::U64,
+            page_size_align_log2: 12,
+        });
+        func
+    }
+
     /// `loop(i) { if i != end - step { continue loop(i + step) } }`, as the e-graph
     /// leaves `(i + step) != end`, plus a compare on `i + 7`, which the terminator does
     /// not carry. `add_first` puts the increment before the compares; the e-graph puts
     /// it after them.
     fn counted_loop(ty: types::Type, step: i64, end_minus_step: i64, add_first: bool) -> Function {
-        let mut func = Function::with_name_signature(
-            UserFuncName::testcase("counted_loop"),
-            Signature::new(CallConv::SystemV),
-        );
-        func.signature.params.push(AbiParam::new(ty));
-        let mut context = FunctionBuilderContext::new();
-        let mut builder = FunctionBuilder::new(&mut func, &mut context);
-        let entry = builder.create_block();
-        let header = builder.create_block();
-        let exit = builder.create_block();
-        builder.append_block_params_for_function_params(entry);
-        builder.append_block_param(header, ty);
-        builder.switch_to_block(entry);
-        let start = builder.block_params(entry)[0];
-        builder.ins().jump(header, &[start.into()]);
-        builder.switch_to_block(header);
-        let counter = builder.block_params(header)[0];
-        // A negative step as wasm's `i32.sub x, k` gives it.
-        let increment = |builder: &mut FunctionBuilder| {
-            if step < 0 {
-                let k = builder.ins().iconst(ty, -step);
-                builder.ins().isub(counter, k)
-            } else {
-                let k = builder.ins().iconst(ty, step);
-                builder.ins().iadd(counter, k)
-            }
-        };
-        let early = add_first.then(|| increment(&mut builder));
-        let limit = builder.ins().iconst(ty, end_minus_step);
-        let seven = builder.ins().iconst(ty, 7);
-        let other = builder.ins().iadd(counter, seven);
-        builder.ins().icmp(IntCC::Equal, other, limit);
-        let again = builder.ins().icmp(IntCC::NotEqual, counter, limit);
-        let next = early.unwrap_or_else(|| increment(&mut builder));
-        builder.ins().brif(again, header, &[next.into()], exit, &[]);
-        builder.switch_to_block(exit);
-        builder.ins().return_(&[]);
-        builder.seal_all_blocks();
-        builder.finalize(FRONTEND);
-        func
+        loop_function(
+            ty,
+            ty,
+            |_, start| start,
+            |builder, _, counter| {
+                // A negative step as wasm's `i32.sub x, k` gives it.
+                let increment = |builder: &mut FunctionBuilder| {
+                    if step < 0 {
+                        let k = builder.ins().iconst(ty, -step);
+                        builder.ins().isub(counter, k)
+                    } else {
+                        let k = builder.ins().iconst(ty, step);
+                        builder.ins().iadd(counter, k)
+                    }
+                };
+                let early = add_first.then(|| increment(builder));
+                let limit = builder.ins().iconst(ty, end_minus_step);
+                let seven = builder.ins().iconst(ty, 7);
+                let other = builder.ins().iadd(counter, seven);
+                builder.ins().icmp(IntCC::Equal, other, limit);
+                let again = builder.ins().icmp(IntCC::NotEqual, counter, limit);
+                (again, early.unwrap_or_else(|| increment(builder)))
+            },
+        )
     }
-
-    const FRONTEND: TargetFrontendConfig = TargetFrontendConfig {
-        default_call_conv: CallConv::SystemV,
-        pointer_width: PointerWidth::U64,
-        page_size_align_log2: 12,
-    };
 
     /// `loop(i) { store i; j = i + 16; if j != 7680 { continue loop(j) } }`, as
     /// translated from wasm, before the e-graph.
     fn wasm_loop() -> Function {
-        let ty = types::I32;
-        let mut func = Function::with_name_signature(
-            UserFuncName::testcase("wasm_loop"),
-            Signature::new(CallConv::SystemV),
-        );
-        func.signature.params.push(AbiParam::new(types::I64));
-        let mut context = FunctionBuilderContext::new();
-        let mut builder = FunctionBuilder::new(&mut func, &mut context);
-        let entry = builder.create_block();
-        let header = builder.create_block();
-        let exit = builder.create_block();
-        builder.append_block_params_for_function_params(entry);
-        builder.append_block_param(header, ty);
-        builder.switch_to_block(entry);
-        let base = builder.block_params(entry)[0];
-        let zero = builder.ins().iconst(ty, 0);
-        builder.ins().jump(header, &[zero.into()]);
-        builder.switch_to_block(header);
-        let counter = builder.block_params(header)[0];
-        let offset = builder.ins().uextend(types::I64, counter);
-        let address = builder.ins().iadd(base, offset);
-        builder
-            .ins()
-            .store(MemFlagsData::trusted(), counter, address, 0);
-        let next = builder.ins().iadd_imm_s(counter, 16);
-        let again = builder.ins().icmp_imm_s(IntCC::NotEqual, next, 7680);
-        builder.ins().brif(again, header, &[next.into()], exit, &[]);
-        builder.switch_to_block(exit);
-        builder.ins().return_(&[]);
-        builder.seal_all_blocks();
-        builder.finalize(FRONTEND);
-        func
+        let zero = |builder: &mut FunctionBuilder, _| builder.ins().iconst(types::I32, 0);
+        loop_function(types::I64, types::I32, zero, |builder, base, counter| {
+            let offset = builder.ins().uextend(types::I64, counter);
+            let address = builder.ins().iadd(base, offset);
+            builder
+                .ins()
+                .store(MemFlagsData::trusted(), counter, address, 0);
+            let next = builder.ins().iadd_imm_s(counter, 16);
+            let again = builder.ins().icmp_imm_s(IntCC::NotEqual, next, 7680);
+            (again, next)
+        })
     }
 
     /// Each compare as `operand constant`, in layout order.
