@@ -38,6 +38,8 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
     // Per block: (counter `x`, the add, `k`) for each `x + k` (or `x - -k`) the
     // terminator carries.
     let mut increments: Vec<(Value, Inst, i64)> = Vec::new();
+    // Per block: (the compare, `x`, the constant it is compared with).
+    let mut compares: Vec<(Inst, Value, i64)> = Vec::new();
     let mut carried = Vec::new();
     let mut rewrites = Vec::new();
     let mut block_cursor = func.layout.entry_block();
@@ -59,7 +61,7 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
             continue;
         }
         increments.clear();
-        let first_rewrite = rewrites.len();
+        compares.clear();
         for inst in func.layout.block_insts(block) {
             match func.dfg.insts[inst] {
                 InstructionData::Binary {
@@ -83,13 +85,7 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
                     args: [counter, limit],
                 } => {
                     if let Some(limit) = constant(func, limit) {
-                        rewrites.push(Rewrite {
-                            compare: inst,
-                            add: inst,
-                            counter,
-                            step: 0,
-                            limit,
-                        });
+                        compares.push((inst, counter, limit));
                     }
                 }
                 _ => {}
@@ -97,15 +93,15 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
         }
         // The add may come after the compare (the e-graph places the compare first, as
         // the branch's condition), so pair them only once the whole block is seen.
-        let mut index = first_rewrite;
-        while index < rewrites.len() {
-            let counter = rewrites[index].counter;
+        for &(compare, counter, limit) in &compares {
             if let Some(&(_, add, step)) = increments.iter().find(|(x, ..)| *x == counter) {
-                rewrites[index].add = add;
-                rewrites[index].step = step;
-                index += 1;
-            } else {
-                rewrites.swap_remove(index);
+                rewrites.push(Rewrite {
+                    compare,
+                    add,
+                    counter,
+                    step,
+                    limit,
+                });
             }
         }
     }
