@@ -18,9 +18,9 @@ use std::cmp::Ordering;
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{
-    Function, Inst, InstBuilder, InstructionData, Opcode, Value, ValueDef,
-};
+use cranelift_codegen::ir::{Function, Inst, InstBuilder, InstructionData, Opcode, Value};
+
+use crate::translate::env::{iconst_bits as constant, low_bits};
 
 /// A compare to turn around: `compare` tests `x` against `limit`, and `add` computes
 /// `x + step` (an `iadd`, or an `isub` of `-step`), which the block's terminator
@@ -68,14 +68,14 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
                     opcode: opcode @ (Opcode::Iadd | Opcode::Isub),
                     args: [a, b],
                 } if carried.contains(&func.dfg.first_result(inst)) => {
-                    if let Some(k) = constant(func, b) {
+                    if let Some(k) = constant(&func.dfg, b) {
                         let step = if opcode == Opcode::Isub {
                             k.wrapping_neg()
                         } else {
                             k
                         };
                         increments.push((a, inst, step));
-                    } else if let (Opcode::Iadd, Some(k)) = (opcode, constant(func, a)) {
+                    } else if let (Opcode::Iadd, Some(k)) = (opcode, constant(&func.dfg, a)) {
                         increments.push((b, inst, k));
                     }
                 }
@@ -84,7 +84,7 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
                     cond: IntCC::Equal | IntCC::NotEqual,
                     args: [counter, limit],
                 } => {
-                    if let Some(limit) = constant(func, limit) {
+                    if let Some(limit) = constant(&func.dfg, limit) {
                         compares.push((inst, counter, limit));
                     }
                 }
@@ -118,7 +118,7 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
                 _ => rewrite.step,
             };
             let mut pos = FuncCursor::new(func).at_inst(rewrite.add);
-            let operand = pos.ins().iconst(ty, truncate(operand, ty.bits()));
+            let operand = pos.ins().iconst(ty, low_bits(operand, ty.bits()));
             pos.func
                 .dfg
                 .inst_args_mut(rewrite.add)
@@ -126,7 +126,7 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
         }
         let mut pos = FuncCursor::new(func).at_inst(rewrite.compare);
         let shifted = rewrite.limit.wrapping_add(rewrite.step);
-        let limit = pos.ins().iconst(ty, truncate(shifted, ty.bits()));
+        let limit = pos.ins().iconst(ty, low_bits(shifted, ty.bits()));
         pos.func
             .dfg
             .inst_args_mut(rewrite.compare)
@@ -135,33 +135,10 @@ pub fn compare_after_increment(func: &mut Function) -> usize {
     rewrites.len()
 }
 
-/// The value of `value` if an `iconst` of an integer type of at most 64 bits defines it.
-fn constant(func: &Function, value: Value) -> Option<i64> {
-    let ValueDef::Result(def, _) = func.dfg.value_def(value) else {
-        return None;
-    };
-    match func.dfg.insts[def] {
-        InstructionData::UnaryImm {
-            opcode: Opcode::Iconst,
-            imm,
-        } if func.dfg.value_type(value).bits() <= 64 => Some(imm.bits()),
-        _ => None,
-    }
-}
-
-/// `value` cut to `bits` and zero-extended, as `iconst` wants its immediate.
-fn truncate(value: i64, bits: u32) -> i64 {
-    if bits >= 64 {
-        value
-    } else {
-        value & ((1i64 << bits) - 1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cranelift_codegen::ir::{AbiParam, MemFlagsData, Signature, UserFuncName, types};
+    use cranelift_codegen::ir::{AbiParam, MemFlagsData, Signature, UserFuncName, ValueDef, types};
     use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
     use cranelift_codegen::settings;
     use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -261,7 +238,7 @@ mod tests {
             .filter(|&inst| func.dfg.insts[inst].opcode() == Opcode::Icmp)
             .map(|inst| {
                 let args = func.dfg.inst_args(inst);
-                let limit = constant(func, args[1]).map(|k| k.to_string());
+                let limit = constant(&func.dfg, args[1]).map(|k| k.to_string());
                 format!("{} {}", args[0], limit.unwrap_or_default())
             })
             .collect()
@@ -312,7 +289,10 @@ mod tests {
             panic!("{next} is not an instruction's result");
         };
         assert_eq!(func.dfg.insts[decrement].opcode(), Opcode::Isub);
-        assert_eq!(constant(&func, func.dfg.inst_args(decrement)[1]), Some(8));
+        assert_eq!(
+            constant(&func.dfg, func.dfg.inst_args(decrement)[1]),
+            Some(8)
+        );
         verify(&func);
     }
 

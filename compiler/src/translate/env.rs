@@ -233,6 +233,26 @@ impl ModuleEnv<'_> {
     }
 }
 
+/// The immediate of the `iconst` that defines `value`, if one does.
+pub fn iconst_bits(dfg: &ir::DataFlowGraph, value: Value) -> Option<i64> {
+    match dfg.insts[dfg.value_def(value).inst()?] {
+        ir::InstructionData::UnaryImm {
+            opcode: ir::Opcode::Iconst,
+            imm,
+        } => Some(imm.bits()),
+        _ => None,
+    }
+}
+
+/// The low `bits` of `value`, zero-extended: the form `iconst` of a narrower type wants.
+pub fn low_bits(value: i64, bits: u32) -> i64 {
+    if bits >= 64 {
+        value
+    } else {
+        value & ((1i64 << bits) - 1)
+    }
+}
+
 /// Flags for loads and stores of VM context fields that never trap.
 pub fn vm_flags() -> MemFlagsData {
     MemFlagsData::trusted()

@@ -1,11 +1,12 @@
 //! Loads, stores and the memory instructions (size, grow, bulk operations).
 
-use cranelift_codegen::ir::{InstBuilder, InstructionData, Opcode, Type, Value, types};
+use cranelift_codegen::ir::{InstBuilder, Type, Value, types};
 use wafer_abi::trap::TrapKind;
 use wasmparser::MemArg;
 
 use super::{CodeTranslator, Output, heap_flags};
 use crate::error::Result;
+use crate::translate::env::{iconst_bits, low_bits};
 
 impl<'f> CodeTranslator<'_, 'f, '_> {
     pub(super) fn is_memory64(&self, memory: u32) -> bool {
@@ -48,18 +49,10 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
 
     /// `value` as a constant of `size` bytes, if it is an `iconst`.
     fn narrow_constant(&mut self, value: Value, size: u32) -> Option<Value> {
-        let inst = self.builder.func.dfg.value_def(value).inst()?;
-        let InstructionData::UnaryImm {
-            opcode: Opcode::Iconst,
-            imm,
-        } = self.builder.func.dfg.insts[inst]
-        else {
-            return None;
-        };
+        let bits = iconst_bits(&self.builder.func.dfg, value)?;
         let ty = Type::int_with_byte_size(u16::try_from(size).ok()?)?;
-        // Narrow stores are of 1, 2 or 4 bytes; `iconst` wants the low bits, unsigned.
-        let low_bits = imm.bits() as u64 & ((1u64 << (size * 8)) - 1);
-        Some(self.builder.ins().iconst(ty, low_bits as i64))
+        // Narrow stores are of 1, 2 or 4 bytes.
+        Some(self.builder.ins().iconst(ty, low_bits(bits, size * 8)))
     }
 
     /// A load of `ty` from memory; `extend` widens a narrower `ty` to the result type.
