@@ -230,6 +230,41 @@ fn build_needs_nothing_on_path() {
 }
 
 #[test]
+fn run_takes_options_before_the_module_and_gives_the_guest_the_rest() {
+    // As with `wasmtime run`, so that `CARGO_TARGET_WASM32_WASIP1_RUNNER="wafer run"`
+    // (or "wafer run --") works: cargo calls `RUNNER BIN ARGS...`.
+    let dir = scratch("cli-runner");
+    let cache = dir.join("cache");
+    let input = hello_wasm(&dir);
+    let input = input.to_str().unwrap();
+    // The guest exits with its argument count, its name included.
+    let cases: &[(&[&str], i32)] = &[
+        (&["run", input, "one", "two"], 3),
+        (&["run", "--", input, "one", "two"], 3),
+        (&["run", input, "--", "one", "two"], 3),
+        (&["run", input, "--dir", ".", "--help"], 4),
+        (&["run", input, "a", "--", "b"], 4),
+        (&["run", "--env", "A=1", input, "--env", "B=2"], 3),
+    ];
+    for (args, argc) in cases {
+        let outcome = run_command(
+            Command::new(wafer())
+                .args(*args)
+                .env("WAFER_CACHE_DIR", &cache),
+        );
+        assert_eq!(
+            (outcome.code, outcome.stderr.as_str()),
+            (*argc, ""),
+            "wafer {args:?}"
+        );
+    }
+    // Without a module: one line that names what is missing.
+    for args in [&["run"][..], &["run", "--"], &["run", "--env", "A=1"]] {
+        assert_one_line_error(&wafer_cmd(args), &["<MODULE>", "wafer --help"]);
+    }
+}
+
+#[test]
 fn run_passes_arguments_and_exit_code_and_caches_the_image() {
     let dir = scratch("cli-run");
     let cache = dir.join("cache");
@@ -367,10 +402,10 @@ fn directory_and_socket_grants_are_stored_shown_and_checked() {
     assert_eq!(common::wafer_build(&input, &image, &flags).code, 0);
     let shown = wafer_cmd(&["inspect", image.to_str().unwrap()]);
     for line in [
-        "network:     listening on 127.0.0.1:8080 (fd 3)",
-        "network:     listening on [::1]:9000 (fd 4)",
-        "filesystem:  data as /data (read-only, fd 5)",
-        "filesystem:  out as out (read-write, fd 6)",
+        "filesystem:  data as /data (read-only, fd 3)",
+        "filesystem:  out as out (read-write, fd 4)",
+        "network:     listening on 127.0.0.1:8080 (fd 5)",
+        "network:     listening on [::1]:9000 (fd 6)",
     ] {
         assert!(
             shown.stdout.contains(line),

@@ -23,7 +23,9 @@ struct Cli {
 enum Command {
     /// Compile a module into an image (or an object with --emit obj).
     Build(BuildArgs),
-    /// Build for this machine (cached) and run, passing the arguments after `--`.
+    /// Build for this machine (cached) and run: options before the module are wafer's,
+    /// everything after it goes to the guest (as with `wasmtime run`; a `--` right
+    /// after the module is dropped). Works as a cargo runner.
     Run(RunArgs),
     /// Show what an image contains and what it may access.
     Inspect {
@@ -99,13 +101,33 @@ struct BuildArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// The module: binary .wasm or text .wat.
-    input: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
-    /// Arguments for the guest.
-    #[arg(last = true)]
-    args: Vec<String>,
+    /// The module (binary .wasm or text .wat), then the guest's arguments: everything
+    /// after the module goes to the guest, options included.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "MODULE"
+    )]
+    module_and_args: Vec<String>,
+}
+
+impl RunArgs {
+    /// The module, and the guest's arguments without a `--` that directly follows the
+    /// module (the older `wafer run app.wasm -- args` form).
+    fn split(&self) -> (PathBuf, &[String]) {
+        let (module, rest) = self
+            .module_and_args
+            .split_first()
+            .expect("clap requires the module");
+        let args = match rest.split_first() {
+            Some((first, after)) if first == "--" => after,
+            _ => rest,
+        };
+        (PathBuf::from(module), args)
+    }
 }
 
 /// An error for the user: one line, naming the file it concerns.
@@ -216,12 +238,13 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 }
 
 fn run(args: RunArgs) -> Result<(), Failure> {
+    let (input, guest_args) = args.split();
     let mut options = build_options(host_target()?, Emit::Image, &args.common);
     // The image runs here and now: every feature of this CPU is fair game.
     options
         .cpu
         .get_or_insert_with(|| wafer::codegen::isa::NATIVE_CPU.to_string());
-    let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
+    let wasm = driver::read_input(&input).map_err(|e| Failure::about(&input, e))?;
     let key = wafer::cache::key(&wasm, &options);
     let cached = wafer::cache::cache_dir()
         .filter(|dir| std::fs::create_dir_all(dir).is_ok())
@@ -229,8 +252,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     let image_path = match cached {
         Some(path) if path.is_file() => path,
         cached => {
-            let image =
-                driver::build(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+            let image = driver::build(&wasm, &options).map_err(|e| Failure::about(&input, e))?;
             let path = cached.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("wafer-run-{}-{key}", std::process::id()))
             });
@@ -240,8 +262,8 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     };
     use std::os::unix::process::CommandExt;
     let error = std::process::Command::new(&image_path)
-        .arg0(&args.input)
-        .args(&args.args)
+        .arg0(&input)
+        .args(guest_args)
         .exec();
     Err(Failure::about(&image_path, format!("cannot run: {error}")))
 }
@@ -301,6 +323,23 @@ fn main() -> ExitCode {
     })
 }
 
+/// clap's report on one line: its message spans lines (a list of missing arguments, a
+/// tip), then a blank line and the usage, which `--help` covers.
+fn one_line(report: &str) -> String {
+    let message: Vec<&str> = report
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.is_empty() && !line.starts_with("Usage:"))
+        .collect();
+    let joined = message.join(" ");
+    let joined = joined.strip_prefix("error: ").unwrap_or(&joined);
+    if joined.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        joined.to_string()
+    }
+}
+
 fn run_cli() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -317,11 +356,10 @@ fn run_cli() -> ExitCode {
                 }
                 _ => {}
             }
-            // clap's report spans several lines; keep the first, without its prefix.
-            let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("wafer: error: {first} (see `wafer --help`)");
+            eprintln!(
+                "wafer: error: {} (see `wafer --help`)",
+                one_line(&err.render().to_string())
+            );
             return ExitCode::from(2);
         }
     };
