@@ -125,12 +125,36 @@ const CASES: &[Case] = &[
     Case {
         client: Some(echo_client),
         no_reference: Some("wasmtime 49 cannot grant listening sockets"),
+        // Without directories the listener is fd 3, as with systemd's LISTEN_FDS.
+        dirs: &[],
         ..Case::new("c_socket", "c/socket.c")
     },
     Case {
         client: Some(echo_client),
         no_reference: Some("wasmtime 49 cannot grant listening sockets"),
+        // Without directories the listener is fd 3, as with systemd's LISTEN_FDS.
+        dirs: &[],
         ..Case::new("rust_socket", "rust/socket.rs")
+    },
+    Case::new("c_rights", "c/rights.c"),
+    Case {
+        args: &["exact"],
+        client: Some(silent_client),
+        no_reference: Some(
+            "wasmtime 49 reports every right but those of the access mode a file was not \
+             opened for, has no fd_fdstat_set_rights, and cannot grant listening sockets",
+        ),
+        ..Case::new("c_rights_exact", "c/rights.c")
+    },
+    Case::new("rust_rights", "rust/rights.rs"),
+    Case {
+        args: &["exact"],
+        client: Some(silent_client),
+        no_reference: Some(
+            "wasmtime 49 reports every right but those of the access mode a file was not \
+             opened for, has no fd_fdstat_set_rights, and cannot grant listening sockets",
+        ),
+        ..Case::new("rust_rights_exact", "rust/rights.rs")
     },
 ];
 
@@ -211,6 +235,16 @@ fn echo_client(mut stream: TcpStream) -> String {
     };
     match exchange() {
         Ok(reply) => format!("received: {reply:?}\n"),
+        Err(e) => format!("client error: {e}\n"),
+    }
+}
+
+/// Connects, sends nothing, and reads until the guest closes the connection.
+fn silent_client(mut stream: TcpStream) -> String {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut reply = String::new();
+    match stream.read_to_string(&mut reply) {
+        Ok(_) => format!("received: {reply:?}\n"),
         Err(e) => format!("client error: {e}\n"),
     }
 }

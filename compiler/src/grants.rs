@@ -182,15 +182,8 @@ pub fn describe(blob: &[u8]) -> Result<Description, String> {
         lines.push(("environment", "none".into()));
     }
     lines.extend(env.into_iter().map(|entry| ("environment", entry)));
-    // Descriptor numbers follow the runtime's order: listeners, then directories.
+    // Descriptor numbers follow the runtime's order: directories, then listeners.
     let mut fd = 3;
-    let mut network = Vec::new();
-    for record in &records {
-        if let Grant::Listen(addr) = record {
-            network.push(format!("listening on {} (fd {fd})", listen_text(addr)));
-            fd += 1;
-        }
-    }
     let mut filesystem = Vec::new();
     for record in &records {
         if let Grant::Preopen {
@@ -209,6 +202,13 @@ pub fn describe(blob: &[u8]) -> Result<Description, String> {
                     "read-write"
                 }
             ));
+            fd += 1;
+        }
+    }
+    let mut network = Vec::new();
+    for record in &records {
+        if let Grant::Listen(addr) = record {
+            network.push(format!("listening on {} (fd {fd})", listen_text(addr)));
             fd += 1;
         }
     }
@@ -274,10 +274,10 @@ mod tests {
             "environment: the whole host environment",
             "environment: A=1",
             "environment: TERM (from the host at run time)",
-            "network:     listening on 127.0.0.1:8080 (fd 3)",
-            "network:     listening on [::1]:80 (fd 4)",
-            "filesystem:  /srv as /data (read-only, fd 5)",
-            "filesystem:  . as . (read-write, fd 6)",
+            "filesystem:  /srv as /data (read-only, fd 3)",
+            "filesystem:  . as . (read-write, fd 4)",
+            "network:     listening on 127.0.0.1:8080 (fd 5)",
+            "network:     listening on [::1]:80 (fd 6)",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }

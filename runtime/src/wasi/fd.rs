@@ -210,36 +210,7 @@ pub extern "C" fn wafer_rt_apply_grants() {
     if !super::env::check_grants(crate::image::descriptor().grants) {
         crate::fatal(b"the image's grants are unreadable (an image from another wafer version?)");
     }
-    // Listeners come first, as wasmtime's `--tcplisten` placed them.
     let mut next = 3;
-    for grant in super::env::grants() {
-        if let Grant::Listen(addr) = grant {
-            let host_fd = match crate::sys::net::listen(&addr) {
-                Ok(fd) => fd,
-                Err(err) => {
-                    let mut text = crate::out::Line::new();
-                    write_listen_addr(&mut text, &addr);
-                    grant_failed(
-                        b"cannot listen on the granted address ",
-                        text.as_bytes(),
-                        err,
-                    )
-                }
-            };
-            store(
-                next,
-                FdEntry {
-                    host_fd,
-                    kind: FdKind::Socket { listening: true },
-                    rights_base: SOCKET_RIGHTS,
-                    rights_inheriting: SOCKET_RIGHTS,
-                    read_only: false,
-                    access: READ | WRITE,
-                },
-            );
-            next += 1;
-        }
-    }
     for (index, (host, _, read_only)) in preopens().enumerate() {
         let mut path = fs::PathBuf::new();
         let opened = path
@@ -267,6 +238,37 @@ pub extern "C" fn wafer_rt_apply_grants() {
             },
         );
         next += 1;
+    }
+    // Listeners come after the directories: wasi-libc finds its preopens by asking
+    // fd 3, 4, ... until one is not a preopen, so a listener before them would hide them.
+    // Without directory grants, the first listener is fd 3 (as systemd's LISTEN_FDS).
+    for grant in super::env::grants() {
+        if let Grant::Listen(addr) = grant {
+            let host_fd = match crate::sys::net::listen(&addr) {
+                Ok(fd) => fd,
+                Err(err) => {
+                    let mut text = crate::out::Line::new();
+                    write_listen_addr(&mut text, &addr);
+                    grant_failed(
+                        b"cannot listen on the granted address ",
+                        text.as_bytes(),
+                        err,
+                    )
+                }
+            };
+            store(
+                next,
+                FdEntry {
+                    host_fd,
+                    kind: FdKind::Socket { listening: true },
+                    rights_base: SOCKET_RIGHTS,
+                    rights_inheriting: SOCKET_RIGHTS,
+                    read_only: false,
+                    access: READ | WRITE,
+                },
+            );
+            next += 1;
+        }
     }
 }
 
