@@ -247,15 +247,12 @@ pub(super) fn fd_fdstat_get(memory: &GuestMemory, fd: i32, buf: i32) -> WasiResu
     } else {
         fdflags_of(entry.host_fd)?
     };
-    // Stdio, pipes and sockets cannot seek; wasi-libc's isatty() relies on that.
-    let unseekable = match (entry.kind, sys::lseek(entry.host_fd, 0, 1)) {
-        (FdKind::Stdio, _) | (_, Err(_)) => rights::FD_SEEK | rights::FD_TELL,
-        _ => 0,
-    };
     let mut stat = [0u8; layout::FDSTAT_SIZE];
     stat[0] = kind;
     stat[2..4].copy_from_slice(&flags.to_le_bytes());
-    stat[8..16].copy_from_slice(&(entry.rights_base & !unseekable).to_le_bytes());
+    // Exactly the descriptor's rights: stdio, pipes and sockets never had the seeking
+    // ones (wasi-libc's isatty() relies on that).
+    stat[8..16].copy_from_slice(&entry.rights_base.to_le_bytes());
     stat[16..24].copy_from_slice(&entry.rights_inheriting.to_le_bytes());
     memory.write(buf as u32, &stat)?;
     Ok(())

@@ -71,13 +71,16 @@ pub(super) fn path_open(
     path_len: i32,
     open_flags: i32,
     base: i64,
-    _inheriting: i64,
+    inheriting: i64,
     fd_flags: i32,
     opened: i32,
 ) -> WasiResult {
     let follow = follows(dirflags)?;
     let (open_flags, fd_flags, base) = (flags16(open_flags)?, flags16(fd_flags)?, base as u64);
-    if open_flags & !oflags::ALL != 0 || fd_flags & !fdflags::ALL != 0 || base & !rights::ALL != 0 {
+    if open_flags & !oflags::ALL != 0
+        || fd_flags & !fdflags::ALL != 0
+        || (base | inheriting as u64) & !rights::ALL != 0
+    {
         return Err(Errno(errno::INVAL));
     }
     let mut buf = [0u8; PATH_MAX];
@@ -93,8 +96,10 @@ pub(super) fn path_open(
     if has(oflags::DIRECTORY) && (has(oflags::CREAT) || has(oflags::EXCL) || has(oflags::TRUNC)) {
         return Err(Errno(errno::INVAL));
     }
-    // The requested rights choose the access mode, as in wasmtime: the descriptor's
-    // rights then follow from what it is and how it was opened.
+    // What the directory passes on of the requested rights chooses the access mode, as
+    // in wasmtime; the descriptor's rights then follow from what it is and how it was
+    // opened.
+    let base = base & entry.rights_inheriting;
     let write = base & rights::FD_WRITE != 0 || has(oflags::CREAT) || has(oflags::TRUNC);
     let read = base & (rights::FD_READ | rights::FD_READDIR) != 0 || !write;
     if write || fd_flags & fdflags::APPEND != 0 {
@@ -154,21 +159,30 @@ pub(super) fn path_open(
         other => other?,
     };
     let is_dir = fs::fstat(host.raw())?.file_type() == fs::S_IFDIR;
-    let (kind, base_rights) = if is_dir {
+    let (kind, allowed) = if is_dir {
         (FdKind::Directory { preopen: None }, fd::DIRECTORY_RIGHTS)
     } else {
-        let unwritable = if write { 0 } else { fd::WRITE_RIGHTS };
-        (FdKind::File, fd::FILE_RIGHTS & !unwritable)
+        // What this descriptor can do at all: not write if it was not opened for
+        // writing, not read if not for reading, not seek a pipe or a device.
+        let mut allowed = fd::FILE_RIGHTS;
+        if !write {
+            allowed &= !fd::WRITE_RIGHTS;
+        }
+        if !read {
+            allowed &= !rights::FD_READ;
+        }
+        if crate::sys::lseek(host.raw(), 0, 1).is_err() {
+            allowed &= !(rights::FD_SEEK | rights::FD_TELL);
+        }
+        (FdKind::File, allowed)
     };
+    // The new descriptor has exactly the rights asked for, as far as the directory
+    // passes them on and the descriptor can use them.
     let new_entry = FdEntry {
         host_fd: host.into_raw(),
         kind,
-        rights_base: base_rights & entry.rights_inheriting,
-        rights_inheriting: if is_dir {
-            entry.rights_inheriting
-        } else {
-            base_rights & entry.rights_inheriting
-        },
+        rights_base: base & allowed,
+        rights_inheriting: inheriting as u64 & entry.rights_inheriting,
         read_only: entry.read_only,
         access: if is_dir {
             READ

@@ -45,6 +45,8 @@ static int open_at(int dir, const char *path, int oflags, long long rights, int 
 
 #define ALL_RIGHTS 0x1fffffffLL
 #define READ_RIGHTS (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_TELL)
+// What a directory is opened with to be read and opened beneath.
+#define DIR_READ_RIGHTS (READ_RIGHTS | __WASI_RIGHTS_FD_READDIR | __WASI_RIGHTS_PATH_OPEN)
 
 int main(void) {
     // Preopens: names and errors. The grants are /sandbox (fd 3) and /second (fd 4).
@@ -67,7 +69,7 @@ int main(void) {
     // Descriptor kinds.
     int file, dir, other;
     show("open given.txt", open_at(3, "given.txt", 0, ALL_RIGHTS, 0, &file));
-    show("open sub (no O_DIRECTORY, read rights)", open_at(3, "sub", 0, READ_RIGHTS, 0, &dir));
+    show("open sub (no O_DIRECTORY, read rights)", open_at(3, "sub", 0, DIR_READ_RIGHTS, 0, &dir));
     __wasi_fdstat_t stat;
     show("fdstat_get(file)", __wasi_fd_fdstat_get(file, &stat));
     printf("  filetype %d\n", stat.fs_filetype);
