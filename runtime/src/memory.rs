@@ -2,6 +2,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::sys::{Current, Platform};
 use wafer_abi::{GUARDED_MEMORY_RESERVATION, WASM_PAGE_SIZE};
 
 /// `VMMemoryDefinition` (see `wafer_abi::vmctx`).
@@ -42,12 +43,12 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
     }
     let len = GUARDED_MEMORY_RESERVATION as usize;
     let base = if fixed_base == 0 {
-        crate::sys::reserve(len)
+        Current::reserve(len)
     } else {
         let replace = FIXED_RESERVED.swap(true, Ordering::Relaxed);
         // SAFETY: a second instantiation replaces the first one's reservation, which the
         // caller guarantees nothing uses any more; otherwise the range must be free.
-        unsafe { crate::sys::reserve_at(fixed_base, len, replace) }.then_some(fixed_base as *mut u8)
+        unsafe { Current::reserve_at(fixed_base, len, replace) }.then_some(fixed_base as *mut u8)
     };
     let Some(base) = base else {
         let message: &[u8] = if fixed_base == 0 {
@@ -60,7 +61,7 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
     };
     let len = (min_pages * WASM_PAGE_SIZE) as usize;
     // SAFETY: `base..base+len` lies inside the reservation just made.
-    if !unsafe { crate::sys::commit(base, len) } {
+    if !unsafe { Current::commit(base, len) } {
         crate::fatal(b"cannot allocate the initial linear memory");
     }
     // SAFETY: the caller guarantees `def` is writable.
@@ -94,7 +95,7 @@ pub unsafe extern "C" fn wafer_rt_memory_grow(
     let grow_bytes = (delta_pages * WASM_PAGE_SIZE) as usize;
     // SAFETY: the new pages lie inside the reservation, directly after the accessible
     // part; no Rust reference points into guest memory.
-    if !unsafe { crate::sys::commit(def.base.wrapping_add(def.current_length), grow_bytes) } {
+    if !unsafe { Current::commit(def.base.wrapping_add(def.current_length), grow_bytes) } {
         return u64::MAX;
     }
     def.current_length += grow_bytes;
