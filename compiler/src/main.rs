@@ -278,8 +278,14 @@ fn inspect(image: &Path) -> Result<(), Failure> {
 
 fn targets() {
     let host = target::host().map(|t| t.name);
+    let width = target::all()
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     println!(
-        "{:<16} {:<10} {:<8} description",
+        "{:<width$} {:<10} {:<8} description",
         "target", "runtime", "cpu"
     );
     for target in target::all() {
@@ -294,7 +300,7 @@ fn targets() {
             ""
         };
         println!(
-            "{:<16} {:<10} {:<8} {}{marker}",
+            "{:<width$} {:<10} {:<8} {}{marker}",
             target.name,
             carried,
             wafer::codegen::isa::default_cpu(target.arch),

@@ -17,6 +17,7 @@ const ARENA_STEP: usize = 1 << 16;
 static ARENA_BASE: AtomicUsize = AtomicUsize::new(0);
 static ARENA_USED: AtomicUsize = AtomicUsize::new(0);
 static ARENA_COMMITTED: AtomicUsize = AtomicUsize::new(0);
+static ARENA_CAPACITY: AtomicUsize = AtomicUsize::new(0);
 
 /// Allocates a zeroed exception object for `tag` with `payload_slots` value slots.
 #[unsafe(no_mangle)]
@@ -24,20 +25,24 @@ pub extern "C" fn wafer_rt_exception_new(tag: u32, payload_slots: u32) -> *mut u
     let size = PAYLOAD_OFFSET as usize + payload_slots as usize * PAYLOAD_SLOT as usize;
     let mut base = ARENA_BASE.load(Ordering::Relaxed);
     if base == 0 {
-        let Some(reserved) = Current::reserve(ARENA_SIZE) else {
+        let Some((reserved, size)) = Current::reserve_growable(ARENA_STEP, ARENA_SIZE) else {
             crate::fatal(b"cannot reserve memory for exceptions");
         };
         base = reserved as usize;
         ARENA_BASE.store(base, Ordering::Relaxed);
+        ARENA_CAPACITY.store(size, Ordering::Relaxed);
     }
     let start = ARENA_USED.load(Ordering::Relaxed);
     let end = start + size.next_multiple_of(16);
-    if end > ARENA_SIZE {
+    if end > ARENA_CAPACITY.load(Ordering::Relaxed) {
         crate::fatal(b"out of memory for exception objects");
     }
     let committed = ARENA_COMMITTED.load(Ordering::Relaxed);
     if end > committed {
-        let grow = (end - committed).next_multiple_of(ARENA_STEP);
+        let capacity = ARENA_CAPACITY.load(Ordering::Relaxed);
+        let grow = (end - committed)
+            .next_multiple_of(ARENA_STEP)
+            .min(capacity - committed);
         // SAFETY: the range lies inside the arena's reservation, past what is in use.
         if !unsafe { Current::commit((base + committed) as *mut u8, grow) } {
             crate::fatal(b"out of memory for exception objects");

@@ -12,6 +12,7 @@
 // Linked for its `memcpy` & co., which nothing references by name from Rust.
 use wafer_rt_mem as _;
 
+pub mod chacha;
 pub mod entry;
 pub mod errno;
 pub mod exceptions;

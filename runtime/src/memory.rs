@@ -41,16 +41,18 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
     if min_pages > max_pages.min(MAX_PAGES_32) {
         crate::fatal(b"linear memory minimum exceeds its maximum");
     }
-    let len = GUARDED_MEMORY_RESERVATION as usize;
-    let base = if fixed_base == 0 {
-        Current::reserve(len)
+    let max_bytes = max_pages.min(MAX_PAGES_32) * WASM_PAGE_SIZE;
+    let reserved = if fixed_base == 0 {
+        Current::reserve_linear_memory(max_bytes)
     } else {
         let replace = FIXED_RESERVED.swap(true, Ordering::Relaxed);
+        let len = GUARDED_MEMORY_RESERVATION as usize;
         // SAFETY: a second instantiation replaces the first one's reservation, which the
         // caller guarantees nothing uses any more; otherwise the range must be free.
-        unsafe { Current::reserve_at(fixed_base, len, replace) }.then_some(fixed_base as *mut u8)
+        unsafe { Current::reserve_at(fixed_base, len, replace) }
+            .then_some((fixed_base as *mut u8, max_bytes))
     };
-    let Some(base) = base else {
+    let Some((base, capacity)) = reserved else {
         let message: &[u8] = if fixed_base == 0 {
             b"cannot reserve address space for linear memory"
         } else {
@@ -59,6 +61,9 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
         };
         crate::fatal(message);
     };
+    if capacity < min_pages * WASM_PAGE_SIZE {
+        crate::fatal(b"not enough free RAM for the initial linear memory");
+    }
     let len = (min_pages * WASM_PAGE_SIZE) as usize;
     // SAFETY: `base..base+len` lies inside the reservation just made.
     if !unsafe { Current::commit(base, len) } {
@@ -69,7 +74,7 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
         def.write(VMMemoryDefinition {
             base,
             current_length: len,
-            maximum_pages: max_pages.min(MAX_PAGES_32) as usize,
+            maximum_pages: (capacity / WASM_PAGE_SIZE) as usize,
         })
     };
 }

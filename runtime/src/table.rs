@@ -50,10 +50,13 @@ pub unsafe extern "C" fn wafer_rt_table_new(
     if min > capacity {
         crate::fatal(b"table minimum exceeds what the runtime supports");
     }
-    let reserved = page_round((capacity as usize).max(1) * SLOT);
-    let Some(base) = Current::reserve(reserved) else {
+    let wanted = page_round((capacity as usize).max(1) * SLOT);
+    let Some((base, reserved)) = Current::reserve_growable(page_round(min as usize * SLOT), wanted)
+    else {
         crate::fatal(b"cannot reserve address space for a table");
     };
+    // A page-rounded reservation may hold more slots than the table may have.
+    let capacity = capacity.min((reserved / SLOT) as u64);
     let len = min as usize;
     // SAFETY: inside the reservation just made.
     if !unsafe { Current::commit(base, page_round(len * SLOT)) } {

@@ -197,7 +197,13 @@ impl ObjectWriter {
         let mut object = product.object;
         for id in &self.omitted {
             if let Some((symbol, _)) = product.functions[*id] {
-                object.symbol_mut(symbol).weak = true;
+                // A weak symbol must not be local: ELF lists locals first, and linkers
+                // such as lld refuse a weak one among them.
+                let symbol = object.symbol_mut(symbol);
+                symbol.weak = true;
+                if symbol.scope == object::write::SymbolScope::Compilation {
+                    symbol.scope = object::write::SymbolScope::Linkage;
+                }
             }
         }
         for &(alias, target) in &self.aliases {

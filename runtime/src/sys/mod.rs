@@ -11,10 +11,16 @@
 //! platform cannot do at all (sockets on a board) it answers with the errno a denied
 //! grant would give on Linux.
 
+pub mod catch;
+pub mod isa;
 #[cfg(target_os = "linux")]
 pub mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::Linux as Current;
+#[cfg(target_os = "none")]
+pub mod baremetal;
+#[cfg(target_os = "none")]
+pub use baremetal::BareMetal as Current;
 
 pub use crate::errno::{Errno, Result};
 
@@ -277,6 +283,16 @@ pub trait Platform {
 
     // --- memory for linear memories, tables and exception objects ---
 
+    /// Reserves address space for a linear memory that may grow to `max_bytes`;
+    /// returns its base and the bytes it can really reach. A platform with guard
+    /// regions reserves far more than that around it (wafer's 64-bit Linux images need
+    /// no bounds checks); a board carves it from the RAM the image left free (images for
+    /// it check bounds explicitly).
+    fn reserve_linear_memory(max_bytes: u64) -> Option<(*mut u8, u64)>;
+    /// Reserves a region that starts at `initial` bytes and may grow to `wanted`;
+    /// returns its base and capacity (at least `initial`; less than `wanted` where
+    /// memory is scarce).
+    fn reserve_growable(initial: usize, wanted: usize) -> Option<(*mut u8, usize)>;
     /// The granularity of [`Platform::commit`].
     fn page_size() -> usize;
     /// Reserves `len` bytes of address space, inaccessible until committed.

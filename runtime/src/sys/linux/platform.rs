@@ -279,16 +279,25 @@ impl Platform for Linux {
     }
 
     fn catch_traps<F: FnOnce()>(f: F) -> core::result::Result<(), crate::trap::TrapKind> {
-        signals::catch_traps(f)
+        crate::sys::catch::catch_traps(f)
     }
 
     fn land_if_catching(kind: crate::trap::TrapKind) {
-        signals::land_if_catching(kind)
+        crate::sys::catch::land_if_catching(kind)
     }
 
     unsafe fn resume(pc: usize, sp: usize, fp: usize, exception: *mut u8) -> ! {
         // SAFETY: forwarded from the caller.
-        unsafe { super::arch::wafer_rt_resume(pc, sp, fp, exception) }
+        unsafe { crate::sys::isa::wafer_rt_resume(pc, sp, fp, exception) }
+    }
+
+    fn reserve_linear_memory(max_bytes: u64) -> Option<(*mut u8, u64)> {
+        let base = super::reserve(wafer_abi::GUARDED_MEMORY_RESERVATION as usize)?;
+        Some((base, max_bytes))
+    }
+
+    fn reserve_growable(_initial: usize, wanted: usize) -> Option<(*mut u8, usize)> {
+        Some((super::reserve(wanted)?, wanted))
     }
 
     fn page_size() -> usize {
