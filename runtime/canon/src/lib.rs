@@ -198,7 +198,8 @@ impl Cx<'_> {
     }
 }
 
-/// Rounds `offset` up to a multiple of `align` (a power of two).
+/// Rounds `offset` up to a multiple of `align`, which must be a power of two (and the
+/// result must fit 64 bits).
 pub const fn align_to(offset: u64, align: u32) -> u64 {
     let mask = align as u64 - 1;
     (offset + mask) & !mask

@@ -239,3 +239,24 @@ fn probably_utf16_to_latin1_or_utf16(
     ptr = realloc_checked(cx, ptr, byte_len, 1, latin1_size)?;
     Ok((ptr, latin1_size))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Host strings long enough to need a `realloc` above 4 GiB cannot be built in a
+    /// test; the bound they hit is this one.
+    #[test]
+    fn allocations_above_realloc_i32_max_trap() {
+        assert_eq!(
+            realloc_size(u128::from(REALLOC_I32_MAX)),
+            Ok(REALLOC_I32_MAX)
+        );
+        assert_eq!(
+            realloc_size(u128::from(REALLOC_I32_MAX) + 1),
+            Err(Trap::StringTooLong)
+        );
+        // The worst case of transcoding 2^31 UTF-16 code units to UTF-8.
+        assert_eq!(realloc_size(3 * (1 << 31)), Err(Trap::StringTooLong));
+    }
+}
