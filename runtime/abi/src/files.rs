@@ -347,11 +347,11 @@ mod tests {
         }])
         .unwrap();
         for cut in 0..blob.len() {
-            if let Some(tree) = FileTree::parse(&blob[..cut]) {
-                if let Some(root) = tree.root(0) {
-                    for child in tree.children(&root) {
-                        let _ = tree.data(&child);
-                    }
+            if let Some(tree) = FileTree::parse(&blob[..cut])
+                && let Some(root) = tree.root(0)
+            {
+                for child in tree.children(&root) {
+                    let _ = tree.data(&child);
                 }
             }
         }
