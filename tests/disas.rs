@@ -17,6 +17,7 @@ fn generated_clif_matches_golden_files() {
         cpu: None,
         trap_unknown_imports: false,
         invoke: None,
+        board: None,
     };
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -190,6 +190,7 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, Build
         cpu: options.cpu.clone(),
         trap_unknown_imports: options.trap_unknown_imports,
         invoke: options.invoke.clone(),
+        board: None,
     };
     if options.emit == Emit::Clif {
         return Ok(crate::codegen::translate_to_clif(wasm, target, &config)?.into_bytes());
@@ -261,6 +262,7 @@ pub fn build_harness(
         cpu: cpu.map(str::to_string),
         trap_unknown_imports: false,
         invoke: None,
+        board: None,
     };
     let object =
         crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;

@@ -179,6 +179,8 @@ fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOption
             inherit_env: common.inherit_env,
             dirs: common.dirs.clone(),
             listen: common.listen.clone(),
+            args: Vec::new(),
+            gpio: Vec::new(),
         },
         stack_size: common
             .stack_size

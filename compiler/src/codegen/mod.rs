@@ -51,6 +51,21 @@ pub struct CompileConfig {
     /// Run this export (after `_initialize`, if the module has one) instead of `_start`;
     /// an `i32` result becomes the exit status.
     pub invoke: Option<String>,
+    /// What a firmware image carries besides the code (`None` for other images).
+    pub board: Option<BoardConfig>,
+}
+
+/// What a firmware image carries besides the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardConfig {
+    /// How the program ends.
+    pub exit_method: wafer_abi::image::ExitMethod,
+    /// The read-only file trees (`wafer_abi::files` format; empty for none).
+    pub files: Vec<u8>,
+    /// Fresh random bytes that seed the generator of boards without a hardware one.
+    pub seed: [u8; 32],
+    /// When the image was built, in nanoseconds since the epoch.
+    pub build_time: u64,
 }
 
 /// One instance of an image: a module and where its imports come from.
@@ -313,6 +328,15 @@ pub fn fixed_memory(modules: &[ModuleInfo<'_>], target: &Target) -> Option<(usiz
     })
 }
 
+/// How `target`'s images keep memory accesses in bounds: a board has no virtual memory
+/// to reserve guard regions with, so its code checks every access.
+pub fn bounds_strategy(target: &Target) -> BoundsStrategy {
+    match target.kind {
+        TargetKind::Linux => BoundsStrategy::GuardRegion,
+        TargetKind::Baremetal => BoundsStrategy::Explicit,
+    }
+}
+
 /// Where images for `target` must end, if its images place a memory at the fixed base.
 pub fn fixed_memory_limit(target: &Target) -> Option<u64> {
     (target.arch == Arch::X86_64 && target.kind == TargetKind::Linux)
@@ -327,13 +351,14 @@ fn module_env<'m>(
     host_call_conv: CallConv,
     inline_bodies: &'m [Option<inline::Inlinable<'m>>],
     fixed_memory: Option<u32>,
+    bounds: BoundsStrategy,
 ) -> ModuleEnv<'m> {
     ModuleEnv {
         module,
         offsets,
         pointer_type: isa.pointer_type(),
         tunables: Tunables {
-            bounds: BoundsStrategy::GuardRegion,
+            bounds,
             simd_unavailable: isa::simd_unavailable(isa),
             fixed_memory,
         },
@@ -385,6 +410,7 @@ pub fn compile_image(
                 host_call_conv,
                 &inline_bodies[i],
                 fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
+                bounds_strategy(target),
             )
         })
         .collect();
@@ -626,6 +652,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         host_call_conv,
         &inline_bodies,
         fixed_memory(&modules, target).map(|(_, memory)| memory),
+        bounds_strategy(target),
     );
     let mut translator = FuncTranslator::new();
     let mut text = String::new();
