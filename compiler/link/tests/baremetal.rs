@@ -13,10 +13,9 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use common::Obj;
+use common::{Obj, have, run_with_timeout};
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::write::{Symbol, SymbolId, SymbolSection};
@@ -1076,18 +1075,7 @@ fn parse_ihex(text: &str) -> (BTreeMap<u64, u8>, Option<u64>) {
 }
 
 fn work_dir(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("wafer-link-baremetal")
-        .join(test);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    common::work_dir("wafer-link-baremetal", test)
 }
 
 /// `llvm-objcopy -O <format>` of `image`; `None` (after a notice) if it is not installed.
@@ -1220,40 +1208,18 @@ fn intel_hex_records_split_at_64_kib_and_match_llvm_objcopy() {
 // Booting under QEMU.
 
 /// Runs QEMU on `image` (a file) and returns its output and exit status; `None` if
-/// QEMU is not installed. Fails after 20 s (a guest that never exits hangs QEMU).
+/// QEMU is not installed.
 fn boot(board: Board, image: &Path) -> Option<(String, i32)> {
     if !have(board.qemu[0]) {
         eprintln!("notice: {} not installed; not booting", board.qemu[0]);
         return None;
     }
-    let mut child = Command::new(board.qemu[0])
-        .args(&board.qemu[1..])
-        .arg("-kernel")
-        .arg(image)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let output = child.wait_with_output().unwrap();
-            let code = status.code().expect("QEMU exited normally");
-            let stdout = String::from_utf8_lossy(&output.stdout).replace('\r', "");
-            return Some((stdout, code));
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "{} on {image:?} did not exit; output: {:?}",
-                board.qemu[0],
-                String::from_utf8_lossy(&output.stdout)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    Some(run_with_timeout(
+        Command::new(board.qemu[0])
+            .args(&board.qemu[1..])
+            .arg("-kernel")
+            .arg(image),
+    ))
 }
 
 fn boots(board: Board) {
