@@ -16,9 +16,10 @@ use object::read::elf::{FileHeader, ProgramHeader};
 
 use crate::error::{LinkError, LinkErrorKind, Result};
 
-/// Largest raw binary [`to_binary`] makes: a gap this large between segments is a
-/// layout mistake, not a firmware image.
-const MAX_BINARY_SIZE: u64 = 1 << 32;
+/// Largest raw binary [`to_binary`] makes: as much as the largest board's RAM (a
+/// Raspberry Pi 3's 1 GiB). Anything larger comes from a layout mistake or a corrupt
+/// file, and is refused before memory is allocated for it.
+const MAX_BINARY_SIZE: u64 = 1 << 30;
 
 /// One loaded segment's file bytes and load address.
 struct Loaded<'a> {
@@ -81,7 +82,7 @@ fn loaded_segments(image: &[u8]) -> Result<(Vec<Loaded<'_>>, u64)> {
 /// entry point of a [`crate::Layout::BareMetal`] image).
 ///
 /// Fails on anything but a little-endian ELF64 executable, on overlapping segments,
-/// and when the result would be larger than 4 GiB.
+/// and when the result would be larger than 1 GiB.
 pub fn to_binary(image: &[u8]) -> Result<Vec<u8>, LinkError> {
     let (segments, _) = loaded_segments(image)?;
     let Some(first) = segments.first() else {

@@ -4,7 +4,8 @@
 //! a static archive built by rustc (one big LTO'd member plus `compiler_builtins`
 //! members). That makes the job small and the relocation set known, so instead of a
 //! general linker this crate does exactly what those inputs need, in-process, in about a
-//! millisecond, for x86_64, AArch64 and RV64 Linux executables.
+//! millisecond: x86_64, AArch64 and RV64 Linux executables, and AArch64 and RV64
+//! bare-metal firmware images (ELF, raw binary, Intel HEX).
 //!
 //! How a link goes:
 //!
@@ -25,7 +26,8 @@
 //!    info, unwind tables, notes and other metadata are dropped. The [`Layout`] decides
 //!    addresses; for Linux, three `PT_LOAD` segments (R: headers, `.rodata`, `.wafer`,
 //!    `.got`; RX: `.text`; RW: `.data`, `.bss`) with no padding in the file, each
-//!    segment's address congruent to its offset modulo the page size.
+//!    segment's address congruent to its offset modulo the page size; for bare metal,
+//!    see below.
 //! 4. **Write** (`write.rs`): headers, section contents patched by the
 //!    per-ISA relocation code (`reloc/`), which checks every value fits its
 //!    field, then section headers (and `.symtab` if asked) so standard tools can read
@@ -34,6 +36,48 @@
 //! Unsupported inputs (thread-local storage, constructors, unknown relocations in kept
 //! sections) are errors, never silently dropped. Malformed input is an error, never a
 //! panic.
+//!
+//! # Bare-metal images
+//!
+//! [`Layout::BareMetal`] places the image in a board's memory regions
+//! ([`BareMetalLayout`]), starting at its origin with the entry symbol, which must open
+//! its code section: boards enter a raw image at its first byte. In address order:
+//!
+//! ```text
+//! origin → .text  .rodata  .wafer  .got  .data  .bss  stack  heap  free … end of RAM
+//!          └── R+X ┘└──── R ──────────┘  └ RW ┘  └─ NOBITS, no PT_LOAD ─┘
+//! ```
+//!
+//! With the origin in a flash region instead, `.text` to `.got` stay there followed by
+//! the initial contents of `.data` (its `PT_LOAD` has `p_paddr` in flash and `p_vaddr`
+//! at the start of the first RAM region, where `.data`, `.bss`, the stack, the heap and
+//! linear memory go). The link fails, saying what does not fit where and by how many
+//! bytes, unless the code fits its region and `.data` to the heap plus `min_free` fit
+//! the RAM region. The ELF always has section headers (`.stack` and `.heap` included)
+//! and a non-loaded `.memory_map` section recording the regions, which
+//! [`memory_report`] reads back; [`to_binary`] and [`to_ihex`] make the raw and Intel
+//! HEX images.
+//!
+//! The runtime's boot code finds everything through these linker symbols, absolute
+//! addresses usable as `extern "C" { static __wafer_bss_start: u8; }` with any
+//! relocation (absolute, PC-relative, GOT). All but `__wafer_ram_end` are multiples of
+//! 16; `start <= end` for each pair.
+//!
+//! | symbol | value |
+//! | --- | --- |
+//! | `__wafer_image_start` | the origin: the first byte of the image, its entry point |
+//! | `__wafer_data_load` | where the initial contents of `.data` are: in flash, or `__wafer_data_start` |
+//! | `__wafer_data_start`, `__wafer_data_end` | `.data` where it runs (the boot code copies `data_end - data_start` bytes from `data_load` when they differ) |
+//! | `__wafer_bss_start`, `__wafer_bss_end` | `.bss` (the boot code clears it: nothing in the image does) |
+//! | `__wafer_stack_bottom`, `__wafer_stack_top` | the stack: `top` is the initial stack pointer, `bottom` the limit; `stack_size` rounded up to 16 bytes, right after `.bss` |
+//! | `__wafer_heap_start`, `__wafer_heap_end` | the heap, `heap_size` bytes, right after the stack |
+//! | `__wafer_free_start` | the heap's end rounded up to 16: linear memory may use from here ... |
+//! | `__wafer_ram_end` | ... to the end of the RAM region (at least `min_free` bytes) |
+//! | `__global_pointer$` | RV64 `gp`: where small data (`.sdata`) starts in `.data`, plus 0x800 |
+//!
+//! A Linux executable defines the image, data and bss symbols too (its `.data` loads
+//! where it runs); the stack, heap, free and RAM ones are undefined there, and using
+//! them is an undefined-symbol error.
 
 #![forbid(unsafe_code)]
 

@@ -1252,3 +1252,162 @@ fn boots_on_aarch64_virt() {
 fn boots_on_riscv64_virt() {
     boots(RISCV64_VIRT);
 }
+
+/// Code in `.text` (with `_start` at 0) loading `__wafer_ram_end` through the GOT.
+fn got_user(arch: Arch) -> Vec<u8> {
+    let (machine, code, relocs): (_, &[u32], &[(u64, u32)]) = match arch {
+        Arch::Aarch64 => (
+            Architecture::Aarch64,
+            &[
+                0x9000_0000, // adrp x0, :got:__wafer_ram_end
+                0xf940_0000, // ldr  x0, [x0, :got_lo12:__wafer_ram_end]
+                0xd65f_03c0, // ret
+            ],
+            &[
+                (0, elf::R_AARCH64_ADR_GOT_PAGE),
+                (4, elf::R_AARCH64_LD64_GOT_LO12_NC),
+            ],
+        ),
+        _ => (
+            Architecture::Riscv64,
+            &[
+                0x0000_0517, // auipc a0, %got_pcrel_hi(__wafer_ram_end)
+                0x0005_3503, // ld    a0, %pcrel_lo(a0)
+                0x0000_8067, // ret
+            ],
+            &[(0, elf::R_RISCV_GOT_HI20)],
+        ),
+    };
+    let mut o = Obj::new(machine);
+    let text = o.section_aligned(".text", SectionKind::Text, &words(code), 4);
+    o.define("_start", text, 0, false);
+    let ram_end = o.undefined("__wafer_ram_end");
+    for &(offset, r_type) in relocs {
+        o.reloc(text, offset, ram_end, r_type, 0);
+    }
+    if arch == Arch::Riscv64 {
+        let label = label(&mut o, 0, text, 0);
+        o.reloc(text, 4, label, elf::R_RISCV_PCREL_LO12_I, 0);
+    }
+    o.bytes()
+}
+
+#[test]
+fn linker_symbols_work_through_the_got() {
+    for board in [AARCH64_VIRT, RISCV64_VIRT] {
+        let layout = board.ram_layout();
+        let image = try_link(board.arch, &layout, &got_user(board.arch)).unwrap();
+        let (got, size) = section(&image, ".got");
+        assert_eq!(size, 8);
+        let ram_end = board.ram + 128 * MIB;
+        assert_eq!(bytes_at(&image, got, 8), ram_end.to_le_bytes());
+        let slot = match board.arch {
+            Arch::Aarch64 => {
+                let page = adrp_add_target(&image, layout.origin) & !0xfff;
+                let ldr = u32_at(&image, layout.origin + 4);
+                page + u64::from((ldr >> 10) & 0xfff) * 8
+            }
+            _ => auipc_addi_target(&image, layout.origin),
+        };
+        assert_eq!(slot, got, "{}", board.name);
+        // `.got` is read-only data, after `.wafer` and before `.data`.
+        let phdrs = program_headers(&image);
+        assert!(
+            phdrs
+                .iter()
+                .any(|p| p.6 == elf::PF_R && p.2 <= got && got + 8 <= p.2 + p.4)
+        );
+    }
+}
+
+#[test]
+fn firmware_elves_always_have_section_headers() {
+    let object = program(Arch::Riscv64);
+    let inputs = [Input {
+        name: "app.o",
+        data: &object,
+    }];
+    let options = LinkOptions::new("_start");
+    let layout = Layout::BareMetal(RISCV64_VIRT.ram_layout());
+    let image = link(
+        Arch::Riscv64,
+        &layout,
+        &inputs,
+        &LinkOptions {
+            section_headers: false,
+            ..options
+        },
+    )
+    .unwrap();
+    let file = object::File::parse(&*image).unwrap();
+    let wafer = file.section_by_name(wafer_link::WAFER_SECTION).unwrap();
+    assert_eq!(wafer.data().unwrap(), b"DESCRIPTOR");
+    assert!(file.section_by_name(".symtab").is_none());
+    assert!(memory_report(&image).unwrap().is_some());
+}
+
+#[test]
+fn readers_of_images_never_panic() {
+    let image = link_ok(Arch::Aarch64, &AARCH64_VIRT.flash_layout());
+    let read_all = |bytes: &[u8]| {
+        let _ = memory_report(bytes);
+        let _ = to_binary(bytes);
+        let _ = to_ihex(bytes);
+    };
+    for len in 0..image.len() {
+        read_all(&image[..len]);
+    }
+    // Deterministic corruption: one byte at a time, then a 64-bit field.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for round in 0..6000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut bad = image.clone();
+        let at = (state % bad.len() as u64) as usize;
+        if round % 2 == 0 {
+            bad[at] = (state >> 32) as u8;
+        } else {
+            let end = (at + 8).min(bad.len());
+            bad[at..end].copy_from_slice(&state.to_le_bytes()[..end - at]);
+        }
+        read_all(&bad);
+    }
+}
+
+#[test]
+fn raw_binaries_refuse_far_apart_or_overlapping_segments() {
+    let image = link_ok(Arch::Riscv64, &RISCV64_VIRT.ram_layout());
+    let phdrs = program_headers(&image);
+    assert_eq!(phdrs.len(), 3);
+    // Program header fields are at 64 + 56 * index; p_paddr is at +24.
+    let set_paddr = |image: &mut Vec<u8>, index: usize, paddr: u64| {
+        let at = 64 + 56 * index + 24;
+        image[at..at + 8].copy_from_slice(&paddr.to_le_bytes());
+    };
+    let mut far = image.clone();
+    set_paddr(&mut far, 2, 0x8000_0000 + (1 << 30));
+    let error = to_binary(&far).unwrap_err();
+    assert_eq!(error.kind(), LinkErrorKind::Unsupported);
+    assert!(
+        error.to_string().starts_with(&format!(
+            "a raw binary of this image would be {} bytes, from 0x80000000 to 0xc00000",
+            (1u64 << 30) + phdrs[2].4
+        )),
+        "{error}"
+    );
+    // Intel HEX skips the gap.
+    let (memory, _) = parse_ihex(&to_ihex(&far).unwrap());
+    assert_eq!(memory.len() as u64, phdrs.iter().map(|p| p.4).sum::<u64>());
+
+    let mut overlapping = image.clone();
+    set_paddr(&mut overlapping, 2, phdrs[1].3 + 1);
+    assert_eq!(
+        to_binary(&overlapping).unwrap_err().to_string(),
+        format!(
+            "not a linked ELF image: the segments loaded at {:#x} and {:#x} overlap",
+            phdrs[1].3,
+            phdrs[1].3 + 1
+        )
+    );
+}
