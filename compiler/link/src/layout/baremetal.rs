@@ -334,11 +334,12 @@ pub(super) fn layout(
     let ram_start = if in_flash { ram.origin } else { config.origin };
     let plan = ram_plan(config, ram_start, cursor);
     check_ram_fits(config, ram, &plan)?;
-    // Everything up to the end of the RAM region fits in 64 bits from here on.
-    let narrow = |v: u128| v as u64;
+    // Everything fits in the RAM region from here on, so in 64 bits (a region ending
+    // exactly at 2^64 is the one exception: its end saturates).
+    let narrow = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
     let (stack_bottom, stack_top) = (narrow(plan.bss_end), narrow(plan.stack_top));
     let (heap_end, free_start) = (narrow(plan.heap_end), narrow(plan.free_start));
-    let ram_end = narrow(region_end(ram).min(u128::from(u64::MAX)));
+    let ram_end = narrow(region_end(ram));
 
     let mut symbols = vec![
         (LinkerSymbol::ExecutableStart, config.origin),
