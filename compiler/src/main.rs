@@ -83,6 +83,40 @@ struct CommonArgs {
 }
 
 #[derive(Args)]
+struct BoardArgs {
+    /// Firmware image format: elf, bin (raw, e.g. a Raspberry Pi's kernel8.img) or hex
+    /// (Intel HEX).
+    #[arg(long, value_enum, default_value = "elf")]
+    format: FormatArg,
+    /// How a firmware image ends the program: semihosting (ends QEMU or a debug
+    /// session with the exit code), halt (parks every core) or reset (default: the
+    /// board's; see `wafer targets`).
+    #[arg(long, value_name = "HOW", value_parser = wafer::board::parse_exit_method)]
+    on_exit: Option<wafer_abi::image::ExitMethod>,
+    /// An argument of a firmware image, fixed at build time (a board has no command
+    /// line). Repeatable.
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    args: Vec<String>,
+    /// Heap for the runtime of a firmware image (its tables and exception objects),
+    /// e.g. 64K.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    heap_size: Option<u64>,
+    /// Grant GPIO pin N to a firmware image. Repeatable.
+    #[arg(long = "gpio", value_name = "N")]
+    gpio: Vec<u32>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// An ELF executable.
+    Elf,
+    /// The raw bytes from the load address.
+    Bin,
+    /// Intel HEX.
+    Hex,
+}
+
+#[derive(Args)]
 struct BuildArgs {
     /// The module: binary .wasm or text .wat.
     input: PathBuf,
@@ -97,6 +131,8 @@ struct BuildArgs {
     emit: EmitArg,
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    board: BoardArgs,
 }
 
 #[derive(Args)]
@@ -170,7 +206,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
-fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOptions {
+fn build_options(target: Target, emit: Emit, common: &CommonArgs, input: &Path) -> BuildOptions {
+    let default_stack = match target.kind {
+        target::TargetKind::Linux => wafer_abi::image::DEFAULT_STACK_SIZE,
+        target::TargetKind::Baremetal => wafer::board::DEFAULT_STACK_SIZE,
+    };
     BuildOptions {
         target,
         emit,
@@ -182,13 +222,29 @@ fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOption
             args: Vec::new(),
             gpio: Vec::new(),
         },
-        stack_size: common
-            .stack_size
-            .unwrap_or(wafer_abi::image::DEFAULT_STACK_SIZE),
+        stack_size: common.stack_size.unwrap_or(default_stack),
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,
         invoke: common.invoke.clone(),
+        board: wafer::board::BoardOptions::default(),
+        program_name: input
+            .file_stem()
+            .map_or_else(|| "main".into(), |stem| stem.to_string_lossy().into_owned()),
+    }
+}
+
+fn board_options(args: &BoardArgs) -> wafer::board::BoardOptions {
+    wafer::board::BoardOptions {
+        format: match args.format {
+            FormatArg::Elf => wafer::board::ImageFormat::Elf,
+            FormatArg::Bin => wafer::board::ImageFormat::Bin,
+            FormatArg::Hex => wafer::board::ImageFormat::Hex,
+        },
+        on_exit: args.on_exit,
+        args: args.args.clone(),
+        heap_size: args.heap_size,
+        gpio: args.gpio.clone(),
     }
 }
 
@@ -229,9 +285,14 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
         EmitArg::Obj => Emit::Object,
         EmitArg::Clif => Emit::Clif,
     };
-    let options = build_options(target, emit, &args.common);
+    let mut options = build_options(target, emit, &args.common, &args.input);
+    options.board = board_options(&args.board);
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
-    let image = driver::build(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+    let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+    for warning in &built.warnings {
+        eprintln!("wafer: warning: {}: {warning}", args.input.display());
+    }
+    let image = built.bytes;
     let output = args
         .output
         .unwrap_or_else(|| default_output(&args.input, emit));
@@ -241,7 +302,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let (input, guest_args) = args.split();
-    let mut options = build_options(host_target()?, Emit::Image, &args.common);
+    let mut options = build_options(host_target()?, Emit::Image, &args.common, &input);
     // The image runs here and now: every feature of this CPU is fair game.
     options
         .cpu

@@ -350,8 +350,7 @@ fn module_env<'m>(
     offsets: VmOffsets,
     host_call_conv: CallConv,
     inline_bodies: &'m [Option<inline::Inlinable<'m>>],
-    fixed_memory: Option<u32>,
-    bounds: BoundsStrategy,
+    (fixed_memory, bounds): (Option<u32>, BoundsStrategy),
 ) -> ModuleEnv<'m> {
     ModuleEnv {
         module,
@@ -409,8 +408,10 @@ pub fn compile_image(
                 offsets[i],
                 host_call_conv,
                 &inline_bodies[i],
-                fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
-                bounds_strategy(target),
+                (
+                    fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
+                    bounds_strategy(target),
+                ),
             )
         })
         .collect();
@@ -651,8 +652,10 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         offsets[0],
         host_call_conv,
         &inline_bodies,
-        fixed_memory(&modules, target).map(|(_, memory)| memory),
-        bounds_strategy(target),
+        (
+            fixed_memory(&modules, target).map(|(_, memory)| memory),
+            bounds_strategy(target),
+        ),
     );
     let mut translator = FuncTranslator::new();
     let mut text = String::new();
