@@ -242,3 +242,117 @@ fn firmware_images_boot_on_every_board() {
     }
     failures.finish("board cases");
 }
+
+#[test]
+fn inspect_shows_the_board_its_memory_devices_and_grants() {
+    let scratch = common::scratch("boards-inspect");
+    let wasm = scratch.join("hello.wasm");
+    std::fs::write(
+        &wasm,
+        wat::parse_file(common::repo().join("examples/hello.wat")).unwrap(),
+    )
+    .unwrap();
+    let image = scratch.join("hello.elf");
+    let build = Command::new(common::wafer())
+        .current_dir(common::tests_dir())
+        .args([
+            "build",
+            "--target",
+            "qemu-virt-aarch64",
+            "--on-exit",
+            "halt",
+        ])
+        .args(["--dir=boards/tree::/data:ro", "--arg", "x", "--gpio", "3"])
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&image)
+        .output()
+        .unwrap();
+    assert!(build.status.success(), "{build:?}");
+    let inspected = Command::new(common::wafer())
+        .arg("inspect")
+        .arg(&image)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&inspected.stdout);
+    for expected in [
+        "board:       qemu-virt-aarch64",
+        "memory:      qemu-virt-aarch64 RAM 0x40000000..0x48000000",
+        "stack 262,144, heap 131,072",
+        "on exit:     halt",
+        "console:     PL011 UART",
+        "random:      no hardware source",
+        "files:       tree 0: 3 files, 3,036 bytes, read-only",
+        "arguments:   \"hello\" \"x\"",
+        "gpio:        pins 3",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+}
+
+#[test]
+fn options_a_board_cannot_honour_are_one_line_errors() {
+    let scratch = common::scratch("boards-errors");
+    let wasm = scratch.join("hello.wasm");
+    std::fs::write(
+        &wasm,
+        wat::parse_file(common::repo().join("examples/hello.wat")).unwrap(),
+    )
+    .unwrap();
+    let wasm = wasm.to_str().unwrap();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["--target", "raspi3b", "--listen", "127.0.0.1:80"],
+            &["--listen", "raspi3b"],
+        ),
+        (
+            &["--target", "raspi3b", "--inherit-env"],
+            &["--inherit-env"],
+        ),
+        (
+            &["--target", "raspi3b", "--env", "HOME"],
+            &["--env HOME=VALUE"],
+        ),
+        (
+            &["--target", "sifive_u", "--dir", "boards/tree::/data"],
+            &["read-only", ":ro"],
+        ),
+        (
+            &["--target", "sifive_u", "--on-exit", "reset"],
+            &["sifive_u cannot end a program by reset"],
+        ),
+        (
+            &["--target", "qemu-virt-aarch64", "--gpio", "8"],
+            &["pins 0 to 7"],
+        ),
+        (
+            &["--target", "x86_64-linux", "--format", "bin"],
+            &["for firmware images", "x86_64-linux is not a board"],
+        ),
+        (
+            &["--target", "qemu-virt-riscv64", "--stack-size", "4G"],
+            &["RAM", "too many"],
+        ),
+    ];
+    for (flags, needles) in cases {
+        let output = scratch.join("out.elf");
+        let outcome = common::run_command(
+            Command::new(common::wafer())
+                .current_dir(common::tests_dir())
+                .args(["build", wasm, "-o"])
+                .arg(&output)
+                .args(*flags),
+        );
+        assert_ne!(outcome.code, 0, "{flags:?} should fail");
+        let lines: Vec<&str> = outcome.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{flags:?}: {:?}", outcome.stderr);
+        for needle in *needles {
+            assert!(
+                lines[0].contains(needle),
+                "{flags:?}: {:?} lacks {needle:?}",
+                lines[0]
+            );
+        }
+        assert!(!output.exists(), "{flags:?} left an output file");
+    }
+}
