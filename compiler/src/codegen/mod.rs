@@ -532,8 +532,7 @@ pub fn compile_image(
         &menvs,
         &inits,
         main_entry,
-        // An empty list needs no code; anything else (even unreadable) goes to the runtime.
-        wafer_abi::grants::parse(&config.grants).map_or(true, |mut grants| grants.next().is_some()),
+        entry::GrantCalls::for_grants(&config.grants),
     )
     .map_err(at(0))?;
     if entry == Entry::Harness {
