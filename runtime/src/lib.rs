@@ -13,6 +13,7 @@
 use wafer_rt_mem as _;
 
 pub mod chacha;
+pub mod devices;
 pub mod entry;
 pub mod errno;
 pub mod exceptions;

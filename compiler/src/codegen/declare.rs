@@ -205,6 +205,46 @@ pub fn symbol_safe(name: &str) -> String {
         .collect()
 }
 
+/// Declares the runtime's function for a board device import, checking its type.
+fn declare_device(
+    writer: &mut ObjectWriter,
+    import: &crate::environ::Import,
+    sig: &FuncSig,
+    host_sig: &ir::Signature,
+    module: &str,
+) -> Result<cranelift_module::FuncId> {
+    let Some(device) = wafer_abi::devices::device(module, &import.field) else {
+        return Err(CompileError::Link(format!(
+            "unknown import: function `{}.{}` (at offset {:#x}) is not provided (see \
+             wit/wafer-board for what {module} defines)",
+            import.module, import.field, import.offset
+        )));
+    };
+    let convert = |types: &[wafer_abi::wasi::ValType]| -> Vec<wasmparser::ValType> {
+        types
+            .iter()
+            .map(|t| match t {
+                wafer_abi::wasi::ValType::I32 => wasmparser::ValType::I32,
+                wafer_abi::wasi::ValType::I64 => wasmparser::ValType::I64,
+            })
+            .collect()
+    };
+    if sig.params != convert(device.params) || sig.results != convert(device.results) {
+        return Err(CompileError::Link(format!(
+            "import `{}.{}` (at offset {:#x}) has type {:?} -> {:?}, but {module} defines \
+             {:?} -> {:?}",
+            import.module,
+            import.field,
+            import.offset,
+            sig.params,
+            sig.results,
+            convert(device.params),
+            convert(device.results)
+        )));
+    }
+    writer.declare_import(device.symbol, host_sig)
+}
+
 /// Declares the runtime's WASI preview1 function for an import, checking its type.
 fn declare_wasi(
     writer: &mut ObjectWriter,
@@ -214,6 +254,12 @@ fn declare_wasi(
     field: &str,
 ) -> Result<cranelift_module::FuncId> {
     use wafer_abi::wasi::ValType as W;
+    if let Some(device) = wafer_abi::devices::DEVICES
+        .iter()
+        .find(|device| device.module == import.module)
+    {
+        return declare_device(writer, import, sig, host_sig, device.module);
+    }
     let Some(expected) = wafer_abi::wasi::preview1(field) else {
         return Err(CompileError::Link(format!(
             "unknown import: function `{}.{}` (at offset {:#x}) is not provided",

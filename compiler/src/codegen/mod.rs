@@ -213,12 +213,19 @@ pub fn compile_function(
     })
 }
 
-/// The imports of a standalone module: WASI preview1.
-fn wasi_imports() -> HashMap<String, ImportSource> {
-    HashMap::from([(
+/// The imports of a standalone module: WASI preview1, and on a board its devices
+/// (`wafer_abi::devices`), which the runtime provides like WASI.
+fn host_imports(target: &Target) -> HashMap<String, ImportSource> {
+    let mut imports = HashMap::from([(
         wafer_abi::symbols::WASI_PREVIEW1_MODULE.to_string(),
         ImportSource::Wasi,
-    )])
+    )]);
+    if target.kind == TargetKind::Baremetal {
+        for module in [wafer_abi::devices::DIGITAL, wafer_abi::devices::DELAY] {
+            imports.insert(module.to_string(), ImportSource::Wasi);
+        }
+    }
+    imports
 }
 
 /// Compiles a standalone core module (imports from WASI preview1) into a relocatable
@@ -226,7 +233,7 @@ fn wasi_imports() -> HashMap<String, ImportSource> {
 pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<Vec<u8>> {
     let spec = InstanceSpec {
         wasm,
-        imports: wasi_imports(),
+        imports: host_imports(target),
     };
     compile_image(&[spec], target, config, Entry::Command(0)).map_err(|e| e.error)
 }
@@ -638,7 +645,7 @@ fn fold_identical<'data>(
 pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<String> {
     let spec = InstanceSpec {
         wasm,
-        imports: wasi_imports(),
+        imports: host_imports(target),
     };
     let Prepared {
         modules,

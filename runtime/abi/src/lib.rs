@@ -19,6 +19,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod devices;
 pub mod exceptions;
 pub mod files;
 pub mod grants;

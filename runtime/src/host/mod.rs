@@ -13,6 +13,7 @@
 //! OS or a board.
 
 pub mod descriptor;
+pub mod gpio;
 pub mod grants;
 pub mod poll;
 pub mod rights;

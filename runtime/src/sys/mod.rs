@@ -445,6 +445,13 @@ pub trait Platform {
     fn now(clock: Clock) -> Result<u64>;
     /// The resolution of `clock`, in nanoseconds.
     fn resolution(clock: Clock) -> Result<u64>;
+    /// Makes GPIO `pin` an output (`ENOSYS` where there is no GPIO).
+    fn gpio_make_output(pin: u32) -> Result;
+    /// Drives output `pin`.
+    fn gpio_set(pin: u32, high: bool) -> Result;
+    /// Reads `pin`'s level.
+    fn gpio_get(pin: u32) -> Result<bool>;
+
     /// Fills `len` bytes at `dst` with random bytes from the best source there is.
     ///
     /// # Safety

@@ -508,6 +508,18 @@ impl Platform for BareMetal {
         Ok(1_000_000_000u64.div_ceil(ThisBoard::ticks_per_second().max(1)))
     }
 
+    fn gpio_make_output(pin: u32) -> Result {
+        ThisBoard::gpio_make_output(pin)
+    }
+
+    fn gpio_set(pin: u32, high: bool) -> Result {
+        ThisBoard::gpio_set(pin, high)
+    }
+
+    fn gpio_get(pin: u32) -> Result<bool> {
+        ThisBoard::gpio_get(pin)
+    }
+
     unsafe fn random(dst: *mut u8, len: usize) -> Result {
         // SAFETY: the caller guarantees the buffer.
         let buf = unsafe { core::slice::from_raw_parts_mut(dst, len) };

@@ -786,6 +786,18 @@ impl Platform for Linux {
         Ok(super::clock_getres(clock_id(clock))?)
     }
 
+    fn gpio_make_output(_pin: u32) -> Result {
+        Err(Errno::NOSYS)
+    }
+
+    fn gpio_set(_pin: u32, _high: bool) -> Result {
+        Err(Errno::NOSYS)
+    }
+
+    fn gpio_get(_pin: u32) -> Result<bool> {
+        Err(Errno::NOSYS)
+    }
+
     unsafe fn random(dst: *mut u8, len: usize) -> Result {
         // SAFETY: the caller guarantees the buffer.
         Ok(unsafe { super::getrandom(dst, len) }?)
