@@ -1088,7 +1088,7 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
         imports: Default::default(),
     };
     let target = wafer::target::host().expect("tests run on a supported host");
-    let image = wafer::driver::build_harness(&[spec], &target, None).unwrap();
+    let image = wafer::driver::build_harness(&[spec], &target, None, Default::default()).unwrap();
     let dir = scratch("cli-harness-reinstantiate");
     let path = dir.join("harness");
     std::fs::write(&path, image).unwrap();

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::checks::Checks;
 use crate::codegen::{CompileConfig, compile_module};
 use crate::error::CompileError;
 pub use crate::grants::Grants;
@@ -41,6 +42,8 @@ pub struct BuildOptions {
     pub trap_unknown_imports: bool,
     /// Run this export (after `_initialize`) instead of `_start`.
     pub invoke: Option<String>,
+    /// Explicit bounds and stack-limit checks (bare-metal targets always get both).
+    pub checks: Checks,
 }
 
 /// Why a build failed. Displayed as one line, prefixed by the input's name by the caller.
@@ -190,6 +193,7 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, Build
         cpu: options.cpu.clone(),
         trap_unknown_imports: options.trap_unknown_imports,
         invoke: options.invoke.clone(),
+        checks: options.checks.for_target(target),
     };
     if options.emit == Emit::Clif {
         return Ok(crate::codegen::translate_to_clif(wasm, target, &config)?.into_bytes());
@@ -254,6 +258,7 @@ pub fn build_harness(
     instances: &[crate::codegen::InstanceSpec<'_>],
     target: &Target,
     cpu: Option<&str>,
+    checks: Checks,
 ) -> Result<Vec<u8>, crate::codegen::ImageError> {
     let config = CompileConfig {
         grants: Vec::new(),
@@ -261,6 +266,7 @@ pub fn build_harness(
         cpu: cpu.map(str::to_string),
         trap_unknown_imports: false,
         invoke: None,
+        checks: checks.for_target(target),
     };
     let object =
         crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;

@@ -12,6 +12,7 @@
 //! Compiler and runtime agree only through the `wafer-abi` crate.
 
 pub mod cache;
+pub mod checks;
 pub mod codegen;
 pub mod driver;
 pub mod environ;

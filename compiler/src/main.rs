@@ -80,6 +80,12 @@ struct CommonArgs {
     /// exports it (for reactors); an i32 result becomes the exit status.
     #[arg(long, value_name = "EXPORT")]
     invoke: Option<String>,
+    /// Checks compiled in where Linux builds rely on guard regions: `none`, `bounds`
+    /// (explicit bounds checks on 32-bit memories), `stack` (a stack-limit check in every
+    /// prologue) or `bounds,stack`; default `WAFER_CHECKS`, else none. For testing what
+    /// bare-metal builds always do.
+    #[arg(long, value_name = "LIST", value_parser = wafer::checks::Checks::parse, hide = true)]
+    checks: Option<wafer::checks::Checks>,
 }
 
 #[derive(Args)]
@@ -170,8 +176,12 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
-fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOptions {
-    BuildOptions {
+fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> Result<BuildOptions, Failure> {
+    let checks = match common.checks {
+        Some(checks) => checks,
+        None => wafer::checks::Checks::from_env().map_err(Failure::general)?,
+    };
+    Ok(BuildOptions {
         target,
         emit,
         grants: Grants {
@@ -187,7 +197,8 @@ fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> BuildOption
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,
         invoke: common.invoke.clone(),
-    }
+        checks,
+    })
 }
 
 fn host_target() -> Result<Target, Failure> {
@@ -227,7 +238,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
         EmitArg::Obj => Emit::Object,
         EmitArg::Clif => Emit::Clif,
     };
-    let options = build_options(target, emit, &args.common);
+    let options = build_options(target, emit, &args.common)?;
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
     let image = driver::build(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
     let output = args
@@ -239,7 +250,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let (input, guest_args) = args.split();
-    let mut options = build_options(host_target()?, Emit::Image, &args.common);
+    let mut options = build_options(host_target()?, Emit::Image, &args.common)?;
     // The image runs here and now: every feature of this CPU is fair game.
     options
         .cpu

@@ -21,6 +21,7 @@ pub mod math;
 pub mod memory;
 pub mod out;
 pub mod process;
+pub mod stack;
 pub mod sys;
 pub mod table;
 pub mod trap;

@@ -10,6 +10,7 @@ pub mod poll;
 pub mod signals;
 pub mod syscall;
 
+pub use signals::guest_stack_bottom;
 use syscall::{nr, syscall3, syscall6};
 
 /// A positive Linux `errno` value.
