@@ -628,16 +628,24 @@ impl FuncEnv<'_> {
         let len = self.memory_length(builder, memory);
         let wide = self.extend_to_pointer(builder, index);
         let code = trap_code(TrapKind::MemoryOutOfBounds);
-        // A 32-bit index plus an end below 2^33 cannot overflow a 64-bit pointer; a
-        // 64-bit index may.
-        let index_bits = builder.func.dfg.value_type(index).bits();
-        let last = if index_bits < ptr.bits() {
-            builder.ins().iadd_imm_u(wide, end as i64)
+        let out = if end <= minimum {
+            // `length - end` cannot wrap (the memory always has `end` bytes), and it is
+            // the same for every access with this end until the length is reloaded, so
+            // each check is one compare with the index.
+            let bound = builder.ins().iadd_imm_s(len, -(end as i64));
+            builder.ins().icmp(IntCC::UnsignedGreaterThan, wide, bound)
         } else {
-            let end = builder.ins().iconst(ptr, end as i64);
-            builder.ins().uadd_overflow_trap(wide, end, code)
+            // A 32-bit index plus an end below 2^33 cannot overflow a 64-bit pointer; a
+            // 64-bit index may.
+            let index_bits = builder.func.dfg.value_type(index).bits();
+            let last = if index_bits < ptr.bits() {
+                builder.ins().iadd_imm_u(wide, end as i64)
+            } else {
+                let end = builder.ins().iconst(ptr, end as i64);
+                builder.ins().uadd_overflow_trap(wide, end, code)
+            };
+            builder.ins().icmp(IntCC::UnsignedGreaterThan, last, len)
         };
-        let out = builder.ins().icmp(IntCC::UnsignedGreaterThan, last, len);
         let trap = builder.ins().trapnz(out, code);
         let layout = &builder.func.layout;
         let first = match before {
