@@ -33,8 +33,10 @@ static FIXED_RESERVED: AtomicBool = AtomicBool::new(false);
 /// of 1-byte pages has its last host page accessible past its end (compiled code checks
 /// such memories explicitly).
 fn host_pages(len: usize) -> usize {
-    let page = crate::sys::page_size();
-    len.div_ceil(page) * page
+    // A power of two (no division, so no panic path in the image); `len` is at most
+    // 4 GiB, so the sum does not wrap.
+    let mask = crate::sys::page_size().wrapping_sub(1);
+    len.wrapping_add(mask) & !mask
 }
 
 /// Creates a memory of `min_pages` pages of `1 << page_size_log2` bytes, reserving

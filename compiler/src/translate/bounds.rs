@@ -291,3 +291,93 @@ fn offset_from(dfg: &ir::DataFlowGraph, value: Value) -> Option<(Value, u64)> {
         (None, None) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, types};
+    use cranelift_codegen::isa::CallConv;
+    use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+    /// The range `index_range` finds for the value `build` computes from an unknown i32
+    /// parameter `x`.
+    fn range(build: impl FnOnce(&mut FunctionBuilder<'_>, Value) -> Value) -> (u64, Option<u64>) {
+        let mut signature = Signature::new(CallConv::SystemV);
+        signature.params.push(AbiParam::new(types::I32));
+        let mut func = ir::Function::with_name_signature(Default::default(), signature);
+        let mut context = FunctionBuilderContext::new();
+        let mut builder = FunctionBuilder::new(&mut func, &mut context);
+        let block = builder.create_block();
+        builder.append_block_params_for_function_params(block);
+        builder.switch_to_block(block);
+        let x = builder.block_params(block)[0];
+        let value = build(&mut builder, x);
+        index_range(&builder.func.dfg, value)
+    }
+
+    #[test]
+    fn ranges_follow_the_computation() {
+        type Build = fn(&mut FunctionBuilder<'_>, Value) -> Value;
+        type Range = (u64, Option<u64>);
+        let cases: &[(&str, Build, Range)] = &[
+            (
+                "constant",
+                |b, _| b.ins().iconst(types::I32, 100),
+                (100, Some(100)),
+            ),
+            ("unknown", |_, x| x, (0, None)),
+            (
+                "mask",
+                |b, x| b.ins().band_imm_u(x, 0xff0),
+                (0, Some(0xff0)),
+            ),
+            (
+                "all-ones mask",
+                |b, x| b.ins().band_imm_u(x, 0xffff_ffff),
+                (0, None),
+            ),
+            (
+                "shift right",
+                |b, x| b.ins().ushr_imm_u(x, 24),
+                (0, Some(255)),
+            ),
+            ("remainder", |b, x| b.ins().urem_imm_u(x, 10), (0, Some(9))),
+            ("plus unknown", |b, x| b.ins().iadd_imm_u(x, 1), (0, None)),
+            (
+                "mask plus",
+                |b, x| {
+                    let masked = b.ins().band_imm_u(x, 0xff);
+                    b.ins().iadd_imm_u(masked, 4)
+                },
+                (0, Some(259)),
+            ),
+            (
+                "mask shifted left",
+                |b, x| {
+                    let masked = b.ins().band_imm_u(x, 0xf);
+                    b.ins().ishl_imm_u(masked, 2)
+                },
+                (0, Some(60)),
+            ),
+            (
+                "narrow load",
+                |b, x| {
+                    let addr = b.ins().uextend(types::I64, x);
+                    b.ins().uload8(types::I32, MemFlagsData::new(), addr, 0)
+                },
+                (0, Some(255)),
+            ),
+            (
+                "compare",
+                |b, x| {
+                    let cmp = b.ins().icmp_imm_u(ir::condcodes::IntCC::Equal, x, 3);
+                    b.ins().uextend(types::I32, cmp)
+                },
+                (0, Some(1)),
+            ),
+        ];
+        for (name, build, expected) in cases {
+            assert_eq!(range(build), *expected, "{name}");
+        }
+    }
+}
