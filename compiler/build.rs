@@ -91,6 +91,8 @@ struct TargetDescriptor {
     name: String,
     triple: String,
     rustflags: Vec<String>,
+    /// For a board: its `board.rs`, which the runtime includes.
+    board_source: Option<PathBuf>,
 }
 
 impl TargetDescriptor {
@@ -116,10 +118,16 @@ impl TargetDescriptor {
                     .collect()
             })
             .unwrap_or_default();
+        let board_source = (field("kind") == "baremetal").then(|| {
+            path.parent()
+                .expect("a descriptor is inside its target's folder")
+                .join("board.rs")
+        });
         TargetDescriptor {
             name: field("name"),
             triple: field("runtime-triple"),
             rustflags,
+            board_source,
         }
     }
 }
@@ -205,10 +213,12 @@ fn rust_target_installed(triple: &str) -> bool {
 /// Builds the runtime for `triple`; returns the archive copied into `out_dir`.
 fn build_runtime(workspace: &Path, out_dir: &Path, target: &TargetDescriptor) -> PathBuf {
     let (name, triple) = (&target.name, &target.triple);
+    // One target directory per target: boards share a Rust triple but not a runtime.
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))
-        .join("wafer-runtime");
+        .join("wafer-runtime")
+        .join(name);
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -265,6 +275,9 @@ fn build_runtime(workspace: &Path, out_dir: &Path, target: &TargetDescriptor) ->
     ];
     rustflags.extend(target.rustflags.iter().cloned());
     command.env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"));
+    if let Some(board) = &target.board_source {
+        command.env("WAFER_BOARD_SOURCE", board);
+    }
     let status = command
         .status()
         .unwrap_or_else(|e| panic!("cannot run cargo to build the {name} runtime: {e}"));

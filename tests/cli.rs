@@ -594,6 +594,34 @@ fn emit_obj_writes_a_relocatable_object_with_the_image_descriptor() {
 }
 
 #[test]
+fn emit_obj_lists_every_local_symbol_before_the_others() {
+    // Regression: a function inlined at every call site kept a weak symbol among the
+    // locals, and lld refused the object ("non-local symbol found at index < sh_info").
+    use object::{Object, ObjectSymbol};
+    let dir = scratch("cli-emit-obj-order");
+    let input = dir.join("hello.wat");
+    std::fs::write(&input, include_str!("../examples/hello.wat")).unwrap();
+    let output = dir.join("hello.o");
+    let outcome = common::wafer_build(&input, &output, &["--emit", "obj"]);
+    assert_eq!(outcome.code, 0, "{outcome:?}");
+    let bytes = std::fs::read(&output).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let symbols: Vec<_> = file.symbols().collect();
+    assert!(
+        symbols.iter().any(|s| s.is_weak()),
+        "the example has a function inlined everywhere"
+    );
+    let first_non_local = symbols.iter().position(|s| !s.is_local()).unwrap();
+    for symbol in &symbols[first_non_local..] {
+        assert!(
+            !symbol.is_local(),
+            "{:?} after a non-local symbol",
+            symbol.name()
+        );
+    }
+}
+
+#[test]
 fn text_and_binary_input_build_the_same_image() {
     let dir = scratch("cli-wat");
     let wat_path = dir.join("hello.wat");

@@ -21,6 +21,7 @@ fn generated_clif_matches_golden_files() {
         trap_unknown_imports: false,
         invoke: None,
         checks: Checks::NONE,
+        board: None,
     };
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

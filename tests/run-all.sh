@@ -65,7 +65,8 @@ fi
 # Rust target: the build must install the others itself and carry every runtime.
 if [ ! -e target/release/wafer ] && [ "$install" = 1 ] && command -v rustup >/dev/null; then
   step "removing the foreign Rust targets, as on a fresh machine"
-  for triple in aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
+  for triple in aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu aarch64-unknown-none \
+    riscv64gc-unknown-none-elf; do
     if rustup target list --installed | grep -qx "$triple"; then
       rustup target remove "$triple" >/dev/null
     fi
@@ -86,6 +87,12 @@ step "cargo clippy (host, and the runtime as it is built for images)"
 cargo clippy --workspace --all-targets --release -- -D warnings
 for triple in x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu riscv64gc-unknown-linux-gnu; do
   cargo clippy -p wafer-runtime --features image --target "$triple" --release -- -D warnings
+done
+# Each board's runtime, with its board.rs.
+for board in targets/*/board.rs; do
+  triple=$(sed -n 's/^runtime-triple = "\(.*\)"/\1/p' "$(dirname "$board")/target.toml")
+  WAFER_BOARD_SOURCE="$PWD/$board" cargo clippy -p wafer-runtime --features image \
+    --target "$triple" --release -- -D warnings
 done
 
 step "cargo doc"

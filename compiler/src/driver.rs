@@ -44,6 +44,19 @@ pub struct BuildOptions {
     pub invoke: Option<String>,
     /// Explicit bounds and stack-limit checks (bare-metal targets always get both).
     pub checks: Checks,
+    /// Options of firmware images (ignored for other targets).
+    pub board: crate::board::BoardOptions,
+    /// The program's name: `argv[0]` of a firmware image.
+    pub program_name: String,
+}
+
+/// A built image and what the user should know about it.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The output bytes.
+    pub bytes: Vec<u8>,
+    /// Warnings, one line each.
+    pub warnings: Vec<String>,
 }
 
 /// Why a build failed. Displayed as one line, prefixed by the input's name by the caller.
@@ -59,6 +72,8 @@ pub enum BuildError {
     Link(String),
     /// The target's runtime is not carried by this wafer.
     NoRuntime(String),
+    /// An option or grant does not fit the board.
+    Board(String),
     /// The output could not be written.
     Write(PathBuf, std::io::Error),
     /// wafer itself failed (a bug): a panic caught at the build boundary.
@@ -72,6 +87,7 @@ impl fmt::Display for BuildError {
             BuildError::Wat(message) => write!(f, "{message}"),
             BuildError::Compile(e) => write!(f, "{e}"),
             BuildError::Link(message) => write!(f, "link failed: {message}"),
+            BuildError::Board(message) => write!(f, "{message}"),
             BuildError::NoRuntime(target) => write!(
                 f,
                 "this wafer carries no runtime for target {target} (it was built without the Rust target; see `wafer targets`)"
@@ -164,6 +180,11 @@ fn link_arch(arch: Arch) -> wafer_link::Arch {
 /// the pipeline (a wafer or Cranelift bug) becomes [`BuildError::Internal`] rather than
 /// aborting the caller.
 pub fn build(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, BuildError> {
+    build_image(wasm, options).map(|built| built.bytes)
+}
+
+/// [`build`], with the warnings for the user.
+pub fn build_image(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         build_unguarded(wasm, options)
     }))
@@ -180,36 +201,79 @@ fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     text.lines().next().unwrap_or_default().to_string()
 }
 
-fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, BuildError> {
+fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildError> {
     let target = &options.target;
     // Check the runtime first: there is no point compiling what cannot be linked.
     let runtime = match (options.emit, target.runtime) {
         (Emit::Image, None) => return Err(BuildError::NoRuntime(target.name.clone())),
         (_, runtime) => runtime,
     };
-    let config = CompileConfig {
+    let mut config = CompileConfig {
         grants: options.grants.encode(),
         stack_size: options.stack_size,
         cpu: options.cpu.clone(),
         trap_unknown_imports: options.trap_unknown_imports,
         invoke: options.invoke.clone(),
         checks: options.checks.for_target(target),
+        board: None,
     };
+    let mut warnings = Vec::new();
+    if target.kind == TargetKind::Baremetal {
+        let prepared = crate::board::prepare(options, &options.program_name)?;
+        config.grants = prepared.grants;
+        config.board = Some(prepared.config);
+        warnings = prepared.warnings;
+    } else if options.board != crate::board::BoardOptions::default() {
+        return Err(BuildError::Board(format!(
+            "--format, --on-exit, --arg, --heap-size and --gpio are for firmware images; \
+             {} is not a board",
+            target.name
+        )));
+    }
     if options.emit == Emit::Clif {
-        return Ok(crate::codegen::translate_to_clif(wasm, target, &config)?.into_bytes());
+        let text = crate::codegen::translate_to_clif(wasm, target, &config)?;
+        return Ok(Built {
+            bytes: text.into_bytes(),
+            warnings,
+        });
     }
     let object = compile_module(wasm, target, &config)?;
-    match (options.emit, runtime) {
+    let bytes = match (options.emit, runtime) {
         (Emit::Image, Some(_)) => crate::timing::phase("link", || {
-            link(
+            let image = link_with(
                 &object,
                 target,
                 wafer_abi::symbols::ENTRY,
                 options.keep_symbols,
-            )
-        }),
-        _ => Ok(object),
+                &firmware_layout(wasm, options)?,
+            )?;
+            crate::board::convert(image, options.board.format)
+        })?,
+        _ => object,
+    };
+    Ok(Built { bytes, warnings })
+}
+
+/// For a firmware image: the board's memory, stack, heap and the memory the module needs.
+fn firmware_layout(
+    wasm: &[u8],
+    options: &BuildOptions,
+) -> Result<Option<wafer_link::BareMetalLayout>, BuildError> {
+    let target = &options.target;
+    if target.kind != TargetKind::Baremetal {
+        return Ok(None);
     }
+    let board = crate::board::info(target)?;
+    Ok(Some(wafer_link::BareMetalLayout {
+        regions: crate::board::regions(target, board),
+        origin: target.image.base_address,
+        stack_size: options.stack_size,
+        heap_size: options
+            .board
+            .heap_size
+            .unwrap_or(crate::board::DEFAULT_HEAP_SIZE),
+        min_free: crate::board::minimum_memory(wasm)?,
+    }))
 }
 
 /// Links a compiled object with the target's runtime into an image entered at `entry`.
@@ -219,18 +283,29 @@ pub fn link(
     entry: &str,
     keep_symbols: bool,
 ) -> Result<Vec<u8>, BuildError> {
+    link_with(object, target, entry, keep_symbols, &None)
+}
+
+fn link_with(
+    object: &[u8],
+    target: &Target,
+    entry: &str,
+    keep_symbols: bool,
+    firmware: &Option<wafer_link::BareMetalLayout>,
+) -> Result<Vec<u8>, BuildError> {
     let Some(runtime) = target.runtime else {
         return Err(BuildError::NoRuntime(target.name.clone()));
     };
-    let layout = match target.kind {
-        TargetKind::Linux => wafer_link::Layout::LinuxExecutable(wafer_link::LinuxLayout {
+    let layout = match (target.kind, firmware) {
+        (TargetKind::Linux, _) => wafer_link::Layout::LinuxExecutable(wafer_link::LinuxLayout {
             base_address: target.image.base_address,
             page_size: target.image.page_size,
             end_limit: crate::codegen::fixed_memory_limit(target),
         }),
-        TargetKind::Baremetal => {
-            return Err(BuildError::Link(
-                "bare-metal images are not supported yet".into(),
+        (TargetKind::Baremetal, Some(layout)) => wafer_link::Layout::BareMetal(layout.clone()),
+        (TargetKind::Baremetal, None) => {
+            return Err(BuildError::Internal(
+                "a firmware image needs its board's layout".into(),
             ));
         }
     };
@@ -267,6 +342,7 @@ pub fn build_harness(
         trap_unknown_imports: false,
         invoke: None,
         checks: checks.for_target(target),
+        board: None,
     };
     let object =
         crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;

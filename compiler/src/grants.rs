@@ -97,6 +97,10 @@ pub struct Grants {
     pub dirs: Vec<DirGrant>,
     /// Listening sockets, in order.
     pub listen: Vec<ListenGrant>,
+    /// Arguments fixed at build time (firmware images; `argv[0]` first).
+    pub args: Vec<String>,
+    /// GPIO pins the guest may drive and read (firmware images).
+    pub gpio: Vec<u32>,
 }
 
 impl Grants {
@@ -122,6 +126,8 @@ impl Grants {
             read_only: dir.read_only,
         }));
         records.extend(self.listen.iter().map(|addr| Grant::Listen(addr.to_abi())));
+        records.extend(self.args.iter().map(|arg| Grant::Arg(arg.as_bytes())));
+        records.extend(self.gpio.iter().map(|&pin| Grant::Gpio(pin)));
         grants::encode(&records)
     }
 }
@@ -220,6 +226,34 @@ pub fn describe(blob: &[u8]) -> Result<Description, String> {
     }
     lines.extend(filesystem.into_iter().map(|line| ("filesystem", line)));
     lines.extend(network.into_iter().map(|line| ("network", line)));
+    let args: Vec<String> = records
+        .iter()
+        .filter_map(|record| match record {
+            Grant::Arg(arg) => Some(format!("{:?}", text(arg))),
+            _ => None,
+        })
+        .collect();
+    if !args.is_empty() {
+        lines.push(("arguments", args.join(" ")));
+    }
+    let pins: Vec<String> = records
+        .iter()
+        .filter_map(|record| match record {
+            Grant::Gpio(pin) => Some(pin.to_string()),
+            _ => None,
+        })
+        .collect();
+    if records.iter().any(|record| matches!(record, Grant::Arg(_))) {
+        // A firmware image: its devices are granted too.
+        lines.push((
+            "gpio",
+            if pins.is_empty() {
+                "none".into()
+            } else {
+                format!("pins {}", pins.join(", "))
+            },
+        ));
+    }
     Ok(Description { lines })
 }
 
@@ -268,6 +302,8 @@ mod tests {
                 "127.0.0.1:8080".parse().unwrap(),
                 "[::1]:80".parse().unwrap(),
             ],
+            args: vec![],
+            gpio: vec![],
         };
         let text = describe(&grants.encode()).unwrap().to_string();
         for expected in [

@@ -11,6 +11,7 @@
 //!
 //! Compiler and runtime agree only through the `wafer-abi` crate.
 
+pub mod board;
 pub mod cache;
 pub mod checks;
 pub mod codegen;

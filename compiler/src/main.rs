@@ -89,6 +89,40 @@ struct CommonArgs {
 }
 
 #[derive(Args)]
+struct BoardArgs {
+    /// Firmware image format: elf, bin (raw, e.g. a Raspberry Pi's kernel8.img) or hex
+    /// (Intel HEX).
+    #[arg(long, value_enum, default_value = "elf")]
+    format: FormatArg,
+    /// How a firmware image ends the program: semihosting (ends QEMU or a debug
+    /// session with the exit code), halt (parks every core) or reset (default: the
+    /// board's; see `wafer targets`).
+    #[arg(long, value_name = "HOW", value_parser = wafer::board::parse_exit_method)]
+    on_exit: Option<wafer_abi::image::ExitMethod>,
+    /// An argument of a firmware image, fixed at build time (a board has no command
+    /// line). Repeatable.
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    args: Vec<String>,
+    /// Heap for the runtime of a firmware image (its tables and exception objects),
+    /// e.g. 64K.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    heap_size: Option<u64>,
+    /// Grant GPIO pin N to a firmware image. Repeatable.
+    #[arg(long = "gpio", value_name = "N")]
+    gpio: Vec<u32>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// An ELF executable.
+    Elf,
+    /// The raw bytes from the load address.
+    Bin,
+    /// Intel HEX.
+    Hex,
+}
+
+#[derive(Args)]
 struct BuildArgs {
     /// The module: binary .wasm or text .wat.
     input: PathBuf,
@@ -103,6 +137,8 @@ struct BuildArgs {
     emit: EmitArg,
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    board: BoardArgs,
 }
 
 #[derive(Args)]
@@ -176,10 +212,19 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
-fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> Result<BuildOptions, Failure> {
+fn build_options(
+    target: Target,
+    emit: Emit,
+    common: &CommonArgs,
+    input: &Path,
+) -> Result<BuildOptions, Failure> {
     let checks = match common.checks {
         Some(checks) => checks,
         None => wafer::checks::Checks::from_env().map_err(Failure::general)?,
+    };
+    let default_stack = match target.kind {
+        target::TargetKind::Linux => wafer_abi::image::DEFAULT_STACK_SIZE,
+        target::TargetKind::Baremetal => wafer::board::DEFAULT_STACK_SIZE,
     };
     Ok(BuildOptions {
         target,
@@ -189,16 +234,34 @@ fn build_options(target: Target, emit: Emit, common: &CommonArgs) -> Result<Buil
             inherit_env: common.inherit_env,
             dirs: common.dirs.clone(),
             listen: common.listen.clone(),
+            args: Vec::new(),
+            gpio: Vec::new(),
         },
-        stack_size: common
-            .stack_size
-            .unwrap_or(wafer_abi::image::DEFAULT_STACK_SIZE),
+        stack_size: common.stack_size.unwrap_or(default_stack),
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,
         invoke: common.invoke.clone(),
         checks,
+        board: wafer::board::BoardOptions::default(),
+        program_name: input
+            .file_stem()
+            .map_or_else(|| "main".into(), |stem| stem.to_string_lossy().into_owned()),
     })
+}
+
+fn board_options(args: &BoardArgs) -> wafer::board::BoardOptions {
+    wafer::board::BoardOptions {
+        format: match args.format {
+            FormatArg::Elf => wafer::board::ImageFormat::Elf,
+            FormatArg::Bin => wafer::board::ImageFormat::Bin,
+            FormatArg::Hex => wafer::board::ImageFormat::Hex,
+        },
+        on_exit: args.on_exit,
+        args: args.args.clone(),
+        heap_size: args.heap_size,
+        gpio: args.gpio.clone(),
+    }
 }
 
 fn host_target() -> Result<Target, Failure> {
@@ -238,9 +301,14 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
         EmitArg::Obj => Emit::Object,
         EmitArg::Clif => Emit::Clif,
     };
-    let options = build_options(target, emit, &args.common)?;
+    let mut options = build_options(target, emit, &args.common, &args.input)?;
+    options.board = board_options(&args.board);
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
-    let image = driver::build(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+    let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+    for warning in &built.warnings {
+        eprintln!("wafer: warning: {}: {warning}", args.input.display());
+    }
+    let image = built.bytes;
     let output = args
         .output
         .unwrap_or_else(|| default_output(&args.input, emit));
@@ -250,7 +318,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let (input, guest_args) = args.split();
-    let mut options = build_options(host_target()?, Emit::Image, &args.common)?;
+    let mut options = build_options(host_target()?, Emit::Image, &args.common, &input)?;
     // The image runs here and now: every feature of this CPU is fair game.
     options
         .cpu
@@ -289,8 +357,14 @@ fn inspect(image: &Path) -> Result<(), Failure> {
 
 fn targets() {
     let host = target::host().map(|t| t.name);
+    let width = target::all()
+        .iter()
+        .map(|t| t.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     println!(
-        "{:<16} {:<10} {:<8} description",
+        "{:<width$} {:<10} {:<8} description",
         "target", "runtime", "cpu"
     );
     for target in target::all() {
@@ -305,7 +379,7 @@ fn targets() {
             ""
         };
         println!(
-            "{:<16} {:<10} {:<8} {}{marker}",
+            "{:<width$} {:<10} {:<8} {}{marker}",
             target.name,
             carried,
             wafer::codegen::isa::default_cpu(target.arch),

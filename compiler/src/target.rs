@@ -51,6 +51,47 @@ pub struct ImageLayout {
     pub page_size: u64,
 }
 
+/// A region of a board's memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct MemoryRegion {
+    /// First address.
+    pub origin: u64,
+    /// Size in bytes.
+    pub length: u64,
+}
+
+/// What a board descriptor says about the board (`[board]` in its `target.toml`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct BoardInfo {
+    /// The RAM the image is loaded into and runs from.
+    pub ram: MemoryRegion,
+    /// Flash the image may execute from, if the board has it.
+    #[serde(default)]
+    pub flash: Option<MemoryRegion>,
+    /// The console device, for humans.
+    pub console: String,
+    /// The clocks, for humans.
+    pub clock: String,
+    /// The hardware random source, for humans.
+    pub random: String,
+    /// Whether the board has a hardware random source (otherwise a seeded generator).
+    #[serde(default)]
+    pub hardware_random: bool,
+    /// Ways the board can end a program: `semihosting`, `halt`, `reset`.
+    pub exit_methods: Vec<String>,
+    /// The way used unless `--on-exit` says otherwise.
+    pub default_exit: String,
+    /// GPIO pins the board's runtime drives (0: none).
+    #[serde(default)]
+    pub gpio_pins: u32,
+    /// The qemu-system command line that boots an image of this board (the image's path
+    /// follows).
+    #[serde(default)]
+    pub qemu: Vec<String>,
+}
+
 /// A target descriptor, as written in `targets/<name>/target.toml`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -73,6 +114,9 @@ pub struct Target {
     pub runtime_rustflags: Vec<String>,
     /// Image layout.
     pub image: ImageLayout,
+    /// For a board: its memory map and devices.
+    #[serde(default)]
+    pub board: Option<BoardInfo>,
     /// The runtime archive carried in this `wafer`, if it was built.
     #[serde(skip)]
     pub runtime: Option<&'static [u8]>,

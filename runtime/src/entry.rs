@@ -20,5 +20,5 @@ pub extern "C" fn run_guest() {
     };
     #[cfg(not(feature = "image"))]
     let status = 0;
-    crate::sys::exit(status)
+    crate::host::exit(status)
 }

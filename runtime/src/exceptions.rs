@@ -3,6 +3,7 @@
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::sys::{Current, Platform};
 use wafer_abi::exceptions::{ExceptionTable, PAYLOAD_OFFSET, PAYLOAD_SLOT};
 use wafer_abi::trap::{TrapKind, TrapTable};
 
@@ -16,6 +17,7 @@ const ARENA_STEP: usize = 1 << 16;
 static ARENA_BASE: AtomicUsize = AtomicUsize::new(0);
 static ARENA_USED: AtomicUsize = AtomicUsize::new(0);
 static ARENA_COMMITTED: AtomicUsize = AtomicUsize::new(0);
+static ARENA_CAPACITY: AtomicUsize = AtomicUsize::new(0);
 
 /// Allocates a zeroed exception object for `tag` with `payload_slots` value slots.
 #[unsafe(no_mangle)]
@@ -23,22 +25,26 @@ pub extern "C" fn wafer_rt_exception_new(tag: u32, payload_slots: u32) -> *mut u
     let size = PAYLOAD_OFFSET as usize + payload_slots as usize * PAYLOAD_SLOT as usize;
     let mut base = ARENA_BASE.load(Ordering::Relaxed);
     if base == 0 {
-        let Some(reserved) = crate::sys::reserve(ARENA_SIZE) else {
+        let Some((reserved, size)) = Current::reserve_growable(ARENA_STEP, ARENA_SIZE) else {
             crate::fatal(b"cannot reserve memory for exceptions");
         };
         base = reserved as usize;
         ARENA_BASE.store(base, Ordering::Relaxed);
+        ARENA_CAPACITY.store(size, Ordering::Relaxed);
     }
     let start = ARENA_USED.load(Ordering::Relaxed);
     let end = start + size.next_multiple_of(16);
-    if end > ARENA_SIZE {
+    if end > ARENA_CAPACITY.load(Ordering::Relaxed) {
         crate::fatal(b"out of memory for exception objects");
     }
     let committed = ARENA_COMMITTED.load(Ordering::Relaxed);
     if end > committed {
-        let grow = (end - committed).next_multiple_of(ARENA_STEP);
+        let capacity = ARENA_CAPACITY.load(Ordering::Relaxed);
+        let grow = (end - committed)
+            .next_multiple_of(ARENA_STEP)
+            .min(capacity - committed);
         // SAFETY: the range lies inside the arena's reservation, past what is in use.
-        if !unsafe { crate::sys::commit((base + committed) as *mut u8, grow) } {
+        if !unsafe { Current::commit((base + committed) as *mut u8, grow) } {
             crate::fatal(b"out of memory for exception objects");
         }
         ARENA_COMMITTED.store(committed + grow, Ordering::Relaxed);
@@ -86,7 +92,7 @@ pub unsafe extern "C" fn unwind(exception: *mut u8, mut fp: usize, mut ret: usiz
             // SAFETY: the handler belongs to the call site in the frame at `fp`, whose
             // stack pointer at the call was `sp`; compiled code expects the exception
             // object in the first payload register and no callee-saved registers.
-            unsafe { crate::sys::arch::wafer_rt_resume(pc, sp, fp, exception) }
+            unsafe { Current::resume(pc, sp, fp, exception) }
         }
         // SAFETY: `fp` is the frame pointer of a frame of compiled code.
         let (caller_fp, caller_ret) = unsafe { frame_record(fp) };
@@ -103,7 +109,7 @@ pub unsafe extern "C" fn unwind(exception: *mut u8, mut fp: usize, mut ret: usiz
 /// with an "uncaught exception" result; otherwise the program ends with status 1, as
 /// under wasmtime (a trap ends with 134).
 fn uncaught(thrower: usize) -> ! {
-    crate::sys::signals::land_if_catching(TrapKind::UncaughtException);
+    Current::land_if_catching(TrapKind::UncaughtException);
     let image = crate::image::descriptor();
     let function = thrower
         .checked_sub(image.code_start)
@@ -115,5 +121,5 @@ fn uncaught(thrower: usize) -> ! {
     }
     line.str(b"\n");
     line.write_to(2);
-    crate::sys::exit(wafer_abi::UNCAUGHT_EXCEPTION_EXIT_CODE)
+    crate::host::exit(wafer_abi::UNCAUGHT_EXCEPTION_EXIT_CODE)
 }

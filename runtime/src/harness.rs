@@ -5,7 +5,7 @@
 use wafer_abi::harness::{EXPORT_FUNC, EXPORT_GLOBAL, MAX_VALUES, VALUE_SLOT_SIZE};
 
 use crate::out::Line;
-use crate::sys::signals::catch_traps;
+use crate::sys::{Current, Platform};
 
 #[cfg(feature = "image")]
 unsafe extern "C" {
@@ -78,8 +78,13 @@ impl Input {
             if free == 0 {
                 crate::fatal(b"harness command longer than its buffer");
             }
-            // SAFETY: the destination is the free tail of our buffer.
-            let read = unsafe { crate::sys::read(0, self.buffer.as_mut_ptr().add(self.end), free) };
+            let buf = crate::sys::IoVec {
+                // SAFETY: `end + free` is within the buffer.
+                base: unsafe { self.buffer.as_mut_ptr().add(self.end) },
+                len: free,
+            };
+            // SAFETY: the iovec covers the free part of the buffer.
+            let read = unsafe { Current::read(0, &[buf]) };
             match read {
                 Ok(0) | Err(_) => return None,
                 Ok(n) => self.end += n,
@@ -146,12 +151,12 @@ pub extern "C" fn run() {
         let command = words.next().unwrap_or(b"");
         let target = words.next().and_then(number).and_then(instance);
         match (command, target) {
-            (b"q", _) => crate::sys::exit(0),
+            (b"q", _) => Current::exit(0),
             (b"i", Some(instance)) => {
                 let init = instance.field(0);
                 // SAFETY: field 0 of an instance record is its instantiation function.
                 let init: extern "C" fn() = unsafe { core::mem::transmute(init) };
-                match catch_traps(|| init()) {
+                match Current::catch_traps(|| init()) {
                     Ok(()) => Line::new().str(b"ok\n").write_to(1),
                     Err(kind) => reply_trap(kind),
                 }
@@ -185,7 +190,7 @@ pub extern "C" fn run() {
                 let trampoline: extern "C" fn(*mut [u8; 16]) =
                     unsafe { core::mem::transmute(export.field(1)) };
                 let slots = values.as_mut_ptr();
-                match catch_traps(|| trampoline(slots)) {
+                match Current::catch_traps(|| trampoline(slots)) {
                     Ok(()) => {
                         let mut line = Line::new();
                         line.str(b"ok");
@@ -225,5 +230,5 @@ pub extern "C" fn run() {
             _ => reply_error(b"unknown command or instance"),
         }
     }
-    crate::sys::exit(0)
+    Current::exit(0)
 }

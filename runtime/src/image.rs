@@ -15,6 +15,8 @@ pub struct Descriptor {
     pub grants: &'static [u8],
     /// The exception table.
     pub exception_table: &'static [u8],
+    /// The read-only file trees of a firmware image.
+    pub files: &'static [u8],
     /// Guest stack size in bytes.
     pub stack_size: u64,
     /// `wafer_abi::image::flags`.
@@ -29,6 +31,7 @@ impl Descriptor {
         trap_table: &[],
         grants: &[],
         exception_table: &[],
+        files: &[],
         stack_size: DEFAULT_STACK_SIZE,
         flags: 0,
     };
@@ -57,6 +60,7 @@ impl Descriptor {
             trap_table: slice(ImageField::TrapTable, ImageField::TrapTableLen),
             grants: slice(ImageField::Grants, ImageField::GrantsLen),
             exception_table: slice(ImageField::ExceptionTable, ImageField::ExceptionTableLen),
+            files: slice(ImageField::Files, ImageField::FilesLen),
             stack_size: field(ImageField::StackSize) as u64,
             flags: field(ImageField::Flags) as u64,
         })

@@ -2,7 +2,8 @@
 //!
 //! It provides the process entry point, linear memories and tables, the trap reporter,
 //! the WASI host functions and the helpers compiled code calls. It is `no_std` and
-//! allocation-free; all OS access goes through [`sys`].
+//! allocation-free; everything it needs from the OS or board goes through the
+//! [`sys::Platform`] interface, which each platform implements once.
 //!
 //! Compiled code and the runtime agree only through the `wafer-abi` crate.
 
@@ -11,16 +12,18 @@
 // Linked for its `memcpy` & co., which nothing references by name from Rust.
 use wafer_rt_mem as _;
 
+pub mod chacha;
 pub mod entry;
+pub mod errno;
 pub mod exceptions;
 pub mod global;
 pub mod guest;
 pub mod harness;
+pub mod host;
 pub mod image;
 pub mod math;
 pub mod memory;
 pub mod out;
-pub mod process;
 pub mod stack;
 pub mod sys;
 pub mod table;
@@ -33,7 +36,7 @@ pub fn fatal(message: &[u8]) -> ! {
     let mut line = out::Line::new();
     line.str(b"wafer: internal error: ").str(message).str(b"\n");
     line.write_to(2);
-    sys::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
+    host::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
 }
 
 #[cfg(all(feature = "image", not(test)))]
@@ -49,5 +52,5 @@ fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
             .dec(location.line() as u64);
     }
     line.str(b"\n").write_to(2);
-    sys::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
+    host::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
 }

@@ -1,9 +1,10 @@
-//! Linear memories: reserved once with guard regions, grown by changing protections.
-//! Sizes are in pages of the memory's own size (64 KiB, or 1 byte); protections change
-//! in whole host pages.
+//! Linear memories: reserved once (with guard regions where the platform has them),
+//! grown in place. Sizes are in pages of the memory's own size (64 KiB, or 1 byte);
+//! protections change in whole platform pages.
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::sys::{Current, Platform};
 use wafer_abi::GUARDED_MEMORY_RESERVATION;
 
 /// `VMMemoryDefinition` (see `wafer_abi::vmctx`).
@@ -29,14 +30,16 @@ const MAX_PAGE_SIZE_LOG2: u32 = 16;
 /// instantiate the instance that owns it again).
 static FIXED_RESERVED: AtomicBool = AtomicBool::new(false);
 
-/// `len` rounded up to whole host pages: protections change page by page, so a memory
-/// of 1-byte pages has its last host page accessible past its end (compiled code checks
-/// such memories explicitly).
-fn host_pages(len: usize) -> usize {
+/// How much of a memory of `capacity` bytes is committed when it has `len` bytes: `len`
+/// rounded up to whole platform pages (protections change page by page, so a memory of
+/// 1-byte pages has the rest of its last page accessible past its end, and compiled code
+/// checks such memories explicitly), but never past the capacity (a board's memory is
+/// carved to the byte).
+fn committed(len: usize, capacity: usize) -> usize {
     // A power of two (no division, so no panic path in the image); `len` is at most
     // 4 GiB, so the sum does not wrap.
-    let mask = crate::sys::page_size().wrapping_sub(1);
-    len.wrapping_add(mask) & !mask
+    let mask = Current::page_size().wrapping_sub(1);
+    (len.wrapping_add(mask) & !mask).min(capacity)
 }
 
 /// Creates a memory of `min_pages` pages of `1 << page_size_log2` bytes, reserving
@@ -62,16 +65,19 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
     if min_pages > max_pages {
         crate::fatal(b"linear memory minimum exceeds its maximum");
     }
-    let len = GUARDED_MEMORY_RESERVATION as usize;
-    let base = if fixed_base == 0 {
-        crate::sys::reserve(len)
+    // At most 4 GiB.
+    let max_bytes = max_pages << page_size_log2;
+    let reserved = if fixed_base == 0 {
+        Current::reserve_linear_memory(max_bytes)
     } else {
         let replace = FIXED_RESERVED.swap(true, Ordering::Relaxed);
+        let len = GUARDED_MEMORY_RESERVATION as usize;
         // SAFETY: a second instantiation replaces the first one's reservation, which the
         // caller guarantees nothing uses any more; otherwise the range must be free.
-        unsafe { crate::sys::reserve_at(fixed_base, len, replace) }.then_some(fixed_base as *mut u8)
+        unsafe { Current::reserve_at(fixed_base, len, replace) }
+            .then_some((fixed_base as *mut u8, max_bytes))
     };
-    let Some(base) = base else {
+    let Some((base, capacity)) = reserved else {
         let message: &[u8] = if fixed_base == 0 {
             b"cannot reserve address space for linear memory"
         } else {
@@ -80,11 +86,16 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
         };
         crate::fatal(message);
     };
-    // At most 4 GiB: `min_pages <= max_pages <= MAX_BYTES >> page_size_log2`.
+    // Whole pages of the memory's own size (a board may offer fewer bytes than asked).
+    let maximum_pages = capacity.min(max_bytes) >> page_size_log2;
+    if maximum_pages < min_pages {
+        crate::fatal(b"not enough free RAM for the initial linear memory");
+    }
     let len = (min_pages << page_size_log2) as usize;
-    // SAFETY: `base..base+len`, rounded up to host pages, lies inside the reservation just
-    // made (which covers 4 GiB and a guard).
-    if !unsafe { crate::sys::commit(base, host_pages(len)) } {
+    let capacity = (maximum_pages << page_size_log2) as usize;
+    // SAFETY: `base..base+len`, rounded up to host pages within the memory's capacity,
+    // lies inside the reservation just made.
+    if !unsafe { Current::commit(base, committed(len, capacity)) } {
         crate::fatal(b"cannot allocate the initial linear memory");
     }
     // SAFETY: the caller guarantees `def` is writable.
@@ -92,7 +103,7 @@ pub unsafe extern "C" fn wafer_rt_memory_new(
         def.write(VMMemoryDefinition {
             base,
             current_length: len,
-            maximum_pages: max_pages as usize,
+            maximum_pages: maximum_pages as usize,
         })
     };
 }
@@ -120,11 +131,12 @@ pub unsafe extern "C" fn wafer_rt_memory_grow(
     }
     // At most 4 GiB: the maximum was capped when the memory was created.
     let new_length = (new_pages << page_size_log2) as usize;
-    let committed = host_pages(def.current_length);
-    let wanted = host_pages(new_length);
+    let capacity = def.maximum_pages << page_size_log2;
+    let done = committed(def.current_length, capacity);
+    let wanted = committed(new_length, capacity);
     // SAFETY: the new host pages lie inside the reservation, directly after the
-    // accessible ones; no Rust reference points into guest memory.
-    if !unsafe { crate::sys::commit(def.base.wrapping_add(committed), wanted - committed) } {
+    // committed ones; no Rust reference points into guest memory.
+    if !unsafe { Current::commit(def.base.wrapping_add(done), wanted - done) } {
         return u64::MAX;
     }
     def.current_length = new_length;

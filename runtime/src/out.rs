@@ -75,14 +75,8 @@ impl Line {
     /// Writes the line to host file descriptor `fd`, ignoring errors (there is nowhere
     /// left to report them).
     pub fn write_to(&self, fd: i32) {
-        let mut rest = self.as_bytes();
-        while !rest.is_empty() {
-            // SAFETY: `rest` is a live slice of our buffer.
-            match unsafe { crate::sys::write(fd, rest.as_ptr(), rest.len()) } {
-                Ok(0) | Err(_) => break,
-                Ok(n) => rest = rest.get(n..).unwrap_or(&[]),
-            }
-        }
+        use crate::sys::Platform;
+        crate::sys::Current::console_write(fd, self.as_bytes());
     }
 }
 

@@ -1,6 +1,8 @@
 //! The stack limit that compiled code checks in its prologues (images built with
 //! stack-limit checks, which every bare-metal image is).
 
+use crate::sys::{Current, Platform};
+
 /// Room kept between the limit and the bottom of the guest stack for the runtime's host
 /// functions, which run on the guest stack below the deepest wasm frame and have no
 /// check of their own. The deepest today is a WASI path call resolving beneath a
@@ -23,7 +25,7 @@ pub fn limit_for(bottom: usize, size: usize) -> usize {
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_stack_limit() -> usize {
     let size = crate::image::descriptor().stack_size as usize;
-    limit_for(crate::sys::guest_stack_bottom(), size)
+    limit_for(Current::stack_bottom(), size)
 }
 
 #[cfg(test)]

@@ -13,12 +13,13 @@ pub struct VMTableDefinition {
     pub maximum: usize,
 }
 
+use crate::sys::{Current, Platform};
 use wafer_abi::MAX_TABLE_ELEMENTS as MAX_ELEMENTS;
 
 const SLOT: usize = core::mem::size_of::<usize>();
 
 fn page_round(bytes: usize) -> usize {
-    let page = crate::sys::page_size();
+    let page = Current::page_size();
     (bytes + page - 1) & !(page - 1)
 }
 
@@ -49,13 +50,16 @@ pub unsafe extern "C" fn wafer_rt_table_new(
     if min > capacity {
         crate::fatal(b"table minimum exceeds what the runtime supports");
     }
-    let reserved = page_round((capacity as usize).max(1) * SLOT);
-    let Some(base) = crate::sys::reserve(reserved) else {
+    let wanted = page_round((capacity as usize).max(1) * SLOT);
+    let Some((base, reserved)) = Current::reserve_growable(page_round(min as usize * SLOT), wanted)
+    else {
         crate::fatal(b"cannot reserve address space for a table");
     };
+    // A page-rounded reservation may hold more slots than the table may have.
+    let capacity = capacity.min((reserved / SLOT) as u64);
     let len = min as usize;
     // SAFETY: inside the reservation just made.
-    if !unsafe { crate::sys::commit(base, page_round(len * SLOT)) } {
+    if !unsafe { Current::commit(base, page_round(len * SLOT)) } {
         crate::fatal(b"cannot allocate a table");
     }
     let base = base as *mut usize;
@@ -94,8 +98,7 @@ pub unsafe extern "C" fn wafer_rt_table_grow(
     let committed = page_round(def.current_elements * SLOT);
     let needed = page_round(new * SLOT);
     // SAFETY: the range lies inside the table's reservation (new <= capacity).
-    if needed > committed && !unsafe { crate::sys::commit(base.add(committed), needed - committed) }
-    {
+    if needed > committed && !unsafe { Current::commit(base.add(committed), needed - committed) } {
         return u64::MAX;
     }
     // SAFETY: slots old..new are now committed.

@@ -94,7 +94,7 @@ pub fn on_fault(fault: Fault) -> ! {
         Some(report) => {
             format(&report, &mut line);
             line.write_to(2);
-            crate::sys::exit(wafer_abi::TRAP_EXIT_CODE)
+            crate::host::exit(wafer_abi::TRAP_EXIT_CODE)
         }
         None => {
             line.str(b"wafer: internal error: signal ")
@@ -103,7 +103,7 @@ pub fn on_fault(fault: Fault) -> ! {
                 .hex(fault.pc as u64)
                 .str(b" outside compiled code\n");
             line.write_to(2);
-            crate::sys::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
+            crate::host::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
         }
     }
 }

@@ -10,12 +10,10 @@
 //! padding between them: each segment's address is congruent to its file offset modulo
 //! the page size (as lld `-z noseparate-code` does), and starts on a fresh page.
 //!
-//! The entry symbol's section is always first in `.text`. A bare-metal layout (a
-//! `Layout::BareMetal` with memory regions) fits the same shape: its own plan puts
-//! `.text` at the origin (so the entry is the origin), then `.rodata`, `.wafer` (every
-//! `.wafer*` input, the descriptor first), `.got`, `.data`, with `.bss` as `NOBITS`
-//! outside any file contents (NOLOAD), headers outside the loaded segments; a raw binary is then the file bytes of the loaded segments,
-//! which the [`Image`] already describes.
+//! The entry symbol's section is always first in `.text`, so a bare-metal image
+//! ([`baremetal`]) starts executing at its origin. There the headers are outside the
+//! loaded segments, which hold only section contents, so a raw binary is the file bytes
+//! of the loaded segments placed at their load addresses.
 
 use object::elf;
 
@@ -26,6 +24,10 @@ use crate::reloc::GotKey;
 use crate::resolve::{Definition, LinkerSymbol, Resolution};
 use crate::util::{FastMap, align_up};
 use crate::{Layout, LinuxLayout};
+
+mod baremetal;
+
+pub(crate) use baremetal::{MEMORY_MAP_MAGIC, MEMORY_MAP_SECTION};
 
 /// What an output section is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +84,9 @@ pub(crate) struct Segment {
     pub flags: u32,
     pub offset: u64,
     pub vaddr: u64,
+    /// The load address: `vaddr`, except for `.data` kept in flash until the boot code
+    /// copies it to RAM.
+    pub paddr: u64,
     pub filesz: u64,
     pub memsz: u64,
     pub align: u64,
@@ -103,6 +108,8 @@ pub(crate) struct Image {
     /// Output section index and address of the GOT, if there is one.
     pub got_section: Option<usize>,
     linker_symbols: FastMap<u8, u64>,
+    /// Sections that are not loaded, written after the loaded part: name and contents.
+    pub info_sections: Vec<(&'static str, Vec<u8>)>,
 }
 
 fn too_large() -> LinkError {
@@ -158,6 +165,9 @@ struct Gathered {
     wafer: OutputSection,
     got: OutputSection,
     data: OutputSection,
+    /// Where small data (`.sdata*`) starts in `.data`: the end of the other data, before
+    /// any alignment padding.
+    small_data_offset: u64,
     bss: OutputSection,
 }
 
@@ -208,6 +218,7 @@ fn gather(resolution: &Resolution<'_>, live: &Live, first: Option<(u32, u32)>) -
             }
         }
     }
+    let small_data_offset = data.size;
     for (piece, size, align) in sdata {
         data.push(piece, size, align)?;
     }
@@ -234,6 +245,7 @@ fn gather(resolution: &Resolution<'_>, live: &Live, first: Option<(u32, u32)>) -
         wafer,
         got,
         data,
+        small_data_offset,
         bss,
     })
 }
@@ -266,6 +278,9 @@ pub(crate) fn layout(
     let gathered = gather(resolution, live, first)?;
     match layout {
         Layout::LinuxExecutable(linux) => layout_linux(linux, resolution, live, gathered),
+        Layout::BareMetal(bare_metal) => {
+            baremetal::layout(bare_metal, resolution, live, entry, gathered)
+        }
     }
 }
 
@@ -386,6 +401,7 @@ fn layout_linux(
             flags: plan.flags,
             offset: start_offset,
             vaddr: start_vaddr,
+            paddr: start_vaddr,
             filesz: file_end - start_offset,
             memsz: memory_end - start_vaddr,
             align: modulus,
@@ -407,29 +423,55 @@ fn layout_linux(
         flags: elf::PF_R | elf::PF_W,
         offset: 0,
         vaddr: 0,
+        paddr: 0,
         filesz: 0,
         memsz: 0,
         align: 16,
     });
-    finish(
-        resolution,
-        live,
-        sections,
-        segments,
-        file_offset,
-        config.base_address,
-    )
+    let placed = place(resolution, live, sections)?;
+    let symbols = linux_symbols(&placed, &segments, config.base_address);
+    Ok(placed.into_image(segments, file_offset, symbols, Vec::new()))
 }
 
-/// Computes per-input addresses, the GOT and the linker symbols from placed sections.
-fn finish(
-    resolution: &Resolution<'_>,
-    live: &Live,
+/// Output sections with their addresses, and where each input went.
+struct Placed {
     sections: Vec<OutputSection>,
-    segments: Vec<Segment>,
-    load_end: u64,
-    image_start: u64,
-) -> Result<Image> {
+    section_addrs: Vec<Vec<Option<(u64, usize)>>>,
+    common_addrs: FastMap<u32, u64>,
+    got: FastMap<GotKey, u64>,
+    got_section: Option<usize>,
+    /// Address of the first small-data input section (`.sdata*`), if any.
+    small_data: Option<u64>,
+}
+
+impl Placed {
+    fn section(&self, name: &str) -> Option<&OutputSection> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    fn into_image(
+        self,
+        segments: Vec<Segment>,
+        load_end: u64,
+        symbols: Vec<(LinkerSymbol, u64)>,
+        info_sections: Vec<(&'static str, Vec<u8>)>,
+    ) -> Image {
+        Image {
+            sections: self.sections,
+            segments,
+            load_end,
+            section_addrs: self.section_addrs,
+            common_addrs: self.common_addrs,
+            got: self.got,
+            got_section: self.got_section,
+            linker_symbols: symbols.into_iter().map(|(s, v)| (s as u8, v)).collect(),
+            info_sections,
+        }
+    }
+}
+
+/// Computes per-input addresses and the GOT from placed output sections.
+fn place(resolution: &Resolution<'_>, live: &Live, sections: Vec<OutputSection>) -> Result<Placed> {
     let mut section_addrs: Vec<Vec<Option<(u64, usize)>>> = resolution
         .objects
         .iter()
@@ -463,8 +505,23 @@ fn finish(
             }
         }
     }
+    Ok(Placed {
+        sections,
+        section_addrs,
+        common_addrs,
+        got,
+        got_section,
+        small_data,
+    })
+}
 
-    let find = |name: &str| sections.iter().find(|s| s.name == name);
+/// The linker symbols of a Linux executable (no stack, heap or RAM symbols: the kernel
+/// provides those).
+fn linux_symbols(
+    placed: &Placed,
+    segments: &[Segment],
+    image_start: u64,
+) -> Vec<(LinkerSymbol, u64)> {
     let end_of = |s: &OutputSection| s.addr + s.size;
     let loads = || segments.iter().filter(|s| s.p_type == elf::PT_LOAD);
     let image_end = loads()
@@ -472,34 +529,25 @@ fn finish(
         .max()
         .unwrap_or(image_start);
     let rw = loads().find(|s| s.flags & elf::PF_W != 0);
-    let edata = find(".data").map_or_else(|| rw.map_or(image_end, |s| s.vaddr + s.filesz), end_of);
-    let bss_start = find(".bss").map_or(edata, |s| s.addr);
-    let etext = find(".text").map_or(image_start, end_of);
-    let data_start = find(".data").map_or(bss_start, |s| s.addr);
+    let edata = placed
+        .section(".data")
+        .map_or_else(|| rw.map_or(image_end, |s| s.vaddr + s.filesz), end_of);
+    let bss_start = placed.section(".bss").map_or(edata, |s| s.addr);
+    let etext = placed.section(".text").map_or(image_start, end_of);
+    let data_start = placed.section(".data").map_or(bss_start, |s| s.addr);
     let end = rw.map_or(image_end, |s| s.vaddr + s.memsz);
-    let mut linker_symbols = FastMap::default();
-    for (symbol, value) in [
+    vec![
         (LinkerSymbol::ExecutableStart, image_start),
         (LinkerSymbol::Etext, etext),
         (LinkerSymbol::Edata, edata),
         (LinkerSymbol::BssStart, bss_start),
         (LinkerSymbol::End, end),
+        (LinkerSymbol::BssEnd, end),
+        (LinkerSymbol::DataLoad, data_start),
+        (LinkerSymbol::DataStart, data_start),
         (
             LinkerSymbol::GlobalPointer,
-            small_data.unwrap_or(data_start) + 0x800,
+            placed.small_data.unwrap_or(data_start) + 0x800,
         ),
-    ] {
-        linker_symbols.insert(symbol as u8, value);
-    }
-
-    Ok(Image {
-        sections,
-        segments,
-        load_end,
-        section_addrs,
-        common_addrs,
-        got,
-        got_section,
-        linker_symbols,
-    })
+    ]
 }

@@ -18,9 +18,13 @@ use crate::util::FastMap;
 use crate::{Arch, Input};
 
 /// Symbols the linker defines when an input references them and nothing defines them.
+/// Their values are absolute addresses (`SHN_ABS` in the output's symbol table), usable
+/// with every relocation an input may use on any symbol: absolute, PC-relative and
+/// GOT-indirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LinkerSymbol {
-    /// Start of the image (its first byte, the ELF header on Linux).
+    /// Start of the image: its first byte (the ELF header on Linux, the entry point on
+    /// bare metal).
     ExecutableStart,
     /// End of `.text`.
     Etext,
@@ -32,8 +36,42 @@ pub(crate) enum LinkerSymbol {
     End,
     /// RISC-V `gp`: start of small data plus 0x800.
     GlobalPointer,
+    /// Where the initial contents of `.data` are: in flash when the code executes in
+    /// place, else `.data` itself.
+    DataLoad,
+    /// Start of `.data` (where it runs).
+    DataStart,
+    /// End of `.bss`.
+    BssEnd,
+    /// Bare metal: the lowest address of the stack (`.stack`).
+    StackBottom,
+    /// Bare metal: the initial stack pointer, just past the stack.
+    StackTop,
+    /// Bare metal: start of the heap (`.heap`).
+    HeapStart,
+    /// Bare metal: end of the heap.
+    HeapEnd,
+    /// Bare metal: the first byte after the heap that nothing uses, 16-byte aligned:
+    /// linear memory goes from here to `RamEnd`.
+    FreeStart,
+    /// Bare metal: the end of the RAM region holding the stack.
+    RamEnd,
 }
 
+impl LinkerSymbol {
+    /// Whether only a bare-metal layout defines the symbol (a Linux process gets its
+    /// stack and memory from the kernel).
+    fn bare_metal_only(self) -> bool {
+        use LinkerSymbol::*;
+        matches!(
+            self,
+            StackBottom | StackTop | HeapStart | HeapEnd | FreeStart | RamEnd
+        )
+    }
+}
+
+/// Names the linker defines. The `__wafer_*` ones are the contract with the runtime's
+/// boot code (see the crate documentation); the rest are the GNU ones.
 const LINKER_SYMBOLS: &[(&[u8], LinkerSymbol)] = &[
     (b"__executable_start", LinkerSymbol::ExecutableStart),
     (b"__etext", LinkerSymbol::Etext),
@@ -45,6 +83,18 @@ const LINKER_SYMBOLS: &[(&[u8], LinkerSymbol)] = &[
     (b"_end", LinkerSymbol::End),
     (b"end", LinkerSymbol::End),
     (b"__global_pointer$", LinkerSymbol::GlobalPointer),
+    (b"__wafer_image_start", LinkerSymbol::ExecutableStart),
+    (b"__wafer_data_load", LinkerSymbol::DataLoad),
+    (b"__wafer_data_start", LinkerSymbol::DataStart),
+    (b"__wafer_data_end", LinkerSymbol::Edata),
+    (b"__wafer_bss_start", LinkerSymbol::BssStart),
+    (b"__wafer_bss_end", LinkerSymbol::BssEnd),
+    (b"__wafer_stack_bottom", LinkerSymbol::StackBottom),
+    (b"__wafer_stack_top", LinkerSymbol::StackTop),
+    (b"__wafer_heap_start", LinkerSymbol::HeapStart),
+    (b"__wafer_heap_end", LinkerSymbol::HeapEnd),
+    (b"__wafer_free_start", LinkerSymbol::FreeStart),
+    (b"__wafer_ram_end", LinkerSymbol::RamEnd),
 ];
 
 /// What a global name resolved to.
@@ -261,12 +311,15 @@ fn prefer(old: &Definition, new: &Definition) -> Option<bool> {
 }
 
 /// Loads every input, pulls the archive members that are needed, and defines the
-/// linker symbols that remain undefined. `entry` counts as a strong reference (as
-/// `-e` does for GNU ld and lld), so an archive can supply it.
+/// linker symbols that remain undefined (those of [`LinkerSymbol::bare_metal_only`]
+/// only if `bare_metal`; elsewhere they stay undefined, and a use is the usual error).
+/// `entry` counts as a strong reference (as `-e` does for GNU ld and lld), so an
+/// archive can supply it.
 pub(crate) fn resolve<'a>(
     arch: Arch,
     inputs: &[Input<'a>],
     entry: &'a [u8],
+    bare_metal: bool,
 ) -> Result<Resolution<'a>> {
     let mut resolution = Resolution {
         objects: Vec::new(),
@@ -320,6 +373,9 @@ pub(crate) fn resolve<'a>(
     }
 
     for &(name, symbol) in LINKER_SYMBOLS {
+        if symbol.bare_metal_only() && !bare_metal {
+            continue;
+        }
         if let Some(id) = resolution.lookup(name) {
             let global = &mut resolution.globals[id as usize];
             if global.definition == Definition::Undefined {

@@ -205,6 +205,21 @@ pub(crate) fn write(
     }
     let mut tables: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut cursor = image.load_end;
+    for (name, contents) in &image.info_sections {
+        cursor = align_up(cursor, 8).ok_or_else(too_large)?;
+        headers.push(Header {
+            name: shstrtab.add(name.as_bytes()),
+            sh_type: elf::SHT_PROGBITS,
+            offset: cursor,
+            size: contents.len() as u64,
+            align: 8,
+            ..Header::default()
+        });
+        tables.push((cursor, contents.clone()));
+        cursor = cursor
+            .checked_add(contents.len() as u64)
+            .ok_or_else(too_large)?;
+    }
     if options.keep_symbols {
         let (symbols, strings, first_global) = symbol_table(resolution, live, image);
         let symbols = pod::bytes_of_slice(&symbols).to_vec();
@@ -318,7 +333,7 @@ fn write_file_header(
             p_flags: U32::new(Le, segment.flags),
             p_offset: U64::new(Le, segment.offset),
             p_vaddr: U64::new(Le, segment.vaddr),
-            p_paddr: U64::new(Le, segment.vaddr),
+            p_paddr: U64::new(Le, segment.paddr),
             p_filesz: U64::new(Le, segment.filesz),
             p_memsz: U64::new(Le, segment.memsz),
             p_align: U64::new(Le, segment.align),

@@ -10,8 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{have, run_tool, rust_lld};
 use object::{Object, ObjectSection, ObjectSymbol};
 use wafer_link::{Arch, Input, Layout, LinkOptions, LinuxLayout, link};
+
+mod common;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
 
@@ -46,30 +49,12 @@ const RISCV64: Target = Target {
     qemu: "qemu-riscv64",
 };
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn work_dir(test: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("wafer-link-e2e")
         .join(test);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn run_tool(command: &mut Command) {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Compiles `tests/data/<source>.c` into `<dir>/<source>.o`.
@@ -99,24 +84,6 @@ fn ar(dir: &Path, name: &str, members: &[PathBuf], index: bool) -> PathBuf {
             .args(members),
     );
     out
-}
-
-fn rust_lld() -> Option<PathBuf> {
-    let sysroot = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .ok()?;
-    let host = Command::new("rustc").arg("-vV").output().ok()?;
-    let host = String::from_utf8(host.stdout).ok()?;
-    let host = host
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))?
-        .to_owned();
-    let path = PathBuf::from(String::from_utf8(sysroot.stdout).ok()?.trim())
-        .join("lib/rustlib")
-        .join(host)
-        .join("bin/rust-lld");
-    path.exists().then_some(path)
 }
 
 /// Links with wafer-link; returns the image and how long `link` took.

@@ -4,100 +4,23 @@
 
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
-use object::write::{self, Relocation, StandardSection, Symbol, SymbolId, SymbolSection};
+use object::write::{StandardSection, Symbol, SymbolSection};
 use object::{
-    Architecture, BinaryFormat, Endianness, Object as _, ObjectSection as _, ObjectSymbol as _,
-    RelocationFlags, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+    Architecture, Object as _, ObjectSection as _, ObjectSymbol as _, SectionKind, SymbolFlags,
+    SymbolKind, SymbolScope,
 };
 use wafer_link::{Arch, Input, LinkError, LinkErrorKind, LinkOptions, LinuxLayout, link};
 
 /// `call rel32; ret` with the call's field at offset 1.
 const CALL_RET: &[u8] = &[0xe8, 0, 0, 0, 0, 0xc3];
 
-/// A relocatable object under construction.
-struct Obj {
-    obj: write::Object<'static>,
-}
+mod common;
+
+use common::Obj;
 
 impl Obj {
-    fn new(arch: Architecture) -> Self {
-        Self {
-            obj: write::Object::new(BinaryFormat::Elf, arch, Endianness::Little),
-        }
-    }
-
     fn x86() -> Self {
         Self::new(Architecture::X86_64)
-    }
-
-    fn section(&mut self, name: &str, kind: SectionKind, data: &[u8]) -> write::SectionId {
-        let id = self
-            .obj
-            .add_section(Vec::new(), name.as_bytes().to_vec(), kind);
-        self.obj.append_section_data(id, data, 16);
-        id
-    }
-
-    fn define(
-        &mut self,
-        name: &str,
-        section: write::SectionId,
-        value: u64,
-        weak: bool,
-    ) -> SymbolId {
-        self.obj.add_symbol(Symbol {
-            name: name.as_bytes().to_vec(),
-            value,
-            size: 0,
-            kind: SymbolKind::Text,
-            scope: SymbolScope::Linkage,
-            weak,
-            section: SymbolSection::Section(section),
-            flags: SymbolFlags::None,
-        })
-    }
-
-    fn symbol(&mut self, name: &str, section: SymbolSection, value: u64, weak: bool) -> SymbolId {
-        let kind = if section == SymbolSection::Undefined {
-            SymbolKind::Unknown
-        } else {
-            SymbolKind::Data
-        };
-        self.obj.add_symbol(Symbol {
-            name: name.as_bytes().to_vec(),
-            value,
-            size: 0,
-            kind,
-            scope: SymbolScope::Linkage,
-            weak,
-            section,
-            flags: SymbolFlags::None,
-        })
-    }
-
-    fn undefined(&mut self, name: &str) -> SymbolId {
-        self.symbol(name, SymbolSection::Undefined, 0, false)
-    }
-
-    fn reloc(
-        &mut self,
-        section: write::SectionId,
-        offset: u64,
-        symbol: SymbolId,
-        r_type: u32,
-        addend: i64,
-    ) {
-        self.obj
-            .add_relocation(
-                section,
-                Relocation {
-                    offset,
-                    symbol,
-                    addend,
-                    flags: RelocationFlags::Elf { r_type },
-                },
-            )
-            .unwrap();
     }
 
     /// A `.text` with `_start` calling `target` (PLT32).
@@ -108,10 +31,6 @@ impl Obj {
         let sym = o.undefined(target);
         o.reloc(text, 1, sym, elf::R_X86_64_PLT32, -4);
         o
-    }
-
-    fn bytes(&self) -> Vec<u8> {
-        self.obj.write().unwrap()
     }
 }
 

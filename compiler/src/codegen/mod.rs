@@ -54,6 +54,21 @@ pub struct CompileConfig {
     pub invoke: Option<String>,
     /// Explicit bounds and stack-limit checks.
     pub checks: crate::checks::Checks,
+    /// What a firmware image carries besides the code (`None` for other images).
+    pub board: Option<BoardConfig>,
+}
+
+/// What a firmware image carries besides the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardConfig {
+    /// How the program ends.
+    pub exit_method: wafer_abi::image::ExitMethod,
+    /// The read-only file trees (`wafer_abi::files` format; empty for none).
+    pub files: Vec<u8>,
+    /// Fresh random bytes that seed the generator of boards without a hardware one.
+    pub seed: [u8; 32],
+    /// When the image was built, in nanoseconds since the epoch.
+    pub build_time: u64,
 }
 
 /// One instance of an image: a module and where its imports come from.

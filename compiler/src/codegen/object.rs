@@ -224,7 +224,13 @@ impl ObjectWriter {
         let mut object = product.object;
         for id in &self.omitted {
             if let Some((symbol, _)) = product.functions[*id] {
-                object.symbol_mut(symbol).weak = true;
+                // A weak symbol must not be local: ELF lists locals first, and linkers
+                // such as lld refuse a weak one among them.
+                let symbol = object.symbol_mut(symbol);
+                symbol.weak = true;
+                if symbol.scope == object::write::SymbolScope::Compilation {
+                    symbol.scope = object::write::SymbolScope::Linkage;
+                }
             }
         }
         for &(alias, target) in &self.aliases {
@@ -307,6 +313,40 @@ impl ObjectWriter {
         fields[ImageField::ExceptionTableLen as usize] = exceptions_len;
         fields[ImageField::StackSize as usize] = config.stack_size;
         fields[ImageField::Flags as usize] = if has_main { flags::HAS_MAIN } else { 0 };
+        let mut board_blobs = Vec::new();
+        if let Some(board) = &config.board {
+            fields[ImageField::Flags as usize] |= board.exit_method.to_flags();
+            if !board.files.is_empty() {
+                let (files_symbol, files_len) =
+                    add_blob(&mut object, b".wafer.files", &board.files);
+                fields[ImageField::FilesLen as usize] = files_len;
+                board_blobs.push((ImageField::Files, files_symbol));
+            }
+            // What the bare-metal runtime reads: the generator's seed and the build time.
+            let mut values = board.seed.to_vec();
+            values.extend_from_slice(&board.build_time.to_le_bytes());
+            let section = object.add_section(
+                Vec::new(),
+                b".rodata.wafer_board".to_vec(),
+                SectionKind::ReadOnlyData,
+            );
+            let offset = object.append_section_data(section, &values, 8);
+            for (name, value, size) in [
+                (&b"wafer_board_seed"[..], offset, 32),
+                (&b"wafer_build_time"[..], offset + 32, 8),
+            ] {
+                object.add_symbol(object::write::Symbol {
+                    name: name.to_vec(),
+                    value,
+                    size,
+                    kind: object::SymbolKind::Data,
+                    scope: object::SymbolScope::Linkage,
+                    weak: false,
+                    section: SymbolSection::Section(section),
+                    flags: object::SymbolFlags::None,
+                });
+            }
+        }
         let mut bytes = Vec::with_capacity(fields.len() * pointer_size as usize);
         for field in &fields {
             bytes.extend_from_slice(&field.to_le_bytes()[..pointer_size as usize]);
@@ -327,7 +367,10 @@ impl ObjectWriter {
             (ImageField::TrapTable, traps_symbol),
             (ImageField::Grants, grants_symbol),
             (ImageField::ExceptionTable, exceptions_symbol),
-        ] {
+        ]
+        .into_iter()
+        .chain(board_blobs)
+        {
             object
                 .add_relocation(
                     descriptor_section,

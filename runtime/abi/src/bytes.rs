@@ -25,6 +25,12 @@ impl<'a> Reader<'a> {
         Some(value)
     }
 
+    pub(crate) fn u64(&mut self) -> Option<u64> {
+        let low = self.u32()? as u64;
+        let high = self.u32()? as u64;
+        Some(high << 32 | low)
+    }
+
     pub(crate) fn take(&mut self, len: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(len)?;
         let slice = self.bytes.get(self.pos..end)?;

@@ -79,6 +79,11 @@ pub enum Grant<'a> {
     },
     /// A TCP socket listening on an address, handed to the guest for `sock_accept`.
     Listen(ListenAddr),
+    /// A command-line argument fixed at build time, for platforms without a command
+    /// line (boards); the first one is the program's name.
+    Arg(&'a [u8]),
+    /// A GPIO pin the guest may drive and read.
+    Gpio(u32),
 }
 
 #[cfg(feature = "alloc")]
@@ -90,12 +95,15 @@ impl Grant<'_> {
             Grant::InheritEnv => 3,
             Grant::Preopen { .. } => 4,
             Grant::Listen(_) => 5,
+            Grant::Arg(_) => 6,
+            Grant::Gpio(_) => 7,
         }
     }
 
     fn payload(&self) -> alloc::vec::Vec<u8> {
         match self {
-            Grant::Env(bytes) | Grant::InheritEnvVar(bytes) => bytes.to_vec(),
+            Grant::Env(bytes) | Grant::InheritEnvVar(bytes) | Grant::Arg(bytes) => bytes.to_vec(),
+            Grant::Gpio(pin) => pin.to_le_bytes().to_vec(),
             Grant::InheritEnv => alloc::vec::Vec::new(),
             Grant::Preopen {
                 host,
@@ -168,6 +176,11 @@ impl<'a> Iterator for GrantIter<'a> {
                 5 => ListenAddr::decode(payload)
                     .map(Grant::Listen)
                     .ok_or(GrantsError::Malformed),
+                6 => Ok(Grant::Arg(payload)),
+                7 => payload
+                    .try_into()
+                    .map(|pin| Grant::Gpio(u32::from_le_bytes(pin)))
+                    .map_err(|_| GrantsError::Malformed),
                 other => Err(GrantsError::UnknownKind(other)),
             }
         })();
@@ -221,6 +234,9 @@ mod tests {
                 ip: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
                 port: 8080,
             }),
+            Grant::Arg(b"app"),
+            Grant::Arg(b""),
+            Grant::Gpio(3),
         ];
         let bytes = encode(&grants);
         let decoded: Vec<_> = parse(&bytes).unwrap().map(Result::unwrap).collect();

@@ -8,7 +8,7 @@
 pub const IMAGE_MAGIC: u64 = 0x5246_4157 | ((IMAGE_VERSION as u64) << 32);
 
 /// Version of the descriptor and metadata formats; bumped on any incompatible change.
-pub const IMAGE_VERSION: u32 = 2;
+pub const IMAGE_VERSION: u32 = 3;
 
 /// Fields of the image descriptor, in order. Field `i` is at byte `i * pointer_size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +36,16 @@ pub enum ImageField {
     ExceptionTable,
     /// Length of the exception table in bytes.
     ExceptionTableLen,
+    /// Address of the read-only file trees baked into a firmware image
+    /// ([`crate::files`] format; 0 when there are none).
+    Files,
+    /// Length of the file trees in bytes.
+    FilesLen,
 }
 
 impl ImageField {
     /// Number of fields.
-    pub const COUNT: u32 = ImageField::ExceptionTableLen as u32 + 1;
+    pub const COUNT: u32 = ImageField::FilesLen as u32 + 1;
 
     /// Byte offset of this field for a target with `pointer_size`-byte pointers.
     pub const fn offset(self, pointer_size: u8) -> u32 {
@@ -52,6 +57,48 @@ impl ImageField {
 pub mod flags {
     /// The image has an entry point to run ([`crate::symbols::IMAGE_MAIN`] does work).
     pub const HAS_MAIN: u64 = 1;
+    /// Bits 8–9: how a firmware image ends the program, an [`super::ExitMethod`].
+    pub const EXIT_METHOD_SHIFT: u32 = 8;
+    /// The mask of the exit method bits (before shifting).
+    pub const EXIT_METHOD_MASK: u64 = 0b11;
+}
+
+/// How a firmware image ends the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitMethod {
+    /// Semihosting `SYS_EXIT`: QEMU (or a debugger) ends with the exit code. Without a
+    /// debugger, real hardware traps.
+    Semihosting = 0,
+    /// Park every core with interrupts masked.
+    Halt = 1,
+    /// Reset the board.
+    Reset = 2,
+}
+
+impl ExitMethod {
+    /// The method stored in descriptor flags.
+    pub fn from_flags(flags: u64) -> ExitMethod {
+        match (flags >> flags::EXIT_METHOD_SHIFT) & flags::EXIT_METHOD_MASK {
+            1 => ExitMethod::Halt,
+            2 => ExitMethod::Reset,
+            _ => ExitMethod::Semihosting,
+        }
+    }
+
+    /// Its bits in descriptor flags.
+    pub fn to_flags(self) -> u64 {
+        (self as u64) << flags::EXIT_METHOD_SHIFT
+    }
+
+    /// The name users pass to `--on-exit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExitMethod::Semihosting => "semihosting",
+            ExitMethod::Halt => "halt",
+            ExitMethod::Reset => "reset",
+        }
+    }
 }
 
 /// Default native stack for the guest: 8 MiB, as a native Linux main thread gets.

@@ -20,6 +20,7 @@
 extern crate alloc;
 
 pub mod exceptions;
+pub mod files;
 pub mod grants;
 pub mod harness;
 pub mod image;

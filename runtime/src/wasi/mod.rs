@@ -11,7 +11,6 @@
 //! behave alike under both; the few deliberate differences are listed in
 //! ARCHITECTURE.md.
 
-pub mod env;
 pub mod fd;
 mod files;
 mod paths;
@@ -19,137 +18,14 @@ mod poll;
 mod preview1;
 mod sockets;
 
-use crate::guest::{GuestMemory, OutOfBounds};
-use crate::sys::{self, IoVec, fs};
+use crate::guest::GuestMemory;
+use crate::sys::{FileKind, IoVec, PATH_MAX};
 use wafer_abi::wasi::{errno, filetype};
 
-/// A WASI errno value; `Ok(())` maps to `errno::SUCCESS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Errno(pub u16);
+pub use crate::errno::Errno;
 
 /// Result of a host function.
-pub type WasiResult<T = ()> = Result<T, Errno>;
-
-impl From<OutOfBounds> for Errno {
-    fn from(_: OutOfBounds) -> Self {
-        Errno(errno::FAULT)
-    }
-}
-
-impl From<crate::sys::Errno> for Errno {
-    fn from(err: crate::sys::Errno) -> Self {
-        Errno(from_linux_errno(err.0))
-    }
-}
-
-/// The WASI errno for a Linux errno (the same numbers on every Linux architecture wafer
-/// supports).
-pub fn from_linux_errno(linux: i32) -> u16 {
-    const PAIRS: &[(usize, u16)] = &[
-        (1, errno::PERM),
-        (2, errno::NOENT),
-        (3, errno::SRCH),
-        (4, errno::INTR),
-        (5, errno::IO),
-        (6, errno::NXIO),
-        (7, errno::TOOBIG),
-        (8, errno::NOEXEC),
-        (9, errno::BADF),
-        (10, errno::CHILD),
-        (11, errno::AGAIN),
-        (12, errno::NOMEM),
-        (13, errno::ACCES),
-        (14, errno::FAULT),
-        (16, errno::BUSY),
-        (17, errno::EXIST),
-        (18, errno::XDEV),
-        (19, errno::NODEV),
-        (20, errno::NOTDIR),
-        (21, errno::ISDIR),
-        (22, errno::INVAL),
-        (23, errno::NFILE),
-        (24, errno::MFILE),
-        (25, errno::NOTTY),
-        (26, errno::TXTBSY),
-        (27, errno::FBIG),
-        (28, errno::NOSPC),
-        (29, errno::SPIPE),
-        (30, errno::ROFS),
-        (31, errno::MLINK),
-        (32, errno::PIPE),
-        (33, errno::DOM),
-        (34, errno::RANGE),
-        (35, errno::DEADLK),
-        (36, errno::NAMETOOLONG),
-        (37, errno::NOLCK),
-        (38, errno::NOSYS),
-        (39, errno::NOTEMPTY),
-        (40, errno::LOOP),
-        (42, errno::NOMSG),
-        (43, errno::IDRM),
-        (67, errno::NOLINK),
-        (71, errno::PROTO),
-        (72, errno::MULTIHOP),
-        (74, errno::BADMSG),
-        (75, errno::OVERFLOW),
-        (84, errno::ILSEQ),
-        (88, errno::NOTSOCK),
-        (89, errno::DESTADDRREQ),
-        (90, errno::MSGSIZE),
-        (91, errno::PROTOTYPE),
-        (92, errno::NOPROTOOPT),
-        (93, errno::PROTONOSUPPORT),
-        (95, errno::NOTSUP),
-        (97, errno::AFNOSUPPORT),
-        (98, errno::ADDRINUSE),
-        (99, errno::ADDRNOTAVAIL),
-        (100, errno::NETDOWN),
-        (101, errno::NETUNREACH),
-        (102, errno::NETRESET),
-        (103, errno::CONNABORTED),
-        (104, errno::CONNRESET),
-        (105, errno::NOBUFS),
-        (106, errno::ISCONN),
-        (107, errno::NOTCONN),
-        (110, errno::TIMEDOUT),
-        (111, errno::CONNREFUSED),
-        (113, errno::HOSTUNREACH),
-        (114, errno::ALREADY),
-        (115, errno::INPROGRESS),
-        (116, errno::STALE),
-        (122, errno::DQUOT),
-        (125, errno::CANCELED),
-        (130, errno::OWNERDEAD),
-        (131, errno::NOTRECOVERABLE),
-    ];
-    // Indexed by the Linux errno, 0 where WASI has no equivalent: a byte per errno
-    // rather than eight per pair keeps it small in every image.
-    const DENSE: [u8; 132] = {
-        let mut dense = [0u8; 132];
-        let mut i = 0;
-        while i < PAIRS.len() {
-            let (linux, wasi) = PAIRS[i];
-            assert!(wasi > 0 && wasi <= u8::MAX as u16);
-            dense[linux] = wasi as u8;
-            i += 1;
-        }
-        dense
-    };
-    match usize::try_from(linux).ok().and_then(|i| DENSE.get(i)) {
-        Some(&wasi) if wasi != 0 => u16::from(wasi),
-        _ => errno::IO,
-    }
-}
-
-/// The errno for a failed path resolution: an escape from the granted directory is
-/// `EPERM`, as in wasmtime.
-fn resolve_error(err: sys::Errno) -> Errno {
-    if err == sys::Errno::XDEV {
-        Errno(errno::PERM)
-    } else {
-        err.into()
-    }
-}
+pub type WasiResult<T = ()> = crate::errno::Result<T>;
 
 /// A `u16` flags argument (passed as an `i32`): `EINVAL` if bits beyond the type are set,
 /// rather than ignoring them.
@@ -162,16 +38,17 @@ fn flags8(value: i32) -> WasiResult<u8> {
     u8::try_from(value as u32).map_err(|_| Errno(errno::INVAL))
 }
 
-/// The WASI file type for an `st_mode`.
-fn filetype_of(mode: u32) -> u8 {
-    match mode & fs::S_IFMT {
-        fs::S_IFREG => filetype::REGULAR_FILE,
-        fs::S_IFDIR => filetype::DIRECTORY,
-        fs::S_IFCHR => filetype::CHARACTER_DEVICE,
-        fs::S_IFBLK => filetype::BLOCK_DEVICE,
-        fs::S_IFSOCK => filetype::SOCKET_STREAM,
-        fs::S_IFLNK => filetype::SYMBOLIC_LINK,
-        _ => filetype::UNKNOWN,
+/// The preview1 `filetype` of a kind of file (a FIFO is of unknown type in preview1).
+fn filetype_of(kind: FileKind) -> u8 {
+    match kind {
+        FileKind::RegularFile => filetype::REGULAR_FILE,
+        FileKind::Directory => filetype::DIRECTORY,
+        FileKind::CharacterDevice => filetype::CHARACTER_DEVICE,
+        FileKind::BlockDevice => filetype::BLOCK_DEVICE,
+        FileKind::SocketStream => filetype::SOCKET_STREAM,
+        FileKind::SocketDgram => filetype::SOCKET_DGRAM,
+        FileKind::SymbolicLink => filetype::SYMBOLIC_LINK,
+        FileKind::Fifo | FileKind::Unknown => filetype::UNKNOWN,
     }
 }
 
@@ -181,10 +58,10 @@ fn read_path<'b>(
     memory: &GuestMemory,
     ptr: i32,
     len: i32,
-    buf: &'b mut [u8; fs::PATH_MAX],
+    buf: &'b mut [u8; PATH_MAX],
 ) -> WasiResult<&'b [u8]> {
     let len = len as u32 as usize;
-    if len >= fs::PATH_MAX {
+    if len >= PATH_MAX {
         // Still a fault if the guest passed memory it does not have.
         memory.range(ptr as u32, len as u32)?;
         return Err(Errno(errno::NAMETOOLONG));
@@ -234,7 +111,7 @@ fn vectored(
     iovs: i32,
     iovs_len: i32,
     transfer: Transfer,
-    mut io: impl FnMut(&[IoVec], u64) -> Result<usize, sys::Errno>,
+    mut io: impl FnMut(&[IoVec], u64) -> WasiResult<usize>,
 ) -> WasiResult<u32> {
     let fault = Errno(errno::FAULT);
     let count = iovs_len as u32;
@@ -278,7 +155,7 @@ fn vectored(
         let moved = match io(host.get(..filled).unwrap_or_default(), total) {
             Ok(moved) => moved as u64,
             Err(_) if total > 0 => break,
-            Err(err) => return Err(err.into()),
+            Err(err) => return Err(err),
         };
         total += moved;
         if transfer == Transfer::Read || moved < wanted {
@@ -293,22 +170,5 @@ fn ret(result: WasiResult) -> i32 {
     match result {
         Ok(()) => errno::SUCCESS as i32,
         Err(Errno(code)) => code as i32,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn linux_errnos_map_to_wasi() {
-        assert_eq!(from_linux_errno(9), errno::BADF);
-        assert_eq!(from_linux_errno(29), errno::SPIPE);
-        assert_eq!(from_linux_errno(38), errno::NOSYS);
-        assert_eq!(from_linux_errno(1), errno::PERM);
-        assert_eq!(from_linux_errno(131), errno::NOTRECOVERABLE);
-        for unmapped in [-5, 0, 15, 41, 132, 9999] {
-            assert_eq!(from_linux_errno(unmapped), errno::IO, "{unmapped}");
-        }
     }
 }

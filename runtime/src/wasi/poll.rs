@@ -1,10 +1,11 @@
 //! `poll_oneoff`: waiting for clocks and descriptor readiness.
 
-use super::fd::{self, FdKind, READ, WRITE};
+use super::fd;
 use super::{Errno, WasiResult, le_bytes};
 use crate::guest::GuestMemory;
-use crate::sys::{self, fs, poll};
-use wafer_abi::wasi::{errno, event, rights};
+use crate::host::{self, poll::Target};
+use crate::sys::{Clock, Interest};
+use wafer_abi::wasi::{errno, event};
 
 /// Descriptor subscriptions one call may wait on.
 const MAX_POLL_FDS: usize = 512;
@@ -20,9 +21,7 @@ enum Subscription {
     Fd {
         userdata: u64,
         kind: u8,
-        host_fd: i32,
-        /// Regular files never block: always ready.
-        always_ready: bool,
+        target: Target,
     },
 }
 
@@ -59,23 +58,15 @@ fn read_subscription(memory: &GuestMemory, at: u32, start: &Start) -> WasiResult
         }
         kind @ (event::FD_READ | event::FD_WRITE) => {
             let fd = i32::from_le_bytes(le_bytes(&bytes, 16));
-            let entry = fd::get(fd)?;
-            let direction = if kind == event::FD_READ { READ } else { WRITE };
-            let always_ready = match entry.kind {
-                FdKind::Directory { .. } => return Err(Errno(errno::BADF)),
-                FdKind::Stdio => {
-                    entry.opened_for(direction)?;
-                    false
-                }
-                FdKind::Socket { .. } => false,
-                FdKind::File => fs::fstat(entry.host_fd)?.file_type() == fs::S_IFREG,
+            let interest = if kind == event::FD_READ {
+                Interest::Read
+            } else {
+                Interest::Write
             };
-            entry.require(rights::POLL_FD_READWRITE)?;
             Ok(Subscription::Fd {
                 userdata,
                 kind,
-                host_fd: entry.host_fd,
-                always_ready,
+                target: fd::get(fd)?.poll_target(interest)?,
             })
         }
         _ => Err(Errno(errno::INVAL)),
@@ -115,65 +106,32 @@ pub(super) fn poll_oneoff(
         return Err(Errno(errno::INVAL));
     }
     let start = Start {
-        monotonic: sys::clock_gettime(CLOCK_MONOTONIC)?,
-        realtime: sys::clock_gettime(CLOCK_REALTIME)?,
+        monotonic: host::now(Clock::Monotonic)?,
+        realtime: host::now(Clock::Realtime)?,
     };
 
     // First pass: validate everything, gather the descriptors and the earliest deadline.
-    let mut fds = [poll::PollFd::default(); MAX_POLL_FDS];
-    let mut fd_count = 0;
+    let mut targets = [Target::default(); MAX_POLL_FDS];
+    let mut target_count = 0;
     let mut earliest: Option<u64> = None;
-    let mut ready_now = false;
     for subscription in subscriptions(memory, subs, count, &start) {
         match subscription? {
             Subscription::Clock { deadline, .. } => {
                 earliest = Some(earliest.map_or(deadline, |e| e.min(deadline)));
-                ready_now |= deadline <= start.monotonic;
             }
-            Subscription::Fd {
-                always_ready: true, ..
-            } => ready_now = true,
-            Subscription::Fd { kind, host_fd, .. } => {
-                let slot = fds.get_mut(fd_count).ok_or(Errno(errno::NOMEM))?;
-                *slot = poll::PollFd {
-                    fd: host_fd,
-                    events: if kind == event::FD_READ {
-                        poll::POLLIN
-                    } else {
-                        poll::POLLOUT
-                    },
-                    revents: 0,
-                };
-                fd_count += 1;
+            Subscription::Fd { target, .. } => {
+                *targets.get_mut(target_count).ok_or(Errno(errno::NOMEM))? = target;
+                target_count += 1;
             }
         }
     }
-
-    // Wait.
-    loop {
-        let now = sys::clock_gettime(CLOCK_MONOTONIC)?;
-        let timeout = if ready_now {
-            Some(0)
-        } else {
-            earliest.map(|deadline| deadline.saturating_sub(now))
-        };
-        if fd_count == 0 {
-            if let Some(deadline) = earliest.filter(|_| !ready_now) {
-                poll::sleep(CLOCK_MONOTONIC, poll::TIMER_ABSTIME, deadline)?;
-            }
-            break;
-        }
-        match poll::ppoll(fds.get_mut(..fd_count).unwrap_or_default(), timeout) {
-            Ok(_) => break,
-            Err(sys::Errno::INTR) => continue,
-            Err(err) => return Err(err.into()),
-        }
-    }
+    let targets = targets.get_mut(..target_count).unwrap_or_default();
+    host::poll::wait(targets, earliest)?;
 
     // Second pass: one event per ready subscription, in subscription order.
-    let now = sys::clock_gettime(CLOCK_MONOTONIC)?;
+    let now = host::now(Clock::Monotonic)?;
     let mut written = 0u32;
-    let mut fd_index = 0;
+    let mut next_target = targets.iter();
     for subscription in subscriptions(memory, subs, count, &start) {
         let out = match subscription? {
             Subscription::Clock { userdata, deadline } => {
@@ -182,23 +140,18 @@ pub(super) fn poll_oneoff(
                 }
                 encode_event(userdata, 0, event::CLOCK, 0, 0)
             }
-            Subscription::Fd {
-                userdata,
-                kind,
-                host_fd,
-                always_ready,
-            } => {
-                let (nbytes, flags, error) = if always_ready {
-                    (file_bytes(host_fd, kind), 0, 0)
-                } else {
-                    let revents = fds.get(fd_index).map_or(0, |fd| fd.revents);
-                    fd_index += 1;
-                    if revents == 0 {
-                        continue;
-                    }
-                    fd_event(host_fd, kind, revents)
+            Subscription::Fd { userdata, kind, .. } => {
+                let Some(target) = next_target.next().filter(|t| t.is_ready()) else {
+                    continue;
                 };
-                encode_event(userdata, error, kind, nbytes, flags)
+                let found = target.event();
+                let hangup = if found.hangup {
+                    event::FD_READWRITE_HANGUP
+                } else {
+                    0
+                };
+                let error = found.error.map_or(0, |Errno(code)| code);
+                encode_event(userdata, error, kind, found.nbytes, hangup)
             }
         };
         memory.write(events + written * event::EVENT_SIZE, &out)?;
@@ -224,36 +177,4 @@ fn encode_event(userdata: u64, error: u16, kind: u8, nbytes: u64, flags: u16) ->
         }
     }
     out
-}
-
-/// For a regular file: the bytes left to read from the current position (writes can
-/// always proceed; 0 says nothing about how much).
-fn file_bytes(host_fd: i32, kind: u8) -> u64 {
-    if kind != event::FD_READ {
-        return 0;
-    }
-    let size = fs::fstat(host_fd).map_or(0, |stat| stat.size);
-    let position = sys::lseek(host_fd, 0, 1).unwrap_or(size);
-    size.saturating_sub(position)
-}
-
-/// Event fields (nbytes, flags, error) for a descriptor `ppoll` reported.
-fn fd_event(host_fd: i32, kind: u8, revents: i16) -> (u64, u16, u16) {
-    if revents & poll::POLLNVAL != 0 {
-        return (0, 0, errno::BADF);
-    }
-    let hangup = if revents & poll::POLLHUP != 0 {
-        event::FD_READWRITE_HANGUP
-    } else {
-        0
-    };
-    if revents & poll::POLLERR != 0 && revents & (poll::POLLIN | poll::POLLOUT) == 0 {
-        return (0, hangup, errno::IO);
-    }
-    let nbytes = if kind == event::FD_READ {
-        fs::bytes_readable(host_fd).unwrap_or(0)
-    } else {
-        0
-    };
-    (nbytes, hangup, 0)
 }

@@ -2,9 +2,10 @@
 //! `wafer_abi::wasi::PREVIEW1`, each a thin wrapper around a safe implementation that
 //! works on checked [`GuestMemory`].
 
-use super::{Errno, WasiResult, env, files, paths, poll, ret, sockets};
+use super::{Errno, WasiResult, files, paths, poll, ret, sockets};
 use crate::guest::GuestMemory;
-use crate::sys;
+use crate::host::{self, grants};
+use crate::sys::Clock;
 use wafer_abi::wasi::errno;
 
 /// Defines `wafer_wasi_p1_<name>` calling `$imp(&memory, args...)`, in a module of its
@@ -31,8 +32,8 @@ macro_rules! host_fns {
 }
 
 host_fns! {
-    args_get(argv: i32, argv_buf: i32) => |m, a, b| super::write_strings(m, crate::process::args(), a, b);
-    args_sizes_get(argc: i32, buf_size: i32) => |m, a, b| super::string_sizes(m, crate::process::args(), a, b);
+    args_get(argv: i32, argv_buf: i32) => |m, a, b| super::write_strings(m, grants::args(), a, b);
+    args_sizes_get(argc: i32, buf_size: i32) => |m, a, b| super::string_sizes(m, grants::args(), a, b);
     environ_get(environ: i32, environ_buf: i32) => super::environ_get;
     environ_sizes_get(count: i32, buf_size: i32) => super::environ_sizes_get;
     clock_res_get(id: i32, resolution: i32) => super::clock_res_get;
@@ -71,7 +72,7 @@ host_fns! {
     poll_oneoff(subscriptions: i32, events: i32, count: i32, nevents: i32) => poll::poll_oneoff;
     proc_raise(signal: i32) => |_, signal| super::proc_raise(signal);
     random_get(buf: i32, buf_len: i32) => super::random_get;
-    sched_yield() => |_| { sys::sched_yield(); Ok(()) };
+    sched_yield() => |_| { host::yield_now(); Ok(()) };
     sock_accept(fd: i32, flags: i32, result: i32) => sockets::sock_accept;
     sock_recv(fd: i32, ri_data: i32, ri_len: i32, ri_flags: i32, ro_len: i32, ro_flags: i32) => sockets::sock_recv;
     sock_send(fd: i32, si_data: i32, si_len: i32, si_flags: i32, so_len: i32) => sockets::sock_send;
@@ -84,7 +85,7 @@ host_fns! {
 /// Always safe to call; `unsafe` only to match the other host functions.
 #[unsafe(export_name = "wafer_wasi_p1_proc_exit")]
 pub unsafe extern "C" fn proc_exit(_vmctx: *mut u8, code: i32) -> ! {
-    sys::exit(code)
+    host::exit(code)
 }
 
 /// Writes NUL-terminated `strings` to `buf` and pointers to them to `ptrs`.
@@ -126,7 +127,7 @@ fn string_sizes<'a>(
 fn environ_get(memory: &GuestMemory, environ: i32, buf: i32) -> WasiResult {
     let (mut ptr_at, mut string_at) = (environ as u32, buf as u32);
     let mut result = Ok(());
-    env::for_each(|entry| {
+    grants::for_each_env(|entry| {
         if result.is_ok() {
             result = write_strings(
                 memory,
@@ -143,7 +144,7 @@ fn environ_get(memory: &GuestMemory, environ: i32, buf: i32) -> WasiResult {
 
 fn environ_sizes_get(memory: &GuestMemory, count_ptr: i32, size_ptr: i32) -> WasiResult {
     let (mut count, mut size) = (0u32, 0u32);
-    env::for_each(|entry| {
+    grants::for_each_env(|entry| {
         count += 1;
         size = size.saturating_add(entry.len() as u32 + 1);
     });
@@ -152,24 +153,27 @@ fn environ_sizes_get(memory: &GuestMemory, count_ptr: i32, size_ptr: i32) -> Was
     Ok(())
 }
 
-/// WASI clock ids 0..=3 (realtime, monotonic, process and thread CPU time) are Linux's.
-/// (wasmtime has no CPU-time clocks and answers `EBADF` for them; Linux has them, so
-/// they work here.)
-fn clock_id(id: i32) -> WasiResult<u32> {
+/// WASI clock ids 0..=3: realtime, monotonic, process and thread CPU time. (wasmtime
+/// has no CPU-time clocks and answers `EBADF` for them; Linux has them, so they work
+/// here.)
+fn clock_id(id: i32) -> WasiResult<Clock> {
     match id {
-        0..=3 => Ok(id as u32),
+        0 => Ok(Clock::Realtime),
+        1 => Ok(Clock::Monotonic),
+        2 => Ok(Clock::ProcessCpuTime),
+        3 => Ok(Clock::ThreadCpuTime),
         _ => Err(Errno(errno::INVAL)),
     }
 }
 
 fn clock_res_get(memory: &GuestMemory, id: i32, resolution: i32) -> WasiResult {
-    let res = sys::clock_getres(clock_id(id)?)?;
+    let res = host::resolution(clock_id(id)?)?;
     memory.write_u64(resolution as u32, res)?;
     Ok(())
 }
 
 fn clock_time_get(memory: &GuestMemory, id: i32, _precision: i64, time: i32) -> WasiResult {
-    let now = sys::clock_gettime(clock_id(id)?)?;
+    let now = host::now(clock_id(id)?)?;
     memory.write_u64(time as u32, now)?;
     Ok(())
 }
@@ -177,19 +181,9 @@ fn clock_time_get(memory: &GuestMemory, id: i32, _precision: i64, time: i32) -> 
 fn random_get(memory: &GuestMemory, buf: i32, len: i32) -> WasiResult {
     let dst = memory.range(buf as u32, len as u32)?;
     // SAFETY: `range` checked the destination lies inside guest memory.
-    unsafe { sys::getrandom(dst, len as u32 as usize)? };
-    Ok(())
+    unsafe { host::random(dst, len as u32 as usize) }
 }
 
-/// WASI signal numbers are Linux's up to `SIGTERM` (15); Linux then has `SIGSTKFLT`,
-/// which WASI skips.
 fn proc_raise(signal: i32) -> WasiResult {
-    let linux = match signal {
-        0 => return Ok(()),
-        1..=15 => signal,
-        16..=30 => signal + 1,
-        _ => return Err(Errno(errno::INVAL)),
-    };
-    sys::signals::raise_default(linux)?;
-    Ok(())
+    host::raise(u8::try_from(signal).map_err(|_| Errno(errno::INVAL))?)
 }

@@ -1,6 +1,6 @@
-//! What differs between architectures on Linux: the process entry point, switching to the
-//! guest stack, the open flags that differ, and the layouts of `struct sigaction` and
-//! `ucontext_t`.
+//! What differs between architectures on Linux: the process entry point, the open flags
+//! that differ, and the layouts of `struct sigaction` and `ucontext_t` (the rest is in
+//! `sys::isa`).
 
 #[cfg(target_arch = "x86_64")]
 mod imp {
@@ -54,93 +54,17 @@ mod imp {
         ".popsection",
     );
 
-    // wafer_rt_catch(f, arg, buf): saves the callee-saved registers, the stack pointer
-    // after return and the return address in `buf`, then calls f(arg) and returns 0.
-    // A trap resumes at the saved return address with the saved registers and the trap
-    // code in rax (see `resume`), as if wafer_rt_catch had returned it.
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_catch,\"ax\",@progbits",
-        ".globl wafer_rt_catch",
-        ".type wafer_rt_catch,@function",
-        "wafer_rt_catch:",
-        "mov [rdx], rbx",
-        "mov [rdx + 8], rbp",
-        "mov [rdx + 16], r12",
-        "mov [rdx + 24], r13",
-        "mov [rdx + 32], r14",
-        "mov [rdx + 40], r15",
-        "lea rax, [rsp + 8]",
-        "mov [rdx + 48], rax",
-        "mov rax, [rsp]",
-        "mov [rdx + 56], rax",
-        "push rbp",
-        "mov rax, rdi",
-        "mov rdi, rsi",
-        "call rax",
-        "pop rbp",
-        "xor eax, eax",
-        "ret",
-        ".popsection",
-    );
-
-    // wafer_rt_catch_landing(code, buf): returns `code` from the wafer_rt_catch frame
-    // whose registers `buf` holds.
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_catch_landing,\"ax\",@progbits",
-        ".globl wafer_rt_catch_landing",
-        ".type wafer_rt_catch_landing,@function",
-        "wafer_rt_catch_landing:",
-        "mov rbx, [rsi]",
-        "mov rbp, [rsi + 8]",
-        "mov r12, [rsi + 16]",
-        "mov r13, [rsi + 24]",
-        "mov r14, [rsi + 32]",
-        "mov r15, [rsi + 40]",
-        "mov rsp, [rsi + 48]",
-        "mov rax, rdi",
-        "jmp qword ptr [rsi + 56]",
-        ".popsection",
-    );
-
-    // wafer_rt_throw(exception): called from compiled code, which keeps frame pointers;
-    // hands the unwinder the caller's frame pointer and return address.
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_throw,\"ax\",@progbits",
-        ".globl wafer_rt_throw",
-        ".type wafer_rt_throw,@function",
-        "wafer_rt_throw:",
-        "mov rsi, rbp",
-        "mov rdx, [rsp]",
-        "sub rsp, 8",
-        "call {unwind}",
-        "ud2",
-        ".popsection",
-        unwind = sym crate::exceptions::unwind,
-    );
-
-    // wafer_rt_resume(pc, sp, fp, exception): continues at an exception handler.
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_resume,\"ax\",@progbits",
-        ".globl wafer_rt_resume",
-        ".type wafer_rt_resume,@function",
-        "wafer_rt_resume:",
-        "mov rsp, rsi",
-        "mov rbp, rdx",
-        "mov rax, rcx",
-        "jmp rdi",
-        ".popsection",
-    );
-
-    /// Registers saved by `wafer_rt_catch`, in its buffer order.
-    pub const CATCH_BUFFER_WORDS: usize = 8;
-
     /// Rewrites the interrupted context so that returning from the signal handler
     /// resumes as a return from `wafer_rt_catch` with `code`.
     ///
     /// # Safety
     /// `context` must be the `ucontext_t` of the signal being handled and `saved` the
     /// static buffer of a `wafer_rt_catch` frame still on the stack.
-    pub unsafe fn resume(context: *mut u8, saved: *const [usize; CATCH_BUFFER_WORDS], code: usize) {
+    pub unsafe fn resume(
+        context: *mut u8,
+        saved: *const [usize; crate::sys::isa::CATCH_BUFFER_WORDS],
+        code: usize,
+    ) {
         // SAFETY: the caller guarantees the buffer is live and filled.
         let words = unsafe { &*saved };
         const GREGS: usize = 40;
@@ -162,21 +86,6 @@ mod imp {
             unsafe { (context.add(GREGS + index * 8) as *mut usize).write_unaligned(value) };
         }
     }
-
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_call_on_stack,\"ax\",@progbits",
-        ".globl wafer_rt_call_on_stack",
-        ".type wafer_rt_call_on_stack,@function",
-        "wafer_rt_call_on_stack:",
-        "push rbp",
-        "mov rbp, rsp",
-        "mov rsp, rdi",
-        "call rsi",
-        "mov rsp, rbp",
-        "pop rbp",
-        "ret",
-        ".popsection",
-    );
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -236,89 +145,17 @@ mod imp {
         ".popsection",
     );
 
-    // wafer_rt_catch(f, arg, buf): saves x19-x30, sp and d8-d15 in `buf`, calls f(arg)
-    // and returns 0. A trap resumes in wafer_rt_catch_landing (see `resume`), which
-    // restores them and returns the trap code from wafer_rt_catch's frame.
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_catch,\"ax\",%progbits",
-        ".globl wafer_rt_catch",
-        ".type wafer_rt_catch,%function",
-        "wafer_rt_catch:",
-        "stp x19, x20, [x2, #0]",
-        "stp x21, x22, [x2, #16]",
-        "stp x23, x24, [x2, #32]",
-        "stp x25, x26, [x2, #48]",
-        "stp x27, x28, [x2, #64]",
-        "stp x29, x30, [x2, #80]",
-        "mov x9, sp",
-        "str x9, [x2, #96]",
-        "stp d8, d9, [x2, #104]",
-        "stp d10, d11, [x2, #120]",
-        "stp d12, d13, [x2, #136]",
-        "stp d14, d15, [x2, #152]",
-        "stp x29, x30, [sp, #-16]!",
-        "mov x29, sp",
-        "mov x9, x0",
-        "mov x0, x1",
-        "blr x9",
-        "ldp x29, x30, [sp], #16",
-        "mov x0, #0",
-        "ret",
-        ".globl wafer_rt_catch_landing",
-        ".type wafer_rt_catch_landing,%function",
-        "wafer_rt_catch_landing:",
-        "ldp x19, x20, [x1, #0]",
-        "ldp x21, x22, [x1, #16]",
-        "ldp x23, x24, [x1, #32]",
-        "ldp x25, x26, [x1, #48]",
-        "ldp x27, x28, [x1, #64]",
-        "ldp x29, x30, [x1, #80]",
-        "ldr x9, [x1, #96]",
-        "mov sp, x9",
-        "ldp d8, d9, [x1, #104]",
-        "ldp d10, d11, [x1, #120]",
-        "ldp d12, d13, [x1, #136]",
-        "ldp d14, d15, [x1, #152]",
-        "ret",
-        ".popsection",
-    );
-
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_throw,\"ax\",%progbits",
-        ".globl wafer_rt_throw",
-        ".type wafer_rt_throw,%function",
-        "wafer_rt_throw:",
-        "mov x1, x29",
-        "mov x2, x30",
-        "bl {unwind}",
-        "udf #0",
-        ".popsection",
-        unwind = sym crate::exceptions::unwind,
-    );
-
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_resume,\"ax\",%progbits",
-        ".globl wafer_rt_resume",
-        ".type wafer_rt_resume,%function",
-        "wafer_rt_resume:",
-        "mov sp, x1",
-        "mov x29, x2",
-        "mov x9, x0",
-        "mov x0, x3",
-        "br x9",
-        ".popsection",
-    );
-
-    /// Words of the buffer `wafer_rt_catch` saves registers in.
-    pub const CATCH_BUFFER_WORDS: usize = 21;
-
     /// Rewrites the interrupted context so that returning from the signal handler runs
     /// `wafer_rt_catch_landing` with `code` and the buffer, on the saved stack.
     ///
     /// # Safety
     /// `context` must be the `ucontext_t` of the signal being handled and `saved` the
     /// static buffer of a `wafer_rt_catch` frame still on the stack.
-    pub unsafe fn resume(context: *mut u8, saved: *const [usize; CATCH_BUFFER_WORDS], code: usize) {
+    pub unsafe fn resume(
+        context: *mut u8,
+        saved: *const [usize; crate::sys::isa::CATCH_BUFFER_WORDS],
+        code: usize,
+    ) {
         // SAFETY: the caller guarantees the buffer is live and filled.
         let words = unsafe { &*saved };
         const REGS: usize = 184; // uc_mcontext.regs[0]
@@ -328,7 +165,7 @@ mod imp {
             (REGS + 31 * 8, words[12]),
             (
                 REGS + 32 * 8,
-                super::wafer_rt_catch_landing as *const () as usize,
+                crate::sys::isa::wafer_rt_catch_landing as *const () as usize,
             ),
         ];
         for (offset, value) in writes {
@@ -336,21 +173,6 @@ mod imp {
             unsafe { (context.add(offset) as *mut usize).write_unaligned(value) };
         }
     }
-
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_call_on_stack,\"ax\",%progbits",
-        ".globl wafer_rt_call_on_stack",
-        ".type wafer_rt_call_on_stack,%function",
-        "wafer_rt_call_on_stack:",
-        "stp x29, x30, [sp, #-16]!",
-        "mov x29, sp",
-        "mov sp, x0",
-        "blr x1",
-        "mov sp, x29",
-        "ldp x29, x30, [sp], #16",
-        "ret",
-        ".popsection",
-    );
 }
 
 #[cfg(target_arch = "riscv64")]
@@ -412,122 +234,25 @@ mod imp {
         ".popsection",
     );
 
-    // wafer_rt_catch(f, arg, buf): saves ra, sp, s0-s11 and fs0-fs11 in `buf`, calls
-    // f(arg) and returns 0. A trap resumes in wafer_rt_catch_landing (see `resume`).
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_catch,\"ax\",@progbits",
-        ".globl wafer_rt_catch",
-        ".type wafer_rt_catch,@function",
-        "wafer_rt_catch:",
-        "sd ra, 0(a2)",
-        "sd sp, 8(a2)",
-        "sd s0, 16(a2)",
-        "sd s1, 24(a2)",
-        "sd s2, 32(a2)",
-        "sd s3, 40(a2)",
-        "sd s4, 48(a2)",
-        "sd s5, 56(a2)",
-        "sd s6, 64(a2)",
-        "sd s7, 72(a2)",
-        "sd s8, 80(a2)",
-        "sd s9, 88(a2)",
-        "sd s10, 96(a2)",
-        "sd s11, 104(a2)",
-        "fsd fs0, 112(a2)",
-        "fsd fs1, 120(a2)",
-        "fsd fs2, 128(a2)",
-        "fsd fs3, 136(a2)",
-        "fsd fs4, 144(a2)",
-        "fsd fs5, 152(a2)",
-        "fsd fs6, 160(a2)",
-        "fsd fs7, 168(a2)",
-        "fsd fs8, 176(a2)",
-        "fsd fs9, 184(a2)",
-        "fsd fs10, 192(a2)",
-        "fsd fs11, 200(a2)",
-        "addi sp, sp, -16",
-        "sd ra, 8(sp)",
-        "mv t0, a0",
-        "mv a0, a1",
-        "jalr t0",
-        "ld ra, 8(sp)",
-        "addi sp, sp, 16",
-        "li a0, 0",
-        "ret",
-        ".globl wafer_rt_catch_landing",
-        ".type wafer_rt_catch_landing,@function",
-        "wafer_rt_catch_landing:",
-        "ld ra, 0(a1)",
-        "ld sp, 8(a1)",
-        "ld s0, 16(a1)",
-        "ld s1, 24(a1)",
-        "ld s2, 32(a1)",
-        "ld s3, 40(a1)",
-        "ld s4, 48(a1)",
-        "ld s5, 56(a1)",
-        "ld s6, 64(a1)",
-        "ld s7, 72(a1)",
-        "ld s8, 80(a1)",
-        "ld s9, 88(a1)",
-        "ld s10, 96(a1)",
-        "ld s11, 104(a1)",
-        "fld fs0, 112(a1)",
-        "fld fs1, 120(a1)",
-        "fld fs2, 128(a1)",
-        "fld fs3, 136(a1)",
-        "fld fs4, 144(a1)",
-        "fld fs5, 152(a1)",
-        "fld fs6, 160(a1)",
-        "fld fs7, 168(a1)",
-        "fld fs8, 176(a1)",
-        "fld fs9, 184(a1)",
-        "fld fs10, 192(a1)",
-        "fld fs11, 200(a1)",
-        "ret",
-        ".popsection",
-    );
-
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_throw,\"ax\",@progbits",
-        ".globl wafer_rt_throw",
-        ".type wafer_rt_throw,@function",
-        "wafer_rt_throw:",
-        "mv a1, s0",
-        "mv a2, ra",
-        "call {unwind}",
-        "unimp",
-        ".popsection",
-        unwind = sym crate::exceptions::unwind,
-    );
-
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_resume,\"ax\",@progbits",
-        ".globl wafer_rt_resume",
-        ".type wafer_rt_resume,@function",
-        "wafer_rt_resume:",
-        "mv sp, a1",
-        "mv s0, a2",
-        "mv t0, a0",
-        "mv a0, a3",
-        "jr t0",
-        ".popsection",
-    );
-
-    /// Words of the buffer `wafer_rt_catch` saves registers in.
-    pub const CATCH_BUFFER_WORDS: usize = 26;
-
     /// Rewrites the interrupted context so that returning from the signal handler runs
     /// `wafer_rt_catch_landing` with `code` and the buffer, on the saved stack.
     ///
     /// # Safety
     /// `context` must be the `ucontext_t` of the signal being handled and `saved` the
     /// static buffer of a `wafer_rt_catch` frame still on the stack.
-    pub unsafe fn resume(context: *mut u8, saved: *const [usize; CATCH_BUFFER_WORDS], code: usize) {
+    pub unsafe fn resume(
+        context: *mut u8,
+        saved: *const [usize; crate::sys::isa::CATCH_BUFFER_WORDS],
+        code: usize,
+    ) {
         // SAFETY: the caller guarantees the buffer is live and filled.
         let words = unsafe { &*saved };
         const REGS: usize = 176; // uc_mcontext.sc_regs: pc, ra, sp, gp, tp, t0-t2, s0, s1, a0, a1
         let writes = [
-            (REGS, super::wafer_rt_catch_landing as *const () as usize),
+            (
+                REGS,
+                crate::sys::isa::wafer_rt_catch_landing as *const () as usize,
+            ),
             (REGS + 2 * 8, words[1]),
             (REGS + 10 * 8, code),
             (REGS + 11 * 8, saved as usize),
@@ -537,52 +262,15 @@ mod imp {
             unsafe { (context.add(offset) as *mut usize).write_unaligned(value) };
         }
     }
-
-    core::arch::global_asm!(
-        ".pushsection .text.wafer_rt_call_on_stack,\"ax\",@progbits",
-        ".globl wafer_rt_call_on_stack",
-        ".type wafer_rt_call_on_stack,@function",
-        "wafer_rt_call_on_stack:",
-        "addi sp, sp, -16",
-        "sd ra, 8(sp)",
-        "sd s0, 0(sp)",
-        "mv s0, sp",
-        "mv sp, a0",
-        "jalr a1",
-        "mv sp, s0",
-        "ld s0, 0(sp)",
-        "ld ra, 8(sp)",
-        "addi sp, sp, 16",
-        "ret",
-        ".popsection",
-    );
 }
 
 pub use imp::*;
 
+pub use crate::sys::isa::{
+    CATCH_BUFFER_WORDS, call_on_stack, wafer_rt_catch, wafer_rt_catch_landing,
+};
+
 unsafe extern "C" {
-    fn wafer_rt_call_on_stack(top: *mut u8, f: extern "C" fn());
-    /// See the `wafer_rt_catch` assembly.
-    pub fn wafer_rt_catch(
-        f: unsafe extern "C" fn(*mut u8),
-        arg: *mut u8,
-        buffer: *mut usize,
-    ) -> usize;
     /// Returns from a signal handler (`rt_sigreturn`); only its address is used.
     pub fn wafer_rt_sigreturn();
-    /// Returns `code` from the `wafer_rt_catch` frame whose registers `buffer` holds.
-    pub fn wafer_rt_catch_landing(code: usize, buffer: *const usize) -> !;
-    /// Continues at exception handler `pc` with the given stack and frame pointers and
-    /// the exception object in the first payload register.
-    pub fn wafer_rt_resume(pc: usize, sp: usize, fp: usize, exception: *mut u8) -> !;
-}
-
-/// Runs `f` with the stack pointer set to `top`, then returns on the original stack.
-///
-/// # Safety
-/// `top` must be the 16-byte aligned upper end of a writable stack large enough for `f`.
-pub unsafe fn call_on_stack(top: *mut u8, f: extern "C" fn()) {
-    // SAFETY: the caller guarantees the stack; the trampoline saves and restores the
-    // original stack pointer and follows the C calling convention.
-    unsafe { wafer_rt_call_on_stack(top, f) }
 }

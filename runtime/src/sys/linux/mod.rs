@@ -1,16 +1,20 @@
-//! Linux: the platform layer for static executables. This folder is the single place to
-//! edit for the Linux port; the rest of the runtime reaches the OS only through the
-//! functions here.
+//! Linux: the platform for static executables. This folder is the single place to edit
+//! for the Linux port; the rest of the runtime reaches the OS only through [`Linux`]'s
+//! implementation of `sys::Platform` (`platform.rs`).
 
 pub mod arch;
 pub mod beneath;
 pub mod fs;
 pub mod net;
+mod platform;
 pub mod poll;
+pub mod process;
 pub mod signals;
 pub mod syscall;
 
-pub use signals::guest_stack_bottom;
+pub use crate::sys::IoVec;
+pub use platform::{Linux, kind_of, wasi_errno};
+
 use syscall::{nr, syscall3, syscall6};
 
 /// A positive Linux `errno` value.
@@ -61,16 +65,6 @@ fn check(ret: isize) -> Result<usize, Errno> {
     } else {
         Ok(ret as usize)
     }
-}
-
-/// One `struct iovec`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct IoVec {
-    /// Start of the buffer.
-    pub base: *mut u8,
-    /// Length of the buffer.
-    pub len: usize,
 }
 
 /// Reads up to `len` bytes from `fd` into `buf`.
@@ -325,7 +319,7 @@ unsafe fn start(sp: *const usize, main: extern "C" fn()) -> ! {
     if !fs::ensure_stdio_open() {
         exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE);
     }
-    crate::process::set_args(args);
+    process::set_args(args);
     // SAFETY: the auxiliary vector follows envp's NULL, as (key, value) pairs ending
     // with key 0.
     unsafe {

@@ -2,9 +2,7 @@
 //! an alternate stack, and the faulting program counter (or the faulting address, for a
 //! stack overflow) is handed to [`crate::trap::on_fault`].
 
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-use crate::global::Global;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::syscall::{nr, syscall6};
 use super::{arch, commit, page_size, reserve};
@@ -29,54 +27,6 @@ pub const GUARD_SIZE: usize = 64 * 1024;
 
 static GUARD_START: AtomicUsize = AtomicUsize::new(0);
 static GUARD_END: AtomicUsize = AtomicUsize::new(0);
-
-/// Set while `catch_traps` runs guest code: a trap then resumes there instead of ending
-/// the process.
-static CATCHING: AtomicBool = AtomicBool::new(false);
-
-/// Registers `wafer_rt_catch` saves; read by the signal handler and the landing code.
-/// One buffer is enough: the runtime is single-threaded and catches do not nest.
-static CATCH_BUFFER: Global<[usize; arch::CATCH_BUFFER_WORDS]> =
-    Global::new([0; arch::CATCH_BUFFER_WORDS]);
-
-/// If `catch_traps` is running guest code, ends it with `kind` (as a trap would); returns
-/// otherwise.
-pub fn land_if_catching(kind: crate::trap::TrapKind) {
-    if CATCHING.swap(false, Ordering::SeqCst) {
-        let buffer = CATCH_BUFFER.as_ptr() as *const usize;
-        // SAFETY: the buffer belongs to the `wafer_rt_catch` frame still on the stack.
-        unsafe { arch::wafer_rt_catch_landing(kind as usize, buffer) }
-    }
-}
-
-unsafe extern "C" fn call_closure<F: FnOnce()>(closure: *mut u8) {
-    // SAFETY: `catch_traps` passes a pointer to an `Option<F>` it owns.
-    let closure = unsafe { &mut *(closure as *mut Option<F>) };
-    if let Some(f) = closure.take() {
-        f();
-    }
-}
-
-/// Runs `f`; a trap inside it ends `f` and is returned instead of ending the process.
-pub fn catch_traps<F: FnOnce()>(f: F) -> Result<(), crate::trap::TrapKind> {
-    let mut closure = Some(f);
-    let buffer = CATCH_BUFFER.as_ptr() as *mut usize;
-    CATCHING.store(true, Ordering::SeqCst);
-    // SAFETY: `wafer_rt_catch` calls `call_closure::<F>` with a pointer to `closure`,
-    // which outlives the call; `buffer` is a static the landing code reads later.
-    let code = unsafe {
-        arch::wafer_rt_catch(
-            call_closure::<F>,
-            &mut closure as *mut Option<F> as *mut u8,
-            buffer,
-        )
-    };
-    CATCHING.store(false, Ordering::SeqCst);
-    match crate::trap::TrapKind::from_u8(code as u8) {
-        None => Ok(()),
-        Some(kind) => Err(kind),
-    }
-}
 
 /// `struct sigaction` as the kernel's `rt_sigaction` reads it.
 #[repr(C)]
@@ -223,11 +173,9 @@ extern "C" fn on_signal(signal: i32, info: *const SigInfo, context: *mut u8) {
         stack_overflow: fault_addr != 0 && in_stack_guard(fault_addr),
         signal,
     };
-    if CATCHING.load(Ordering::SeqCst)
-        && let Some(kind) = crate::trap::kind_of(&fault)
+    if let Some(kind) = crate::trap::kind_of(&fault)
+        && let Some(saved) = crate::sys::catch::take()
     {
-        CATCHING.store(false, Ordering::SeqCst);
-        let saved = CATCH_BUFFER.as_ptr() as *const [usize; arch::CATCH_BUFFER_WORDS];
         // SAFETY: `context` is this signal's ucontext; the buffer is the static one the
         // `wafer_rt_catch` frame still on the guest stack filled.
         unsafe { arch::resume(context, saved, kind as usize) };

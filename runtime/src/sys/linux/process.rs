@@ -7,7 +7,7 @@ static ARGV: AtomicPtr<*const u8> = AtomicPtr::new(core::ptr::null_mut());
 static ENVP: AtomicPtr<*const u8> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Records the process arguments at start-up.
-pub fn set_args(args: crate::sys::ProcessArgs) {
+pub fn set_args(args: super::ProcessArgs) {
     ARGC.store(args.argc, Ordering::Relaxed);
     ARGV.store(args.argv as *mut _, Ordering::Relaxed);
     ENVP.store(args.envp as *mut _, Ordering::Relaxed);

@@ -1,9 +1,10 @@
-//! The guest's environment: exactly what the image's grants allow.
+//! The image's grants, and the guest's environment: exactly what they allow.
 //!
-//! Precedence: explicit `KEY=VALUE` grants first (in grant order), then variables named
-//! for inheritance that the host has, then, with `--inherit-env`, every other host
-//! variable. A key appears at most once.
+//! Environment precedence: explicit `KEY=VALUE` grants first (in grant order), then
+//! variables named for inheritance that the host has, then, with `--inherit-env`, every
+//! other host variable. A key appears at most once.
 
+use crate::sys::{Current, Platform};
 use wafer_abi::grants::{self, Grant};
 
 fn key(entry: &[u8]) -> &[u8] {
@@ -12,7 +13,7 @@ fn key(entry: &[u8]) -> &[u8] {
 }
 
 /// The image's grants (validated at start-up).
-pub(crate) fn grants() -> impl Iterator<Item = Grant<'static>> + Clone {
+pub fn grants() -> impl Iterator<Item = Grant<'static>> + Clone {
     let blob = crate::image::descriptor().grants;
     // Validity was checked at start-up (`check_grants`); skip anything unreadable.
     grants::parse(blob)
@@ -33,8 +34,33 @@ pub fn check_grants(blob: &[u8]) -> bool {
 }
 
 /// Calls `f` with each `KEY=VALUE` entry of the guest environment.
-pub fn for_each(mut f: impl FnMut(&[u8])) {
-    for_each_with(grants(), crate::process::host_env(), &mut f);
+pub fn for_each_env(mut f: impl FnMut(&[u8])) {
+    for_each_with(grants(), Current::host_env(), &mut f);
+}
+
+/// The guest's arguments, its name first: the process's own.
+pub fn args() -> impl Iterator<Item = &'static [u8]> + Clone {
+    Current::args()
+}
+
+/// The preopen grants, in order: host path, guest path, read-only.
+pub fn preopens() -> impl Iterator<Item = (&'static [u8], &'static [u8], bool)> + Clone {
+    grants().filter_map(|grant| match grant {
+        Grant::Preopen {
+            host,
+            guest,
+            read_only,
+        } => Some((host, guest, read_only)),
+        _ => None,
+    })
+}
+
+/// The granted listening addresses, in order.
+pub fn listeners() -> impl Iterator<Item = grants::ListenAddr> + Clone {
+    grants().filter_map(|grant| match grant {
+        Grant::Listen(addr) => Some(addr),
+        _ => None,
+    })
 }
 
 fn for_each_with<'a>(

@@ -1,0 +1,66 @@
+//! The heap: `embedded-alloc` over the region the linker reserved after the image, for
+//! the runtime's tables and exception objects.
+
+use core::alloc::{GlobalAlloc, Layout};
+
+use embedded_alloc::LlffHeap as Heap;
+
+/// Allocation granularity of reservations (a page, as elsewhere).
+pub const PAGE: usize = 4096;
+
+#[global_allocator]
+static HEAP: Heap = Heap::empty();
+
+/// Hands the region `start..end` to the heap; called once at boot.
+pub fn init(start: usize, end: usize) {
+    // SAFETY: the linker reserved `start..end` for the heap and nothing else uses it;
+    // this runs once, before any allocation.
+    unsafe { HEAP.init(start, end.saturating_sub(start)) }
+}
+
+/// Allocates `len` bytes, page-aligned; their contents are undefined until committed.
+pub fn reserve(len: usize) -> Option<*mut u8> {
+    let layout = Layout::from_size_align(len.max(1), PAGE).ok()?;
+    // SAFETY: the layout has a nonzero size.
+    let block = unsafe { HEAP.alloc(layout) };
+    (!block.is_null()).then_some(block)
+}
+
+/// Bytes the heap can still hand out.
+pub fn free() -> usize {
+    HEAP.free()
+}
+
+// The runtime runs on one core with interrupts masked: a critical section is nothing.
+struct SingleCore;
+critical_section::set_impl!(SingleCore);
+
+// SAFETY: one core runs the runtime and nothing interrupts it, so code between acquire
+// and release is never entered concurrently.
+unsafe impl critical_section::Impl for SingleCore {
+    unsafe fn acquire() -> critical_section::RawRestoreState {}
+    unsafe fn release(_: critical_section::RawRestoreState) {}
+}
+
+/// The next free byte of the RAM after the heap, for linear memories.
+static NEXT_FREE: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Carves a linear memory of up to `max_bytes` from `free_start..ram_end` (what the
+/// image, its stack and heap leave of the RAM): a memory without a (smaller) maximum
+/// gets everything that is left. Returns its base and size.
+pub fn reserve_linear_memory(
+    free_start: usize,
+    ram_end: usize,
+    max_bytes: u64,
+) -> Option<(*mut u8, u64)> {
+    use core::sync::atomic::Ordering;
+    let next = match NEXT_FREE.load(Ordering::Relaxed) {
+        0 => free_start,
+        next => next,
+    };
+    let start = next.checked_next_multiple_of(16)?;
+    let left = ram_end.checked_sub(start)? as u64;
+    let size = max_bytes.min(left);
+    NEXT_FREE.store(start + size as usize, Ordering::Relaxed);
+    Some((start as *mut u8, size))
+}
