@@ -23,6 +23,12 @@
 //! When `wasmtime` is installed, every program also runs under it and must give the
 //! same stdout and exit status (trap messages differ by design, so stderr is not
 //! compared).
+//!
+//! Every program also runs as a firmware image on the `virt` boards under qemu-system
+//! (explicit bounds checks, the bare-metal runtime): its exit status and console (the
+//! expected stderr, then stdout... in the order written) must match the same expected
+//! file. Programs using SIMD are skipped on riscv64 boards, whose QEMU CPUs lack the
+//! vector extension; `WAFER_TEST_BOARDS` narrows the boards.
 
 mod common;
 
@@ -295,4 +301,96 @@ fn programs_match_expected_output() {
         failures.push(failure);
     }
     failures.finish("programs");
+}
+
+/// The `virt` boards (the others run the board suite in `tests/boards.rs`).
+fn program_boards() -> Vec<common::boards::Board> {
+    let all = common::boards::boards();
+    if std::env::var("WAFER_TEST_BOARDS").is_ok() {
+        return all;
+    }
+    all.into_iter()
+        .filter(|board| board.name.starts_with("qemu-virt-"))
+        .collect()
+}
+
+/// Builds `program` for `board`, boots it and compares with its expected file.
+fn check_on_board(program: &Program, board: &common::boards::Board, dir: &Path) -> Vec<String> {
+    let x86_cpu = program.build_flags.iter().any(|f| f.starts_with("x86-64"));
+    let riscv = board.name.contains("riscv") || board.name.starts_with("sifive");
+    if x86_cpu || (riscv && !board.vector && program.source.contains("v128")) {
+        return Vec::new();
+    }
+    let wat = dir.join(format!("{}.board.wat", program.name));
+    std::fs::write(&wat, &program.source).expect("write program");
+    let image = dir.join(format!("{}.{}", program.name, board.name));
+    let mut flags: Vec<String> = program.build_flags.clone();
+    flags.extend(["--target".into(), board.name.clone()]);
+    for arg in &program.args {
+        flags.extend(["--arg".into(), arg.clone()]);
+    }
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let build = common::wafer_build(&wat, &image, &flags);
+    if build.code != 0 {
+        return vec![format!(
+            "{} ({}): build failed: {}",
+            program.name, board.name, build.stderr
+        )];
+    }
+    let outcome = match board.boot(&image, None, std::time::Duration::from_secs(120)) {
+        Ok(outcome) => outcome,
+        Err(e) => return vec![format!("{} ({}): {e}", program.name, board.name)],
+    };
+    let golden = common::tests_dir()
+        .join("programs")
+        .join(format!("{}.expected", program.name));
+    let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+    // The expected file holds stderr and stdout apart; the board's console has both,
+    // each in the order written. Compare the exit status, and the console against both
+    // orders of concatenation (programs write one stream, or stdout before a trap).
+    let (code, stderr, stdout) = parse_expected(&expected);
+    let console = outcome.stdout.as_str();
+    let matches = outcome.code == code
+        && (console == format!("{stdout}{stderr}") || console == format!("{stderr}{stdout}"));
+    if matches {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{} on {}: exit {} (expected {code}), console:\n{}\n--- expected stdout\n{stdout}--- expected stderr\n{stderr}--- qemu stderr\n{}",
+            program.name, board.name, outcome.code, console, outcome.stderr
+        )]
+    }
+}
+
+/// Exit status, stderr and stdout of an expected file written by [`describe`].
+fn parse_expected(text: &str) -> (i32, String, String) {
+    let code = text
+        .lines()
+        .next()
+        .and_then(|line| line.strip_prefix("exit: "))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(-1);
+    let after_stderr = text.split_once("--- stderr\n").map_or("", |(_, rest)| rest);
+    let (stderr, stdout) = after_stderr
+        .split_once("--- stdout\n")
+        .unwrap_or((after_stderr, ""));
+    (code, stderr.to_string(), stdout.to_string())
+}
+
+#[test]
+fn programs_run_as_firmware_on_the_virt_boards() {
+    let programs = load_programs();
+    let dir = common::scratch("programs-boards");
+    let boards = program_boards();
+    let jobs: Vec<(&Program, &common::boards::Board)> = boards
+        .iter()
+        .flat_map(|board| programs.iter().map(move |program| (program, board)))
+        .collect();
+    let mut failures = Failures::default();
+    for failure in common::toolchain::run_parallel(&jobs, |(program, board)| {
+        check_on_board(program, board, &dir)
+    }) {
+        failures.push(failure);
+    }
+    failures.finish("programs on boards");
 }

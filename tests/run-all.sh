@@ -21,7 +21,7 @@ if [ "$install" = 1 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   # C guests: clang with wasi-libc and the wasm32 compiler runtime.
-  packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32)
+  packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32)
   missing=()
   for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -33,14 +33,17 @@ if [ "$install" = 1 ]; then
   fi
   # qemu-user runs the aarch64 and riscv64 images. It must come from
   # bookworm-backports: this image's qemu-utils conflicts with bookworm's qemu 7.2.
-  if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v qemu-riscv64 >/dev/null 2>&1; then
-    step "installing qemu-user from bookworm-backports"
+  if ! command -v qemu-aarch64 >/dev/null 2>&1 || ! command -v qemu-riscv64 >/dev/null 2>&1 \
+    || ! command -v qemu-system-aarch64 >/dev/null 2>&1 \
+    || ! command -v qemu-system-riscv64 >/dev/null 2>&1; then
+    step "installing qemu-user and qemu-system from bookworm-backports"
     if ! grep -rqs bookworm-backports /etc/apt/sources.list /etc/apt/sources.list.d; then
       printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
         | $sudo tee /etc/apt/sources.list.d/bookworm-backports.sources >/dev/null
     fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -t bookworm-backports qemu-user >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -t bookworm-backports \
+      qemu-user qemu-system-arm qemu-system-misc >/dev/null
   fi
   # Rust guests. The Rust targets of the runtimes wafer carries are not installed here:
   # wafer's own build installs them (compiler/build.rs), which the next step checks.

@@ -93,11 +93,136 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
         }
     )
     .unwrap();
+    if let Ok(Some(report)) = wafer_link::memory_report(bytes) {
+        let files = table(".wafer.files", ImageField::Files, ImageField::FilesLen);
+        describe_firmware(
+            &mut out,
+            &report,
+            field(ImageField::Flags),
+            files.as_deref(),
+        );
+    }
     writeln!(out, "grants:").unwrap();
     let blob =
         table(".wafer.grants", ImageField::Grants, ImageField::GrantsLen).unwrap_or_default();
     write!(out, "{}", crate::grants::describe(&blob)?).unwrap();
     Ok(out)
+}
+
+/// `n` with thousands separators.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// A firmware image: its board, its use of the board's memory, how it ends, its
+/// devices and the files baked into it.
+fn describe_firmware(
+    out: &mut String,
+    report: &wafer_link::MemoryReport,
+    flags: u64,
+    files: Option<&[u8]>,
+) {
+    let board = report.regions.first().and_then(|region| {
+        let name = region
+            .name
+            .rsplit_once(' ')
+            .map_or(&*region.name, |(n, _)| n);
+        crate::target::all().into_iter().find(|t| t.name == name)
+    });
+    if let Some(target) = &board {
+        writeln!(out, "board:       {} ({})", target.name, target.description).unwrap();
+    }
+    for region in &report.regions {
+        let used = region.text
+            + region.rodata
+            + region.metadata
+            + region.data
+            + region.bss
+            + region.stack
+            + region.heap;
+        writeln!(
+            out,
+            "memory:      {} {:#x}..{:#x}: {} of {} bytes used by the image, {} free",
+            region.name,
+            region.origin,
+            region.origin + region.length,
+            grouped(used),
+            grouped(region.length),
+            grouped(region.free),
+        )
+        .unwrap();
+        writeln!(
+            out,
+            "             text {}, rodata {}, metadata {}, data {}, bss {}, stack {}, heap {}; \
+             the free part is linear memory",
+            grouped(region.text),
+            grouped(region.rodata),
+            grouped(region.metadata),
+            grouped(region.data),
+            grouped(region.bss),
+            grouped(region.stack),
+            grouped(region.heap),
+        )
+        .unwrap();
+    }
+    let exit = wafer_abi::image::ExitMethod::from_flags(flags);
+    let how = match exit {
+        wafer_abi::image::ExitMethod::Semihosting => {
+            "semihosting (QEMU or a debugger ends with the exit code; real hardware without \
+             a debugger traps: build with --on-exit halt or reset)"
+        }
+        wafer_abi::image::ExitMethod::Halt => "halt (every core parks)",
+        wafer_abi::image::ExitMethod::Reset => "reset (the board restarts)",
+    };
+    writeln!(out, "on exit:     {how}").unwrap();
+    if let Some(info) = board.as_ref().and_then(|t| t.board.as_ref()) {
+        writeln!(out, "console:     {} (stdin, stdout, stderr)", info.console).unwrap();
+        writeln!(out, "clock:       {}", info.clock).unwrap();
+        let random = if info.hardware_random {
+            format!("random_get from the {}", info.random)
+        } else {
+            format!(
+                "no hardware source ({}): random_get uses ChaCha20 seeded at boot from the \
+                 image's seed, the clock and timing jitter",
+                info.random
+            )
+        };
+        writeln!(out, "random:      {random}").unwrap();
+    }
+    if let Some(tree) = files.and_then(wafer_abi::files::FileTree::parse) {
+        for index in 0..tree.root_count() {
+            let Some(root) = tree.root(index) else {
+                continue;
+            };
+            let (mut count, mut bytes) = (0u64, 0u64);
+            let mut stack = vec![root];
+            while let Some(node) = stack.pop() {
+                for child in tree.children(&node) {
+                    match child.kind {
+                        wafer_abi::files::NodeKind::File => {
+                            count += 1;
+                            bytes += child.size();
+                        }
+                        wafer_abi::files::NodeKind::Directory => stack.push(child),
+                    }
+                }
+            }
+            writeln!(
+                out,
+                "files:       tree {index}: {count} files, {} bytes, read-only",
+                grouped(bytes)
+            )
+            .unwrap();
+        }
+    }
 }
 
 /// Where wafer's linker puts `.wafer` in an image without section headers: opening the

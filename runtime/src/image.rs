@@ -17,6 +17,8 @@ pub struct Descriptor {
     pub exception_table: &'static [u8],
     /// The read-only file trees of a firmware image.
     pub files: &'static [u8],
+    /// How many linear memories the image defines.
+    pub memories: u64,
     /// Guest stack size in bytes.
     pub stack_size: u64,
     /// `wafer_abi::image::flags`.
@@ -32,6 +34,7 @@ impl Descriptor {
         grants: &[],
         exception_table: &[],
         files: &[],
+        memories: 0,
         stack_size: DEFAULT_STACK_SIZE,
         flags: 0,
     };
@@ -61,6 +64,7 @@ impl Descriptor {
             grants: slice(ImageField::Grants, ImageField::GrantsLen),
             exception_table: slice(ImageField::ExceptionTable, ImageField::ExceptionTableLen),
             files: slice(ImageField::Files, ImageField::FilesLen),
+            memories: field(ImageField::Memories) as u64,
             stack_size: field(ImageField::StackSize) as u64,
             flags: field(ImageField::Flags) as u64,
         })

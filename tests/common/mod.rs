@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test target uses a subset")]
 
+pub mod boards;
 pub mod toolchain;
 
 use std::path::{Path, PathBuf};

@@ -73,6 +73,15 @@ fn toolchain(source: &str) -> Result<Toolchain, String> {
 /// Compiles `source` (`LANG/STEM.EXT` under `root`) to `dir/LANG_STEM.wasm`, through
 /// the cache.
 pub fn compile(root: &Path, source: &str, dir: &Path) -> Result<PathBuf, String> {
+    if source.ends_with(".wat") {
+        // The text format needs no toolchain: wafer's own parser.
+        let path = root.join(source);
+        let wasm = wat::parse_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let stem = Path::new(source).file_stem().unwrap().to_string_lossy();
+        let out = dir.join(format!("wat_{stem}.wasm"));
+        std::fs::write(&out, wasm).map_err(|e| format!("{}: {e}", out.display()))?;
+        return Ok(out);
+    }
     let toolchain = toolchain(source)?;
     let path = root.join(source);
     let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;

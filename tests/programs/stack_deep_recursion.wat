@@ -1,8 +1,9 @@
 ;; prelude
 ;; checks: none bounds,stack
+;; build: --stack-size 8M
 ;; no-reference: wasmtime's wasm stack (512 KiB by default) is smaller than wafer's 8 MiB
-;; Recursion 100,000 calls deep fits the default 8 MiB stack, with or without
-;; stack-limit checks: the limit leaves the stack usable.
+;; Recursion 100,000 calls deep fits an 8 MiB stack (a board's default is smaller),
+;; with or without stack-limit checks: the limit leaves the stack usable.
 (module
   (memory 1)
   (func $sum (param $n i64) (result i64)

@@ -134,10 +134,45 @@ pub fn define_instance_init(
     Ok(id)
 }
 
-/// Defines `wafer_image_init` (applies the grants if `has_grants`, then instantiates
-/// every instance in order) and `wafer_image_main` (runs the entry instance's entry
-/// point, if there is one, and returns the exit status: the entry point's `i32` result,
-/// or 0).
+/// The runtime's grant functions an image calls: only those for the grants it has, so
+/// the linker leaves the others' code out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrantCalls {
+    /// The image has grants: check them.
+    pub check: bool,
+    /// It grants directories: open them.
+    pub dirs: bool,
+    /// It grants listening sockets: open them.
+    pub listeners: bool,
+}
+
+impl GrantCalls {
+    /// The calls an image with the grants blob `grants` needs (an unreadable blob is
+    /// checked, and the check fails).
+    pub fn for_grants(grants: &[u8]) -> GrantCalls {
+        use wafer_abi::grants::Grant;
+        match wafer_abi::grants::parse(grants) {
+            Err(_) => GrantCalls {
+                check: !grants.is_empty(),
+                ..GrantCalls::default()
+            },
+            Ok(records) => {
+                let records: Vec<_> = records.collect();
+                GrantCalls {
+                    check: !records.is_empty(),
+                    dirs: records
+                        .iter()
+                        .any(|g| matches!(g, Ok(Grant::Preopen { .. }))),
+                    listeners: records.iter().any(|g| matches!(g, Ok(Grant::Listen(_)))),
+                }
+            }
+        }
+    }
+}
+
+/// Defines `wafer_image_init` (checks and applies the grants, then instantiates every
+/// instance in order) and `wafer_image_main` (runs the entry instance's entry point, if
+/// there is one, and returns the exit status: the entry point's `i32` result, or 0).
 pub fn define_image_entries(
     writer: &mut ObjectWriter,
     isa: &dyn TargetIsa,
@@ -145,7 +180,7 @@ pub fn define_image_entries(
     menvs: &[ModuleEnv<'_>],
     inits: &[FuncId],
     main: Option<(usize, EntryPoint)>,
-    has_grants: bool,
+    grants: GrantCalls,
 ) -> Result<()> {
     let menv = &menvs[0];
     let init_id = writer.declare_export(wafer_abi::symbols::IMAGE_INIT, &c_signature(menv, &[]))?;
@@ -156,10 +191,17 @@ pub fn define_image_entries(
     let mut env = FuncEnv::new(menv);
     // Only an image with grants references the runtime's grant code, so the linker
     // leaves it out of every other image.
-    let apply_grants = has_grants
-        .then(|| writer.declare_import(wafer_abi::symbols::APPLY_GRANTS, &c_signature(menv, &[])))
-        .transpose()?;
-    for init in apply_grants.iter().chain(inits) {
+    let mut grant_calls = Vec::new();
+    for (wanted, symbol) in [
+        (grants.check, wafer_abi::symbols::APPLY_GRANTS),
+        (grants.dirs, wafer_abi::symbols::OPEN_GRANTED_DIRS),
+        (grants.listeners, wafer_abi::symbols::OPEN_GRANTED_LISTENERS),
+    ] {
+        if wanted {
+            grant_calls.push(writer.declare_import(symbol, &c_signature(menv, &[]))?);
+        }
+    }
+    for init in grant_calls.iter().chain(inits) {
         let callee = env.func_ref(builder.func, *init, c_signature(menv, &[]));
         builder.ins().call(callee, &[]);
     }

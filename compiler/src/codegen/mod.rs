@@ -615,8 +615,7 @@ pub fn compile_image(
         &menvs,
         &inits,
         main_entry,
-        // An empty list needs no code; anything else (even unreadable) goes to the runtime.
-        wafer_abi::grants::parse(&config.grants).map_or(true, |mut grants| grants.next().is_some()),
+        entry::GrantCalls::for_grants(&config.grants),
     )
     .map_err(at(0))?;
     if entry == Entry::Harness {
@@ -627,7 +626,14 @@ pub fn compile_image(
         object::define_instance_data(&mut writer, menv, &menvs).map_err(at(i))?;
     }
     let has_main = matches!(main_entry, Some((_, EntryPoint { main: Some(_), .. })));
-    writer.finish(config, has_main).map_err(at(0))
+    // How many memories the image defines: a board shares its free RAM among them.
+    let memories: usize = modules
+        .iter()
+        .map(|module| module.memories.len() - module.num_imported_memories as usize)
+        .sum();
+    writer
+        .finish(config, has_main, memories as u64)
+        .map_err(at(0))
 }
 
 /// The defined functions that can run: those that escape as references (exports,

@@ -218,7 +218,7 @@ impl ObjectWriter {
     }
 
     /// Finishes the object: adds the trap table, grants and image descriptor.
-    pub fn finish(self, config: &CompileConfig, has_main: bool) -> Result<Vec<u8>> {
+    pub fn finish(self, config: &CompileConfig, has_main: bool, memories: u64) -> Result<Vec<u8>> {
         let pointer_size = self.module.isa().pointer_bytes();
         let product = self.module.finish();
         let mut object = product.object;
@@ -312,6 +312,7 @@ impl ObjectWriter {
         fields[ImageField::GrantsLen as usize] = grants_len;
         fields[ImageField::ExceptionTableLen as usize] = exceptions_len;
         fields[ImageField::StackSize as usize] = config.stack_size;
+        fields[ImageField::Memories as usize] = memories;
         fields[ImageField::Flags as usize] = if has_main { flags::HAS_MAIN } else { 0 };
         let mut board_blobs = Vec::new();
         if let Some(board) = &config.board {

@@ -41,11 +41,14 @@ pub enum ImageField {
     Files,
     /// Length of the file trees in bytes.
     FilesLen,
+    /// How many linear memories the image's instances define (a board shares the RAM the
+    /// image leaves free among them).
+    Memories,
 }
 
 impl ImageField {
     /// Number of fields.
-    pub const COUNT: u32 = ImageField::FilesLen as u32 + 1;
+    pub const COUNT: u32 = ImageField::Memories as u32 + 1;
 
     /// Byte offset of this field for a target with `pointer_size`-byte pointers.
     pub const fn offset(self, pointer_size: u8) -> u32 {

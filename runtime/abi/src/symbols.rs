@@ -30,10 +30,19 @@ pub const HARNESS_ENTRY: &str = "wafer_harness_start";
 /// Defined by the compiler in harness images: the harness table ([`crate::harness`]).
 pub const HARNESS_TABLE: &str = "wafer_harness";
 
-/// Defined by the runtime: `extern "C" fn()`. Checks the image's grants and opens the
-/// granted sockets and directories; `wafer_image_init` calls it first, and only in an
-/// image that has grants, so other images carry none of that code.
+/// Defined by the runtime: `extern "C" fn()`. Checks the image's grants;
+/// `wafer_image_init` calls it first, and only in an image that has grants, so other
+/// images carry none of that code.
 pub const APPLY_GRANTS: &str = "wafer_rt_apply_grants";
+
+/// Defined by the runtime: `extern "C" fn()`. Opens the granted directories (fds 3 and
+/// up); called after [`APPLY_GRANTS`], only in an image that grants a directory.
+pub const OPEN_GRANTED_DIRS: &str = "wafer_rt_open_granted_dirs";
+
+/// Defined by the runtime: `extern "C" fn()`. Opens the granted listening sockets (after
+/// the directories); called after [`OPEN_GRANTED_DIRS`], only in an image that grants a
+/// listener.
+pub const OPEN_GRANTED_LISTENERS: &str = "wafer_rt_open_granted_listeners";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, min_pages: u64,
 /// max_pages: u64, fixed_base: usize, page_size_log2: u32)`. Reserves a linear memory of

@@ -107,7 +107,13 @@ mod impls {
     ///
     /// # Safety
     /// `dest` and `src` must be valid for `n` bytes.
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    // Not on bare metal: the runtime is built for strict alignment there (it runs before
+    // the MMU is on), and LLVM turns an unaligned load it may not emit into a call to
+    // `memmove`, which here is this very function.
+    #[cfg(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(target_os = "none")
+    ))]
     #[inline(always)]
     unsafe fn copy_small(dest: *mut u8, src: *const u8, n: usize) -> bool {
         /// Copies `n` bytes, `size <= n <= 2 * size`, as a head and a tail of `size`.
@@ -141,8 +147,12 @@ mod impls {
         true
     }
 
-    /// No fast path where unaligned accesses may be emulated by the kernel (riscv64).
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    /// No fast path where unaligned accesses may be emulated by the kernel (riscv64) or
+    /// must not be emitted (bare metal).
+    #[cfg(not(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(target_os = "none")
+    )))]
     #[inline(always)]
     unsafe fn copy_small(_: *mut u8, _: *const u8, _: usize) -> bool {
         false
@@ -157,7 +167,10 @@ mod impls {
     ///
     /// # Safety
     /// `dest` must be valid for writes of `n` bytes.
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[cfg(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(target_os = "none")
+    ))]
     #[inline(always)]
     unsafe fn fill_small(dest: *mut u8, value: u8, n: usize) -> bool {
         if !(16..=256).contains(&n) {
@@ -178,8 +191,12 @@ mod impls {
         true
     }
 
-    /// No fast path where unaligned accesses may be emulated by the kernel (riscv64).
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    /// No fast path where unaligned accesses may be emulated by the kernel (riscv64) or
+    /// must not be emitted (bare metal).
+    #[cfg(not(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(target_os = "none")
+    )))]
     #[inline(always)]
     unsafe fn fill_small(_: *mut u8, _: u8, _: usize) -> bool {
         false

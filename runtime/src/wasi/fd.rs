@@ -13,7 +13,12 @@ use crate::host::{Descriptor, grants};
 use crate::sys::{Current, Platform};
 
 /// How many descriptors a guest may have open at once.
+#[cfg(not(target_os = "none"))]
 pub const MAX_FDS: usize = 1024;
+/// How many descriptors a guest may have open at once: a board has a console and the
+/// files baked into it, and RAM to spare.
+#[cfg(target_os = "none")]
+pub const MAX_FDS: usize = 64;
 
 /// The table, in `.bss`: `None` is not an all-zero bit pattern, so an initialised
 /// `[Option<Descriptor>; MAX_FDS]` would put tens of kilobytes of `.data` into every image.
@@ -52,34 +57,42 @@ pub fn init_stdio() {
     }
 }
 
-/// Checks the image's grants, then opens the granted directories and sockets as fds 3
-/// and up. A grant that cannot be honoured ends the process: running without a
-/// directory the program was promised would only fail later and less clearly.
+/// Checks the image's grants. A grant that cannot be honoured ends the process: running
+/// without a directory the program was promised would only fail later and less clearly.
 ///
 /// Compiled code calls it first thing (from `wafer_image_init`) only when the image has
-/// grants, so an image without any carries none of this code: no grant parsing, socket
-/// or directory opening, or their error reporting.
+/// grants, and the functions that open directories and listeners only when it grants
+/// them, so an image carries only the grant code it needs.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_apply_grants() {
     if !grants::check_grants(crate::image::descriptor().grants) {
         crate::fatal(b"the image's grants are unreadable (an image from another wafer version?)");
     }
-    let mut next = 3;
+}
+
+/// Opens the granted directories as fds 3 and up.
+#[unsafe(no_mangle)]
+pub extern "C" fn wafer_rt_open_granted_dirs() {
     for (index, (host, _, read_only)) in grants::preopens().enumerate() {
         let handle = match Current::open_granted_dir(host) {
             Ok(handle) => handle,
             Err(err) => grant_failed(b"cannot open the granted directory ", host, err),
         };
         store(
-            next,
+            3 + index as i32,
             Descriptor::granted_dir(handle, index as u16, read_only),
         );
-        next += 1;
     }
-    // Listeners come after the directories: wasi-libc finds its preopens by asking
-    // fd 3, 4, ... until one is not a preopen, so a listener before them would hide them.
-    // Without directory grants, the first listener is fd 3 (as systemd's LISTEN_FDS).
-    for addr in grants::listeners() {
+}
+
+/// Opens the granted listeners after the directories. Listeners come after them:
+/// wasi-libc finds its preopens by asking fd 3, 4, ... until one is not a preopen, so a
+/// listener before them would hide them. Without directory grants, the first listener
+/// is fd 3 (as systemd's LISTEN_FDS).
+#[unsafe(no_mangle)]
+pub extern "C" fn wafer_rt_open_granted_listeners() {
+    let first = 3 + grants::preopens().count() as i32;
+    for (fd, addr) in (first..).zip(grants::listeners()) {
         let handle = match Current::listen(&addr) {
             Ok(handle) => handle,
             Err(err) => {
@@ -92,8 +105,7 @@ pub extern "C" fn wafer_rt_apply_grants() {
                 )
             }
         };
-        store(next, Descriptor::granted_listener(handle));
-        next += 1;
+        store(fd, Descriptor::granted_listener(handle));
     }
 }
 

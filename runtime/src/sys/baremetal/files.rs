@@ -10,10 +10,10 @@ use crate::global::Global;
 use crate::sys::{DirEntry, FileKind, FileStat, IoVec, RawHandle, Whence};
 
 /// Open files and directories at once (handles from 3 up).
-const SLOTS: usize = 64;
+const SLOTS: usize = 32;
 const FIRST_HANDLE: RawHandle = 3;
 /// Directory depth a path may reach.
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 24;
 
 #[derive(Clone, Copy)]
 struct Open {

@@ -44,10 +44,14 @@ unsafe impl critical_section::Impl for SingleCore {
 
 /// The next free byte of the RAM after the heap, for linear memories.
 static NEXT_FREE: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+/// Linear memories carved so far.
+static CARVED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Carves a linear memory of up to `max_bytes` from `free_start..ram_end` (what the
-/// image, its stack and heap leave of the RAM): a memory without a (smaller) maximum
-/// gets everything that is left. Returns its base and size.
+/// image, its stack and heap leave of the RAM). A memory with a maximum that fits gets
+/// it; one without (as clang and rustc emit them) shares what is left equally with the
+/// image's memories still to come, so a program with one memory may grow into all of the
+/// free RAM. Returns the memory's base and size.
 pub fn reserve_linear_memory(
     free_start: usize,
     ram_end: usize,
@@ -60,7 +64,13 @@ pub fn reserve_linear_memory(
     };
     let start = next.checked_next_multiple_of(16)?;
     let left = ram_end.checked_sub(start)? as u64;
-    let size = max_bytes.min(left);
+    let carved = CARVED.fetch_add(1, Ordering::Relaxed);
+    let still_to_come = crate::image::descriptor()
+        .memories
+        .saturating_sub(carved)
+        .max(1);
+    let share = (left / still_to_come) & !15;
+    let size = max_bytes.min(share);
     NEXT_FREE.store(start + size as usize, Ordering::Relaxed);
     Some((start as *mut u8, size))
 }

@@ -91,7 +91,6 @@ extern "C" fn boot() -> ! {
         ThisBoard::rtc_now().unwrap_or(unsafe { wafer_build_time }),
         Ordering::Relaxed,
     );
-    random::init();
     crate::entry::run_guest();
     BareMetal::exit(0)
 }

@@ -1,5 +1,5 @@
 //! Random bytes: the board's hardware generator where it has one, otherwise ChaCha20
-//! (RFC 8439's block function used as a stream generator) keyed at boot from the best
+//! (RFC 8439's block function used as a stream generator) keyed on first use from the best
 //! entropy the board has: a per-image seed chosen at build time, the real-time clock and
 //! the jitter of the counter while the console and memory are touched. `wafer build`
 //! warns about such boards and `wafer inspect` says which source an image uses.
@@ -8,6 +8,7 @@ use super::{Board, ThisBoard};
 use crate::global::Global;
 
 struct ChaCha {
+    keyed: bool,
     key: [u32; 8],
     counter: u64,
     buffer: [u8; 64],
@@ -15,6 +16,7 @@ struct ChaCha {
 }
 
 static GENERATOR: Global<ChaCha> = Global::new(ChaCha {
+    keyed: false,
     key: [0; 8],
     counter: 0,
     buffer: [0; 64],
@@ -26,8 +28,9 @@ unsafe extern "C" {
     static wafer_board_seed: [u8; 32];
 }
 
-/// Keys the generator from the image seed, the real time and counter jitter.
-pub fn init() {
+/// Keys the generator from the image seed, the real time and counter jitter: on first
+/// use, so images that never ask for random bytes carry none of this.
+fn key() -> [u32; 8] {
     // SAFETY: the compiler defines the seed as 32 read-only bytes.
     let seed = unsafe { wafer_board_seed };
     let mut key = [0u32; 8];
@@ -52,7 +55,7 @@ pub fn init() {
     for (word, bytes) in key.iter_mut().zip(mixed.chunks_exact(4)) {
         *word = u32::from_le_bytes(bytes.try_into().unwrap_or_default());
     }
-    GENERATOR.with(|generator| generator.key = key);
+    key
 }
 
 /// Fills `buf` with random bytes.
@@ -60,7 +63,12 @@ pub fn fill(buf: &mut [u8]) {
     if ThisBoard::hardware_random(buf) {
         return;
     }
+    let fresh_key = (!GENERATOR.with(|generator| generator.keyed)).then(key);
     GENERATOR.with(|generator| {
+        if let Some(key) = fresh_key {
+            generator.key = key;
+            generator.keyed = true;
+        }
         for byte in buf.iter_mut() {
             if generator.used == generator.buffer.len() {
                 generator.buffer = crate::chacha::block(&generator.key, generator.counter, [0; 3]);
