@@ -1116,7 +1116,7 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
         imports: Default::default(),
     };
     let target = wafer::target::host().expect("tests run on a supported host");
-    let image = wafer::driver::build_harness(&[spec], &target, None).unwrap();
+    let image = wafer::driver::build_harness(&[spec], &target, None, Default::default()).unwrap();
     let dir = scratch("cli-harness-reinstantiate");
     let path = dir.join("harness");
     std::fs::write(&path, image).unwrap();
@@ -1129,4 +1129,71 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
     assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0x2a]));
     assert_eq!(run("i 0"), Reply::Ok(vec![]));
     assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0]));
+}
+
+#[test]
+fn checks_are_selected_by_option_or_environment_and_counted() {
+    let dir = scratch("cli-checks");
+    let input = dir.join("checked.wat");
+    std::fs::write(
+        &input,
+        r#"(module (memory 1)
+          (func (export "_start")
+            (i32.store (i32.const 16) (i32.load offset=4 (i32.load (i32.const 8))))))"#,
+    )
+    .unwrap();
+    let input = input.to_str().unwrap();
+    assert_one_line_error(
+        &wafer_cmd(&["build", input, "--checks", "bound"]),
+        &["--checks", "bound"],
+    );
+    let from_env = run_command(
+        Command::new(wafer())
+            .args(["build", input])
+            .env("WAFER_CHECKS", "everything"),
+    );
+    assert_one_line_error(&from_env, &["WAFER_CHECKS", "everything"]);
+
+    // The stack limit comes from the runtime only in images whose code checks it.
+    let image = dir.join("image");
+    let reads_limit = |checks: &str| {
+        let built =
+            common::wafer_build(Path::new(input), &image, &["--symbols", "--checks", checks]);
+        assert_eq!(built.code, 0, "{built:?}");
+        let ran = run_command(&mut Command::new(&image));
+        assert_eq!(ran.code, 0, "{ran:?}");
+        defined_symbols(&image)
+            .iter()
+            .any(|name| name == wafer_abi::symbols::STACK_LIMIT)
+    };
+    assert!(!reads_limit("none"));
+    assert!(reads_limit("stack"));
+
+    // WAFER_TIMINGS=1 counts the checks: the constant addresses need none, the load
+    // through a loaded address does.
+    let timed = |checks: &str| {
+        let built = run_command(
+            Command::new(wafer())
+                .args([
+                    "build",
+                    input,
+                    "-o",
+                    image.to_str().unwrap(),
+                    "--checks",
+                    checks,
+                ])
+                .env("WAFER_TIMINGS", "1"),
+        );
+        assert_eq!(built.code, 0, "{built:?}");
+        built
+            .stderr
+            .lines()
+            .find(|line| line.contains("bounds checks"))
+            .map(str::to_string)
+    };
+    assert_eq!(timed("none"), None);
+    assert_eq!(
+        timed("bounds").as_deref(),
+        Some("wafer: bounds checks: 1 emitted, 2 elided (2 constant, 0 bounded, 0 dominated)")
+    );
 }

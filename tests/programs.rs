@@ -7,7 +7,13 @@
 //! - `;; prelude` splices in `prelude.wat` (printing helpers);
 //! - `;; args: A B` passes arguments;
 //! - `;; build: FLAGS` adds `wafer build` flags;
+//! - `;; checks: MODE...` builds and runs the program once per mode (`--checks none`,
+//!   `--checks bounds,stack`, ...), every run giving the same expected output; without
+//!   it the program is built once, with the checks `WAFER_CHECKS` selects;
 //! - `;; no-reference: WHY` skips the wasmtime comparison, for a stated reason.
+//!
+//! A few programs are generated (see [`generated_programs`]): they are too large to
+//! write by hand, and their expected output is a file like any other.
 //!
 //! Every program is built for every Linux target and run natively or under qemu-user;
 //! all targets must give the same, expected, output (`WAFER_TEST_TARGETS` narrows the
@@ -36,6 +42,8 @@ struct Program {
     source: String,
     args: Vec<String>,
     build_flags: Vec<String>,
+    /// `--checks` values to build with, one run each; empty for one run without.
+    checks: Vec<String>,
     compare_with_reference: bool,
 }
 
@@ -85,17 +93,52 @@ fn load_programs() -> Vec<Program> {
             } else {
                 raw.clone()
             };
-            Program {
-                name: path.file_stem().unwrap().to_string_lossy().into_owned(),
-                args: directive(&raw, "args:"),
-                build_flags: directive(&raw, "build:"),
-                compare_with_reference: directive(&raw, "no-reference:").is_empty(),
-                source,
-            }
+            program(&path.file_stem().unwrap().to_string_lossy(), &raw, source)
         })
+        .chain(generated_programs())
         .collect();
     programs.sort_by(|a, b| a.name.cmp(&b.name));
     programs
+}
+
+/// A program named `name` with directives from `raw` (its text as written).
+fn program(name: &str, raw: &str, source: String) -> Program {
+    Program {
+        name: name.to_string(),
+        args: directive(raw, "args:"),
+        build_flags: directive(raw, "build:"),
+        checks: directive(raw, "checks:"),
+        compare_with_reference: directive(raw, "no-reference:").is_empty(),
+        source,
+    }
+}
+
+/// Programs too large to write by hand, each with `tests/programs/NAME.expected`.
+fn generated_programs() -> Vec<Program> {
+    // A recursive function with a frame larger than the 64 KiB guard region below the
+    // guest stack: 4,200 vectors loaded from distinct addresses stay live across the
+    // recursive call, so each needs its own 16-byte spill slot (about 67 KiB). The
+    // prologue must probe the guard (or, with stack-limit checks, compare the stack
+    // pointer less the whole frame with the limit) instead of jumping past it.
+    const VECTORS: usize = 4200;
+    let mut huge = String::from(
+        ";; checks: none bounds,stack\n\
+         (module (memory 2)\n  (func $huge (param $p i32) (result v128)\n",
+    );
+    for i in 0..VECTORS {
+        huge.push_str(&format!(
+            "    (v128.load offset={} (local.get $p))\n",
+            i * 16
+        ));
+    }
+    huge.push_str("    (call $huge (i32.add (local.get $p) (i32.const 1)))\n");
+    huge.push_str(&"    i32x4.add\n".repeat(VECTORS));
+    huge.push_str("  )\n  (func (export \"_start\") (drop (call $huge (i32.const 0)))))\n");
+    vec![program(
+        "trap_stack_overflow_huge_frame",
+        &huge,
+        huge.clone(),
+    )]
 }
 
 fn describe(outcome: &Outcome) -> String {
@@ -151,34 +194,50 @@ fn check_program(
     let Some(flags) = flags_for(program, target) else {
         return Vec::new();
     };
+    let modes: Vec<Option<&str>> = match program.checks.is_empty() {
+        true => vec![None],
+        false => program.checks.iter().map(|m| Some(m.as_str())).collect(),
+    };
     let mut failures = Vec::new();
-    let (wat, outcome) = match build_and_run(program, target, &flags, dir) {
-        Ok(result) => result,
-        Err(e) => return vec![e],
-    };
-    let golden = common::tests_dir()
-        .join("programs")
-        .join(format!("{}.expected", program.name));
-    // The host's run writes golden files under WAFER_BLESS; other targets compare.
-    let result = if target.emulator.is_none() {
-        common::check_golden(&golden, &describe(&outcome))
-    } else {
-        let expected = std::fs::read_to_string(&golden).unwrap_or_default();
-        if expected == describe(&outcome) {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} on {} differs from {}:\n{}",
-                program.name,
-                target.name,
-                golden.display(),
-                common::first_difference(&expected, &describe(&outcome))
-            ))
+    let mut first_run = None;
+    for (run, mode) in modes.into_iter().enumerate() {
+        let mut flags = flags.clone();
+        if let Some(mode) = mode {
+            flags.extend(["--checks".to_string(), mode.to_string()]);
         }
-    };
-    if let Err(e) = result {
-        failures.push(e);
+        let (wat, outcome) = match build_and_run(program, target, &flags, dir) {
+            Ok(result) => result,
+            Err(e) => return vec![e],
+        };
+        let golden = common::tests_dir()
+            .join("programs")
+            .join(format!("{}.expected", program.name));
+        // The host's first run writes golden files under WAFER_BLESS; other runs compare.
+        let result = if target.emulator.is_none() && run == 0 {
+            common::check_golden(&golden, &describe(&outcome))
+        } else {
+            let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+            if expected == describe(&outcome) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} on {}{} differs from {}:\n{}",
+                    program.name,
+                    target.name,
+                    mode.map_or(String::new(), |m| format!(" with --checks {m}")),
+                    golden.display(),
+                    common::first_difference(&expected, &describe(&outcome))
+                ))
+            }
+        };
+        if let Err(e) = result {
+            failures.push(e);
+        }
+        first_run.get_or_insert((wat, outcome));
     }
+    let Some((wat, outcome)) = first_run else {
+        return failures;
+    };
     let wasmtime = wasmtime.filter(|_| program.compare_with_reference && target.emulator.is_none());
     if let Some(wasmtime) = wasmtime {
         let reference: Outcome = common::run_command(

@@ -12,6 +12,7 @@
 //! loops, [`report`] writes the markdown.
 
 mod bench;
+mod checks;
 mod measure;
 mod report;
 mod runners;
@@ -37,6 +38,7 @@ const PYTHON_COMPILE_RUNS: usize = 3;
 
 const USAGE: &str = "\
 usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quick]
+                                              [--checks LIST]
 
   --runs N      timed runs per program and runner (default 5; startup uses 40 x N)
   --only NAME   only items whose name contains NAME (repeatable, or comma-separated):
@@ -44,6 +46,9 @@ usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quic
                 probe, `python` the CPython compile and workload
   --quick       a smoke run: one run each, 20 startup runs, no warm-up, and no
                 CPython unless --only selects it
+  --checks LIST instead of the suite, the cost of `wafer build --checks LIST`
+                (bounds, stack, bounds,stack): each program built by wafer with and
+                without them, run interleaved; writes target/bench/CHECKS.md
 
 A full run (no --only, no --quick) writes benches/RESULTS.md; others write
 target/bench/RESULTS.md.";
@@ -54,6 +59,8 @@ struct Options {
     runs: usize,
     only: Vec<String>,
     quick: bool,
+    /// `--checks LIST`: measure what wafer's checks cost instead of running the suite.
+    checks: Option<String>,
 }
 
 impl Options {
@@ -62,6 +69,7 @@ impl Options {
             runs: 0,
             only: Vec::new(),
             quick: false,
+            checks: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -81,6 +89,9 @@ impl Options {
                         .extend(value.split(',').filter(|s| !s.is_empty()).map(String::from));
                 }
                 "--quick" => options.quick = true,
+                "--checks" => {
+                    options.checks = Some(args.next().ok_or("--checks needs a list")?);
+                }
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -104,7 +115,7 @@ impl Options {
     }
 
     fn is_full(&self) -> bool {
-        self.only.is_empty() && !self.quick
+        self.only.is_empty() && !self.quick && self.checks.is_none()
     }
 
     /// Whether to compile CPython and run the CPython workload: when `python` is
@@ -143,6 +154,16 @@ fn run(options: &Options) -> Result<bool, String> {
     let scratch = work.join("scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
 
+    if let Some(checks) = &options.checks {
+        let meter =
+            measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
+        let programs: Vec<Program> = runners::discover(&benches.join("programs"))?
+            .into_iter()
+            .filter(|p| options.selects(&p.name))
+            .collect();
+        let warmup = !options.quick;
+        return checks::run(checks, &programs, root, &work, &meter, options.runs, warmup);
+    }
     let tools = Tools::discover(root, &tools_dir, &work)?;
     let meter = measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
     let mut notes = tools.notes.clone();
@@ -543,6 +564,7 @@ mod tests {
             runs: 1,
             only: only.iter().map(|s| s.to_string()).collect(),
             quick,
+            checks: None,
         }
     }
 

@@ -279,37 +279,7 @@ fn build(
         cmd: Cmd::new([&native]),
     });
 
-    let wasm_result = match program.lang {
-        Lang::Python => Err(NOT_BUILT.to_string()),
-        Lang::C => cached(
-            Command::new("clang")
-                .args(["--target=wasm32-wasi", "-O2"])
-                .args(program.simd.then_some("-msimd128"))
-                .arg(source)
-                .arg("-o")
-                .arg(&wasm),
-            &wasm,
-            &[source],
-            versions,
-        ),
-        Lang::Rust => cached(
-            Command::new("rustc")
-                .args([
-                    "--edition=2024",
-                    "--target=wasm32-wasip1",
-                    "-O",
-                    "-Cstrip=debuginfo",
-                ])
-                .args(program.simd.then_some("-Ctarget-feature=+simd128"))
-                .arg(source)
-                .arg("-o")
-                .arg(&wasm),
-            &wasm,
-            &[source],
-            versions,
-        ),
-    }
-    .map(|()| wasm.clone());
+    let wasm_result = build_wasm(program, &wasm, versions);
 
     let from_wasm = |build: &dyn Fn(&Path) -> Result<Artifact, String>| match &wasm_result {
         Ok(wasm) => build(wasm),
@@ -400,6 +370,43 @@ fn build(
         .chain(wasm2c.map(|wasm2c| (Runner::Wasm2c, wasm2c)))
         .collect(),
     })
+}
+
+/// Builds `program` to wasm at `wasm` (cached; `versions` names the tools, for the cache
+/// key).
+pub fn build_wasm(program: &Program, wasm: &Path, versions: &str) -> Result<PathBuf, String> {
+    let source = &program.source;
+    match program.lang {
+        Lang::Python => Err(NOT_BUILT.to_string()),
+        Lang::C => cached(
+            Command::new("clang")
+                .args(["--target=wasm32-wasi", "-O2"])
+                .args(program.simd.then_some("-msimd128"))
+                .arg(source)
+                .arg("-o")
+                .arg(wasm),
+            wasm,
+            &[source],
+            versions,
+        ),
+        Lang::Rust => cached(
+            Command::new("rustc")
+                .args([
+                    "--edition=2024",
+                    "--target=wasm32-wasip1",
+                    "-O",
+                    "-Cstrip=debuginfo",
+                ])
+                .args(program.simd.then_some("-Ctarget-feature=+simd128"))
+                .arg(source)
+                .arg("-o")
+                .arg(wasm),
+            wasm,
+            &[source],
+            versions,
+        ),
+    }
+    .map(|()| wasm.to_path_buf())
 }
 
 /// A wasm module's size and its code section's size, in bytes.

@@ -68,29 +68,8 @@ impl Tools {
     pub fn discover(root: &Path, tools_dir: &Path, work: &Path) -> Result<Tools, String> {
         let mut versions = Vec::new();
         let mut notes = Vec::new();
-
-        let gcc = which("gcc").ok_or_else(|| {
-            missing(
-                "gcc is not on PATH",
-                "install gcc and the static C library (Debian: apt-get install gcc libc6-dev)",
-            )
-        })?;
-        versions.push((
-            "gcc".into(),
-            version_line(&gcc, &["--version"]).unwrap_or_default(),
-        ));
-
-        let clang = which("clang").ok_or_else(|| missing("clang is not on PATH", CLANG_HINT))?;
-        if !Path::new("/usr/lib/wasm32-wasi/libc.a").is_file() {
-            return Err(missing(
-                "wasi-libc is missing (/usr/lib/wasm32-wasi/libc.a)",
-                CLANG_HINT,
-            ));
-        }
-        versions.push((
-            "clang".into(),
-            version_line(&clang, &["--version"]).unwrap_or_default(),
-        ));
+        gcc(&mut versions)?;
+        clang(&mut versions)?;
 
         let wasm2c = which("wasm2c").ok_or_else(|| missing("wasm2c is not on PATH", WABT_HINT))?;
         let runtime = Path::new(WASM2C_RUNTIME_DIR);
@@ -109,60 +88,8 @@ impl Tools {
             version_line(&wasm2c, &["--version"]).unwrap_or_default(),
         ));
 
-        let rustc = which("rustc").ok_or_else(|| missing("rustc is not on PATH", RUST_HINT))?;
-        let libdir = Command::new(&rustc)
-            .args(["--print", "target-libdir", "--target", "wasm32-wasip1"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_default();
-        let has_std = std::fs::read_dir(&libdir).is_ok_and(|mut dir| {
-            dir.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
-        });
-        if !has_std {
-            return Err(missing(
-                "the Rust wasm32-wasip1 standard library is not installed",
-                RUST_HINT,
-            ));
-        }
-        versions.push((
-            "rustc".into(),
-            version_line(&rustc, &["--version"]).unwrap_or_default(),
-        ));
-
-        let wafer = find_wafer(root)?;
-        let stale = newest_source(root).zip(modified(&wafer));
-        if let Some((newest, built)) = stale
-            && newest.0 > built
-        {
-            notes.push(format!(
-                "the wafer binary ({}) is older than {}: run `cargo build --release -p wafer` \
-                 to measure the current sources",
-                wafer.display(),
-                newest.1.display()
-            ));
-        }
-        // A private copy, so a rebuild of target/release/wafer during the run cannot mix
-        // two compilers into one set of results.
-        let pinned = work.join("wafer");
-        let partial = work.join("wafer.partial");
-        std::fs::copy(&wafer, &partial)
-            .and_then(|_| std::fs::rename(&partial, &pinned))
-            .map_err(|e| {
-                format!(
-                    "cannot copy {} to {}: {e}",
-                    wafer.display(),
-                    pinned.display()
-                )
-            })?;
-        let wafer = pinned;
-        versions.push((
-            "wafer".into(),
-            format!(
-                "{} ({})",
-                version_line(&wafer, &["--version"]).unwrap_or_default(),
-                git_revision(root)
-            ),
-        ));
+        rustc(&mut versions)?;
+        let wafer = pin_wafer(root, work, &mut versions, &mut notes)?;
 
         let wasmtime = match fetch_wasmtime(tools_dir) {
             Ok(path) => path,
@@ -208,6 +135,104 @@ const CLANG_HINT: &str = "install clang, lld, wasi-libc and the wasm32 compiler-
      (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)";
 const WABT_HINT: &str = "install wabt 1.0.32 or later (Debian: apt-get install wabt)";
 const RUST_HINT: &str = "install the Rust wasm32-wasip1 target (rustup target add wasm32-wasip1)";
+
+/// gcc (for native builds and the measuring helper), with its version.
+pub fn gcc(versions: &mut Vec<(String, String)>) -> Result<(), String> {
+    let gcc = which("gcc").ok_or_else(|| {
+        missing(
+            "gcc is not on PATH",
+            "install gcc and the static C library (Debian: apt-get install gcc libc6-dev)",
+        )
+    })?;
+    versions.push((
+        "gcc".into(),
+        version_line(&gcc, &["--version"]).unwrap_or_default(),
+    ));
+    Ok(())
+}
+
+/// clang with wasi-libc (for the C programs' wasm builds), with its version.
+pub fn clang(versions: &mut Vec<(String, String)>) -> Result<(), String> {
+    let clang = which("clang").ok_or_else(|| missing("clang is not on PATH", CLANG_HINT))?;
+    if !Path::new("/usr/lib/wasm32-wasi/libc.a").is_file() {
+        return Err(missing(
+            "wasi-libc is missing (/usr/lib/wasm32-wasi/libc.a)",
+            CLANG_HINT,
+        ));
+    }
+    versions.push((
+        "clang".into(),
+        version_line(&clang, &["--version"]).unwrap_or_default(),
+    ));
+    Ok(())
+}
+
+/// rustc with the wasm32-wasip1 standard library, with its version.
+pub fn rustc(versions: &mut Vec<(String, String)>) -> Result<(), String> {
+    let rustc = which("rustc").ok_or_else(|| missing("rustc is not on PATH", RUST_HINT))?;
+    let libdir = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip1"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let has_std = std::fs::read_dir(&libdir).is_ok_and(|mut dir| {
+        dir.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
+    });
+    if !has_std {
+        return Err(missing(
+            "the Rust wasm32-wasip1 standard library is not installed",
+            RUST_HINT,
+        ));
+    }
+    versions.push((
+        "rustc".into(),
+        version_line(&rustc, &["--version"]).unwrap_or_default(),
+    ));
+    Ok(())
+}
+
+/// Finds wafer (building it once if it is missing) and copies it to `work`, so a
+/// rebuild of `target/release/wafer` during the run cannot mix two compilers into one
+/// set of results; notes a binary older than the sources. Returns the copy.
+pub fn pin_wafer(
+    root: &Path,
+    work: &Path,
+    versions: &mut Vec<(String, String)>,
+    notes: &mut Vec<String>,
+) -> Result<PathBuf, String> {
+    let wafer = find_wafer(root)?;
+    let stale = newest_source(root).zip(modified(&wafer));
+    if let Some((newest, built)) = stale
+        && newest.0 > built
+    {
+        notes.push(format!(
+            "the wafer binary ({}) is older than {}: run `cargo build --release -p wafer` \
+             to measure the current sources",
+            wafer.display(),
+            newest.1.display()
+        ));
+    }
+    let pinned = work.join("wafer");
+    let partial = work.join("wafer.partial");
+    std::fs::copy(&wafer, &partial)
+        .and_then(|_| std::fs::rename(&partial, &pinned))
+        .map_err(|e| {
+            format!(
+                "cannot copy {} to {}: {e}",
+                wafer.display(),
+                pinned.display()
+            )
+        })?;
+    versions.push((
+        "wafer".into(),
+        format!(
+            "{} ({})",
+            version_line(&pinned, &["--version"]).unwrap_or_default(),
+            git_revision(root)
+        ),
+    ));
+    Ok(pinned)
+}
 
 /// The `wafer` next to this executable (`target/release/wafer` under `cargo run
 /// --release`); built with `cargo build --release -p wafer` if it is not there.

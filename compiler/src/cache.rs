@@ -58,6 +58,7 @@ pub fn key(wasm: &[u8], options: &BuildOptions) -> String {
         options.trap_unknown_imports as u8,
     ]);
     field(options.invoke.as_deref().unwrap_or("").as_bytes());
+    field(options.checks.to_string().as_bytes());
     field(wasm);
     hasher
         .finalize()

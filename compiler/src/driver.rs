@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::checks::Checks;
 use crate::codegen::{CompileConfig, compile_module};
 use crate::error::CompileError;
 pub use crate::grants::Grants;
@@ -41,6 +42,8 @@ pub struct BuildOptions {
     pub trap_unknown_imports: bool,
     /// Run this export (after `_initialize`) instead of `_start`.
     pub invoke: Option<String>,
+    /// Explicit bounds and stack-limit checks (bare-metal targets always get both).
+    pub checks: Checks,
     /// Options of firmware images (ignored for other targets).
     pub board: crate::board::BoardOptions,
     /// The program's name: `argv[0]` of a firmware image.
@@ -211,6 +214,7 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
         cpu: options.cpu.clone(),
         trap_unknown_imports: options.trap_unknown_imports,
         invoke: options.invoke.clone(),
+        checks: options.checks.for_target(target),
         board: None,
     };
     let mut warnings = Vec::new();
@@ -329,6 +333,7 @@ pub fn build_harness(
     instances: &[crate::codegen::InstanceSpec<'_>],
     target: &Target,
     cpu: Option<&str>,
+    checks: Checks,
 ) -> Result<Vec<u8>, crate::codegen::ImageError> {
     let config = CompileConfig {
         grants: Vec::new(),
@@ -336,6 +341,7 @@ pub fn build_harness(
         cpu: cpu.map(str::to_string),
         trap_unknown_imports: false,
         invoke: None,
+        checks: checks.for_target(target),
         board: None,
     };
     let object =

@@ -13,6 +13,7 @@
 
 pub mod board;
 pub mod cache;
+pub mod checks;
 pub mod codegen;
 pub mod driver;
 pub mod environ;

@@ -80,6 +80,12 @@ struct CommonArgs {
     /// exports it (for reactors); an i32 result becomes the exit status.
     #[arg(long, value_name = "EXPORT")]
     invoke: Option<String>,
+    /// Checks compiled in where Linux builds rely on guard regions: `none`, `bounds`
+    /// (explicit bounds checks on 32-bit memories), `stack` (a stack-limit check in every
+    /// prologue) or `bounds,stack`; default `WAFER_CHECKS`, else none. For testing what
+    /// bare-metal builds always do.
+    #[arg(long, value_name = "LIST", value_parser = wafer::checks::Checks::parse, hide = true)]
+    checks: Option<wafer::checks::Checks>,
 }
 
 #[derive(Args)]
@@ -206,12 +212,21 @@ fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes)
 }
 
-fn build_options(target: Target, emit: Emit, common: &CommonArgs, input: &Path) -> BuildOptions {
+fn build_options(
+    target: Target,
+    emit: Emit,
+    common: &CommonArgs,
+    input: &Path,
+) -> Result<BuildOptions, Failure> {
+    let checks = match common.checks {
+        Some(checks) => checks,
+        None => wafer::checks::Checks::from_env().map_err(Failure::general)?,
+    };
     let default_stack = match target.kind {
         target::TargetKind::Linux => wafer_abi::image::DEFAULT_STACK_SIZE,
         target::TargetKind::Baremetal => wafer::board::DEFAULT_STACK_SIZE,
     };
-    BuildOptions {
+    Ok(BuildOptions {
         target,
         emit,
         grants: Grants {
@@ -227,11 +242,12 @@ fn build_options(target: Target, emit: Emit, common: &CommonArgs, input: &Path) 
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,
         invoke: common.invoke.clone(),
+        checks,
         board: wafer::board::BoardOptions::default(),
         program_name: input
             .file_stem()
             .map_or_else(|| "main".into(), |stem| stem.to_string_lossy().into_owned()),
-    }
+    })
 }
 
 fn board_options(args: &BoardArgs) -> wafer::board::BoardOptions {
@@ -285,7 +301,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
         EmitArg::Obj => Emit::Object,
         EmitArg::Clif => Emit::Clif,
     };
-    let mut options = build_options(target, emit, &args.common, &args.input);
+    let mut options = build_options(target, emit, &args.common, &args.input)?;
     options.board = board_options(&args.board);
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
     let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
@@ -302,7 +318,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let (input, guest_args) = args.split();
-    let mut options = build_options(host_target()?, Emit::Image, &args.common, &input);
+    let mut options = build_options(host_target()?, Emit::Image, &args.common, &input)?;
     // The image runs here and now: every feature of this CPU is fair game.
     options
         .cpu

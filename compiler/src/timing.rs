@@ -1,4 +1,5 @@
-//! Phase timings for `WAFER_TIMINGS=1`: where a build spends its time, on stderr.
+//! Phase timings for `WAFER_TIMINGS=1`: where a build spends its time, on stderr, and how
+//! many explicit bounds checks it emitted and left out.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -39,5 +40,20 @@ impl Drop for Span {
                 start.elapsed().as_secs_f64() * 1e3
             );
         }
+    }
+}
+
+/// Reports how many explicit bounds checks a build emitted and left out, when timings
+/// are on and the build has any checked memory access.
+pub fn bounds_checks(stats: &crate::translate::bounds::BoundsStats) {
+    if enabled() && stats.emitted + stats.elided() > 0 {
+        eprintln!(
+            "wafer: bounds checks: {} emitted, {} elided ({} constant, {} bounded, {} dominated)",
+            stats.emitted,
+            stats.elided(),
+            stats.constant,
+            stats.bounded,
+            stats.dominated
+        );
     }
 }

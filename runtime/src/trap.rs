@@ -45,14 +45,17 @@ pub fn classify<'a>(
         return Some(TrapReport {
             kind: TrapKind::StackExhausted,
             function,
-            wasm_offset: site.map(|site| site.wasm_offset),
+            wasm_offset: None,
         });
     }
     let site = site?;
     Some(TrapReport {
         kind: site.kind,
         function,
-        wasm_offset: Some(site.wasm_offset),
+        // Stack exhaustion is a property of the call, not of an operator: a stack-limit
+        // check sits in the prologue, and a fault in the guard region has no site, so
+        // both report the function alone.
+        wasm_offset: (site.kind != TrapKind::StackExhausted).then_some(site.wasm_offset),
     })
 }
 
@@ -147,6 +150,24 @@ mod tests {
         assert_eq!(in_code.function, Some(&b"main"[..]));
         let in_runtime = classify(&fault(0x9000, true), 0x1000, 100, table).unwrap();
         assert_eq!(in_runtime.function, None);
+    }
+
+    #[test]
+    fn a_stack_limit_check_reports_like_a_guard_page_fault() {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 100, "deep");
+        builder.trap(12, 0, TrapKind::StackExhausted);
+        let bytes = builder.finish();
+        let table = TrapTable::parse(&bytes);
+        let check = classify(&fault(0x1000 + 12, false), 0x1000, 100, table).unwrap();
+        let guard = classify(&fault(0x1000 + 30, true), 0x1000, 100, table).unwrap();
+        assert_eq!(check, guard);
+        let mut line = crate::out::Line::new();
+        format(&check, &mut line);
+        assert_eq!(
+            line.as_bytes(),
+            b"wafer: trap: call stack exhausted in deep\n"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 ;; prelude
+;; checks: none bounds,stack
 ;; Loads and stores of every width, offsets, unaligned access, bulk memory, and
 ;; memory.grow up to the maximum and beyond.
 (module

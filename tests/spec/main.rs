@@ -7,7 +7,8 @@
 //! Usage: `cargo test --release --test spec [-- FILTER...]`. `WAFER_SPEC_DIR` points at
 //! another copy of the suite (default `../shared/testsuite`). `WAFER_SPEC_TARGET` picks
 //! the target (default: this machine); other architectures run under qemu-user, each
-//! with its own expectations file. `WAFER_BLESS=1` rewrites the expectations file. The last line is `spec: P passed, F failed, S skipped`
+//! with its own expectations file. `WAFER_CHECKS=bounds,stack` compiles the images with
+//! explicit bounds and stack-limit checks; the expectations are the same. `WAFER_BLESS=1` rewrites the expectations file. The last line is `spec: P passed, F failed, S skipped`
 //! (assertions). The run fails if a file passes fewer assertions or modules than its
 //! expectation records, or if a skip-list entry has no reason.
 
@@ -181,7 +182,7 @@ fn build(plan: &Plan, spec: &SpecTarget) -> Built {
         let original: Vec<usize> = (0..plan.instances.len())
             .filter(|i| position[*i].is_some())
             .collect();
-        match wafer::driver::build_harness(&specs, &spec.target, spec.cpu) {
+        match wafer::driver::build_harness(&specs, &spec.target, spec.cpu, spec.checks) {
             Ok(image) => {
                 return Built {
                     image: Some(image),
@@ -221,6 +222,7 @@ fn cached_build(text: &str, plan: &Plan, spec: &SpecTarget) -> Built {
     let mut hasher = Sha256::new();
     hasher.update(identity.unwrap_or_default().as_bytes());
     hasher.update(spec.target.name.as_bytes());
+    hasher.update(spec.checks.to_string().as_bytes());
     hasher.update(text.as_bytes());
     let key: String = hasher
         .finalize()
@@ -259,11 +261,14 @@ fn run_file(
             return report;
         }
     };
-    // The Wasm 2.0 suite expects what 3.0 added (several memories, ...) to be invalid.
+    // The Wasm 2.0 suite expects what 3.0 added (several memories, ...) to be invalid,
+    // and the 3.0 suite what proposals beyond it add (a memory's page size flag).
     let features = if file.starts_with("spec-wg-2.0") {
         wasmparser::WasmFeatures::WASM2
-    } else {
+    } else if file.starts_with("proposals") {
         wafer::environ::features()
+    } else {
+        wasmparser::WasmFeatures::WASM3
     };
     let plan = match script::plan(&text, features) {
         Ok(plan) => plan,
@@ -471,11 +476,13 @@ fn check(reply: Result<Reply, String>, expect: &Expect) -> Result<(), String> {
     }
 }
 
-/// The target under test, the emulator to run its images with, and its CPU preset.
+/// The target under test, the emulator to run its images with, its CPU preset, and the
+/// checks compiled in (`WAFER_CHECKS`).
 struct SpecTarget {
     target: wafer::target::Target,
     emulator: Option<String>,
     cpu: Option<&'static str>,
+    checks: wafer::checks::Checks,
 }
 
 fn spec_target() -> SpecTarget {
@@ -487,10 +494,12 @@ fn spec_target() -> SpecTarget {
     let emulator = (arch != std::env::consts::ARCH).then(|| format!("qemu-{arch}"));
     // The suite has SIMD; Cranelift needs the V extension for it on riscv64.
     let cpu = (target.arch == wafer::target::Arch::Riscv64).then_some("rv64gcv");
+    let checks = wafer::checks::Checks::from_env().unwrap_or_else(|e| panic!("{e}"));
     SpecTarget {
         target,
         emulator,
         cpu,
+        checks,
     }
 }
 
@@ -627,9 +636,11 @@ fn main() {
         std::fs::write(expectations_path(&spec.target), text).expect("write expectations");
     }
     println!(
-        "spec totals: {} files run in {:.1}s ({} skipped by the skip list); modules {} passed, {} failed",
+        "spec totals: {} files run in {:.1}s on {} with checks {} ({} skipped by the skip list); modules {} passed, {} failed",
         reports.len(),
         started.elapsed().as_secs_f64(),
+        spec.target.name,
+        spec.checks,
         skipped_files,
         total.modules_passed,
         total.modules_failed

@@ -37,8 +37,13 @@ pub fn check_limits(module: &ModuleInfo<'_>) -> Result<()> {
         if memory.ty.shared {
             return Err(CompileError::unsupported("shared memories (threads)"));
         }
-        if memory.ty.page_size_log2.is_some() {
-            return Err(CompileError::unsupported("custom page sizes"));
+        // Validation allows 64 KiB and 1-byte pages only; anything else would be a new
+        // proposal the runtime knows nothing about.
+        if !matches!(memory.page_size_log2(), 0 | 16) {
+            return Err(CompileError::unsupported(format!(
+                "memories with pages of 2^{} bytes",
+                memory.page_size_log2()
+            )));
         }
     }
     for table in &module.tables {

@@ -112,7 +112,9 @@ pub fn define_import_adapters(
     Ok(())
 }
 
-/// Defines the instantiation function of instance `index`; returns its id.
+/// Defines the instantiation function of instance `index`, which sets the VM context's
+/// stack limit from `stack_limit` (`wafer_rt_stack_limit`) when the image's code reads
+/// it; returns its id.
 pub fn define_instance_init(
     writer: &mut ObjectWriter,
     isa: &dyn TargetIsa,
@@ -120,12 +122,13 @@ pub fn define_instance_init(
     menv: &ModuleEnv<'_>,
     resolved: &ResolvedImports,
     index: usize,
+    stack_limit: Option<FuncId>,
 ) -> Result<FuncId> {
     let id = writer.declare_local(
         &format!("wasm[{index}]:instantiate"),
         &c_signature(menv, &[]),
     )?;
-    let func = build_init(menv, resolved)?;
+    let func = build_init(menv, resolved, stack_limit)?;
     let compiled = compile_function(isa, context, func, id)?;
     writer.define_function(id, "wafer-instantiate", compiled)?;
     Ok(id)

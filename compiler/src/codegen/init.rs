@@ -1,13 +1,15 @@
 //! The instantiation function (`wafer_image_init`), generated as native code so the
 //! runtime needs no interpreter for module metadata.
 //!
-//! In the order the spec gives: create memories and tables, evaluate global initialisers
+//! With stack-limit checks, first the VM context's stack limit is set. Then in the order
+//! the spec gives: create memories and tables, evaluate global initialisers
 //! that were not folded at compile time, apply active element segments, then active data
 //! segments (each checked, trapping like `table.init` / `memory.init`), then call the
 //! start function.
 
 use cranelift_codegen::ir::{self, InstBuilder, UserFuncName, Value, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::FuncId;
 use wafer_abi::trap::TrapKind;
 use wasmparser::ValType;
 
@@ -18,8 +20,13 @@ use crate::environ::{ConstOp, DataMode, ElementMode, consts_eval};
 use crate::error::Result;
 use crate::translate::env::{FuncEnv, ModuleEnv, trap_code, vm_flags};
 
-/// Builds `wafer_image_init` for one instance.
-pub fn build_init(menv: &ModuleEnv<'_>, resolved: &ResolvedImports) -> Result<ir::Function> {
+/// Builds `wafer_image_init` for one instance; `stack_limit` is `wafer_rt_stack_limit`
+/// when the image's code reads the VM context's stack limit.
+pub fn build_init(
+    menv: &ModuleEnv<'_>,
+    resolved: &ResolvedImports,
+    stack_limit: Option<FuncId>,
+) -> Result<ir::Function> {
     let module = menv.module;
     let offsets = menv.offsets;
     let symbols = menv.symbols;
@@ -37,11 +44,22 @@ pub fn build_init(menv: &ModuleEnv<'_>, resolved: &ResolvedImports) -> Result<ir
     let vmctx = env.data_addr(&mut builder, symbols.vmctx);
     env.set_vmctx(vmctx);
 
+    // Before any of the instance's code can run (its start function, last here).
+    if let Some(stack_limit) = stack_limit {
+        let limit = env.call_libcall(&mut builder, stack_limit, &[], &[ptr], &[])[0];
+        builder
+            .ins()
+            .store(vm_flags(), limit, vmctx, offsets.stack_limit() as i32);
+    }
+
     // Linking: imported memories and tables must be at least as large as the importer
     // declares, at the moment it is instantiated (they may have grown since).
     for check in &resolved.memory_minimums {
         let len = env.memory_length(&mut builder, check.index);
-        let pages = builder.ins().ushr_imm_u(len, 16);
+        let pages = match module.memories[check.index as usize].page_size_log2() {
+            0 => len,
+            shift => builder.ins().ushr_imm_u(len, shift as i64),
+        };
         let too_small =
             builder
                 .ins()
@@ -71,14 +89,13 @@ pub fn build_init(menv: &ModuleEnv<'_>, resolved: &ResolvedImports) -> Result<ir
             vmctx,
             offsets.defined_memory(i as u32 - module.num_imported_memories) as i64,
         );
-        let limit = if memory.ty.memory64 {
-            1u64 << 48
-        } else {
-            1u64 << 16
-        };
         let min = builder.ins().iconst(types::I64, memory.ty.initial as i64);
-        let max = memory.ty.maximum.unwrap_or(limit).min(limit);
-        let max = builder.ins().iconst(types::I64, max as i64);
+        let max = builder
+            .ins()
+            .iconst(types::I64, memory.maximum_pages() as i64);
+        let page_size_log2 = builder
+            .ins()
+            .iconst(types::I32, memory.page_size_log2() as i64);
         let fixed = menv.tunables.fixed_memory == Some(i as u32);
         let fixed_base = builder.ins().iconst(
             ptr,
@@ -91,9 +108,9 @@ pub fn build_init(menv: &ModuleEnv<'_>, resolved: &ResolvedImports) -> Result<ir
         env.call_libcall(
             &mut builder,
             symbols.libcalls.memory_new,
-            &[ptr, types::I64, types::I64, ptr],
+            &[ptr, types::I64, types::I64, ptr, types::I32],
             &[],
-            &[def, min, max, fixed_base],
+            &[def, min, max, fixed_base, page_size_log2],
         );
     }
 

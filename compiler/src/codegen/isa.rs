@@ -1,6 +1,6 @@
 //! Cranelift target ISA configuration.
 
-use cranelift_codegen::isa::{self, OwnedTargetIsa};
+use cranelift_codegen::isa::{self, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 
 use crate::error::{CompileError, Result};
@@ -113,7 +113,22 @@ pub fn simd_unavailable(isa: &dyn cranelift_codegen::isa::TargetIsa) -> Option<&
 
 /// Guard region size below the guest stack, as log2: stack probes are only needed for
 /// frames larger than this (the runtime's guard is 64 KiB).
-const STACK_GUARD_LOG2: &str = "16";
+const STACK_GUARD_LOG2: u32 = 16;
+
+/// Whether a function with a frame of `frame_size` bytes below its frame pointer may get
+/// Cranelift's riscv64 stack-probe loop (frames of four guard regions and more), which
+/// probes the farthest page first and so may touch memory past the guard region instead
+/// of faulting in it. Such a function needs a stack-limit check. (The x86_64 and aarch64
+/// loops probe the nearest page first.)
+pub fn probe_loop_may_skip_guard(isa: &dyn TargetIsa, frame_size: u32) -> bool {
+    let riscv = matches!(
+        isa.triple().architecture,
+        target_lexicon::Architecture::Riscv64(_)
+    );
+    let guard = 1u32 << STACK_GUARD_LOG2;
+    // A margin under four regions: the probed size adds the frame's setup area.
+    riscv && frame_size >= 3 * guard
+}
 
 /// Builds the Cranelift ISA for `target` with CPU preset `cpu`.
 pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
@@ -132,7 +147,11 @@ pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
     set(&mut flags, "preserve_frame_pointers", "true")?;
     set(&mut flags, "enable_probestack", "true")?;
     set(&mut flags, "probestack_strategy", "inline")?;
-    set(&mut flags, "probestack_size_log2", STACK_GUARD_LOG2)?;
+    set(
+        &mut flags,
+        "probestack_size_log2",
+        &STACK_GUARD_LOG2.to_string(),
+    )?;
     // The IR verifier catches translation bugs early; tests turn it on in release builds.
     let verify = cfg!(debug_assertions) || std::env::var_os("WAFER_CRANELIFT_VERIFY").is_some();
     set(

@@ -136,13 +136,13 @@ pub fn resolve(
         let (owner, defined_index) =
             exported_item(modules, earlier, owner, import, ExportKind::Memory)?;
         let owner_module = &modules[owner];
-        let actual = &owner_module.memories
-            [(owner_module.num_imported_memories + defined_index) as usize]
-            .ty;
-        let wanted = &memory.ty;
+        let actual_memory =
+            &owner_module.memories[(owner_module.num_imported_memories + defined_index) as usize];
+        let (actual, wanted) = (&actual_memory.ty, &memory.ty);
+        // An absent page size is the default one: (pagesize 65536) matches it.
         if actual.memory64 != wanted.memory64
             || actual.shared != wanted.shared
-            || actual.page_size_log2 != wanted.page_size_log2
+            || actual_memory.page_size_log2() != memory.page_size_log2()
         {
             return Err(incompatible(import, "the memory types differ"));
         }

@@ -30,7 +30,8 @@ use wafer_abi::vmctx::{VmCounts, VmOffsets};
 use crate::environ::{ExportKind, FunctionBodyInfo, ModuleInfo};
 use crate::error::{CompileError, Result};
 use crate::target::{Arch, Target, TargetKind};
-use crate::translate::env::{BoundsStrategy, ModuleEnv, ModuleSymbols, Tunables};
+use crate::translate::bounds::BoundsStats;
+use crate::translate::env::{ModuleEnv, ModuleSymbols, Tunables};
 use crate::translate::{FuncTranslator, inline};
 
 pub use link_plan::ImportSource;
@@ -51,6 +52,8 @@ pub struct CompileConfig {
     /// Run this export (after `_initialize`, if the module has one) instead of `_start`;
     /// an `i32` result becomes the exit status.
     pub invoke: Option<String>,
+    /// Explicit bounds and stack-limit checks.
+    pub checks: crate::checks::Checks,
     /// What a firmware image carries besides the code (`None` for other images).
     pub board: Option<BoardConfig>,
 }
@@ -111,6 +114,12 @@ pub struct CompiledFunction {
     pub call_sites: Vec<CallSiteRecord>,
     /// The functions inlined into this one, for naming traps in their code.
     pub inlined: Vec<InlinedBody>,
+    /// Its explicit bounds checks, emitted and left out.
+    pub bounds: BoundsStats,
+    /// Bytes its frame takes below the frame pointer.
+    pub frame_size: u32,
+    /// Whether its prologue reads the VM context's stack limit.
+    pub reads_stack_limit: bool,
 }
 
 /// A function whose body was inlined into another.
@@ -131,14 +140,41 @@ pub fn compile_function(
     func: ir::Function,
     func_id: FuncId,
 ) -> Result<CompiledFunction> {
-    thread_local! {
-        /// The register allocator's buffers, reused from function to function.
-        static REGALLOC: RefCell<regalloc2::Ctx> = RefCell::default();
+    optimize(isa, context, func)?;
+    lower(isa, context, func_id)
+}
+
+/// Compiles a translated wasm function of the instance `menv` describes. On riscv64 a
+/// function whose frame needs Cranelift's stack-probe loop gets a stack-limit check
+/// instead: that loop touches the farthest page first, which may lie past the guard
+/// region below the stack (a frame of over three guard regions would then write
+/// beneath it rather than trap).
+fn compile_wasm_function(
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    func: ir::Function,
+    func_id: FuncId,
+    menv: &ModuleEnv<'_>,
+) -> Result<CompiledFunction> {
+    let has_stack_limit = func.stack_limit.is_some();
+    optimize(isa, context, func)?;
+    let compiled = lower(isa, context, func_id)?;
+    if has_stack_limit || !isa::probe_loop_may_skip_guard(isa, compiled.frame_size) {
+        return Ok(compiled);
     }
-    let codegen_error = |e: CodegenError| CompileError::Codegen(format!("{e:?}"));
+    crate::translate::set_stack_limit(&mut context.func, menv);
+    lower(isa, context, func_id)
+}
+
+fn codegen_error(e: CodegenError) -> CompileError {
+    CompileError::Codegen(format!("{e:?}"))
+}
+
+/// Cranelift's optimisations on `func`, left in `context.func`: `Context::optimize`,
+/// then, between the e-graph and lowering, our counter-compare pass.
+fn optimize(isa: &dyn TargetIsa, context: &mut Context, func: ir::Function) -> Result<()> {
     context.clear();
     context.func = func;
-    // `Context::compile`, with one pass of ours between the e-graph and lowering.
     let mut control_plane = ControlPlane::default();
     context.verify_if(isa).map_err(codegen_error)?;
     context
@@ -147,6 +183,16 @@ pub fn compile_function(
     if counter_compare::compare_after_increment(&mut context.func) > 0 {
         context.verify_if(isa).map_err(codegen_error)?;
     }
+    Ok(())
+}
+
+/// Lowers the optimised `context.func` to machine code.
+fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<CompiledFunction> {
+    thread_local! {
+        /// The register allocator's buffers, reused from function to function.
+        static REGALLOC: RefCell<regalloc2::Ctx> = RefCell::default();
+    }
+    let mut control_plane = ControlPlane::default();
     let stencil = REGALLOC
         .with_borrow_mut(|regalloc| {
             isa.compile_function(
@@ -159,6 +205,10 @@ pub fn compile_function(
         })
         .map_err(codegen_error)?;
     let compiled = stencil.apply_params(&context.func.params);
+    let frame_size = compiled
+        .buffer
+        .frame_layout()
+        .map_or(0, |layout| layout.frame_to_fp_offset);
     let code = compiled.code_buffer().to_vec();
     let alignment = compiled.buffer.alignment as u64;
     let srclocs = compiled.buffer.get_srclocs_sorted();
@@ -210,6 +260,9 @@ pub fn compile_function(
         traps,
         call_sites,
         inlined: Vec::new(),
+        bounds: BoundsStats::default(),
+        frame_size,
+        reads_stack_limit: context.func.stack_limit.is_some(),
     })
 }
 
@@ -275,7 +328,7 @@ fn prepare<'data>(
     let pointer_type = isa.pointer_type();
     let host_call_conv = CallConv::triple_default(isa.triple());
     let libcalls = writer
-        .declare_libcalls(pointer_type, host_call_conv)
+        .declare_libcalls(pointer_type, host_call_conv, config.checks.stack_limit)
         .map_err(at(0))?;
     let mut symbols: Vec<ModuleSymbols> = Vec::with_capacity(instances.len());
     let mut resolved = Vec::with_capacity(instances.len());
@@ -335,19 +388,25 @@ pub fn fixed_memory(modules: &[ModuleInfo<'_>], target: &Target) -> Option<(usiz
     })
 }
 
-/// How `target`'s images keep memory accesses in bounds: a board has no virtual memory
-/// to reserve guard regions with, so its code checks every access.
-pub fn bounds_strategy(target: &Target) -> BoundsStrategy {
-    match target.kind {
-        TargetKind::Linux => BoundsStrategy::GuardRegion,
-        TargetKind::Baremetal => BoundsStrategy::Explicit,
-    }
-}
-
 /// Where images for `target` must end, if its images place a memory at the fixed base.
 pub fn fixed_memory_limit(target: &Target) -> Option<u64> {
     (target.arch == Arch::X86_64 && target.kind == TargetKind::Linux)
         .then_some(wafer_abi::FIXED_MEMORY_BASE)
+}
+
+/// The translation choices for an instance whose fixed memory (see [`fixed_memory`]) is
+/// `fixed_memory`, built with `checks`.
+fn tunables(
+    isa: &dyn TargetIsa,
+    fixed_memory: Option<u32>,
+    checks: crate::checks::Checks,
+) -> Tunables {
+    Tunables {
+        bounds: checks.bounds,
+        stack_limit: checks.stack_limit,
+        simd_unavailable: isa::simd_unavailable(isa),
+        fixed_memory,
+    }
 }
 
 fn module_env<'m>(
@@ -357,17 +416,13 @@ fn module_env<'m>(
     offsets: VmOffsets,
     host_call_conv: CallConv,
     inline_bodies: &'m [Option<inline::Inlinable<'m>>],
-    (fixed_memory, bounds): (Option<u32>, BoundsStrategy),
+    tunables: Tunables,
 ) -> ModuleEnv<'m> {
     ModuleEnv {
         module,
         offsets,
         pointer_type: isa.pointer_type(),
-        tunables: Tunables {
-            bounds,
-            simd_unavailable: isa::simd_unavailable(isa),
-            fixed_memory,
-        },
+        tunables,
         symbols,
         host_call_conv,
         frontend_config: isa.frontend_config(),
@@ -415,9 +470,10 @@ pub fn compile_image(
                 offsets[i],
                 host_call_conv,
                 &inline_bodies[i],
-                (
+                tunables(
+                    &*isa,
                     fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
-                    bounds_strategy(target),
+                    config.checks,
                 ),
             )
         })
@@ -470,12 +526,15 @@ pub fn compile_image(
                 |(translator, context, allocations), (instance, body)| {
                     let mut validator = body.validator.into_validator(std::mem::take(allocations));
                     let menv = &menvs[instance];
-                    let (func, inlined) =
+                    let translated =
                         translator.translate(menv, body.func_index, &body.body, &mut validator)?;
                     *allocations = validator.into_allocations();
                     let func_id = menv.symbols.funcs[body.func_index as usize];
-                    let mut compiled = compile_function(&*isa, context, func, func_id)?;
-                    compiled.inlined = inlined
+                    let mut compiled =
+                        compile_wasm_function(&*isa, context, translated.func, func_id, menv)?;
+                    compiled.bounds = translated.bounds;
+                    compiled.inlined = translated
+                        .inlined
                         .into_iter()
                         .filter_map(|callee| {
                             let range = menv.inline_bodies[callee as usize].as_ref()?.body.range();
@@ -493,9 +552,26 @@ pub fn compile_image(
     });
     let _object_phase = crate::timing::Span::start("object");
     let mut compiled = Vec::with_capacity(results.len());
+    let mut bounds = BoundsStats::default();
+    let mut reads_stack_limit = false;
     for ((instance, func_index), result) in order.into_iter().zip(results) {
-        compiled.push((instance, func_index, result.map_err(at(instance))?));
+        let result = result.map_err(at(instance))?;
+        bounds.add(&result.bounds);
+        reads_stack_limit |= result.reads_stack_limit;
+        compiled.push((instance, func_index, result));
     }
+    crate::timing::bounds_checks(&bounds);
+    // Instantiation sets the stack limit when any function reads it (all of them, with
+    // stack-limit checks; on riscv64 a few with huge frames otherwise).
+    let stack_limit = match (reads_stack_limit, symbols[0].libcalls.stack_limit) {
+        (false, _) => None,
+        (true, Some(declared)) => Some(declared),
+        (true, None) => Some(
+            writer
+                .declare_libcall(wafer_abi::symbols::STACK_LIMIT, &[], &[isa.pointer_type()])
+                .map_err(at(0))?,
+        ),
+    };
     let live = live_functions(&modules, &symbols, &compiled, &aliases);
     for &id in &inlined_only {
         writer.omit_function(id);
@@ -527,9 +603,16 @@ pub fn compile_image(
     let mut inits = Vec::with_capacity(modules.len());
     for (i, menv) in menvs.iter().enumerate() {
         entry::define_import_adapters(&mut writer, &*isa, &mut context, menv).map_err(at(i))?;
-        let init =
-            entry::define_instance_init(&mut writer, &*isa, &mut context, menv, &resolved[i], i)
-                .map_err(at(i))?;
+        let init = entry::define_instance_init(
+            &mut writer,
+            &*isa,
+            &mut context,
+            menv,
+            &resolved[i],
+            i,
+            stack_limit,
+        )
+        .map_err(at(i))?;
         inits.push(init);
     }
     entry::define_image_entries(
@@ -665,9 +748,10 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         offsets[0],
         host_call_conv,
         &inline_bodies,
-        (
+        tunables(
+            &*isa,
             fixed_memory(&modules, target).map(|(_, memory)| memory),
-            bounds_strategy(target),
+            config.checks,
         ),
     );
     let mut translator = FuncTranslator::new();
@@ -681,11 +765,19 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
             continue;
         }
         let mut validator = body.validator.into_validator(Default::default());
-        let (func, _) = translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
+        let translated =
+            translator.translate(&menv, body.func_index, &body.body, &mut validator)?;
+        let checks = match translated.bounds {
+            stats if stats == BoundsStats::default() => String::new(),
+            stats => format!(
+                ";; bounds checks: {} emitted, {} constant, {} bounded, {} dominated\n",
+                stats.emitted, stats.constant, stats.bounded, stats.dominated
+            ),
+        };
         text.push_str(&format!(
-            ";; {}\n{}\n",
+            ";; {}\n{checks}{}\n",
             modules[0].func_display_name(body.func_index),
-            func.display()
+            translated.func.display()
         ));
     }
     Ok(text)

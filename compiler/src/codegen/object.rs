@@ -90,6 +90,21 @@ impl ObjectWriter {
             .map_err(module_error)
     }
 
+    /// Declares a runtime helper in the C calling convention, after the others.
+    pub fn declare_libcall(
+        &mut self,
+        name: &str,
+        params: &[ir::Type],
+        returns: &[ir::Type],
+    ) -> Result<FuncId> {
+        let mut sig = ir::Signature::new(CallConv::triple_default(self.module.isa().triple()));
+        sig.params
+            .extend(params.iter().map(|t| ir::AbiParam::new(*t)));
+        sig.returns
+            .extend(returns.iter().map(|t| ir::AbiParam::new(*t)));
+        self.declare_import(name, &sig)
+    }
+
     /// Declares a function the runtime calls.
     pub fn declare_export(&mut self, name: &str, signature: &ir::Signature) -> Result<FuncId> {
         self.module
@@ -111,8 +126,14 @@ impl ObjectWriter {
             .map_err(module_error)
     }
 
-    /// Declares the runtime helpers compiled code calls.
-    pub fn declare_libcalls(&mut self, ptr: ir::Type, call_conv: CallConv) -> Result<Libcalls> {
+    /// Declares the runtime helpers compiled code calls (`wafer_rt_stack_limit` only for
+    /// images with stack-limit checks).
+    pub fn declare_libcalls(
+        &mut self,
+        ptr: ir::Type,
+        call_conv: CallConv,
+        stack_limit: bool,
+    ) -> Result<Libcalls> {
         use wafer_abi::symbols as s;
         let sig = |params: &[ir::Type], returns: &[ir::Type]| {
             let mut sig = ir::Signature::new(call_conv);
@@ -124,16 +145,22 @@ impl ObjectWriter {
         };
         let i64 = types::I64;
         Ok(Libcalls {
-            memory_grow: self.declare_import(s::MEMORY_GROW, &sig(&[ptr, i64], &[i64]))?,
+            memory_grow: self
+                .declare_import(s::MEMORY_GROW, &sig(&[ptr, i64, types::I32], &[i64]))?,
             table_grow: self.declare_import(s::TABLE_GROW, &sig(&[ptr, i64, ptr], &[i64]))?,
             fill_ptrs: self.declare_import(s::FILL_PTRS, &sig(&[ptr, ptr, ptr], &[]))?,
             memcpy: self.declare_import(s::MEMCPY, &sig(&[ptr, ptr, ptr], &[ptr]))?,
             memmove: self.declare_import(s::MEMMOVE, &sig(&[ptr, ptr, ptr], &[ptr]))?,
             memset: self.declare_import(s::MEMSET, &sig(&[ptr, types::I32, ptr], &[ptr]))?,
-            memory_new: self.declare_import(s::MEMORY_NEW, &sig(&[ptr, i64, i64, ptr], &[]))?,
+            memory_new: self
+                .declare_import(s::MEMORY_NEW, &sig(&[ptr, i64, i64, ptr, types::I32], &[]))?,
             table_new: self.declare_import(s::TABLE_NEW, &sig(&[ptr, i64, i64, ptr], &[]))?,
             exception_new: self
                 .declare_import(s::EXCEPTION_NEW, &sig(&[types::I32, types::I32], &[ptr]))?,
+            stack_limit: match stack_limit {
+                true => Some(self.declare_import(s::STACK_LIMIT, &sig(&[], &[ptr]))?),
+                false => None,
+            },
             throw: self.declare_import(s::THROW, &{
                 // The `tail` convention: a `try_call` to it makes the calling function
                 // save every callee-saved register, which the unwinder does not restore.

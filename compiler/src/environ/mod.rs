@@ -68,6 +68,40 @@ pub struct MemoryInfo {
     pub import: Option<Import>,
 }
 
+impl MemoryInfo {
+    /// log2 of the memory's page size: 16 (64 KiB) unless the custom-page-sizes
+    /// proposal's `(pagesize 1)` makes it 0.
+    pub fn page_size_log2(&self) -> u32 {
+        self.ty.page_size_log2.unwrap_or(16)
+    }
+
+    /// The most pages the memory's index type can address: 2^16 of 64 KiB (2^48 for a
+    /// 64-bit memory), and for 1-byte pages 2^32 - 1 (2^64 - 1), so that `memory.grow`'s
+    /// failure value -1 is never a size.
+    pub fn page_limit(&self) -> u64 {
+        let index_bits = if self.ty.memory64 { 64 } else { 32 };
+        match index_bits - self.page_size_log2() {
+            64 => u64::MAX,
+            32 if self.page_size_log2() == 0 => u32::MAX as u64,
+            bits => 1u64 << bits,
+        }
+    }
+
+    /// The most pages the memory may ever have: its declared maximum, if any, within
+    /// [`MemoryInfo::page_limit`].
+    pub fn maximum_pages(&self) -> u64 {
+        let limit = self.page_limit();
+        self.ty.maximum.unwrap_or(limit).min(limit)
+    }
+
+    /// Bytes the memory has at least, at any time after instantiation: its minimum
+    /// (memories never shrink; an imported one is checked to have at least the
+    /// importer's minimum when the importer is instantiated).
+    pub fn minimum_bytes(&self) -> u64 {
+        self.ty.initial.saturating_mul(1 << self.page_size_log2())
+    }
+}
+
 /// A global.
 #[derive(Debug, Clone)]
 pub struct GlobalInfo {
@@ -251,10 +285,11 @@ pub fn validate_with(wasm: &[u8], features: WasmFeatures) -> Result<()> {
     Ok(())
 }
 
-/// The features wafer validates against: Wasm 3.0. Valid modules using a feature the
+/// The features wafer validates against: Wasm 3.0 and the custom-page-sizes proposal
+/// (memories of 1-byte pages, for small devices). Valid modules using a feature the
 /// compiler does not implement get an "unsupported" error naming it, not "invalid".
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM3
+    WasmFeatures::WASM3 | WasmFeatures::CUSTOM_PAGE_SIZES
 }
 
 impl<'data> ModuleInfo<'data> {

@@ -3,8 +3,8 @@
 //! and callees and never hard-codes a layout.
 
 use cranelift_codegen::ir::{
-    self, AbiParam, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef, GlobalValue,
-    GlobalValueData, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode, Type,
+    self, AbiParam, AliasRegionData, ArgumentPurpose, ExtFuncData, ExternalName, FuncRef,
+    GlobalValue, GlobalValueData, InstBuilder, MemFlagsData, SigRef, Signature, TrapCode, Type,
     UserExternalName, Value, condcodes::IntCC, types,
 };
 use cranelift_codegen::isa::CallConv;
@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use wafer_abi::trap::TrapKind;
 use wafer_abi::vmctx::VmOffsets;
 
+use super::bounds::{self, BoundsStats, CheckSite};
 use crate::environ::{FuncSig, ModuleInfo};
 use crate::error::{CompileError, Result};
 
@@ -54,8 +55,12 @@ pub enum BoundsStrategy {
 /// Target-dependent translation choices.
 #[derive(Debug, Clone, Copy)]
 pub struct Tunables {
-    /// Bounds strategy for 32-bit memories (64-bit memories are always checked).
+    /// Bounds strategy for 32-bit memories (64-bit memories, and memories whose pages
+    /// are smaller than the host's, are always checked).
     pub bounds: BoundsStrategy,
+    /// Whether every function checks its stack pointer against the VM context's
+    /// `stack_limit` in its prologue.
+    pub stack_limit: bool,
     /// Why SIMD cannot be compiled for this target, if it cannot.
     pub simd_unavailable: Option<&'static str>,
     /// The defined memory this instance's code finds at the constant
@@ -112,6 +117,8 @@ pub struct Libcalls {
     pub table_new: FuncId,
     /// `wafer_rt_exception_new`
     pub exception_new: FuncId,
+    /// `wafer_rt_stack_limit`, in images with stack-limit checks.
+    pub stack_limit: Option<FuncId>,
     /// `wafer_rt_throw`
     pub throw: FuncId,
 }
@@ -226,10 +233,15 @@ impl ModuleEnv<'_> {
         signature(sig, self.pointer_type, call_conv)
     }
 
-    /// Whether 32-bit memory `index` needs explicit bounds checks.
+    /// Whether memory `index` needs explicit bounds checks: 64-bit memories always (no
+    /// reservation covers their indices), memories of 1-byte pages always (protections
+    /// change in whole host pages, so the bytes past such a memory's end up to the next
+    /// host page are accessible), others under [`BoundsStrategy::Explicit`].
     pub fn memory_is_checked(&self, index: u32) -> bool {
-        let ty = &self.module.memories[index as usize].ty;
-        ty.memory64 || self.tunables.bounds == BoundsStrategy::Explicit
+        let memory = &self.module.memories[index as usize];
+        memory.ty.memory64
+            || memory.page_size_log2() < 16
+            || self.tunables.bounds == BoundsStrategy::Explicit
     }
 }
 
@@ -258,6 +270,35 @@ pub fn vm_flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
+/// The alias regions translated code declares (numbers unique within a function).
+const HEAP_REGION: u32 = 0;
+const MEMORY_LENGTH_REGION: u32 = 1;
+
+/// Flags for wasm loads and stores in `func`: little-endian, trapping (on a guarded
+/// memory, an access past the end faults), in the linear-memory alias region, so that
+/// stores to linear memory do not clobber what Cranelift knows about other memory (a
+/// global or a memory's length loaded before them is reused after them).
+pub fn heap_flags(func: &mut ir::Function) -> MemFlagsData {
+    let region = func.dfg.alias_regions.insert(AliasRegionData {
+        user_id: HEAP_REGION,
+        description: "linear memory".into(),
+    });
+    MemFlagsData::new()
+        .with_endianness(ir::Endianness::Little)
+        .with_alias_region(Some(region))
+}
+
+/// Flags for loads of a memory's current length: only `memory.grow` (a call) changes it,
+/// so a length loaded once stays valid until the next call, whatever is stored to linear
+/// memory or globals in between.
+fn length_flags(func: &mut ir::Function) -> MemFlagsData {
+    let region = func.dfg.alias_regions.insert(AliasRegionData {
+        user_id: MEMORY_LENGTH_REGION,
+        description: "memory lengths".into(),
+    });
+    vm_flags().with_alias_region(Some(region))
+}
+
 /// Per-function lowering state: the VM context and cached callee references.
 ///
 /// VM context fields are read with plain loads each time they are needed; loads of fields
@@ -270,6 +311,10 @@ pub struct FuncEnv<'m> {
     func_refs: HashMap<FuncId, FuncRef>,
     data_symbols: HashMap<DataId, GlobalValue>,
     wasm_sigs: HashMap<u32, SigRef>,
+    /// Explicit bounds checks emitted so far, for [`bounds::elide_dominated`].
+    pub check_sites: Vec<CheckSite>,
+    /// Explicit bounds checks emitted and left out so far.
+    pub bounds_stats: BoundsStats,
 }
 
 impl<'m> FuncEnv<'m> {
@@ -281,6 +326,8 @@ impl<'m> FuncEnv<'m> {
             func_refs: HashMap::new(),
             data_symbols: HashMap::new(),
             wasm_sigs: HashMap::new(),
+            check_sites: Vec::new(),
+            bounds_stats: BoundsStats::default(),
         }
     }
 
@@ -361,9 +408,8 @@ impl<'m> FuncEnv<'m> {
     pub fn memory_length(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
         let def = self.memory_def(builder, index);
         let offset = self.menv.offsets.memory_current_length() as i32;
-        builder
-            .ins()
-            .load(self.pointer_type(), vm_flags(), def, offset)
+        let flags = length_flags(builder.func);
+        builder.ins().load(self.pointer_type(), flags, def, offset)
     }
 
     /// Address of table `index`'s `VMTableDefinition`.
@@ -540,20 +586,84 @@ impl FuncEnv<'_> {
         offset: u64,
         size: u32,
     ) -> (Value, i32) {
-        let ptr = self.pointer_type();
+        if self.menv.memory_is_checked(memory) {
+            self.check_access(builder, memory, index, offset.saturating_add(size as u64));
+        }
         let base = self.memory_base(builder, memory);
         let index = self.extend_to_pointer(builder, index);
-        if self.menv.memory_is_checked(memory) {
-            let len = self.memory_length(builder, memory);
-            let end = offset.saturating_add(size as u64);
-            // `index + end` cannot overflow for a 32-bit index; a 64-bit one may.
-            let end_value = builder.ins().iconst(ptr, end as i64);
-            self.check_range(builder, index, end_value, len, TrapKind::MemoryOutOfBounds);
-        }
         let addr = builder.ins().iadd(base, index);
         match i32::try_from(offset) {
             Ok(imm) => (addr, imm),
             Err(_) => (builder.ins().iadd_imm_u(addr, offset as i64), 0),
         }
+    }
+
+    /// The explicit bounds check of an access to `index + end` bytes of `memory`, unless
+    /// the index is bounded within the memory's minimum size (see [`bounds`]).
+    fn check_access(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        memory: u32,
+        index: Value,
+        end: u64,
+    ) {
+        let (index_min, index_max) = bounds::index_range(&builder.func.dfg, index);
+        let minimum = self.module().memories[memory as usize].minimum_bytes();
+        if let Some(max) = index_max
+            && max.checked_add(end).is_some_and(|end| end <= minimum)
+        {
+            if index_min == max {
+                self.bounds_stats.constant += 1;
+            } else {
+                self.bounds_stats.bounded += 1;
+            }
+            return;
+        }
+        let ptr = self.pointer_type();
+        // Every instruction from here to the trap belongs to the check alone.
+        let block = builder
+            .current_block()
+            .expect("checks are emitted in a block");
+        let before = builder.func.layout.last_inst(block);
+        let len = self.memory_length(builder, memory);
+        let wide = self.extend_to_pointer(builder, index);
+        let code = trap_code(TrapKind::MemoryOutOfBounds);
+        let out = if end <= minimum {
+            // `length - end` cannot wrap (the memory always has `end` bytes), and it is
+            // the same for every access with this end until the length is reloaded, so
+            // each check is one compare with the index.
+            let bound = builder.ins().iadd_imm_s(len, -(end as i64));
+            builder.ins().icmp(IntCC::UnsignedGreaterThan, wide, bound)
+        } else {
+            // A 32-bit index plus an end below 2^33 cannot overflow a 64-bit pointer; a
+            // 64-bit index may.
+            let index_bits = builder.func.dfg.value_type(index).bits();
+            let last = if index_bits < ptr.bits() {
+                builder.ins().iadd_imm_u(wide, end as i64)
+            } else {
+                let end = builder.ins().iconst(ptr, end as i64);
+                builder.ins().uadd_overflow_trap(wide, end, code)
+            };
+            builder.ins().icmp(IntCC::UnsignedGreaterThan, last, len)
+        };
+        let trap = builder.ins().trapnz(out, code);
+        let layout = &builder.func.layout;
+        let first = match before {
+            Some(before) => layout.next_inst(before),
+            None => layout.first_inst(block),
+        };
+        let insts = std::iter::successors(first, |&inst| {
+            (inst != trap).then(|| layout.next_inst(inst)).flatten()
+        })
+        .collect();
+        self.check_sites.push(CheckSite {
+            memory,
+            index,
+            end,
+            index_min,
+            index_max,
+            insts,
+        });
+        self.bounds_stats.emitted += 1;
     }
 }

@@ -4,6 +4,7 @@
 //! operator loop; `code.rs` translates operators, one `VisitOperator` method each, with
 //! the lowering of memories, tables, globals and calls delegated to `env.rs`.
 
+pub mod bounds;
 mod code;
 mod control;
 pub mod env;
@@ -31,19 +32,22 @@ impl FuncTranslator {
     }
 
     /// Translates defined function `func_index` into a new Cranelift function, validating
-    /// the body as it goes. Also returns the functions inlined into it, each once.
+    /// the body as it goes.
     pub fn translate(
         &mut self,
         menv: &ModuleEnv<'_>,
         func_index: u32,
         body: &FunctionBody<'_>,
         validator: &mut FuncValidator<ValidatorResources>,
-    ) -> Result<(ir::Function, Vec<u32>)> {
+    ) -> Result<Translated> {
         let sig = menv.module.func_sig(func_index);
         let mut func = ir::Function::with_name_signature(
             UserFuncName::user(0, func_index),
             menv.wasm_signature(sig),
         );
+        if menv.tunables.stack_limit {
+            set_stack_limit(&mut func, menv);
+        }
         let mut env = FuncEnv::new(menv);
         let mut builder = FunctionBuilder::new(&mut func, &mut self.builder_context);
         let body_offset = body.range().start as usize;
@@ -119,8 +123,46 @@ impl FuncTranslator {
         builder.ins().return_(&results);
         builder.seal_all_blocks();
         builder.finalize(menv.frontend_config);
-        Ok((func, inlined))
+        let mut bounds = env.bounds_stats;
+        let elided = bounds::elide_dominated(&mut func, &env.check_sites, |memory| {
+            menv.module.memories[memory as usize].minimum_bytes()
+        });
+        bounds.emitted -= elided;
+        bounds.dominated += elided;
+        Ok(Translated {
+            func,
+            inlined,
+            bounds,
+        })
     }
+}
+
+/// A translated function.
+pub struct Translated {
+    /// Its Cranelift IR.
+    pub func: ir::Function,
+    /// The functions inlined into it, each once.
+    pub inlined: Vec<u32>,
+    /// Its explicit bounds checks, emitted and left out.
+    pub bounds: bounds::BoundsStats,
+}
+
+/// Makes `func`'s prologue compare the stack pointer, less the frame it allocates, with
+/// the VM context's `stack_limit` slot, trapping with `call stack exhausted` below it.
+pub fn set_stack_limit(func: &mut ir::Function, menv: &ModuleEnv<'_>) {
+    let vmctx = func.create_global_value(ir::GlobalValueData::VMContext);
+    // The slot is set when the instance is instantiated, before any of its code runs.
+    let flags = func
+        .dfg
+        .mem_flags
+        .insert_unchecked(env::vm_flags().with_readonly());
+    let limit = func.create_global_value(ir::GlobalValueData::Load {
+        base: vmctx,
+        offset: (menv.offsets.stack_limit() as i32).into(),
+        global_type: menv.pointer_type,
+        flags,
+    });
+    func.stack_limit = Some(limit);
 }
 
 /// Declares `count` locals of type `ty`, each starting at zero, onto `locals`.

@@ -45,15 +45,24 @@ pub const OPEN_GRANTED_DIRS: &str = "wafer_rt_open_granted_dirs";
 pub const OPEN_GRANTED_LISTENERS: &str = "wafer_rt_open_granted_listeners";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, min_pages: u64,
-/// max_pages: u64, fixed_base: usize)`. Reserves a linear memory, at `fixed_base` unless
-/// it is 0 (see [`crate::FIXED_MEMORY_BASE`]), and makes `min_pages` accessible; ends the
-/// process with an internal error when the memory cannot be reserved.
+/// max_pages: u64, fixed_base: usize, page_size_log2: u32)`. Reserves a linear memory of
+/// pages of `1 << page_size_log2` bytes (64 KiB, or 1 byte under the custom-page-sizes
+/// proposal), at `fixed_base` unless it is 0 (see [`crate::FIXED_MEMORY_BASE`]), and makes
+/// `min_pages` accessible; ends the process with an internal error when the memory cannot
+/// be reserved. `max_pages` is at most what the memory's index type can address.
 pub const MEMORY_NEW: &str = "wafer_rt_memory_new";
 
-/// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, delta_pages: u64)
-/// -> u64`. Grows a memory; returns the old size in pages, or `u64::MAX` when the memory
-/// cannot grow by `delta_pages` without passing its maximum.
+/// Defined by the runtime: `extern "C" fn(def: *mut VMMemoryDefinition, delta_pages: u64,
+/// page_size_log2: u32) -> u64`. Grows a memory whose pages are `1 << page_size_log2`
+/// bytes (as created); returns the old size in pages, or `u64::MAX` when the memory cannot
+/// grow by `delta_pages` without passing its maximum.
 pub const MEMORY_GROW: &str = "wafer_rt_memory_grow";
+
+/// Defined by the runtime: `extern "C" fn() -> usize`. The lowest address the stack
+/// pointer of compiled code may reach, leaving room below it for the runtime's host
+/// functions. Images built with stack-limit checks store it in each VM context's
+/// `stack_limit` slot when the instance is instantiated (see [`crate::vmctx`]).
+pub const STACK_LIMIT: &str = "wafer_rt_stack_limit";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, min: u64, max: u64,
 /// init: usize)`. Allocates a table of `min` elements set to `init`; ends the process

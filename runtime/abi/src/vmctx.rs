@@ -129,8 +129,10 @@ impl VmOffsets {
         0
     }
 
-    /// Header slot: lowest usable stack address, for prologue stack checks on targets
-    /// without a guard page.
+    /// Header slot: the lowest address compiled code may move the stack pointer to, for
+    /// the prologue stack checks of images built with them (always on targets without a
+    /// guard page). Set when the instance is instantiated, from
+    /// [`crate::symbols::STACK_LIMIT`]; zero (no limit) before.
     pub const fn stack_limit(&self) -> u32 {
         self.ptr
     }

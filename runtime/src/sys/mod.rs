@@ -265,6 +265,11 @@ pub trait Platform {
     /// for the runtime's own reports; errors are ignored.
     fn console_write(stream: RawHandle, bytes: &[u8]);
 
+    /// The lowest address of the stack compiled code runs on (just above its guard
+    /// region, where there is one), or 0 while there is none: the stack limit of
+    /// prologue checks is measured from it (see `crate::stack`).
+    fn stack_bottom() -> usize;
+
     // --- traps and exceptions ---
 
     /// Runs `f`; a trap inside it ends `f` and is returned instead of ending the

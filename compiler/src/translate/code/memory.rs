@@ -16,6 +16,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     /// A store of the top value, narrowed to `ty` bytes when `narrow` is set.
     pub(super) fn store(&mut self, memarg: MemArg, size: u32, narrow: bool) -> Output {
         let memory = self.memory_of(&memarg)?;
+        let flags = heap_flags(self.builder.func);
         let (index, value) = self.pop2();
         let (addr, offset) = self
             .env
@@ -23,26 +24,15 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         if let Some(constant) = narrow.then(|| self.narrow_constant(value, size)).flatten() {
             // A full-width store of a narrow constant: x64 stores it as an immediate,
             // where `istore8` of a constant first moves it into a register.
-            self.builder
-                .ins()
-                .store(heap_flags(), constant, addr, offset);
+            self.builder.ins().store(flags, constant, addr, offset);
         } else if narrow {
             match size {
-                1 => self
-                    .builder
-                    .ins()
-                    .istore8(heap_flags(), value, addr, offset),
-                2 => self
-                    .builder
-                    .ins()
-                    .istore16(heap_flags(), value, addr, offset),
-                _ => self
-                    .builder
-                    .ins()
-                    .istore32(heap_flags(), value, addr, offset),
+                1 => self.builder.ins().istore8(flags, value, addr, offset),
+                2 => self.builder.ins().istore16(flags, value, addr, offset),
+                _ => self.builder.ins().istore32(flags, value, addr, offset),
             };
         } else {
-            self.builder.ins().store(heap_flags(), value, addr, offset);
+            self.builder.ins().store(flags, value, addr, offset);
         }
         Ok(())
     }
@@ -63,33 +53,22 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         extend: Option<(Type, bool)>,
     ) -> Output {
         let memory = self.memory_of(&memarg)?;
+        let flags = heap_flags(self.builder.func);
         let index = self.pop();
         let (addr, offset) =
             self.env
                 .memory_addr(self.builder, memory, index, memarg.offset, ty.bytes());
         let value = match extend {
-            None => self.builder.ins().load(ty, heap_flags(), addr, offset),
+            None => self.builder.ins().load(ty, flags, addr, offset),
             Some((result, true)) => match ty {
-                types::I8 => self
-                    .builder
-                    .ins()
-                    .sload8(result, heap_flags(), addr, offset),
-                types::I16 => self
-                    .builder
-                    .ins()
-                    .sload16(result, heap_flags(), addr, offset),
-                _ => self.builder.ins().sload32(heap_flags(), addr, offset),
+                types::I8 => self.builder.ins().sload8(result, flags, addr, offset),
+                types::I16 => self.builder.ins().sload16(result, flags, addr, offset),
+                _ => self.builder.ins().sload32(flags, addr, offset),
             },
             Some((result, false)) => match ty {
-                types::I8 => self
-                    .builder
-                    .ins()
-                    .uload8(result, heap_flags(), addr, offset),
-                types::I16 => self
-                    .builder
-                    .ins()
-                    .uload16(result, heap_flags(), addr, offset),
-                _ => self.builder.ins().uload32(heap_flags(), addr, offset),
+                types::I8 => self.builder.ins().uload8(result, flags, addr, offset),
+                types::I16 => self.builder.ins().uload16(result, flags, addr, offset),
+                _ => self.builder.ins().uload32(flags, addr, offset),
             },
         };
         self.push(value);
@@ -108,7 +87,10 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
 
     pub(super) fn translate_memory_size(&mut self, mem: u32) -> Output {
         let len = self.env.memory_length(self.builder, mem);
-        let pages = self.builder.ins().ushr_imm_u(len, 16);
+        let pages = match self.env.module().memories[mem as usize].page_size_log2() {
+            0 => len,
+            shift => self.builder.ins().ushr_imm_u(len, shift as i64),
+        };
         let is_64 = self.is_memory64(mem);
         let pages = self.narrow_to_index_type(pages, is_64);
         self.push(pages);
@@ -121,12 +103,14 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let ptr = self.env.pointer_type();
         let def = self.env.memory_def(self.builder, mem);
         let grow = self.env.menv.symbols.libcalls.memory_grow;
+        let page_size_log2 = self.env.module().memories[mem as usize].page_size_log2();
+        let page_size_log2 = self.builder.ins().iconst(types::I32, page_size_log2 as i64);
         let result = self.env.call_libcall(
             self.builder,
             grow,
-            &[ptr, types::I64],
+            &[ptr, types::I64, types::I32],
             &[types::I64],
-            &[def, delta],
+            &[def, delta, page_size_log2],
         )[0];
         let is_64 = self.is_memory64(mem);
         let result = self.narrow_to_index_type(result, is_64);

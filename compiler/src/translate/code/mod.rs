@@ -50,9 +50,7 @@ pub struct CodeTranslator<'a, 'f, 'm> {
 
 type Output = Result<()>;
 
-fn heap_flags() -> MemFlagsData {
-    MemFlagsData::new().with_endianness(ir::Endianness::Little)
-}
+use super::env::heap_flags;
 
 impl<'a, 'f, 'm> CodeTranslator<'a, 'f, 'm> {
     /// A translator for function `func_index`, whose body is `size` bytes.

@@ -193,6 +193,15 @@ impl Platform for BareMetal {
         Self::exit(128 + signal as i32)
     }
 
+    fn stack_bottom() -> usize {
+        unsafe extern "C" {
+            /// Defined by wafer-link: the lowest address of the stack.
+            static __wafer_stack_bottom: u8;
+        }
+        // Only the symbol's address is taken: it marks where the stack ends.
+        core::ptr::addr_of!(__wafer_stack_bottom) as usize
+    }
+
     fn console_write(_stream: RawHandle, bytes: &[u8]) {
         ThisBoard::console_write(bytes)
     }

@@ -267,6 +267,10 @@ impl Platform for Linux {
         Ok(signals::raise_default(linux)?)
     }
 
+    fn stack_bottom() -> usize {
+        super::signals::guest_stack_bottom()
+    }
+
     fn console_write(stream: RawHandle, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {

@@ -136,6 +136,12 @@ pub fn allocate_guest_stack(size: u64) -> Option<*mut u8> {
     Some(base.wrapping_add(GUARD_SIZE + size))
 }
 
+/// The lowest usable address of the guest stack, just above its guard region (0 before
+/// the stack is allocated): what the stack limit of prologue checks is measured from.
+pub fn guest_stack_bottom() -> usize {
+    GUARD_END.load(Ordering::Relaxed)
+}
+
 /// Whether `addr` lies in the guard region below the guest stack.
 fn in_stack_guard(addr: usize) -> bool {
     (GUARD_START.load(Ordering::Relaxed)..GUARD_END.load(Ordering::Relaxed)).contains(&addr)

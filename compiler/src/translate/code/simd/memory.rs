@@ -1,7 +1,7 @@
 //! `v128` loads and stores: whole vectors, extending loads, splats, zero-filling loads
 //! and single-lane accesses. Each access is bounds-checked for the bytes it touches.
 
-use cranelift_codegen::ir::{InstBuilder, Type, Value};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::FunctionBuilder;
 use wasmparser::MemArg;
 
@@ -14,14 +14,15 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         &mut self,
         memarg: MemArg,
         size: u32,
-        f: impl FnOnce(&mut FunctionBuilder<'f>, Value, i32) -> Value,
+        f: impl FnOnce(&mut FunctionBuilder<'f>, Value, i32, MemFlagsData) -> Value,
     ) -> Output {
         let memory = self.memory_of(&memarg)?;
+        let flags = heap_flags(self.builder.func);
         let index = self.pop();
         let (addr, offset) = self
             .env
             .memory_addr(self.builder, memory, index, memarg.offset, size);
-        let value = f(self.builder, addr, offset);
+        let value = f(self.builder, addr, offset, flags);
         self.push_vector(value);
         Ok(())
     }
@@ -30,7 +31,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     pub(super) fn load_extend(
         &mut self,
         memarg: MemArg,
-        f: impl FnOnce(&mut FunctionBuilder<'f>, Value, i32) -> Value,
+        f: impl FnOnce(&mut FunctionBuilder<'f>, Value, i32, MemFlagsData) -> Value,
     ) -> Output {
         self.vector_load(memarg, 8, f)
     }
@@ -38,8 +39,8 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     /// `v128.loadN_splat`: one lane of `ty` loaded and copied to every lane.
     pub(super) fn load_splat(&mut self, memarg: MemArg, ty: Type) -> Output {
         let lane = ty.lane_type();
-        self.vector_load(memarg, lane.bytes(), |b, addr, offset| {
-            let x = b.ins().load(lane, heap_flags(), addr, offset);
+        self.vector_load(memarg, lane.bytes(), |b, addr, offset, flags| {
+            let x = b.ins().load(lane, flags, addr, offset);
             b.ins().splat(ty, x)
         })
     }
@@ -47,8 +48,8 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     /// `v128.loadN_zero`: lane 0 of `ty` loaded, the other lanes zero.
     pub(super) fn load_zero(&mut self, memarg: MemArg, ty: Type) -> Output {
         let lane = ty.lane_type();
-        self.vector_load(memarg, lane.bytes(), |b, addr, offset| {
-            let x = b.ins().load(lane, heap_flags(), addr, offset);
+        self.vector_load(memarg, lane.bytes(), |b, addr, offset, flags| {
+            let x = b.ins().load(lane, flags, addr, offset);
             b.ins().scalar_to_vector(ty, x)
         })
     }
@@ -58,8 +59,8 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     pub(super) fn load_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Output {
         let vector = self.pop_vector(ty);
         let lane_ty = ty.lane_type();
-        self.vector_load(memarg, lane_ty.bytes(), |b, addr, offset| {
-            let x = b.ins().load(lane_ty, heap_flags(), addr, offset);
+        self.vector_load(memarg, lane_ty.bytes(), |b, addr, offset, flags| {
+            let x = b.ins().load(lane_ty, flags, addr, offset);
             b.ins().insertlane(vector, x, lane)
         })
     }
@@ -67,6 +68,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     /// `v128.storeN_lane`: lane `lane` of the vector operand (viewed as `ty`) stored.
     pub(super) fn store_lane(&mut self, memarg: MemArg, ty: Type, lane: u8) -> Output {
         let memory = self.memory_of(&memarg)?;
+        let flags = heap_flags(self.builder.func);
         let vector = self.pop_vector(ty);
         let index = self.pop();
         let size = ty.lane_type().bytes();
@@ -74,7 +76,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
             .env
             .memory_addr(self.builder, memory, index, memarg.offset, size);
         let x = self.builder.ins().extractlane(vector, lane);
-        self.builder.ins().store(heap_flags(), x, addr, offset);
+        self.builder.ins().store(flags, x, addr, offset);
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use cranelift_codegen::ir::{
 };
 use wasmparser::{MemArg, V128, VisitSimdOperator};
 
-use super::super::{CodeTranslator, Output, heap_flags};
+use super::super::{CodeTranslator, Output};
 use super::integer::{Ext, Half};
 
 /// Generates `VisitSimdOperator` methods that reject the relaxed-SIMD operators (and
@@ -40,22 +40,22 @@ impl<'a> VisitSimdOperator<'a> for CodeTranslator<'_, '_, '_> {
         self.store(memarg, 16, false)
     }
     fn visit_v128_load8x8_s(&mut self, memarg: MemArg) -> Output {
-        self.load_extend(memarg, |b, p, o| b.ins().sload8x8(heap_flags(), p, o))
+        self.load_extend(memarg, |b, p, o, flags| b.ins().sload8x8(flags, p, o))
     }
     fn visit_v128_load8x8_u(&mut self, memarg: MemArg) -> Output {
-        self.load_extend(memarg, |b, p, o| b.ins().uload8x8(heap_flags(), p, o))
+        self.load_extend(memarg, |b, p, o, flags| b.ins().uload8x8(flags, p, o))
     }
     fn visit_v128_load16x4_s(&mut self, memarg: MemArg) -> Output {
-        self.load_extend(memarg, |b, p, o| b.ins().sload16x4(heap_flags(), p, o))
+        self.load_extend(memarg, |b, p, o, flags| b.ins().sload16x4(flags, p, o))
     }
     fn visit_v128_load16x4_u(&mut self, memarg: MemArg) -> Output {
-        self.load_extend(memarg, |b, p, o| b.ins().uload16x4(heap_flags(), p, o))
+        self.load_extend(memarg, |b, p, o, flags| b.ins().uload16x4(flags, p, o))
     }
     fn visit_v128_load32x2_s(&mut self, memarg: MemArg) -> Output {
-        self.load_extend(memarg, |b, p, o| b.ins().sload32x2(heap_flags(), p, o))
+        self.load_extend(memarg, |b, p, o, flags| b.ins().sload32x2(flags, p, o))
     }
     fn visit_v128_load32x2_u(&mut self, memarg: MemArg) -> Output {
-        self.load_extend(memarg, |b, p, o| b.ins().uload32x2(heap_flags(), p, o))
+        self.load_extend(memarg, |b, p, o, flags| b.ins().uload32x2(flags, p, o))
     }
     fn visit_v128_load8_splat(&mut self, memarg: MemArg) -> Output {
         self.load_splat(memarg, I8X16)
