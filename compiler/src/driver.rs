@@ -191,10 +191,17 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Vec<u8>, Build
         trap_unknown_imports: options.trap_unknown_imports,
         invoke: options.invoke.clone(),
     };
-    if options.emit == Emit::Clif {
+    let object = if crate::component::is_component(wasm) {
+        if options.emit == Emit::Clif {
+            return Err(CompileError::unsupported("--emit clif for a component").into());
+        }
+        let plan = crate::timing::phase("component", || crate::component::translate(wasm))?;
+        crate::codegen::compile_component(&plan, target, &config)?
+    } else if options.emit == Emit::Clif {
         return Ok(crate::codegen::translate_to_clif(wasm, target, &config)?.into_bytes());
-    }
-    let object = compile_module(wasm, target, &config)?;
+    } else {
+        compile_module(wasm, target, &config)?
+    };
     match (options.emit, runtime) {
         (Emit::Image, Some(_)) => crate::timing::phase("link", || {
             link(

@@ -13,6 +13,7 @@
 
 pub mod cache;
 pub mod codegen;
+pub mod component;
 pub mod driver;
 pub mod environ;
 pub mod error;

@@ -20,6 +20,7 @@ pub mod image;
 pub mod math;
 pub mod memory;
 pub mod out;
+pub mod p2;
 pub mod process;
 pub mod sys;
 pub mod table;

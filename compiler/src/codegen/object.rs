@@ -61,6 +61,8 @@ pub struct ObjectWriter {
     omitted: Vec<FuncId>,
     /// Declared functions whose code is another's: `(alias, function with the code)`.
     aliases: Vec<(FuncId, FuncId)>,
+    /// The component's world (`wafer_abi::image::world`), empty for a core module.
+    world: Vec<u8>,
 }
 
 impl ObjectWriter {
@@ -73,6 +75,7 @@ impl ObjectWriter {
             functions: Vec::new(),
             omitted: Vec::new(),
             aliases: Vec::new(),
+            world: Vec::new(),
         })
     }
 
@@ -178,6 +181,11 @@ impl ObjectWriter {
         self.aliases.push((alias, target));
     }
 
+    /// Records the world of the component the image is built from.
+    pub fn set_world(&mut self, world: Vec<u8>) {
+        self.world = world;
+    }
+
     /// Defines a data object.
     pub fn define_data(&mut self, id: DataId, description: &DataDescription) -> Result<()> {
         self.module
@@ -265,6 +273,8 @@ impl ObjectWriter {
         let exception_table = exceptions.finish();
         let (exceptions_symbol, exceptions_len) =
             add_blob(&mut object, b".wafer.exceptions", &exception_table);
+        let world =
+            (!self.world.is_empty()).then(|| add_blob(&mut object, b".wafer.world", &self.world));
 
         // The descriptor: one pointer-sized field each, addresses by relocation.
         let descriptor_section = object.add_section(
@@ -280,6 +290,7 @@ impl ObjectWriter {
         fields[ImageField::ExceptionTableLen as usize] = exceptions_len;
         fields[ImageField::StackSize as usize] = config.stack_size;
         fields[ImageField::Flags as usize] = if has_main { flags::HAS_MAIN } else { 0 };
+        fields[ImageField::WorldLen as usize] = world.map_or(0, |(_, len)| len);
         let mut bytes = Vec::with_capacity(fields.len() * pointer_size as usize);
         for field in &fields {
             bytes.extend_from_slice(&field.to_le_bytes()[..pointer_size as usize]);
@@ -300,7 +311,10 @@ impl ObjectWriter {
             (ImageField::TrapTable, traps_symbol),
             (ImageField::Grants, grants_symbol),
             (ImageField::ExceptionTable, exceptions_symbol),
-        ] {
+        ]
+        .into_iter()
+        .chain(world.map(|(symbol, _)| (ImageField::World, symbol)))
+        {
             object
                 .add_relocation(
                     descriptor_section,

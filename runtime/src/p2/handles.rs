@@ -1,0 +1,123 @@
+//! Resource handle tables: one per component instance, a header the compiler emits
+//! zeroed (`wafer_abi::wasi_p2::CanonContext::handle_table_size`) over slots the runtime
+//! reserves on first use and commits as the table grows.
+//!
+//! A handle is a slot's index plus one (0 is never a handle). A slot records the
+//! resource type and the representation; free slots form a list through their `rep`,
+//! so the most recently freed handle is reused first.
+
+use wafer_abi::trap::TrapKind;
+
+/// The most handles one table holds (8 MiB of address space, committed as used).
+const MAX_HANDLES: u32 = 1 << 20;
+
+/// One slot.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// The resource type, 0 when free.
+    ty: u32,
+    /// The representation, or when free the next free handle (0: none).
+    rep: u32,
+}
+
+/// A component instance's handle table (the compiler zero-initialises it).
+#[repr(C)]
+#[derive(Debug)]
+pub struct HandleTable {
+    slots: *mut Slot,
+    /// Slots ever used.
+    len: u32,
+    /// Slots committed.
+    capacity: u32,
+    /// The first free handle, 0 when none.
+    free: u32,
+    reserved: u32,
+}
+
+const _: () = assert!(
+    core::mem::size_of::<HandleTable>()
+        <= wafer_abi::wasi_p2::CanonContext::new(core::mem::size_of::<usize>() as u8)
+            .handle_table_size() as usize
+);
+
+impl HandleTable {
+    /// A new own handle for a resource of type `ty` with representation `rep`.
+    pub fn insert(&mut self, ty: u32, rep: u32) -> Result<u32, TrapKind> {
+        let index = if self.free != 0 {
+            let index = self.free - 1;
+            self.free = self.slot(index).rep;
+            index
+        } else {
+            if self.len == self.capacity {
+                self.grow()?;
+            }
+            self.len += 1;
+            self.len - 1
+        };
+        self.set(index, Slot { ty, rep });
+        Ok(index + 1)
+    }
+
+    /// The representation behind `handle`, which must hold a resource of type `ty`.
+    pub fn get(&self, handle: u32, ty: u32) -> Result<u32, TrapKind> {
+        let index = handle.wrapping_sub(1);
+        if index >= self.len {
+            return Err(TrapKind::InvalidHandle);
+        }
+        let slot = self.slot(index);
+        if slot.ty != ty || ty == 0 {
+            return Err(TrapKind::InvalidHandle);
+        }
+        Ok(slot.rep)
+    }
+
+    /// Removes `handle`, which must hold a resource of type `ty`; returns its
+    /// representation.
+    pub fn remove(&mut self, handle: u32, ty: u32) -> Result<u32, TrapKind> {
+        let rep = self.get(handle, ty)?;
+        self.set(
+            handle - 1,
+            Slot {
+                ty: 0,
+                rep: self.free,
+            },
+        );
+        self.free = handle;
+        Ok(rep)
+    }
+
+    fn slot(&self, index: u32) -> Slot {
+        // SAFETY: `index < len <= capacity`, and the first `capacity` slots are committed
+        // memory of this table that no reference points into.
+        unsafe { *self.slots.add(index as usize) }
+    }
+
+    fn set(&mut self, index: u32, slot: Slot) {
+        // SAFETY: as in `slot`; callers pass indices below `len`.
+        unsafe { *self.slots.add(index as usize) = slot };
+    }
+
+    /// Commits another page of slots, reserving the table's address space first.
+    fn grow(&mut self) -> Result<(), TrapKind> {
+        let slot_size = core::mem::size_of::<Slot>();
+        if self.slots.is_null() {
+            match crate::sys::reserve(MAX_HANDLES as usize * slot_size) {
+                Some(base) => self.slots = base as *mut Slot,
+                None => crate::fatal(b"cannot reserve address space for a handle table"),
+            }
+        }
+        let page = crate::sys::page_size();
+        let added = (page / slot_size) as u32;
+        if self.capacity + added > MAX_HANDLES {
+            return Err(TrapKind::HandleTableFull);
+        }
+        let at = self.slots.wrapping_add(self.capacity as usize) as *mut u8;
+        // SAFETY: the range lies inside the table's reservation, past every slot in use.
+        if !unsafe { crate::sys::commit(at, page) } {
+            crate::fatal(b"cannot commit memory for a handle table");
+        }
+        self.capacity += added;
+        Ok(())
+    }
+}

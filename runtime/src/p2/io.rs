@@ -1,0 +1,318 @@
+//! `wasi:io`: streams over the stdio descriptors, pollables and errors.
+//!
+//! Representations: a stream is its descriptor; a pollable is `descriptor * 2 + 1` when
+//! it waits for the descriptor to be writable, `descriptor * 2` when readable; an error
+//! is the Linux errno of the operation that failed. Writes are done before they return,
+//! so flushing has nothing to do.
+
+use wafer_abi::trap::TrapKind;
+use wafer_abi::wasi_p2::resource;
+
+use super::{Call, HostResult, host_fns};
+use crate::sys::poll::{POLLIN, POLLOUT, PollFd, ppoll};
+
+/// The most bytes one `read` returns (the canonical ABI copies them once more).
+const READ_CHUNK: usize = 16 << 10;
+
+/// What `check-write` allows at once.
+const WRITE_BUDGET: u64 = 1 << 20;
+
+/// The most pollables one `poll` waits on.
+const MAX_POLL: usize = 256;
+
+/// `EPIPE`: the reader is gone, which WASI reports as a closed stream.
+const EPIPE: i32 = 32;
+
+/// How an operation on a stream failed: `stream-error`.
+enum StreamError {
+    /// `last-operation-failed(error)`, with the errno.
+    Failed(i32),
+    /// `closed`.
+    Closed,
+}
+
+impl From<crate::sys::Errno> for StreamError {
+    fn from(err: crate::sys::Errno) -> Self {
+        if err.0 == EPIPE {
+            StreamError::Closed
+        } else {
+            StreamError::Failed(err.0)
+        }
+    }
+}
+
+/// Stores `result<T, stream-error>` at `ret`: `payload_at` is where the payload starts
+/// (the largest alignment of `T` and the error's 4), and `ok` stores `T` there.
+fn store_result(
+    call: &Call,
+    ret: i32,
+    payload_at: u32,
+    result: Result<impl FnOnce(u32) -> HostResult<()>, StreamError>,
+) -> HostResult<()> {
+    let ret = ret as u32;
+    let payload = ret.wrapping_add(payload_at);
+    match result {
+        Ok(store) => {
+            call.store_u8(ret, 0)?;
+            store(payload)
+        }
+        Err(StreamError::Closed) => {
+            call.store_u8(ret, 1)?;
+            call.store_u8(payload, 1)
+        }
+        Err(StreamError::Failed(errno)) => {
+            let error = call.new_own(resource::ERROR, errno as u32)?;
+            call.store_u8(ret, 1)?;
+            call.store_u8(payload, 0)?;
+            call.store_u32(payload + 4, error)
+        }
+    }
+}
+
+/// Writes all of `len` bytes of the caller's memory at `ptr` to `fd`.
+fn write_all(call: &Call, fd: i32, ptr: i32, len: i32) -> HostResult<Result<(), StreamError>> {
+    let (ptr, len) = (ptr as u32, len as u32);
+    let base = call
+        .memory()
+        .range(ptr, len)
+        .map_err(|_| TrapKind::ListOutOfBounds)?;
+    let mut done = 0usize;
+    while done < len as usize {
+        // SAFETY: `range` checked the guest buffer; the kernel only reads it.
+        match unsafe { crate::sys::write(fd, base.wrapping_add(done), len as usize - done) } {
+            Ok(written) => done += written,
+            Err(err) if err.0 == 4 => continue, // EINTR
+            Err(err) => return Ok(Err(err.into())),
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// `[method]output-stream.write` and `blocking-write-and-flush`.
+fn write(call: &Call, stream: i32, ptr: i32, len: i32, ret: i32) -> HostResult<()> {
+    let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)? as i32;
+    let written = write_all(call, fd, ptr, len)?;
+    store_result(call, ret, 4, written.map(|()| |_| Ok(())))
+}
+
+/// `[method]output-stream.flush` and `blocking-flush`: writes are never buffered.
+fn flush(call: &Call, stream: i32, ret: i32) -> HostResult<()> {
+    call.borrow(stream as u32, resource::OUTPUT_STREAM)?;
+    store_result(call, ret, 4, Ok(|_| Ok(())))
+}
+
+/// `[method]output-stream.check-write`.
+fn check_write(call: &Call, stream: i32, ret: i32) -> HostResult<()> {
+    call.borrow(stream as u32, resource::OUTPUT_STREAM)?;
+    store_result(call, ret, 8, Ok(|at| call.store_u64(at, WRITE_BUDGET)))
+}
+
+/// `[method]output-stream.write-zeroes` and `blocking-write-zeroes-and-flush`.
+fn write_zeroes(call: &Call, stream: i32, len: i64, ret: i32) -> HostResult<()> {
+    let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)? as i32;
+    let zeroes = [0u8; 512];
+    let mut left = len as u64;
+    let mut result = Ok(());
+    while left > 0 && result.is_ok() {
+        let n = left.min(zeroes.len() as u64) as usize;
+        // SAFETY: `zeroes` is readable for `n` bytes.
+        match unsafe { crate::sys::write(fd, zeroes.as_ptr(), n) } {
+            Ok(written) => left -= written as u64,
+            Err(err) if err.0 == 4 => {}
+            Err(err) => result = Err(err.into()),
+        }
+    }
+    store_result(call, ret, 4, result.map(|()| |_| Ok(())))
+}
+
+/// Whether `fd` is ready for `events`, waiting up to `timeout` nanoseconds (`None`:
+/// until it is).
+fn ready(fd: i32, events: i16, timeout: Option<u64>) -> bool {
+    let mut fds = [PollFd {
+        fd,
+        events,
+        revents: 0,
+    }];
+    loop {
+        match ppoll(&mut fds, timeout) {
+            Ok(n) => return n > 0,
+            Err(err) if err.0 == 4 => continue,
+            // A descriptor that cannot be polled is ready: the operation reports why.
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Reads up to `len` bytes from `fd`; end of file is `closed`.
+fn read_some(fd: i32, len: u64, buf: &mut [u8; READ_CHUNK]) -> Result<usize, StreamError> {
+    let want = len.min(READ_CHUNK as u64) as usize;
+    loop {
+        // SAFETY: `buf` is writable for `want <= READ_CHUNK` bytes.
+        match unsafe { crate::sys::read(fd, buf.as_mut_ptr(), want) } {
+            Ok(0) => return Err(StreamError::Closed),
+            Ok(n) => return Ok(n),
+            Err(err) if err.0 == 4 => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// `[method]input-stream.read` (`blocking`: `blocking-read`).
+fn read(call: &Call, stream: i32, len: i64, ret: i32, blocking: bool) -> HostResult<()> {
+    let fd = call.borrow(stream as u32, resource::INPUT_STREAM)? as i32;
+    let len = len as u64;
+    let mut buf = [0u8; READ_CHUNK];
+    let result = if len == 0 || (!blocking && !ready(fd, POLLIN, Some(0))) {
+        Ok(0)
+    } else {
+        read_some(fd, len, &mut buf)
+    };
+    let bytes = match result {
+        Ok(n) => Ok(buf.get(..n).unwrap_or_default()),
+        Err(e) => Err(e),
+    };
+    let lowered = match bytes {
+        Ok(bytes) => Ok(call.lower_bytes(bytes)?),
+        Err(e) => Err(e),
+    };
+    store_result(
+        call,
+        ret,
+        4,
+        lowered.map(|(ptr, len)| {
+            move |at: u32| {
+                call.store_u32(at, ptr)?;
+                call.store_u32(at + 4, len)
+            }
+        }),
+    )
+}
+
+/// `[method]input-stream.skip` (`blocking`: `blocking-skip`).
+fn skip(call: &Call, stream: i32, len: i64, ret: i32, blocking: bool) -> HostResult<()> {
+    let fd = call.borrow(stream as u32, resource::INPUT_STREAM)? as i32;
+    let len = len as u64;
+    let mut buf = [0u8; READ_CHUNK];
+    let result = if len == 0 || (!blocking && !ready(fd, POLLIN, Some(0))) {
+        Ok(0)
+    } else {
+        read_some(fd, len, &mut buf)
+    };
+    store_result(
+        call,
+        ret,
+        8,
+        result.map(|n| move |at: u32| call.store_u64(at, n as u64)),
+    )
+}
+
+/// The descriptor and events a pollable waits for.
+fn pollable(call: &Call, handle: u32) -> HostResult<(i32, i16)> {
+    let rep = call.borrow(handle, resource::POLLABLE)?;
+    let events = if rep & 1 == 1 { POLLOUT } else { POLLIN };
+    Ok(((rep >> 1) as i32, events))
+}
+
+/// `poll: func(in: list<borrow<pollable>>) -> list<u32>`.
+fn poll(call: &Call, list: i32, len: i32, ret: i32) -> HostResult<()> {
+    let (list, len) = (list as u32, len as u32);
+    if len == 0 || len as usize > MAX_POLL {
+        // The interface traps on an empty list; more than wafer waits on at once is a
+        // list it cannot take.
+        return Err(TrapKind::ListOutOfBounds);
+    }
+    if !list.is_multiple_of(4) {
+        return Err(TrapKind::UnalignedPointer);
+    }
+    let mut fds = [PollFd::default(); MAX_POLL];
+    let memory = call.memory();
+    for (i, slot) in fds.iter_mut().take(len as usize).enumerate() {
+        let handle = memory
+            .read_u32(list + i as u32 * 4)
+            .map_err(|_| TrapKind::ListOutOfBounds)?;
+        let (fd, events) = pollable(call, handle)?;
+        *slot = PollFd {
+            fd,
+            events,
+            revents: 0,
+        };
+    }
+    let fds = fds.get_mut(..len as usize).unwrap_or_default();
+    loop {
+        match ppoll(fds, None) {
+            Err(err) if err.0 == 4 => continue,
+            _ => break,
+        }
+    }
+    let ready = fds.iter().filter(|fd| fd.revents != 0).count() as u32;
+    let array = call.allocate(4, ready * 4)?;
+    let mut at = array;
+    for (i, fd) in fds.iter().enumerate() {
+        if fd.revents != 0 {
+            call.store_u32(at, i as u32)?;
+            at += 4;
+        }
+    }
+    call.store_u32(ret as u32, array)?;
+    call.store_u32(ret as u32 + 4, ready)
+}
+
+/// `[method]error.to-debug-string`.
+fn error_to_debug_string(call: &Call, error: i32, ret: i32) -> HostResult<()> {
+    let errno = call.borrow(error as u32, resource::ERROR)?;
+    let mut line = crate::out::Line::new();
+    crate::sys::describe_errno(&mut line, crate::sys::Errno(errno as i32));
+    let (ptr, len) = call.lower_string(line.as_bytes())?;
+    call.store_u32(ret as u32, ptr)?;
+    call.store_u32(ret as u32 + 4, len)
+}
+
+host_fns! {
+    /// `wasi:io/streams.[method]output-stream.check-write`.
+    wafer_p2_io_output_stream_check_write(stream: i32, ret: i32) => check_write;
+    /// `wasi:io/streams.[method]output-stream.write`.
+    wafer_p2_io_output_stream_write(stream: i32, ptr: i32, len: i32, ret: i32) => write;
+    /// `wasi:io/streams.[method]output-stream.blocking-write-and-flush`.
+    wafer_p2_io_output_stream_blocking_write_and_flush(stream: i32, ptr: i32, len: i32, ret: i32) => write;
+    /// `wasi:io/streams.[method]output-stream.flush`.
+    wafer_p2_io_output_stream_flush(stream: i32, ret: i32) => flush;
+    /// `wasi:io/streams.[method]output-stream.blocking-flush`.
+    wafer_p2_io_output_stream_blocking_flush(stream: i32, ret: i32) => flush;
+    /// `wasi:io/streams.[method]output-stream.write-zeroes`.
+    wafer_p2_io_output_stream_write_zeroes(stream: i32, len: i64, ret: i32) => write_zeroes;
+    /// `wasi:io/streams.[method]output-stream.blocking-write-zeroes-and-flush`.
+    wafer_p2_io_output_stream_blocking_write_zeroes_and_flush(stream: i32, len: i64, ret: i32) => write_zeroes;
+    /// `wasi:io/streams.[method]output-stream.subscribe`.
+    wafer_p2_io_output_stream_subscribe(stream: i32) -> u32 => |call: &Call, stream: i32| {
+        let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)?;
+        call.new_own(resource::POLLABLE, fd * 2 + 1)
+    };
+    /// `wasi:io/streams.[method]input-stream.read`.
+    wafer_p2_io_input_stream_read(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| read(call, stream, len, ret, false);
+    /// `wasi:io/streams.[method]input-stream.blocking-read`.
+    wafer_p2_io_input_stream_blocking_read(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| read(call, stream, len, ret, true);
+    /// `wasi:io/streams.[method]input-stream.skip`.
+    wafer_p2_io_input_stream_skip(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| skip(call, stream, len, ret, false);
+    /// `wasi:io/streams.[method]input-stream.blocking-skip`.
+    wafer_p2_io_input_stream_blocking_skip(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| skip(call, stream, len, ret, true);
+    /// `wasi:io/streams.[method]input-stream.subscribe`.
+    wafer_p2_io_input_stream_subscribe(stream: i32) -> u32 => |call: &Call, stream: i32| {
+        let fd = call.borrow(stream as u32, resource::INPUT_STREAM)?;
+        call.new_own(resource::POLLABLE, fd * 2)
+    };
+    /// `wasi:io/poll.[method]pollable.ready`.
+    wafer_p2_io_pollable_ready(handle: i32) -> u32 => |call: &Call, handle: i32| {
+        let (fd, events) = pollable(call, handle as u32)?;
+        Ok(u32::from(ready(fd, events, Some(0))))
+    };
+    /// `wasi:io/poll.[method]pollable.block`.
+    wafer_p2_io_pollable_block(handle: i32) => |call: &Call, handle: i32| {
+        let (fd, events) = pollable(call, handle as u32)?;
+        ready(fd, events, None);
+        Ok(())
+    };
+    /// `wasi:io/poll.poll`.
+    wafer_p2_io_poll(list: i32, len: i32, ret: i32) => poll;
+    /// `wasi:io/error.[method]error.to-debug-string`.
+    wafer_p2_io_error_to_debug_string(error: i32, ret: i32) => error_to_debug_string;
+}

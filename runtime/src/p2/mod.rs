@@ -1,0 +1,257 @@
+//! WASI 0.2 host functions for components: `wasi:cli` and `wasi:io`, as far as programs
+//! that print, read stdin, arguments and environment, and exit need them.
+//!
+//! Every function is exported under the version-free symbol `wafer_abi::wasi_p2` names
+//! and is called by a compiled trampoline with the import's canonical-ABI context
+//! ([`CanonContext`]) first, then the flat core arguments. The canonical ABI's lowering
+//! (lists and strings allocated with the caller's `realloc`, results stored through a
+//! return pointer) is written out by hand per function here. A function that must trap
+//! records the trap kind in the context and returns; the trampoline raises it.
+//!
+//! Resources the host hands out are own handles in the calling component instance's
+//! [`handles::HandleTable`]; their representation is all the state they need (a stdio
+//! descriptor, an errno), so dropping one releases nothing.
+
+mod cli;
+pub mod handles;
+mod io;
+
+use wafer_abi::trap::TrapKind;
+use wafer_abi::wasi_p2::{self, FIRST_GUEST_RESOURCE};
+
+use crate::guest::GuestMemory;
+use crate::memory::VMMemoryDefinition;
+use handles::HandleTable;
+
+/// `wafer_abi::wasi_p2::CanonContext`, as the compiler lays it out.
+#[repr(C)]
+#[derive(Debug)]
+pub struct CanonContext {
+    memory: *const VMMemoryDefinition,
+    realloc: Option<unsafe extern "C" fn(u32, u32, u32, u32) -> u32>,
+    handles: *mut HandleTable,
+    trap: u32,
+    encoding: u32,
+}
+
+const _: () = {
+    let layout = wasi_p2::CanonContext::new(core::mem::size_of::<usize>() as u8);
+    assert!(core::mem::offset_of!(CanonContext, memory) == layout.memory() as usize);
+    assert!(core::mem::offset_of!(CanonContext, realloc) == layout.realloc() as usize);
+    assert!(core::mem::offset_of!(CanonContext, handles) == layout.handles() as usize);
+    assert!(core::mem::offset_of!(CanonContext, trap) == layout.trap() as usize);
+    assert!(core::mem::offset_of!(CanonContext, encoding) == layout.encoding() as usize);
+    assert!(core::mem::size_of::<CanonContext>() == layout.size() as usize);
+};
+
+/// A host call's view of its context.
+pub struct Call {
+    context: *mut CanonContext,
+}
+
+/// What a host function returns when it does not finish: the trap to raise.
+pub type HostResult<T> = Result<T, TrapKind>;
+
+impl Call {
+    /// # Safety
+    /// `context` must be a context the compiler emitted, passed by its trampoline.
+    unsafe fn new(context: *mut CanonContext) -> Call {
+        Call { context }
+    }
+
+    /// Runs `body`; a trap is recorded for the trampoline, which raises it, and the
+    /// function returns `T::default()` meanwhile.
+    fn run<T: Default>(self, body: impl FnOnce(&Call) -> HostResult<T>) -> T {
+        match body(&self) {
+            Ok(value) => value,
+            Err(kind) => {
+                // SAFETY: the context is valid (see `new`) and only the runtime writes
+                // its trap field.
+                unsafe { (*self.context).trap = kind as u32 };
+                T::default()
+            }
+        }
+    }
+
+    /// The caller's memory as it is now (a `realloc` may grow it: ask again after one).
+    fn memory(&self) -> GuestMemory {
+        // SAFETY: the context's memory pointer is null or a live definition.
+        unsafe { GuestMemory::from_definition((*self.context).memory) }
+    }
+
+    /// The calling component instance's handle table.
+    fn with_handles<T>(&self, f: impl FnOnce(&mut HandleTable) -> T) -> T {
+        // SAFETY: the table belongs to the context's component instance; the reference
+        // lives only during `f`, which calls no guest code, so no other reference to it
+        // exists meanwhile.
+        f(unsafe { &mut *(*self.context).handles })
+    }
+
+    /// A new own handle of host resource type `ty`.
+    fn new_own(&self, ty: u32, rep: u32) -> HostResult<u32> {
+        self.with_handles(|table| table.insert(ty, rep))
+    }
+
+    /// The representation of `handle`, which must hold a resource of type `ty` (the
+    /// call borrows it).
+    fn borrow(&self, handle: u32, ty: u32) -> HostResult<u32> {
+        self.with_handles(|table| table.get(handle, ty))
+    }
+
+    /// Allocates `size` bytes aligned to `align` in the caller's memory with its
+    /// `realloc`, checking what it returns.
+    fn allocate(&self, align: u32, size: u32) -> HostResult<u32> {
+        // SAFETY: the context is valid.
+        let Some(realloc) = (unsafe { (*self.context).realloc }) else {
+            // Validation requires a realloc wherever a lowering allocates.
+            return Err(TrapKind::MemoryOutOfBounds);
+        };
+        // SAFETY: the compiler generated `realloc` as a C-convention wrapper of the
+        // instance's `cabi_realloc`; calling guest code from a host call is what the
+        // canonical ABI does when it lowers a list.
+        let ptr = unsafe { realloc(0, 0, align, size) };
+        if !ptr.is_multiple_of(align) {
+            return Err(TrapKind::UnalignedPointer);
+        }
+        self.memory()
+            .range(ptr, size)
+            .map_err(|_| TrapKind::MemoryOutOfBounds)?;
+        Ok(ptr)
+    }
+
+    /// Writes `bytes` at `at`, which must be aligned to `align` (a return area).
+    fn store(&self, at: u32, align: u32, bytes: &[u8]) -> HostResult<()> {
+        if !at.is_multiple_of(align) {
+            return Err(TrapKind::UnalignedPointer);
+        }
+        self.memory()
+            .write(at, bytes)
+            .map_err(|_| TrapKind::MemoryOutOfBounds)
+    }
+
+    /// Stores a `u8` discriminant at `at`.
+    fn store_u8(&self, at: u32, value: u8) -> HostResult<()> {
+        self.store(at, 1, &[value])
+    }
+
+    /// Stores a `u32` at `at`.
+    fn store_u32(&self, at: u32, value: u32) -> HostResult<()> {
+        self.store(at, 4, &value.to_le_bytes())
+    }
+
+    /// Stores a `u64` at `at`.
+    fn store_u64(&self, at: u32, value: u64) -> HostResult<()> {
+        self.store(at, 8, &value.to_le_bytes())
+    }
+
+    /// Lowers `bytes` as a `string` (UTF-8; invalid sequences become U+FFFD) or a
+    /// `list<u8>`: allocates, copies, and returns (pointer, length).
+    fn lower_string(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
+        let len: usize = bytes
+            .utf8_chunks()
+            .map(|chunk| chunk.valid().len() + if chunk.invalid().is_empty() { 0 } else { 3 })
+            .sum();
+        let len = u32::try_from(len).map_err(|_| TrapKind::StringOutOfBounds)?;
+        let ptr = self.allocate(1, len)?;
+        let memory = self.memory();
+        let mut at = ptr;
+        for chunk in bytes.utf8_chunks() {
+            let write = |at: &mut u32, part: &[u8]| -> HostResult<()> {
+                memory
+                    .write(*at, part)
+                    .map_err(|_| TrapKind::StringOutOfBounds)?;
+                *at += part.len() as u32;
+                Ok(())
+            };
+            write(&mut at, chunk.valid().as_bytes())?;
+            if !chunk.invalid().is_empty() {
+                write(&mut at, "\u{fffd}".as_bytes())?;
+            }
+        }
+        Ok((ptr, len))
+    }
+
+    /// Lowers `bytes` as a `list<u8>`, unchanged.
+    fn lower_bytes(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
+        let len = u32::try_from(bytes.len()).map_err(|_| TrapKind::ListOutOfBounds)?;
+        let ptr = self.allocate(1, len)?;
+        self.memory()
+            .write(ptr, bytes)
+            .map_err(|_| TrapKind::ListOutOfBounds)?;
+        Ok((ptr, len))
+    }
+}
+
+/// `resource.drop`: see `wafer_abi::wasi_p2::RESOURCE_DROP`.
+///
+/// # Safety
+/// `context` must be the component instance's context, passed by its trampoline.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_p2_resource_drop(
+    context: *mut CanonContext,
+    ty: u32,
+    handle: u32,
+) -> u64 {
+    // SAFETY: the trampoline passes its instance's context.
+    let call = unsafe { Call::new(context) };
+    call.run(|call| {
+        let rep = call.with_handles(|table| table.remove(handle, ty))?;
+        // Host resources hold no state beyond their representation.
+        Ok(if ty >= FIRST_GUEST_RESOURCE {
+            1 << 32 | u64::from(rep)
+        } else {
+            0
+        })
+    })
+}
+
+/// `resource.new`: see `wafer_abi::wasi_p2::RESOURCE_NEW`.
+///
+/// # Safety
+/// As [`wafer_p2_resource_drop`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_p2_resource_new(
+    context: *mut CanonContext,
+    ty: u32,
+    rep: u32,
+) -> u32 {
+    // SAFETY: the trampoline passes its instance's context.
+    let call = unsafe { Call::new(context) };
+    call.run(|call| call.new_own(ty, rep))
+}
+
+/// `resource.rep`: see `wafer_abi::wasi_p2::RESOURCE_REP`.
+///
+/// # Safety
+/// As [`wafer_p2_resource_drop`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_p2_resource_rep(
+    context: *mut CanonContext,
+    ty: u32,
+    handle: u32,
+) -> u32 {
+    // SAFETY: the trampoline passes its instance's context.
+    let call = unsafe { Call::new(context) };
+    call.run(|call| call.borrow(handle, ty))
+}
+
+/// Defines `extern "C"` host functions that run their body on a [`Call`]:
+/// `name(args) -> result => body;`.
+macro_rules! host_fns {
+    ($( $(#[$doc:meta])* $name:ident ( $($arg:ident : $ty:ty),* ) $(-> $ret:ty)? => $body:expr; )*) => {
+        $(
+            $(#[$doc])*
+            ///
+            /// # Safety
+            /// `context` must be the import's canonical-ABI context, passed by its
+            /// trampoline.
+            #[unsafe(no_mangle)]
+            pub unsafe extern "C" fn $name(context: *mut $crate::p2::CanonContext, $($arg: $ty),*) $(-> $ret)? {
+                // SAFETY: the trampoline passes the import's context.
+                let call = unsafe { $crate::p2::Call::new(context) };
+                call.run(|call| $body(call, $($arg),*))
+            }
+        )*
+    };
+}
+pub(crate) use host_fns;
