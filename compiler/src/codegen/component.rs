@@ -60,39 +60,61 @@ pub fn compile_component(
             "--invoke with a component (its entry is the `wasi:cli/run` export)",
         ));
     }
-    // Unknown imports fail the build before anything is compiled.
+    // A component with nothing to run, or unknown imports, fail the build before
+    // anything is compiled.
+    run_export(plan)?;
     host_functions(plan, config.trap_unknown_imports)?;
-    let instances = plan
+    // Fused adapters read and write a component instance's flags global: each such
+    // instance gets a one-global core instance first, so the plan's instances shift.
+    let mut flags: Vec<u32> = plan
         .instances
         .iter()
-        .map(|instance| {
-            let args = instance
-                .args
-                .iter()
-                .map(|arg| match *arg {
-                    CoreDef::Item(item) => Ok(ImportDef::Item {
-                        instance: item.instance,
-                        kind: item.kind,
-                        index: item.index,
-                    }),
-                    CoreDef::Trampoline(t) => Ok(ImportDef::Trampoline(t)),
-                    CoreDef::InstanceFlags(_) => Err(CompileError::unsupported(
-                        "component: fused adapters between component instances (instance flags)",
-                    )),
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(ImageInstance {
-                wasm: &plan.modules[instance.module].wasm,
-                imports: Imports::Positional(args),
-            })
+        .flat_map(|instance| &instance.args)
+        .filter_map(|arg| match arg {
+            CoreDef::InstanceFlags(i) => Some(*i),
+            _ => None,
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
+    flags.sort_unstable();
+    flags.dedup();
+    let shift = flags.len();
+    let mut instances: Vec<ImageInstance<'_>> = flags
+        .iter()
+        .map(|_| ImageInstance {
+            wasm: FLAGS_MODULE,
+            imports: Imports::Positional(Vec::new()),
+        })
+        .collect();
+    for instance in &plan.instances {
+        let args = instance
+            .args
+            .iter()
+            .map(|arg| match *arg {
+                CoreDef::Item(item) => ImportDef::Item {
+                    instance: item.instance + shift,
+                    kind: item.kind,
+                    index: item.index,
+                },
+                CoreDef::Trampoline(t) => ImportDef::Trampoline(t),
+                CoreDef::InstanceFlags(i) => ImportDef::Item {
+                    instance: flags.binary_search(&i).unwrap_or_default(),
+                    kind: ItemKind::Global,
+                    index: 0,
+                },
+            })
+            .collect();
+        instances.push(ImageInstance {
+            wasm: &plan.modules[instance.module].wasm,
+            imports: Imports::Positional(args),
+        });
+    }
+    let plan = &shifted(plan, shift);
     super::compile_instances(&instances, target, config, Entry::Command(0), Some(plan)).map_err(
         |ImageError { instance, error }| {
             // Offsets in a module count from the component's start.
-            let base = plan
-                .instances
-                .get(instance)
+            let base = instance
+                .checked_sub(shift)
+                .and_then(|i| plan.instances.get(i))
                 .and_then(|i| plan.modules[i.module].input_offset);
             match (error, base) {
                 (CompileError::InvalidWasm { message, offset }, Some(base)) => {
@@ -105,6 +127,41 @@ pub fn compile_component(
             }
         },
     )
+}
+
+/// A core module of one global, a component instance's flags: bit 0 is `may_leave`,
+/// which fused adapters clear while the instance must not call out (wasmtime's layout).
+/// `(module (global (export "flags") (mut i32) (i32.const 1)))`.
+const FLAGS_MODULE: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
+    0x06, 0x06, 0x01, 0x7f, 0x01, 0x41, 0x01, 0x0b, // global section
+    0x07, 0x09, 0x01, 0x05, b'f', b'l', b'a', b'g', b's', 0x03, 0x00, // export section
+];
+
+/// `plan` with every reference to a core instance moved up by `shift` (the flags
+/// instances that come first).
+fn shifted<'data>(plan: &ComponentPlan<'data>, shift: usize) -> ComponentPlan<'data> {
+    let mut plan = plan.clone();
+    let item = |item: &mut CoreItem| item.instance += shift;
+    let def = |def: &mut CoreDef| {
+        if let CoreDef::Item(i) = def {
+            item(i);
+        }
+    };
+    plan.memories.iter_mut().for_each(item);
+    plan.reallocs.iter_mut().for_each(def);
+    plan.post_returns.iter_mut().for_each(def);
+    plan.exports.iter_mut().for_each(|e| def(&mut e.func));
+    for resource in &mut plan.resources {
+        if let Resource::Defined {
+            destructor: Some(d),
+            ..
+        } = resource
+        {
+            def(d);
+        }
+    }
+    plan
 }
 
 /// The host function each trampoline lowers (`None` for other trampolines, and for
@@ -220,11 +277,8 @@ pub fn declare_trampolines(
         .collect()
 }
 
-/// What `wafer_image_main` runs: the `wasi:cli/run` export, `() -> result`.
-pub fn entry_point(
-    plan: &ComponentPlan<'_>,
-    modules: &[ModuleInfo<'_>],
-) -> Result<(usize, EntryPoint)> {
+/// The `wasi:cli/run@0.2` export's `run`, which must be `func() -> result`.
+fn run_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<&'p crate::component::plan::Export> {
     let run = plan
         .exports
         .iter()
@@ -250,6 +304,15 @@ pub fn entry_point(
             run.name
         )));
     }
+    Ok(run)
+}
+
+/// What `wafer_image_main` runs: the `wasi:cli/run` export, `() -> result`.
+pub fn entry_point(
+    plan: &ComponentPlan<'_>,
+    modules: &[ModuleInfo<'_>],
+) -> Result<(usize, EntryPoint)> {
+    let run = run_export(plan)?;
     let func = |def: &CoreDef| match *def {
         CoreDef::Item(CoreItem {
             instance,
