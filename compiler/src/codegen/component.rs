@@ -479,46 +479,16 @@ pub fn define(
         let (mut builder, block) = start(&mut ir_func, &mut builder_context);
         let params = builder.block_params(block)[1..].to_vec();
         let mut env = FuncEnv::new(menv);
-        let host_call = |builder: &mut FunctionBuilder<'_>,
-                         env: &mut FuncEnv<'_>,
-                         writer: &mut ObjectWriter,
-                         symbol: &str,
-                         context: DataId,
-                         params: &[ir::Value],
-                         param_types: &[ir::Type],
-                         results: &[ir::Type]|
-         -> Result<Vec<ir::Value>> {
-            let mut sig = ir::Signature::new(menv.host_call_conv);
-            sig.params.push(ir::AbiParam::new(ptr));
-            sig.params
-                .extend(param_types.iter().map(|t| ir::AbiParam::new(*t)));
-            sig.returns
-                .extend(results.iter().map(|t| ir::AbiParam::new(*t)));
-            let id = writer.declare_import(symbol, &sig)?;
-            let context = env.data_addr(builder, context);
-            let mut args = vec![context];
-            args.extend_from_slice(params);
-            let callee = env.func_ref(builder.func, id, sig);
-            let call = builder.ins().call(callee, &args);
-            let results = builder.inst_results(call).to_vec();
-            check_host_trap(builder, context, &layout);
-            Ok(results)
-        };
         let results = match trampoline {
             Trampoline::LowerImport { options, .. } => match hosts[t] {
                 Some(host) => {
-                    let types: Vec<ir::Type> = host.params.iter().map(|t| ir_type(*t)).collect();
-                    let results: Vec<ir::Type> = host.results.iter().map(|t| ir_type(*t)).collect();
-                    host_call(
-                        &mut builder,
-                        &mut env,
-                        writer,
-                        host.symbol,
-                        option_contexts[*options],
-                        &params,
-                        &types,
-                        &results,
-                    )?
+                    let call = HostCall {
+                        symbol: host.symbol,
+                        context: option_contexts[*options],
+                        params: host.params.iter().map(|t| ir_type(*t)).collect(),
+                        results: host.results.iter().map(|t| ir_type(*t)).collect(),
+                    };
+                    call_host(&mut builder, &mut env, writer, &layout, call, &params)?
                 }
                 None => {
                     // Nothing provides it (`--trap-unknown-imports`).
@@ -535,34 +505,42 @@ pub fn define(
                     .ins()
                     .iconst(types::I32, i64::from(resource_type(plan, *resource)));
                 let symbol = if matches!(trampoline, Trampoline::ResourceNew { .. }) {
-                    wasi_p2::RESOURCE_NEW
+                    wafer_abi::symbols::RESOURCE_NEW
                 } else {
-                    wasi_p2::RESOURCE_REP
+                    wafer_abi::symbols::RESOURCE_REP
                 };
-                host_call(
+                let call = HostCall {
+                    symbol,
+                    context: instance_contexts[*instance as usize],
+                    params: vec![types::I32, types::I32],
+                    results: vec![types::I32],
+                };
+                call_host(
                     &mut builder,
                     &mut env,
                     writer,
-                    symbol,
-                    instance_contexts[*instance as usize],
+                    &layout,
+                    call,
                     &[ty, params[0]],
-                    &[types::I32, types::I32],
-                    &[types::I32],
                 )?
             }
             Trampoline::ResourceDrop { instance, resource } => {
                 let ty = builder
                     .ins()
                     .iconst(types::I32, i64::from(resource_type(plan, *resource)));
-                let dropped = host_call(
+                let call = HostCall {
+                    symbol: wafer_abi::symbols::RESOURCE_DROP,
+                    context: instance_contexts[*instance as usize],
+                    params: vec![types::I32, types::I32],
+                    results: vec![types::I64],
+                };
+                let dropped = call_host(
                     &mut builder,
                     &mut env,
                     writer,
-                    wasi_p2::RESOURCE_DROP,
-                    instance_contexts[*instance as usize],
+                    &layout,
+                    call,
                     &[ty, params[0]],
-                    &[types::I32, types::I32],
-                    &[types::I64],
                 )?[0];
                 if let Some(Resource::Defined {
                     destructor: Some(destructor),
@@ -615,6 +593,46 @@ pub fn define(
         writer.define_function(trampolines[t], &name, compiled)?;
     }
     Ok(())
+}
+
+/// A call from a trampoline into the runtime: the C convention, a canonical-ABI
+/// context first.
+struct HostCall<'a> {
+    /// The runtime's symbol.
+    symbol: &'a str,
+    /// The context passed first.
+    context: DataId,
+    /// The types of the arguments after the context.
+    params: Vec<ir::Type>,
+    /// The result types.
+    results: Vec<ir::Type>,
+}
+
+/// Emits `call` with `args` after the context, then the check of the trap the host may
+/// have asked for; returns the results.
+fn call_host(
+    builder: &mut FunctionBuilder<'_>,
+    env: &mut FuncEnv<'_>,
+    writer: &mut ObjectWriter,
+    layout: &CanonContext,
+    call: HostCall<'_>,
+    args: &[ir::Value],
+) -> Result<Vec<ir::Value>> {
+    let mut sig = ir::Signature::new(env.menv.host_call_conv);
+    sig.params.push(ir::AbiParam::new(env.pointer_type()));
+    sig.params
+        .extend(call.params.iter().map(|t| ir::AbiParam::new(*t)));
+    sig.returns
+        .extend(call.results.iter().map(|t| ir::AbiParam::new(*t)));
+    let id = writer.declare_import(call.symbol, &sig)?;
+    let context = env.data_addr(builder, call.context);
+    let mut call_args = vec![context];
+    call_args.extend_from_slice(args);
+    let callee = env.func_ref(builder.func, id, sig);
+    let inst = builder.ins().call(callee, &call_args);
+    let results = builder.inst_results(inst).to_vec();
+    check_host_trap(builder, context, layout);
+    Ok(results)
 }
 
 /// The runtime's number for resource type `resource`: the host's for an imported WASI

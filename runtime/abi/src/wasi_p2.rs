@@ -58,7 +58,8 @@ const fn f(
     }
 }
 
-/// Every WASI 0.2 function the runtime implements.
+/// Every WASI 0.2 function the runtime implements. Each symbol starts with
+/// [`crate::symbols::WASI_P2_PREFIX`].
 pub const FUNCTIONS: &[HostFunc] = &[
     // wasi:cli
     f(
@@ -295,21 +296,6 @@ pub const RESOURCES: &[(&str, &str, u32)] = &[
 /// compiler numbers them `FIRST_GUEST_RESOURCE + n`.
 pub const FIRST_GUEST_RESOURCE: u32 = 0x1000;
 
-/// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
-/// -> u64`. `resource.drop`: removes `handle` from the context's handle table, checking
-/// that it holds a resource of type `ty` (else it sets [`CanonContext`]'s trap). A host
-/// resource is released by the runtime; for a guest resource whose own handle was
-/// dropped it returns `1 << 32 | rep`, and the compiled caller runs its destructor.
-pub const RESOURCE_DROP: &str = "wafer_p2_resource_drop";
-
-/// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, rep: u32) ->
-/// u32`. `resource.new`: a new own handle for a guest resource.
-pub const RESOURCE_NEW: &str = "wafer_p2_resource_new";
-
-/// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
-/// -> u32`. `resource.rep`: the representation behind a guest resource's handle.
-pub const RESOURCE_REP: &str = "wafer_p2_resource_rep";
-
 /// The parts of an interface name: `wasi:cli/stdout@0.2.6` is `("wasi:cli/stdout",
 /// Some("0.2.6"))`.
 pub fn split_version(interface: &str) -> (&str, Option<&str>) {
@@ -461,7 +447,7 @@ mod tests {
     fn symbols_are_unique_and_functions_return_at_most_one_value() {
         for (i, a) in FUNCTIONS.iter().enumerate() {
             assert!(a.results.len() <= 1, "{}", a.name);
-            assert!(a.symbol.starts_with("wafer_p2_"));
+            assert!(a.symbol.starts_with(crate::symbols::WASI_P2_PREFIX));
             for b in &FUNCTIONS[i + 1..] {
                 assert_ne!(a.symbol, b.symbol);
                 assert!(a.interface != b.interface || a.name != b.name);

@@ -121,3 +121,56 @@ impl HandleTable {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> HandleTable {
+        HandleTable {
+            slots: core::ptr::null_mut(),
+            len: 0,
+            capacity: 0,
+            free: 0,
+            reserved: 0,
+        }
+    }
+
+    #[test]
+    fn handles_start_at_one_and_check_their_type() {
+        let mut table = table();
+        assert_eq!(table.insert(4, 1), Ok(1));
+        assert_eq!(table.insert(3, 0), Ok(2));
+        assert_eq!(table.get(1, 4), Ok(1));
+        assert_eq!(table.get(2, 3), Ok(0));
+        assert_eq!(table.get(1, 3), Err(TrapKind::InvalidHandle));
+        assert_eq!(table.get(0, 4), Err(TrapKind::InvalidHandle));
+        assert_eq!(table.get(3, 4), Err(TrapKind::InvalidHandle));
+        assert_eq!(table.get(u32::MAX, 4), Err(TrapKind::InvalidHandle));
+    }
+
+    #[test]
+    fn dropped_handles_are_invalid_and_reused() {
+        let mut table = table();
+        let first = table.insert(7, 70).unwrap();
+        let second = table.insert(7, 71).unwrap();
+        assert_eq!(table.remove(first, 7), Ok(70));
+        assert_eq!(table.remove(first, 7), Err(TrapKind::InvalidHandle));
+        assert_eq!(table.get(first, 7), Err(TrapKind::InvalidHandle));
+        // A free slot is not a handle of type 0 either.
+        assert_eq!(table.get(first, 0), Err(TrapKind::InvalidHandle));
+        assert_eq!(table.insert(8, 80), Ok(first));
+        assert_eq!(table.get(second, 7), Ok(71));
+    }
+
+    #[test]
+    fn tables_grow_past_a_page() {
+        let mut table = table();
+        for i in 0..5000 {
+            assert_eq!(table.insert(1, i), Ok(i + 1));
+        }
+        for i in (0..5000).step_by(7) {
+            assert_eq!(table.get(i + 1, 1), Ok(i));
+        }
+    }
+}

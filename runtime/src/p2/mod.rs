@@ -2,6 +2,7 @@
 //! that print, read stdin, arguments and environment, and exit need them.
 //!
 //! Every function is exported under the version-free symbol `wafer_abi::wasi_p2` names
+//! (prefix `wafer_abi::symbols::WASI_P2_PREFIX`)
 //! and is called by a compiled trampoline with the import's canonical-ABI context
 //! ([`CanonContext`]) first, then the flat core arguments. The canonical ABI's lowering
 //! (lists and strings allocated with the caller's `realloc`, results stored through a
@@ -182,7 +183,7 @@ impl Call {
     }
 }
 
-/// `resource.drop`: see `wafer_abi::wasi_p2::RESOURCE_DROP`.
+/// `resource.drop`: see `wafer_abi::symbols::RESOURCE_DROP`.
 ///
 /// # Safety
 /// `context` must be the component instance's context, passed by its trampoline.
@@ -205,7 +206,7 @@ pub unsafe extern "C" fn wafer_p2_resource_drop(
     })
 }
 
-/// `resource.new`: see `wafer_abi::wasi_p2::RESOURCE_NEW`.
+/// `resource.new`: see `wafer_abi::symbols::RESOURCE_NEW`.
 ///
 /// # Safety
 /// As [`wafer_p2_resource_drop`].
@@ -220,7 +221,7 @@ pub unsafe extern "C" fn wafer_p2_resource_new(
     call.run(|call| call.new_own(ty, rep))
 }
 
-/// `resource.rep`: see `wafer_abi::wasi_p2::RESOURCE_REP`.
+/// `resource.rep`: see `wafer_abi::symbols::RESOURCE_REP`.
 ///
 /// # Safety
 /// As [`wafer_p2_resource_drop`].
