@@ -36,7 +36,8 @@ struct Case {
     /// Text that some line of stderr must contain; with none, stderr must be empty.
     stderr: &'static [&'static str],
     /// Whether wasmtime gives the same exit status (it reports a host error, such as
-    /// a bad handle, as a failure with status 1 where wafer traps with 134).
+    /// a bad handle or a string that is not UTF-8, as a failure with status 1 where
+    /// wafer traps with 134).
     same_as_wasmtime: bool,
 }
 
@@ -96,6 +97,12 @@ const CASES: &[Case] = &[
         ..Case::new("rust_stdin_empty", "rust/stdin.rs")
     },
     Case::new("wat_wiring", "wat/wiring.wat"),
+    Case::new("wat_strings", "wat/strings.wat"),
+    Case {
+        stderr: &["wafer: trap: invalid UTF-8 string in transcode utf8-to-utf8"],
+        same_as_wasmtime: false,
+        ..Case::new("wat_bad_utf8", "wat/bad_utf8.wat")
+    },
     Case::new("wat_run_err", "wat/run_err.wat"),
     Case {
         stderr: &["wafer: trap: unknown handle index in [resource-rep]"],

@@ -39,7 +39,7 @@ use crate::target::Target;
 use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, WASM_CALL_CONV, trap_code};
 
 /// Traps a host function may ask its trampoline to raise.
-const HOST_TRAPS: [TrapKind; 7] = [
+const HOST_TRAPS: [TrapKind; 8] = [
     TrapKind::InvalidHandle,
     TrapKind::MemoryOutOfBounds,
     TrapKind::UnalignedPointer,
@@ -47,6 +47,7 @@ const HOST_TRAPS: [TrapKind; 7] = [
     TrapKind::StringOutOfBounds,
     TrapKind::InvalidDiscriminant,
     TrapKind::HandleTableFull,
+    TrapKind::InvalidUtf8,
 ];
 
 /// Compiles a component's plan into one relocatable object.
@@ -267,12 +268,18 @@ pub fn declare_trampolines(
     plan: &ComponentPlan<'_>,
     ptr: ir::Type,
 ) -> Result<Vec<FuncId>> {
+    let mut seen = std::collections::HashSet::new();
     (0..plan.trampolines.len())
         .map(|t| {
-            writer.declare_local(
-                &format!("component:{}", symbol_safe(&trampoline_name(plan, t))),
-                &wasm_signature(&plan.trampoline_signatures[t], ptr),
-            )
+            // Symbol names are unique: a second trampoline of the same name (the same
+            // built-in in another instance, or with other options) gets its position.
+            let name = format!("component:{}", symbol_safe(&trampoline_name(plan, t)));
+            let name = if seen.insert(name.clone()) {
+                name
+            } else {
+                format!("{name}[{t}]")
+            };
+            writer.declare_local(&name, &wasm_signature(&plan.trampoline_signatures[t], ptr))
         })
         .collect()
 }
@@ -581,10 +588,38 @@ pub fn define(
                 writer.define_function(trampolines[t], &name, compiled)?;
                 continue;
             }
-            Trampoline::Transcoder { op, .. } => {
-                return Err(CompileError::unsupported(format!(
-                    "component: the string transcoder `{op}` between component instances"
-                )));
+            Trampoline::Transcoder { op, from, to } => {
+                let encoding = match op.as_str() {
+                    "utf8-to-utf8" => wasi_p2::STRING_UTF8,
+                    "utf16-to-utf16" => wasi_p2::STRING_UTF16,
+                    "latin1-to-latin1" => wasi_p2::STRING_LATIN1_UTF16,
+                    _ => {
+                        return Err(CompileError::unsupported(format!(
+                            "component: the string transcoder `{op}` between component instances"
+                        )));
+                    }
+                };
+                let mut definition = |memory: usize| {
+                    let (vmctx, offset) = memory_site(menvs, &plan.memories[memory]);
+                    let vmctx = env.data_addr(&mut builder, vmctx);
+                    builder.ins().iadd_imm_u(vmctx, i64::from(offset))
+                };
+                let (from, to) = (definition(*from), definition(*to));
+                let encoding = builder.ins().iconst(types::I32, i64::from(encoding));
+                let mut sig = ir::Signature::new(menv.host_call_conv);
+                sig.params = [ptr, types::I32, types::I32, ptr, types::I32, types::I32]
+                    .map(ir::AbiParam::new)
+                    .to_vec();
+                sig.returns = vec![ir::AbiParam::new(types::I32)];
+                let id = writer.declare_import(wafer_abi::symbols::TRANSCODE_COPY, &sig)?;
+                let callee = env.func_ref(builder.func, id, sig);
+                let call = builder.ins().call(
+                    callee,
+                    &[from, params[0], params[1], to, params[2], encoding],
+                );
+                let kind = builder.inst_results(call)[0];
+                trap_if_nonzero(&mut builder, kind);
+                Vec::new()
             }
         };
         builder.ins().return_(&results);
@@ -656,6 +691,11 @@ fn check_host_trap(builder: &mut FunctionBuilder<'_>, context: ir::Value, layout
         context,
         layout.trap() as i32,
     );
+    trap_if_nonzero(builder, kind);
+}
+
+/// Emits a trap with kind `kind` (an `i32` holding a `TrapKind`) unless it is 0.
+fn trap_if_nonzero(builder: &mut FunctionBuilder<'_>, kind: ir::Value) {
     let trap = builder.create_block();
     let done = builder.create_block();
     builder.set_cold_block(trap);

@@ -138,3 +138,10 @@ pub const RESOURCE_NEW: &str = "wafer_p2_resource_new";
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
 /// -> u32`. `resource.rep`: the representation behind a guest resource's handle.
 pub const RESOURCE_REP: &str = "wafer_p2_resource_rep";
+
+/// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, src: u32,
+/// units: u32, to: *const VMMemoryDefinition, dst: u32, encoding: u32) -> u32`. A fused
+/// adapter's string copy between two memories, `units` code units of `encoding`
+/// (`wasi_p2::STRING_UTF8`, `STRING_UTF16`, or `STRING_LATIN1_UTF16` for latin1);
+/// UTF-8 is validated. Returns 0, or the `TrapKind` the compiled caller must raise.
+pub const TRANSCODE_COPY: &str = "wafer_p2_transcode_copy";

@@ -96,11 +96,13 @@ pub enum TrapKind {
     CannotEnterComponent = 25,
     /// A component instance holds as many resource handles as its table can.
     HandleTableFull = 26,
+    /// A string a component passes as UTF-8 is not.
+    InvalidUtf8 = 27,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 26] = [
+    pub const ALL: [TrapKind; 27] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -127,6 +129,7 @@ impl TrapKind {
         TrapKind::CannotLeaveComponent,
         TrapKind::CannotEnterComponent,
         TrapKind::HandleTableFull,
+        TrapKind::InvalidUtf8,
     ];
 
     /// The kind with this code, if any.
@@ -166,6 +169,7 @@ impl TrapKind {
             TrapKind::CannotLeaveComponent => "cannot leave component instance",
             TrapKind::CannotEnterComponent => "cannot enter component instance",
             TrapKind::HandleTableFull => "too many resource handles",
+            TrapKind::InvalidUtf8 => "invalid UTF-8 string",
         }
     }
 }
