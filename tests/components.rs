@@ -96,6 +96,7 @@ const CASES: &[Case] = &[
         stdin: Some(Vec::new),
         ..Case::new("rust_stdin_empty", "rust/stdin.rs")
     },
+    Case::new("rust_clocks", "rust/clocks.rs"),
     Case::new("wat_wiring", "wat/wiring.wat"),
     Case::new("wat_strings", "wat/strings.wat"),
     Case {

@@ -61,7 +61,7 @@ fn get_environment(call: &Call, ret: i32) -> HostResult<()> {
 /// descriptor is one.
 fn terminal(call: &Call, fd: i32, ty: u32, ret: i32) -> HostResult<()> {
     if crate::sys::fs::is_terminal(fd) {
-        let handle = call.new_own(ty, fd as u32)?;
+        let handle = call.new_own(ty, fd as u64)?;
         call.store_u8(ret as u32, 1)?;
         call.store_u32(ret as u32 + 4, handle)
     } else {

@@ -3,12 +3,13 @@
 //! reserves on first use and commits as the table grows.
 //!
 //! A handle is a slot's index plus one (0 is never a handle). A slot records the
-//! resource type and the representation; free slots form a list through their `rep`,
+//! resource type and the representation (a guest resource's `i32`, or up to 64 bits of
+//! host state, such as a timer's deadline); free slots form a list through their `rep`,
 //! so the most recently freed handle is reused first.
 
 use wafer_abi::trap::TrapKind;
 
-/// The most handles one table holds (8 MiB of address space, committed as used).
+/// The most handles one table holds (16 MiB of address space, committed as used).
 const MAX_HANDLES: u32 = 1 << 20;
 
 /// One slot.
@@ -17,8 +18,10 @@ const MAX_HANDLES: u32 = 1 << 20;
 struct Slot {
     /// The resource type, 0 when free.
     ty: u32,
-    /// The representation, or when free the next free handle (0: none).
-    rep: u32,
+    /// When free, the next free handle (0: none).
+    next_free: u32,
+    /// The representation.
+    rep: u64,
 }
 
 /// A component instance's handle table (the compiler zero-initialises it).
@@ -43,10 +46,10 @@ const _: () = assert!(
 
 impl HandleTable {
     /// A new own handle for a resource of type `ty` with representation `rep`.
-    pub fn insert(&mut self, ty: u32, rep: u32) -> Result<u32, TrapKind> {
+    pub fn insert(&mut self, ty: u32, rep: u64) -> Result<u32, TrapKind> {
         let index = if self.free != 0 {
             let index = self.free - 1;
-            self.free = self.slot(index).rep;
+            self.free = self.slot(index).next_free;
             index
         } else {
             if self.len == self.capacity {
@@ -55,12 +58,19 @@ impl HandleTable {
             self.len += 1;
             self.len - 1
         };
-        self.set(index, Slot { ty, rep });
+        self.set(
+            index,
+            Slot {
+                ty,
+                next_free: 0,
+                rep,
+            },
+        );
         Ok(index + 1)
     }
 
     /// The representation behind `handle`, which must hold a resource of type `ty`.
-    pub fn get(&self, handle: u32, ty: u32) -> Result<u32, TrapKind> {
+    pub fn get(&self, handle: u32, ty: u32) -> Result<u64, TrapKind> {
         let index = handle.wrapping_sub(1);
         if index >= self.len {
             return Err(TrapKind::InvalidHandle);
@@ -74,13 +84,14 @@ impl HandleTable {
 
     /// Removes `handle`, which must hold a resource of type `ty`; returns its
     /// representation.
-    pub fn remove(&mut self, handle: u32, ty: u32) -> Result<u32, TrapKind> {
+    pub fn remove(&mut self, handle: u32, ty: u32) -> Result<u64, TrapKind> {
         let rep = self.get(handle, ty)?;
         self.set(
             handle - 1,
             Slot {
                 ty: 0,
-                rep: self.free,
+                next_free: self.free,
+                rep: 0,
             },
         );
         self.free = handle;
@@ -167,10 +178,10 @@ mod tests {
     fn tables_grow_past_a_page() {
         let mut table = table();
         for i in 0..5000 {
-            assert_eq!(table.insert(1, i), Ok(i + 1));
+            assert_eq!(table.insert(1, u64::from(i) << 32), Ok(i + 1));
         }
         for i in (0..5000).step_by(7) {
-            assert_eq!(table.get(i + 1, 1), Ok(i));
+            assert_eq!(table.get(i + 1, 1), Ok(u64::from(i) << 32));
         }
     }
 }

@@ -1,15 +1,15 @@
 //! `wasi:io`: streams over the stdio descriptors, pollables and errors.
 //!
-//! Representations: a stream is its descriptor; a pollable is `descriptor * 2 + 1` when
-//! it waits for the descriptor to be writable, `descriptor * 2` when readable; an error
-//! is the Linux errno of the operation that failed. Writes are done before they return,
-//! so flushing has nothing to do.
+//! Representations: a stream is its descriptor; a pollable is a [`Pollable`] (a
+//! descriptor to wait on, or a monotonic-clock deadline); an error is the Linux errno of
+//! the operation that failed. Writes are done before they return, so flushing has
+//! nothing to do.
 
 use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2::resource;
 
 use super::{Call, HostResult, host_fns};
-use crate::sys::poll::{POLLIN, POLLOUT, PollFd, ppoll};
+use crate::sys::poll::{POLLIN, POLLOUT, PollFd, TIMER_ABSTIME, ppoll, sleep};
 
 /// The most bytes one `read` returns (the canonical ABI copies them once more).
 const READ_CHUNK: usize = 16 << 10;
@@ -61,7 +61,7 @@ fn store_result(
             call.store_u8(payload, 1)
         }
         Err(StreamError::Failed(errno)) => {
-            let error = call.new_own(resource::ERROR, errno as u32)?;
+            let error = call.new_own(resource::ERROR, errno as u32 as u64)?;
             call.store_u8(ret, 1)?;
             call.store_u8(payload, 0)?;
             call.store_u32(payload + 4, error)
@@ -123,6 +123,59 @@ fn write_zeroes(call: &Call, stream: i32, len: i64, ret: i32) -> HostResult<()> 
         }
     }
     store_result(call, ret, 4, result.map(|()| |_| Ok(())))
+}
+
+/// What a pollable waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pollable {
+    /// A descriptor to become readable (`POLLIN`) or writable (`POLLOUT`).
+    Descriptor {
+        /// The descriptor.
+        fd: i32,
+        /// `POLLIN` or `POLLOUT`.
+        events: i16,
+    },
+    /// The monotonic clock to reach a time, in nanoseconds.
+    Deadline(u64),
+}
+
+/// The top bit of a deadline pollable's representation.
+const DEADLINE: u64 = 1 << 63;
+
+impl Pollable {
+    /// The handle table representation.
+    pub(super) fn rep(self) -> u64 {
+        match self {
+            Pollable::Descriptor { fd, events } => {
+                (fd as u32 as u64) << 1 | u64::from(events == POLLOUT)
+            }
+            Pollable::Deadline(ns) => DEADLINE | ns.min(DEADLINE - 1),
+        }
+    }
+
+    fn from_rep(rep: u64) -> Pollable {
+        if rep & DEADLINE != 0 {
+            Pollable::Deadline(rep & !DEADLINE)
+        } else {
+            Pollable::Descriptor {
+                fd: (rep >> 1) as i32,
+                events: if rep & 1 == 1 { POLLOUT } else { POLLIN },
+            }
+        }
+    }
+
+    /// Whether it is ready now (`wait`: once it is).
+    fn ready(self, wait: bool) -> bool {
+        match self {
+            Pollable::Descriptor { fd, events } => ready(fd, events, (!wait).then_some(0)),
+            Pollable::Deadline(deadline) => {
+                if wait {
+                    let _ = sleep(super::clocks::MONOTONIC, TIMER_ABSTIME, deadline);
+                }
+                super::clocks::monotonic_now() >= deadline
+            }
+        }
+    }
 }
 
 /// Whether `fd` is ready for `events`, waiting up to `timeout` nanoseconds (`None`:
@@ -206,14 +259,13 @@ fn skip(call: &Call, stream: i32, len: i64, ret: i32, blocking: bool) -> HostRes
     )
 }
 
-/// The descriptor and events a pollable waits for.
-fn pollable(call: &Call, handle: u32) -> HostResult<(i32, i16)> {
-    let rep = call.borrow(handle, resource::POLLABLE)?;
-    let events = if rep & 1 == 1 { POLLOUT } else { POLLIN };
-    Ok(((rep >> 1) as i32, events))
+/// What the pollable behind `handle` waits for.
+fn pollable(call: &Call, handle: u32) -> HostResult<Pollable> {
+    Ok(Pollable::from_rep(call.borrow(handle, resource::POLLABLE)?))
 }
 
-/// `poll: func(in: list<borrow<pollable>>) -> list<u32>`.
+/// `poll: func(in: list<borrow<pollable>>) -> list<u32>`: waits until at least one is
+/// ready; returns the indices of those that are.
 fn poll(call: &Call, list: i32, len: i32, ret: i32) -> HostResult<()> {
     let (list, len) = (list as u32, len as u32);
     if len == 0 || len as usize > MAX_POLL {
@@ -224,44 +276,83 @@ fn poll(call: &Call, list: i32, len: i32, ret: i32) -> HostResult<()> {
     if !list.is_multiple_of(4) {
         return Err(TrapKind::UnalignedPointer);
     }
+    let mut pollables = [Pollable::Deadline(0); MAX_POLL];
     let mut fds = [PollFd::default(); MAX_POLL];
     let memory = call.memory();
-    for (i, slot) in fds.iter_mut().take(len as usize).enumerate() {
+    for i in 0..len as usize {
         let handle = memory
             .read_u32(list + i as u32 * 4)
             .map_err(|_| TrapKind::ListOutOfBounds)?;
-        let (fd, events) = pollable(call, handle)?;
-        *slot = PollFd {
-            fd,
-            events,
-            revents: 0,
-        };
-    }
-    let fds = fds.get_mut(..len as usize).unwrap_or_default();
-    loop {
-        match ppoll(fds, None) {
-            Err(err) if err.0 == 4 => continue,
-            _ => break,
+        let pollable = pollable(call, handle)?;
+        if let (Some(slot), Some(fd)) = (pollables.get_mut(i), fds.get_mut(i)) {
+            *slot = pollable;
+            // A negative descriptor is ignored by ppoll: deadlines only bound its wait.
+            *fd = match pollable {
+                Pollable::Descriptor { fd, events } => PollFd {
+                    fd,
+                    events,
+                    revents: 0,
+                },
+                Pollable::Deadline(_) => PollFd {
+                    fd: -1,
+                    events: 0,
+                    revents: 0,
+                },
+            };
         }
     }
-    let ready = fds.iter().filter(|fd| fd.revents != 0).count() as u32;
+    let pollables = pollables.get(..len as usize).unwrap_or_default();
+    let fds = fds.get_mut(..len as usize).unwrap_or_default();
+    let is_ready = |pollable: &Pollable, fd: &PollFd, now: u64| match pollable {
+        Pollable::Descriptor { .. } => fd.revents != 0,
+        Pollable::Deadline(deadline) => now >= *deadline,
+    };
+    let ready = loop {
+        let now = super::clocks::monotonic_now();
+        let timeout = pollables
+            .iter()
+            .filter_map(|p| match p {
+                Pollable::Deadline(deadline) => Some(deadline.saturating_sub(now)),
+                Pollable::Descriptor { .. } => None,
+            })
+            .min();
+        match ppoll(fds, timeout) {
+            Err(err) if err.0 == 4 => continue,
+            Err(_) => break len,
+            Ok(_) => {}
+        }
+        let now = super::clocks::monotonic_now();
+        let ready = pollables
+            .iter()
+            .zip(fds.iter())
+            .filter(|(p, fd)| is_ready(p, fd, now))
+            .count() as u32;
+        if ready > 0 {
+            break ready;
+        }
+    };
+    let now = super::clocks::monotonic_now();
     let array = call.allocate(4, ready * 4)?;
     let mut at = array;
-    for (i, fd) in fds.iter().enumerate() {
-        if fd.revents != 0 {
+    for (i, (pollable, fd)) in pollables.iter().zip(fds.iter()).enumerate() {
+        // On a failed wait every pollable is reported: the operations say why.
+        if ready == len || is_ready(pollable, fd, now) {
+            if at >= array + ready * 4 {
+                break;
+            }
             call.store_u32(at, i as u32)?;
             at += 4;
         }
     }
     call.store_u32(ret as u32, array)?;
-    call.store_u32(ret as u32 + 4, ready)
+    call.store_u32(ret as u32 + 4, (at - array) / 4)
 }
 
 /// `[method]error.to-debug-string`.
 fn error_to_debug_string(call: &Call, error: i32, ret: i32) -> HostResult<()> {
     let errno = call.borrow(error as u32, resource::ERROR)?;
     let mut line = crate::out::Line::new();
-    crate::sys::describe_errno(&mut line, crate::sys::Errno(errno as i32));
+    crate::sys::describe_errno(&mut line, crate::sys::Errno(errno as u32 as i32));
     let (ptr, len) = call.lower_string(line.as_bytes())?;
     call.store_u32(ret as u32, ptr)?;
     call.store_u32(ret as u32 + 4, len)
@@ -284,8 +375,8 @@ host_fns! {
     wafer_p2_io_output_stream_blocking_write_zeroes_and_flush(stream: i32, len: i64, ret: i32) => write_zeroes;
     /// `wasi:io/streams.[method]output-stream.subscribe`.
     wafer_p2_io_output_stream_subscribe(stream: i32) -> u32 => |call: &Call, stream: i32| {
-        let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)?;
-        call.new_own(resource::POLLABLE, fd * 2 + 1)
+        let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)? as i32;
+        call.new_own(resource::POLLABLE, Pollable::Descriptor { fd, events: POLLOUT }.rep())
     };
     /// `wasi:io/streams.[method]input-stream.read`.
     wafer_p2_io_input_stream_read(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| read(call, stream, len, ret, false);
@@ -297,18 +388,17 @@ host_fns! {
     wafer_p2_io_input_stream_blocking_skip(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| skip(call, stream, len, ret, true);
     /// `wasi:io/streams.[method]input-stream.subscribe`.
     wafer_p2_io_input_stream_subscribe(stream: i32) -> u32 => |call: &Call, stream: i32| {
-        let fd = call.borrow(stream as u32, resource::INPUT_STREAM)?;
-        call.new_own(resource::POLLABLE, fd * 2)
+        let fd = call.borrow(stream as u32, resource::INPUT_STREAM)? as i32;
+        call.new_own(resource::POLLABLE, Pollable::Descriptor { fd, events: POLLIN }.rep())
     };
     /// `wasi:io/poll.[method]pollable.ready`.
     wafer_p2_io_pollable_ready(handle: i32) -> u32 => |call: &Call, handle: i32| {
-        let (fd, events) = pollable(call, handle as u32)?;
-        Ok(u32::from(ready(fd, events, Some(0))))
+        Ok(u32::from(pollable(call, handle as u32)?.ready(false)))
     };
     /// `wasi:io/poll.[method]pollable.block`.
     wafer_p2_io_pollable_block(handle: i32) => |call: &Call, handle: i32| {
-        let (fd, events) = pollable(call, handle as u32)?;
-        ready(fd, events, None);
+        let pollable = pollable(call, handle as u32)?;
+        while !pollable.ready(true) {}
         Ok(())
     };
     /// `wasi:io/poll.poll`.

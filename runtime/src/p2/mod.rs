@@ -1,5 +1,6 @@
 //! WASI 0.2 host functions for components: `wasi:cli` and `wasi:io`, as far as programs
-//! that print, read stdin, arguments and environment, and exit need them.
+//! that print, read stdin, arguments and environment, and exit need them, and
+//! `wasi:clocks` and `wasi:random`.
 //!
 //! Every function is exported under the version-free symbol `wafer_abi::wasi_p2` names
 //! (prefix `wafer_abi::symbols::WASI_P2_PREFIX`)
@@ -11,9 +12,10 @@
 //!
 //! Resources the host hands out are own handles in the calling component instance's
 //! [`handles::HandleTable`]; their representation is all the state they need (a stdio
-//! descriptor, an errno), so dropping one releases nothing.
+//! descriptor, an errno, a deadline), so dropping one releases nothing.
 
 mod cli;
+mod clocks;
 pub mod handles;
 mod io;
 
@@ -89,13 +91,13 @@ impl Call {
     }
 
     /// A new own handle of host resource type `ty`.
-    fn new_own(&self, ty: u32, rep: u32) -> HostResult<u32> {
+    fn new_own(&self, ty: u32, rep: u64) -> HostResult<u32> {
         self.with_handles(|table| table.insert(ty, rep))
     }
 
     /// The representation of `handle`, which must hold a resource of type `ty` (the
     /// call borrows it).
-    fn borrow(&self, handle: u32, ty: u32) -> HostResult<u32> {
+    fn borrow(&self, handle: u32, ty: u32) -> HostResult<u64> {
         self.with_handles(|table| table.get(handle, ty))
     }
 
@@ -199,7 +201,7 @@ pub unsafe extern "C" fn wafer_p2_resource_drop(
         let rep = call.with_handles(|table| table.remove(handle, ty))?;
         // Host resources hold no state beyond their representation.
         Ok(if ty >= FIRST_GUEST_RESOURCE {
-            1 << 32 | u64::from(rep)
+            1 << 32 | (rep & 0xffff_ffff)
         } else {
             0
         })
@@ -218,7 +220,7 @@ pub unsafe extern "C" fn wafer_p2_resource_new(
 ) -> u32 {
     // SAFETY: the trampoline passes its instance's context.
     let call = unsafe { Call::new(context) };
-    call.run(|call| call.new_own(ty, rep))
+    call.run(|call| call.new_own(ty, u64::from(rep)))
 }
 
 /// `resource.rep`: see `wafer_abi::symbols::RESOURCE_REP`.
@@ -233,7 +235,7 @@ pub unsafe extern "C" fn wafer_p2_resource_rep(
 ) -> u32 {
     // SAFETY: the trampoline passes its instance's context.
     let call = unsafe { Call::new(context) };
-    call.run(|call| call.borrow(handle, ty))
+    call.run(|call| Ok(call.borrow(handle, ty)? as u32))
 }
 
 /// Defines `extern "C"` host functions that run their body on a [`Call`]:
