@@ -765,3 +765,40 @@ fn start<'a>(
     builder.seal_block(block);
     (builder, block)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flags_module_is_the_text_it_quotes() {
+        let text = r#"(module (global (export "flags") (mut i32) (i32.const 1)))"#;
+        assert_eq!(wat::parse_str(text).unwrap(), FLAGS_MODULE);
+    }
+
+    #[test]
+    fn only_0_2_exports_of_wasi_cli_run_are_entries() {
+        let export = |name: &str| crate::component::plan::Export {
+            name: name.to_string(),
+            func: CoreDef::Trampoline(0),
+            options: 0,
+            signature: FlatSig {
+                params: vec![],
+                results: vec![FlatType::I32],
+            },
+        };
+        for (name, found) in [
+            ("wasi:cli/run@0.2.0#run", true),
+            ("wasi:cli/run@0.2.12#run", true),
+            ("wasi:cli/run@0.3.0#run", false),
+            ("wasi:cli/run@0.2.0#other", false),
+            ("run", false),
+        ] {
+            let plan = ComponentPlan {
+                exports: vec![export(name)],
+                ..ComponentPlan::default()
+            };
+            assert_eq!(run_export(&plan).is_ok(), found, "{name}");
+        }
+    }
+}
