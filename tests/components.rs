@@ -100,6 +100,10 @@ const CASES: &[Case] = &[
     Case::new("wat_wiring", "wat/wiring.wat"),
     Case::new("wat_strings", "wat/strings.wat"),
     Case {
+        args: &["hé", "h€"],
+        ..Case::new("wat_string_encodings", "wat/string_encodings.wat")
+    },
+    Case {
         stderr: &["wafer: trap: invalid UTF-8 string in transcode utf8-to-utf8"],
         same_as_wasmtime: false,
         ..Case::new("wat_bad_utf8", "wat/bad_utf8.wat")

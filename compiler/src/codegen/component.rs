@@ -166,9 +166,9 @@ fn shifted<'data>(plan: &ComponentPlan<'data>, shift: usize) -> ComponentPlan<'d
 }
 
 /// The host function each trampoline lowers (`None` for other trampolines, and for
-/// imports nothing provides under `--trap-unknown-imports`); an unknown import, a
-/// signature that differs from the host's, or strings in another encoding than UTF-8
-/// are errors.
+/// imports nothing provides under `--trap-unknown-imports`); an unknown import, or a
+/// signature that differs from the host's, is an error. (The host lowers strings in
+/// every encoding the options name.)
 fn host_functions(
     plan: &ComponentPlan<'_>,
     trap_unknown: bool,
@@ -177,7 +177,7 @@ fn host_functions(
         .iter()
         .zip(&plan.trampoline_signatures)
         .map(|(trampoline, signature)| {
-            let Trampoline::LowerImport { func, options } = trampoline else {
+            let Trampoline::LowerImport { func, .. } = trampoline else {
                 return Ok(None);
             };
             let Some(host) = wasi_p2::find(&func.interface, &func.name) else {
@@ -195,13 +195,6 @@ fn host_functions(
                     func.display(),
                     describe_sig(&signature.params, &signature.results),
                     describe_sig(host.params, host.results)
-                )));
-            }
-            if plan.options[*options].encoding != StringEncoding::Utf8 {
-                return Err(CompileError::unsupported(format!(
-                    "{}: host calls with {:?} strings (only UTF-8 for now)",
-                    func.display(),
-                    plan.options[*options].encoding
                 )));
             }
             Ok(Some(host))

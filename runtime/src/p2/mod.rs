@@ -147,31 +147,62 @@ impl Call {
         self.store(at, 8, &value.to_le_bytes())
     }
 
-    /// Lowers `bytes` as a `string` (UTF-8; invalid sequences become U+FFFD) or a
-    /// `list<u8>`: allocates, copies, and returns (pointer, length).
+    /// Lowers host text `bytes` as a `string` in the options' encoding (invalid UTF-8
+    /// becomes U+FFFD): allocates, copies, and returns (pointer, length), the length in
+    /// code units (latin1+utf16 tags UTF-16 with the top bit).
     fn lower_string(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
-        let len: usize = bytes
-            .utf8_chunks()
-            .map(|chunk| chunk.valid().len() + if chunk.invalid().is_empty() { 0 } else { 3 })
-            .sum();
-        let len = u32::try_from(len).map_err(|_| TrapKind::StringOutOfBounds)?;
-        let ptr = self.allocate(1, len)?;
+        // SAFETY: the context is valid.
+        let encoding = unsafe { (*self.context).encoding };
+        let too_long = |_| TrapKind::StringOutOfBounds;
+        if encoding == wasi_p2::STRING_UTF8 {
+            let len: usize = lossy_chars(bytes).map(char::len_utf8).sum();
+            let len = u32::try_from(len).map_err(too_long)?;
+            let ptr = self.allocate(1, len)?;
+            let memory = self.memory();
+            let mut at = ptr;
+            for c in lossy_chars(bytes) {
+                let mut buf = [0u8; 4];
+                let encoded = c.encode_utf8(&mut buf).as_bytes();
+                memory
+                    .write(at, encoded)
+                    .map_err(|_| TrapKind::StringOutOfBounds)?;
+                at += encoded.len() as u32;
+            }
+            return Ok((ptr, len));
+        }
+        let latin1 = encoding == wasi_p2::STRING_LATIN1_UTF16
+            && lossy_chars(bytes).all(|c| u32::from(c) <= 0xff);
+        let (units, width): (usize, u32) = if latin1 {
+            (lossy_chars(bytes).count(), 1)
+        } else {
+            (lossy_chars(bytes).map(char::len_utf16).sum(), 2)
+        };
+        let units = u32::try_from(units)
+            .ok()
+            .filter(|units| *units < 1 << 30)
+            .ok_or(TrapKind::StringOutOfBounds)?;
+        let ptr = self.allocate(2, units * width)?;
         let memory = self.memory();
         let mut at = ptr;
-        for chunk in bytes.utf8_chunks() {
-            let write = |at: &mut u32, part: &[u8]| -> HostResult<()> {
-                memory
-                    .write(*at, part)
-                    .map_err(|_| TrapKind::StringOutOfBounds)?;
-                *at += part.len() as u32;
-                Ok(())
-            };
-            write(&mut at, chunk.valid().as_bytes())?;
-            if !chunk.invalid().is_empty() {
-                write(&mut at, "\u{fffd}".as_bytes())?;
+        let fault = |_| TrapKind::StringOutOfBounds;
+        for c in lossy_chars(bytes) {
+            if latin1 {
+                memory.write(at, &[u32::from(c) as u8]).map_err(fault)?;
+                at += 1;
+            } else {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf).iter() {
+                    memory.write(at, &unit.to_le_bytes()).map_err(fault)?;
+                    at += 2;
+                }
             }
         }
-        Ok((ptr, len))
+        let tag = if encoding == wasi_p2::STRING_LATIN1_UTF16 && !latin1 {
+            1 << 31
+        } else {
+            0
+        };
+        Ok((ptr, units | tag))
     }
 
     /// Lowers `bytes` as a `list<u8>`, unchanged.
@@ -183,6 +214,14 @@ impl Call {
             .map_err(|_| TrapKind::ListOutOfBounds)?;
         Ok((ptr, len))
     }
+}
+
+/// The characters of host text `bytes`, each invalid UTF-8 sequence one U+FFFD.
+fn lossy_chars(bytes: &[u8]) -> impl Iterator<Item = char> + '_ {
+    bytes.utf8_chunks().flat_map(|chunk| {
+        let replacement = (!chunk.invalid().is_empty()).then_some(char::REPLACEMENT_CHARACTER);
+        chunk.valid().chars().chain(replacement)
+    })
 }
 
 /// `resource.drop`: see `wafer_abi::symbols::RESOURCE_DROP`.

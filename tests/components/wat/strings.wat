@@ -16,6 +16,10 @@
             (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
             (i32.sub (i32.const 0) (local.get 2))))
         (global.set $heap (i32.add (local.get $ptr) (local.get 3)))
+        ;; Growing or shrinking keeps the contents (the canonical ABI may shrink a
+        ;; string it allocated for the worst case).
+        (memory.copy (local.get $ptr) (local.get 0)
+          (select (local.get 1) (local.get 3) (i32.lt_u (local.get 1) (local.get 3))))
         (local.get $ptr))
       (data (i32.const 16) "hello, ")
       ;; greet(name) = "hello, " ++ name, in a result area at 0.
@@ -47,6 +51,10 @@
             (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
             (i32.sub (i32.const 0) (local.get 2))))
         (global.set $heap (i32.add (local.get $ptr) (local.get 3)))
+        ;; Growing or shrinking keeps the contents (the canonical ABI may shrink a
+        ;; string it allocated for the worst case).
+        (memory.copy (local.get $ptr) (local.get 0)
+          (select (local.get 1) (local.get 3) (i32.lt_u (local.get 1) (local.get 3))))
         (local.get $ptr)))
     (core instance $libc (instantiate $libc))
     (core func $greet (canon lower (func $greet)
