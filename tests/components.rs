@@ -99,6 +99,7 @@ const CASES: &[Case] = &[
     Case::new("rust_clocks", "rust/clocks.rs"),
     Case::new("wat_wiring", "wat/wiring.wat"),
     Case::new("wat_strings", "wat/strings.wat"),
+    Case::new("wat_transcoding", "wat/transcoding.wat"),
     Case {
         args: &["hé", "h€"],
         ..Case::new("wat_string_encodings", "wat/string_encodings.wat")

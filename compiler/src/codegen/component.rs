@@ -39,7 +39,7 @@ use crate::target::Target;
 use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, WASM_CALL_CONV, trap_code};
 
 /// Traps a host function may ask its trampoline to raise.
-const HOST_TRAPS: [TrapKind; 8] = [
+const HOST_TRAPS: [TrapKind; 10] = [
     TrapKind::InvalidHandle,
     TrapKind::MemoryOutOfBounds,
     TrapKind::UnalignedPointer,
@@ -48,6 +48,8 @@ const HOST_TRAPS: [TrapKind; 8] = [
     TrapKind::InvalidDiscriminant,
     TrapKind::HandleTableFull,
     TrapKind::InvalidUtf8,
+    TrapKind::InvalidUtf16,
+    TrapKind::Unreachable,
 ];
 
 /// Compiles a component's plan into one relocatable object.
@@ -582,15 +584,10 @@ pub fn define(
                 continue;
             }
             Trampoline::Transcoder { op, from, to } => {
-                let encoding = match op.as_str() {
-                    "utf8-to-utf8" => wasi_p2::STRING_UTF8,
-                    "utf16-to-utf16" => wasi_p2::STRING_UTF16,
-                    "latin1-to-latin1" => wasi_p2::STRING_LATIN1_UTF16,
-                    _ => {
-                        return Err(CompileError::unsupported(format!(
-                            "component: the string transcoder `{op}` between component instances"
-                        )));
-                    }
+                let Some(operation) = transcode_op(op) else {
+                    return Err(CompileError::unsupported(format!(
+                        "component: the string transcoder `{op}` between component instances"
+                    )));
                 };
                 let mut definition = |memory: usize| {
                     let (vmctx, offset) = memory_site(menvs, &plan.memories[memory]);
@@ -598,21 +595,33 @@ pub fn define(
                     builder.ins().iadd_imm_u(vmctx, i64::from(offset))
                 };
                 let (from, to) = (definition(*from), definition(*to));
-                let encoding = builder.ins().iconst(types::I32, i64::from(encoding));
+                // The parameters go to the runtime in a stack slot, which returns the
+                // results there.
+                let slot = builder.create_sized_stack_slot(ir::StackSlotData::new(
+                    ir::StackSlotKind::ExplicitSlot,
+                    20,
+                    2,
+                ));
+                for (i, param) in params.iter().enumerate() {
+                    builder.ins().stack_store(ptr, *param, slot, 4 * i as i32);
+                }
+                let args = builder.ins().stack_addr(ptr, slot, 0);
+                let operation = builder.ins().iconst(types::I32, i64::from(operation));
                 let mut sig = ir::Signature::new(menv.host_call_conv);
-                sig.params = [ptr, types::I32, types::I32, ptr, types::I32, types::I32]
-                    .map(ir::AbiParam::new)
-                    .to_vec();
+                sig.params = [ptr, ptr, types::I32, ptr].map(ir::AbiParam::new).to_vec();
                 sig.returns = vec![ir::AbiParam::new(types::I32)];
-                let id = writer.declare_import(wafer_abi::symbols::TRANSCODE_COPY, &sig)?;
+                let id = writer.declare_import(wafer_abi::symbols::TRANSCODE, &sig)?;
                 let callee = env.func_ref(builder.func, id, sig);
-                let call = builder.ins().call(
-                    callee,
-                    &[from, params[0], params[1], to, params[2], encoding],
-                );
+                let call = builder.ins().call(callee, &[from, to, operation, args]);
                 let kind = builder.inst_results(call)[0];
                 trap_if_nonzero(&mut builder, kind);
-                Vec::new()
+                (0..signature.results.len())
+                    .map(|i| {
+                        builder
+                            .ins()
+                            .stack_load(ptr, types::I32, slot, 4 * i as i32)
+                    })
+                    .collect()
             }
         };
         builder.ins().return_(&results);
@@ -661,6 +670,22 @@ fn call_host(
     let results = builder.inst_results(inst).to_vec();
     check_host_trap(builder, context, layout);
     Ok(results)
+}
+
+/// The runtime's number of a fused adapter's transcoding (named as wasmtime-environ's
+/// `Transcode::desc`), if it has one.
+fn transcode_op(op: &str) -> Option<u32> {
+    use wasi_p2::transcode as t;
+    Some(match op {
+        "utf8-to-utf8" => t::COPY_UTF8,
+        "utf16-to-utf16" => t::COPY_UTF16,
+        "latin1-to-latin1" => t::COPY_LATIN1,
+        "latin1-to-utf16" => t::LATIN1_TO_UTF16,
+        "utf8-to-utf16" => t::UTF8_TO_UTF16,
+        "utf16-to-utf8" => t::UTF16_TO_UTF8,
+        "latin1-to-utf8" => t::LATIN1_TO_UTF8,
+        _ => return None,
+    })
 }
 
 /// The runtime's number for resource type `resource`: the host's for an imported WASI

@@ -139,9 +139,9 @@ pub const RESOURCE_NEW: &str = "wafer_p2_resource_new";
 /// -> u32`. `resource.rep`: the representation behind a guest resource's handle.
 pub const RESOURCE_REP: &str = "wafer_p2_resource_rep";
 
-/// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, src: u32,
-/// units: u32, to: *const VMMemoryDefinition, dst: u32, encoding: u32) -> u32`. A fused
-/// adapter's string copy between two memories, `units` code units of `encoding`
-/// (`wasi_p2::STRING_UTF8`, `STRING_UTF16`, or `STRING_LATIN1_UTF16` for latin1);
-/// UTF-8 is validated. Returns 0, or the `TrapKind` the compiled caller must raise.
-pub const TRANSCODE_COPY: &str = "wafer_p2_transcode_copy";
+/// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
+/// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string
+/// transcoding between two memories: `op` is one of [`crate::wasi_p2::transcode`], `args`
+/// holds the operation's flat parameters (pointers and lengths, in order) and receives
+/// its results. Returns 0, or the `TrapKind` the compiled caller must raise.
+pub const TRANSCODE: &str = "wafer_p2_transcode";

@@ -98,11 +98,13 @@ pub enum TrapKind {
     HandleTableFull = 26,
     /// A string a component passes as UTF-8 is not.
     InvalidUtf8 = 27,
+    /// A string a component passes as UTF-16 is not (an unpaired surrogate).
+    InvalidUtf16 = 28,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 27] = [
+    pub const ALL: [TrapKind; 28] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -130,6 +132,7 @@ impl TrapKind {
         TrapKind::CannotEnterComponent,
         TrapKind::HandleTableFull,
         TrapKind::InvalidUtf8,
+        TrapKind::InvalidUtf16,
     ];
 
     /// The kind with this code, if any.
@@ -170,6 +173,7 @@ impl TrapKind {
             TrapKind::CannotEnterComponent => "cannot enter component instance",
             TrapKind::HandleTableFull => "too many resource handles",
             TrapKind::InvalidUtf8 => "invalid UTF-8 string",
+            TrapKind::InvalidUtf16 => "invalid UTF-16 string",
         }
     }
 }

@@ -487,6 +487,29 @@ impl CanonContext {
     }
 }
 
+/// The string transcodings of fused adapters ([`crate::symbols::TRANSCODE`]), with their
+/// flat parameters and results (pointers and lengths in the memories' 32-bit address
+/// spaces; lengths in code units unless said otherwise).
+pub mod transcode {
+    /// `(src, units, dst)`: UTF-8 copied, validated.
+    pub const COPY_UTF8: u32 = 0;
+    /// `(src, units, dst)`: UTF-16 copied.
+    pub const COPY_UTF16: u32 = 1;
+    /// `(src, units, dst)`: latin1 copied.
+    pub const COPY_LATIN1: u32 = 2;
+    /// `(src, units, dst)`: latin1 widened to UTF-16.
+    pub const LATIN1_TO_UTF16: u32 = 3;
+    /// `(src, bytes, dst) -> units`: UTF-8 to UTF-16 into `2 * bytes` bytes at `dst`,
+    /// validated; returns the UTF-16 units written.
+    pub const UTF8_TO_UTF16: u32 = 4;
+    /// `(src, units, dst, dst_bytes, first_pass) -> (units_read, bytes_written)`: UTF-16
+    /// to UTF-8, as much as fits (a character that does not fit stops it).
+    pub const UTF16_TO_UTF8: u32 = 5;
+    /// `(src, bytes, dst, dst_bytes, first_pass) -> (bytes_read, bytes_written)`: latin1
+    /// to UTF-8, as much as fits.
+    pub const LATIN1_TO_UTF8: u32 = 6;
+}
+
 /// [`CanonContext`] string encoding: UTF-8.
 pub const STRING_UTF8: u32 = 0;
 /// [`CanonContext`] string encoding: UTF-16.

@@ -18,6 +18,7 @@ mod cli;
 mod clocks;
 pub mod handles;
 mod io;
+mod transcode;
 
 use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2::{self, FIRST_GUEST_RESOURCE};
@@ -297,49 +298,3 @@ macro_rules! host_fns {
     };
 }
 pub(crate) use host_fns;
-
-/// A fused adapter's string copy between memories: see
-/// `wafer_abi::symbols::TRANSCODE_COPY`.
-///
-/// # Safety
-/// `from` and `to` must point to live memory definitions.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn wafer_p2_transcode_copy(
-    from: *const VMMemoryDefinition,
-    src: u32,
-    units: u32,
-    to: *const VMMemoryDefinition,
-    dst: u32,
-    encoding: u32,
-) -> u32 {
-    // SAFETY: the trampoline passes the definitions of the adapter's two memories.
-    let (from, to) = unsafe {
-        (
-            GuestMemory::from_definition(from),
-            GuestMemory::from_definition(to),
-        )
-    };
-    let width = if encoding == wasi_p2::STRING_UTF16 {
-        2
-    } else {
-        1
-    };
-    let Some(len) = units.checked_mul(width) else {
-        return TrapKind::StringOutOfBounds as u32;
-    };
-    let (Ok(source), Ok(target)) = (from.range(src, len), to.range(dst, len)) else {
-        return TrapKind::StringOutOfBounds as u32;
-    };
-    // SAFETY: both ranges were checked against their memories. The slice read for
-    // validation lives only while no guest code runs; two distinct memories never
-    // overlap, and `copy` allows overlap within one.
-    unsafe {
-        if encoding == wasi_p2::STRING_UTF8
-            && core::str::from_utf8(core::slice::from_raw_parts(source, len as usize)).is_err()
-        {
-            return TrapKind::InvalidUtf8 as u32;
-        }
-        core::ptr::copy(source, target, len as usize);
-    }
-    0
-}

@@ -1,0 +1,388 @@
+//! String transcoding between two component instances' memories, for fused adapters
+//! (`wafer_abi::symbols::TRANSCODE`). The adapter has allocated the destination and
+//! checked the lengths against the maximum string size; this checks both ranges against
+//! their memories, validates what it decodes, and copies. Guest memory is read and
+//! written only through checked [`GuestMemory`] accesses.
+
+use wafer_abi::trap::TrapKind;
+use wafer_abi::wasi_p2::transcode as op;
+
+use crate::guest::GuestMemory;
+use crate::memory::VMMemoryDefinition;
+
+type Transcoded = Result<[u32; 2], TrapKind>;
+
+/// Bytes decoded per chunk: the host buffer a source is read through.
+const CHUNK: usize = 1024;
+
+/// See `wafer_abi::symbols::TRANSCODE`.
+///
+/// # Safety
+/// `from` and `to` must point to live memory definitions and `args` to five writable
+/// `u32`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_p2_transcode(
+    from: *const VMMemoryDefinition,
+    to: *const VMMemoryDefinition,
+    operation: u32,
+    args: *mut [u32; 5],
+) -> u32 {
+    // SAFETY: the trampoline passes the definitions of the adapter's two memories and a
+    // stack slot of five `u32`s.
+    let (from, to, args) = unsafe {
+        (
+            GuestMemory::from_definition(from),
+            GuestMemory::from_definition(to),
+            &mut *args,
+        )
+    };
+    let [src, len, dst, dst_len, _first_pass] = *args;
+    let result = match operation {
+        op::COPY_UTF8 => copy(&from, src, len, &to, dst, true),
+        op::COPY_LATIN1 => copy(&from, src, len, &to, dst, false),
+        op::COPY_UTF16 => match len.checked_mul(2) {
+            Some(bytes) => copy(&from, src, bytes, &to, dst, false),
+            None => Err(TrapKind::StringOutOfBounds),
+        },
+        op::LATIN1_TO_UTF16 => latin1_to_utf16(&from, src, len, &to, dst),
+        op::UTF8_TO_UTF16 => utf8_to_utf16(&from, src, len, &to, dst),
+        op::UTF16_TO_UTF8 => utf16_to_utf8(&from, src, len, &to, dst, dst_len),
+        op::LATIN1_TO_UTF8 => latin1_to_utf8(&from, src, len, &to, dst, dst_len),
+        _ => Err(TrapKind::Unreachable),
+    };
+    match result {
+        Ok(results) => {
+            args[0] = results[0];
+            args[1] = results[1];
+            0
+        }
+        Err(kind) => kind as u32,
+    }
+}
+
+/// Checks that `len` bytes at `at` lie in `memory`.
+fn check(memory: &GuestMemory, at: u32, len: u32) -> Result<(), TrapKind> {
+    memory
+        .range(at, len)
+        .map(|_| ())
+        .map_err(|_| TrapKind::StringOutOfBounds)
+}
+
+/// Calls `f` with the bytes at `src..src + len` of `memory`, a chunk at a time, each
+/// with its offset.
+fn chunks(
+    memory: &GuestMemory,
+    src: u32,
+    len: u32,
+    mut f: impl FnMut(u32, &[u8]) -> Result<(), TrapKind>,
+) -> Result<(), TrapKind> {
+    check(memory, src, len)?;
+    let mut buf = [0u8; CHUNK];
+    let mut done = 0u32;
+    while done < len {
+        let n = (len - done).min(CHUNK as u32);
+        let part = buf.get_mut(..n as usize).unwrap_or_default();
+        memory
+            .read_into(src + done, part)
+            .map_err(|_| TrapKind::StringOutOfBounds)?;
+        f(done, part)?;
+        done += n;
+    }
+    Ok(())
+}
+
+fn write(memory: &GuestMemory, at: u32, bytes: &[u8]) -> Result<(), TrapKind> {
+    memory
+        .write(at, bytes)
+        .map_err(|_| TrapKind::StringOutOfBounds)
+}
+
+/// The same encoding in both memories; UTF-8 is validated first.
+fn copy(
+    from: &GuestMemory,
+    src: u32,
+    len: u32,
+    to: &GuestMemory,
+    dst: u32,
+    utf8: bool,
+) -> Transcoded {
+    check(to, dst, len)?;
+    if utf8 {
+        let mut decoder = Utf8Decoder::default();
+        chunks(from, src, len, |_, bytes| {
+            bytes.iter().try_for_each(|&b| decoder.push(b).map(drop))
+        })?;
+        decoder.finish()?;
+    }
+    chunks(from, src, len, |offset, bytes| {
+        write(to, dst + offset, bytes)
+    })?;
+    Ok([0, 0])
+}
+
+fn latin1_to_utf16(
+    from: &GuestMemory,
+    src: u32,
+    len: u32,
+    to: &GuestMemory,
+    dst: u32,
+) -> Transcoded {
+    check(
+        to,
+        dst,
+        len.checked_mul(2).ok_or(TrapKind::StringOutOfBounds)?,
+    )?;
+    chunks(from, src, len, |offset, bytes| {
+        bytes.iter().enumerate().try_for_each(|(i, &b)| {
+            write(
+                to,
+                dst + 2 * (offset + i as u32),
+                &u16::from(b).to_le_bytes(),
+            )
+        })
+    })?;
+    Ok([0, 0])
+}
+
+fn utf8_to_utf16(from: &GuestMemory, src: u32, len: u32, to: &GuestMemory, dst: u32) -> Transcoded {
+    check(
+        to,
+        dst,
+        len.checked_mul(2).ok_or(TrapKind::StringOutOfBounds)?,
+    )?;
+    let mut decoder = Utf8Decoder::default();
+    let mut units = 0u32;
+    chunks(from, src, len, |_, bytes| {
+        for &b in bytes {
+            if let Some(c) = decoder.push(b)? {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf).iter() {
+                    write(to, dst + 2 * units, &unit.to_le_bytes())?;
+                    units += 1;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    decoder.finish()?;
+    Ok([units, 0])
+}
+
+/// Encodes characters into `dst_len` bytes at `dst`, stopping before one that does not
+/// fit; returns (source units consumed, bytes written).
+struct Utf8Writer<'a> {
+    to: &'a GuestMemory,
+    dst: u32,
+    dst_len: u32,
+    written: u32,
+    full: bool,
+}
+
+impl Utf8Writer<'_> {
+    /// Writes `c`; false (and nothing written) when it does not fit.
+    fn push(&mut self, c: char) -> Result<bool, TrapKind> {
+        let mut buf = [0u8; 4];
+        let encoded = c.encode_utf8(&mut buf).as_bytes();
+        if self.full || self.written + encoded.len() as u32 > self.dst_len {
+            self.full = true;
+            return Ok(false);
+        }
+        write(self.to, self.dst + self.written, encoded)?;
+        self.written += encoded.len() as u32;
+        Ok(true)
+    }
+}
+
+fn utf16_to_utf8(
+    from: &GuestMemory,
+    src: u32,
+    units: u32,
+    to: &GuestMemory,
+    dst: u32,
+    dst_len: u32,
+) -> Transcoded {
+    check(to, dst, dst_len)?;
+    let bytes = units.checked_mul(2).ok_or(TrapKind::StringOutOfBounds)?;
+    let mut writer = Utf8Writer {
+        to,
+        dst,
+        dst_len,
+        written: 0,
+        full: false,
+    };
+    let mut read = 0u32;
+    let mut high: Option<u16> = None;
+    let mut low_byte: Option<u8> = None;
+    chunks(from, src, bytes, |_, chunk| {
+        for &b in chunk {
+            if writer.full {
+                return Ok(());
+            }
+            let Some(first) = low_byte.take() else {
+                low_byte = Some(b);
+                continue;
+            };
+            let unit = u16::from_le_bytes([first, b]);
+            let c = match (high.take(), unit) {
+                (None, 0xd800..=0xdbff) => {
+                    high = Some(unit);
+                    continue;
+                }
+                (Some(h), 0xdc00..=0xdfff) => {
+                    let scalar =
+                        0x10000 + ((u32::from(h) - 0xd800) << 10) + (u32::from(unit) - 0xdc00);
+                    (char::from_u32(scalar).ok_or(TrapKind::InvalidUtf16)?, 2)
+                }
+                (None, 0xdc00..=0xdfff) | (Some(_), _) => return Err(TrapKind::InvalidUtf16),
+                (None, _) => (
+                    char::from_u32(u32::from(unit)).ok_or(TrapKind::InvalidUtf16)?,
+                    1,
+                ),
+            };
+            if writer.push(c.0)? {
+                read += c.1;
+            }
+        }
+        Ok(())
+    })?;
+    if high.is_some() && !writer.full {
+        return Err(TrapKind::InvalidUtf16);
+    }
+    Ok([read, writer.written])
+}
+
+fn latin1_to_utf8(
+    from: &GuestMemory,
+    src: u32,
+    len: u32,
+    to: &GuestMemory,
+    dst: u32,
+    dst_len: u32,
+) -> Transcoded {
+    check(to, dst, dst_len)?;
+    let mut writer = Utf8Writer {
+        to,
+        dst,
+        dst_len,
+        written: 0,
+        full: false,
+    };
+    let mut read = 0u32;
+    chunks(from, src, len, |_, bytes| {
+        for &b in bytes {
+            if !writer.push(char::from(b))? {
+                return Ok(());
+            }
+            read += 1;
+        }
+        Ok(())
+    })?;
+    Ok([read, writer.written])
+}
+
+/// A UTF-8 decoder fed a byte at a time (sources are read in chunks, and a character
+/// may straddle two).
+#[derive(Default)]
+struct Utf8Decoder {
+    buf: [u8; 4],
+    len: usize,
+}
+
+impl Utf8Decoder {
+    /// Adds `b`; returns the character it completes, if any.
+    fn push(&mut self, b: u8) -> Result<Option<char>, TrapKind> {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+        }
+        self.len += 1;
+        let want = match self.buf[0] {
+            0x00..=0x7f => 1,
+            0xc2..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf4 => 4,
+            _ => return Err(TrapKind::InvalidUtf8),
+        };
+        if self.len < want {
+            // A continuation byte must follow; `from_utf8` checks ranges at the end.
+            return if self.len > 1 && b & 0xc0 != 0x80 {
+                Err(TrapKind::InvalidUtf8)
+            } else {
+                Ok(None)
+            };
+        }
+        let bytes = self.buf.get(..self.len).unwrap_or_default();
+        let c = core::str::from_utf8(bytes)
+            .ok()
+            .and_then(|s| s.chars().next())
+            .ok_or(TrapKind::InvalidUtf8)?;
+        self.len = 0;
+        Ok(Some(c))
+    }
+
+    /// Fails if a character was left unfinished.
+    fn finish(&self) -> Result<(), TrapKind> {
+        if self.len == 0 {
+            Ok(())
+        } else {
+            Err(TrapKind::InvalidUtf8)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(bytes: &[u8]) -> Result<Vec<char>, TrapKind> {
+        let mut decoder = Utf8Decoder::default();
+        let mut out = Vec::new();
+        for &b in bytes {
+            out.extend(decoder.push(b)?);
+        }
+        decoder.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn the_decoder_accepts_utf8_and_nothing_else() {
+        let text = "aé€😀";
+        assert_eq!(decode(text.as_bytes()), Ok(text.chars().collect()));
+        for bad in [
+            &b"\xff"[..],
+            b"\xc3",
+            b"\xc3a",
+            b"\xe2\x82",
+            b"\xed\xa0\x80", // a surrogate
+            b"\xc0\x80",     // overlong
+            b"\xf4\x90\x80\x80",
+        ] {
+            assert_eq!(decode(bad), Err(TrapKind::InvalidUtf8), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn utf16_becomes_utf8_as_far_as_it_fits() {
+        let text = "hé€😀!";
+        let units: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let mut src = units.clone();
+        src.resize(64, 0);
+        let mut dst = [0u8; 64];
+        let from = GuestMemory::from_slice(&mut src);
+        let to = GuestMemory::from_slice(&mut dst);
+        let n = (units.len() / 2) as u32;
+        // Room for everything.
+        assert_eq!(
+            utf16_to_utf8(&from, 0, n, &to, 0, 32),
+            Ok([n, text.len() as u32])
+        );
+        // Room for "hé" and a byte: "€" does not fit, and stops it.
+        assert_eq!(utf16_to_utf8(&from, 0, n, &to, 0, 4), Ok([2, 3]));
+        // An unpaired surrogate.
+        let mut lone = [0x00u8, 0xd8, 0x41, 0x00];
+        let from = GuestMemory::from_slice(&mut lone);
+        assert_eq!(
+            utf16_to_utf8(&from, 0, 2, &to, 0, 32),
+            Err(TrapKind::InvalidUtf16)
+        );
+    }
+}
