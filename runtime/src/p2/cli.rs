@@ -26,31 +26,41 @@ fn lower_strings<'a>(
     call.store_u32(ret as u32 + 4, count)
 }
 
+/// Calls `f` with each `KEY=VALUE` entry of the granted environment. One instance of the
+/// generic `for_each` serves both passes of [`get_environment`]: code size matters in
+/// every image.
+fn each_env_entry(f: &mut dyn FnMut(&[u8])) {
+    crate::wasi::env::for_each(f);
+}
+
+/// Lowers entry `entry` as element `i` (a `tuple<string, string>`) of the array at
+/// `array`.
+fn lower_env_entry(call: &Call, array: u32, i: u32, entry: &[u8]) -> HostResult<()> {
+    let (key, value) = match entry.iter().position(|&b| b == b'=') {
+        Some(at) => (&entry[..at], &entry[at + 1..]),
+        None => (entry, &[][..]),
+    };
+    let (key_ptr, key_len) = call.lower_string(key)?;
+    let (value_ptr, value_len) = call.lower_string(value)?;
+    let at = array + i * 16;
+    call.store_u32(at, key_ptr)?;
+    call.store_u32(at + 4, key_len)?;
+    call.store_u32(at + 8, value_ptr)?;
+    call.store_u32(at + 12, value_len)
+}
+
 /// `get-environment: func() -> list<tuple<string, string>>`.
 fn get_environment(call: &Call, ret: i32) -> HostResult<()> {
     let mut count = 0u32;
-    crate::wasi::env::for_each(|_| count += 1);
+    each_env_entry(&mut |_| count += 1);
     let array = call.allocate(4, count.saturating_mul(16))?;
     let mut i = 0u32;
     let mut result = Ok(());
-    crate::wasi::env::for_each(|entry| {
-        if result.is_err() || i >= count {
-            return;
+    each_env_entry(&mut |entry| {
+        if result.is_ok() && i < count {
+            result = lower_env_entry(call, array, i, entry);
+            i += 1;
         }
-        let (key, value) = match entry.iter().position(|&b| b == b'=') {
-            Some(at) => (&entry[..at], &entry[at + 1..]),
-            None => (entry, &[][..]),
-        };
-        result = (|| {
-            let (key_ptr, key_len) = call.lower_string(key)?;
-            let (value_ptr, value_len) = call.lower_string(value)?;
-            let at = array + i * 16;
-            call.store_u32(at, key_ptr)?;
-            call.store_u32(at + 4, key_len)?;
-            call.store_u32(at + 8, value_ptr)?;
-            call.store_u32(at + 12, value_len)
-        })();
-        i += 1;
     });
     result?;
     call.store_u32(ret as u32, array)?;
