@@ -684,6 +684,11 @@ fn transcode_op(op: &str) -> Option<u32> {
         "utf8-to-utf16" => t::UTF8_TO_UTF16,
         "utf16-to-utf8" => t::UTF16_TO_UTF8,
         "latin1-to-utf8" => t::LATIN1_TO_UTF8,
+        "utf8-to-latin1" => t::UTF8_TO_LATIN1,
+        "utf16-to-latin1" => t::UTF16_TO_LATIN1,
+        "utf8-to-compact-utf16" => t::UTF8_TO_COMPACT_UTF16,
+        "utf16-to-compact-utf16" => t::UTF16_TO_COMPACT_UTF16,
+        "utf16-to-compact-probably-utf16" => t::UTF16_TO_COMPACT_PROBABLY_UTF16,
         _ => return None,
     })
 }

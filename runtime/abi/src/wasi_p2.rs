@@ -508,6 +508,20 @@ pub mod transcode {
     /// `(src, bytes, dst, dst_bytes, first_pass) -> (bytes_read, bytes_written)`: latin1
     /// to UTF-8, as much as fits.
     pub const LATIN1_TO_UTF8: u32 = 6;
+    /// `(src, bytes, dst) -> (bytes_read, bytes_written)`: the first step from UTF-8 into
+    /// latin1+utf16, latin1 while the characters fit it.
+    pub const UTF8_TO_LATIN1: u32 = 7;
+    /// `(src, units, dst) -> (units_read, bytes_written)`: the same from UTF-16.
+    pub const UTF16_TO_LATIN1: u32 = 8;
+    /// `(src, bytes, dst, dst_units, latin1_bytes) -> units`: the second step, when a
+    /// character did not fit latin1: the latin1 bytes at `dst` widened to UTF-16, the
+    /// rest of the source after them.
+    pub const UTF8_TO_COMPACT_UTF16: u32 = 9;
+    /// `(src, units, dst, dst_units, latin1_bytes) -> units`: the same from UTF-16.
+    pub const UTF16_TO_COMPACT_UTF16: u32 = 10;
+    /// `(src, units, dst) -> units | tag`: UTF-16 into latin1+utf16, narrowed to latin1
+    /// when every unit fits (else the length is tagged with the top bit).
+    pub const UTF16_TO_COMPACT_PROBABLY_UTF16: u32 = 11;
 }
 
 /// [`CanonContext`] string encoding: UTF-8.

@@ -36,7 +36,7 @@ pub unsafe extern "C" fn wafer_p2_transcode(
             &mut *args,
         )
     };
-    let [src, len, dst, dst_len, _first_pass] = *args;
+    let [src, len, dst, dst_len, latin1] = *args;
     let result = match operation {
         op::COPY_UTF8 => copy(&from, src, len, &to, dst, true),
         op::COPY_LATIN1 => copy(&from, src, len, &to, dst, false),
@@ -48,6 +48,17 @@ pub unsafe extern "C" fn wafer_p2_transcode(
         op::UTF8_TO_UTF16 => utf8_to_utf16(&from, src, len, &to, dst),
         op::UTF16_TO_UTF8 => utf16_to_utf8(&from, src, len, &to, dst, dst_len),
         op::LATIN1_TO_UTF8 => latin1_to_utf8(&from, src, len, &to, dst, dst_len),
+        op::UTF8_TO_LATIN1 => to_latin1(&from, src, len, Source::Utf8, &to, dst),
+        op::UTF16_TO_LATIN1 => to_latin1(&from, src, len, Source::Utf16, &to, dst),
+        op::UTF8_TO_COMPACT_UTF16 => {
+            to_compact_utf16(&from, src, len, Source::Utf8, &to, dst, dst_len, latin1)
+        }
+        op::UTF16_TO_COMPACT_UTF16 => {
+            to_compact_utf16(&from, src, len, Source::Utf16, &to, dst, dst_len, latin1)
+        }
+        op::UTF16_TO_COMPACT_PROBABLY_UTF16 => {
+            utf16_to_compact_probably_utf16(&from, src, len, &to, dst)
+        }
         _ => Err(TrapKind::Unreachable),
     };
     match result {
@@ -150,21 +161,15 @@ fn utf8_to_utf16(from: &GuestMemory, src: u32, len: u32, to: &GuestMemory, dst: 
         dst,
         len.checked_mul(2).ok_or(TrapKind::StringOutOfBounds)?,
     )?;
-    let mut decoder = Utf8Decoder::default();
     let mut units = 0u32;
-    chunks(from, src, len, |_, bytes| {
-        for &b in bytes {
-            if let Some(c) = decoder.push(b)? {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf).iter() {
-                    write(to, dst + 2 * units, &unit.to_le_bytes())?;
-                    units += 1;
-                }
-            }
+    decode(from, src, len, Source::Utf8, |c, _| {
+        let mut buf = [0u16; 2];
+        for unit in c.encode_utf16(&mut buf).iter() {
+            write(to, dst + 2 * units, &unit.to_le_bytes())?;
+            units += 1;
         }
-        Ok(())
+        Ok(true)
     })?;
-    decoder.finish()?;
     Ok([units, 0])
 }
 
@@ -193,6 +198,80 @@ impl Utf8Writer<'_> {
     }
 }
 
+/// The source encodings characters are decoded from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Utf8,
+    Utf16,
+}
+
+/// Decodes `units` code units at `src` of `memory` in `encoding`, validating them, and
+/// calls `f` with each character and the code units it took, until `f` returns false.
+fn decode(
+    memory: &GuestMemory,
+    src: u32,
+    units: u32,
+    encoding: Source,
+    mut f: impl FnMut(char, u32) -> Result<bool, TrapKind>,
+) -> Result<(), TrapKind> {
+    let width = if encoding == Source::Utf16 { 2 } else { 1 };
+    let bytes = units
+        .checked_mul(width)
+        .ok_or(TrapKind::StringOutOfBounds)?;
+    let mut utf8 = Utf8Decoder::default();
+    let mut high: Option<u16> = None;
+    let mut low_byte: Option<u8> = None;
+    let mut done = false;
+    chunks(memory, src, bytes, |_, chunk| {
+        for &b in chunk {
+            if done {
+                return Ok(());
+            }
+            let decoded = match encoding {
+                Source::Utf8 => utf8.push(b)?.map(|c| (c, c.len_utf8() as u32)),
+                Source::Utf16 => {
+                    let Some(first) = low_byte.take() else {
+                        low_byte = Some(b);
+                        continue;
+                    };
+                    let unit = u16::from_le_bytes([first, b]);
+                    match (high.take(), unit) {
+                        (None, 0xd800..=0xdbff) => {
+                            high = Some(unit);
+                            None
+                        }
+                        (Some(h), 0xdc00..=0xdfff) => {
+                            let scalar = 0x10000
+                                + ((u32::from(h) - 0xd800) << 10)
+                                + (u32::from(unit) - 0xdc00);
+                            Some((char::from_u32(scalar).ok_or(TrapKind::InvalidUtf16)?, 2))
+                        }
+                        (None, 0xdc00..=0xdfff) | (Some(_), _) => {
+                            return Err(TrapKind::InvalidUtf16);
+                        }
+                        (None, _) => Some((
+                            char::from_u32(u32::from(unit)).ok_or(TrapKind::InvalidUtf16)?,
+                            1,
+                        )),
+                    }
+                }
+            };
+            if let Some((c, units)) = decoded {
+                done = !f(c, units)?;
+            }
+        }
+        Ok(())
+    })?;
+    if done {
+        return Ok(());
+    }
+    match encoding {
+        Source::Utf8 => utf8.finish(),
+        Source::Utf16 if high.is_some() => Err(TrapKind::InvalidUtf16),
+        Source::Utf16 => Ok(()),
+    }
+}
+
 fn utf16_to_utf8(
     from: &GuestMemory,
     src: u32,
@@ -202,7 +281,6 @@ fn utf16_to_utf8(
     dst_len: u32,
 ) -> Transcoded {
     check(to, dst, dst_len)?;
-    let bytes = units.checked_mul(2).ok_or(TrapKind::StringOutOfBounds)?;
     let mut writer = Utf8Writer {
         to,
         dst,
@@ -211,45 +289,114 @@ fn utf16_to_utf8(
         full: false,
     };
     let mut read = 0u32;
-    let mut high: Option<u16> = None;
-    let mut low_byte: Option<u8> = None;
-    chunks(from, src, bytes, |_, chunk| {
-        for &b in chunk {
-            if writer.full {
-                return Ok(());
-            }
-            let Some(first) = low_byte.take() else {
-                low_byte = Some(b);
-                continue;
-            };
-            let unit = u16::from_le_bytes([first, b]);
-            let c = match (high.take(), unit) {
-                (None, 0xd800..=0xdbff) => {
-                    high = Some(unit);
-                    continue;
-                }
-                (Some(h), 0xdc00..=0xdfff) => {
-                    let scalar =
-                        0x10000 + ((u32::from(h) - 0xd800) << 10) + (u32::from(unit) - 0xdc00);
-                    (char::from_u32(scalar).ok_or(TrapKind::InvalidUtf16)?, 2)
-                }
-                (None, 0xdc00..=0xdfff) | (Some(_), _) => return Err(TrapKind::InvalidUtf16),
-                (None, _) => (
-                    char::from_u32(u32::from(unit)).ok_or(TrapKind::InvalidUtf16)?,
-                    1,
-                ),
-            };
-            if writer.push(c.0)? {
-                read += c.1;
-            }
+    decode(from, src, units, Source::Utf16, |c, units| {
+        let fits = writer.push(c)?;
+        if fits {
+            read += units;
         }
-        Ok(())
+        Ok(fits)
     })?;
-    if high.is_some() && !writer.full {
-        return Err(TrapKind::InvalidUtf16);
-    }
     Ok([read, writer.written])
 }
+
+/// The first step into latin1+utf16: latin1 for as long as the characters fit it, into
+/// `units` bytes at `dst`; returns (source units consumed, bytes written).
+fn to_latin1(
+    from: &GuestMemory,
+    src: u32,
+    units: u32,
+    encoding: Source,
+    to: &GuestMemory,
+    dst: u32,
+) -> Transcoded {
+    check(to, dst, units)?;
+    let (mut read, mut written) = (0u32, 0u32);
+    decode(from, src, units, encoding, |c, units| {
+        let Ok(byte) = u8::try_from(u32::from(c)) else {
+            return Ok(false);
+        };
+        write(to, dst + written, &[byte])?;
+        read += units;
+        written += 1;
+        Ok(true)
+    })?;
+    Ok([read, written])
+}
+
+/// The second step into latin1+utf16, once a character did not fit latin1: the
+/// `latin1` bytes already at `dst` are widened to UTF-16 in place, and the rest of the
+/// source follows as UTF-16, in `dst_units` units in all; returns the units written.
+#[expect(clippy::too_many_arguments, reason = "the operation's flat parameters")]
+fn to_compact_utf16(
+    from: &GuestMemory,
+    src: u32,
+    units: u32,
+    encoding: Source,
+    to: &GuestMemory,
+    dst: u32,
+    dst_units: u32,
+    latin1: u32,
+) -> Transcoded {
+    let capacity = dst_units
+        .checked_mul(2)
+        .ok_or(TrapKind::StringOutOfBounds)?;
+    check(to, dst, capacity)?;
+    if latin1 > dst_units {
+        return Err(TrapKind::StringOutOfBounds);
+    }
+    // Backwards, so no byte is overwritten before it is widened.
+    for i in (0..latin1).rev() {
+        let [byte] = to
+            .read::<1>(dst + i)
+            .map_err(|_| TrapKind::StringOutOfBounds)?;
+        write(to, dst + 2 * i, &u16::from(byte).to_le_bytes())?;
+    }
+    let mut written = latin1;
+    decode(from, src, units, encoding, |c, _| {
+        let mut buf = [0u16; 2];
+        for unit in c.encode_utf16(&mut buf).iter() {
+            if written >= dst_units {
+                return Err(TrapKind::StringOutOfBounds);
+            }
+            write(to, dst + 2 * written, &unit.to_le_bytes())?;
+            written += 1;
+        }
+        Ok(true)
+    })?;
+    Ok([written, 0])
+}
+
+/// UTF-16 into latin1+utf16 when the source is probably not latin1: copied as UTF-16 into
+/// `2 * units` bytes at `dst`, then narrowed to latin1 in place if every unit fits;
+/// returns the units, tagged with the top bit when they stay UTF-16.
+fn utf16_to_compact_probably_utf16(
+    from: &GuestMemory,
+    src: u32,
+    units: u32,
+    to: &GuestMemory,
+    dst: u32,
+) -> Transcoded {
+    let bytes = units.checked_mul(2).ok_or(TrapKind::StringOutOfBounds)?;
+    copy(from, src, bytes, to, dst, false)?;
+    let mut all_latin1 = true;
+    chunks(to, dst, bytes, |_, chunk| {
+        all_latin1 &= chunk.chunks(2).all(|unit| unit.get(1) == Some(&0));
+        Ok(())
+    })?;
+    if !all_latin1 {
+        return Ok([units | UTF16_TAG, 0]);
+    }
+    for i in 0..units {
+        let [byte, _] = to
+            .read::<2>(dst + 2 * i)
+            .map_err(|_| TrapKind::StringOutOfBounds)?;
+        write(to, dst + i, &[byte])?;
+    }
+    Ok([units, 0])
+}
+
+/// The tag of a latin1+utf16 string's length when it is UTF-16.
+const UTF16_TAG: u32 = 1 << 31;
 
 fn latin1_to_utf8(
     from: &GuestMemory,
