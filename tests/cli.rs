@@ -126,7 +126,46 @@ fn bad_input_gets_one_line_naming_the_file_and_no_output() {
         (
             "component.wasm",
             wat::parse_str("(component)").unwrap(),
-            vec!["component.wasm", "components"],
+            vec!["component.wasm", "exports no `wasi:cli/run@0.2`"],
+        ),
+        (
+            "truncated_component.wasm",
+            b"\0asm\x0d\0\x01\0\x01".to_vec(),
+            vec![
+                "truncated_component.wasm",
+                "invalid wasm at offset 0x9",
+                "unexpected end-of-file",
+            ],
+        ),
+        (
+            "invalid_component.wasm",
+            wat::parse_str(
+                r#"(component (core module $m (func (export "f"))) (core instance $i (instantiate $m))
+                     (func (result u32) (canon lift (core func $i "f"))))"#,
+            )
+            .unwrap(),
+            vec![
+                "invalid_component.wasm",
+                "invalid wasm at offset 0x",
+                "do not match result types",
+            ],
+        ),
+        (
+            // The offset counts from the component's start, not the core module's.
+            "invalid_component_body.wasm",
+            wat::parse_str(
+                r#"(component
+                     (core module $m (func (export "run") (result i32) (i32.add (i32.const 1) (f32.const 2))))
+                     (core instance $i (instantiate $m))
+                     (func $run (result (result)) (canon lift (core func $i "run")))
+                     (instance $run (export "run" (func $run)))
+                     (export "wasi:cli/run@0.2.0" (instance $run)))"#,
+            )
+            .unwrap(),
+            vec![
+                "invalid_component_body.wasm",
+                "invalid wasm at offset 0x32: type mismatch",
+            ],
         ),
     ];
     for (name, bytes, needles) in cases {

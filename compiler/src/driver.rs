@@ -230,14 +230,21 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
             target.name
         )));
     }
-    if options.emit == Emit::Clif {
+    let object = if crate::component::is_component(wasm) {
+        if options.emit == Emit::Clif {
+            return Err(CompileError::unsupported("--emit clif for a component").into());
+        }
+        let plan = crate::timing::phase("component", || crate::component::translate(wasm))?;
+        crate::codegen::compile_component(&plan, target, &config)?
+    } else if options.emit == Emit::Clif {
         let text = crate::codegen::translate_to_clif(wasm, target, &config)?;
         return Ok(Built {
             bytes: text.into_bytes(),
             warnings,
         });
-    }
-    let object = compile_module(wasm, target, &config)?;
+    } else {
+        compile_module(wasm, target, &config)?
+    };
     let bytes = match (options.emit, runtime) {
         (Emit::Image, Some(_)) => crate::timing::phase("link", || {
             let image = link_with(

@@ -83,13 +83,14 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
     }
     writeln!(out, "stack:       {} bytes", field(ImageField::StackSize)).unwrap();
     let main = field(ImageField::Flags) & flags::HAS_MAIN != 0;
+    let component = field(ImageField::WorldLen) != 0;
     writeln!(
         out,
         "entry point: {}",
-        if main {
-            "_start"
-        } else {
-            "start function only"
+        match (main, component) {
+            (true, true) => "the wasi:cli/run export",
+            (true, false) => "_start",
+            (false, _) => "start function only",
         }
     )
     .unwrap();
@@ -106,6 +107,11 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
     let blob =
         table(".wafer.grants", ImageField::Grants, ImageField::GrantsLen).unwrap_or_default();
     write!(out, "{}", crate::grants::describe(&blob)?).unwrap();
+    if let Some(world) = table(".wafer.world", ImageField::World, ImageField::WorldLen)
+        .filter(|world| !world.is_empty())
+    {
+        describe_world(&mut out, &world, &blob);
+    }
     Ok(out)
 }
 
@@ -221,6 +227,68 @@ fn describe_firmware(
                 grouped(bytes)
             )
             .unwrap();
+        }
+    }
+}
+
+/// The component's world: each imported interface with what the grants let it reach,
+/// then the exports.
+fn describe_world(out: &mut String, world: &[u8], grants: &[u8]) {
+    use wafer_abi::grants::Grant;
+    let records: Vec<Grant<'_>> = wafer_abi::grants::parse(grants)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .collect();
+    let has = |f: fn(&Grant<'_>) -> bool| records.iter().any(f);
+    writeln!(out, "world:").unwrap();
+    for entry in crate::component::world::decode(world) {
+        let keyword = if entry.import { "import" } else { "export" };
+        let access = if !entry.import {
+            String::new()
+        } else if entry.funcs.iter().all(|(_, provided)| !provided) && !entry.funcs.is_empty() {
+            " (not provided: its functions trap)".to_string()
+        } else {
+            let (interface, _) = wafer_abi::wasi_p2::split_version(&entry.name);
+            let allowed = match interface {
+                "wasi:cli/environment" => {
+                    if has(|g| {
+                        matches!(
+                            g,
+                            Grant::Env(_) | Grant::InheritEnvVar(_) | Grant::InheritEnv
+                        )
+                    }) {
+                        "arguments and the granted environment"
+                    } else {
+                        "arguments; no environment variable is granted"
+                    }
+                }
+                i if i.starts_with("wasi:filesystem/") => {
+                    if has(|g| matches!(g, Grant::Preopen { .. })) {
+                        "the granted directories"
+                    } else {
+                        "denied: no directory is granted"
+                    }
+                }
+                i if i.starts_with("wasi:sockets/") => {
+                    if has(|g| matches!(g, Grant::Listen(_))) {
+                        "the granted sockets"
+                    } else {
+                        "denied: no socket is granted"
+                    }
+                }
+                _ => "allowed",
+            };
+            format!(" ({allowed})")
+        };
+        writeln!(out, "  {keyword} {}{access}", entry.name).unwrap();
+        for (func, provided) in &entry.funcs {
+            let note = if *provided {
+                ""
+            } else {
+                " (not provided: traps)"
+            };
+            writeln!(out, "    {func}{note}").unwrap();
         }
     }
 }

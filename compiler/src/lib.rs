@@ -15,6 +15,7 @@ pub mod board;
 pub mod cache;
 pub mod checks;
 pub mod codegen;
+pub mod component;
 pub mod driver;
 pub mod environ;
 pub mod error;

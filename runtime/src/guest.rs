@@ -42,6 +42,26 @@ impl GuestMemory {
         }
     }
 
+    /// The memory a definition describes, as it is now; an empty memory for null.
+    ///
+    /// # Safety
+    /// `def` must be null or point to a live `VMMemoryDefinition`.
+    pub unsafe fn from_definition(def: *const VMMemoryDefinition) -> GuestMemory {
+        if def.is_null() {
+            return GuestMemory {
+                base: core::ptr::null_mut(),
+                len: 0,
+            };
+        }
+        // SAFETY: the caller guarantees `def` points to a live definition.
+        unsafe {
+            GuestMemory {
+                base: (*def).base,
+                len: (*def).current_length,
+            }
+        }
+    }
+
     /// A memory over a host buffer, for tests.
     #[cfg(test)]
     pub fn from_slice(bytes: &mut [u8]) -> GuestMemory {

@@ -25,6 +25,7 @@ pub mod image;
 pub mod math;
 pub mod memory;
 pub mod out;
+pub mod p2;
 pub mod stack;
 pub mod sys;
 pub mod table;

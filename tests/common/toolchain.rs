@@ -1,6 +1,6 @@
 //! Building real guests from source: C with clang + wasi-libc and Rust for
-//! `wasm32-wasip1`, cached by a hash of the toolchain version, flags and source; and
-//! running them, in parallel, with stdin.
+//! `wasm32-wasip1` (modules) or `wasm32-wasip2` (components), cached by a hash of the
+//! toolchain version, flags and source; and running them, in parallel, with stdin.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,8 +10,13 @@ use super::Outcome;
 
 pub const CLANG_HINT: &str = "install clang, lld, wasi-libc and the wasm32 compiler-rt \
      (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)";
-pub const RUST_HINT: &str =
-    "install the Rust wasm32-wasip1 target (rustup target add wasm32-wasip1)";
+pub const RUST_HINT: &str = "install the Rust wasm32-wasip1 and wasm32-wasip2 targets \
+     (rustup target add wasm32-wasip1 wasm32-wasip2)";
+
+/// The Rust target of modules (WASI preview1).
+pub const WASIP1: &str = "wasm32-wasip1";
+/// The Rust target of components (WASI 0.2).
+pub const WASIP2: &str = "wasm32-wasip2";
 
 /// FNV-1a, stable across Rust versions (unlike `DefaultHasher`), for cache keys.
 pub fn fnv1a(parts: &[&[u8]]) -> u64 {
@@ -29,8 +34,8 @@ struct Toolchain {
     version: String,
 }
 
-/// The toolchain for `source`, or what to install.
-fn toolchain(source: &str) -> Result<Toolchain, String> {
+/// The toolchain for `source` (Rust sources build for `rust_target`), or what to install.
+fn toolchain(source: &str, rust_target: &str) -> Result<Toolchain, String> {
     if source.ends_with(".c") {
         super::which("clang").ok_or(format!("clang is not on PATH: {CLANG_HINT}"))?;
         let version = Command::new("clang").arg("--version").output();
@@ -47,32 +52,40 @@ fn toolchain(source: &str) -> Result<Toolchain, String> {
             .output()
             .map_err(|e| format!("cannot run rustc ({e}): {RUST_HINT}"))?;
         let libdir = Command::new("rustc")
-            .args(["--print", "target-libdir", "--target", "wasm32-wasip1"])
+            .args(["--print", "target-libdir", "--target", rust_target])
             .output()
             .map_err(|e| format!("cannot run rustc ({e}): {RUST_HINT}"))?;
         let libdir = String::from_utf8_lossy(&libdir.stdout).trim().to_string();
         if libdir.is_empty() || !Path::new(&libdir).is_dir() {
-            return Err(format!("no wasm32-wasip1 standard library: {RUST_HINT}"));
+            return Err(format!("no {rust_target} standard library: {RUST_HINT}"));
         }
         // As `cargo build --release` does: optimise, strip DWARF, keep the name section.
         Ok(Toolchain {
             program: "rustc",
-            flags: [
-                "--edition=2021",
-                "--target=wasm32-wasip1",
-                "-O",
-                "-Cstrip=debuginfo",
-            ]
-            .map(String::from)
-            .to_vec(),
+            flags: vec![
+                "--edition=2021".to_string(),
+                format!("--target={rust_target}"),
+                "-O".to_string(),
+                "-Cstrip=debuginfo".to_string(),
+            ],
             version: String::from_utf8_lossy(&version.stdout).into(),
         })
     }
 }
 
 /// Compiles `source` (`LANG/STEM.EXT` under `root`) to `dir/LANG_STEM.wasm`, through
-/// the cache.
+/// the cache; Rust for `wasm32-wasip1`.
 pub fn compile(root: &Path, source: &str, dir: &Path) -> Result<PathBuf, String> {
+    compile_for(root, source, dir, WASIP1)
+}
+
+/// [`compile`], with Rust sources built for `rust_target`.
+pub fn compile_for(
+    root: &Path,
+    source: &str,
+    dir: &Path,
+    rust_target: &str,
+) -> Result<PathBuf, String> {
     if source.ends_with(".wat") {
         // The text format needs no toolchain: wafer's own parser.
         let path = root.join(source);
@@ -82,7 +95,7 @@ pub fn compile(root: &Path, source: &str, dir: &Path) -> Result<PathBuf, String>
         std::fs::write(&out, wasm).map_err(|e| format!("{}: {e}", out.display()))?;
         return Ok(out);
     }
-    let toolchain = toolchain(source)?;
+    let toolchain = toolchain(source, rust_target)?;
     let path = root.join(source);
     let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let flags = toolchain.flags.join(" ");
@@ -128,13 +141,28 @@ pub fn compile(root: &Path, source: &str, dir: &Path) -> Result<PathBuf, String>
 /// Compiles every distinct source in `sources` (under `root`) in parallel; panics with
 /// what to install if a toolchain is missing. Returns the `.wasm` of each source.
 pub fn compile_all(root: &Path, sources: &[&str], dir: &Path) -> Vec<(String, PathBuf)> {
+    compile_all_for(root, sources, dir, WASIP1)
+}
+
+/// [`compile_all`], with Rust sources built for `rust_target`.
+pub fn compile_all_for(
+    root: &Path,
+    sources: &[&str],
+    dir: &Path,
+    rust_target: &str,
+) -> Vec<(String, PathBuf)> {
     let mut sources = sources.to_vec();
     sources.sort_unstable();
     sources.dedup();
     let compiled: Vec<(&str, Result<PathBuf, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = sources
             .iter()
-            .map(|&source| (source, scope.spawn(move || compile(root, source, dir))))
+            .map(|&source| {
+                (
+                    source,
+                    scope.spawn(move || compile_for(root, source, dir, rust_target)),
+                )
+            })
             .collect();
         handles
             .into_iter()

@@ -9,6 +9,8 @@ use super::link_plan::{FuncSource, ResolvedImports};
 use super::object::ObjectWriter;
 use crate::environ::{FuncSig, ModuleInfo};
 use crate::error::{CompileError, Result};
+use cranelift_module::FuncId;
+
 use crate::translate::env::{
     DefinitionSite, ImportTarget, Libcalls, ModuleSymbols, WASM_CALL_CONV, signature,
 };
@@ -29,6 +31,8 @@ pub struct DeclareContext<'a> {
     pub host_call_conv: CallConv,
     /// The image-wide number of this instance's first defined exception tag.
     pub first_tag_id: u32,
+    /// The image's trampolines (a component's canonical built-ins), by position.
+    pub trampolines: &'a [FuncId],
 }
 
 /// Checks what the runtime cannot support for a module, before any code is generated.
@@ -112,6 +116,11 @@ pub fn declare_instance(
                     } => ImportTarget::Wasm {
                         func: cx.earlier[*instance].funcs[*func_index as usize],
                         vmctx: cx.earlier[*instance].vmctx,
+                    },
+                    // A trampoline ignores the VM context it is called with.
+                    FuncSource::Trampoline(t) => ImportTarget::Wasm {
+                        func: cx.trampolines[*t],
+                        vmctx,
                     },
                     FuncSource::Trap => {
                         let stub = writer.declare_local(

@@ -14,7 +14,7 @@ use wafer_abi::trap::TrapKind;
 use super::init::build_init;
 use super::link_plan::ResolvedImports;
 use super::object::ObjectWriter;
-use super::{EntryPoint, compile_function};
+use super::{EntryPoint, ExitStatus, compile_function};
 use crate::environ::ExportKind;
 use crate::error::Result;
 use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, vm_flags};
@@ -227,8 +227,25 @@ pub fn define_image_entries(
         }
         if let Some(export) = entry.main {
             let results = call_export(&mut builder, &mut env, export, &[]);
-            if entry.returns_status {
-                status = results.first().copied();
+            match (entry.status, results.first()) {
+                (ExitStatus::I32, Some(&result)) => status = Some(result),
+                (ExitStatus::ResultDiscriminant, Some(&result)) => {
+                    let invalid = builder.ins().icmp_imm_u(
+                        ir::condcodes::IntCC::UnsignedGreaterThan,
+                        result,
+                        1,
+                    );
+                    builder.ins().trapnz(
+                        invalid,
+                        crate::translate::env::trap_code(TrapKind::InvalidDiscriminant),
+                    );
+                    status = Some(result);
+                }
+                _ => {}
+            }
+            if let Some((instance, post_return)) = entry.post_return {
+                let mut env = FuncEnv::new(&menvs[instance]);
+                call_export(&mut builder, &mut env, post_return, &results);
             }
         }
     }

@@ -6,6 +6,7 @@
 //! entry points, and emits VM contexts, segments, the trap table, grants and the image
 //! descriptor.
 
+mod component;
 mod counter_compare;
 mod declare;
 mod entry;
@@ -34,7 +35,8 @@ use crate::translate::bounds::BoundsStats;
 use crate::translate::env::{ModuleEnv, ModuleSymbols, Tunables};
 use crate::translate::{FuncTranslator, inline};
 
-pub use link_plan::ImportSource;
+pub use component::compile_component;
+pub use link_plan::{ImportDef, ImportSource, Imports};
 pub use object::ObjectWriter;
 
 /// What to build besides the code itself.
@@ -78,6 +80,24 @@ pub struct InstanceSpec<'a> {
     pub wasm: &'a [u8],
     /// Providers by import module name.
     pub imports: HashMap<String, ImportSource>,
+}
+
+/// One instance of an image, with its imports resolved either way.
+#[derive(Debug, Clone)]
+pub struct ImageInstance<'a> {
+    /// The module, binary.
+    pub wasm: &'a [u8],
+    /// Where its imports come from.
+    pub imports: Imports,
+}
+
+impl<'a> From<&InstanceSpec<'a>> for ImageInstance<'a> {
+    fn from(spec: &InstanceSpec<'a>) -> Self {
+        ImageInstance {
+            wasm: spec.wasm,
+            imports: Imports::ByModule(spec.imports.clone()),
+        }
+    }
 }
 
 /// How the image is entered.
@@ -284,11 +304,11 @@ fn host_imports(target: &Target) -> HashMap<String, ImportSource> {
 /// Compiles a standalone core module (imports from WASI preview1) into a relocatable
 /// object for `target`.
 pub fn compile_module(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<Vec<u8>> {
-    let spec = InstanceSpec {
+    let spec = ImageInstance {
         wasm,
-        imports: host_imports(target),
+        imports: Imports::ByModule(host_imports(target)),
     };
-    compile_image(&[spec], target, config, Entry::Command(0)).map_err(|e| e.error)
+    compile_instances(&[spec], target, config, Entry::Command(0), None).map_err(|e| e.error)
 }
 
 /// Every instance of an image, parsed and declared.
@@ -301,12 +321,15 @@ struct Prepared<'data> {
     offsets: Vec<VmOffsets>,
     resolved: Vec<link_plan::ResolvedImports>,
     host_call_conv: CallConv,
+    /// The trampolines of a component image, by position.
+    trampolines: Vec<FuncId>,
 }
 
 fn prepare<'data>(
-    instances: &[InstanceSpec<'data>],
+    instances: &[ImageInstance<'data>],
     target: &Target,
     config: &CompileConfig,
+    component: Option<&crate::component::ComponentPlan<'_>>,
 ) -> Result<Prepared<'data>, ImageError> {
     let at = |instance: usize| move |error| ImageError { instance, error };
     if instances.is_empty() {
@@ -330,20 +353,28 @@ fn prepare<'data>(
     let libcalls = writer
         .declare_libcalls(pointer_type, host_call_conv, config.checks.stack_limit)
         .map_err(at(0))?;
+    let (trampolines, trampoline_signatures) = match component {
+        Some(plan) => (
+            component::declare_trampolines(&mut writer, plan, pointer_type).map_err(at(0))?,
+            plan.trampoline_signatures.clone(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     let mut symbols: Vec<ModuleSymbols> = Vec::with_capacity(instances.len());
     let mut resolved = Vec::with_capacity(instances.len());
     let mut offsets = Vec::with_capacity(instances.len());
     let mut next_tag_id = 0u32;
     for (i, spec) in instances.iter().enumerate() {
         let mut sources = spec.imports.clone();
-        if config.trap_unknown_imports {
+        if let (Imports::ByModule(sources), true) = (&mut sources, config.trap_unknown_imports) {
             for import in modules[i].funcs.iter().filter_map(|f| f.import.as_ref()) {
                 sources
                     .entry(import.module.clone())
                     .or_insert(ImportSource::Trap);
             }
         }
-        let imports = link_plan::resolve(i, &modules, &sources, &resolved).map_err(at(i))?;
+        let imports = link_plan::resolve(i, &modules, &sources, &resolved, &trampoline_signatures)
+            .map_err(at(i))?;
         let cx = declare::DeclareContext {
             instance: i,
             multi: instances.len() > 1,
@@ -352,6 +383,7 @@ fn prepare<'data>(
             pointer_type,
             host_call_conv,
             first_tag_id: next_tag_id,
+            trampolines: &trampolines,
         };
         next_tag_id += modules[i].tags.len() as u32 - modules[i].num_imported_tags;
         let declared =
@@ -372,6 +404,7 @@ fn prepare<'data>(
         offsets,
         resolved,
         host_call_conv,
+        trampolines,
     })
 }
 
@@ -437,6 +470,19 @@ pub fn compile_image(
     config: &CompileConfig,
     entry: Entry,
 ) -> Result<Vec<u8>, ImageError> {
+    let instances: Vec<ImageInstance<'_>> = instances.iter().map(ImageInstance::from).collect();
+    compile_instances(&instances, target, config, entry, None)
+}
+
+/// Compiles the instances of an image, and the trampolines, contexts and entry of a
+/// component's plan when it comes from one.
+fn compile_instances(
+    instances: &[ImageInstance<'_>],
+    target: &Target,
+    config: &CompileConfig,
+    entry: Entry,
+    component: Option<&crate::component::ComponentPlan<'_>>,
+) -> Result<Vec<u8>, ImageError> {
     let at = |instance: usize| move |error| ImageError { instance, error };
     let Prepared {
         modules,
@@ -447,13 +493,17 @@ pub fn compile_image(
         offsets,
         resolved,
         host_call_conv,
-    } = crate::timing::phase("parse", || prepare(instances, target, config))?;
-    let main_entry = match entry {
-        Entry::Command(instance) => Some((
+        trampolines,
+    } = crate::timing::phase("parse", || prepare(instances, target, config, component))?;
+    let main_entry = match (entry, component) {
+        (Entry::Command(_), Some(plan)) => {
+            Some(component::entry_point(plan, &modules).map_err(at(0))?)
+        }
+        (Entry::Command(instance), None) => Some((
             instance,
             entry_point(&modules[instance], config.invoke.as_deref()).map_err(at(instance))?,
         )),
-        Entry::Harness => None,
+        (Entry::Harness, _) => None,
     };
     let inline_bodies: Vec<Vec<Option<inline::Inlinable<'_>>>> = bodies
         .iter()
@@ -629,6 +679,18 @@ pub fn compile_image(
         entry::define_harness_table(&mut writer, &*isa, &mut context, &menvs, &inits)
             .map_err(at(0))?;
     }
+    if let Some(plan) = component {
+        component::define(
+            &mut writer,
+            &*isa,
+            &mut context,
+            plan,
+            &menvs,
+            &trampolines,
+            config,
+        )
+        .map_err(at(0))?;
+    }
     for (i, menv) in menvs.iter().enumerate() {
         object::define_instance_data(&mut writer, menv, &menvs).map_err(at(i))?;
     }
@@ -726,9 +788,9 @@ fn fold_identical<'data>(
 /// The Cranelift IR of every defined function, as translated (before optimisation), for
 /// golden tests and `--emit clif`.
 pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -> Result<String> {
-    let spec = InstanceSpec {
+    let spec = ImageInstance {
         wasm,
-        imports: host_imports(target),
+        imports: Imports::ByModule(host_imports(target)),
     };
     let Prepared {
         modules,
@@ -738,7 +800,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         offsets,
         host_call_conv,
         ..
-    } = prepare(&[spec], target, config).map_err(|e| e.error)?;
+    } = prepare(&[spec], target, config, None).map_err(|e| e.error)?;
     let bodies = bodies.into_iter().next().unwrap_or_default();
     let inline_bodies = inline::candidates(&bodies, &modules[0], &*isa);
     let menv = module_env(
@@ -790,8 +852,23 @@ pub struct EntryPoint {
     pub initialize: Option<u32>,
     /// The export to run, if any (a module may have only a start function).
     pub main: Option<u32>,
-    /// Whether `main` returns an `i32` exit status.
-    pub returns_status: bool,
+    /// How `main`'s result becomes the exit status.
+    pub status: ExitStatus,
+    /// A function to call with `main`'s results after it returns (a component export's
+    /// `post-return`), as (instance, function index).
+    pub post_return: Option<(usize, u32)>,
+}
+
+/// How the entry point's result becomes the process's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It returns nothing: 0.
+    Zero,
+    /// It returns the `i32` status.
+    I32,
+    /// It returns the discriminant of a `result` (`wasi:cli/run`): 0 for `ok`, 1 for
+    /// `err`; anything else traps.
+    ResultDiscriminant,
 }
 
 /// The function `wafer_image_main` calls: the export named by `invoke` (after
@@ -812,9 +889,9 @@ fn entry_point(module: &ModuleInfo<'_>, invoke: Option<&str>) -> Result<EntryPoi
             CompileError::Link(format!("the module exports no function `{name}`"))
         })?;
         let sig = module.func_sig(main);
-        let returns_status = match (&sig.params[..], &sig.results[..]) {
-            ([], []) => false,
-            ([], [wasmparser::ValType::I32]) => true,
+        let status = match (&sig.params[..], &sig.results[..]) {
+            ([], []) => ExitStatus::Zero,
+            ([], [wasmparser::ValType::I32]) => ExitStatus::I32,
             _ => {
                 return Err(CompileError::Link(format!(
                     "`--invoke {name}` needs a function of type [] -> [] or [] -> [i32]"
@@ -833,13 +910,15 @@ fn entry_point(module: &ModuleInfo<'_>, invoke: Option<&str>) -> Result<EntryPoi
         return Ok(EntryPoint {
             initialize,
             main: Some(main),
-            returns_status,
+            status,
+            post_return: None,
         });
     }
     let start = EntryPoint {
         initialize: None,
         main: function("_start")?,
-        returns_status: false,
+        status: ExitStatus::Zero,
+        post_return: None,
     };
     match start.main {
         Some(main) => {

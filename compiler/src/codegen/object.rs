@@ -61,6 +61,8 @@ pub struct ObjectWriter {
     omitted: Vec<FuncId>,
     /// Declared functions whose code is another's: `(alias, function with the code)`.
     aliases: Vec<(FuncId, FuncId)>,
+    /// The component's world (`wafer_abi::image::world`), empty for a core module.
+    world: Vec<u8>,
 }
 
 impl ObjectWriter {
@@ -73,6 +75,7 @@ impl ObjectWriter {
             functions: Vec::new(),
             omitted: Vec::new(),
             aliases: Vec::new(),
+            world: Vec::new(),
         })
     }
 
@@ -205,6 +208,11 @@ impl ObjectWriter {
         self.aliases.push((alias, target));
     }
 
+    /// Records the world of the component the image is built from.
+    pub fn set_world(&mut self, world: Vec<u8>) {
+        self.world = world;
+    }
+
     /// Defines a data object.
     pub fn define_data(&mut self, id: DataId, description: &DataDescription) -> Result<()> {
         self.module
@@ -298,6 +306,8 @@ impl ObjectWriter {
         let exception_table = exceptions.finish();
         let (exceptions_symbol, exceptions_len) =
             add_blob(&mut object, b".wafer.exceptions", &exception_table);
+        let world =
+            (!self.world.is_empty()).then(|| add_blob(&mut object, b".wafer.world", &self.world));
 
         // The descriptor: one pointer-sized field each, addresses by relocation.
         let descriptor_section = object.add_section(
@@ -314,6 +324,7 @@ impl ObjectWriter {
         fields[ImageField::StackSize as usize] = config.stack_size;
         fields[ImageField::Memories as usize] = memories;
         fields[ImageField::Flags as usize] = if has_main { flags::HAS_MAIN } else { 0 };
+        fields[ImageField::WorldLen as usize] = world.map_or(0, |(_, len)| len);
         let mut board_blobs = Vec::new();
         if let Some(board) = &config.board {
             fields[ImageField::Flags as usize] |= board.exit_method.to_flags();
@@ -370,6 +381,7 @@ impl ObjectWriter {
             (ImageField::ExceptionTable, exceptions_symbol),
         ]
         .into_iter()
+        .chain(world.map(|(symbol, _)| (ImageField::World, symbol)))
         .chain(board_blobs)
         {
             object

@@ -44,11 +44,15 @@ pub enum ImageField {
     /// How many linear memories the image's instances define (a board shares the RAM the
     /// image leaves free among them).
     Memories,
+    /// Address of the component's world (see [`world`]); 0 for a core module.
+    World,
+    /// Length of the world in bytes.
+    WorldLen,
 }
 
 impl ImageField {
     /// Number of fields.
-    pub const COUNT: u32 = ImageField::Memories as u32 + 1;
+    pub const COUNT: u32 = ImageField::WorldLen as u32 + 1;
 
     /// Byte offset of this field for a target with `pointer_size`-byte pointers.
     pub const fn offset(self, pointer_size: u8) -> u32 {
@@ -106,3 +110,25 @@ impl ExitMethod {
 
 /// Default native stack for the guest: 8 MiB, as a native Linux main thread gets.
 pub const DEFAULT_STACK_SIZE: u64 = 8 << 20;
+
+/// The world of an image built from a component, for `wafer inspect` (the runtime never
+/// reads it): UTF-8 text, one item per line, each line a keyword, a space and a name:
+///
+/// ```text
+/// import wasi:cli/stdout@0.2.6            an imported interface (or a bare function)
+/// func get-stdout                         a function of the interface above
+/// func! [method]output-stream.write       ... one nothing provides (`--trap-unknown-imports`)
+/// export wasi:cli/run@0.2.0               an exported interface or function
+/// func run                                a function of the export above
+/// ```
+pub mod world {
+    /// An imported interface or function.
+    pub const IMPORT: &str = "import";
+    /// An exported interface or function.
+    pub const EXPORT: &str = "export";
+    /// A function of the import or export above, provided by the host or by the
+    /// component.
+    pub const FUNC: &str = "func";
+    /// An imported function nothing provides: calling it traps.
+    pub const UNPROVIDED: &str = "func!";
+}

@@ -8,7 +8,9 @@
 //! * [`image`]: the image descriptor the compiler emits and the runtime reads at start-up;
 //! * [`trap`]: trap kinds, their messages, and the trap table format;
 //! * [`grants`]: the capability grants stored in an image;
-//! * [`wasi`]: the WASI preview1 import signatures and errno values.
+//! * [`wasi`]: the WASI preview1 import signatures and errno values;
+//! * [`wasi_p2`]: the WASI 0.2 host functions, host resource types and the
+//!   canonical-ABI context of component imports.
 //!
 //! The crate is `no_std`, has no dependencies and no unsafe code, so both the compiler
 //! (on the host) and the runtime (on every target) can use it.
@@ -29,6 +31,7 @@ pub mod symbols;
 pub mod trap;
 pub mod vmctx;
 pub mod wasi;
+pub mod wasi_p2;
 
 mod bytes;
 

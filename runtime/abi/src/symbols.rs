@@ -134,3 +134,32 @@ pub const WASI_PREVIEW1_PREFIX: &str = "wafer_wasi_p1_";
 
 /// The import module name of WASI preview1.
 pub const WASI_PREVIEW1_MODULE: &str = "wasi_snapshot_preview1";
+
+/// Prefix of the runtime's WASI 0.2 host functions: one symbol per function of
+/// [`crate::wasi_p2::FUNCTIONS`], named without the interface's version so that every
+/// `0.2.x` import of it reaches the same code. Each takes a
+/// `*mut crate::wasi_p2::CanonContext` first, then the import's flat core parameters.
+pub const WASI_P2_PREFIX: &str = "wafer_p2_";
+
+/// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
+/// -> u64` (see [`crate::wasi_p2::CanonContext`]). `resource.drop`: removes `handle` from
+/// the context's handle table, checking that it holds a resource of type `ty` (else it
+/// sets the context's trap). A host resource is released by the runtime; for a guest
+/// resource whose own handle was dropped it returns `1 << 32 | rep`, and the compiled
+/// caller runs its destructor.
+pub const RESOURCE_DROP: &str = "wafer_p2_resource_drop";
+
+/// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, rep: u32) ->
+/// u32`. `resource.new`: a new own handle for a guest resource.
+pub const RESOURCE_NEW: &str = "wafer_p2_resource_new";
+
+/// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
+/// -> u32`. `resource.rep`: the representation behind a guest resource's handle.
+pub const RESOURCE_REP: &str = "wafer_p2_resource_rep";
+
+/// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
+/// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string
+/// transcoding between two memories: `op` is one of [`crate::wasi_p2::transcode`], `args`
+/// holds the operation's flat parameters (pointers and lengths, in order) and receives
+/// its results. Returns 0, or the `TrapKind` the compiled caller must raise.
+pub const TRANSCODE: &str = "wafer_p2_transcode";

@@ -76,11 +76,35 @@ pub enum TrapKind {
     /// A call to an imported function nothing provides (built with
     /// `--trap-unknown-imports`).
     UnknownImport = 17,
+    /// A component passed a resource handle its table does not hold, or one of another
+    /// resource type.
+    InvalidHandle = 18,
+    /// A component's `realloc` returned, or it passed, a pointer not aligned for the
+    /// value stored there.
+    UnalignedPointer = 19,
+    /// A list a component passes or receives lies outside its memory.
+    ListOutOfBounds = 20,
+    /// A string a component passes or receives lies outside its memory.
+    StringOutOfBounds = 21,
+    /// A component lowered a variant with a discriminant its type does not have.
+    InvalidDiscriminant = 22,
+    /// A component lifted a `char` that is not a Unicode scalar value.
+    InvalidChar = 23,
+    /// A component instance called out while it may not leave (e.g. in post-return).
+    CannotLeaveComponent = 24,
+    /// A component instance was re-entered.
+    CannotEnterComponent = 25,
+    /// A component instance holds as many resource handles as its table can.
+    HandleTableFull = 26,
+    /// A string a component passes as UTF-8 is not.
+    InvalidUtf8 = 27,
+    /// A string a component passes as UTF-16 is not (an unpaired surrogate).
+    InvalidUtf16 = 28,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 17] = [
+    pub const ALL: [TrapKind; 28] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -98,6 +122,17 @@ impl TrapKind {
         TrapKind::IncompatibleImport,
         TrapKind::NullExceptionReference,
         TrapKind::UnknownImport,
+        TrapKind::InvalidHandle,
+        TrapKind::UnalignedPointer,
+        TrapKind::ListOutOfBounds,
+        TrapKind::StringOutOfBounds,
+        TrapKind::InvalidDiscriminant,
+        TrapKind::InvalidChar,
+        TrapKind::CannotLeaveComponent,
+        TrapKind::CannotEnterComponent,
+        TrapKind::HandleTableFull,
+        TrapKind::InvalidUtf8,
+        TrapKind::InvalidUtf16,
     ];
 
     /// The kind with this code, if any.
@@ -128,6 +163,17 @@ impl TrapKind {
             TrapKind::IncompatibleImport => "incompatible import type",
             TrapKind::NullExceptionReference => "null exception reference",
             TrapKind::UnknownImport => "call to an unknown import",
+            TrapKind::InvalidHandle => "unknown handle index",
+            TrapKind::UnalignedPointer => "unaligned pointer",
+            TrapKind::ListOutOfBounds => "list content out-of-bounds",
+            TrapKind::StringOutOfBounds => "string content out-of-bounds",
+            TrapKind::InvalidDiscriminant => "invalid variant discriminant",
+            TrapKind::InvalidChar => "invalid `char` bit pattern",
+            TrapKind::CannotLeaveComponent => "cannot leave component instance",
+            TrapKind::CannotEnterComponent => "cannot enter component instance",
+            TrapKind::HandleTableFull => "too many resource handles",
+            TrapKind::InvalidUtf8 => "invalid UTF-8 string",
+            TrapKind::InvalidUtf16 => "invalid UTF-16 string",
         }
     }
 }

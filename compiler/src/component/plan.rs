@@ -1,0 +1,252 @@
+//! wafer's flat plan of a component: what the image instantiates, in order, and how
+//! every core import is satisfied. Codegen reads only this, never the front end's types.
+
+use std::borrow::Cow;
+
+/// A component flattened into core instances, trampolines and exports.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentPlan<'data> {
+    /// Every core module: the component's own, then the fused adapter modules.
+    pub modules: Vec<CoreModule<'data>>,
+    /// Core instances in instantiation order.
+    pub instances: Vec<CoreInstance>,
+    /// Functions the image generates to stand in for canonical built-ins.
+    pub trampolines: Vec<Trampoline>,
+    /// The core signature of each trampoline.
+    pub trampoline_signatures: Vec<FlatSig>,
+    /// Canonical options, by index.
+    pub options: Vec<CanonOptions>,
+    /// Memories canonical options name (`RuntimeMemoryIndex`): exports of instances.
+    pub memories: Vec<CoreItem>,
+    /// Functions named as `realloc` options.
+    pub reallocs: Vec<CoreDef>,
+    /// Functions named as `post-return` options.
+    pub post_returns: Vec<CoreDef>,
+    /// Resource types by the component's resource index.
+    pub resources: Vec<Resource>,
+    /// How many component instances there are; each has its own handle table.
+    pub component_instances: u32,
+    /// The component's imported interfaces and functions, as its type declares them.
+    pub imports: Vec<WorldItem>,
+    /// Exported functions (lifted core functions), by export name path.
+    pub exports: Vec<Export>,
+    /// Exported interfaces and functions, as its type declares them.
+    pub export_names: Vec<WorldItem>,
+}
+
+/// One core module of the component.
+#[derive(Debug, Clone)]
+pub struct CoreModule<'data> {
+    /// The module's binary.
+    pub wasm: Cow<'data, [u8]>,
+    /// Where it starts in the component file (errors in it are reported from there);
+    /// `None` for a generated adapter module.
+    pub input_offset: Option<usize>,
+}
+
+/// A core instance: a module and its imports, positionally.
+#[derive(Debug, Clone)]
+pub struct CoreInstance {
+    /// The module, by position in [`ComponentPlan::modules`].
+    pub module: usize,
+    /// What each import gets, in the module's import order.
+    pub args: Vec<CoreDef>,
+}
+
+/// The kind of a core item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemKind {
+    /// A function.
+    Func,
+    /// A table.
+    Table,
+    /// A memory.
+    Memory,
+    /// A global.
+    Global,
+    /// An exception tag.
+    Tag,
+}
+
+/// An item of an earlier core instance, by its index in that module's index space of
+/// its kind (imports included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CoreItem {
+    /// The instance, by position.
+    pub instance: usize,
+    /// The item's kind.
+    pub kind: ItemKind,
+    /// Its index.
+    pub index: u32,
+}
+
+/// Where a core import comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoreDef {
+    /// An item of an earlier instance.
+    Item(CoreItem),
+    /// A generated trampoline, by position in [`ComponentPlan::trampolines`].
+    Trampoline(usize),
+    /// The flags global of a component instance (fused adapters read it to check
+    /// reentrance).
+    InstanceFlags(u32),
+}
+
+/// A flat core value type.
+pub use wafer_abi::wasi_p2::FlatType;
+
+/// A flat core signature.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FlatSig {
+    /// Parameters.
+    pub params: Vec<FlatType>,
+    /// Results.
+    pub results: Vec<FlatType>,
+}
+
+/// A function the image generates for a canonical built-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trampoline {
+    /// `canon lower` of an imported function: calls the host.
+    LowerImport {
+        /// The imported function.
+        func: ImportedFunc,
+        /// Its canonical options.
+        options: usize,
+    },
+    /// `resource.new` of a resource the component defines.
+    ResourceNew {
+        /// The component instance whose table gets the handle.
+        instance: u32,
+        /// The resource type.
+        resource: usize,
+    },
+    /// `resource.rep`.
+    ResourceRep {
+        /// The component instance whose table holds the handle.
+        instance: u32,
+        /// The resource type.
+        resource: usize,
+    },
+    /// `resource.drop`.
+    ResourceDrop {
+        /// The component instance whose table holds the handle.
+        instance: u32,
+        /// The resource type.
+        resource: usize,
+    },
+    /// A string copy or transcoding between two memories, for fused adapters.
+    Transcoder {
+        /// The operation, as wasmtime names it (`utf8-to-utf16`).
+        op: String,
+        /// Source memory, by position in [`ComponentPlan::memories`].
+        from: usize,
+        /// Destination memory.
+        to: usize,
+    },
+    /// A trap raised by a fused adapter, with a code (wasmtime's trap numbering).
+    Trap,
+}
+
+/// Where strings are in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringEncoding {
+    /// UTF-8.
+    Utf8,
+    /// UTF-16.
+    Utf16,
+    /// latin1+utf16.
+    CompactUtf16,
+}
+
+/// A set of canonical options (`memory`, `realloc`, `post-return`, `string-encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CanonOptions {
+    /// The component instance they belong to.
+    pub instance: u32,
+    /// The memory, by position in [`ComponentPlan::memories`].
+    pub memory: Option<usize>,
+    /// The realloc function, by position in [`ComponentPlan::reallocs`].
+    pub realloc: Option<usize>,
+    /// The post-return function, by position in [`ComponentPlan::post_returns`].
+    pub post_return: Option<usize>,
+    /// The string encoding.
+    pub encoding: StringEncoding,
+}
+
+/// A resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// Imported: the host defines it.
+    Imported {
+        /// The interface, as imported (`wasi:io/streams@0.2.6`).
+        interface: String,
+        /// The resource's name (`output-stream`).
+        name: String,
+    },
+    /// Defined by a component instance.
+    Defined {
+        /// The defining component instance.
+        instance: u32,
+        /// Its destructor, if any.
+        destructor: Option<CoreDef>,
+    },
+}
+
+/// An imported or exported interface (or bare function) and its functions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldItem {
+    /// The interface (`wasi:cli/stdout@0.2.6`) or a bare function's name.
+    pub name: String,
+    /// The functions in it (empty for a bare function, which is its own name).
+    pub funcs: Vec<String>,
+    /// Whether it is a bare function rather than an interface.
+    pub bare_func: bool,
+}
+
+impl WorldItem {
+    /// The imported functions, as (interface or "", function) pairs.
+    pub fn functions(&self) -> Vec<(&str, &str)> {
+        if self.bare_func {
+            vec![("", self.name.as_str())]
+        } else {
+            self.funcs
+                .iter()
+                .map(|f| (self.name.as_str(), f.as_str()))
+                .collect()
+        }
+    }
+}
+
+/// A lifted function the component exports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// The export's name path, joined with `#` (`wasi:cli/run@0.2.0#run`).
+    pub name: String,
+    /// The core function lifted.
+    pub func: CoreDef,
+    /// Its canonical options.
+    pub options: usize,
+    /// The lifted core signature.
+    pub signature: FlatSig,
+}
+
+/// The imported function a [`Trampoline::LowerImport`] lowers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedFunc {
+    /// The interface it comes from (empty for a function imported on its own).
+    pub interface: String,
+    /// The function's name.
+    pub name: String,
+}
+
+impl ImportedFunc {
+    /// `interface#name`, or the name alone.
+    pub fn display(&self) -> String {
+        if self.interface.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}#{}", self.interface, self.name)
+        }
+    }
+}

@@ -1,0 +1,504 @@
+//! From a component binary to a [`ComponentPlan`], through wasmtime-environ's component
+//! translator: it validates the component, instantiates its graph statically (nested
+//! components, aliases, instances) into a flat list of initializers, and generates the
+//! fused adapter modules (FACT) for component-to-component calls. This file maps that
+//! result onto wafer's own plan, so nothing of wasmtime-environ leaks past it.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use wasmtime_environ::component::{
+    self as wc, CanonicalOptionsDataModel, ComponentTypes, GlobalInitializer, InstantiateModule,
+    TypeDef,
+};
+use wasmtime_environ::{EntityIndex, ModuleInternedTypeIndex, ScopeVec, Tunables, WasmValType};
+use wasmtime_environ::{EntityRef as _, wasmparser as wp};
+
+use super::plan::*;
+use crate::error::{CompileError, Result};
+
+/// The translator's settings. Concurrency support is off: it would make every fused
+/// adapter call task intrinsics (`enter-sync-call`, `exit-sync-call`, `context.get/set`)
+/// that only WASI 0.3 needs. Adapter debug assertions are off.
+fn tunables() -> Tunables {
+    let mut tunables = Tunables::default_host();
+    tunables.concurrency_support = false;
+    tunables.debug_adapter_modules = false;
+    tunables
+}
+
+/// What the component's core modules may use: wafer's own core feature set (so a module
+/// compiles the same inside a component as on its own; with exceptions on, fused
+/// adapters wrap each call in a `try_table` that turns an escaping exception into a
+/// trap, which wafer compiles like any other), plus the synchronous component model.
+fn features() -> wp::WasmFeatures {
+    wp::WasmFeatures::WASM3 | wp::WasmFeatures::COMPONENT_MODEL
+}
+
+/// Whether `bytes` is a binary component (rather than a core module).
+pub fn is_component(bytes: &[u8]) -> bool {
+    // After the magic: a 16-bit version and a 16-bit layer, 1 for components.
+    bytes.len() >= 8 && bytes.starts_with(b"\0asm") && bytes[6..8] == [1, 0]
+}
+
+/// The error for a failed translation: a validation error keeps its byte offset.
+fn translation_error(error: wasmtime_environ::error::Error) -> CompileError {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<wp::BinaryReaderError>() {
+            return CompileError::InvalidWasm {
+                message: one_line(e.message()),
+                offset: e.offset(),
+            };
+        }
+        if let Some(wasmtime_environ::WasmError::InvalidWebAssembly { message, offset }) =
+            cause.downcast_ref::<wasmtime_environ::WasmError>()
+        {
+            return CompileError::InvalidWasm {
+                message: one_line(message),
+                offset: *offset,
+            };
+        }
+    }
+    let message = error
+        .chain()
+        .map(|cause| cause.to_string())
+        .collect::<Vec<_>>()
+        .join(": ");
+    CompileError::unsupported(format!("component: {}", one_line(&message)))
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Translates the component `wasm` into wafer's plan.
+pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
+    let tunables = tunables();
+    let mut validator = wp::Validator::new_with_features(features());
+    let mut types = wc::ComponentTypesBuilder::new(&validator);
+    let adapters = ScopeVec::new();
+    let (translation, modules) =
+        wc::Translator::new(&tunables, &mut validator, &mut types, &adapters)
+            .translate(wasm)
+            .map_err(translation_error)?;
+    let (types, root) = types.finish(&translation.component);
+    let input = wasm.as_ptr_range();
+    let modules = modules
+        .values()
+        .map(|module| {
+            let bytes = module.wasm;
+            let start = bytes.as_ptr();
+            if input.contains(&start) {
+                let offset = start as usize - input.start as usize;
+                CoreModule {
+                    wasm: Cow::Borrowed(&wasm[offset..offset + bytes.len()]),
+                    input_offset: Some(offset),
+                }
+            } else {
+                // A fused adapter module, generated into `adapters`.
+                CoreModule {
+                    wasm: Cow::Owned(bytes.to_vec()),
+                    input_offset: None,
+                }
+            }
+        })
+        .collect();
+    let mut plan = Planner {
+        component: &translation.component,
+        types: &types,
+        plan: ComponentPlan {
+            modules,
+            component_instances: translation.component.num_runtime_component_instances,
+            ..ComponentPlan::default()
+        },
+        trampolines: &translation.trampolines,
+        lowered: translation
+            .component
+            .initializers
+            .iter()
+            .filter_map(|init| match init {
+                GlobalInitializer::LowerImport { index, import } => Some((*index, *import)),
+                _ => None,
+            })
+            .collect(),
+        trampoline_positions: HashMap::new(),
+    };
+    plan.world(&types[root]);
+    plan.resources();
+    plan.initializers()?;
+    plan.options()?;
+    plan.exports()?;
+    Ok(plan.plan)
+}
+
+struct Planner<'a, 'data> {
+    component: &'a wc::Component,
+    types: &'a ComponentTypes,
+    plan: ComponentPlan<'data>,
+    /// wasmtime-environ's trampolines.
+    trampolines: &'a wasmtime_environ::PrimaryMap<wc::TrampolineIndex, wc::Trampoline>,
+    /// The import each lowering lowers.
+    lowered: HashMap<wc::LoweredIndex, wc::RuntimeImportIndex>,
+    /// Trampolines, by wasmtime-environ's index, that the plan holds.
+    trampoline_positions: HashMap<wc::TrampolineIndex, usize>,
+}
+
+impl Planner<'_, '_> {
+    /// The flat core signature of an interned core function type.
+    fn flat_sig(&self, ty: ModuleInternedTypeIndex) -> Result<FlatSig> {
+        let func = self.types[ty].as_func().ok_or_else(|| {
+            CompileError::unsupported("component: a canonical function of a non-function type")
+        })?;
+        let flat = |types: &[WasmValType]| -> Result<Vec<FlatType>> {
+            types
+                .iter()
+                .map(|ty| match ty {
+                    WasmValType::I32 => Ok(FlatType::I32),
+                    WasmValType::I64 => Ok(FlatType::I64),
+                    WasmValType::F32 => Ok(FlatType::F32),
+                    WasmValType::F64 => Ok(FlatType::F64),
+                    other => Err(CompileError::unsupported(format!(
+                        "component: a canonical function with a `{other}` value"
+                    ))),
+                })
+                .collect()
+        };
+        Ok(FlatSig {
+            params: flat(func.params())?,
+            results: flat(func.results())?,
+        })
+    }
+
+    /// The imported and exported interfaces and functions, as the root component's type
+    /// declares them.
+    fn world(&mut self, root: &wc::TypeComponent) {
+        let describe = |name: &String, ty: &wc::ComponentExtern| -> Option<WorldItem> {
+            match ty.ty {
+                TypeDef::ComponentInstance(instance) => Some(WorldItem {
+                    name: name.clone(),
+                    funcs: self.types[instance]
+                        .exports
+                        .iter()
+                        .filter(|(_, ty)| matches!(ty.ty, TypeDef::ComponentFunc(_)))
+                        .map(|(func, _)| func.clone())
+                        .collect(),
+                    bare_func: false,
+                }),
+                TypeDef::ComponentFunc(_) => Some(WorldItem {
+                    name: name.clone(),
+                    funcs: Vec::new(),
+                    bare_func: true,
+                }),
+                _ => None,
+            }
+        };
+        self.plan.imports = root
+            .imports
+            .iter()
+            .filter_map(|(name, ty)| describe(name, ty))
+            .collect();
+        self.plan.export_names = root
+            .exports
+            .iter()
+            .filter_map(|(name, ty)| describe(name, ty))
+            .collect();
+    }
+
+    /// The interface and name path of a runtime import.
+    fn import_path(&self, import: wc::RuntimeImportIndex) -> (String, Vec<String>) {
+        let (index, path) = &self.component.imports[import];
+        let (name, _) = &self.component.import_types[*index];
+        (name.clone(), path.clone())
+    }
+
+    fn resources(&mut self) {
+        let imported = self.component.imported_resources.len();
+        for i in 0..self.component.num_resources as usize {
+            let resource = if i < imported {
+                let import = self.component.imported_resources[wc::ResourceIndex::new(i)];
+                let (interface, mut path) = self.import_path(import);
+                let name = path.pop().unwrap_or_default();
+                let interface = match path.is_empty() {
+                    true => interface,
+                    false => format!("{interface}#{}", path.join("#")),
+                };
+                Resource::Imported { interface, name }
+            } else {
+                let defined = wc::DefinedResourceIndex::new(i - imported);
+                Resource::Defined {
+                    instance: self.component.defined_resource_instances[defined].as_u32(),
+                    destructor: None,
+                }
+            };
+            self.plan.resources.push(resource);
+        }
+    }
+
+    fn core_def(&mut self, def: &wc::CoreDef) -> Result<CoreDef> {
+        Ok(match def {
+            wc::CoreDef::Export(export) => {
+                let wc::ExportItem::Index(index) = &export.item else {
+                    return Err(CompileError::unsupported(
+                        "component: an export of an imported core module",
+                    ));
+                };
+                let (kind, index) = match *index {
+                    EntityIndex::Function(i) => (ItemKind::Func, i.as_u32()),
+                    EntityIndex::Table(i) => (ItemKind::Table, i.as_u32()),
+                    EntityIndex::Memory(i) => (ItemKind::Memory, i.as_u32()),
+                    EntityIndex::Global(i) => (ItemKind::Global, i.as_u32()),
+                    EntityIndex::Tag(i) => (ItemKind::Tag, i.as_u32()),
+                };
+                CoreDef::Item(CoreItem {
+                    instance: export.instance.as_u32() as usize,
+                    kind,
+                    index,
+                })
+            }
+            wc::CoreDef::Trampoline(index) => CoreDef::Trampoline(self.trampoline(*index)?),
+            wc::CoreDef::InstanceFlags(instance) => CoreDef::InstanceFlags(instance.as_u32()),
+            wc::CoreDef::UnsafeIntrinsic(_) | wc::CoreDef::TaskMayBlock => {
+                return Err(CompileError::unsupported(format!(
+                    "component: the core definition {def:?}"
+                )));
+            }
+        })
+    }
+
+    /// The plan's position of trampoline `index`, added on first use.
+    fn trampoline(&mut self, index: wc::TrampolineIndex) -> Result<usize> {
+        if let Some(&position) = self.trampoline_positions.get(&index) {
+            return Ok(position);
+        }
+        let signature = self.flat_sig(self.component.trampolines[index])?;
+        let trampoline = match &self.trampolines[index] {
+            wc::Trampoline::LowerImport { index, options, .. } => {
+                let import = *self.lowered.get(index).ok_or_else(|| {
+                    CompileError::Codegen("component: a lowering of no import".into())
+                })?;
+                let (interface, mut path) = self.import_path(import);
+                let name = path.pop().unwrap_or_default();
+                let interface = match path.is_empty() {
+                    true => interface,
+                    false => format!("{interface}#{}", path.join("#")),
+                };
+                // A function imported on its own has the import's name and no path.
+                let func = if name.is_empty() {
+                    ImportedFunc {
+                        interface: String::new(),
+                        name: interface,
+                    }
+                } else {
+                    ImportedFunc { interface, name }
+                };
+                Trampoline::LowerImport {
+                    func,
+                    options: options.as_u32() as usize,
+                }
+            }
+            wc::Trampoline::ResourceNew { instance, ty } => Trampoline::ResourceNew {
+                instance: instance.as_u32(),
+                resource: self.resource_of(*ty)?,
+            },
+            wc::Trampoline::ResourceRep { instance, ty } => Trampoline::ResourceRep {
+                instance: instance.as_u32(),
+                resource: self.resource_of(*ty)?,
+            },
+            wc::Trampoline::ResourceDrop { instance, ty } => Trampoline::ResourceDrop {
+                instance: instance.as_u32(),
+                resource: self.resource_of(*ty)?,
+            },
+            wc::Trampoline::Transcoder { op, from, to, .. } => Trampoline::Transcoder {
+                op: op.desc().to_string(),
+                from: from.as_u32() as usize,
+                to: to.as_u32() as usize,
+            },
+            wc::Trampoline::Trap => Trampoline::Trap,
+            other => {
+                return Err(CompileError::unsupported(format!(
+                    "component: the canonical built-in `{}`",
+                    other.symbol_name()
+                )));
+            }
+        };
+        let position = self.plan.trampolines.len();
+        self.plan.trampolines.push(trampoline);
+        self.plan.trampoline_signatures.push(signature);
+        self.trampoline_positions.insert(index, position);
+        Ok(position)
+    }
+
+    fn resource_of(&self, table: wc::TypeResourceTableIndex) -> Result<usize> {
+        match &self.types[table] {
+            wc::TypeResourceTable::Concrete { ty, .. } => Ok(ty.index()),
+            _ => Err(CompileError::unsupported(
+                "component: a resource of an uninstantiable type",
+            )),
+        }
+    }
+}
+
+impl Planner<'_, '_> {
+    /// Core instances, memories, reallocs, post-returns and resource destructors, from
+    /// the flat initializer list.
+    fn initializers(&mut self) -> Result<()> {
+        let component = self.component;
+        for init in &component.initializers {
+            match init {
+                GlobalInitializer::InstantiateModule(
+                    InstantiateModule::Static(module, args),
+                    _,
+                ) => {
+                    let args = args
+                        .iter()
+                        .map(|arg| self.core_def(arg))
+                        .collect::<Result<_>>()?;
+                    self.plan.instances.push(CoreInstance {
+                        module: module.as_u32() as usize,
+                        args,
+                    });
+                }
+                GlobalInitializer::InstantiateModule(InstantiateModule::Import(..), _) => {
+                    return Err(CompileError::unsupported(
+                        "component: instantiating an imported core module",
+                    ));
+                }
+                GlobalInitializer::LowerImport { .. } => {}
+                GlobalInitializer::ExtractMemory(memory) => {
+                    expect_next(self.plan.memories.len(), memory.index.as_u32())?;
+                    let def = self.core_def(&memory.export.clone().into())?;
+                    let CoreDef::Item(item) = def else {
+                        return Err(CompileError::Codegen("a memory that is no export".into()));
+                    };
+                    self.plan.memories.push(item);
+                }
+                GlobalInitializer::ExtractRealloc(realloc) => {
+                    expect_next(self.plan.reallocs.len(), realloc.index.as_u32())?;
+                    let def = self.core_def(&realloc.def)?;
+                    self.plan.reallocs.push(def);
+                }
+                GlobalInitializer::ExtractPostReturn(post_return) => {
+                    expect_next(self.plan.post_returns.len(), post_return.index.as_u32())?;
+                    let def = self.core_def(&post_return.def)?;
+                    self.plan.post_returns.push(def);
+                }
+                GlobalInitializer::Resource(resource) => {
+                    let index = component.resource_index(resource.index).index();
+                    let destructor = resource
+                        .dtor
+                        .as_ref()
+                        .map(|dtor| self.core_def(dtor))
+                        .transpose()?;
+                    if let Some(Resource::Defined {
+                        destructor: slot, ..
+                    }) = self.plan.resources.get_mut(index)
+                    {
+                        *slot = destructor;
+                    }
+                }
+                GlobalInitializer::ExtractCallback(_) | GlobalInitializer::ExtractTable(_) => {
+                    return Err(CompileError::unsupported(
+                        "component: async callbacks and threads (WASI 0.3)",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn options(&mut self) -> Result<()> {
+        for options in self.component.options.values() {
+            let CanonicalOptionsDataModel::LinearMemory(memory) = options.data_model else {
+                return Err(CompileError::unsupported(
+                    "component: the GC data model for canonical options",
+                ));
+            };
+            if options.async_ || options.callback.is_some() {
+                return Err(CompileError::unsupported(
+                    "component: async canonical options (WASI 0.3)",
+                ));
+            }
+            self.plan.options.push(CanonOptions {
+                instance: options.instance.as_u32(),
+                memory: memory.memory.map(|m| m.as_u32() as usize),
+                realloc: memory.realloc.map(|r| r.as_u32() as usize),
+                post_return: options.post_return.map(|p| p.as_u32() as usize),
+                encoding: match options.string_encoding {
+                    wc::StringEncoding::Utf8 => StringEncoding::Utf8,
+                    wc::StringEncoding::Utf16 => StringEncoding::Utf16,
+                    wc::StringEncoding::CompactUtf16 => StringEncoding::CompactUtf16,
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// Every lifted function the component exports, at any depth of exported instances.
+    fn exports(&mut self) -> Result<()> {
+        let mut work: Vec<(String, wc::ExportIndex)> = self
+            .component
+            .exports
+            .raw_iter()
+            .map(|(name, (index, _))| (name.to_string(), *index))
+            .collect();
+        while let Some((name, index)) = work.pop() {
+            match &self.component.export_items[index] {
+                wc::Export::LiftedFunction { func, options, .. } => {
+                    let func = self.core_def(func)?;
+                    let core_type = self.component.options[*options].core_type;
+                    let signature = self.flat_sig(core_type)?;
+                    self.plan.exports.push(Export {
+                        name,
+                        func,
+                        options: options.as_u32() as usize,
+                        signature,
+                    });
+                }
+                wc::Export::Instance { exports, .. } => {
+                    work.extend(
+                        exports
+                            .raw_iter()
+                            .map(|(inner, (index, _))| (format!("{name}#{inner}"), *index)),
+                    );
+                }
+                wc::Export::ModuleStatic { .. }
+                | wc::Export::ModuleImport { .. }
+                | wc::Export::Type(_) => {}
+            }
+        }
+        self.plan.exports.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(())
+    }
+}
+
+/// Initializers number memories, reallocs and post-returns in order.
+fn expect_next(len: usize, index: u32) -> Result<()> {
+    if len == index as usize {
+        Ok(())
+    } else {
+        Err(CompileError::Codegen(format!(
+            "component: runtime item {index} defined out of order"
+        )))
+    }
+}
+
+/// The trap kinds of the codes fused adapters pass to their `trap` import (wasmtime's
+/// numbering), for the trampoline that raises them.
+pub fn adapter_trap_kinds() -> Vec<(u8, wafer_abi::trap::TrapKind)> {
+    use wafer_abi::trap::TrapKind as K;
+    use wasmtime_environ::Trap as T;
+    [
+        (T::CannotEnterComponent, K::CannotEnterComponent),
+        (T::CannotLeaveComponent, K::CannotLeaveComponent),
+        (T::InvalidChar, K::InvalidChar),
+        (T::StringOutOfBounds, K::StringOutOfBounds),
+        (T::ListOutOfBounds, K::ListOutOfBounds),
+        (T::InvalidDiscriminant, K::InvalidDiscriminant),
+        (T::UnalignedPointer, K::UnalignedPointer),
+        (T::MemoryOutOfBounds, K::MemoryOutOfBounds),
+        (T::UnreachableCodeReached, K::Unreachable),
+    ]
+    .into_iter()
+    .map(|(code, kind)| (code as u8, kind))
+    .collect()
+}

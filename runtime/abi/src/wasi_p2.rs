@@ -1,0 +1,582 @@
+//! WASI 0.2 (components): the host functions the runtime implements, the host resource
+//! types, and the canonical-ABI context compiled code hands to every host call.
+//!
+//! A component imports interfaces by versioned name (`wasi:cli/stdout@0.2.6`). The
+//! runtime implements each function once, under a version-free symbol, and an import
+//! matches it semver-compatibly: any `0.2.x` of the same package and interface (a core
+//! module built against 0.2.0 and a component importing 0.2.12 reach the same code).
+//!
+//! Every host function takes a [`CanonContext`] pointer first, then the import's *flat*
+//! core parameters (the canonical ABI's lowering: a result too large for one core
+//! value is written through a return pointer, the last parameter), in the target's C
+//! convention. The compiler checks each import's flat signature against
+//! [`HostFunc::params`] / [`HostFunc::results`] before it calls the symbol.
+
+/// A core wasm value type in a flat signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlatType {
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+}
+
+use FlatType::{I32, I64};
+
+/// A WASI 0.2 function the runtime implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostFunc {
+    /// `namespace:package/interface`, without a version.
+    pub interface: &'static str,
+    /// The function's name in the interface (`[method]output-stream.write`).
+    pub name: &'static str,
+    /// The runtime symbol.
+    pub symbol: &'static str,
+    /// Flat core parameters after the context pointer (a return pointer is the last).
+    pub params: &'static [FlatType],
+    /// Flat core results (at most one).
+    pub results: &'static [FlatType],
+}
+
+const fn f(
+    interface: &'static str,
+    name: &'static str,
+    symbol: &'static str,
+    params: &'static [FlatType],
+    results: &'static [FlatType],
+) -> HostFunc {
+    HostFunc {
+        interface,
+        name,
+        symbol,
+        params,
+        results,
+    }
+}
+
+/// Every WASI 0.2 function the runtime implements. Each symbol starts with
+/// [`crate::symbols::WASI_P2_PREFIX`].
+pub const FUNCTIONS: &[HostFunc] = &[
+    // wasi:cli
+    f(
+        "wasi:cli/environment",
+        "get-environment",
+        "wafer_p2_cli_get_environment",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/environment",
+        "get-arguments",
+        "wafer_p2_cli_get_arguments",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/environment",
+        "initial-cwd",
+        "wafer_p2_cli_initial_cwd",
+        &[I32],
+        &[],
+    ),
+    f("wasi:cli/exit", "exit", "wafer_p2_cli_exit", &[I32], &[]),
+    f(
+        "wasi:cli/exit",
+        "exit-with-code",
+        "wafer_p2_cli_exit_with_code",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/stdin",
+        "get-stdin",
+        "wafer_p2_cli_get_stdin",
+        &[],
+        &[I32],
+    ),
+    f(
+        "wasi:cli/stdout",
+        "get-stdout",
+        "wafer_p2_cli_get_stdout",
+        &[],
+        &[I32],
+    ),
+    f(
+        "wasi:cli/stderr",
+        "get-stderr",
+        "wafer_p2_cli_get_stderr",
+        &[],
+        &[I32],
+    ),
+    f(
+        "wasi:cli/terminal-stdin",
+        "get-terminal-stdin",
+        "wafer_p2_cli_get_terminal_stdin",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/terminal-stdout",
+        "get-terminal-stdout",
+        "wafer_p2_cli_get_terminal_stdout",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/terminal-stderr",
+        "get-terminal-stderr",
+        "wafer_p2_cli_get_terminal_stderr",
+        &[I32],
+        &[],
+    ),
+    // wasi:clocks
+    f(
+        "wasi:clocks/monotonic-clock",
+        "now",
+        "wafer_p2_clocks_monotonic_now",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "resolution",
+        "wafer_p2_clocks_monotonic_resolution",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "subscribe-instant",
+        "wafer_p2_clocks_subscribe_instant",
+        &[I64],
+        &[I32],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "subscribe-duration",
+        "wafer_p2_clocks_subscribe_duration",
+        &[I64],
+        &[I32],
+    ),
+    f(
+        "wasi:clocks/wall-clock",
+        "now",
+        "wafer_p2_clocks_wall_now",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:clocks/wall-clock",
+        "resolution",
+        "wafer_p2_clocks_wall_resolution",
+        &[I32],
+        &[],
+    ),
+    // wasi:random
+    f(
+        "wasi:random/random",
+        "get-random-bytes",
+        "wafer_p2_random_get_random_bytes",
+        &[I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:random/random",
+        "get-random-u64",
+        "wafer_p2_random_get_random_u64",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:random/insecure",
+        "get-insecure-random-bytes",
+        "wafer_p2_random_get_insecure_random_bytes",
+        &[I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:random/insecure",
+        "get-insecure-random-u64",
+        "wafer_p2_random_get_insecure_random_u64",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:random/insecure-seed",
+        "insecure-seed",
+        "wafer_p2_random_insecure_seed",
+        &[I32],
+        &[],
+    ),
+    // wasi:io/error
+    f(
+        "wasi:io/error",
+        "[method]error.to-debug-string",
+        "wafer_p2_io_error_to_debug_string",
+        &[I32, I32],
+        &[],
+    ),
+    // wasi:io/poll
+    f(
+        "wasi:io/poll",
+        "[method]pollable.ready",
+        "wafer_p2_io_pollable_ready",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:io/poll",
+        "[method]pollable.block",
+        "wafer_p2_io_pollable_block",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:io/poll",
+        "poll",
+        "wafer_p2_io_poll",
+        &[I32, I32, I32],
+        &[],
+    ),
+    // wasi:io/streams
+    f(
+        "wasi:io/streams",
+        "[method]input-stream.read",
+        "wafer_p2_io_input_stream_read",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]input-stream.blocking-read",
+        "wafer_p2_io_input_stream_blocking_read",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]input-stream.skip",
+        "wafer_p2_io_input_stream_skip",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]input-stream.blocking-skip",
+        "wafer_p2_io_input_stream_blocking_skip",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]input-stream.subscribe",
+        "wafer_p2_io_input_stream_subscribe",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.check-write",
+        "wafer_p2_io_output_stream_check_write",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.write",
+        "wafer_p2_io_output_stream_write",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.blocking-write-and-flush",
+        "wafer_p2_io_output_stream_blocking_write_and_flush",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.flush",
+        "wafer_p2_io_output_stream_flush",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.blocking-flush",
+        "wafer_p2_io_output_stream_blocking_flush",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.subscribe",
+        "wafer_p2_io_output_stream_subscribe",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.write-zeroes",
+        "wafer_p2_io_output_stream_write_zeroes",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.blocking-write-zeroes-and-flush",
+        "wafer_p2_io_output_stream_blocking_write_zeroes_and_flush",
+        &[I32, I64, I32],
+        &[],
+    ),
+];
+
+/// Resource types the host defines, by number. A handle table entry records its
+/// resource type; guest-defined resources are numbered from [`FIRST_GUEST_RESOURCE`].
+pub mod resource {
+    /// `wasi:io/poll.pollable`
+    pub const POLLABLE: u32 = 1;
+    /// `wasi:io/error.error`
+    pub const ERROR: u32 = 2;
+    /// `wasi:io/streams.input-stream`
+    pub const INPUT_STREAM: u32 = 3;
+    /// `wasi:io/streams.output-stream`
+    pub const OUTPUT_STREAM: u32 = 4;
+    /// `wasi:cli/terminal-input.terminal-input`
+    pub const TERMINAL_INPUT: u32 = 5;
+    /// `wasi:cli/terminal-output.terminal-output`
+    pub const TERMINAL_OUTPUT: u32 = 6;
+}
+
+/// Host resources: (interface without version, resource name, type number).
+pub const RESOURCES: &[(&str, &str, u32)] = &[
+    ("wasi:io/poll", "pollable", resource::POLLABLE),
+    ("wasi:io/error", "error", resource::ERROR),
+    ("wasi:io/streams", "input-stream", resource::INPUT_STREAM),
+    ("wasi:io/streams", "output-stream", resource::OUTPUT_STREAM),
+    (
+        "wasi:cli/terminal-input",
+        "terminal-input",
+        resource::TERMINAL_INPUT,
+    ),
+    (
+        "wasi:cli/terminal-output",
+        "terminal-output",
+        resource::TERMINAL_OUTPUT,
+    ),
+];
+
+/// The first resource type number of resources components define themselves: the
+/// compiler numbers them `FIRST_GUEST_RESOURCE + n`.
+pub const FIRST_GUEST_RESOURCE: u32 = 0x1000;
+
+/// The parts of an interface name: `wasi:cli/stdout@0.2.6` is `("wasi:cli/stdout",
+/// Some("0.2.6"))`.
+pub fn split_version(interface: &str) -> (&str, Option<&str>) {
+    match interface.split_once('@') {
+        Some((name, version)) => (name, Some(version)),
+        None => (interface, None),
+    }
+}
+
+/// Whether `version` (of an import) is semver-compatible with the 0.2 the host
+/// implements: `0.2.x` for any patch `x`, pre-releases included.
+pub fn is_compatible_version(version: Option<&str>) -> bool {
+    let Some(version) = version else {
+        return false;
+    };
+    let mut parts = version.splitn(3, '.');
+    let (Some("0"), Some("2"), Some(patch)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let digits = patch.split(['-', '+']).next().unwrap_or_default();
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The host function an import of `name` from interface `interface` (versioned, as the
+/// component names it) resolves to, if the runtime implements it.
+pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
+    let (interface, version) = split_version(interface);
+    if !is_compatible_version(version) {
+        return None;
+    }
+    FUNCTIONS
+        .iter()
+        .find(|func| func.interface == interface && func.name == name)
+}
+
+/// The host resource type of resource `name` imported from `interface` (versioned).
+pub fn find_resource(interface: &str, name: &str) -> Option<u32> {
+    let (interface, version) = split_version(interface);
+    if !is_compatible_version(version) {
+        return None;
+    }
+    RESOURCES
+        .iter()
+        .find(|(i, n, _)| *i == interface && *n == name)
+        .map(|(_, _, ty)| *ty)
+}
+
+/// The canonical-ABI context of one set of canonical options (`canon lower ...
+/// (memory ..) (realloc ..) string-encoding=..`), emitted by the compiler as writable
+/// data; every host call receives it first. Pointer-sized fields, for the target's
+/// pointer width `p`:
+///
+/// ```text
+/// 0     memory     *VMMemoryDefinition of the lowering instance's memory, or null
+/// p     realloc    extern "C" fn(old_ptr: u32, old_size: u32, align: u32, new_size: u32)
+///                  -> u32 (the instance's `cabi_realloc`, through a generated
+///                  wrapper), or null
+/// 2p    handles    *HandleTable of the component instance (HANDLE_TABLE_SIZE bytes,
+///                  zero-initialised by the compiler, owned by the runtime)
+/// 3p    trap       u32: 0, or a `TrapKind` the host sets before it returns; the
+///                  compiled caller then traps with it
+/// 3p+4  encoding   u32: STRING_UTF8, STRING_UTF16 or STRING_LATIN1_UTF16
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CanonContext {
+    ptr: u32,
+}
+
+impl CanonContext {
+    /// The layout for a target with `pointer_size`-byte pointers.
+    pub const fn new(pointer_size: u8) -> Self {
+        CanonContext {
+            ptr: pointer_size as u32,
+        }
+    }
+
+    /// Offset of the memory pointer.
+    pub const fn memory(&self) -> u32 {
+        0
+    }
+
+    /// Offset of the realloc function pointer.
+    pub const fn realloc(&self) -> u32 {
+        self.ptr
+    }
+
+    /// Offset of the handle table pointer.
+    pub const fn handles(&self) -> u32 {
+        2 * self.ptr
+    }
+
+    /// Offset of the pending trap.
+    pub const fn trap(&self) -> u32 {
+        3 * self.ptr
+    }
+
+    /// Offset of the string encoding.
+    pub const fn encoding(&self) -> u32 {
+        3 * self.ptr + 4
+    }
+
+    /// Size in bytes.
+    pub const fn size(&self) -> u32 {
+        4 * self.ptr
+    }
+
+    /// Size in bytes of a component instance's handle table header.
+    pub const fn handle_table_size(&self) -> u32 {
+        4 * self.ptr
+    }
+}
+
+/// The string transcodings of fused adapters ([`crate::symbols::TRANSCODE`]), with their
+/// flat parameters and results (pointers and lengths in the memories' 32-bit address
+/// spaces; lengths in code units unless said otherwise).
+pub mod transcode {
+    /// `(src, units, dst)`: UTF-8 copied, validated.
+    pub const COPY_UTF8: u32 = 0;
+    /// `(src, units, dst)`: UTF-16 copied.
+    pub const COPY_UTF16: u32 = 1;
+    /// `(src, units, dst)`: latin1 copied.
+    pub const COPY_LATIN1: u32 = 2;
+    /// `(src, units, dst)`: latin1 widened to UTF-16.
+    pub const LATIN1_TO_UTF16: u32 = 3;
+    /// `(src, bytes, dst) -> units`: UTF-8 to UTF-16 into `2 * bytes` bytes at `dst`,
+    /// validated; returns the UTF-16 units written.
+    pub const UTF8_TO_UTF16: u32 = 4;
+    /// `(src, units, dst, dst_bytes, first_pass) -> (units_read, bytes_written)`: UTF-16
+    /// to UTF-8, as much as fits (a character that does not fit stops it).
+    pub const UTF16_TO_UTF8: u32 = 5;
+    /// `(src, bytes, dst, dst_bytes, first_pass) -> (bytes_read, bytes_written)`: latin1
+    /// to UTF-8, as much as fits.
+    pub const LATIN1_TO_UTF8: u32 = 6;
+    /// `(src, bytes, dst) -> (bytes_read, bytes_written)`: the first step from UTF-8 into
+    /// latin1+utf16, latin1 while the characters fit it.
+    pub const UTF8_TO_LATIN1: u32 = 7;
+    /// `(src, units, dst) -> (units_read, bytes_written)`: the same from UTF-16.
+    pub const UTF16_TO_LATIN1: u32 = 8;
+    /// `(src, bytes, dst, dst_units, latin1_bytes) -> units`: the second step, when a
+    /// character did not fit latin1: the latin1 bytes at `dst` widened to UTF-16, the
+    /// rest of the source after them.
+    pub const UTF8_TO_COMPACT_UTF16: u32 = 9;
+    /// `(src, units, dst, dst_units, latin1_bytes) -> units`: the same from UTF-16.
+    pub const UTF16_TO_COMPACT_UTF16: u32 = 10;
+    /// `(src, units, dst) -> units | tag`: UTF-16 into latin1+utf16, narrowed to latin1
+    /// when every unit fits (else the length is tagged with the top bit).
+    pub const UTF16_TO_COMPACT_PROBABLY_UTF16: u32 = 11;
+}
+
+/// [`CanonContext`] string encoding: UTF-8.
+pub const STRING_UTF8: u32 = 0;
+/// [`CanonContext`] string encoding: UTF-16.
+pub const STRING_UTF16: u32 = 1;
+/// [`CanonContext`] string encoding: latin1+utf16.
+pub const STRING_LATIN1_UTF16: u32 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_0_2_patch_matches_and_nothing_else() {
+        for interface in [
+            "wasi:cli/stdout@0.2.0",
+            "wasi:cli/stdout@0.2.6",
+            "wasi:cli/stdout@0.2.12",
+            "wasi:cli/stdout@0.2.0-rc-2023-11-10",
+        ] {
+            let func = find(interface, "get-stdout").unwrap();
+            assert_eq!(func.symbol, "wafer_p2_cli_get_stdout");
+        }
+        for interface in [
+            "wasi:cli/stdout",
+            "wasi:cli/stdout@0.3.0",
+            "wasi:cli/stdout@1.2.0",
+            "wasi:cli/stdout@0.2",
+            "wasi:cli/stdout@0.2.x",
+            "wasi:cli/stdoutx@0.2.6",
+        ] {
+            assert!(find(interface, "get-stdout").is_none(), "{interface}");
+        }
+        assert!(find("wasi:cli/stdout@0.2.6", "get-stdin").is_none());
+    }
+
+    #[test]
+    fn symbols_are_unique_and_functions_return_at_most_one_value() {
+        for (i, a) in FUNCTIONS.iter().enumerate() {
+            assert!(a.results.len() <= 1, "{}", a.name);
+            assert!(a.symbol.starts_with(crate::symbols::WASI_P2_PREFIX));
+            for b in &FUNCTIONS[i + 1..] {
+                assert_ne!(a.symbol, b.symbol);
+                assert!(a.interface != b.interface || a.name != b.name);
+            }
+        }
+    }
+
+    #[test]
+    fn resources_match_by_interface_and_name() {
+        assert_eq!(
+            find_resource("wasi:io/streams@0.2.12", "output-stream"),
+            Some(resource::OUTPUT_STREAM)
+        );
+        assert_eq!(find_resource("wasi:io/streams@0.2.12", "pollable"), None);
+    }
+}

@@ -1,0 +1,300 @@
+//! WASI 0.2 host functions for components: `wasi:cli` and `wasi:io`, as far as programs
+//! that print, read stdin, arguments and environment, and exit need them, and
+//! `wasi:clocks` and `wasi:random`.
+//!
+//! Every function is exported under the version-free symbol `wafer_abi::wasi_p2` names
+//! (prefix `wafer_abi::symbols::WASI_P2_PREFIX`)
+//! and is called by a compiled trampoline with the import's canonical-ABI context
+//! ([`CanonContext`]) first, then the flat core arguments. The canonical ABI's lowering
+//! (lists and strings allocated with the caller's `realloc`, results stored through a
+//! return pointer) is written out by hand per function here. A function that must trap
+//! records the trap kind in the context and returns; the trampoline raises it.
+//!
+//! Resources the host hands out are own handles in the calling component instance's
+//! [`handles::HandleTable`]; their representation is all the state they need (a stdio
+//! descriptor, an errno, a deadline), so dropping one releases nothing.
+
+mod cli;
+mod clocks;
+pub mod handles;
+mod io;
+mod transcode;
+
+use wafer_abi::trap::TrapKind;
+use wafer_abi::wasi_p2::{self, FIRST_GUEST_RESOURCE};
+
+use crate::guest::GuestMemory;
+use crate::memory::VMMemoryDefinition;
+use handles::HandleTable;
+
+/// `wafer_abi::wasi_p2::CanonContext`, as the compiler lays it out.
+#[repr(C)]
+#[derive(Debug)]
+pub struct CanonContext {
+    memory: *const VMMemoryDefinition,
+    realloc: Option<unsafe extern "C" fn(u32, u32, u32, u32) -> u32>,
+    handles: *mut HandleTable,
+    trap: u32,
+    encoding: u32,
+}
+
+const _: () = {
+    let layout = wasi_p2::CanonContext::new(core::mem::size_of::<usize>() as u8);
+    assert!(core::mem::offset_of!(CanonContext, memory) == layout.memory() as usize);
+    assert!(core::mem::offset_of!(CanonContext, realloc) == layout.realloc() as usize);
+    assert!(core::mem::offset_of!(CanonContext, handles) == layout.handles() as usize);
+    assert!(core::mem::offset_of!(CanonContext, trap) == layout.trap() as usize);
+    assert!(core::mem::offset_of!(CanonContext, encoding) == layout.encoding() as usize);
+    assert!(core::mem::size_of::<CanonContext>() == layout.size() as usize);
+};
+
+/// A host call's view of its context.
+pub struct Call {
+    context: *mut CanonContext,
+}
+
+/// What a host function returns when it does not finish: the trap to raise.
+pub type HostResult<T> = Result<T, TrapKind>;
+
+impl Call {
+    /// # Safety
+    /// `context` must be a context the compiler emitted, passed by its trampoline.
+    unsafe fn new(context: *mut CanonContext) -> Call {
+        Call { context }
+    }
+
+    /// Runs `body`; a trap is recorded for the trampoline, which raises it, and the
+    /// function returns `T::default()` meanwhile.
+    fn run<T: Default>(self, body: impl FnOnce(&Call) -> HostResult<T>) -> T {
+        match body(&self) {
+            Ok(value) => value,
+            Err(kind) => {
+                // SAFETY: the context is valid (see `new`) and only the runtime writes
+                // its trap field.
+                unsafe { (*self.context).trap = kind as u32 };
+                T::default()
+            }
+        }
+    }
+
+    /// The caller's memory as it is now (a `realloc` may grow it: ask again after one).
+    fn memory(&self) -> GuestMemory {
+        // SAFETY: the context's memory pointer is null or a live definition.
+        unsafe { GuestMemory::from_definition((*self.context).memory) }
+    }
+
+    /// The calling component instance's handle table.
+    fn with_handles<T>(&self, f: impl FnOnce(&mut HandleTable) -> T) -> T {
+        // SAFETY: the table belongs to the context's component instance; the reference
+        // lives only during `f`, which calls no guest code, so no other reference to it
+        // exists meanwhile.
+        f(unsafe { &mut *(*self.context).handles })
+    }
+
+    /// A new own handle of host resource type `ty`.
+    fn new_own(&self, ty: u32, rep: u64) -> HostResult<u32> {
+        self.with_handles(|table| table.insert(ty, rep))
+    }
+
+    /// The representation of `handle`, which must hold a resource of type `ty` (the
+    /// call borrows it).
+    fn borrow(&self, handle: u32, ty: u32) -> HostResult<u64> {
+        self.with_handles(|table| table.get(handle, ty))
+    }
+
+    /// Allocates `size` bytes aligned to `align` in the caller's memory with its
+    /// `realloc`, checking what it returns.
+    fn allocate(&self, align: u32, size: u32) -> HostResult<u32> {
+        // SAFETY: the context is valid.
+        let Some(realloc) = (unsafe { (*self.context).realloc }) else {
+            // Validation requires a realloc wherever a lowering allocates.
+            return Err(TrapKind::MemoryOutOfBounds);
+        };
+        // SAFETY: the compiler generated `realloc` as a C-convention wrapper of the
+        // instance's `cabi_realloc`; calling guest code from a host call is what the
+        // canonical ABI does when it lowers a list.
+        let ptr = unsafe { realloc(0, 0, align, size) };
+        if !ptr.is_multiple_of(align) {
+            return Err(TrapKind::UnalignedPointer);
+        }
+        self.memory()
+            .range(ptr, size)
+            .map_err(|_| TrapKind::MemoryOutOfBounds)?;
+        Ok(ptr)
+    }
+
+    /// Writes `bytes` at `at`, which must be aligned to `align` (a return area).
+    fn store(&self, at: u32, align: u32, bytes: &[u8]) -> HostResult<()> {
+        if !at.is_multiple_of(align) {
+            return Err(TrapKind::UnalignedPointer);
+        }
+        self.memory()
+            .write(at, bytes)
+            .map_err(|_| TrapKind::MemoryOutOfBounds)
+    }
+
+    /// Stores a `u8` discriminant at `at`.
+    fn store_u8(&self, at: u32, value: u8) -> HostResult<()> {
+        self.store(at, 1, &[value])
+    }
+
+    /// Stores a `u32` at `at`.
+    fn store_u32(&self, at: u32, value: u32) -> HostResult<()> {
+        self.store(at, 4, &value.to_le_bytes())
+    }
+
+    /// Stores a `u64` at `at`.
+    fn store_u64(&self, at: u32, value: u64) -> HostResult<()> {
+        self.store(at, 8, &value.to_le_bytes())
+    }
+
+    /// Lowers host text `bytes` as a `string` in the options' encoding (invalid UTF-8
+    /// becomes U+FFFD): allocates, copies, and returns (pointer, length), the length in
+    /// code units (latin1+utf16 tags UTF-16 with the top bit).
+    fn lower_string(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
+        // SAFETY: the context is valid.
+        let encoding = unsafe { (*self.context).encoding };
+        let too_long = |_| TrapKind::StringOutOfBounds;
+        if encoding == wasi_p2::STRING_UTF8 {
+            let len: usize = lossy_chars(bytes).map(char::len_utf8).sum();
+            let len = u32::try_from(len).map_err(too_long)?;
+            let ptr = self.allocate(1, len)?;
+            let memory = self.memory();
+            let mut at = ptr;
+            for c in lossy_chars(bytes) {
+                let mut buf = [0u8; 4];
+                let encoded = c.encode_utf8(&mut buf).as_bytes();
+                memory
+                    .write(at, encoded)
+                    .map_err(|_| TrapKind::StringOutOfBounds)?;
+                at += encoded.len() as u32;
+            }
+            return Ok((ptr, len));
+        }
+        let latin1 = encoding == wasi_p2::STRING_LATIN1_UTF16
+            && lossy_chars(bytes).all(|c| u32::from(c) <= 0xff);
+        let (units, width): (usize, u32) = if latin1 {
+            (lossy_chars(bytes).count(), 1)
+        } else {
+            (lossy_chars(bytes).map(char::len_utf16).sum(), 2)
+        };
+        let units = u32::try_from(units)
+            .ok()
+            .filter(|units| *units < 1 << 30)
+            .ok_or(TrapKind::StringOutOfBounds)?;
+        let ptr = self.allocate(2, units * width)?;
+        let memory = self.memory();
+        let mut at = ptr;
+        let fault = |_| TrapKind::StringOutOfBounds;
+        for c in lossy_chars(bytes) {
+            if latin1 {
+                memory.write(at, &[u32::from(c) as u8]).map_err(fault)?;
+                at += 1;
+            } else {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf).iter() {
+                    memory.write(at, &unit.to_le_bytes()).map_err(fault)?;
+                    at += 2;
+                }
+            }
+        }
+        let tag = if encoding == wasi_p2::STRING_LATIN1_UTF16 && !latin1 {
+            1 << 31
+        } else {
+            0
+        };
+        Ok((ptr, units | tag))
+    }
+
+    /// Lowers `bytes` as a `list<u8>`, unchanged.
+    fn lower_bytes(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
+        let len = u32::try_from(bytes.len()).map_err(|_| TrapKind::ListOutOfBounds)?;
+        let ptr = self.allocate(1, len)?;
+        self.memory()
+            .write(ptr, bytes)
+            .map_err(|_| TrapKind::ListOutOfBounds)?;
+        Ok((ptr, len))
+    }
+}
+
+/// The characters of host text `bytes`, each invalid UTF-8 sequence one U+FFFD.
+fn lossy_chars(bytes: &[u8]) -> impl Iterator<Item = char> + '_ {
+    bytes.utf8_chunks().flat_map(|chunk| {
+        let replacement = (!chunk.invalid().is_empty()).then_some(char::REPLACEMENT_CHARACTER);
+        chunk.valid().chars().chain(replacement)
+    })
+}
+
+/// `resource.drop`: see `wafer_abi::symbols::RESOURCE_DROP`.
+///
+/// # Safety
+/// `context` must be the component instance's context, passed by its trampoline.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_p2_resource_drop(
+    context: *mut CanonContext,
+    ty: u32,
+    handle: u32,
+) -> u64 {
+    // SAFETY: the trampoline passes its instance's context.
+    let call = unsafe { Call::new(context) };
+    call.run(|call| {
+        let rep = call.with_handles(|table| table.remove(handle, ty))?;
+        // Host resources hold no state beyond their representation.
+        Ok(if ty >= FIRST_GUEST_RESOURCE {
+            1 << 32 | (rep & 0xffff_ffff)
+        } else {
+            0
+        })
+    })
+}
+
+/// `resource.new`: see `wafer_abi::symbols::RESOURCE_NEW`.
+///
+/// # Safety
+/// As [`wafer_p2_resource_drop`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_p2_resource_new(
+    context: *mut CanonContext,
+    ty: u32,
+    rep: u32,
+) -> u32 {
+    // SAFETY: the trampoline passes its instance's context.
+    let call = unsafe { Call::new(context) };
+    call.run(|call| call.new_own(ty, u64::from(rep)))
+}
+
+/// `resource.rep`: see `wafer_abi::symbols::RESOURCE_REP`.
+///
+/// # Safety
+/// As [`wafer_p2_resource_drop`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_p2_resource_rep(
+    context: *mut CanonContext,
+    ty: u32,
+    handle: u32,
+) -> u32 {
+    // SAFETY: the trampoline passes its instance's context.
+    let call = unsafe { Call::new(context) };
+    call.run(|call| Ok(call.borrow(handle, ty)? as u32))
+}
+
+/// Defines `extern "C"` host functions that run their body on a [`Call`]:
+/// `name(args) -> result => body;`.
+macro_rules! host_fns {
+    ($( $(#[$doc:meta])* $name:ident ( $($arg:ident : $ty:ty),* ) $(-> $ret:ty)? => $body:expr; )*) => {
+        $(
+            $(#[$doc])*
+            ///
+            /// # Safety
+            /// `context` must be the import's canonical-ABI context, passed by its
+            /// trampoline.
+            #[unsafe(no_mangle)]
+            pub unsafe extern "C" fn $name(context: *mut $crate::p2::CanonContext, $($arg: $ty),*) $(-> $ret)? {
+                // SAFETY: the trampoline passes the import's context.
+                let call = unsafe { $crate::p2::Call::new(context) };
+                call.run(|call| $body(call, $($arg),*))
+            }
+        )*
+    };
+}
+pub(crate) use host_fns;
