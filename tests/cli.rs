@@ -1161,7 +1161,7 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
     std::fs::write(&path, image).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut harness = Harness::start(&path, None).unwrap();
+    let mut harness = Harness::start(&path, &[]).unwrap();
     let mut run = |command: &str| harness.command(command).unwrap();
     assert_eq!(run("i 0"), Reply::Ok(vec![]));
     assert_eq!(run("c 0 0 0 2a"), Reply::Ok(vec![]));

@@ -335,14 +335,19 @@ fn link_with(
         .map_err(|e| BuildError::Link(e.to_string()))
 }
 
-/// Builds a test-harness image of several instances (see `wafer_abi::harness`).
+/// Builds a test-harness image of several instances (see `wafer_abi::harness`). On a
+/// board it is a firmware image that ends by semihosting, with no grants.
 pub fn build_harness(
     instances: &[crate::codegen::InstanceSpec<'_>],
     target: &Target,
     cpu: Option<&str>,
     checks: Checks,
 ) -> Result<Vec<u8>, crate::codegen::ImageError> {
-    let config = CompileConfig {
+    let whole_image = |error: BuildError| crate::codegen::ImageError {
+        instance: 0,
+        error: CompileError::Link(error.to_string()),
+    };
+    let mut config = CompileConfig {
         grants: Vec::new(),
         stack_size: wafer_abi::image::DEFAULT_STACK_SIZE,
         cpu: cpu.map(str::to_string),
@@ -351,15 +356,63 @@ pub fn build_harness(
         checks: checks.for_target(target),
         board: None,
     };
+    let mut firmware = None;
+    if target.kind == TargetKind::Baremetal {
+        // Scripts recurse deeply (until the stack is exhausted, by design), and hold
+        // dozens of instances; a board's default stack and heap are sized for one
+        // program, not for that.
+        config.stack_size = HARNESS_BOARD_STACK_SIZE;
+        let options = BuildOptions {
+            target: target.clone(),
+            emit: Emit::Image,
+            grants: Grants::default(),
+            stack_size: config.stack_size,
+            cpu: config.cpu.clone(),
+            keep_symbols: false,
+            trap_unknown_imports: false,
+            invoke: None,
+            checks,
+            board: crate::board::BoardOptions {
+                on_exit: Some(wafer_abi::image::ExitMethod::Semihosting),
+                ..Default::default()
+            },
+            program_name: "harness".into(),
+        };
+        let prepared =
+            crate::board::prepare(&options, &options.program_name).map_err(whole_image)?;
+        config.grants = prepared.grants;
+        config.board = Some(prepared.config);
+        let mut min_free = 0u64;
+        for instance in instances {
+            let memory = crate::board::minimum_memory(instance.wasm).map_err(whole_image)?;
+            min_free = min_free.saturating_add(memory);
+        }
+        let board = crate::board::info(target).map_err(whole_image)?;
+        firmware = Some(wafer_link::BareMetalLayout {
+            regions: crate::board::regions(target, board),
+            origin: target.image.base_address,
+            stack_size: config.stack_size,
+            heap_size: HARNESS_BOARD_HEAP_SIZE,
+            min_free,
+        });
+    }
     let object =
         crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;
-    link(&object, target, wafer_abi::symbols::HARNESS_ENTRY, false).map_err(|e| {
-        crate::codegen::ImageError {
-            instance: 0,
-            error: CompileError::Link(e.to_string()),
-        }
-    })
+    link_with(
+        &object,
+        target,
+        wafer_abi::symbols::HARNESS_ENTRY,
+        false,
+        &firmware,
+    )
+    .map_err(whole_image)
 }
+
+/// The native stack of a harness image on a board.
+const HARNESS_BOARD_STACK_SIZE: u64 = 2 << 20;
+/// The runtime heap of a harness image on a board: a script's instances all live in one
+/// image, each with its tables and exception storage, where a program has one instance.
+const HARNESS_BOARD_HEAP_SIZE: u64 = 16 << 20;
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
 /// so `path` is either the old file or the complete new one, never half-written.

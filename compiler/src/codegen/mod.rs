@@ -427,10 +427,11 @@ pub fn fixed_memory_limit(target: &Target) -> Option<u64> {
         .then_some(wafer_abi::FIXED_MEMORY_BASE)
 }
 
-/// The translation choices for an instance whose fixed memory (see [`fixed_memory`]) is
-/// `fixed_memory`, built with `checks`.
+/// The translation choices for an instance on `target` whose fixed memory (see
+/// [`fixed_memory`]) is `fixed_memory`, built with `checks`.
 fn tunables(
     isa: &dyn TargetIsa,
+    target: &Target,
     fixed_memory: Option<u32>,
     checks: crate::checks::Checks,
 ) -> Tunables {
@@ -439,6 +440,8 @@ fn tunables(
         stack_limit: checks.stack_limit,
         simd_unavailable: isa::simd_unavailable(isa),
         fixed_memory,
+        // The runtime's `Platform::TABLES_MOVE`: boards have no address space to spare.
+        tables_move: target.kind == TargetKind::Baremetal,
     }
 }
 
@@ -522,6 +525,7 @@ fn compile_instances(
                 &inline_bodies[i],
                 tunables(
                     &*isa,
+                    target,
                     fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
                     config.checks,
                 ),
@@ -812,6 +816,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         &inline_bodies,
         tunables(
             &*isa,
+            target,
             fixed_memory(&modules, target).map(|(_, memory)| memory),
             config.checks,
         ),

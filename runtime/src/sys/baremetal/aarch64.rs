@@ -12,10 +12,25 @@
 use core::arch::{asm, global_asm};
 
 global_asm!(
+    // A harness image enters here instead: the same boot, then the harness. Its own
+    // section, so ordinary images (whose linker keeps what `_start` reaches) leave the
+    // harness out.
+    ".pushsection .text.wafer_harness_start,\"ax\",%progbits",
+    ".globl wafer_harness_start",
+    ".type wafer_harness_start,%function",
+    "wafer_harness_start:",
+    "adrp x19, {harness}",
+    "add x19, x19, :lo12:{harness}",
+    "b wafer_rt_boot",
+    ".popsection",
     ".pushsection .text._start,\"ax\",%progbits",
     ".globl _start",
     ".type _start,%function",
     "_start:",
+    // x19 (kept through the boot) holds what Rust runs once booted.
+    "adrp x19, {guest}",
+    "add x19, x19, :lo12:{guest}",
+    "wafer_rt_boot:",
     // Park every core but core 0.
     "mrs x9, mpidr_el1",
     "and x9, x9, #0xff",
@@ -90,6 +105,7 @@ global_asm!(
     "7:",
     "mov x29, #0",
     "mov x30, #0",
+    "mov x0, x19",
     "bl {boot}",
     "9:",
     "wfe",
@@ -97,6 +113,8 @@ global_asm!(
     ".ltorg",
     ".popsection",
     boot = sym super::boot,
+    guest = sym crate::entry::run_guest,
+    harness = sym crate::harness::run,
 );
 
 // The exception vectors: 16 entries of 0x80 bytes. Each saves x0 and x1, loads its
