@@ -98,6 +98,13 @@ const CASES: &[Case] = &[
         wasmtime: None,
     },
     Case {
+        name: "stack_overflow",
+        source: "wat/stack_overflow.wat",
+        flags: &[],
+        stdin: None,
+        wasmtime: None,
+    },
+    Case {
         name: "oob",
         source: "wat/oob.wat",
         flags: &[],
