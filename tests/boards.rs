@@ -297,6 +297,49 @@ fn inspect_shows_the_board_its_memory_devices_and_grants() {
     }
 }
 
+/// A memory without a maximum grows into the free RAM unless `--max-memory` caps it:
+/// the guest grows a page at a time until refused and exits with the pages it has.
+#[test]
+fn max_memory_caps_a_memory_on_every_board() {
+    let scratch = common::scratch("boards-max-memory");
+    let wasm = scratch.join("grow.wasm");
+    let grow = r#"(module (memory 0)
+        (func (export "pages") (result i32)
+          (loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+          (memory.size)))"#;
+    std::fs::write(&wasm, wat::parse_str(grow).unwrap()).unwrap();
+    let mut failures = Failures::default();
+    for board in boards() {
+        let image = scratch.join(format!("grow-{}.elf", board.name));
+        let build = Command::new(common::wafer())
+            .arg("build")
+            .arg(&wasm)
+            .args(["--invoke", "pages", "--max-memory", "640K", "--target"])
+            .arg(&board.name)
+            .arg("-o")
+            .arg(&image)
+            .output()
+            .unwrap();
+        if !build.status.success() {
+            failures.push(format!(
+                "{}: {}",
+                board.name,
+                String::from_utf8_lossy(&build.stderr)
+            ));
+            continue;
+        }
+        match board.boot(&image, None, Duration::from_secs(60)) {
+            Ok(outcome) if outcome.code == 10 => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: grew to {} pages (exit status), expected 10: {}",
+                board.name, outcome.code, outcome.stdout
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("max-memory on boards");
+}
+
 #[test]
 fn options_a_board_cannot_honour_are_one_line_errors() {
     let scratch = common::scratch("boards-errors");
@@ -339,6 +382,10 @@ fn options_a_board_cannot_honour_are_one_line_errors() {
         (
             &["--target", "qemu-virt-riscv64", "--stack-size", "4G"],
             &["RAM", "too many"],
+        ),
+        (
+            &["--target", "qemu-virt-aarch64", "--max-memory", "200M"],
+            &["209,715,200 for linear memory", "too many"],
         ),
     ];
     for (flags, needles) in cases {

@@ -33,6 +33,8 @@ pub struct BuildOptions {
     pub grants: Grants,
     /// Guest stack size in bytes.
     pub stack_size: u64,
+    /// The most bytes each linear memory may grow to (`--max-memory`).
+    pub max_memory: Option<u64>,
     /// CPU preset.
     pub cpu: Option<String>,
     /// Keep a symbol table in the image.
@@ -72,8 +74,8 @@ pub enum BuildError {
     Link(String),
     /// The target's runtime is not carried by this wafer.
     NoRuntime(String),
-    /// An option or grant does not fit the board.
-    Board(String),
+    /// An option or grant does not fit the target (a board) or the module.
+    Options(String),
     /// The output could not be written.
     Write(PathBuf, std::io::Error),
     /// wafer itself failed (a bug): a panic caught at the build boundary.
@@ -87,7 +89,7 @@ impl fmt::Display for BuildError {
             BuildError::Wat(message) => write!(f, "{message}"),
             BuildError::Compile(e) => write!(f, "{e}"),
             BuildError::Link(message) => write!(f, "link failed: {message}"),
-            BuildError::Board(message) => write!(f, "{message}"),
+            BuildError::Options(message) => write!(f, "{message}"),
             BuildError::NoRuntime(target) => write!(
                 f,
                 "this wafer carries no runtime for target {target} (it was built without the Rust target; see `wafer targets`)"
@@ -216,7 +218,11 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
         invoke: options.invoke.clone(),
         checks: options.checks.for_target(target),
         board: None,
+        max_memory: options.max_memory,
     };
+    if let Some(limit) = options.max_memory {
+        crate::board::check_memory_limit(wasm, limit)?;
+    }
     let mut warnings = Vec::new();
     if target.kind == TargetKind::Baremetal {
         let prepared = crate::board::prepare(options, &options.program_name)?;
@@ -224,7 +230,7 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
         config.board = Some(prepared.config);
         warnings = prepared.warnings;
     } else if options.board != crate::board::BoardOptions::default() {
-        return Err(BuildError::Board(format!(
+        return Err(BuildError::Options(format!(
             "--format, --on-exit, --arg, --heap-size and --gpio are for firmware images; \
              {} is not a board",
             target.name
@@ -279,7 +285,7 @@ fn firmware_layout(
             .board
             .heap_size
             .unwrap_or(crate::board::DEFAULT_HEAP_SIZE),
-        min_free: crate::board::minimum_memory(wasm)?,
+        min_free: crate::board::memory_needed(wasm, options.max_memory)?,
     }))
 }
 
@@ -355,6 +361,7 @@ pub fn build_harness(
         invoke: None,
         checks: checks.for_target(target),
         board: None,
+        max_memory: None,
     };
     let mut firmware = None;
     if target.kind == TargetKind::Baremetal {
@@ -367,6 +374,7 @@ pub fn build_harness(
             emit: Emit::Image,
             grants: Grants::default(),
             stack_size: config.stack_size,
+            max_memory: None,
             cpu: config.cpu.clone(),
             keep_symbols: false,
             trap_unknown_imports: false,
@@ -384,7 +392,7 @@ pub fn build_harness(
         config.board = Some(prepared.config);
         let mut min_free = 0u64;
         for instance in instances {
-            let memory = crate::board::minimum_memory(instance.wasm).map_err(whole_image)?;
+            let memory = crate::board::memory_needed(instance.wasm, None).map_err(whole_image)?;
             min_free = min_free.saturating_add(memory);
         }
         let board = crate::board::info(target).map_err(whole_image)?;

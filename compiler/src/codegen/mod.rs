@@ -58,6 +58,8 @@ pub struct CompileConfig {
     pub checks: crate::checks::Checks,
     /// What a firmware image carries besides the code (`None` for other images).
     pub board: Option<BoardConfig>,
+    /// The most bytes each linear memory may grow to, below its declared maximum.
+    pub max_memory: Option<u64>,
 }
 
 /// What a firmware image carries besides the code.
@@ -428,16 +430,17 @@ pub fn fixed_memory_limit(target: &Target) -> Option<u64> {
 }
 
 /// The translation choices for an instance on `target` whose fixed memory (see
-/// [`fixed_memory`]) is `fixed_memory`, built with `checks`.
+/// [`fixed_memory`]) is `fixed_memory`, built with `config`.
 fn tunables(
     isa: &dyn TargetIsa,
     target: &Target,
     fixed_memory: Option<u32>,
-    checks: crate::checks::Checks,
+    config: &CompileConfig,
 ) -> Tunables {
     Tunables {
-        bounds: checks.bounds,
-        stack_limit: checks.stack_limit,
+        bounds: config.checks.bounds,
+        stack_limit: config.checks.stack_limit,
+        memory_limit: config.max_memory,
         simd_unavailable: isa::simd_unavailable(isa),
         fixed_memory,
         // The runtime's `Platform::TABLES_MOVE`: boards have no address space to spare.
@@ -527,7 +530,7 @@ fn compile_instances(
                     &*isa,
                     target,
                     fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
-                    config.checks,
+                    config,
                 ),
             )
         })
@@ -818,7 +821,7 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
             &*isa,
             target,
             fixed_memory(&modules, target).map(|(_, memory)| memory),
-            config.checks,
+            config,
         ),
     );
     let mut translator = FuncTranslator::new();

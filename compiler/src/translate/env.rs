@@ -70,6 +70,9 @@ pub struct Tunables {
     /// Whether a table moves when it grows (boards: the runtime reserves no room for
     /// growth), so its base must be loaded again after anything that may grow it.
     pub tables_move: bool,
+    /// The most bytes a defined memory may grow to (`--max-memory`), if less than its
+    /// declared maximum.
+    pub memory_limit: Option<u64>,
 }
 
 /// How calls to an imported function are made.
