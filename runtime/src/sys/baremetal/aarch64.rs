@@ -112,8 +112,11 @@ global_asm!(
     "mov x30, #0",
     "mov x0, x19",
     "bl {boot}",
+    // Parked cores wait for an interrupt, which never comes: `wfi` stops an emulated
+    // core where `wfe` would spin (QEMU treats it as a yield), taking host time from
+    // the boot core.
     "9:",
-    "wfe",
+    "wfi",
     "b 9b",
     ".ltorg",
     // The vectors of exceptions taken at EL1 on SP_EL1: the only ones that can happen
@@ -383,7 +386,7 @@ pub fn semihosting_exit(code: i32) {
 pub fn park() -> ! {
     loop {
         // SAFETY: masks interrupts and waits; nothing else is touched.
-        unsafe { asm!("msr daifset, #0xf", "wfe") };
+        unsafe { asm!("msr daifset, #0xf", "wfi") };
     }
 }
 
