@@ -119,23 +119,9 @@ global_asm!(
     "wfi",
     "b 9b",
     ".ltorg",
-    // The vectors of exceptions taken at EL1 on SP_EL1: the only ones that can happen
-    // (the runtime never selects SP_EL0 and nothing runs at EL0), at their offsets from
-    // the table's base, `_start`; the boot code above fills the first 0x200 bytes, where
-    // the SP_EL0 vectors would be, and the code after them the lower-EL vectors' place.
-    // Each saves x0 and x1, loads its number and joins the common path, which saves the
-    // rest, calls `on_exception` with the frame, restores (the frame may have been
-    // changed to resume elsewhere) and returns.
-    ".org 0x200",
-    ".set vector, 4",
-    ".rept 4",
-    ".balign 128",
-    "sub sp, sp, #{frame}",
-    "stp x0, x1, [sp, #0]",
-    "mov x1, #vector",
-    "b wafer_rt_exception",
-    ".set vector, vector + 1",
-    ".endr",
+    // The vectors' common path: saves the rest of the registers, calls `on_exception`
+    // with the frame, restores (the frame may have been changed to resume elsewhere) and
+    // returns. It fits in the unused SP_EL0 vectors' place, after the boot code.
     "wafer_rt_exception:",
     "stp x2, x3, [sp, #16]",
     "stp x4, x5, [sp, #32]",
@@ -181,6 +167,22 @@ global_asm!(
     "ldp x0, x1, [sp, #0]",
     "add sp, sp, #{frame}",
     "eret",
+    // The vectors of exceptions taken at EL1 on SP_EL1: the only ones that can happen
+    // (the runtime never selects SP_EL0 and nothing runs at EL0), at their offsets from
+    // the table's base, `_start`; the boot code and the common path above fill the first
+    // 0x200 bytes, where the SP_EL0 vectors would be (the assembler fails if they
+    // outgrow it), and code after them the lower-EL vectors' place. Each saves x0 and
+    // x1, loads its number and joins the common path.
+    ".org 0x200",
+    ".set vector, 4",
+    ".rept 4",
+    ".balign 128",
+    "sub sp, sp, #{frame}",
+    "stp x0, x1, [sp, #0]",
+    "mov x1, #vector",
+    "b wafer_rt_exception",
+    ".set vector, vector + 1",
+    ".endr",
     ".popsection",
     frame = const FRAME_BYTES,
     handler = sym on_exception,
