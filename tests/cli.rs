@@ -266,6 +266,28 @@ fn build_needs_nothing_on_path() {
     assert_eq!(outcome.code, 0, "{outcome:?}");
     let run = common::run_image(&output, &["a", "b"], &[]);
     assert_eq!((run.code, run.stdout.as_str()), (3, "hi\n"));
+    // The other Linux targets and the boards, in every firmware format, the same way.
+    let builds: &[&[&str]] = &[
+        &["--target", "aarch64-linux"],
+        &["--target", "riscv64-linux"],
+        &["--target", "qemu-virt-aarch64"],
+        &["--target", "qemu-virt-riscv64", "--format", "hex"],
+        &["--target", "raspi3b", "--format", "bin"],
+        &["--target", "sifive_u", "--format", "bin"],
+    ];
+    for flags in builds {
+        let output = dir.join("image");
+        let outcome = run_command(
+            Command::new(wafer())
+                .args(["build", input.to_str().unwrap(), "-o"])
+                .arg(&output)
+                .args(*flags)
+                .env_clear()
+                .env("PATH", ""),
+        );
+        assert_eq!(outcome.code, 0, "{flags:?}: {outcome:?}");
+        assert!(std::fs::metadata(&output).unwrap().len() > 0, "{flags:?}");
+    }
 }
 
 #[test]
