@@ -334,6 +334,231 @@ pub const FUNCTIONS: &[HostFunc] = &[
         &[I32, I64, I32],
         &[],
     ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.splice",
+        "wafer_p2_io_output_stream_splice",
+        &[I32, I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:io/streams",
+        "[method]output-stream.blocking-splice",
+        "wafer_p2_io_output_stream_blocking_splice",
+        &[I32, I32, I64, I32],
+        &[],
+    ),
+    // wasi:filesystem
+    f(
+        "wasi:filesystem/preopens",
+        "get-directories",
+        "wafer_p2_filesystem_get_directories",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "filesystem-error-code",
+        "wafer_p2_filesystem_error_code",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.read-via-stream",
+        "wafer_p2_filesystem_read_via_stream",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.write-via-stream",
+        "wafer_p2_filesystem_write_via_stream",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.append-via-stream",
+        "wafer_p2_filesystem_append_via_stream",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.advise",
+        "wafer_p2_filesystem_advise",
+        &[I32, I64, I64, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.sync-data",
+        "wafer_p2_filesystem_sync_data",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.get-flags",
+        "wafer_p2_filesystem_get_flags",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.get-type",
+        "wafer_p2_filesystem_get_type",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-size",
+        "wafer_p2_filesystem_set_size",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-times",
+        "wafer_p2_filesystem_set_times",
+        &[I32, I32, I64, I32, I32, I64, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.read",
+        "wafer_p2_filesystem_read",
+        &[I32, I64, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.write",
+        "wafer_p2_filesystem_write",
+        &[I32, I32, I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.read-directory",
+        "wafer_p2_filesystem_read_directory",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.sync",
+        "wafer_p2_filesystem_sync",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.create-directory-at",
+        "wafer_p2_filesystem_create_directory_at",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.stat",
+        "wafer_p2_filesystem_stat",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.stat-at",
+        "wafer_p2_filesystem_stat_at",
+        &[I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-times-at",
+        "wafer_p2_filesystem_set_times_at",
+        &[I32, I32, I32, I32, I32, I64, I32, I32, I64, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.link-at",
+        "wafer_p2_filesystem_link_at",
+        &[I32, I32, I32, I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.open-at",
+        "wafer_p2_filesystem_open_at",
+        &[I32, I32, I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.readlink-at",
+        "wafer_p2_filesystem_readlink_at",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.remove-directory-at",
+        "wafer_p2_filesystem_remove_directory_at",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.rename-at",
+        "wafer_p2_filesystem_rename_at",
+        &[I32, I32, I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.symlink-at",
+        "wafer_p2_filesystem_symlink_at",
+        &[I32, I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.unlink-file-at",
+        "wafer_p2_filesystem_unlink_file_at",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.is-same-object",
+        "wafer_p2_filesystem_is_same_object",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash",
+        "wafer_p2_filesystem_metadata_hash",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash-at",
+        "wafer_p2_filesystem_metadata_hash_at",
+        &[I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]directory-entry-stream.read-directory-entry",
+        "wafer_p2_filesystem_read_directory_entry",
+        &[I32, I32],
+        &[],
+    ),
 ];
 
 /// Resource types the host defines, by number. A handle table entry records its
@@ -351,6 +576,22 @@ pub mod resource {
     pub const TERMINAL_INPUT: u32 = 5;
     /// `wasi:cli/terminal-output.terminal-output`
     pub const TERMINAL_OUTPUT: u32 = 6;
+    /// `wasi:filesystem/types.descriptor`
+    pub const DESCRIPTOR: u32 = 7;
+    /// `wasi:filesystem/types.directory-entry-stream`
+    pub const DIRECTORY_ENTRY_STREAM: u32 = 8;
+    /// `wasi:sockets/network.network`
+    pub const NETWORK: u32 = 9;
+    /// `wasi:sockets/tcp.tcp-socket`
+    pub const TCP_SOCKET: u32 = 10;
+    /// `wasi:sockets/udp.udp-socket`
+    pub const UDP_SOCKET: u32 = 11;
+    /// `wasi:sockets/udp.incoming-datagram-stream`
+    pub const INCOMING_DATAGRAM_STREAM: u32 = 12;
+    /// `wasi:sockets/udp.outgoing-datagram-stream`
+    pub const OUTGOING_DATAGRAM_STREAM: u32 = 13;
+    /// `wasi:sockets/ip-name-lookup.resolve-address-stream`
+    pub const RESOLVE_ADDRESS_STREAM: u32 = 14;
 }
 
 /// Host resources: (interface without version, resource name, type number).
@@ -368,6 +609,30 @@ pub const RESOURCES: &[(&str, &str, u32)] = &[
         "wasi:cli/terminal-output",
         "terminal-output",
         resource::TERMINAL_OUTPUT,
+    ),
+    ("wasi:filesystem/types", "descriptor", resource::DESCRIPTOR),
+    (
+        "wasi:filesystem/types",
+        "directory-entry-stream",
+        resource::DIRECTORY_ENTRY_STREAM,
+    ),
+    ("wasi:sockets/network", "network", resource::NETWORK),
+    ("wasi:sockets/tcp", "tcp-socket", resource::TCP_SOCKET),
+    ("wasi:sockets/udp", "udp-socket", resource::UDP_SOCKET),
+    (
+        "wasi:sockets/udp",
+        "incoming-datagram-stream",
+        resource::INCOMING_DATAGRAM_STREAM,
+    ),
+    (
+        "wasi:sockets/udp",
+        "outgoing-datagram-stream",
+        resource::OUTGOING_DATAGRAM_STREAM,
+    ),
+    (
+        "wasi:sockets/ip-name-lookup",
+        "resolve-address-stream",
+        resource::RESOLVE_ADDRESS_STREAM,
     ),
 ];
 

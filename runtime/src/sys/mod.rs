@@ -336,6 +336,11 @@ pub trait Platform {
     /// # Safety
     /// As [`Platform::write`].
     unsafe fn pwrite(handle: RawHandle, bufs: &[IoVec], offset: u64) -> Result<usize>;
+    /// Writes at the end of the file, whatever its flags, without moving the position.
+    ///
+    /// # Safety
+    /// As [`Platform::write`].
+    unsafe fn append(handle: RawHandle, bufs: &[IoVec]) -> Result<usize>;
     /// Moves the position; returns the new one.
     fn seek(handle: RawHandle, offset: i64, whence: Whence) -> Result<u64>;
     /// Closes the descriptor.

@@ -304,6 +304,10 @@ impl Platform for BareMetal {
         Err(Errno::BADF)
     }
 
+    unsafe fn append(_handle: RawHandle, _bufs: &[IoVec]) -> Result<usize> {
+        Err(Errno::ROFS)
+    }
+
     fn seek(handle: RawHandle, offset: i64, whence: Whence) -> Result<u64> {
         if is_console(handle) {
             return Err(Errno::SPIPE);

@@ -342,6 +342,20 @@ impl Platform for Linux {
         Ok(unsafe { fs::pwritev(handle, bufs, offset) }?)
     }
 
+    unsafe fn append(handle: RawHandle, bufs: &[IoVec]) -> Result<usize> {
+        // SAFETY: the caller guarantees the buffers.
+        match unsafe { fs::append(handle, bufs) }.map_err(Errno::from) {
+            // Kernels before 4.16: at the size now (another writer may race with it,
+            // as with any write at an offset).
+            Err(Errno::NOTSUP | Errno::NOSYS | Errno::INVAL) => {
+                let size = Self::stat(handle)?.size;
+                // SAFETY: as above.
+                Ok(unsafe { fs::pwritev(handle, bufs, size) }?)
+            }
+            other => other,
+        }
+    }
+
     fn seek(handle: RawHandle, offset: i64, whence: Whence) -> Result<u64> {
         let whence = match whence {
             Whence::Start => 0,

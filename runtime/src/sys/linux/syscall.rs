@@ -40,6 +40,7 @@ pub mod nr {
     pub const FDATASYNC: usize = 75;
     pub const PREADV: usize = 295;
     pub const PWRITEV: usize = 296;
+    pub const PWRITEV2: usize = 328;
     pub const GETDENTS64: usize = 217;
     pub const FCNTL: usize = 72;
     pub const PPOLL: usize = 271;
@@ -102,6 +103,7 @@ pub mod nr {
     pub const FDATASYNC: usize = 83;
     pub const PREADV: usize = 69;
     pub const PWRITEV: usize = 70;
+    pub const PWRITEV2: usize = 287;
     pub const GETDENTS64: usize = 61;
     pub const FCNTL: usize = 25;
     pub const PPOLL: usize = 73;
