@@ -395,3 +395,327 @@ fn run_and_inspect_a_component() {
         );
     }
 }
+
+/// How the socket test is granted the network.
+#[derive(Clone, Copy)]
+enum Network {
+    /// Nothing: every socket is refused (as wasmtime without `-S inherit-network`).
+    None,
+    /// Exactly the addresses it uses: `--listen` its own, `--connect` the echo servers'.
+    Exact,
+    /// `--inherit-network` (wasmtime's `-S inherit-network -S allow-ip-name-lookup`).
+    Inherit,
+}
+
+impl Network {
+    fn name(self) -> &'static str {
+        match self {
+            Network::None => "none",
+            Network::Exact => "exact",
+            Network::Inherit => "inherit",
+        }
+    }
+}
+
+/// A TCP echo server and a UDP echo server on loopback, for one run of the guest; the
+/// TCP one answers one connection (`echo: ` and what it read to the end), the UDP one two
+/// datagrams.
+fn echo_servers() -> (u16, u16) {
+    use std::io::{Read, Write};
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let ports = (
+        tcp.local_addr().unwrap().port(),
+        udp.local_addr().unwrap().port(),
+    );
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = tcp.accept() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+            let mut request = Vec::new();
+            let _ = stream.read_to_end(&mut request);
+            let _ = stream.write_all(&[b"echo: ".as_slice(), &request].concat());
+        }
+    });
+    std::thread::spawn(move || {
+        let _ = udp.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+        let mut buf = [0u8; 256];
+        for _ in 0..2 {
+            if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                let _ = udp.send_to(&[b"echo: ".as_slice(), &buf[..n]].concat(), from);
+            }
+        }
+    });
+    ports
+}
+
+/// Runs the socket guest under `command` (its arguments still to add), and talks to it
+/// as a client of its listener; returns what to compare.
+fn run_net_guest(mut command: Command, listen_port: u16, tcp: u16, udp: u16) -> String {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let child = command
+        .args([
+            format!("127.0.0.1:{listen_port}"),
+            format!("127.0.0.1:{tcp}"),
+            format!("127.0.0.1:{udp}"),
+            "localhost".to_string(),
+        ])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = child.unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let start = std::time::Instant::now();
+    let mut client = "client: the guest never listened\n".to_string();
+    while start.elapsed() < std::time::Duration::from_secs(60) {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", listen_port)) {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+            let _ = stream.write_all(b"hello guest\n");
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let mut reply = String::new();
+            let _ = stream.read_to_string(&mut reply);
+            client = format!("client: got {reply:?}\n");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let outcome: Outcome = child.wait_with_output().unwrap().into();
+    format!(
+        "exit: {}\n--- stdout\n{}--- {client}--- stderr\n{}",
+        outcome.code, outcome.stdout, outcome.stderr
+    )
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `wasi:sockets` through Rust's std: refusals without grants, TCP and UDP clients and a
+/// TCP server with exactly the addresses granted, and everything (name lookup too) with
+/// the whole network; on every target, against wasmtime where it can express the grants.
+#[test]
+fn sockets_as_granted() {
+    let dir = common::scratch("components-net");
+    let wasmtime = common::which("wasmtime");
+    let compiled = toolchain::compile_all_for(
+        &common::tests_dir().join("components"),
+        &["rust/net.rs"],
+        &dir,
+        toolchain::WASIP2,
+    );
+    let wasm = &compiled[0].1;
+    let mut failures = Failures::default();
+    for target in common::test_targets() {
+        for network in [Network::None, Network::Exact, Network::Inherit] {
+            let (tcp, udp) = echo_servers();
+            let listen = free_port();
+            let mut flags: Vec<String> = Vec::new();
+            match network {
+                Network::None => {}
+                Network::Exact => flags.extend([
+                    "--listen".into(),
+                    format!("127.0.0.1:{listen}"),
+                    "--connect".into(),
+                    format!("127.0.0.1:{tcp}"),
+                    "--connect".into(),
+                    format!("127.0.0.1:{udp}"),
+                ]),
+                Network::Inherit => flags.push("--inherit-network".into()),
+            }
+            flags.extend(["--target".into(), target.name.into()]);
+            let image = dir.join(format!("net.{}.{}", network.name(), target.name));
+            let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+            let build = common::wafer_build(wasm, &image, &flag_refs);
+            if build.code != 0 {
+                failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+                continue;
+            }
+            let actual = run_net_guest(target.command(&image), listen, tcp, udp);
+            let golden = common::tests_dir()
+                .join("components/expected")
+                .join(format!("rust_net_{}.expected", network.name()));
+            let result = if target.emulator.is_none() {
+                common::check_golden(&golden, &actual)
+            } else {
+                let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+                (expected == actual)
+                    .then_some(())
+                    .ok_or_else(|| common::first_difference(&expected, &actual))
+            };
+            if let Err(e) = result {
+                failures.push(format!("net {} ({}): {e}", network.name(), target.name));
+            }
+            let Some(wasmtime) = wasmtime.as_ref().filter(|_| target.emulator.is_none()) else {
+                continue;
+            };
+            let mut command = Command::new(wasmtime);
+            command.arg("run");
+            match network {
+                // wasmtime grants addresses only all at once.
+                Network::Exact => continue,
+                Network::None => {}
+                Network::Inherit => {
+                    command.args(["-S", "inherit-network", "-S", "allow-ip-name-lookup"]);
+                }
+            }
+            command.arg(wasm);
+            let (tcp, udp) = echo_servers();
+            let listen = free_port();
+            let reference = run_net_guest(command, listen, tcp, udp);
+            if reference != actual {
+                failures.push(format!(
+                    "net {}: differs from wasmtime:\n{}",
+                    network.name(),
+                    common::first_difference(&reference, &actual)
+                ));
+            }
+        }
+    }
+    failures.finish("socket checks");
+}
+
+/// A DNS server for the lookup test: answers A and AAAA queries from a table, with
+/// NXDOMAIN for other names, on 127.0.0.1:53 of the test's network namespace.
+const FAKE_DNS: &str = r#"import socket, struct
+RECORDS = {b"a.example.test": [(1, bytes([10, 1, 2, 3])), (28, bytes([0xfd] + [0] * 14 + [3]))],
+           b"v4only.example.test": [(1, bytes([10, 4, 4, 4]))]}
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open("READY", "w").close()
+while True:
+    data, peer = s.recvfrom(512)
+    ident, flags, qd = struct.unpack(">HHH", data[:6])
+    at, labels = 12, []
+    while data[at]:
+        labels.append(data[at + 1:at + 1 + data[at]]); at += 1 + data[at]
+    qtype = struct.unpack(">H", data[at + 1:at + 3])[0]
+    question = data[12:at + 5]
+    name = b".".join(labels).lower()
+    if name not in RECORDS:
+        s.sendto(struct.pack(">HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question, peer); continue
+    answers = [rdata for (t, rdata) in RECORDS[name] if t == qtype]
+    body = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", qtype, 1, 60, len(r)) + r for r in answers)
+    s.sendto(struct.pack(">HHHHHH", ident, 0x8180, 1, len(answers), 0, 0) + question + body, peer)
+"#;
+
+/// Names the lookup test resolves: from /etc/hosts (and an alias in another case), from
+/// DNS (both families, one family), a missing name, a literal and a malformed name.
+const LOOKUP_NAMES: &[&str] = &[
+    "fromhosts.test",
+    "ALIAS.test",
+    "a.example.test",
+    "v4only.example.test",
+    "missing.example.test",
+    "10.0.0.1",
+    "bad name",
+];
+
+/// `wasi:sockets/ip-name-lookup` through `/etc/hosts` and DNS: in a network and mount
+/// namespace of its own, with a loopback, `/etc/hosts` and `/etc/resolv.conf` bound
+/// over the host's and a DNS server on 127.0.0.1:53, so nothing leaves the machine.
+/// wasmtime (the system's resolver) runs in the same namespace.
+#[test]
+fn name_lookup_through_hosts_and_dns() {
+    let dir = common::scratch("components-lookup");
+    let namespaces = Command::new("unshare")
+        .args(["--net", "--mount", "true"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !namespaces {
+        eprintln!("note: cannot make network namespaces here (unshare); skipping the lookup test");
+        return;
+    }
+    std::fs::write(dir.join("dns.py"), FAKE_DNS).unwrap();
+    std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+    std::fs::write(
+        dir.join("hosts"),
+        "127.0.0.1 localhost\n10.9.8.7 fromhosts.test alias.test\n",
+    )
+    .unwrap();
+    let compiled = toolchain::compile_all_for(
+        &common::tests_dir().join("components"),
+        &["rust/lookup.rs"],
+        &dir,
+        toolchain::WASIP2,
+    );
+    let wasm = &compiled[0].1;
+    // Runs `program` in a fresh namespace with the files and the DNS server.
+    let in_namespace = |program: &[String]| -> Outcome {
+        let script = "ip link set lo up && mount --bind resolv.conf /etc/resolv.conf && \
+                      mount --bind hosts /etc/hosts || exit 99; rm -f READY; python3 dns.py & \
+                      while [ ! -e READY ]; do sleep 0.02; done; \"$@\"; status=$?; kill $!; \
+                      exit $status";
+        common::run_command(
+            Command::new("unshare")
+                .args(["--net", "--mount", "sh", "-c", script, "sh"])
+                .args(program)
+                .current_dir(&dir),
+        )
+    };
+    let mut failures = Failures::default();
+    let mut reference = None;
+    if let Some(wasmtime) = common::which("wasmtime") {
+        let mut program = vec![
+            wasmtime.display().to_string(),
+            "run".into(),
+            "-S".into(),
+            "inherit-network".into(),
+            "-S".into(),
+            "allow-ip-name-lookup".into(),
+            wasm.display().to_string(),
+        ];
+        program.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
+        reference = Some(in_namespace(&program));
+    }
+    for target in common::test_targets() {
+        let image = dir.join(format!("lookup.{}", target.name));
+        let build = common::wafer_build(
+            wasm,
+            &image,
+            &["--inherit-network", "--target", target.name],
+        );
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        let mut program: Vec<String> = target
+            .emulator
+            .iter()
+            .map(|emulator| emulator.to_string())
+            .collect();
+        program.push(image.display().to_string());
+        program.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
+        let outcome = in_namespace(&program);
+        let actual = describe(&outcome);
+        let golden = common::tests_dir().join("components/expected/rust_lookup.expected");
+        let result = if target.emulator.is_none() {
+            common::check_golden(&golden, &actual)
+        } else {
+            let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+            (expected == actual)
+                .then_some(())
+                .ok_or_else(|| common::first_difference(&expected, &actual))
+        };
+        if let Err(e) = result {
+            failures.push(format!("lookup ({}): {e}\n{}", target.name, outcome.stderr));
+        }
+        if let Some(reference) = &reference
+            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+        {
+            failures.push(format!(
+                "lookup ({}): differs from wasmtime:\n{}",
+                target.name,
+                common::first_difference(&reference.stdout, &outcome.stdout)
+            ));
+        }
+    }
+    failures.finish("lookup checks");
+}

@@ -43,6 +43,11 @@ pub enum Stream {
         /// The descriptor's object.
         desc: u32,
     },
+    /// A TCP connection: the socket's object.
+    Socket {
+        /// The socket's object.
+        socket: u32,
+    },
 }
 
 impl Stream {
@@ -51,6 +56,7 @@ impl Stream {
         match *self {
             Stream::Stdio(_) => None,
             Stream::File { desc, .. } | Stream::Append { desc } => Some(desc),
+            Stream::Socket { socket } => Some(socket),
         }
     }
 }
@@ -98,6 +104,12 @@ impl Wait {
             Wait::Deadline(deadline) => Target::At(deadline),
             Wait::On { object, interest } => match objects::get(object) {
                 Some(Object::Stream(Stream::Stdio(fd))) => Target::Handle(fd, interest),
+                Some(Object::Stream(Stream::Socket { socket })) => match descriptor_of(socket) {
+                    Some(desc) => Target::Handle(desc.handle, interest),
+                    None => Target::Ready,
+                },
+                Some(Object::Tcp(socket)) => socket.target(),
+                Some(Object::Datagrams(streams)) => streams.target(),
                 _ => Target::Ready,
             },
         }
@@ -129,6 +141,8 @@ impl From<Errno> for StreamError {
 pub(super) fn descriptor_of(index: u32) -> Option<Descriptor> {
     match objects::get(index)? {
         Object::Descriptor(desc) => Some(desc),
+        Object::Tcp(socket) => socket.descriptor(),
+        Object::Udp(socket) => socket.descriptor(),
         _ => None,
     }
 }
@@ -222,6 +236,19 @@ pub(super) fn read_stream(
                 read
             }
             Stream::Append { .. } => Err(Errno::BADF),
+            Stream::Socket { socket } => {
+                let desc = descriptor_of(socket).ok_or(StreamError::Failed(Errno::BADF))?;
+                // SAFETY: as above.
+                match unsafe { desc.recv(&iov, false, false) } {
+                    Ok((n, _)) => Ok(n),
+                    Err(Errno::AGAIN) if blocking => {
+                        ready(desc.handle, Interest::Read, None);
+                        continue;
+                    }
+                    Err(Errno::AGAIN) => return Ok(0),
+                    Err(err) => Err(err),
+                }
+            }
         };
         return match read {
             Ok(0) => Err(StreamError::Closed),
@@ -261,6 +288,17 @@ pub(super) unsafe fn write_stream(
                 let desc = descriptor_of(desc).ok_or(StreamError::Failed(Errno::BADF))?;
                 // SAFETY: as above.
                 unsafe { desc.append(&iov) }
+            }
+            Stream::Socket { socket } => {
+                let desc = descriptor_of(socket).ok_or(StreamError::Failed(Errno::BADF))?;
+                // SAFETY: as above.
+                match unsafe { desc.send(&iov) } {
+                    Err(Errno::AGAIN) => {
+                        ready(desc.handle, Interest::Write, None);
+                        continue;
+                    }
+                    other => other,
+                }
             }
         };
         match written {

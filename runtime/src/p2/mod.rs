@@ -22,6 +22,7 @@ mod filesystem;
 pub mod handles;
 mod io;
 mod objects;
+mod sockets;
 mod transcode;
 
 use wafer_abi::trap::TrapKind;

@@ -20,6 +20,7 @@
 use wafer_abi::trap::TrapKind;
 
 use super::io::{Stream, Wait};
+use super::sockets::{Addresses, Datagrams, TcpSocket, UdpSocket};
 use crate::global::Global;
 use crate::host::Descriptor;
 
@@ -47,6 +48,14 @@ pub enum Object {
     Stream(Stream),
     /// A `pollable`.
     Pollable(Wait),
+    /// A `tcp-socket`.
+    Tcp(TcpSocket),
+    /// A `udp-socket`.
+    Udp(UdpSocket),
+    /// An `incoming-datagram-stream` or `outgoing-datagram-stream`.
+    Datagrams(Datagrams),
+    /// A `resolve-address-stream`.
+    Addresses(Addresses),
 }
 
 impl Object {
@@ -54,11 +63,14 @@ impl Object {
     /// it owns, if any: what tearing it down releases.
     fn parts(&self) -> (Option<u32>, Option<Descriptor>) {
         match *self {
-            Object::Free { .. } => (None, None),
+            Object::Free { .. } | Object::Addresses(_) => (None, None),
             Object::Descriptor(desc) => (None, Some(desc)),
             Object::Entries { dir, .. } => (Some(dir), None),
             Object::Stream(stream) => (stream.holds(), None),
             Object::Pollable(wait) => (wait.holds(), None),
+            Object::Tcp(socket) => (None, socket.descriptor()),
+            Object::Udp(socket) => (None, socket.descriptor()),
+            Object::Datagrams(streams) => (Some(streams.socket), None),
         }
     }
 }

@@ -50,6 +50,9 @@ pub mod nr {
     pub const BIND: usize = 49;
     pub const LISTEN: usize = 50;
     pub const ACCEPT4: usize = 288;
+    pub const CONNECT: usize = 42;
+    pub const GETSOCKNAME: usize = 51;
+    pub const GETPEERNAME: usize = 52;
     pub const RECVFROM: usize = 45;
     pub const SENDTO: usize = 44;
     pub const SENDMSG: usize = 46;
@@ -113,6 +116,9 @@ pub mod nr {
     pub const BIND: usize = 200;
     pub const LISTEN: usize = 201;
     pub const ACCEPT4: usize = 242;
+    pub const CONNECT: usize = 203;
+    pub const GETSOCKNAME: usize = 204;
+    pub const GETPEERNAME: usize = 205;
     pub const RECVFROM: usize = 207;
     pub const SENDTO: usize = 206;
     pub const SENDMSG: usize = 211;
