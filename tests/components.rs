@@ -719,3 +719,136 @@ fn name_lookup_through_hosts_and_dns() {
     }
     failures.finish("lookup checks");
 }
+
+/// Runs `program` with `args`, panicking with its stderr if it fails.
+fn run_tool(program: &Path, args: &[&std::ffi::OsStr]) {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed:\n{}",
+        program.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Two components composed into one, the way a user composes them: a provider exporting
+/// `local:demo/api` (a `no_std` Rust library on the canonical ABI) and a command
+/// importing it (Rust std through the preview1 adapter), embedded with their WIT,
+/// made components and composed with `wasm-tools compose`. Strings, lists and records
+/// cross between the two memories through fused adapters. On every target, against
+/// wasmtime.
+#[test]
+fn composed_components_call_across_memories() {
+    use std::ffi::OsStr;
+    let dir = common::scratch("components-compose");
+    let source = common::tests_dir().join("components/compose");
+    let wit = source.join("api.wit");
+    let wasm_tools = common::components::wasm_tools();
+    let adapter = common::components::preview1_adapter();
+    let rustc = |file: &str, out: &Path, extra: &[&str]| {
+        let output = Command::new("rustc")
+            .current_dir(&source)
+            .args(["--edition=2024", "--target=wasm32-wasip1", "-O"])
+            .args(extra)
+            .arg(file)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .expect("run rustc");
+        assert!(
+            output.status.success(),
+            "rustc {file}: {}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            toolchain::RUST_HINT
+        );
+    };
+    let path = |name: &str| dir.join(name);
+    rustc(
+        "provider.rs",
+        &path("provider.core.wasm"),
+        &["-Cpanic=abort", "--crate-type=cdylib"],
+    );
+    rustc("consumer.rs", &path("consumer.core.wasm"), &[]);
+    for (world, core) in [("provider", "provider"), ("consumer", "consumer")] {
+        run_tool(
+            &wasm_tools,
+            &[
+                OsStr::new("component"),
+                OsStr::new("embed"),
+                wit.as_os_str(),
+                OsStr::new("--world"),
+                OsStr::new(world),
+                path(&format!("{core}.core.wasm")).as_os_str(),
+                OsStr::new("-o"),
+                path(&format!("{core}.embed.wasm")).as_os_str(),
+            ],
+        );
+    }
+    run_tool(
+        &wasm_tools,
+        &[
+            OsStr::new("component"),
+            OsStr::new("new"),
+            path("provider.embed.wasm").as_os_str(),
+            OsStr::new("-o"),
+            path("provider.wasm").as_os_str(),
+        ],
+    );
+    let adapt = format!("wasi_snapshot_preview1={}", adapter.display());
+    run_tool(
+        &wasm_tools,
+        &[
+            OsStr::new("component"),
+            OsStr::new("new"),
+            path("consumer.embed.wasm").as_os_str(),
+            OsStr::new("--adapt"),
+            OsStr::new(&adapt),
+            OsStr::new("-o"),
+            path("consumer.wasm").as_os_str(),
+        ],
+    );
+    run_tool(
+        &wasm_tools,
+        &[
+            OsStr::new("compose"),
+            path("consumer.wasm").as_os_str(),
+            OsStr::new("-d"),
+            path("provider.wasm").as_os_str(),
+            OsStr::new("-o"),
+            path("composed.wasm").as_os_str(),
+        ],
+    );
+    let composed = path("composed.wasm");
+    let reference = common::which("wasmtime").map(|wasmtime| {
+        common::run_command(Command::new(wasmtime).arg("run").arg(&composed).env_clear())
+    });
+    let mut failures = Failures::default();
+    for target in common::test_targets() {
+        let image = dir.join(format!("composed.{}", target.name));
+        let build = common::wafer_build(&composed, &image, &["--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        let outcome = common::run_image_on(&target, &image, &[], &[]);
+        if let Err(e) = check_expected("composed", &target, &outcome) {
+            failures.push(format!(
+                "composed ({}): {e}\n{}",
+                target.name, outcome.stderr
+            ));
+        }
+        if let Some(reference) = &reference
+            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+        {
+            failures.push(format!(
+                "composed ({}): differs from wasmtime:\n{}",
+                target.name,
+                common::first_difference(&reference.stdout, &outcome.stdout)
+            ));
+        }
+    }
+    failures.finish("composition checks");
+}
