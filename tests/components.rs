@@ -852,3 +852,198 @@ fn composed_components_call_across_memories() {
     }
     failures.finish("composition checks");
 }
+
+const COMPONENTIZE_PY_HINT: &str =
+    "install componentize-py (python3 -m pip install componentize-py==0.25.1)";
+
+/// `tests/components/python/NAME.py` made a component by componentize-py, against the
+/// WASI WIT of wasmtime-wasi's crate; cached by the tool's version and the sources.
+fn componentize_py(name: &str, dir: &Path) -> PathBuf {
+    let tool = common::which("componentize-py")
+        .unwrap_or_else(|| panic!("componentize-py is not on PATH: {COMPONENTIZE_PY_HINT}"));
+    let source = common::tests_dir().join("components/python");
+    let version = common::run_command(Command::new(&tool).arg("--version")).stdout;
+    let program = std::fs::read(source.join(format!("{name}.py"))).unwrap();
+    let world = std::fs::read(source.join("world.wit")).unwrap();
+    let key = toolchain::fnv1a(&[version.as_bytes(), &program, &world]);
+    let cache = common::repo().join("target").join("guests-cache");
+    let cached = cache.join(format!("python_{name}-{key:016x}.wasm"));
+    let out = dir.join(format!("python_{name}.wasm"));
+    if !cached.is_file() {
+        let wit = dir.join("wit");
+        std::fs::create_dir_all(&wit).unwrap();
+        std::fs::write(wit.join("world.wit"), &world).unwrap();
+        common::components::wasi_wit(&wit);
+        let partial = dir.join(format!("python_{name}.partial.wasm"));
+        let output = Command::new(&tool)
+            .current_dir(&source)
+            .arg("-d")
+            .arg(&wit)
+            .args(["-w", "app", "componentize", name, "-o"])
+            .arg(&partial)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run componentize-py: {e}"));
+        assert!(
+            output.status.success(),
+            "componentize-py {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::rename(&partial, &cached).expect("fill the cache");
+    }
+    std::fs::copy(&cached, &out).expect("copy the cached component");
+    out
+}
+
+/// Python programs made components with componentize-py (CPython and the program in
+/// about 18 MB): one printing its arguments and environment, one reading, writing and
+/// renaming files in a granted directory; on every target, against wasmtime.
+#[test]
+fn componentize_py_programs() {
+    let dir = common::scratch("components-python");
+    let hello = componentize_py("hello", &dir);
+    let files = componentize_py("files", &dir);
+    let wasmtime = common::which("wasmtime");
+    let input = "the quick brown fox\njumps over\nthe lazy dog today\n";
+    // A fresh data directory; returns it.
+    let data = |name: &str| -> PathBuf {
+        let data = dir.join(name);
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("input.txt"), input).unwrap();
+        data
+    };
+    let report =
+        |data: &Path| std::fs::read_to_string(data.join("sub/report.txt")).unwrap_or_default();
+    let mut failures = Failures::default();
+    let reference = wasmtime.as_ref().map(|wasmtime| {
+        let greeting = common::run_command(
+            Command::new(wasmtime)
+                .args(["run", "--env", "GREETING=hi"])
+                .arg(&hello)
+                .args(["one", "two words"])
+                .env_clear(),
+        );
+        let data = data("data.wasmtime");
+        let reading = common::run_command(
+            Command::new(wasmtime)
+                .arg("run")
+                .arg("--dir")
+                .arg(format!("{}::/data", data.display()))
+                .arg(&files)
+                .env_clear(),
+        );
+        (greeting, reading, report(&data))
+    });
+    for target in common::test_targets() {
+        let image = dir.join(format!("hello.{}", target.name));
+        let build = common::wafer_build(
+            &hello,
+            &image,
+            &["--env", "GREETING=hi", "--target", target.name],
+        );
+        if build.code != 0 {
+            failures.push(format!(
+                "hello ({}): build failed: {}",
+                target.name, build.stderr
+            ));
+            continue;
+        }
+        let greeting = common::run_image_on(&target, &image, &["one", "two words"], &[]);
+        failures.check(
+            check_expected("python_hello", &target, &greeting)
+                .map_err(|e| format!("python hello ({}): {e}\n{}", target.name, greeting.stderr)),
+        );
+        let data = data(&format!("data.{}", target.name));
+        let image = dir.join(format!("files.{}", target.name));
+        let grant = format!("{}::/data", data.display());
+        let build =
+            common::wafer_build(&files, &image, &["--dir", &grant, "--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!(
+                "files ({}): build failed: {}",
+                target.name, build.stderr
+            ));
+            continue;
+        }
+        let reading = common::run_image_on(&target, &image, &[], &[]);
+        failures.check(
+            check_expected("python_files", &target, &reading)
+                .map_err(|e| format!("python files ({}): {e}\n{}", target.name, reading.stderr)),
+        );
+        if let Some((ref_greeting, ref_reading, ref_report)) = &reference {
+            for (what, ours, theirs) in [
+                ("hello", &greeting, ref_greeting),
+                ("files", &reading, ref_reading),
+            ] {
+                if (ours.code, &ours.stdout) != (theirs.code, &theirs.stdout) {
+                    failures.push(format!(
+                        "python {what} ({}): differs from wasmtime:\n{}",
+                        target.name,
+                        common::first_difference(&theirs.stdout, &ours.stdout)
+                    ));
+                }
+            }
+            if report(&data) != *ref_report {
+                failures.push(format!(
+                    "python files ({}): the report differs from wasmtime's",
+                    target.name
+                ));
+            }
+        }
+    }
+    failures.finish("componentize-py checks");
+}
+
+/// A component on every board: the baked read-only tree through `wasi:filesystem`, and
+/// `wasi:sockets` refused as a denied grant refuses on Linux; the output equals the same
+/// component's on Linux with the same read-only grant and no network.
+#[test]
+fn components_on_boards() {
+    let dir = common::scratch("components-boards");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("hello.txt"), "baked into the image\n").unwrap();
+    std::fs::write(tree.join("other.txt"), "second file\n").unwrap();
+    let compiled = toolchain::compile_all_for(
+        &common::tests_dir().join("components"),
+        &["rust/board_fs_net.rs"],
+        &dir,
+        toolchain::WASIP2,
+    );
+    let wasm = &compiled[0].1;
+    let grant = format!("{}::/data:ro", tree.display());
+    let linux_image = dir.join("linux");
+    let build = common::wafer_build(wasm, &linux_image, &["--dir", &grant]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let linux = common::run_image(&linux_image, &[], &[]);
+    assert_eq!(linux.code, 0, "{}", linux.stderr);
+    assert!(
+        linux
+            .stdout
+            .contains("read Ok(\"baked into the image\\n\")"),
+        "{}",
+        linux.stdout
+    );
+    let mut failures = Failures::default();
+    for board in common::boards::boards() {
+        let image = dir.join(format!("{}.elf", board.name));
+        let build = common::wafer_build(wasm, &image, &["--target", &board.name, "--dir", &grant]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(&image, None, std::time::Duration::from_secs(120)) {
+            Ok(outcome) if (outcome.code, &outcome.stdout) == (0, &linux.stdout) => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: differs from Linux (exit {}):\n{}\n{}",
+                board.name,
+                outcome.code,
+                common::first_difference(&linux.stdout, &outcome.stdout),
+                outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("board checks");
+}

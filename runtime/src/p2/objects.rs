@@ -143,6 +143,23 @@ impl Table {
         Ok(())
     }
 
+    /// Drops a reference to the object at `index`; returns the object when that was the
+    /// last (its slot is free again), for the caller to tear down.
+    fn release(&mut self, index: u32) -> Option<Object> {
+        let free = self.free;
+        let slot = self.slot(index)?;
+        if slot.refs == 0 {
+            return None;
+        }
+        slot.refs -= 1;
+        if slot.refs > 0 {
+            return None;
+        }
+        let object = core::mem::replace(&mut slot.object, Object::Free { next: free });
+        self.free = index + 1;
+        Some(object)
+    }
+
     fn insert(&mut self, object: Object) -> Result<u32, TrapKind> {
         let index = if self.free != 0 {
             let index = self.free - 1;
@@ -206,21 +223,7 @@ pub fn release(index: u32) {
     // A chain of dependants is short (a pollable on a stream on a descriptor): a loop,
     // not recursion, all the same.
     while let Some(index) = next.take() {
-        let freed = OBJECTS.with(|table| {
-            let free = table.free;
-            let slot = table.slot(index)?;
-            if slot.refs == 0 {
-                return None;
-            }
-            slot.refs -= 1;
-            if slot.refs > 0 {
-                return None;
-            }
-            let object = core::mem::replace(&mut slot.object, Object::Free { next: free });
-            table.free = index + 1;
-            Some(object)
-        });
-        if let Some(object) = freed {
+        if let Some(object) = OBJECTS.with(|table| table.release(index)) {
             let (held, owned) = object.parts();
             if let Some(desc) = owned {
                 close(desc);
@@ -237,4 +240,76 @@ fn close(desc: Descriptor) {
         return;
     }
     desc.close();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::p2::io::{Stream, Wait};
+
+    fn table() -> Table {
+        Table {
+            slots: core::ptr::null_mut(),
+            len: 0,
+            capacity: 0,
+            committed_bytes: 0,
+            reserved_bytes: 0,
+            free: 0,
+        }
+    }
+
+    fn pollable(deadline: u64) -> Object {
+        Object::Pollable(Wait::Deadline(deadline))
+    }
+
+    #[test]
+    fn the_last_reference_frees_and_the_slot_is_reused() {
+        let mut table = table();
+        let a = table.insert(pollable(1)).unwrap();
+        let b = table.insert(pollable(2)).unwrap();
+        assert_eq!((a, b), (0, 1));
+        table.slot(a).unwrap().refs += 1;
+        assert!(table.release(a).is_none(), "one reference is left");
+        assert!(matches!(
+            table.release(a),
+            Some(Object::Pollable(Wait::Deadline(1)))
+        ));
+        assert!(
+            table.release(a).is_none(),
+            "a free slot has no reference to drop"
+        );
+        assert!(matches!(table.slot(a).unwrap().object, Object::Free { .. }));
+        // The freed slot comes back first, then the table grows.
+        assert_eq!(table.insert(pollable(3)).unwrap(), a);
+        assert_eq!(table.insert(pollable(4)).unwrap(), 2);
+        assert!(table.slot(7).is_none());
+    }
+
+    #[test]
+    fn dependants_name_what_they_hold() {
+        let stream = Object::Stream(Stream::File { desc: 4, offset: 9 });
+        assert_eq!(stream.parts().0, Some(4));
+        let on = Object::Pollable(Wait::On {
+            object: 6,
+            interest: crate::sys::Interest::Read,
+        });
+        assert_eq!(on.parts().0, Some(6));
+        assert_eq!(pollable(5).parts(), (None, None));
+        assert_eq!(Object::Entries { dir: 2, cookie: 0 }.parts().0, Some(2));
+        assert_eq!(Object::Stream(Stream::Stdio(1)).parts().0, None);
+    }
+
+    #[test]
+    fn tables_grow_past_a_page() {
+        let mut table = table();
+        for i in 0..3000u32 {
+            assert_eq!(table.insert(pollable(u64::from(i))).unwrap(), i);
+        }
+        for i in (0..3000u32).step_by(97) {
+            assert!(matches!(
+                table.slot(i).unwrap().object,
+                Object::Pollable(Wait::Deadline(d)) if d == u64::from(i)
+            ));
+        }
+    }
 }
