@@ -118,3 +118,12 @@ for target in aarch64-linux riscv64-linux; do
   step "spec suite on $target (qemu-user)"
   WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test spec
 done
+
+# The whole suite as firmware images under qemu-system: every script's commands go
+# through the board's UART to the bare-metal runtime (explicit bounds and stack checks,
+# tables that move to grow, linear memories carved from the board's 128 MiB).
+# RISC-V's machine gets QEMU's vector unit for the suite's SIMD scripts.
+for board in qemu-virt-aarch64 qemu-virt-riscv64; do
+  step "spec suite on $board (qemu-system, bare metal)"
+  WAFER_SPEC_TARGET=$board cargo test --release -p wafer --test spec
+done

@@ -72,6 +72,11 @@ struct CommonArgs {
     /// Native stack for the guest, e.g. 512K or 8M.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     stack_size: Option<u64>,
+    /// The most bytes each linear memory may grow to, e.g. 256K or 64M; memory.grow
+    /// past it fails. Default: the memory's declared maximum (on a board, at most its
+    /// share of the free RAM).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_size)]
+    max_memory: Option<u64>,
     /// CPU feature preset (see `wafer targets`), or `native`: every feature of this
     /// machine's CPU, for an image that runs here.
     #[arg(long, value_name = "CPU")]
@@ -202,6 +207,16 @@ impl Failure {
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
+    parse_size_within(text, 64 << 10, "64K")
+}
+
+/// A memory size: as small as a module with 1-byte pages may want.
+fn parse_memory_size(text: &str) -> Result<u64, String> {
+    parse_size_within(text, 0, "0")
+}
+
+/// A size like 512K or 8M, between `least` (written `least_text`) and 4G.
+fn parse_size_within(text: &str, least: u64, least_text: &str) -> Result<u64, String> {
     let text = text.trim();
     let (digits, multiplier) = match text.char_indices().last() {
         Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
@@ -214,8 +229,8 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("`{text}` is not a size like 512K or 8M"))?;
     let bytes = value
         .checked_mul(multiplier)
-        .filter(|bytes| (64 << 10..=1 << 32).contains(bytes))
-        .ok_or_else(|| format!("`{text}` must be between 64K and 4G"))?;
+        .filter(|bytes| (least..=1 << 32).contains(bytes))
+        .ok_or_else(|| format!("`{text}` must be between {least_text} and 4G"))?;
     Ok(bytes)
 }
 
@@ -247,6 +262,7 @@ fn build_options(
             gpio: Vec::new(),
         },
         stack_size: common.stack_size.unwrap_or(default_stack),
+        max_memory: common.max_memory,
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,

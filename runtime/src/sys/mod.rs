@@ -334,6 +334,23 @@ pub trait Platform {
     /// returns its base and capacity (at least `initial`; less than `wanted` where
     /// memory is scarce).
     fn reserve_growable(initial: usize, wanted: usize) -> Option<(*mut u8, usize)>;
+    /// Whether a table reserves its maximum up front and grows in place (address space
+    /// is cheap: Linux), or holds only what it has and moves to a bigger block to grow
+    /// ([`Platform::move_block`]; a board, where whatever is reserved is RAM taken from
+    /// everything else). Compiled code for such a platform reloads a table's base after
+    /// every call.
+    const TABLES_MOVE: bool;
+    /// Allocates a block of `len` bytes for a table that moves, zeroed. Only where
+    /// [`Platform::TABLES_MOVE`].
+    fn allocate_block(len: usize) -> Option<*mut u8>;
+    /// Moves the block of `len` bytes at `base` (from [`Platform::allocate_block`]) to a
+    /// new one of `new_len >= len` bytes, zeroed past `len`, and frees the old one; on
+    /// failure the old block stays.
+    ///
+    /// # Safety
+    /// `base` and `len` must describe a live block of this platform's, which nothing
+    /// uses once this returns a new one.
+    unsafe fn move_block(base: *mut u8, len: usize, new_len: usize) -> Option<*mut u8>;
     /// The granularity of [`Platform::commit`].
     fn page_size() -> usize;
     /// Reserves `len` bytes of address space, inaccessible until committed.

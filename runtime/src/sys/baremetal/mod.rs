@@ -72,8 +72,8 @@ unsafe extern "C" {
 }
 
 /// Rust entry on the boot core, from the boot code, with the stack set, `.bss`
-/// cleared, `.data` in place and FP on.
-extern "C" fn boot() -> ! {
+/// cleared, `.data` in place and FP on; runs `main` (the guest, or the test harness).
+extern "C" fn boot(main: extern "C" fn()) -> ! {
     #[cfg(target_arch = "aarch64")]
     {
         let ram_start = symbol_address!(__wafer_image_start) & !((2 << 20) - 1);
@@ -91,7 +91,7 @@ extern "C" fn boot() -> ! {
         ThisBoard::rtc_now().unwrap_or(unsafe { wafer_build_time }),
         Ordering::Relaxed,
     );
-    crate::entry::run_guest();
+    main();
     BareMetal::exit(0)
 }
 
@@ -238,6 +238,17 @@ impl Platform for BareMetal {
             initial.saturating_add(spare).min(wanted)
         };
         Some((heap::reserve(capacity)?, capacity))
+    }
+
+    const TABLES_MOVE: bool = true;
+
+    fn allocate_block(len: usize) -> Option<*mut u8> {
+        heap::allocate_zeroed(len)
+    }
+
+    unsafe fn move_block(base: *mut u8, len: usize, new_len: usize) -> Option<*mut u8> {
+        // SAFETY: forwarded from the caller.
+        unsafe { heap::grow_block(base, len, new_len) }
     }
 
     fn page_size() -> usize {

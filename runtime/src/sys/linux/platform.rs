@@ -304,6 +304,16 @@ impl Platform for Linux {
         Some((super::reserve(wanted)?, wanted))
     }
 
+    const TABLES_MOVE: bool = false;
+
+    fn allocate_block(_len: usize) -> Option<*mut u8> {
+        None
+    }
+
+    unsafe fn move_block(_base: *mut u8, _len: usize, _new_len: usize) -> Option<*mut u8> {
+        None
+    }
+
     fn page_size() -> usize {
         super::page_size()
     }
