@@ -64,8 +64,13 @@ pub fn whole_network() -> bool {
 
 /// What a bind to `addr` is allowed as, or `EACCES`.
 pub fn check_bind(addr: &SocketAddr) -> Result<Bound> {
+    bind_allowed(grants(), addr)
+}
+
+/// [`check_bind`] against `grants`.
+fn bind_allowed<'a>(grants: impl Iterator<Item = Grant<'a>>, addr: &SocketAddr) -> Result<Bound> {
     let mut may_connect = false;
-    for grant in grants() {
+    for grant in grants {
         match grant {
             Grant::InheritNetwork => return Ok(Bound::Server),
             Grant::Listen(granted) if grant_names(&granted, addr) => return Ok(Bound::Server),
@@ -81,7 +86,12 @@ pub fn check_bind(addr: &SocketAddr) -> Result<Bound> {
 
 /// `Ok` if connecting or sending to `addr` is granted, else `EACCES`.
 pub fn check_connect(addr: &SocketAddr) -> Result {
-    let allowed = grants().any(|grant| match grant {
+    connect_allowed(grants(), addr)
+}
+
+/// [`check_connect`] against `grants`.
+fn connect_allowed<'a>(mut grants: impl Iterator<Item = Grant<'a>>, addr: &SocketAddr) -> Result {
+    let allowed = grants.any(|grant| match grant {
         Grant::InheritNetwork => true,
         Grant::Connect(granted) => grant_names(&granted, addr),
         _ => false,
@@ -218,5 +228,41 @@ mod tests {
         assert!(grant_names(&any_port, &v4([127, 0, 0, 1], 1234)));
         assert!(is_unspecified(&v4([0, 0, 0, 0], 0)));
         assert!(!is_unspecified(&v4([0, 0, 0, 1], 0)));
+    }
+
+    fn grant(ip: [u8; 4], port: u16) -> ListenAddr {
+        let mut bytes = [0u8; 16];
+        bytes[..4].copy_from_slice(&ip);
+        ListenAddr {
+            ipv6: false,
+            ip: bytes,
+            port,
+        }
+    }
+
+    #[test]
+    fn binds_and_connects_as_the_grants_allow() {
+        let listen = [Grant::Listen(grant([127, 0, 0, 1], 8080))];
+        let connect = [Grant::Connect(grant([10, 0, 0, 5], 5432))];
+        let all = [Grant::InheritNetwork];
+        let bind = |grants: &[Grant<'static>], addr| bind_allowed(grants.iter().copied(), &addr);
+        let conn = |grants: &[Grant<'static>], addr| connect_allowed(grants.iter().copied(), &addr);
+        // Nothing granted: nothing at all.
+        assert_eq!(bind(&[], v4([0, 0, 0, 0], 0)), Err(Errno::ACCES));
+        assert_eq!(conn(&[], v4([10, 0, 0, 5], 5432)), Err(Errno::ACCES));
+        // A listen grant: exactly its address, as a server; no connecting.
+        assert_eq!(bind(&listen, v4([127, 0, 0, 1], 8080)), Ok(Bound::Server));
+        assert_eq!(bind(&listen, v4([127, 0, 0, 1], 8081)), Err(Errno::ACCES));
+        assert_eq!(bind(&listen, v4([0, 0, 0, 0], 0)), Err(Errno::ACCES));
+        assert_eq!(conn(&listen, v4([127, 0, 0, 1], 8080)), Err(Errno::ACCES));
+        // A connect grant: exactly its address, and a client's ephemeral bind.
+        assert_eq!(conn(&connect, v4([10, 0, 0, 5], 5432)), Ok(()));
+        assert_eq!(conn(&connect, v4([10, 0, 0, 5], 5433)), Err(Errno::ACCES));
+        assert_eq!(bind(&connect, v4([0, 0, 0, 0], 0)), Ok(Bound::Client));
+        assert_eq!(bind(&connect, v4([0, 0, 0, 0], 80)), Err(Errno::ACCES));
+        assert_eq!(bind(&connect, v4([127, 0, 0, 1], 0)), Err(Errno::ACCES));
+        // The whole network.
+        assert_eq!(bind(&all, v4([0, 0, 0, 0], 80)), Ok(Bound::Server));
+        assert_eq!(conn(&all, v4([192, 0, 2, 1], 1)), Ok(()));
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! Resources the host hands out are own handles in the calling component instance's
 //! [`handles::HandleTable`]. An error's representation is its errno and a terminal's its
-//! descriptor number; every other host resource is a host object ([`objects`]: a
+//! descriptor number; every other host resource is a host object (`objects`: a
 //! descriptor, a stream, a pollable, a socket), shared by the image's component
 //! instances and released when its last handle or dependant goes.
 
