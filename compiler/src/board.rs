@@ -3,8 +3,8 @@
 //! A board has no command line, no host environment, no network and no writable
 //! filesystem: arguments and variables are fixed at build time (`--arg`, `--env K=V`),
 //! `--dir HOST::GUEST:ro` copies the directory into the image as a read-only file tree,
-//! and grants that would need a host (`--listen`, `--inherit-env`, `--env KEY` from the
-//! host) are refused at build time. The layout of the image in the board's memory comes
+//! and grants that would need a host (`--listen`, `--connect`, `--inherit-network`,
+//! `--inherit-env`, `--env KEY` from the host) are refused at build time. The layout of the image in the board's memory comes
 //! from its descriptor (`targets/<board>/target.toml`).
 
 use std::path::Path;
@@ -97,6 +97,12 @@ pub fn prepare(options: &BuildOptions, program_name: &str) -> Result<Prepared, B
     };
     if !grants.listen.is_empty() {
         return refuse("--listen (a network)");
+    }
+    if !grants.connect.is_empty() {
+        return refuse("--connect (a network)");
+    }
+    if grants.inherit_network {
+        return refuse("--inherit-network (a network)");
     }
     if grants.inherit_env {
         return refuse("--inherit-env (the host's environment)");

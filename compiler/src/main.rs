@@ -58,10 +58,17 @@ struct CommonArgs {
     /// `:ro` makes it read-only. Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]")]
     dirs: Vec<wafer::grants::DirGrant>,
-    /// Grant a TCP socket listening on ADDR (e.g. 127.0.0.1:8080), for sock_accept.
-    /// Repeatable.
+    /// Grant listening on ADDR (e.g. 127.0.0.1:8080): a module gets a listening socket
+    /// for sock_accept; a component may bind and listen to exactly ADDR. Repeatable.
     #[arg(long = "listen", value_name = "ADDR")]
     listen: Vec<wafer::grants::ListenGrant>,
+    /// Grant a component connecting (TCP) or sending (UDP) to exactly ADDR (e.g.
+    /// 127.0.0.1:5432). Repeatable.
+    #[arg(long = "connect", value_name = "ADDR")]
+    connect: Vec<wafer::grants::ListenGrant>,
+    /// Grant a component the host's whole network: any address, and name lookup.
+    #[arg(long)]
+    inherit_network: bool,
     /// Native stack for the guest, e.g. 512K or 8M.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     stack_size: Option<u64>,
@@ -249,6 +256,8 @@ fn build_options(
             inherit_env: common.inherit_env,
             dirs: common.dirs.clone(),
             listen: common.listen.clone(),
+            connect: common.connect.clone(),
+            inherit_network: common.inherit_network,
             args: Vec::new(),
             gpio: Vec::new(),
         },

@@ -679,7 +679,7 @@ fn compile_instances(
         &menvs,
         &inits,
         main_entry,
-        entry::GrantCalls::for_grants(&config.grants),
+        entry::GrantCalls::for_grants(&config.grants, component.is_some()),
     )
     .map_err(at(0))?;
     if entry == Entry::Harness {

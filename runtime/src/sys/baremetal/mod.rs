@@ -30,7 +30,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::errno::{Errno, Result};
 use crate::sys::{
     Advice, Clock, DirEntry, FileKind, FileStat, IoVec, OpenOptions, PATH_MAX, Platform, PollFd,
-    RawHandle, Readiness, SetTime, Shutdown, StatusFlags, Whence,
+    RawHandle, Readiness, SetTime, Shutdown, SocketAddr, SocketOption, StatusFlags, Whence,
 };
 
 #[cfg(target_arch = "aarch64")]
@@ -315,6 +315,10 @@ impl Platform for BareMetal {
         Err(Errno::BADF)
     }
 
+    unsafe fn append(_handle: RawHandle, _bufs: &[IoVec]) -> Result<usize> {
+        Err(Errno::ROFS)
+    }
+
     fn seek(handle: RawHandle, offset: i64, whence: Whence) -> Result<u64> {
         if is_console(handle) {
             return Err(Errno::SPIPE);
@@ -475,6 +479,49 @@ impl Platform for BareMetal {
     }
 
     fn shutdown(_handle: RawHandle, _how: Shutdown) -> Result {
+        Err(Errno::BADF)
+    }
+
+    // A board has no network: the host core refuses before asking (no grant allows
+    // one), and these answer the same if it did.
+
+    fn socket(_ipv6: bool, _datagram: bool) -> Result<RawHandle> {
+        Err(Errno::ACCES)
+    }
+
+    fn bind(_handle: RawHandle, _addr: &SocketAddr) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn listen_on(_handle: RawHandle, _backlog: u32) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn connect(_handle: RawHandle, _addr: Option<&SocketAddr>) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn socket_address(_handle: RawHandle, _peer: bool) -> Result<SocketAddr> {
+        Err(Errno::BADF)
+    }
+
+    fn socket_option(_handle: RawHandle, _option: SocketOption, _ipv6: bool) -> Result<i32> {
+        Err(Errno::BADF)
+    }
+
+    fn set_socket_option(_: RawHandle, _: SocketOption, _: bool, _: i32) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn socket_error(_handle: RawHandle) -> Result<Option<Errno>> {
+        Err(Errno::BADF)
+    }
+
+    unsafe fn send_to(_: RawHandle, _: &[IoVec], _: Option<&SocketAddr>) -> Result<usize> {
+        Err(Errno::BADF)
+    }
+
+    unsafe fn recv_from(_: RawHandle, _: &[IoVec]) -> Result<(usize, SocketAddr)> {
         Err(Errno::BADF)
     }
 
