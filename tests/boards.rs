@@ -297,6 +297,55 @@ fn inspect_shows_the_board_its_memory_devices_and_grants() {
     }
 }
 
+/// `wafer run --target BOARD` boots the module in the board's QEMU machine: the guest's
+/// arguments are fixed into the image, the exit status is the program's (134 for a
+/// trap), and without the emulator it says how to install it.
+#[test]
+fn wafer_run_boots_a_module_on_every_board() {
+    let mut failures = Failures::default();
+    let hello = common::repo().join("examples/hello.wat");
+    let trap = common::tests_dir().join("boards/wat/trap.wat");
+    for board in boards() {
+        let run = |module: &Path, args: &[&str]| {
+            common::run_command(
+                Command::new(common::wafer())
+                    .args(["run", "--target", &board.name])
+                    .arg(module)
+                    .args(args),
+            )
+        };
+        let outcome = run(&hello, &["board", "run"]);
+        let expected = "hello, board!\nhello, run!\n";
+        if (
+            outcome.code,
+            outcome.stdout.replace('\r', "").as_str(),
+            outcome.stderr.as_str(),
+        ) != (0, expected, "")
+        {
+            failures.push(format!("{}: hello: {outcome:?}", board.name));
+        }
+        let outcome = run(&trap, &[]);
+        if outcome.code != 134 || !outcome.stdout.contains("integer divide by zero in divide") {
+            failures.push(format!("{}: trap: {outcome:?}", board.name));
+        }
+        let outcome = common::run_command(
+            Command::new(common::wafer())
+                .args(["run", "--target", &board.name])
+                .arg(&hello)
+                .env("PATH", "/nonexistent"),
+        );
+        let lines: Vec<&str> = outcome.stderr.lines().collect();
+        if outcome.code == 0
+            || lines.len() != 1
+            || !lines[0].contains("is not installed")
+            || !lines[0].contains("apt install")
+        {
+            failures.push(format!("{}: without QEMU: {outcome:?}", board.name));
+        }
+    }
+    failures.finish("wafer run on boards");
+}
+
 /// A memory without a maximum grows into the free RAM unless `--max-memory` caps it:
 /// the guest grows a page at a time until refused and exits with the pages it has.
 #[test]

@@ -124,7 +124,7 @@ struct BoardArgs {
     gpio: Vec<u32>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
     /// An ELF executable.
     Elf,
@@ -155,8 +155,15 @@ struct BuildArgs {
 
 #[derive(Args)]
 struct RunArgs {
+    /// Target name or triple (default: this machine). Another architecture's Linux
+    /// image runs under its qemu-user emulator, a board's firmware under its qemu-system
+    /// machine (the guest's arguments are fixed into the image).
+    #[arg(long)]
+    target: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    board: BoardArgs,
     /// The module (binary .wasm or text .wat), then the guest's arguments: everything
     /// after the module goes to the guest, options included.
     #[arg(
@@ -343,11 +350,38 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let (input, guest_args) = args.split();
-    let mut options = build_options(host_target()?, Emit::Image, &args.common, &input)?;
-    // The image runs here and now: every feature of this CPU is fair game.
-    options
-        .cpu
-        .get_or_insert_with(|| wafer::codegen::isa::NATIVE_CPU.to_string());
+    let host = host_target()?;
+    let target = match &args.target {
+        Some(name) => target::find(name).map_err(Failure::general)?,
+        None => host.clone(),
+    };
+    if target.kind == target::TargetKind::Baremetal {
+        return run_on_board(&args, target, &input, guest_args);
+    }
+    if args.board.format != FormatArg::Elf
+        || args.board.on_exit.is_some()
+        || !args.board.args.is_empty()
+        || args.board.heap_size.is_some()
+        || !args.board.gpio.is_empty()
+    {
+        return Err(Failure::general(format!(
+            "--format, --on-exit, --arg, --heap-size and --gpio are for firmware images; {} \
+             is not a board",
+            target.name
+        )));
+    }
+    let emulator = if target.arch == host.arch {
+        None
+    } else {
+        Some(emulator_for(&format!("qemu-{}", target.arch), "qemu-user")?)
+    };
+    let mut options = build_options(target, Emit::Image, &args.common, &input)?;
+    if emulator.is_none() {
+        // The image runs here and now: every feature of this CPU is fair game.
+        options
+            .cpu
+            .get_or_insert_with(|| wafer::codegen::isa::NATIVE_CPU.to_string());
+    }
     let wasm = driver::read_input(&input).map_err(|e| Failure::about(&input, e))?;
     let key = wafer::cache::key(&wasm, &options);
     let cached = wafer::cache::cache_dir()
@@ -365,11 +399,104 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
     };
     use std::os::unix::process::CommandExt;
-    let error = std::process::Command::new(&image_path)
-        .arg0(&input)
-        .args(guest_args)
-        .exec();
+    let error = match emulator {
+        None => std::process::Command::new(&image_path)
+            .arg0(&input)
+            .args(guest_args)
+            .exec(),
+        Some(emulator) => std::process::Command::new(emulator)
+            .arg("-0")
+            .arg(&input)
+            .arg(&image_path)
+            .args(guest_args)
+            .exec(),
+    };
     Err(Failure::about(&image_path, format!("cannot run: {error}")))
+}
+
+/// `wafer run --target BOARD`: builds the firmware image (fresh each time: it bakes in
+/// the granted files and a seed) and boots it in the board's qemu-system machine, which
+/// ends with the program's exit code by semihosting.
+fn run_on_board(
+    args: &RunArgs,
+    target: Target,
+    input: &Path,
+    guest_args: &[String],
+) -> Result<(), Failure> {
+    let board = target
+        .board
+        .clone()
+        .ok_or_else(|| Failure::general(format!("{} has no [board] description", target.name)))?;
+    if args.board.format != FormatArg::Elf {
+        return Err(Failure::general(
+            "wafer run boots an ELF image; --format is for wafer build",
+        ));
+    }
+    if args
+        .board
+        .on_exit
+        .is_some_and(|method| method != wafer_abi::image::ExitMethod::Semihosting)
+    {
+        return Err(Failure::general(
+            "wafer run ends QEMU by semihosting, with the program's exit code; --on-exit \
+             halt and reset are for real hardware",
+        ));
+    }
+    let Some((program, machine)) = board.qemu.split_first() else {
+        return Err(Failure::general(format!(
+            "{} has no QEMU machine to run it on",
+            target.name
+        )));
+    };
+    let package = if program.contains("riscv") {
+        "qemu-system-misc"
+    } else {
+        "qemu-system-arm"
+    };
+    let qemu = emulator_for(program, package)?;
+    let mut options = build_options(target, Emit::Image, &args.common, input)?;
+    options.board = board_options(&args.board);
+    options.board.on_exit = Some(wafer_abi::image::ExitMethod::Semihosting);
+    options.board.args.extend(guest_args.iter().cloned());
+    let wasm = driver::read_input(input).map_err(|e| Failure::about(input, e))?;
+    // The image is not kept, so what its build would warn about (how it seeds its
+    // generator) does not concern this run.
+    let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(input, e))?;
+    let image_path = std::env::temp_dir().join(format!(
+        "wafer-run-{}-{}.elf",
+        std::process::id(),
+        options.target.name
+    ));
+    driver::write_atomically(&image_path, &built.bytes, false)
+        .map_err(|e| Failure::about(&image_path, e))?;
+    let status = std::process::Command::new(qemu)
+        .args(machine)
+        .arg(&image_path)
+        .status();
+    let _ = std::fs::remove_file(&image_path);
+    let status = status.map_err(|e| Failure::general(format!("cannot run {program}: {e}")))?;
+    // The guest's exit code, as QEMU passes it on; QEMU killed by a signal, as a shell
+    // reports it.
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    std::process::exit(code)
+}
+
+/// The path of `program` (an emulator) on `PATH`, or how to install it.
+fn emulator_for(program: &str, package: &str) -> Result<PathBuf, Failure> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    });
+    found.ok_or_else(|| {
+        Failure::general(format!(
+            "{program} is not installed; on Debian: apt install {package} (bookworm: from \
+             bookworm-backports, `apt install -t bookworm-backports {package}`)"
+        ))
+    })
 }
 
 fn inspect(image: &Path) -> Result<(), Failure> {
