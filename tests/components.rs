@@ -105,13 +105,13 @@ const CASES: &[Case] = &[
         ..Case::new("wat_string_encodings", "wat/string_encodings.wat")
     },
     Case {
-        stderr: &["wafer: trap: invalid UTF-8 string in transcode utf8-to-utf8"],
+        stderr: &["wafer: trap: invalid utf-8 in transcode utf8-to-utf8"],
         same_as_wasmtime: false,
         ..Case::new("wat_bad_utf8", "wat/bad_utf8.wat")
     },
     Case::new("wat_run_err", "wat/run_err.wat"),
     Case {
-        stderr: &["wafer: trap: unknown handle index in [resource-rep]"],
+        stderr: &["wafer: trap: unknown handle index 1 in [resource-rep]"],
         same_as_wasmtime: false,
         ..Case::new("wat_bad_handle", "wat/bad_handle.wat")
     },

@@ -23,6 +23,8 @@ pub struct TrapReport<'a> {
     pub function: Option<&'a [u8]>,
     /// Byte offset of the wasm operator, if known.
     pub wasm_offset: Option<u32>,
+    /// The handle index a component handle trap names, if known.
+    pub detail: Option<u32>,
 }
 
 /// Classifies a fault against the image's code range and trap table. `None` means the
@@ -46,6 +48,7 @@ pub fn classify<'a>(
             kind: TrapKind::StackExhausted,
             function,
             wasm_offset: None,
+            detail: None,
         });
     }
     let site = site?;
@@ -56,6 +59,7 @@ pub fn classify<'a>(
         // check sits in the prologue, and a fault in the guard region has no site, so
         // both report the function alone.
         wasm_offset: (site.kind != TrapKind::StackExhausted).then_some(site.wasm_offset),
+        detail: None,
     })
 }
 
@@ -73,8 +77,17 @@ pub fn kind_of(fault: &Fault) -> Option<TrapKind> {
 
 /// Formats `wafer: trap: <message> in <function> (wasm offset 0x..)`.
 pub fn format(report: &TrapReport<'_>, line: &mut crate::out::Line) {
-    line.str(b"wafer: trap: ")
-        .str(report.kind.message().as_bytes());
+    line.str(b"wafer: trap: ");
+    match (report.kind.handle_message(), report.detail) {
+        (Some((before, after)), Some(index)) => {
+            line.str(before.as_bytes())
+                .dec(u64::from(index))
+                .str(after.as_bytes());
+        }
+        _ => {
+            line.str(report.kind.message().as_bytes());
+        }
+    }
     if let Some(function) = report.function {
         line.str(b" in ").str(function);
     }
@@ -91,7 +104,8 @@ pub fn on_fault(fault: Fault) -> ! {
     let table = TrapTable::parse(image.trap_table);
     let mut line = crate::out::Line::new();
     match classify(&fault, image.code_start, image.code_len, table) {
-        Some(report) => {
+        Some(mut report) => {
+            report.detail = crate::component::trap_detail();
             format(&report, &mut line);
             line.write_to(2);
             crate::host::exit(wafer_abi::TRAP_EXIT_CODE)
@@ -168,6 +182,26 @@ mod tests {
             line.as_bytes(),
             b"wafer: trap: call stack exhausted in deep\n"
         );
+    }
+
+    #[test]
+    fn handle_traps_name_the_handle() {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 100, "[resource-rep]R");
+        builder.trap(20, 0x40, TrapKind::InvalidHandle);
+        builder.trap(30, 0x40, TrapKind::HandleWrongType);
+        let bytes = builder.finish();
+        let table = TrapTable::parse(&bytes);
+        for (pc, expected) in [
+            (20, &b"wafer: trap: unknown handle index 5 in [resource-rep]R (wasm offset 0x40)\n"[..]),
+            (30, b"wafer: trap: handle index 5 used with the wrong type in [resource-rep]R (wasm offset 0x40)\n"),
+        ] {
+            let mut report = classify(&fault(0x1000 + pc, false), 0x1000, 100, table).unwrap();
+            report.detail = Some(5);
+            let mut line = crate::out::Line::new();
+            format(&report, &mut line);
+            assert_eq!(line.as_bytes(), expected);
+        }
     }
 
     #[test]

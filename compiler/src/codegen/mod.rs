@@ -36,6 +36,7 @@ use crate::translate::env::{ModuleEnv, ModuleSymbols, Tunables};
 use crate::translate::{FuncTranslator, inline};
 
 pub use component::compile_component;
+pub use component::harness::{HarnessComponent, compile_harness as compile_component_harness};
 pub use link_plan::{ImportDef, ImportSource, Imports};
 pub use object::ObjectWriter;
 
@@ -329,7 +330,7 @@ fn prepare<'data>(
     instances: &[ImageInstance<'data>],
     target: &Target,
     config: &CompileConfig,
-    component: Option<&crate::component::ComponentPlan<'_>>,
+    component: Option<component::ComponentImage<'_, '_>>,
 ) -> Result<Prepared<'data>, ImageError> {
     let at = |instance: usize| move |error| ImageError { instance, error };
     if instances.is_empty() {
@@ -354,9 +355,9 @@ fn prepare<'data>(
         .declare_libcalls(pointer_type, host_call_conv, config.checks.stack_limit)
         .map_err(at(0))?;
     let (trampolines, trampoline_signatures) = match component {
-        Some(plan) => (
-            component::declare_trampolines(&mut writer, plan, pointer_type).map_err(at(0))?,
-            plan.trampoline_signatures.clone(),
+        Some(image) => (
+            component::declare_trampolines(&mut writer, image.plan, pointer_type).map_err(at(0))?,
+            image.plan.trampoline_signatures.clone(),
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -481,7 +482,7 @@ fn compile_instances(
     target: &Target,
     config: &CompileConfig,
     entry: Entry,
-    component: Option<&crate::component::ComponentPlan<'_>>,
+    component: Option<component::ComponentImage<'_, '_>>,
 ) -> Result<Vec<u8>, ImageError> {
     let at = |instance: usize| move |error| ImageError { instance, error };
     let Prepared {
@@ -496,8 +497,8 @@ fn compile_instances(
         trampolines,
     } = crate::timing::phase("parse", || prepare(instances, target, config, component))?;
     let main_entry = match (entry, component) {
-        (Entry::Command(_), Some(plan)) => {
-            Some(component::entry_point(plan, &modules).map_err(at(0))?)
+        (Entry::Command(_), Some(image)) => {
+            Some(component::entry_point(image.plan, &modules).map_err(at(0))?)
         }
         (Entry::Command(instance), None) => Some((
             instance,
@@ -675,18 +676,25 @@ fn compile_instances(
         entry::GrantCalls::for_grants(&config.grants),
     )
     .map_err(at(0))?;
-    if entry == Entry::Harness {
+    if entry == Entry::Harness && component.is_none() {
         entry::define_harness_table(&mut writer, &*isa, &mut context, &menvs, &inits)
             .map_err(at(0))?;
+        entry::define_empty_harness_table(
+            &mut writer,
+            wafer_abi::symbols::COMPONENT_HARNESS_TABLE,
+            isa.pointer_bytes() as usize,
+        )
+        .map_err(at(0))?;
     }
-    if let Some(plan) = component {
+    if let Some(image) = component {
         component::define(
             &mut writer,
             &*isa,
             &mut context,
-            plan,
+            image,
             &menvs,
             &trampolines,
+            &inits,
             config,
         )
         .map_err(at(0))?;

@@ -17,12 +17,14 @@ use wasmtime_environ::{EntityRef as _, wasmparser as wp};
 use super::plan::*;
 use crate::error::{CompileError, Result};
 
-/// The translator's settings. Concurrency support is off: it would make every fused
-/// adapter call task intrinsics (`enter-sync-call`, `exit-sync-call`, `context.get/set`)
-/// that only WASI 0.3 needs. Adapter debug assertions are off.
-fn tunables() -> Tunables {
+/// The translator's settings. Concurrency support is on only for a component that
+/// lifts or lowers a function `async`: fused adapters for asynchronous calls need it
+/// (wafer builds them, and traps if one is called), and with it every adapter calls the
+/// task intrinsics (`enter-sync-call`, `exit-sync-call`, `context.get/set`, the task's
+/// `may_block`), which only WASI 0.3 needs otherwise. Adapter debug assertions are off.
+fn tunables(concurrency: bool) -> Tunables {
     let mut tunables = Tunables::default_host();
-    tunables.concurrency_support = false;
+    tunables.concurrency_support = concurrency;
     tunables.debug_adapter_modules = false;
     tunables
 }
@@ -30,9 +32,22 @@ fn tunables() -> Tunables {
 /// What the component's core modules may use: wafer's own core feature set (so a module
 /// compiles the same inside a component as on its own; with exceptions on, fused
 /// adapters wrap each call in a `try_table` that turns an escaping exception into a
-/// trap, which wafer compiles like any other), plus the synchronous component model.
+/// trap, which wafer compiles like any other), plus the component model with the
+/// proposals its test suite assumes (async, threads, fixed-length lists, maps,
+/// `implements`): a component using them is valid, and fails to build only if it needs
+/// what wafer does not implement (asynchronous calls; the asynchronous built-ins build
+/// and trap when called).
 fn features() -> wp::WasmFeatures {
-    wp::WasmFeatures::WASM3 | wp::WasmFeatures::COMPONENT_MODEL
+    use wp::WasmFeatures as F;
+    F::WASM3
+        | F::COMPONENT_MODEL
+        | F::CM_ASYNC
+        | F::CM_ASYNC_STACKFUL
+        | F::CM_MORE_ASYNC_BUILTINS
+        | F::CM_THREADING
+        | F::CM_FIXED_LENGTH_LISTS
+        | F::CM_MAP
+        | F::CM_IMPLEMENTS
 }
 
 /// Whether `bytes` is a binary component (rather than a core module).
@@ -73,14 +88,25 @@ fn one_line(message: &str) -> String {
 
 /// Translates the component `wasm` into wafer's plan.
 pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
-    let tunables = tunables();
+    let prescan = prescan(wasm)?;
+    let tunables = tunables(prescan.async_options);
     let mut validator = wp::Validator::new_with_features(features());
     let mut types = wc::ComponentTypesBuilder::new(&validator);
     let adapters = ScopeVec::new();
-    let (translation, modules) =
-        wc::Translator::new(&tunables, &mut validator, &mut types, &adapters)
-            .translate(wasm)
-            .map_err(translation_error)?;
+    // The translator asserts on a few inputs it does not support rather than failing
+    // (fused adapters for asynchronous calls without concurrency support): report
+    // those as unsupported instead of taking the caller down.
+    let translated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wc::Translator::new(&tunables, &mut validator, &mut types, &adapters).translate(wasm)
+    }))
+    .map_err(|_| {
+        CompileError::unsupported(
+            "component: the component model translator failed on this component \
+             (asynchronous calls between component instances are WASI 0.3)",
+        )
+    })?;
+    let (translation, modules) = translated.map_err(translation_error)?;
+    let resource_tables = types.num_resource_tables();
     let (types, root) = types.finish(&translation.component);
     let input = wasm.as_ptr_range();
     let modules = modules
@@ -125,6 +151,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
     };
     plan.world(&types[root]);
     plan.resources();
+    plan.resource_tables(resource_tables);
     plan.initializers()?;
     plan.options()?;
     plan.exports()?;
@@ -157,6 +184,9 @@ impl Planner<'_, '_> {
                     WasmValType::I64 => Ok(FlatType::I64),
                     WasmValType::F32 => Ok(FlatType::F32),
                     WasmValType::F64 => Ok(FlatType::F64),
+                    WasmValType::Ref(r) if *r == wasmtime_environ::WasmRefType::FUNCREF => {
+                        Ok(FlatType::FuncRef)
+                    }
                     other => Err(CompileError::unsupported(format!(
                         "component: a canonical function with a `{other}` value"
                     ))),
@@ -234,6 +264,19 @@ impl Planner<'_, '_> {
         }
     }
 
+    /// The handle tables fused adapters may name, by index.
+    fn resource_tables(&mut self, count: usize) {
+        self.plan.resource_tables = (0..count)
+            .map(|i| match &self.types[wc::TypeResourceTableIndex::new(i)] {
+                wc::TypeResourceTable::Concrete { ty, instance } => Some(ResourceTable {
+                    instance: instance.as_u32(),
+                    resource: ty.index(),
+                }),
+                _ => None,
+            })
+            .collect();
+    }
+
     fn core_def(&mut self, def: &wc::CoreDef) -> Result<CoreDef> {
         Ok(match def {
             wc::CoreDef::Export(export) => {
@@ -257,7 +300,29 @@ impl Planner<'_, '_> {
             }
             wc::CoreDef::Trampoline(index) => CoreDef::Trampoline(self.trampoline(*index)?),
             wc::CoreDef::InstanceFlags(instance) => CoreDef::InstanceFlags(instance.as_u32()),
-            wc::CoreDef::UnsafeIntrinsic(_) | wc::CoreDef::TaskMayBlock => {
+            wc::CoreDef::UnsafeIntrinsic(intrinsic) if context_slot(*intrinsic).is_some() => {
+                let (slot, set) = context_slot(*intrinsic).unwrap_or_default();
+                let (trampoline, signature) = if set {
+                    (
+                        Trampoline::ContextSet { slot },
+                        FlatSig {
+                            params: vec![FlatType::I32],
+                            results: vec![],
+                        },
+                    )
+                } else {
+                    (
+                        Trampoline::ContextGet { slot },
+                        FlatSig {
+                            params: vec![],
+                            results: vec![FlatType::I32],
+                        },
+                    )
+                };
+                CoreDef::Trampoline(self.intrinsic(trampoline, signature))
+            }
+            wc::CoreDef::TaskMayBlock => CoreDef::TaskMayBlock,
+            wc::CoreDef::UnsafeIntrinsic(_) => {
                 return Err(CompileError::unsupported(format!(
                     "component: the core definition {def:?}"
                 )));
@@ -314,18 +379,55 @@ impl Planner<'_, '_> {
                 to: to.as_u32() as usize,
             },
             wc::Trampoline::Trap => Trampoline::Trap,
-            other => {
-                return Err(CompileError::unsupported(format!(
-                    "component: the canonical built-in `{}`",
-                    other.symbol_name()
-                )));
+            wc::Trampoline::ResourceTransferOwn => {
+                Trampoline::ResourceTransferOwn { table_base: 0 }
             }
+            wc::Trampoline::ResourceTransferBorrow => {
+                Trampoline::ResourceTransferBorrow { table_base: 0 }
+            }
+            wc::Trampoline::EnterSyncCall => Trampoline::EnterSyncCall { instance_base: 0 },
+            wc::Trampoline::ExitSyncCall => Trampoline::ExitSyncCall,
+            wc::Trampoline::BackpressureInc { instance } => Trampoline::Backpressure {
+                instance: instance.as_u32(),
+                delta: 1,
+            },
+            wc::Trampoline::BackpressureDec { instance } => Trampoline::Backpressure {
+                instance: instance.as_u32(),
+                delta: -1,
+            },
+            other => match async_builtin_instance(other) {
+                Some(instance) => Trampoline::Unsupported {
+                    instance: Some(instance.as_u32()),
+                    name: other.symbol_name(),
+                },
+                None if is_async_call(other) => Trampoline::Unsupported {
+                    instance: None,
+                    name: other.symbol_name(),
+                },
+                None => {
+                    return Err(CompileError::unsupported(format!(
+                        "component: the canonical built-in `{}`",
+                        other.symbol_name()
+                    )));
+                }
+            },
         };
         let position = self.plan.trampolines.len();
         self.plan.trampolines.push(trampoline);
         self.plan.trampoline_signatures.push(signature);
         self.trampoline_positions.insert(index, position);
         Ok(position)
+    }
+
+    /// The plan's position of the trampoline standing in for an intrinsic (added on
+    /// first use), with its fixed signature.
+    fn intrinsic(&mut self, trampoline: Trampoline, signature: FlatSig) -> usize {
+        if let Some(position) = self.plan.trampolines.iter().position(|t| *t == trampoline) {
+            return position;
+        }
+        self.plan.trampolines.push(trampoline);
+        self.plan.trampoline_signatures.push(signature);
+        self.plan.trampolines.len() - 1
     }
 
     fn resource_of(&self, table: wc::TypeResourceTableIndex) -> Result<usize> {
@@ -396,11 +498,10 @@ impl Planner<'_, '_> {
                         *slot = destructor;
                     }
                 }
-                GlobalInitializer::ExtractCallback(_) | GlobalInitializer::ExtractTable(_) => {
-                    return Err(CompileError::unsupported(
-                        "component: async callbacks and threads (WASI 0.3)",
-                    ));
-                }
+                // The callbacks of async exports and the tables `thread.new-indirect`
+                // reads: only the asynchronous built-ins (which wafer does not
+                // implement) and async calls (which it refuses) use them.
+                GlobalInitializer::ExtractCallback(_) | GlobalInitializer::ExtractTable(_) => {}
             }
         }
         Ok(())
@@ -413,12 +514,8 @@ impl Planner<'_, '_> {
                     "component: the GC data model for canonical options",
                 ));
             };
-            if options.async_ || options.callback.is_some() {
-                return Err(CompileError::unsupported(
-                    "component: async canonical options (WASI 0.3)",
-                ));
-            }
             self.plan.options.push(CanonOptions {
+                is_async: options.async_,
                 instance: options.instance.as_u32(),
                 memory: memory.memory.map(|m| m.as_u32() as usize),
                 realloc: memory.realloc.map(|r| r.as_u32() as usize),
@@ -443,15 +540,17 @@ impl Planner<'_, '_> {
             .collect();
         while let Some((name, index)) = work.pop() {
             match &self.component.export_items[index] {
-                wc::Export::LiftedFunction { func, options, .. } => {
+                wc::Export::LiftedFunction { ty, func, options } => {
                     let func = self.core_def(func)?;
                     let core_type = self.component.options[*options].core_type;
                     let signature = self.flat_sig(core_type)?;
+                    let func_type = self.func_type(*ty);
                     self.plan.exports.push(Export {
                         name,
                         func,
                         options: options.as_u32() as usize,
                         signature,
+                        func_type,
                     });
                 }
                 wc::Export::Instance { exports, .. } => {
@@ -469,6 +568,387 @@ impl Planner<'_, '_> {
         self.plan.exports.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(())
     }
+}
+
+/// The slot of a `context.get` / `context.set` intrinsic, and whether it sets.
+fn context_slot(intrinsic: wc::UnsafeIntrinsic) -> Option<(u32, bool)> {
+    Some(match intrinsic {
+        wc::UnsafeIntrinsic::ContextGetI32_0 => (0, false),
+        wc::UnsafeIntrinsic::ContextGetI32_1 => (1, false),
+        wc::UnsafeIntrinsic::ContextSetI32_0 => (0, true),
+        wc::UnsafeIntrinsic::ContextSetI32_1 => (1, true),
+        _ => return None,
+    })
+}
+
+/// The component instance of a built-in of the asynchronous component model (tasks,
+/// waitables, streams, futures, error contexts, threads), which wafer does not
+/// implement; `None` for any other trampoline.
+fn async_builtin_instance(
+    trampoline: &wc::Trampoline,
+) -> Option<wc::RuntimeComponentInstanceIndex> {
+    use wc::Trampoline as T;
+    Some(match trampoline {
+        T::TaskReturn { instance, .. }
+        | T::TaskCancel { instance }
+        | T::WaitableSetNew { instance }
+        | T::WaitableSetWait { instance, .. }
+        | T::WaitableSetPoll { instance, .. }
+        | T::WaitableSetDrop { instance }
+        | T::WaitableJoin { instance }
+        | T::SubtaskDrop { instance }
+        | T::SubtaskCancel { instance, .. }
+        | T::StreamNew { instance, .. }
+        | T::StreamRead { instance, .. }
+        | T::StreamWrite { instance, .. }
+        | T::StreamCancelRead { instance, .. }
+        | T::StreamCancelWrite { instance, .. }
+        | T::StreamDropReadable { instance, .. }
+        | T::StreamDropWritable { instance, .. }
+        | T::FutureNew { instance, .. }
+        | T::FutureRead { instance, .. }
+        | T::FutureWrite { instance, .. }
+        | T::FutureCancelRead { instance, .. }
+        | T::FutureCancelWrite { instance, .. }
+        | T::FutureDropReadable { instance, .. }
+        | T::FutureDropWritable { instance, .. }
+        | T::ErrorContextNew { instance, .. }
+        | T::ErrorContextDebugMessage { instance, .. }
+        | T::ErrorContextDrop { instance, .. }
+        | T::ThreadIndex { instance }
+        | T::ThreadNewIndirect { instance, .. }
+        | T::ThreadResumeLater { instance }
+        | T::ThreadSuspend { instance, .. }
+        | T::ThreadYield { instance, .. }
+        | T::ThreadSuspendThenResume { instance, .. }
+        | T::ThreadYieldThenResume { instance, .. }
+        | T::ThreadSuspendThenPromote { instance, .. }
+        | T::ThreadYieldThenPromote { instance, .. } => *instance,
+        _ => return None,
+    })
+}
+
+impl Planner<'_, '_> {
+    /// The component-level type of an exported function, added to the plan's arena:
+    /// `None` when the canonical-ABI model cannot hold it (a resource left abstract, or
+    /// a type past its size and depth limits), which only callers passing component
+    /// values (the test harness) notice.
+    fn func_type(&mut self, ty: wc::TypeFuncIndex) -> Option<usize> {
+        let func = &self.types[ty];
+        let params = self.types[func.params]
+            .types
+            .iter()
+            .map(|ty| self.canon_type(ty))
+            .collect::<Option<Vec<_>>>()?;
+        let results = self.types[func.results]
+            .types
+            .iter()
+            .map(|ty| self.canon_type(ty))
+            .collect::<Option<Vec<_>>>()?;
+        let func = wafer_canon::FuncType {
+            params,
+            results,
+            is_async: func.async_,
+        };
+        func.validate(&self.plan.types).ok()?;
+        self.plan.funcs.push(func);
+        Some(self.plan.funcs.len() - 1)
+    }
+
+    /// `ty` in the plan's canonical-ABI type arena.
+    fn canon_type(&mut self, ty: &wc::InterfaceType) -> Option<wafer_canon::TypeId> {
+        use wafer_canon::{Case, Field, ResourceId, TypeId, ValType};
+        use wc::InterfaceType as I;
+        let types = self.types;
+        let ty = match ty {
+            I::Bool => return Some(TypeId::BOOL),
+            I::S8 => return Some(TypeId::S8),
+            I::U8 => return Some(TypeId::U8),
+            I::S16 => return Some(TypeId::S16),
+            I::U16 => return Some(TypeId::U16),
+            I::S32 => return Some(TypeId::S32),
+            I::U32 => return Some(TypeId::U32),
+            I::S64 => return Some(TypeId::S64),
+            I::U64 => return Some(TypeId::U64),
+            I::Float32 => return Some(TypeId::F32),
+            I::Float64 => return Some(TypeId::F64),
+            I::Char => return Some(TypeId::CHAR),
+            I::String => return Some(TypeId::STRING),
+            I::ErrorContext(_) => return Some(TypeId::ERROR_CONTEXT),
+            I::Record(r) => ValType::Record(
+                types[*r]
+                    .fields
+                    .iter()
+                    .map(|field| {
+                        Some(Field {
+                            name: field.name.as_str().into(),
+                            ty: self.canon_type(&field.ty)?,
+                        })
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            I::Variant(v) => ValType::Variant(
+                types[*v]
+                    .cases
+                    .iter()
+                    .map(|(name, ty)| {
+                        Some(Case {
+                            name: name.as_str().into(),
+                            ty: match ty {
+                                Some(ty) => Some(self.canon_type(ty)?),
+                                None => None,
+                            },
+                        })
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            I::List(l) => ValType::List(self.canon_type(&types[*l].element)?),
+            I::FixedLengthList(l) => {
+                let list = &types[*l];
+                ValType::FixedList(self.canon_type(&list.element)?, list.size)
+            }
+            I::Map(m) => {
+                let map = &types[*m];
+                ValType::Map(self.canon_type(&map.key)?, self.canon_type(&map.value)?)
+            }
+            I::Tuple(t) => ValType::Tuple(
+                types[*t]
+                    .types
+                    .iter()
+                    .map(|ty| self.canon_type(ty))
+                    .collect::<Option<_>>()?,
+            ),
+            I::Flags(f) => {
+                ValType::Flags(types[*f].names.iter().map(|n| n.as_str().into()).collect())
+            }
+            I::Enum(e) => {
+                ValType::Enum(types[*e].names.iter().map(|n| n.as_str().into()).collect())
+            }
+            I::Option(o) => ValType::Option(self.canon_type(&types[*o].ty)?),
+            I::Result(r) => {
+                let result = &types[*r];
+                let ok = match &result.ok {
+                    Some(ty) => Some(self.canon_type(ty)?),
+                    None => None,
+                };
+                let err = match &result.err {
+                    Some(ty) => Some(self.canon_type(ty)?),
+                    None => None,
+                };
+                ValType::Result { ok, err }
+            }
+            I::Own(table) | I::Borrow(table) => {
+                let wc::TypeResourceTable::Concrete { ty: resource, .. } = &types[*table] else {
+                    return None;
+                };
+                let resource = ResourceId(u32::try_from(resource.index()).ok()?);
+                if matches!(ty, I::Own(_)) {
+                    ValType::Own(resource)
+                } else {
+                    ValType::Borrow(resource)
+                }
+            }
+            I::Future(table) => {
+                let payload = types[types[*table].ty].payload;
+                ValType::Future(match &payload {
+                    Some(ty) => Some(self.canon_type(ty)?),
+                    None => None,
+                })
+            }
+            I::Stream(table) => {
+                let payload = types[types[*table].ty].payload;
+                ValType::Stream(match &payload {
+                    Some(ty) => Some(self.canon_type(ty)?),
+                    None => None,
+                })
+            }
+        };
+        self.plan.types.add(ty).ok()
+    }
+}
+
+/// What a first walk of a component finds.
+#[derive(Debug, Default)]
+struct Prescan {
+    /// Some `canon lift` or `canon lower` is `async`.
+    async_options: bool,
+}
+
+/// A first walk of the component's sections, at every nesting level, through a
+/// validator of its own (the translator keeps its validator's types to itself; function
+/// bodies are not validated here, and an invalid component is left for [`translate`] to
+/// report). It checks the rule that validator leaves out: every value type a component
+/// defines must take less than 2^28 bytes in a 64-bit memory (the canonical ABI's
+/// element size bound). And it notes whether any function is lifted or lowered `async`.
+fn prescan(wasm: &[u8]) -> Result<Prescan> {
+    let mut found = Prescan::default();
+    let mut validator = wp::Validator::new_with_features(features());
+    for payload in wp::Parser::new(0).parse_all(wasm) {
+        let Ok(payload) = payload else {
+            return Ok(found);
+        };
+        if let wp::Payload::ComponentCanonicalSection(section) = &payload {
+            for function in section.clone().into_iter().flatten() {
+                let options = match &function {
+                    wp::CanonicalFunction::Lift { options, .. }
+                    | wp::CanonicalFunction::Lower { options, .. } => &options[..],
+                    _ => &[],
+                };
+                found.async_options |= options
+                    .iter()
+                    .any(|option| matches!(option, wp::CanonicalOption::Async));
+            }
+        }
+        let section = match &payload {
+            wp::Payload::ComponentTypeSection(section) => Some(section.range()),
+            _ => None,
+        };
+        let before = validator
+            .types(0)
+            .map_or(0, |types| types.component_type_count());
+        if validator.payload(&payload).is_err() {
+            return Ok(found);
+        }
+        let (Some(range), Some(types)) = (section, validator.types(0)) else {
+            continue;
+        };
+        for index in before..types.component_type_count() {
+            let wp::component_types::ComponentAnyTypeId::Defined(id) =
+                types.component_any_type_at(index)
+            else {
+                continue;
+            };
+            let mut arena = wafer_canon::Types::new();
+            if let Err(wafer_canon::TypeError::TooLarge) = sized_type(
+                &mut arena,
+                &types,
+                wp::component_types::ComponentValType::Type(id),
+                0,
+            ) {
+                return Err(CompileError::InvalidWasm {
+                    message: format!(
+                        "type {index} exceeds maximum byte size (2^28 - 1 in a 64-bit memory)"
+                    ),
+                    offset: range.start,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A validated value type in a canonical-ABI arena, for its size: only a type too large
+/// is an error worth reporting (labels and resources are placeholders, and types deeper
+/// than the arena's limit are left unchecked).
+fn sized_type(
+    arena: &mut wafer_canon::Types,
+    types: &wp::types::TypesRef<'_>,
+    ty: wp::component_types::ComponentValType,
+    depth: u32,
+) -> std::result::Result<wafer_canon::TypeId, wafer_canon::TypeError> {
+    use wafer_canon::{Case, Field, ResourceId, TypeError, TypeId, ValType};
+    use wp::PrimitiveValType as P;
+    use wp::component_types::{ComponentDefinedType as D, ComponentValType as V};
+    if depth > wafer_canon::types::MAX_TYPE_DEPTH {
+        return Err(TypeError::TooDeep);
+    }
+    let mut part = |ty: V| sized_type(arena, types, ty, depth + 1);
+    let id = match ty {
+        V::Primitive(primitive) => {
+            return Ok(match primitive {
+                P::Bool => TypeId::BOOL,
+                P::S8 => TypeId::S8,
+                P::U8 => TypeId::U8,
+                P::S16 => TypeId::S16,
+                P::U16 => TypeId::U16,
+                P::S32 => TypeId::S32,
+                P::U32 => TypeId::U32,
+                P::S64 => TypeId::S64,
+                P::U64 => TypeId::U64,
+                P::F32 => TypeId::F32,
+                P::F64 => TypeId::F64,
+                P::Char => TypeId::CHAR,
+                P::String => TypeId::STRING,
+                P::ErrorContext => TypeId::ERROR_CONTEXT,
+            });
+        }
+        V::Type(id) => id,
+    };
+    let Some(defined) = types.get(id) else {
+        return Err(TypeError::UnknownType(0));
+    };
+    let labels = |count: usize| -> Box<[Box<str>]> {
+        (0..count).map(|i| i.to_string().into_boxed_str()).collect()
+    };
+    let ty = match defined {
+        D::Primitive(primitive) => return part(V::Primitive(*primitive)),
+        D::Record(record) => ValType::Record(
+            record
+                .fields
+                .values()
+                .enumerate()
+                .map(|(i, ty)| {
+                    Ok(Field {
+                        name: i.to_string().into(),
+                        ty: part(*ty)?,
+                    })
+                })
+                .collect::<std::result::Result<_, TypeError>>()?,
+        ),
+        D::Variant(variant) => ValType::Variant(
+            variant
+                .cases
+                .values()
+                .enumerate()
+                .map(|(i, case)| {
+                    Ok(Case {
+                        name: i.to_string().into(),
+                        ty: case.ty.map(&mut part).transpose()?,
+                    })
+                })
+                .collect::<std::result::Result<_, TypeError>>()?,
+        ),
+        D::List { element, .. } => ValType::List(part(*element)?),
+        D::Map { key, value, .. } => ValType::Map(part(*key)?, part(*value)?),
+        D::FixedLengthList {
+            element, length, ..
+        } => ValType::FixedList(part(*element)?, *length),
+        D::Tuple(tuple) => ValType::Tuple(
+            tuple
+                .types
+                .iter()
+                .map(|ty| part(*ty))
+                .collect::<std::result::Result<_, TypeError>>()?,
+        ),
+        D::Flags(names) => ValType::Flags(labels(names.len())),
+        D::Enum(names) => ValType::Enum(labels(names.len())),
+        D::Option { ty, .. } => ValType::Option(part(*ty)?),
+        D::Result { ok, err, .. } => ValType::Result {
+            ok: ok.map(&mut part).transpose()?,
+            err: err.map(&mut part).transpose()?,
+        },
+        D::Own(_) => ValType::Own(ResourceId(0)),
+        D::Borrow(_) => ValType::Borrow(ResourceId(0)),
+        D::Future { ty, .. } => ValType::Future(ty.map(&mut part).transpose()?),
+        D::Stream { ty, .. } => ValType::Stream(ty.map(&mut part).transpose()?),
+    };
+    arena.add(ty)
+}
+
+/// Whether a trampoline is one of those fused adapters call for an asynchronous call
+/// (with concurrency support): starting the call, moving futures, streams and error
+/// contexts.
+fn is_async_call(trampoline: &wc::Trampoline) -> bool {
+    use wc::Trampoline as T;
+    matches!(
+        trampoline,
+        T::PrepareCall { .. }
+            | T::SyncStartCall { .. }
+            | T::AsyncStartCall { .. }
+            | T::FutureTransfer
+            | T::StreamTransfer
+            | T::ErrorContextTransfer
+    )
 }
 
 /// Initializers number memories, reallocs and post-returns in order.
