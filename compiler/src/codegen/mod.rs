@@ -131,6 +131,9 @@ pub struct CompiledFunction {
     pub relocs: Vec<ModuleReloc>,
     /// Trap sites: code offset, kind, wasm offset.
     pub traps: Vec<(u32, TrapKind, u32)>,
+    /// Direct calls: return address (relative to the function), the call's wasm offset
+    /// (0 when unknown) and the function called.
+    pub calls: Vec<(u32, u32, FuncId)>,
     /// Calls with exception handlers (offsets relative to the function).
     pub call_sites: Vec<CallSiteRecord>,
     /// The functions inlined into this one, for naming traps in their code.
@@ -270,15 +273,44 @@ fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<
         })
         .collect();
     let mach_relocs = compiled.buffer.relocs().to_vec();
-    let relocs = mach_relocs
+    let relocs: Vec<ModuleReloc> = mach_relocs
         .iter()
         .map(|reloc| ModuleReloc::from_mach_reloc(reloc, &context.func, func_id))
+        .collect();
+    // A direct call's relocation lies in its call sequence, within the last 12 bytes
+    // before the return address (riscv64's `auipc` + `jalr` is the longest). Relocations
+    // and source locations are in code order.
+    let calls = compiled
+        .buffer
+        .call_sites()
+        .filter_map(|site| {
+            let ret = site.ret_addr;
+            let before = relocs.partition_point(|reloc| reloc.offset < ret);
+            let callee = relocs[..before]
+                .iter()
+                .rev()
+                .take_while(|reloc| reloc.offset + 12 >= ret)
+                .find_map(|reloc| match reloc.name {
+                    cranelift_module::ModuleRelocTarget::User {
+                        namespace: 0,
+                        index,
+                    } => Some(FuncId::from_u32(index)),
+                    _ => None,
+                })?;
+            let at = srclocs.partition_point(|loc| loc.end < ret);
+            let wasm_offset = srclocs
+                .get(at)
+                .filter(|loc| loc.start < ret && ret <= loc.end && !loc.loc.is_default())
+                .map_or(0, |loc| loc.loc.bits());
+            Some((ret, wasm_offset, callee))
+        })
         .collect();
     Ok(CompiledFunction {
         code,
         alignment,
         relocs,
         traps,
+        calls,
         call_sites,
         inlined: Vec::new(),
         bounds: BoundsStats::default(),
@@ -634,7 +666,17 @@ fn compile_instances(
             writer.omit_function(copy);
         }
     }
-    for (instance, func_index, compiled) in compiled {
+    for (instance, func_index, mut compiled) in compiled {
+        // A trap inside a component's trampoline reports the wasm offset of the call
+        // into it: the call sites are recorded as sites on their last byte (never an
+        // instruction's first), where the runtime looks from the return address.
+        for &(ret, wasm_offset, callee) in &compiled.calls {
+            if wasm_offset != 0 && trampolines.contains(&callee) {
+                compiled
+                    .traps
+                    .push((ret - 1, TrapKind::Unreachable, wasm_offset));
+            }
+        }
         let id = symbols[instance].funcs[func_index as usize];
         if !live.contains(&id) {
             writer.omit_function(id);

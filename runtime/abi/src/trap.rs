@@ -29,6 +29,12 @@
 //!           out-of-bounds memory access, the kind of most sites)
 //! ```
 //!
+//! Code wafer generates around the wasm (a component's trampolines for canonical
+//! built-ins) has no wasm offsets: its sites record offset 0. A trap there is reported
+//! at the wasm offset of the call into it, so such calls are recorded too, as sites on
+//! the call instruction's last byte (the return address minus one, never the first byte
+//! of an instruction, so never a real trap site) with the call's wasm offset.
+//!
 //! A lookup walks the functions, skipping names and sites by their lengths, then decodes
 //! one function's sites: traps are reported once, so a millisecond on a huge module
 //! does not matter. A site whose wasm offset lies in the body of a function inlined
