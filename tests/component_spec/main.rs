@@ -7,6 +7,8 @@
 //! results and sends them back encoded. Traps are caught inside the image and the
 //! script goes on.
 //!
+//! wafer's own regression scripts in `tests/component_spec/misc/` run as `misc/...`.
+//!
 //! Usage: `cargo test --release --test component_spec [-- FILTER...]`.
 //! `WAFER_COMPONENT_SPEC_DIR` points at another copy of the tests (default
 //! `../shared/component-model-tests`). `WAFER_SPEC_TARGET` picks the target (default:
@@ -327,6 +329,15 @@ fn check(
     }
 }
 
+/// Where script `file` is: ours under `misc/`, else the suite's.
+fn script_path(dir: &Path, file: &Path) -> PathBuf {
+    if file.starts_with("misc") {
+        common::tests_dir().join("component_spec").join(file)
+    } else {
+        dir.join(file)
+    }
+}
+
 fn run_file(
     dir: &Path,
     file: &Path,
@@ -335,7 +346,7 @@ fn run_file(
     skips: &[(String, String)],
 ) -> FileReport {
     let mut report = FileReport::default();
-    let text = match std::fs::read_to_string(dir.join(file)) {
+    let text = match std::fs::read_to_string(script_path(dir, file)) {
         Ok(text) => text,
         Err(e) => {
             report.record(0, true, Err(format!("cannot read: {e}")));
@@ -532,6 +543,9 @@ fn main() {
     }
     let mut scripts = Vec::new();
     all_scripts(&dir, Path::new(""), &mut scripts);
+    // Our own scripts, as `misc/...` (the suite has no such folder).
+    let misc = common::tests_dir().join("component_spec");
+    all_scripts(&misc, Path::new("misc"), &mut scripts);
     scripts.sort();
     let mut selected = Vec::new();
     let mut skipped_files = 0;
