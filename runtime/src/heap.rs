@@ -107,7 +107,7 @@ impl Heap {
     }
 }
 
-/// The global allocator over [`HEAP`].
+/// The global allocator over the heap.
 pub struct Allocator;
 
 // SAFETY: blocks are distinct, aligned as asked and at least as large as asked; the
