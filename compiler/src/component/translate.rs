@@ -977,6 +977,8 @@ pub fn adapter_trap_kinds() -> Vec<(u8, wafer_abi::trap::TrapKind)> {
         (T::UnalignedPointer, K::UnalignedPointer),
         (T::MemoryOutOfBounds, K::MemoryOutOfBounds),
         (T::UnreachableCodeReached, K::Unreachable),
+        // A fused adapter's exception barrier: an exception left the callee.
+        (T::UncaughtException, K::UncaughtException),
     ]
     .into_iter()
     .map(|(code, kind)| (code as u8, kind))
