@@ -404,7 +404,11 @@ fn run_file(
             continue;
         }
         let (line, component, result) = match step {
-            Step::Decided { result, line } => (*line, false, result.clone()),
+            Step::Decided {
+                result,
+                definition,
+                line,
+            } => (*line, *definition, result.clone()),
             Step::Broken { why, line } => (*line, false, Err(why.clone())),
             Step::Instantiate {
                 instance,

@@ -55,9 +55,11 @@ pub enum Step {
         expect: Expect,
         line: usize,
     },
-    /// An assertion decided while planning.
+    /// An assertion decided while planning (or, with `definition`, a component
+    /// definition checked while planning: it counts as a component).
     Decided {
         result: Result<(), String>,
+        definition: bool,
         line: usize,
     },
     /// A command that could not be planned.
@@ -230,7 +232,11 @@ impl Planner {
                 },
             },
         };
-        Step::Decided { result, line }
+        Step::Decided {
+            result,
+            definition: false,
+            line,
+        }
     }
 
     /// A component directive's instance, named `name`.
@@ -277,6 +283,7 @@ impl Planner {
                     },
                     Err(why) => Step::Decided {
                         result: Err(format!("component does not compile: {why}")),
+                        definition: false,
                         line,
                     },
                 },
@@ -316,7 +323,11 @@ impl Planner {
                         if let Some(name) = name {
                             self.definitions.insert(name, wasm);
                         }
-                        Step::Decided { result, line }
+                        Step::Decided {
+                            result,
+                            definition: true,
+                            line,
+                        }
                     }
                     Err(e) => Step::Broken {
                         why: format!("cannot encode component: {e}"),
@@ -360,6 +371,7 @@ impl Planner {
                     // Linking a component happens while translating it.
                     Err(_) => Step::Decided {
                         result: Ok(()),
+                        definition: false,
                         line,
                     },
                 },
@@ -377,6 +389,7 @@ impl Planner {
                     Err(_) => Ok(()),
                     Ok(_) => Err("the malformed annotation was accepted".into()),
                 },
+                definition: false,
                 line,
             },
             other => Step::Broken {
