@@ -1,19 +1,17 @@
 //! A component image: the core instances of a [`ComponentPlan`] compiled like a
 //! multi-instance image, plus what the component model adds around them.
 //!
-//! - **Trampolines** stand in for canonical built-ins. Each is a function in the wasm
-//!   convention with the built-in's flat core signature (its VM context argument is
-//!   ignored), so core instances import, call and put it in tables like any function. A
-//!   lowered import calls the runtime's host function (`wafer_abi::wasi_p2`) in the C
-//!   convention with its canonical-ABI context first; the resource built-ins call the
-//!   runtime's handle tables.
+//! - **Flags**: each component instance's flags (`may_leave`, which fused adapters and
+//!   built-ins read) and the task's `may_block` are one-global core instances placed
+//!   before the plan's core instances.
+//! - **Trampolines** stand in for canonical built-ins ([`builtins`]): functions in the
+//!   wasm convention that core instances import, call and put in tables like any other.
 //! - **Contexts** (`wafer_abi::wasi_p2::CanonContext`): one per set of canonical options
 //!   and one per component instance, static data that point at the instance's memory,
-//!   a C-convention wrapper of its `realloc`, and its handle table. A host function that
-//!   must trap (a bad handle, a bad pointer) sets the context's trap field and returns;
-//!   the trampoline then traps at a recorded site, so every trap still comes from
-//!   compiled code and names the import.
-//! - **The entry** runs the `wasi:cli/run` export: `ok` exits 0, `err` 1.
+//!   a C-convention wrapper of its `realloc`, and its WASI 0.2 handle table; and the
+//!   **component descriptor** (`wafer_abi::component`) the runtime's built-ins work on.
+//! - **The entry** runs the `wasi:cli/run` export: `ok` exits 0, `err` 1; or, in a test
+//!   harness image ([`harness`]), the harness calls any export with component values.
 
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, InstBuilder, UserFuncName, types};
