@@ -98,6 +98,13 @@ const CASES: &[Case] = &[
         wasmtime: None,
     },
     Case {
+        name: "stack_overflow",
+        source: "wat/stack_overflow.wat",
+        flags: &[],
+        stdin: None,
+        wasmtime: None,
+    },
+    Case {
         name: "oob",
         source: "wat/oob.wat",
         flags: &[],
@@ -290,6 +297,49 @@ fn inspect_shows_the_board_its_memory_devices_and_grants() {
     }
 }
 
+/// A memory without a maximum grows into the free RAM unless `--max-memory` caps it:
+/// the guest grows a page at a time until refused and exits with the pages it has.
+#[test]
+fn max_memory_caps_a_memory_on_every_board() {
+    let scratch = common::scratch("boards-max-memory");
+    let wasm = scratch.join("grow.wasm");
+    let grow = r#"(module (memory 0)
+        (func (export "pages") (result i32)
+          (loop $more (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+          (memory.size)))"#;
+    std::fs::write(&wasm, wat::parse_str(grow).unwrap()).unwrap();
+    let mut failures = Failures::default();
+    for board in boards() {
+        let image = scratch.join(format!("grow-{}.elf", board.name));
+        let build = Command::new(common::wafer())
+            .arg("build")
+            .arg(&wasm)
+            .args(["--invoke", "pages", "--max-memory", "640K", "--target"])
+            .arg(&board.name)
+            .arg("-o")
+            .arg(&image)
+            .output()
+            .unwrap();
+        if !build.status.success() {
+            failures.push(format!(
+                "{}: {}",
+                board.name,
+                String::from_utf8_lossy(&build.stderr)
+            ));
+            continue;
+        }
+        match board.boot(&image, None, Duration::from_secs(60)) {
+            Ok(outcome) if outcome.code == 10 => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: grew to {} pages (exit status), expected 10: {}",
+                board.name, outcome.code, outcome.stdout
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("max-memory on boards");
+}
+
 #[test]
 fn options_a_board_cannot_honour_are_one_line_errors() {
     let scratch = common::scratch("boards-errors");
@@ -333,6 +383,10 @@ fn options_a_board_cannot_honour_are_one_line_errors() {
             &["--target", "qemu-virt-riscv64", "--stack-size", "4G"],
             &["RAM", "too many"],
         ),
+        (
+            &["--target", "qemu-virt-aarch64", "--max-memory", "200M"],
+            &["209,715,200 for linear memory", "too many"],
+        ),
     ];
     for (flags, needles) in cases {
         let output = scratch.join("out.elf");
@@ -355,4 +409,144 @@ fn options_a_board_cannot_honour_are_one_line_errors() {
         }
         assert!(!output.exists(), "{flags:?} left an output file");
     }
+}
+
+/// Sends `command` to QEMU's human monitor on `socket` and returns the 32-bit value of
+/// the `xp /1wx` answer.
+fn monitor_word(socket: &Path, address: u32) -> Result<u32, String> {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    let mut stream = UnixStream::connect(socket).map_err(|e| format!("monitor: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    writeln!(stream, "xp /1wx {address:#x}").map_err(|e| e.to_string())?;
+    let mut seen = String::new();
+    let mut buf = [0u8; 512];
+    let needle = format!("{address:016x}: 0x");
+    loop {
+        let n = stream
+            .read(&mut buf)
+            .map_err(|e| format!("monitor: {e} after {seen:?}"))?;
+        if n == 0 {
+            return Err(format!("monitor closed after {seen:?}"));
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if let Some(at) = seen.find(&needle) {
+            let digits: String = seen[at + needle.len()..]
+                .chars()
+                .take_while(char::is_ascii_hexdigit)
+                .collect();
+            if digits.len() == 8 {
+                return u32::from_str_radix(&digits, 16).map_err(|e| e.to_string());
+            }
+        }
+    }
+}
+
+#[test]
+fn gpio_pins_driven_by_a_guest_are_read_back_from_the_device() {
+    use std::io::{BufRead, BufReader, Write};
+    let scratch = common::scratch("boards-gpio");
+    let wasm = toolchain::compile(
+        &common::tests_dir().join("boards"),
+        "rust/blink.rs",
+        &scratch,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let board = boards()
+        .into_iter()
+        .find(|board| board.name == "qemu-virt-aarch64");
+    let Some(board) = board else {
+        eprintln!("note: qemu-virt-aarch64 is not among the boards under test");
+        return;
+    };
+    let image = scratch.join("blink.elf");
+    let build = common::wafer_build(
+        &wasm,
+        &image,
+        &[
+            "--target",
+            "qemu-virt-aarch64",
+            "--gpio",
+            "0",
+            "--gpio",
+            "1",
+            "--gpio",
+            "2",
+            "--gpio",
+            "5",
+        ],
+    );
+    assert_eq!(build.code, 0, "{build:?}");
+    let socket = scratch.join("monitor.sock");
+    let _ = std::fs::remove_file(&socket);
+    let (program, args) = board.qemu.split_first().unwrap();
+    let mut child = Command::new(program)
+        .args(args)
+        .arg(&image)
+        .arg("-monitor")
+        .arg(format!("unix:{},server=on,wait=off", socket.display()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut console = String::new();
+    let ready = loop {
+        match lines.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                console.push_str(&line);
+                console.push('\n');
+                if line.starts_with("pins set") {
+                    break true;
+                }
+            }
+            Err(_) => break false,
+        }
+    };
+    let readback = ready.then(|| {
+        (
+            monitor_word(&socket, 0x0903_03fc),
+            monitor_word(&socket, 0x0903_0400),
+        )
+    });
+    let _ = writeln!(stdin, "go on");
+    let status = {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status.code();
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(1)) {
+        console.push_str(&line);
+        console.push('\n');
+    }
+    assert!(ready, "the guest never set its pins:\n{console}");
+    let (data, direction) = readback.unwrap();
+    // PL061 DATA (all pins) and DIR: pins 0, 2 and 5 high, 1 low; 0, 1, 2 and 5 outputs;
+    // pin 3 (not granted) untouched.
+    assert_eq!(data, Ok(0b0010_0101), "data register\n{console}");
+    assert_eq!(direction, Ok(0b0010_0111), "direction register\n{console}");
+    assert_eq!(status, Some(0), "{console}");
+    let golden = common::tests_dir().join("boards/expected/rust_blink.expected");
+    common::check_golden(&golden, &console).unwrap();
 }

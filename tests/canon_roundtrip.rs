@@ -524,7 +524,8 @@ fn random_values_round_trip_through_images_and_bad_ones_trap() {
         std::fs::write(&path, image).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let mut harness = process::Harness::start(&path, target.emulator)
+        let launcher: Vec<String> = target.emulator.iter().map(|e| e.to_string()).collect();
+        let mut harness = process::Harness::start(&path, &launcher)
             .unwrap_or_else(|e| panic!("{}: {e}", target.name));
         for k in 0..2 * cases.len() {
             let reply = harness.send(&format!("n {k:x}")).unwrap();

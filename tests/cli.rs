@@ -266,6 +266,28 @@ fn build_needs_nothing_on_path() {
     assert_eq!(outcome.code, 0, "{outcome:?}");
     let run = common::run_image(&output, &["a", "b"], &[]);
     assert_eq!((run.code, run.stdout.as_str()), (3, "hi\n"));
+    // The other Linux targets and the boards, in every firmware format, the same way.
+    let builds: &[&[&str]] = &[
+        &["--target", "aarch64-linux"],
+        &["--target", "riscv64-linux"],
+        &["--target", "qemu-virt-aarch64"],
+        &["--target", "qemu-virt-riscv64", "--format", "hex"],
+        &["--target", "raspi3b", "--format", "bin"],
+        &["--target", "sifive_u", "--format", "bin"],
+    ];
+    for flags in builds {
+        let output = dir.join("image");
+        let outcome = run_command(
+            Command::new(wafer())
+                .args(["build", input.to_str().unwrap(), "-o"])
+                .arg(&output)
+                .args(*flags)
+                .env_clear()
+                .env("PATH", ""),
+        );
+        assert_eq!(outcome.code, 0, "{flags:?}: {outcome:?}");
+        assert!(std::fs::metadata(&output).unwrap().len() > 0, "{flags:?}");
+    }
 }
 
 #[test]
@@ -1161,7 +1183,7 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
     std::fs::write(&path, image).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut harness = Harness::start(&path, None).unwrap();
+    let mut harness = Harness::start(&path, &[]).unwrap();
     let mut run = |command: &str| harness.command(command).unwrap();
     assert_eq!(run("i 0"), Reply::Ok(vec![]));
     assert_eq!(run("c 0 0 0 2a"), Reply::Ok(vec![]));
@@ -1235,4 +1257,63 @@ fn checks_are_selected_by_option_or_environment_and_counted() {
         timed("bounds").as_deref(),
         Some("wafer: bounds checks: 1 emitted, 2 elided (2 constant, 0 bounded, 0 dominated)")
     );
+}
+
+/// Grows memory 0 a page at a time until `memory.grow` fails; exits with the pages it
+/// reached. The first memory has 64 KiB pages, the second 1-byte pages.
+const GROW_UNTIL_REFUSED: &str = r#"
+(module
+  (memory 0)
+  (memory $small i64 16 (pagesize 1))
+  (func (export "pages") (result i32)
+    (loop $more
+      (br_if $more (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+    (memory.size))
+  (func (export "small") (result i32)
+    (loop $more
+      (br_if $more (i64.ne (memory.grow $small (i64.const 1)) (i64.const -1))))
+    (i32.wrap_i64 (memory.size $small))))
+"#;
+
+#[test]
+fn max_memory_caps_growth_and_rejects_a_memory_that_starts_larger() {
+    let dir = scratch("cli-max-memory");
+    let input = dir.join("grow.wasm");
+    std::fs::write(&input, wat::parse_str(GROW_UNTIL_REFUSED).unwrap()).unwrap();
+    let input = input.to_str().unwrap();
+    let cache = dir.join("cache");
+    // (export, --max-memory, pages reached): 640K is ten 64 KiB pages; 200 bytes of
+    // 1-byte pages is 200 pages.
+    let cases: &[(&str, &str, i32)] = &[("pages", "640K", 10), ("small", "200", 200)];
+    for (export, limit, pages) in cases {
+        let outcome = run_command(
+            Command::new(wafer())
+                .args(["run", "--invoke", export, "--max-memory", limit, input])
+                .env("WAFER_CACHE_DIR", &cache),
+        );
+        assert_eq!(
+            (outcome.code, outcome.stderr.as_str()),
+            (*pages, ""),
+            "{export} with --max-memory {limit}"
+        );
+    }
+    // A memory that starts above the limit: one line, no output.
+    let output = dir.join("grow");
+    let outcome = wafer_cmd(&[
+        "build",
+        input,
+        "--max-memory",
+        "8",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
+    assert_one_line_error(
+        &outcome,
+        &[
+            "grow.wasm",
+            "--max-memory 8 is less than the 16 bytes memory 1",
+        ],
+    );
+    assert!(!output.exists());
+    assert_one_line_error(&wafer_cmd(&["build", input, "--max-memory", "5X"]), &["5X"]);
 }

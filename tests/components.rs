@@ -401,3 +401,655 @@ fn run_and_inspect_a_component() {
         );
     }
 }
+
+/// How the socket test is granted the network.
+#[derive(Clone, Copy)]
+enum Network {
+    /// Nothing: every socket is refused (as wasmtime without `-S inherit-network`).
+    None,
+    /// Exactly the addresses it uses: `--listen` its own, `--connect` the echo servers'.
+    Exact,
+    /// `--inherit-network` (wasmtime's `-S inherit-network -S allow-ip-name-lookup`).
+    Inherit,
+}
+
+impl Network {
+    fn name(self) -> &'static str {
+        match self {
+            Network::None => "none",
+            Network::Exact => "exact",
+            Network::Inherit => "inherit",
+        }
+    }
+}
+
+/// A TCP echo server and a UDP echo server on loopback, for one run of the guest; the
+/// TCP one answers one connection (`echo: ` and what it read to the end), the UDP one two
+/// datagrams.
+fn echo_servers() -> (u16, u16) {
+    use std::io::{Read, Write};
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let ports = (
+        tcp.local_addr().unwrap().port(),
+        udp.local_addr().unwrap().port(),
+    );
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = tcp.accept() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+            let mut request = Vec::new();
+            let _ = stream.read_to_end(&mut request);
+            let _ = stream.write_all(&[b"echo: ".as_slice(), &request].concat());
+        }
+    });
+    std::thread::spawn(move || {
+        let _ = udp.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+        let mut buf = [0u8; 256];
+        for _ in 0..2 {
+            if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                let _ = udp.send_to(&[b"echo: ".as_slice(), &buf[..n]].concat(), from);
+            }
+        }
+    });
+    ports
+}
+
+/// Runs the socket guest under `command` (its arguments still to add), and talks to it
+/// as a client of its listener; returns what to compare.
+fn run_net_guest(mut command: Command, listen_port: u16, tcp: u16, udp: u16) -> String {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    let child = command
+        .args([
+            format!("127.0.0.1:{listen_port}"),
+            format!("127.0.0.1:{tcp}"),
+            format!("127.0.0.1:{udp}"),
+            "localhost".to_string(),
+        ])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = child.unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let start = std::time::Instant::now();
+    let mut client = "client: the guest never listened\n".to_string();
+    while start.elapsed() < std::time::Duration::from_secs(60) {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", listen_port)) {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(60)));
+            let _ = stream.write_all(b"hello guest\n");
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let mut reply = String::new();
+            let _ = stream.read_to_string(&mut reply);
+            client = format!("client: got {reply:?}\n");
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let outcome: Outcome = child.wait_with_output().unwrap().into();
+    format!(
+        "exit: {}\n--- stdout\n{}--- {client}--- stderr\n{}",
+        outcome.code, outcome.stdout, outcome.stderr
+    )
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `wasi:sockets` through Rust's std: refusals without grants, TCP and UDP clients and a
+/// TCP server with exactly the addresses granted, and everything (name lookup too) with
+/// the whole network; on every target, against wasmtime where it can express the grants.
+#[test]
+fn sockets_as_granted() {
+    let dir = common::scratch("components-net");
+    let wasmtime = common::which("wasmtime");
+    let compiled = toolchain::compile_all_for(
+        &common::tests_dir().join("components"),
+        &["rust/net.rs"],
+        &dir,
+        toolchain::WASIP2,
+    );
+    let wasm = &compiled[0].1;
+    let mut failures = Failures::default();
+    for target in common::test_targets() {
+        for network in [Network::None, Network::Exact, Network::Inherit] {
+            let (tcp, udp) = echo_servers();
+            let listen = free_port();
+            let mut flags: Vec<String> = Vec::new();
+            match network {
+                Network::None => {}
+                Network::Exact => flags.extend([
+                    "--listen".into(),
+                    format!("127.0.0.1:{listen}"),
+                    "--connect".into(),
+                    format!("127.0.0.1:{tcp}"),
+                    "--connect".into(),
+                    format!("127.0.0.1:{udp}"),
+                ]),
+                Network::Inherit => flags.push("--inherit-network".into()),
+            }
+            flags.extend(["--target".into(), target.name.into()]);
+            let image = dir.join(format!("net.{}.{}", network.name(), target.name));
+            let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+            let build = common::wafer_build(wasm, &image, &flag_refs);
+            if build.code != 0 {
+                failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+                continue;
+            }
+            let actual = run_net_guest(target.command(&image), listen, tcp, udp);
+            let golden = common::tests_dir()
+                .join("components/expected")
+                .join(format!("rust_net_{}.expected", network.name()));
+            let result = if target.emulator.is_none() {
+                common::check_golden(&golden, &actual)
+            } else {
+                let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+                (expected == actual)
+                    .then_some(())
+                    .ok_or_else(|| common::first_difference(&expected, &actual))
+            };
+            if let Err(e) = result {
+                failures.push(format!("net {} ({}): {e}", network.name(), target.name));
+            }
+            let Some(wasmtime) = wasmtime.as_ref().filter(|_| target.emulator.is_none()) else {
+                continue;
+            };
+            let mut command = Command::new(wasmtime);
+            command.arg("run");
+            match network {
+                // wasmtime grants addresses only all at once.
+                Network::Exact => continue,
+                Network::None => {}
+                Network::Inherit => {
+                    command.args(["-S", "inherit-network", "-S", "allow-ip-name-lookup"]);
+                }
+            }
+            command.arg(wasm);
+            let (tcp, udp) = echo_servers();
+            let listen = free_port();
+            let reference = run_net_guest(command, listen, tcp, udp);
+            if reference != actual {
+                failures.push(format!(
+                    "net {}: differs from wasmtime:\n{}",
+                    network.name(),
+                    common::first_difference(&reference, &actual)
+                ));
+            }
+        }
+    }
+    failures.finish("socket checks");
+}
+
+/// A DNS server for the lookup test: answers A and AAAA queries from a table, with
+/// NXDOMAIN for other names, on 127.0.0.1:53 of the test's network namespace.
+const FAKE_DNS: &str = r#"import socket, struct
+RECORDS = {b"a.example.test": [(1, bytes([10, 1, 2, 3])), (28, bytes([0xfd] + [0] * 14 + [3]))],
+           b"v4only.example.test": [(1, bytes([10, 4, 4, 4]))]}
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open("READY", "w").close()
+while True:
+    data, peer = s.recvfrom(512)
+    ident, flags, qd = struct.unpack(">HHH", data[:6])
+    at, labels = 12, []
+    while data[at]:
+        labels.append(data[at + 1:at + 1 + data[at]]); at += 1 + data[at]
+    qtype = struct.unpack(">H", data[at + 1:at + 3])[0]
+    question = data[12:at + 5]
+    name = b".".join(labels).lower()
+    if name not in RECORDS:
+        s.sendto(struct.pack(">HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question, peer); continue
+    answers = [rdata for (t, rdata) in RECORDS[name] if t == qtype]
+    body = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", qtype, 1, 60, len(r)) + r for r in answers)
+    s.sendto(struct.pack(">HHHHHH", ident, 0x8180, 1, len(answers), 0, 0) + question + body, peer)
+"#;
+
+/// Names the lookup test resolves: from /etc/hosts (and an alias in another case), from
+/// DNS (both families, one family), a missing name, a literal and a malformed name.
+const LOOKUP_NAMES: &[&str] = &[
+    "fromhosts.test",
+    "ALIAS.test",
+    "a.example.test",
+    "v4only.example.test",
+    "missing.example.test",
+    "10.0.0.1",
+    "bad name",
+];
+
+/// `wasi:sockets/ip-name-lookup` through `/etc/hosts` and DNS: in a network and mount
+/// namespace of its own, with a loopback, `/etc/hosts` and `/etc/resolv.conf` bound
+/// over the host's and a DNS server on 127.0.0.1:53, so nothing leaves the machine.
+/// wasmtime (the system's resolver) runs in the same namespace.
+#[test]
+fn name_lookup_through_hosts_and_dns() {
+    let dir = common::scratch("components-lookup");
+    let namespaces = Command::new("unshare")
+        .args(["--net", "--mount", "true"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !namespaces {
+        eprintln!("note: cannot make network namespaces here (unshare); skipping the lookup test");
+        return;
+    }
+    std::fs::write(dir.join("dns.py"), FAKE_DNS).unwrap();
+    std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+    std::fs::write(
+        dir.join("hosts"),
+        "127.0.0.1 localhost\n10.9.8.7 fromhosts.test alias.test\n",
+    )
+    .unwrap();
+    let compiled = toolchain::compile_all_for(
+        &common::tests_dir().join("components"),
+        &["rust/lookup.rs"],
+        &dir,
+        toolchain::WASIP2,
+    );
+    let wasm = &compiled[0].1;
+    // Runs `program` in a fresh namespace with the files and the DNS server.
+    let in_namespace = |program: &[String]| -> Outcome {
+        let script = "ip link set lo up && mount --bind resolv.conf /etc/resolv.conf && \
+                      mount --bind hosts /etc/hosts || exit 99; rm -f READY; python3 dns.py & \
+                      while [ ! -e READY ]; do sleep 0.02; done; \"$@\"; status=$?; kill $!; \
+                      exit $status";
+        common::run_command(
+            Command::new("unshare")
+                .args(["--net", "--mount", "sh", "-c", script, "sh"])
+                .args(program)
+                .current_dir(&dir),
+        )
+    };
+    let mut failures = Failures::default();
+    let mut reference = None;
+    if let Some(wasmtime) = common::which("wasmtime") {
+        let mut program = vec![
+            wasmtime.display().to_string(),
+            "run".into(),
+            "-S".into(),
+            "inherit-network".into(),
+            "-S".into(),
+            "allow-ip-name-lookup".into(),
+            wasm.display().to_string(),
+        ];
+        program.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
+        reference = Some(in_namespace(&program));
+    }
+    for target in common::test_targets() {
+        let image = dir.join(format!("lookup.{}", target.name));
+        let build = common::wafer_build(
+            wasm,
+            &image,
+            &["--inherit-network", "--target", target.name],
+        );
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        let mut program: Vec<String> = target
+            .emulator
+            .iter()
+            .map(|emulator| emulator.to_string())
+            .collect();
+        program.push(image.display().to_string());
+        program.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
+        let outcome = in_namespace(&program);
+        let actual = describe(&outcome);
+        let golden = common::tests_dir().join("components/expected/rust_lookup.expected");
+        let result = if target.emulator.is_none() {
+            common::check_golden(&golden, &actual)
+        } else {
+            let expected = std::fs::read_to_string(&golden).unwrap_or_default();
+            (expected == actual)
+                .then_some(())
+                .ok_or_else(|| common::first_difference(&expected, &actual))
+        };
+        if let Err(e) = result {
+            failures.push(format!("lookup ({}): {e}\n{}", target.name, outcome.stderr));
+        }
+        if let Some(reference) = &reference
+            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+        {
+            failures.push(format!(
+                "lookup ({}): differs from wasmtime:\n{}",
+                target.name,
+                common::first_difference(&reference.stdout, &outcome.stdout)
+            ));
+        }
+    }
+    failures.finish("lookup checks");
+}
+
+/// Runs `program` with `args`, panicking with its stderr if it fails.
+fn run_tool(program: &Path, args: &[&std::ffi::OsStr]) {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed:\n{}",
+        program.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Two components composed into one, the way a user composes them: a provider exporting
+/// `local:demo/api` (a `no_std` Rust library on the canonical ABI) and a command
+/// importing it (Rust std through the preview1 adapter), embedded with their WIT,
+/// made components and composed with `wasm-tools compose`. Strings, lists and records
+/// cross between the two memories through fused adapters. On every target, against
+/// wasmtime.
+#[test]
+fn composed_components_call_across_memories() {
+    use std::ffi::OsStr;
+    let dir = common::scratch("components-compose");
+    let source = common::tests_dir().join("components/compose");
+    let wit = source.join("api.wit");
+    let wasm_tools = common::components::wasm_tools();
+    let adapter = common::components::preview1_adapter();
+    let rustc = |file: &str, out: &Path, extra: &[&str]| {
+        let output = Command::new("rustc")
+            .current_dir(&source)
+            .args(["--edition=2024", "--target=wasm32-wasip1", "-O"])
+            .args(extra)
+            .arg(file)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .expect("run rustc");
+        assert!(
+            output.status.success(),
+            "rustc {file}: {}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            toolchain::RUST_HINT
+        );
+    };
+    let path = |name: &str| dir.join(name);
+    rustc(
+        "provider.rs",
+        &path("provider.core.wasm"),
+        &["-Cpanic=abort", "--crate-type=cdylib"],
+    );
+    rustc("consumer.rs", &path("consumer.core.wasm"), &[]);
+    for (world, core) in [("provider", "provider"), ("consumer", "consumer")] {
+        run_tool(
+            &wasm_tools,
+            &[
+                OsStr::new("component"),
+                OsStr::new("embed"),
+                wit.as_os_str(),
+                OsStr::new("--world"),
+                OsStr::new(world),
+                path(&format!("{core}.core.wasm")).as_os_str(),
+                OsStr::new("-o"),
+                path(&format!("{core}.embed.wasm")).as_os_str(),
+            ],
+        );
+    }
+    run_tool(
+        &wasm_tools,
+        &[
+            OsStr::new("component"),
+            OsStr::new("new"),
+            path("provider.embed.wasm").as_os_str(),
+            OsStr::new("-o"),
+            path("provider.wasm").as_os_str(),
+        ],
+    );
+    let adapt = format!("wasi_snapshot_preview1={}", adapter.display());
+    run_tool(
+        &wasm_tools,
+        &[
+            OsStr::new("component"),
+            OsStr::new("new"),
+            path("consumer.embed.wasm").as_os_str(),
+            OsStr::new("--adapt"),
+            OsStr::new(&adapt),
+            OsStr::new("-o"),
+            path("consumer.wasm").as_os_str(),
+        ],
+    );
+    run_tool(
+        &wasm_tools,
+        &[
+            OsStr::new("compose"),
+            path("consumer.wasm").as_os_str(),
+            OsStr::new("-d"),
+            path("provider.wasm").as_os_str(),
+            OsStr::new("-o"),
+            path("composed.wasm").as_os_str(),
+        ],
+    );
+    let composed = path("composed.wasm");
+    let reference = common::which("wasmtime").map(|wasmtime| {
+        common::run_command(Command::new(wasmtime).arg("run").arg(&composed).env_clear())
+    });
+    let mut failures = Failures::default();
+    for target in common::test_targets() {
+        let image = dir.join(format!("composed.{}", target.name));
+        let build = common::wafer_build(&composed, &image, &["--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        let outcome = common::run_image_on(&target, &image, &[], &[]);
+        if let Err(e) = check_expected("composed", &target, &outcome) {
+            failures.push(format!(
+                "composed ({}): {e}\n{}",
+                target.name, outcome.stderr
+            ));
+        }
+        if let Some(reference) = &reference
+            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+        {
+            failures.push(format!(
+                "composed ({}): differs from wasmtime:\n{}",
+                target.name,
+                common::first_difference(&reference.stdout, &outcome.stdout)
+            ));
+        }
+    }
+    failures.finish("composition checks");
+}
+
+const COMPONENTIZE_PY_HINT: &str =
+    "install componentize-py (python3 -m pip install componentize-py==0.25.1)";
+
+/// `tests/components/python/NAME.py` made a component by componentize-py, against the
+/// WASI WIT of wasmtime-wasi's crate; cached by the tool's version and the sources.
+fn componentize_py(name: &str, dir: &Path) -> PathBuf {
+    let tool = common::which("componentize-py")
+        .unwrap_or_else(|| panic!("componentize-py is not on PATH: {COMPONENTIZE_PY_HINT}"));
+    let source = common::tests_dir().join("components/python");
+    let version = common::run_command(Command::new(&tool).arg("--version")).stdout;
+    let program = std::fs::read(source.join(format!("{name}.py"))).unwrap();
+    let world = std::fs::read(source.join("world.wit")).unwrap();
+    let key = toolchain::fnv1a(&[version.as_bytes(), &program, &world]);
+    let cache = common::repo().join("target").join("guests-cache");
+    let cached = cache.join(format!("python_{name}-{key:016x}.wasm"));
+    let out = dir.join(format!("python_{name}.wasm"));
+    if !cached.is_file() {
+        let wit = dir.join("wit");
+        std::fs::create_dir_all(&wit).unwrap();
+        std::fs::write(wit.join("world.wit"), &world).unwrap();
+        common::components::wasi_wit(&wit);
+        let partial = dir.join(format!("python_{name}.partial.wasm"));
+        let output = Command::new(&tool)
+            .current_dir(&source)
+            .arg("-d")
+            .arg(&wit)
+            .args(["-w", "app", "componentize", name, "-o"])
+            .arg(&partial)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run componentize-py: {e}"));
+        assert!(
+            output.status.success(),
+            "componentize-py {name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::create_dir_all(&cache).unwrap();
+        std::fs::rename(&partial, &cached).expect("fill the cache");
+    }
+    std::fs::copy(&cached, &out).expect("copy the cached component");
+    out
+}
+
+/// Python programs made components with componentize-py (CPython and the program in
+/// about 18 MB): one printing its arguments and environment, one reading, writing and
+/// renaming files in a granted directory; on every target, against wasmtime.
+#[test]
+fn componentize_py_programs() {
+    let dir = common::scratch("components-python");
+    let hello = componentize_py("hello", &dir);
+    let files = componentize_py("files", &dir);
+    let wasmtime = common::which("wasmtime");
+    let input = "the quick brown fox\njumps over\nthe lazy dog today\n";
+    // A fresh data directory; returns it.
+    let data = |name: &str| -> PathBuf {
+        let data = dir.join(name);
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("input.txt"), input).unwrap();
+        data
+    };
+    let report =
+        |data: &Path| std::fs::read_to_string(data.join("sub/report.txt")).unwrap_or_default();
+    let mut failures = Failures::default();
+    let reference = wasmtime.as_ref().map(|wasmtime| {
+        let greeting = common::run_command(
+            Command::new(wasmtime)
+                .args(["run", "--env", "GREETING=hi"])
+                .arg(&hello)
+                .args(["one", "two words"])
+                .env_clear(),
+        );
+        let data = data("data.wasmtime");
+        let reading = common::run_command(
+            Command::new(wasmtime)
+                .arg("run")
+                .arg("--dir")
+                .arg(format!("{}::/data", data.display()))
+                .arg(&files)
+                .env_clear(),
+        );
+        (greeting, reading, report(&data))
+    });
+    for target in common::test_targets() {
+        let image = dir.join(format!("hello.{}", target.name));
+        let build = common::wafer_build(
+            &hello,
+            &image,
+            &["--env", "GREETING=hi", "--target", target.name],
+        );
+        if build.code != 0 {
+            failures.push(format!(
+                "hello ({}): build failed: {}",
+                target.name, build.stderr
+            ));
+            continue;
+        }
+        let greeting = common::run_image_on(&target, &image, &["one", "two words"], &[]);
+        failures.check(
+            check_expected("python_hello", &target, &greeting)
+                .map_err(|e| format!("python hello ({}): {e}\n{}", target.name, greeting.stderr)),
+        );
+        let data = data(&format!("data.{}", target.name));
+        let image = dir.join(format!("files.{}", target.name));
+        let grant = format!("{}::/data", data.display());
+        let build =
+            common::wafer_build(&files, &image, &["--dir", &grant, "--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!(
+                "files ({}): build failed: {}",
+                target.name, build.stderr
+            ));
+            continue;
+        }
+        let reading = common::run_image_on(&target, &image, &[], &[]);
+        failures.check(
+            check_expected("python_files", &target, &reading)
+                .map_err(|e| format!("python files ({}): {e}\n{}", target.name, reading.stderr)),
+        );
+        if let Some((ref_greeting, ref_reading, ref_report)) = &reference {
+            for (what, ours, theirs) in [
+                ("hello", &greeting, ref_greeting),
+                ("files", &reading, ref_reading),
+            ] {
+                if (ours.code, &ours.stdout) != (theirs.code, &theirs.stdout) {
+                    failures.push(format!(
+                        "python {what} ({}): differs from wasmtime:\n{}",
+                        target.name,
+                        common::first_difference(&theirs.stdout, &ours.stdout)
+                    ));
+                }
+            }
+            if report(&data) != *ref_report {
+                failures.push(format!(
+                    "python files ({}): the report differs from wasmtime's",
+                    target.name
+                ));
+            }
+        }
+    }
+    failures.finish("componentize-py checks");
+}
+
+/// A component on every board: the baked read-only tree through `wasi:filesystem`, and
+/// `wasi:sockets` refused as a denied grant refuses on Linux; the output equals the same
+/// component's on Linux with the same read-only grant and no network.
+#[test]
+fn components_on_boards() {
+    let dir = common::scratch("components-boards");
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("hello.txt"), "baked into the image\n").unwrap();
+    std::fs::write(tree.join("other.txt"), "second file\n").unwrap();
+    let compiled = toolchain::compile_all_for(
+        &common::tests_dir().join("components"),
+        &["rust/board_fs_net.rs"],
+        &dir,
+        toolchain::WASIP2,
+    );
+    let wasm = &compiled[0].1;
+    let grant = format!("{}::/data:ro", tree.display());
+    let linux_image = dir.join("linux");
+    let build = common::wafer_build(wasm, &linux_image, &["--dir", &grant]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let linux = common::run_image(&linux_image, &[], &[]);
+    assert_eq!(linux.code, 0, "{}", linux.stderr);
+    assert!(
+        linux
+            .stdout
+            .contains("read Ok(\"baked into the image\\n\")"),
+        "{}",
+        linux.stdout
+    );
+    let mut failures = Failures::default();
+    for board in common::boards::boards() {
+        let image = dir.join(format!("{}.elf", board.name));
+        let build = common::wafer_build(wasm, &image, &["--target", &board.name, "--dir", &grant]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(&image, None, std::time::Duration::from_secs(120)) {
+            Ok(outcome) if (outcome.code, &outcome.stdout) == (0, &linux.stdout) => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: differs from Linux (exit {}):\n{}\n{}",
+                board.name,
+                outcome.code,
+                common::first_difference(&linux.stdout, &outcome.stdout),
+                outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("board checks");
+}

@@ -22,6 +22,7 @@ fn generated_clif_matches_golden_files() {
         invoke: None,
         checks: Checks::NONE,
         board: None,
+        max_memory: None,
     };
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

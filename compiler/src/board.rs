@@ -3,8 +3,8 @@
 //! A board has no command line, no host environment, no network and no writable
 //! filesystem: arguments and variables are fixed at build time (`--arg`, `--env K=V`),
 //! `--dir HOST::GUEST:ro` copies the directory into the image as a read-only file tree,
-//! and grants that would need a host (`--listen`, `--inherit-env`, `--env KEY` from the
-//! host) are refused at build time. The layout of the image in the board's memory comes
+//! and grants that would need a host (`--listen`, `--connect`, `--inherit-network`,
+//! `--inherit-env`, `--env KEY` from the host) are refused at build time. The layout of the image in the board's memory comes
 //! from its descriptor (`targets/<board>/target.toml`).
 
 use std::path::Path;
@@ -54,7 +54,7 @@ pub const DEFAULT_STACK_SIZE: u64 = 256 << 10;
 /// The board descriptor of a bare-metal target.
 pub fn info(target: &Target) -> Result<&BoardInfo, BuildError> {
     target.board.as_ref().ok_or_else(|| {
-        BuildError::Board(format!(
+        BuildError::Options(format!(
             "target {} is a board but its descriptor has no [board] section",
             target.name
         ))
@@ -90,13 +90,19 @@ pub fn prepare(options: &BuildOptions, program_name: &str) -> Result<Prepared, B
     let board = info(target)?;
     let grants = &options.grants;
     let refuse = |what: &str| {
-        Err(BuildError::Board(format!(
+        Err(BuildError::Options(format!(
             "{what} cannot be granted on {}: a board has no host to take it from",
             target.name
         )))
     };
     if !grants.listen.is_empty() {
         return refuse("--listen (a network)");
+    }
+    if !grants.connect.is_empty() {
+        return refuse("--connect (a network)");
+    }
+    if grants.inherit_network {
+        return refuse("--inherit-network (a network)");
     }
     if grants.inherit_env {
         return refuse("--inherit-env (the host's environment)");
@@ -107,7 +113,7 @@ pub fn prepare(options: &BuildOptions, program_name: &str) -> Result<Prepared, B
         ));
     }
     if let Some(dir) = grants.dirs.iter().find(|dir| !dir.read_only) {
-        return Err(BuildError::Board(format!(
+        return Err(BuildError::Options(format!(
             "--dir {}: on a board a directory is copied into the image as a read-only file \
              tree; add :ro",
             dir.host
@@ -115,10 +121,10 @@ pub fn prepare(options: &BuildOptions, program_name: &str) -> Result<Prepared, B
     }
     let exit_method = match options.board.on_exit {
         Some(method) => method,
-        None => parse_exit_method(&board.default_exit).map_err(BuildError::Board)?,
+        None => parse_exit_method(&board.default_exit).map_err(BuildError::Options)?,
     };
     if !board.exit_methods.iter().any(|m| m == exit_method.name()) {
-        return Err(BuildError::Board(format!(
+        return Err(BuildError::Options(format!(
             "{} cannot end a program by {} (it can: {})",
             target.name,
             exit_method.name(),
@@ -131,7 +137,7 @@ pub fn prepare(options: &BuildOptions, program_name: &str) -> Result<Prepared, B
         .iter()
         .find(|&&pin| pin >= board.gpio_pins)
     {
-        return Err(BuildError::Board(if board.gpio_pins == 0 {
+        return Err(BuildError::Options(if board.gpio_pins == 0 {
             format!("--gpio {pin}: {} has no GPIO wafer drives", target.name)
         } else {
             format!(
@@ -149,7 +155,7 @@ pub fn prepare(options: &BuildOptions, program_name: &str) -> Result<Prepared, B
         Vec::new()
     } else {
         files::encode(&trees).ok_or_else(|| {
-            BuildError::Board("the granted directories hold more than 4 GiB".into())
+            BuildError::Options("the granted directories hold more than 4 GiB".into())
         })?
     };
     let mut grants = grants.clone();
@@ -214,7 +220,7 @@ fn getrandom_seed(seed: &mut [u8; 32]) -> std::io::Result<()> {
 fn read_tree(path: &Path) -> Result<Entry, BuildError> {
     let root = path
         .canonicalize()
-        .map_err(|e| BuildError::Board(format!("--dir {}: {e}", path.display())))?;
+        .map_err(|e| BuildError::Options(format!("--dir {}: {e}", path.display())))?;
     read_dir_entry(&root, &root, Vec::new(), 0)
 }
 
@@ -234,10 +240,10 @@ fn read_dir_entry(
 ) -> Result<Entry, BuildError> {
     use std::os::unix::ffi::OsStrExt;
     let error = |what: &Path, e: std::io::Error| {
-        BuildError::Board(format!("cannot read {}: {e}", what.display()))
+        BuildError::Options(format!("cannot read {}: {e}", what.display()))
     };
     if depth > 64 {
-        return Err(BuildError::Board(format!(
+        return Err(BuildError::Options(format!(
             "{}: directories nested more than 64 deep",
             dir.display()
         )));
@@ -249,7 +255,7 @@ fn read_dir_entry(
         let path = entry.path();
         let resolved = path.canonicalize().map_err(|e| error(&path, e))?;
         if !resolved.starts_with(root) {
-            return Err(BuildError::Board(format!(
+            return Err(BuildError::Options(format!(
                 "{} leads outside the granted directory {}",
                 path.display(),
                 root.display()
@@ -267,7 +273,7 @@ fn read_dir_entry(
                 mtime: mtime(&child_meta),
             });
         } else {
-            return Err(BuildError::Board(format!(
+            return Err(BuildError::Options(format!(
                 "{} is neither a file nor a directory",
                 path.display()
             )));
@@ -299,20 +305,49 @@ pub fn regions(target: &Target, board: &BoardInfo) -> Vec<wafer_link::MemoryRegi
     regions
 }
 
-/// The bytes of linear memory the module's defined memories start with.
-pub fn minimum_memory(wasm: &[u8]) -> Result<u64, BuildError> {
-    let mut total: u64 = 0;
+/// Each memory the module (or component) defines: (initial bytes, declared maximum in
+/// bytes, if it has one).
+fn defined_memories(wasm: &[u8]) -> Result<Vec<(u64, Option<u64>)>, BuildError> {
+    let mut memories = Vec::new();
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(|e| BuildError::Compile(e.into()))?;
         if let wasmparser::Payload::MemorySection(reader) = payload {
             for memory in reader {
                 let memory = memory.map_err(|e| BuildError::Compile(e.into()))?;
                 let page = 1u64 << memory.page_size_log2.unwrap_or(16);
-                total = total.saturating_add(memory.initial.saturating_mul(page));
+                let bytes = |pages: u64| pages.saturating_mul(page);
+                memories.push((bytes(memory.initial), memory.maximum.map(bytes)));
             }
         }
     }
+    Ok(memories)
+}
+
+/// The free RAM a firmware image must leave for its linear memories: each one's initial
+/// size, or with `--max-memory` what each may grow to (its maximum, at most the limit),
+/// so that a build that cannot give it fails instead of a `memory.grow` later.
+pub fn memory_needed(wasm: &[u8], max_memory: Option<u64>) -> Result<u64, BuildError> {
+    let mut total: u64 = 0;
+    for (initial, maximum) in defined_memories(wasm)? {
+        let needed = match max_memory {
+            Some(limit) => maximum.unwrap_or(u64::MAX).min(limit).max(initial),
+            None => initial,
+        };
+        total = total.saturating_add(needed);
+    }
     Ok(total)
+}
+
+/// Checks that every memory starts within `--max-memory`.
+pub fn check_memory_limit(wasm: &[u8], limit: u64) -> Result<(), BuildError> {
+    for (index, (initial, _)) in defined_memories(wasm)?.into_iter().enumerate() {
+        if initial > limit {
+            return Err(BuildError::Options(format!(
+                "--max-memory {limit} is less than the {initial} bytes memory {index} starts with"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The linked ELF in the requested format.

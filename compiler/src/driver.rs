@@ -33,6 +33,8 @@ pub struct BuildOptions {
     pub grants: Grants,
     /// Guest stack size in bytes.
     pub stack_size: u64,
+    /// The most bytes each linear memory may grow to (`--max-memory`).
+    pub max_memory: Option<u64>,
     /// CPU preset.
     pub cpu: Option<String>,
     /// Keep a symbol table in the image.
@@ -72,8 +74,8 @@ pub enum BuildError {
     Link(String),
     /// The target's runtime is not carried by this wafer.
     NoRuntime(String),
-    /// An option or grant does not fit the board.
-    Board(String),
+    /// An option or grant does not fit the target (a board) or the module.
+    Options(String),
     /// The output could not be written.
     Write(PathBuf, std::io::Error),
     /// wafer itself failed (a bug): a panic caught at the build boundary.
@@ -87,7 +89,7 @@ impl fmt::Display for BuildError {
             BuildError::Wat(message) => write!(f, "{message}"),
             BuildError::Compile(e) => write!(f, "{e}"),
             BuildError::Link(message) => write!(f, "link failed: {message}"),
-            BuildError::Board(message) => write!(f, "{message}"),
+            BuildError::Options(message) => write!(f, "{message}"),
             BuildError::NoRuntime(target) => write!(
                 f,
                 "this wafer carries no runtime for target {target} (it was built without the Rust target; see `wafer targets`)"
@@ -216,7 +218,11 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
         invoke: options.invoke.clone(),
         checks: options.checks.for_target(target),
         board: None,
+        max_memory: options.max_memory,
     };
+    if let Some(limit) = options.max_memory {
+        crate::board::check_memory_limit(wasm, limit)?;
+    }
     let mut warnings = Vec::new();
     if target.kind == TargetKind::Baremetal {
         let prepared = crate::board::prepare(options, &options.program_name)?;
@@ -224,7 +230,7 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
         config.board = Some(prepared.config);
         warnings = prepared.warnings;
     } else if options.board != crate::board::BoardOptions::default() {
-        return Err(BuildError::Board(format!(
+        return Err(BuildError::Options(format!(
             "--format, --on-exit, --arg, --heap-size and --gpio are for firmware images; \
              {} is not a board",
             target.name
@@ -279,7 +285,7 @@ fn firmware_layout(
             .board
             .heap_size
             .unwrap_or(crate::board::DEFAULT_HEAP_SIZE),
-        min_free: crate::board::minimum_memory(wasm)?,
+        min_free: crate::board::memory_needed(wasm, options.max_memory)?,
     }))
 }
 
@@ -335,14 +341,19 @@ fn link_with(
         .map_err(|e| BuildError::Link(e.to_string()))
 }
 
-/// Builds a test-harness image of several instances (see `wafer_abi::harness`).
+/// Builds a test-harness image of several instances (see `wafer_abi::harness`). On a
+/// board it is a firmware image that ends by semihosting, with no grants.
 pub fn build_harness(
     instances: &[crate::codegen::InstanceSpec<'_>],
     target: &Target,
     cpu: Option<&str>,
     checks: Checks,
 ) -> Result<Vec<u8>, crate::codegen::ImageError> {
-    let config = CompileConfig {
+    let whole_image = |error: BuildError| crate::codegen::ImageError {
+        instance: 0,
+        error: CompileError::Link(error.to_string()),
+    };
+    let mut config = CompileConfig {
         grants: Vec::new(),
         stack_size: wafer_abi::image::DEFAULT_STACK_SIZE,
         cpu: cpu.map(str::to_string),
@@ -350,16 +361,66 @@ pub fn build_harness(
         invoke: None,
         checks: checks.for_target(target),
         board: None,
+        max_memory: None,
     };
+    let mut firmware = None;
+    if target.kind == TargetKind::Baremetal {
+        // Scripts recurse deeply (until the stack is exhausted, by design), and hold
+        // dozens of instances; a board's default stack and heap are sized for one
+        // program, not for that.
+        config.stack_size = HARNESS_BOARD_STACK_SIZE;
+        let options = BuildOptions {
+            target: target.clone(),
+            emit: Emit::Image,
+            grants: Grants::default(),
+            stack_size: config.stack_size,
+            max_memory: None,
+            cpu: config.cpu.clone(),
+            keep_symbols: false,
+            trap_unknown_imports: false,
+            invoke: None,
+            checks,
+            board: crate::board::BoardOptions {
+                on_exit: Some(wafer_abi::image::ExitMethod::Semihosting),
+                ..Default::default()
+            },
+            program_name: "harness".into(),
+        };
+        let prepared =
+            crate::board::prepare(&options, &options.program_name).map_err(whole_image)?;
+        config.grants = prepared.grants;
+        config.board = Some(prepared.config);
+        let mut min_free = 0u64;
+        for instance in instances {
+            let memory = crate::board::memory_needed(instance.wasm, None).map_err(whole_image)?;
+            min_free = min_free.saturating_add(memory);
+        }
+        let board = crate::board::info(target).map_err(whole_image)?;
+        firmware = Some(wafer_link::BareMetalLayout {
+            regions: crate::board::regions(target, board),
+            origin: target.image.base_address,
+            stack_size: config.stack_size,
+            heap_size: HARNESS_BOARD_HEAP_SIZE,
+            min_free,
+        });
+    }
     let object =
         crate::codegen::compile_image(instances, target, &config, crate::codegen::Entry::Harness)?;
-    link(&object, target, wafer_abi::symbols::HARNESS_ENTRY, false).map_err(|e| {
-        crate::codegen::ImageError {
-            instance: 0,
-            error: CompileError::Link(e.to_string()),
-        }
-    })
+    link_with(
+        &object,
+        target,
+        wafer_abi::symbols::HARNESS_ENTRY,
+        false,
+        &firmware,
+    )
+    .map_err(whole_image)
 }
+
+/// The native stack of a harness image on a board.
+const HARNESS_BOARD_STACK_SIZE: u64 = 2 << 20;
+/// The runtime heap of a harness image on a board: a script's instances all live in one
+/// image, each with its tables and exception storage, where a program has one instance.
+const HARNESS_BOARD_HEAP_SIZE: u64 = 16 << 20;
 
 /// Builds a component harness image (`wafer_abi::harness::component`) for the
 /// translated components `plans` (each one component instance of a test script),
@@ -378,7 +439,14 @@ pub fn build_component_harness(
         invoke: None,
         checks: checks.for_target(target),
         board: None,
+        max_memory: None,
     };
+    if target.kind == TargetKind::Baremetal {
+        return Err(crate::codegen::ImageError {
+            instance: 0,
+            error: CompileError::unsupported("component harness images for boards"),
+        });
+    }
     if plans.is_empty() {
         return Err(crate::codegen::ImageError {
             instance: 0,

@@ -51,7 +51,7 @@ impl FromStr for DirGrant {
     }
 }
 
-/// A TCP address to listen on: `--listen ADDR`.
+/// An address and port: `--listen ADDR` or `--connect ADDR`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListenGrant(pub SocketAddr);
 
@@ -95,8 +95,12 @@ pub struct Grants {
     pub inherit_env: bool,
     /// Preopened directories, in order.
     pub dirs: Vec<DirGrant>,
-    /// Listening sockets, in order.
+    /// Addresses to listen on, in order.
     pub listen: Vec<ListenGrant>,
+    /// Addresses a component may connect or send to, in order.
+    pub connect: Vec<ListenGrant>,
+    /// The host's network as a whole (components).
+    pub inherit_network: bool,
     /// Arguments fixed at build time (firmware images; `argv[0]` first).
     pub args: Vec<String>,
     /// GPIO pins the guest may drive and read (firmware images).
@@ -126,6 +130,14 @@ impl Grants {
             read_only: dir.read_only,
         }));
         records.extend(self.listen.iter().map(|addr| Grant::Listen(addr.to_abi())));
+        records.extend(
+            self.connect
+                .iter()
+                .map(|addr| Grant::Connect(addr.to_abi())),
+        );
+        if self.inherit_network {
+            records.push(Grant::InheritNetwork);
+        }
         records.extend(self.args.iter().map(|arg| Grant::Arg(arg.as_bytes())));
         records.extend(self.gpio.iter().map(|&pin| Grant::Gpio(pin)));
         grants::encode(&records)
@@ -218,6 +230,20 @@ pub fn describe(blob: &[u8]) -> Result<Description, String> {
             fd += 1;
         }
     }
+    for record in &records {
+        match record {
+            Grant::Connect(addr) => network.push(format!(
+                "connecting to {} (a component may connect or send there)",
+                listen_text(addr)
+            )),
+            Grant::InheritNetwork => network.push(
+                "the host's whole network (a component may bind, listen, connect, send and \
+                 look names up)"
+                    .into(),
+            ),
+            _ => {}
+        }
+    }
     if filesystem.is_empty() {
         filesystem.push("none".into());
     }
@@ -302,6 +328,8 @@ mod tests {
                 "127.0.0.1:8080".parse().unwrap(),
                 "[::1]:80".parse().unwrap(),
             ],
+            connect: vec!["10.0.0.1:5432".parse().unwrap()],
+            inherit_network: true,
             args: vec![],
             gpio: vec![],
         };
@@ -314,6 +342,8 @@ mod tests {
             "filesystem:  . as . (read-write, fd 4)",
             "network:     listening on 127.0.0.1:8080 (fd 5)",
             "network:     listening on [::1]:80 (fd 6)",
+            "network:     connecting to 10.0.0.1:5432 (a component may connect or send there)",
+            "network:     the host's whole network",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in\n{text}");
         }

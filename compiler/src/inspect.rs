@@ -271,10 +271,14 @@ fn describe_world(out: &mut String, world: &[u8], grants: &[u8]) {
                     }
                 }
                 i if i.starts_with("wasi:sockets/") => {
-                    if has(|g| matches!(g, Grant::Listen(_))) {
-                        "the granted sockets"
+                    if has(|g| matches!(g, Grant::InheritNetwork)) {
+                        "the host's network"
+                    } else if i == "wasi:sockets/ip-name-lookup" {
+                        "denied: name lookup needs --inherit-network"
+                    } else if has(|g| matches!(g, Grant::Listen(_) | Grant::Connect(_))) {
+                        "the granted addresses"
                     } else {
-                        "denied: no socket is granted"
+                        "denied: no address is granted"
                     }
                 }
                 _ => "allowed",

@@ -58,13 +58,25 @@ struct CommonArgs {
     /// `:ro` makes it read-only. Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]")]
     dirs: Vec<wafer::grants::DirGrant>,
-    /// Grant a TCP socket listening on ADDR (e.g. 127.0.0.1:8080), for sock_accept.
-    /// Repeatable.
+    /// Grant listening on ADDR (e.g. 127.0.0.1:8080): a module gets a listening socket
+    /// for sock_accept; a component may bind and listen to exactly ADDR. Repeatable.
     #[arg(long = "listen", value_name = "ADDR")]
     listen: Vec<wafer::grants::ListenGrant>,
+    /// Grant a component connecting (TCP) or sending (UDP) to exactly ADDR (e.g.
+    /// 127.0.0.1:5432). Repeatable.
+    #[arg(long = "connect", value_name = "ADDR")]
+    connect: Vec<wafer::grants::ListenGrant>,
+    /// Grant a component the host's whole network: any address, and name lookup.
+    #[arg(long)]
+    inherit_network: bool,
     /// Native stack for the guest, e.g. 512K or 8M.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     stack_size: Option<u64>,
+    /// The most bytes each linear memory may grow to, e.g. 256K or 64M; memory.grow
+    /// past it fails. Default: the memory's declared maximum (on a board, at most its
+    /// share of the free RAM).
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_size)]
+    max_memory: Option<u64>,
     /// CPU feature preset (see `wafer targets`), or `native`: every feature of this
     /// machine's CPU, for an image that runs here.
     #[arg(long, value_name = "CPU")]
@@ -195,6 +207,16 @@ impl Failure {
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
+    parse_size_within(text, 64 << 10, "64K")
+}
+
+/// A memory size: as small as a module with 1-byte pages may want.
+fn parse_memory_size(text: &str) -> Result<u64, String> {
+    parse_size_within(text, 0, "0")
+}
+
+/// A size like 512K or 8M, between `least` (written `least_text`) and 4G.
+fn parse_size_within(text: &str, least: u64, least_text: &str) -> Result<u64, String> {
     let text = text.trim();
     let (digits, multiplier) = match text.char_indices().last() {
         Some((at, 'k' | 'K')) => (&text[..at], 1u64 << 10),
@@ -207,8 +229,8 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("`{text}` is not a size like 512K or 8M"))?;
     let bytes = value
         .checked_mul(multiplier)
-        .filter(|bytes| (64 << 10..=1 << 32).contains(bytes))
-        .ok_or_else(|| format!("`{text}` must be between 64K and 4G"))?;
+        .filter(|bytes| (least..=1 << 32).contains(bytes))
+        .ok_or_else(|| format!("`{text}` must be between {least_text} and 4G"))?;
     Ok(bytes)
 }
 
@@ -234,10 +256,13 @@ fn build_options(
             inherit_env: common.inherit_env,
             dirs: common.dirs.clone(),
             listen: common.listen.clone(),
+            connect: common.connect.clone(),
+            inherit_network: common.inherit_network,
             args: Vec::new(),
             gpio: Vec::new(),
         },
         stack_size: common.stack_size.unwrap_or(default_stack),
+        max_memory: common.max_memory,
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,

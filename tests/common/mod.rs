@@ -4,6 +4,7 @@
 #![allow(dead_code, reason = "each test target uses a subset")]
 
 pub mod boards;
+pub mod components;
 pub mod toolchain;
 
 use std::path::{Path, PathBuf};

@@ -383,7 +383,8 @@ fn run_file(
         std::fs::write(&path, image).ok()?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).ok()?;
-        Harness::start(&path, spec.emulator.as_deref())
+        let launcher: Vec<String> = spec.emulator.iter().cloned().collect();
+        Harness::start(&path, &launcher)
             .inspect_err(|e| report.failures.push(e.clone()))
             .ok()
     });

@@ -7,8 +7,11 @@
 //! Usage: `cargo test --release --test spec [-- FILTER...]`. `WAFER_SPEC_DIR` points at
 //! another copy of the suite (default `../shared/testsuite`). `WAFER_SPEC_TARGET` picks
 //! the target (default: this machine); other architectures run under qemu-user, each
-//! with its own expectations file. `WAFER_CHECKS=bounds,stack` compiles the images with
-//! explicit bounds and stack-limit checks; the expectations are the same. `WAFER_BLESS=1` rewrites the expectations file. The last line is `spec: P passed, F failed, S skipped`
+//! with its own expectations file. A board (`WAFER_SPEC_TARGET=qemu-virt-aarch64`) runs
+//! each script as a firmware image under its qemu-system machine, the commands going
+//! through the board's UART. `WAFER_CHECKS=bounds,stack` compiles the images with
+//! explicit bounds and stack-limit checks; the expectations are the same.
+//! `WAFER_BLESS=1` rewrites the expectations file. The last line is `spec: P passed, F failed, S skipped`
 //! (assertions). The run fails if a file passes fewer assertions or modules than its
 //! expectation records, or if a skip-list entry has no reason.
 
@@ -298,7 +301,7 @@ fn run_file(
         std::fs::write(&path, image).ok()?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).ok()?;
-        Harness::start(&path, spec.emulator.as_deref())
+        Harness::start(&path, &spec.launcher)
             .inspect_err(|e| report.failures.push(e.clone()))
             .ok()
     });
@@ -476,11 +479,12 @@ fn check(reply: Result<Reply, String>, expect: &Expect) -> Result<(), String> {
     }
 }
 
-/// The target under test, the emulator to run its images with, its CPU preset, and the
-/// checks compiled in (`WAFER_CHECKS`).
+/// The target under test, the command that runs its images (an emulator, or a board's
+/// QEMU machine; empty for native images), its CPU preset, and the checks compiled in
+/// (`WAFER_CHECKS`).
 struct SpecTarget {
     target: wafer::target::Target,
-    emulator: Option<String>,
+    launcher: Vec<String>,
     cpu: Option<&'static str>,
     checks: wafer::checks::Checks,
 }
@@ -491,21 +495,41 @@ fn spec_target() -> SpecTarget {
         Err(_) => wafer::target::host().expect("the host is a wafer target"),
     };
     let arch = target.arch.to_string();
-    let emulator = (arch != std::env::consts::ARCH).then(|| format!("qemu-{arch}"));
     // The suite has SIMD; Cranelift needs the V extension for it on riscv64.
-    let cpu = (target.arch == wafer::target::Arch::Riscv64).then_some("rv64gcv");
+    let riscv = target.arch == wafer::target::Arch::Riscv64;
+    let cpu = riscv.then_some("rv64gcv");
+    let launcher = match &target.board {
+        Some(board) => {
+            let mut command = board.qemu.clone();
+            if riscv {
+                // No board's CPU has the vector extension by default; QEMU's can.
+                let kernel = command.len().saturating_sub(1);
+                command.splice(
+                    kernel..kernel,
+                    ["-cpu".into(), "rv64,v=true,vlen=128".into()],
+                );
+            }
+            command
+        }
+        None if arch != std::env::consts::ARCH => vec![format!("qemu-{arch}")],
+        None => Vec::new(),
+    };
     let checks = wafer::checks::Checks::from_env().unwrap_or_else(|e| panic!("{e}"));
     SpecTarget {
         target,
-        emulator,
+        launcher,
         cpu,
         checks,
     }
 }
 
+/// Each architecture's Linux images share one expectations file; each board has its own.
 fn expectations_path(target: &wafer::target::Target) -> PathBuf {
-    let arch = target.arch.to_string();
-    common::tests_dir().join(format!("spec/expected-{arch}.tsv"))
+    let name = match target.board {
+        Some(_) => target.name.clone(),
+        None => target.arch.to_string(),
+    };
+    common::tests_dir().join(format!("spec/expected-{name}.tsv"))
 }
 
 /// Expected (modules passed, assertions passed) per file.
@@ -538,10 +562,13 @@ fn main() {
         std::process::exit(1);
     }
     let spec = spec_target();
-    if let Some(emulator) = &spec.emulator
-        && common::which(emulator).is_none()
+    if let Some(program) = spec.launcher.first()
+        && common::which(program).is_none()
     {
-        eprintln!("spec: {emulator} is not installed (qemu-user, Debian bookworm-backports)");
+        eprintln!(
+            "spec: {program} is not installed (Debian bookworm-backports: qemu-user, \
+             qemu-system-arm, qemu-system-misc)"
+        );
         std::process::exit(1);
     }
     let features = features(&dir);
@@ -640,7 +667,7 @@ fn main() {
         reports.len(),
         started.elapsed().as_secs_f64(),
         spec.target.name,
-        spec.checks,
+        spec.checks.for_target(&spec.target),
         skipped_files,
         total.modules_passed,
         total.modules_failed

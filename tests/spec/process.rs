@@ -26,16 +26,17 @@ pub struct Harness {
 }
 
 impl Harness {
-    /// Starts the image at `path`.
-    pub fn start(path: &Path, emulator: Option<&str>) -> Result<Self, String> {
+    /// Starts the image at `path` with `launcher` (the emulator or QEMU machine command
+    /// it takes as its last argument; none for a native image).
+    pub fn start(path: &Path, launcher: &[String]) -> Result<Self, String> {
         // Another runner thread may fork while this image's file is still open for
         // writing in its child; exec then fails with ETXTBSY until that child execs.
         let mut attempts = 0;
         let mut child = loop {
-            let mut command = match emulator {
-                Some(emulator) => {
-                    let mut command = Command::new(emulator);
-                    command.arg(path);
+            let mut command = match launcher.split_first() {
+                Some((program, args)) => {
+                    let mut command = Command::new(program);
+                    command.args(args).arg(path);
                     command
                 }
                 None => Command::new(path),

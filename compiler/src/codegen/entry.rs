@@ -142,18 +142,22 @@ pub struct GrantCalls {
     pub check: bool,
     /// It grants directories: open them.
     pub dirs: bool,
-    /// It grants listening sockets: open them.
+    /// It grants listening sockets: open them (preview1's pre-opened listeners).
     pub listeners: bool,
+    /// It is a component: its WASI 0.2 host opens the directories, and its guest binds
+    /// and listens on the granted addresses itself.
+    pub component: bool,
 }
 
 impl GrantCalls {
     /// The calls an image with the grants blob `grants` needs (an unreadable blob is
-    /// checked, and the check fails).
-    pub fn for_grants(grants: &[u8]) -> GrantCalls {
+    /// checked, and the check fails); `component` for a component image.
+    pub fn for_grants(grants: &[u8], component: bool) -> GrantCalls {
         use wafer_abi::grants::Grant;
         match wafer_abi::grants::parse(grants) {
             Err(_) => GrantCalls {
                 check: !grants.is_empty(),
+                component,
                 ..GrantCalls::default()
             },
             Ok(records) => {
@@ -163,7 +167,9 @@ impl GrantCalls {
                     dirs: records
                         .iter()
                         .any(|g| matches!(g, Ok(Grant::Preopen { .. }))),
-                    listeners: records.iter().any(|g| matches!(g, Ok(Grant::Listen(_)))),
+                    listeners: !component
+                        && records.iter().any(|g| matches!(g, Ok(Grant::Listen(_)))),
+                    component,
                 }
             }
         }
@@ -194,7 +200,14 @@ pub fn define_image_entries(
     let mut grant_calls = Vec::new();
     for (wanted, symbol) in [
         (grants.check, wafer_abi::symbols::APPLY_GRANTS),
-        (grants.dirs, wafer_abi::symbols::OPEN_GRANTED_DIRS),
+        (
+            grants.dirs,
+            if grants.component {
+                wafer_abi::symbols::P2_OPEN_GRANTED_DIRS
+            } else {
+                wafer_abi::symbols::OPEN_GRANTED_DIRS
+            },
+        ),
         (grants.listeners, wafer_abi::symbols::OPEN_GRANTED_LISTENERS),
     ] {
         if wanted {

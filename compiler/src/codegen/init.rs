@@ -90,9 +90,12 @@ pub fn build_init(
             offsets.defined_memory(i as u32 - module.num_imported_memories) as i64,
         );
         let min = builder.ins().iconst(types::I64, memory.ty.initial as i64);
-        let max = builder
-            .ins()
-            .iconst(types::I64, memory.maximum_pages() as i64);
+        let limit = menv
+            .tunables
+            .memory_limit
+            .map_or(u64::MAX, |bytes| bytes >> memory.page_size_log2());
+        let max_pages = memory.maximum_pages().min(limit);
+        let max = builder.ins().iconst(types::I64, max_pages as i64);
         let page_size_log2 = builder
             .ins()
             .iconst(types::I32, memory.page_size_log2() as i64);

@@ -59,6 +59,8 @@ pub struct CompileConfig {
     pub checks: crate::checks::Checks,
     /// What a firmware image carries besides the code (`None` for other images).
     pub board: Option<BoardConfig>,
+    /// The most bytes each linear memory may grow to, below its declared maximum.
+    pub max_memory: Option<u64>,
 }
 
 /// What a firmware image carries besides the code.
@@ -460,18 +462,22 @@ pub fn fixed_memory_limit(target: &Target) -> Option<u64> {
         .then_some(wafer_abi::FIXED_MEMORY_BASE)
 }
 
-/// The translation choices for an instance whose fixed memory (see [`fixed_memory`]) is
-/// `fixed_memory`, built with `checks`.
+/// The translation choices for an instance on `target` whose fixed memory (see
+/// [`fixed_memory`]) is `fixed_memory`, built with `config`.
 fn tunables(
     isa: &dyn TargetIsa,
+    target: &Target,
     fixed_memory: Option<u32>,
-    checks: crate::checks::Checks,
+    config: &CompileConfig,
 ) -> Tunables {
     Tunables {
-        bounds: checks.bounds,
-        stack_limit: checks.stack_limit,
+        bounds: config.checks.bounds,
+        stack_limit: config.checks.stack_limit,
+        memory_limit: config.max_memory,
         simd_unavailable: isa::simd_unavailable(isa),
         fixed_memory,
+        // The runtime's `Platform::TABLES_MOVE`: boards have no address space to spare.
+        tables_move: target.kind == TargetKind::Baremetal,
     }
 }
 
@@ -555,8 +561,9 @@ fn compile_instances(
                 &inline_bodies[i],
                 tunables(
                     &*isa,
+                    target,
                     fixed.and_then(|(instance, memory)| (instance == i).then_some(memory)),
-                    config.checks,
+                    config,
                 ),
             )
         })
@@ -715,7 +722,7 @@ fn compile_instances(
         &menvs,
         &inits,
         main_entry,
-        entry::GrantCalls::for_grants(&config.grants),
+        entry::GrantCalls::for_grants(&config.grants, component.is_some()),
     )
     .map_err(at(0))?;
     if entry == Entry::Harness && component.is_none() {
@@ -862,8 +869,9 @@ pub fn translate_to_clif(wasm: &[u8], target: &Target, config: &CompileConfig) -
         &inline_bodies,
         tunables(
             &*isa,
+            target,
             fixed_memory(&modules, target).map(|(_, memory)| memory),
-            config.checks,
+            config,
         ),
     );
     let mut translator = FuncTranslator::new();

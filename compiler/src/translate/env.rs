@@ -67,6 +67,12 @@ pub struct Tunables {
     /// [`wafer_abi::FIXED_MEMORY_BASE`] instead of through a base loaded from the VM
     /// context (see `codegen::fixed_memory`).
     pub fixed_memory: Option<u32>,
+    /// Whether a table moves when it grows (boards: the runtime reserves no room for
+    /// growth), so its base must be loaded again after anything that may grow it.
+    pub tables_move: bool,
+    /// The most bytes a defined memory may grow to (`--max-memory`), if less than its
+    /// declared maximum.
+    pub memory_limit: Option<u64>,
 }
 
 /// How calls to an imported function are made.
@@ -423,10 +429,19 @@ impl<'m> FuncEnv<'m> {
         }
     }
 
-    /// Base of table `index`'s elements (tables grow in place, so it never moves).
+    /// Base of table `index`'s elements. Where tables grow in place it never moves, and
+    /// Cranelift may reuse one load across calls; where they move, a call (which may grow
+    /// the table) makes it load again.
     pub fn table_base(&mut self, builder: &mut FunctionBuilder<'_>, index: u32) -> Value {
         let def = self.table_def(builder, index);
-        self.load_fixed_pointer(builder, def, self.menv.offsets.table_base())
+        let offset = self.menv.offsets.table_base();
+        if self.menv.tunables.tables_move {
+            builder
+                .ins()
+                .load(self.pointer_type(), vm_flags(), def, offset as i32)
+        } else {
+            self.load_fixed_pointer(builder, def, offset)
+        }
     }
 
     /// The current element count of table `index`, pointer-sized.

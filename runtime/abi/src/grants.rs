@@ -16,7 +16,7 @@ use crate::bytes::Reader;
 const MAGIC: u32 = u32::from_le_bytes(*b"WGNT");
 const VERSION: u32 = 1;
 
-/// A TCP address to listen on: IPv4 or IPv6 and a port.
+/// An IP address and port (a `Listen` or `Connect` grant): IPv4 or IPv6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListenAddr {
     /// Whether `ip` is IPv6 (all 16 bytes) or IPv4 (the first 4).
@@ -77,8 +77,15 @@ pub enum Grant<'a> {
         /// Nothing in it may be created, changed or removed.
         read_only: bool,
     },
-    /// A TCP socket listening on an address, handed to the guest for `sock_accept`.
+    /// An address the guest may listen on: a core module (preview1) gets a socket
+    /// listening there for `sock_accept`; a component may bind and listen to exactly it
+    /// (TCP), or bind to it (UDP).
     Listen(ListenAddr),
+    /// An address a component may connect to (TCP) or send to (UDP).
+    Connect(ListenAddr),
+    /// The host's network as a whole: any address to bind, listen, connect or send to,
+    /// and name lookup (wasmtime's `-S inherit-network`).
+    InheritNetwork,
     /// A command-line argument fixed at build time, for platforms without a command
     /// line (boards); the first one is the program's name.
     Arg(&'a [u8]),
@@ -97,6 +104,8 @@ impl Grant<'_> {
             Grant::Listen(_) => 5,
             Grant::Arg(_) => 6,
             Grant::Gpio(_) => 7,
+            Grant::Connect(_) => 8,
+            Grant::InheritNetwork => 9,
         }
     }
 
@@ -104,7 +113,7 @@ impl Grant<'_> {
         match self {
             Grant::Env(bytes) | Grant::InheritEnvVar(bytes) | Grant::Arg(bytes) => bytes.to_vec(),
             Grant::Gpio(pin) => pin.to_le_bytes().to_vec(),
-            Grant::InheritEnv => alloc::vec::Vec::new(),
+            Grant::InheritEnv | Grant::InheritNetwork => alloc::vec::Vec::new(),
             Grant::Preopen {
                 host,
                 guest,
@@ -117,7 +126,7 @@ impl Grant<'_> {
                 out.extend_from_slice(guest);
                 out
             }
-            Grant::Listen(addr) => addr.encode().to_vec(),
+            Grant::Listen(addr) | Grant::Connect(addr) => addr.encode().to_vec(),
         }
     }
 }
@@ -181,6 +190,10 @@ impl<'a> Iterator for GrantIter<'a> {
                     .try_into()
                     .map(|pin| Grant::Gpio(u32::from_le_bytes(pin)))
                     .map_err(|_| GrantsError::Malformed),
+                8 => ListenAddr::decode(payload)
+                    .map(Grant::Connect)
+                    .ok_or(GrantsError::Malformed),
+                9 => Ok(Grant::InheritNetwork),
                 other => Err(GrantsError::UnknownKind(other)),
             }
         })();
@@ -237,6 +250,12 @@ mod tests {
             Grant::Arg(b"app"),
             Grant::Arg(b""),
             Grant::Gpio(3),
+            Grant::Connect(ListenAddr {
+                ipv6: true,
+                ip: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+                port: 53,
+            }),
+            Grant::InheritNetwork,
         ];
         let bytes = encode(&grants);
         let decoded: Vec<_> = parse(&bytes).unwrap().map(Result::unwrap).collect();

@@ -44,6 +44,11 @@ pub const APPLY_GRANTS: &str = "wafer_rt_apply_grants";
 /// up); called after [`APPLY_GRANTS`], only in an image that grants a directory.
 pub const OPEN_GRANTED_DIRS: &str = "wafer_rt_open_granted_dirs";
 
+/// Defined by the runtime: `extern "C" fn()`. A component image's [`OPEN_GRANTED_DIRS`]:
+/// opens the granted directories for the WASI 0.2 host's `get-directories`; called
+/// after [`APPLY_GRANTS`], only in a component image that grants a directory.
+pub const P2_OPEN_GRANTED_DIRS: &str = "wafer_p2_open_granted_dirs";
+
 /// Defined by the runtime: `extern "C" fn()`. Opens the granted listening sockets (after
 /// the directories); called after [`OPEN_GRANTED_DIRS`], only in an image that grants a
 /// listener.

@@ -319,6 +319,20 @@ impl Descriptor {
         unsafe { Current::pwrite(desc.handle, bufs, offset) }
     }
 
+    /// Writes at the end of the file, whatever its flags (a WASI 0.2 append stream).
+    ///
+    /// # Safety
+    /// As [`Descriptor::write`].
+    pub unsafe fn append(self, bufs: &[IoVec]) -> Result<usize> {
+        let desc = self
+            .check_stream()?
+            .check_writable()?
+            .check_seekable()?
+            .require(rights::FD_WRITE)?;
+        // SAFETY: forwarded from the caller.
+        unsafe { Current::append(desc.handle, bufs) }
+    }
+
     /// Moves the position; `whence` in WASI numbering (0 set, 1 current, 2 end).
     pub fn seek(self, offset: i64, whence: u8) -> Result<u64> {
         let desc = self.check_stream()?.check_seekable()?;

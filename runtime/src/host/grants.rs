@@ -4,6 +4,7 @@
 //! variables named for inheritance that the host has, then, with `--inherit-env`, every
 //! other host variable. A key appears at most once.
 
+use super::Descriptor;
 use crate::sys::{Current, Platform};
 use wafer_abi::grants::{self, Grant};
 
@@ -61,6 +62,75 @@ pub fn listeners() -> impl Iterator<Item = grants::ListenAddr> + Clone {
         Grant::Listen(addr) => Some(addr),
         _ => None,
     })
+}
+
+/// Opens each granted directory in grant order and hands it to `store` with its index
+/// among the directory grants. A grant that cannot be honoured ends the process:
+/// running without a directory the program was promised would only fail later and less
+/// clearly.
+pub fn open_granted_dirs(mut store: impl FnMut(usize, Descriptor)) {
+    for (index, (host, _, read_only)) in preopens().enumerate() {
+        let handle = match Current::open_granted_dir(host) {
+            Ok(handle) => handle,
+            Err(err) => grant_failed(b"cannot open the granted directory ", host, err),
+        };
+        store(
+            index,
+            Descriptor::granted_dir(handle, index as u16, read_only),
+        );
+    }
+}
+
+/// Opens a socket listening on each granted address, in grant order, and hands it to
+/// `store` with its index among the listen grants (preview1's pre-opened listeners).
+pub fn open_granted_listeners(mut store: impl FnMut(usize, Descriptor)) {
+    for (index, addr) in listeners().enumerate() {
+        let handle = match Current::listen(&addr) {
+            Ok(handle) => handle,
+            Err(err) => {
+                let mut text = crate::out::Line::new();
+                write_listen_addr(&mut text, &addr);
+                grant_failed(
+                    b"cannot listen on the granted address ",
+                    text.as_bytes(),
+                    err,
+                )
+            }
+        };
+        store(index, Descriptor::granted_listener(handle));
+    }
+}
+
+/// `addr` as `1.2.3.4:80` or `[0:0:0:0:0:0:0:1]:80`.
+pub fn write_listen_addr(line: &mut crate::out::Line, addr: &grants::ListenAddr) {
+    if addr.ipv6 {
+        line.str(b"[");
+        for (i, pair) in addr.ip.chunks_exact(2).enumerate() {
+            if i > 0 {
+                line.str(b":");
+            }
+            let word = u16::from_be_bytes(pair.try_into().unwrap_or_default());
+            line.digits(word as u64, 16);
+        }
+        line.str(b"]");
+    } else {
+        for (i, byte) in addr.ip.iter().take(4).enumerate() {
+            if i > 0 {
+                line.str(b".");
+            }
+            line.dec(*byte as u64);
+        }
+    }
+    line.str(b":").dec(addr.port as u64);
+}
+
+fn grant_failed(what: &[u8], name: &[u8], err: crate::errno::Errno) -> ! {
+    let mut line = crate::out::Line::new();
+    line.str(b"wafer: error: ").str(what).str(name).str(b": ");
+    super::describe(&mut line, err);
+    line.str(b"\n");
+    line.write_to(2);
+    Current::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
 }
 
 fn for_each_with<'a>(

@@ -5,6 +5,8 @@
 //! - [`descriptor`]: open descriptors (stdio, files, directories, sockets) with their
 //!   access mode, read-only grant and rights, and every operation on them, with the
 //!   checks and errnos every ABI gives (wasmtime's, where the spec leaves them open);
+//! - [`net`]: the network grants and the socket operations, checked against them;
+//! - [`dns`]: name lookup (`/etc/hosts`, then DNS over UDP), without a C library;
 //! - [`poll`]: waiting for descriptors and clocks;
 //! - [`rights`]: the capability rights of each kind of descriptor.
 //!
@@ -13,8 +15,10 @@
 //! OS or a board.
 
 pub mod descriptor;
+pub mod dns;
 pub mod gpio;
 pub mod grants;
+pub mod net;
 pub mod poll;
 pub mod rights;
 

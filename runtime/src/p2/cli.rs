@@ -5,6 +5,8 @@
 
 use wafer_abi::wasi_p2::resource;
 
+use super::io::Stream;
+use super::objects::Object;
 use super::{Call, HostResult, host_fns};
 
 /// `list<string>`: allocates the array and each string, then stores (pointer, count)
@@ -79,6 +81,11 @@ fn terminal(call: &Call, fd: i32, ty: u32, ret: i32) -> HostResult<()> {
     }
 }
 
+/// A new handle of standard stream `fd`.
+fn stdio(call: &Call, ty: u32, fd: i32) -> HostResult<u32> {
+    call.new_object(ty, Object::Stream(Stream::Stdio(fd)))
+}
+
 host_fns! {
     /// `wasi:cli/environment.get-environment`.
     wafer_p2_cli_get_environment(ret: i32) => get_environment;
@@ -95,11 +102,11 @@ host_fns! {
         crate::host::exit(code & 0xff)
     };
     /// `wasi:cli/stdin.get-stdin`.
-    wafer_p2_cli_get_stdin() -> u32 => |call: &Call| call.new_own(resource::INPUT_STREAM, 0);
+    wafer_p2_cli_get_stdin() -> u32 => |call| stdio(call, resource::INPUT_STREAM, 0);
     /// `wasi:cli/stdout.get-stdout`.
-    wafer_p2_cli_get_stdout() -> u32 => |call: &Call| call.new_own(resource::OUTPUT_STREAM, 1);
+    wafer_p2_cli_get_stdout() -> u32 => |call| stdio(call, resource::OUTPUT_STREAM, 1);
     /// `wasi:cli/stderr.get-stderr`.
-    wafer_p2_cli_get_stderr() -> u32 => |call: &Call| call.new_own(resource::OUTPUT_STREAM, 2);
+    wafer_p2_cli_get_stderr() -> u32 => |call| stdio(call, resource::OUTPUT_STREAM, 2);
     /// `wasi:cli/terminal-stdin.get-terminal-stdin`.
     wafer_p2_cli_get_terminal_stdin(ret: i32) => |call, ret| terminal(call, 0, resource::TERMINAL_INPUT, ret);
     /// `wasi:cli/terminal-stdout.get-terminal-stdout`.

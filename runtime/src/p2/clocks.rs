@@ -2,7 +2,8 @@
 
 use wafer_abi::wasi_p2::resource;
 
-use super::io::Pollable;
+use super::io::Wait;
+use super::objects::Object;
 use super::{Call, HostResult, host_fns};
 use crate::host;
 use crate::sys::Clock;
@@ -21,7 +22,10 @@ fn store_datetime(call: &Call, ret: i32, ns: u64) -> HostResult<()> {
 
 /// A pollable ready once the monotonic clock reaches `deadline`.
 fn subscribe(call: &Call, deadline: u64) -> HostResult<u32> {
-    call.new_own(resource::POLLABLE, Pollable::Deadline(deadline).rep())
+    call.new_object(
+        resource::POLLABLE,
+        Object::Pollable(Wait::Deadline(deadline)),
+    )
 }
 
 /// `len` random bytes as a `list<u8>`, stored at `ret`.

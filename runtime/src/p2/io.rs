@@ -1,18 +1,21 @@
-//! `wasi:io`: streams over the stdio descriptors, pollables and errors.
+//! `wasi:io`: streams, pollables and errors.
 //!
-//! Representations: a stream is its standard descriptor; a pollable is a [`Pollable`]
-//! (a descriptor to wait on, or a monotonic-clock deadline); an error is the WASI errno
-//! of the operation that failed. Everything goes through the host core and the
-//! platform, so it runs on Linux and on boards. Writes are done before they return, so
-//! flushing has nothing to do.
+//! A stream is a host object ([`Stream`]): a standard stream, a file read or written
+//! from its own position, a file appended to, or one direction of a TCP connection. A
+//! pollable is a [`Wait`]: a monotonic-clock deadline, or an object to become ready (a
+//! stream, a socket). An error is the WASI errno of the operation that failed (its
+//! handle's representation). Every byte goes through the host core's `Descriptor`, so
+//! the checks and errnos are preview1's, and through the platform, so all of it runs on
+//! boards too. Writes are done before they return, so flushing has nothing to do.
 
 use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2::resource;
 
+use super::objects::{self, Object};
 use super::{Call, HostResult, host_fns};
 use crate::errno::Errno;
 use crate::host::Descriptor;
-use crate::sys::{Current, Interest, IoVec, Platform, PollFd};
+use crate::sys::{Current, Interest, IoVec, Platform, PollFd, RawHandle};
 
 /// The most bytes one `read` returns (the canonical ABI copies them once more).
 const READ_CHUNK: usize = 16 << 10;
@@ -23,8 +26,99 @@ const WRITE_BUDGET: u64 = 1 << 20;
 /// The most pollables one `poll` waits on.
 const MAX_POLL: usize = 256;
 
+/// What a stream reads from or writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard stream 0, 1 or 2.
+    Stdio(RawHandle),
+    /// A file, from `offset` on: the descriptor's object, which the stream holds.
+    File {
+        /// The descriptor's object.
+        desc: u32,
+        /// Where the next read or write goes.
+        offset: u64,
+    },
+    /// A file, every write at its end.
+    Append {
+        /// The descriptor's object.
+        desc: u32,
+    },
+    /// A TCP connection: the socket's object.
+    Socket {
+        /// The socket's object.
+        socket: u32,
+    },
+}
+
+impl Stream {
+    /// The object the stream holds a reference to.
+    pub(super) fn holds(&self) -> Option<u32> {
+        match *self {
+            Stream::Stdio(_) => None,
+            Stream::File { desc, .. } | Stream::Append { desc } => Some(desc),
+            Stream::Socket { socket } => Some(socket),
+        }
+    }
+}
+
+/// What a pollable waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// The monotonic clock to reach a time, in nanoseconds.
+    Deadline(u64),
+    /// An object (which the pollable holds) to be ready for `interest`.
+    On {
+        /// The object.
+        object: u32,
+        /// Reading (or accepting) or writing (or a connection to complete).
+        interest: Interest,
+    },
+}
+
+impl Wait {
+    /// The object the pollable holds a reference to.
+    pub(super) fn holds(&self) -> Option<u32> {
+        match *self {
+            Wait::Deadline(_) => None,
+            Wait::On { object, .. } => Some(object),
+        }
+    }
+}
+
+/// What a wait comes down to when it is polled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Target {
+    /// Ready now (a file, a finished operation).
+    Ready,
+    /// At a monotonic time.
+    At(u64),
+    /// When a platform handle is ready.
+    Handle(RawHandle, Interest),
+}
+
+impl Wait {
+    /// What to wait on now: an object's state decides (a socket that is connecting
+    /// waits to be writable, one that is listening to be readable).
+    pub(super) fn target(self) -> Target {
+        match self {
+            Wait::Deadline(deadline) => Target::At(deadline),
+            Wait::On { object, interest } => match objects::get(object) {
+                Some(Object::Stream(Stream::Stdio(fd))) => Target::Handle(fd, interest),
+                Some(Object::Stream(Stream::Socket { socket })) => match descriptor_of(socket) {
+                    Some(desc) => Target::Handle(desc.handle, interest),
+                    None => Target::Ready,
+                },
+                Some(Object::Tcp(socket)) => socket.target(),
+                Some(Object::Datagrams(streams)) => streams.target(),
+                _ => Target::Ready,
+            },
+        }
+    }
+}
+
 /// How an operation on a stream failed: `stream-error`.
-enum StreamError {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StreamError {
     /// `last-operation-failed(error)`, with the errno.
     Failed(Errno),
     /// `closed`.
@@ -42,9 +136,20 @@ impl From<Errno> for StreamError {
     }
 }
 
+/// The host descriptor object `index` stands for: a filesystem descriptor, or a
+/// socket's.
+pub(super) fn descriptor_of(index: u32) -> Option<Descriptor> {
+    match objects::get(index)? {
+        Object::Descriptor(desc) => Some(desc),
+        Object::Tcp(socket) => socket.descriptor(),
+        Object::Udp(socket) => socket.descriptor(),
+        _ => None,
+    }
+}
+
 /// Stores `result<T, stream-error>` at `ret`: `payload_at` is where the payload starts
 /// (the largest alignment of `T` and the error's 4), and `ok` stores `T` there.
-fn store_result(
+pub(super) fn store_result(
     call: &Call,
     ret: i32,
     payload_at: u32,
@@ -70,132 +175,19 @@ fn store_result(
     }
 }
 
-/// Writes all of `len` bytes of the caller's memory at `ptr` to `fd`.
-fn write_all(call: &Call, fd: i32, ptr: i32, len: i32) -> HostResult<Result<(), StreamError>> {
-    let (ptr, len) = (ptr as u32, len as u32);
-    let base = call
-        .memory()
-        .range(ptr, len)
-        .map_err(|_| TrapKind::ListOutOfBounds)?;
-    let mut done = 0usize;
-    while done < len as usize {
-        let buf = IoVec {
-            base: base.wrapping_add(done),
-            len: len as usize - done,
-        };
-        // SAFETY: `range` checked the guest buffer; the platform only reads it.
-        match unsafe { Descriptor::stdio(fd).write(&[buf]) } {
-            Ok(written) => done += written,
-            Err(Errno::INTR) => continue,
-            Err(err) => return Ok(Err(err.into())),
-        }
-    }
-    Ok(Ok(()))
-}
-
-/// `[method]output-stream.write` and `blocking-write-and-flush`.
-fn write(call: &Call, stream: i32, ptr: i32, len: i32, ret: i32) -> HostResult<()> {
-    let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)? as i32;
-    let written = write_all(call, fd, ptr, len)?;
-    store_result(call, ret, 4, written.map(|()| |_| Ok(())))
-}
-
-/// `[method]output-stream.flush` and `blocking-flush`: writes are never buffered.
-fn flush(call: &Call, stream: i32, ret: i32) -> HostResult<()> {
-    call.borrow(stream as u32, resource::OUTPUT_STREAM)?;
-    store_result(call, ret, 4, Ok(|_| Ok(())))
-}
-
-/// `[method]output-stream.check-write`.
-fn check_write(call: &Call, stream: i32, ret: i32) -> HostResult<()> {
-    call.borrow(stream as u32, resource::OUTPUT_STREAM)?;
-    store_result(call, ret, 8, Ok(|at| call.store_u64(at, WRITE_BUDGET)))
-}
-
-/// `[method]output-stream.write-zeroes` and `blocking-write-zeroes-and-flush`.
-fn write_zeroes(call: &Call, stream: i32, len: i64, ret: i32) -> HostResult<()> {
-    let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)? as i32;
-    let zeroes = [0u8; 512];
-    let mut left = len as u64;
-    let mut result = Ok(());
-    while left > 0 && result.is_ok() {
-        let n = left.min(zeroes.len() as u64) as usize;
-        let buf = IoVec {
-            base: zeroes.as_ptr() as *mut u8,
-            len: n,
-        };
-        // SAFETY: `zeroes` is readable for `n` bytes, and a write only reads it.
-        match unsafe { Descriptor::stdio(fd).write(&[buf]) } {
-            Ok(written) => left -= written as u64,
-            Err(Errno::INTR) => {}
-            Err(err) => result = Err(err.into()),
-        }
-    }
-    store_result(call, ret, 4, result.map(|()| |_| Ok(())))
-}
-
-/// What a pollable waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Pollable {
-    /// A descriptor to become readable or writable.
-    Descriptor {
-        /// The descriptor.
-        fd: i32,
-        /// What to wait for.
-        interest: Interest,
-    },
-    /// The monotonic clock to reach a time, in nanoseconds.
-    Deadline(u64),
-}
-
-/// The top bit of a deadline pollable's representation.
-const DEADLINE: u64 = 1 << 63;
-
-impl Pollable {
-    /// The handle table representation.
-    pub(super) fn rep(self) -> u64 {
-        match self {
-            Pollable::Descriptor { fd, interest } => {
-                (fd as u32 as u64) << 1 | u64::from(interest == Interest::Write)
-            }
-            Pollable::Deadline(ns) => DEADLINE | ns.min(DEADLINE - 1),
-        }
-    }
-
-    fn from_rep(rep: u64) -> Pollable {
-        if rep & DEADLINE != 0 {
-            Pollable::Deadline(rep & !DEADLINE)
-        } else {
-            Pollable::Descriptor {
-                fd: (rep >> 1) as i32,
-                interest: if rep & 1 == 1 {
-                    Interest::Write
-                } else {
-                    Interest::Read
-                },
-            }
-        }
-    }
-
-    /// Whether it is ready now (`wait`: once it is).
-    fn ready(self, wait: bool) -> bool {
-        match self {
-            Pollable::Descriptor { fd, interest } => ready(fd, interest, (!wait).then_some(0)),
-            Pollable::Deadline(deadline) => {
-                if wait {
-                    let _ = Current::sleep_until(deadline);
-                }
-                super::clocks::monotonic_now() >= deadline
-            }
-        }
+/// The stream behind `handle` (of resource type `ty`) and its object.
+fn stream(call: &Call, handle: i32, ty: u32) -> HostResult<(u32, Stream)> {
+    match call.object(handle as u32, ty)? {
+        (index, Object::Stream(stream)) => Ok((index, stream)),
+        _ => Err(TrapKind::InvalidHandle),
     }
 }
 
-/// Whether `fd` is ready for `interest`, waiting up to `timeout` nanoseconds (`None`:
-/// until it is).
-fn ready(fd: i32, interest: Interest, timeout: Option<u64>) -> bool {
+/// Whether `handle` is ready for `interest`, waiting up to `timeout` nanoseconds
+/// (`None`: until it is).
+fn ready(handle: RawHandle, interest: Interest, timeout: Option<u64>) -> bool {
     let mut fds = [PollFd {
-        handle: fd,
+        handle,
         interest,
         ..PollFd::default()
     }];
@@ -209,40 +201,230 @@ fn ready(fd: i32, interest: Interest, timeout: Option<u64>) -> bool {
     }
 }
 
-/// Reads up to `len` bytes from `fd`; end of file is `closed`.
-fn read_some(fd: i32, len: u64, buf: &mut [u8; READ_CHUNK]) -> Result<usize, StreamError> {
-    let want = len.min(READ_CHUNK as u64) as usize;
-    let iov = IoVec {
+/// Reads up to `buf.len()` bytes from the stream at object `index`; `blocking` waits for
+/// at least one, else nothing available reads 0. End of input is `closed`.
+pub(super) fn read_stream(
+    index: u32,
+    stream: Stream,
+    buf: &mut [u8],
+    blocking: bool,
+) -> Result<usize, StreamError> {
+    let iov = [IoVec {
         base: buf.as_mut_ptr(),
-        len: want,
-    };
+        len: buf.len(),
+    }];
+    if buf.is_empty() {
+        return Ok(0);
+    }
     loop {
-        // SAFETY: `buf` is writable for `want <= READ_CHUNK` bytes.
-        match unsafe { Descriptor::stdio(fd).read(&[iov]) } {
-            Ok(0) => return Err(StreamError::Closed),
-            Ok(n) => return Ok(n),
+        let read = match stream {
+            Stream::Stdio(fd) => {
+                if !blocking && !ready(fd, Interest::Read, Some(0)) {
+                    return Ok(0);
+                }
+                // SAFETY: `buf` is writable for its length.
+                unsafe { Descriptor::stdio(fd).read(&iov) }
+            }
+            Stream::File { desc, offset } => {
+                let file = descriptor_of(desc).ok_or(StreamError::Failed(Errno::BADF))?;
+                // SAFETY: as above.
+                let read = unsafe { file.pread(&iov, offset) };
+                if let Ok(n) = read {
+                    let offset = offset.saturating_add(n as u64);
+                    objects::set(index, Object::Stream(Stream::File { desc, offset }));
+                }
+                read
+            }
+            Stream::Append { .. } => Err(Errno::BADF),
+            Stream::Socket { socket } => {
+                let desc = descriptor_of(socket).ok_or(StreamError::Failed(Errno::BADF))?;
+                // SAFETY: as above.
+                match unsafe { desc.recv(&iov, false, false) } {
+                    Ok((n, _)) => Ok(n),
+                    Err(Errno::AGAIN) if blocking => {
+                        ready(desc.handle, Interest::Read, None);
+                        continue;
+                    }
+                    Err(Errno::AGAIN) => return Ok(0),
+                    Err(err) => Err(err),
+                }
+            }
+        };
+        return match read {
+            Ok(0) => Err(StreamError::Closed),
+            Ok(n) => Ok(n),
             Err(Errno::INTR) => continue,
-            Err(err) => return Err(err.into()),
-        }
+            Err(err) => Err(err.into()),
+        };
     }
 }
 
-/// `[method]input-stream.read` (`blocking`: `blocking-read`).
-fn read(call: &Call, stream: i32, len: i64, ret: i32, blocking: bool) -> HostResult<()> {
-    let fd = call.borrow(stream as u32, resource::INPUT_STREAM)? as i32;
-    let len = len as u64;
+/// Writes all of `bufs` to the stream at object `index`.
+///
+/// # Safety
+/// Every buffer must be readable for its length.
+pub(super) unsafe fn write_stream(
+    index: u32,
+    stream: Stream,
+    bufs: &[u8],
+) -> Result<(), StreamError> {
+    let mut done = 0usize;
+    while done < bufs.len() {
+        let rest = bufs.get(done..).unwrap_or_default();
+        let iov = [IoVec {
+            base: rest.as_ptr() as *mut u8,
+            len: rest.len(),
+        }];
+        let written = match stream {
+            // SAFETY: `rest` is readable for its length, and a write only reads it.
+            Stream::Stdio(fd) => unsafe { Descriptor::stdio(fd).write(&iov) },
+            Stream::File { desc, offset } => {
+                let desc = descriptor_of(desc).ok_or(StreamError::Failed(Errno::BADF))?;
+                let offset = offset.saturating_add(done as u64);
+                // SAFETY: as above.
+                unsafe { desc.pwrite(&iov, offset) }
+            }
+            Stream::Append { desc } => {
+                let desc = descriptor_of(desc).ok_or(StreamError::Failed(Errno::BADF))?;
+                // SAFETY: as above.
+                unsafe { desc.append(&iov) }
+            }
+            Stream::Socket { socket } => {
+                let desc = descriptor_of(socket).ok_or(StreamError::Failed(Errno::BADF))?;
+                // SAFETY: as above.
+                match unsafe { desc.send(&iov) } {
+                    Err(Errno::AGAIN) => {
+                        ready(desc.handle, Interest::Write, None);
+                        continue;
+                    }
+                    other => other,
+                }
+            }
+        };
+        match written {
+            Ok(0) => return Err(StreamError::Failed(Errno::IO)),
+            Ok(n) => done += n,
+            Err(Errno::INTR) => {}
+            Err(err) => {
+                advance(index, stream, done);
+                return Err(err.into());
+            }
+        }
+    }
+    advance(index, stream, done);
+    Ok(())
+}
+
+/// Moves a file stream's position past `written` bytes.
+fn advance(index: u32, stream: Stream, written: usize) {
+    if let Stream::File { desc, offset } = stream {
+        let offset = offset.saturating_add(written as u64);
+        objects::set(index, Object::Stream(Stream::File { desc, offset }));
+    }
+}
+
+/// Writes `len` bytes of the caller's memory at `ptr` to the stream.
+fn write_guest(
+    call: &Call,
+    index: u32,
+    stream: Stream,
+    ptr: i32,
+    len: i32,
+) -> HostResult<Result<(), StreamError>> {
+    let (ptr, len) = (ptr as u32, len as u32);
+    let base = call
+        .memory()
+        .range(ptr, len)
+        .map_err(|_| TrapKind::ListOutOfBounds)?;
+    // SAFETY: `range` checked the guest buffer, which stays valid while the host call
+    // runs (nothing here grows or frees guest memory); it is only read.
+    let bytes = unsafe { core::slice::from_raw_parts(base, len as usize) };
+    // SAFETY: `bytes` is readable for its length.
+    Ok(unsafe { write_stream(index, stream, bytes) })
+}
+
+/// `[method]output-stream.write` and `blocking-write-and-flush`.
+fn write(call: &Call, handle: i32, ptr: i32, len: i32, ret: i32) -> HostResult<()> {
+    let (index, stream) = stream(call, handle, resource::OUTPUT_STREAM)?;
+    let written = write_guest(call, index, stream, ptr, len)?;
+    store_result(call, ret, 4, written.map(|()| |_| Ok(())))
+}
+
+/// `[method]output-stream.flush` and `blocking-flush`: writes are never buffered.
+fn flush(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
+    stream(call, handle, resource::OUTPUT_STREAM)?;
+    store_result(call, ret, 4, Ok(|_| Ok(())))
+}
+
+/// `[method]output-stream.check-write`.
+fn check_write(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
+    stream(call, handle, resource::OUTPUT_STREAM)?;
+    store_result(call, ret, 8, Ok(|at| call.store_u64(at, WRITE_BUDGET)))
+}
+
+/// `[method]output-stream.write-zeroes` and `blocking-write-zeroes-and-flush`.
+fn write_zeroes(call: &Call, handle: i32, len: i64, ret: i32) -> HostResult<()> {
+    let (index, mut stream) = stream(call, handle, resource::OUTPUT_STREAM)?;
+    let zeroes = [0u8; 512];
+    let mut left = len as u64;
+    let mut result = Ok(());
+    while left > 0 && result.is_ok() {
+        let n = left.min(zeroes.len() as u64) as usize;
+        // SAFETY: `zeroes` is readable.
+        result = unsafe { write_stream(index, stream, zeroes.get(..n).unwrap_or_default()) };
+        left -= n as u64;
+        if let Some(Object::Stream(now)) = objects::get(index) {
+            stream = now;
+        }
+    }
+    store_result(call, ret, 4, result.map(|()| |_| Ok(())))
+}
+
+/// `[method]output-stream.splice` and `blocking-splice`: up to `len` bytes from an
+/// input stream, one read's worth.
+fn splice(
+    call: &Call,
+    handle: i32,
+    src: i32,
+    len: i64,
+    ret: i32,
+    blocking: bool,
+) -> HostResult<()> {
+    let (index, out) = stream(call, handle, resource::OUTPUT_STREAM)?;
+    let (src_index, input) = stream(call, src, resource::INPUT_STREAM)?;
     let mut buf = [0u8; READ_CHUNK];
-    let result = if len == 0 || (!blocking && !ready(fd, Interest::Read, Some(0))) {
-        Ok(0)
-    } else {
-        read_some(fd, len, &mut buf)
-    };
-    let bytes = match result {
-        Ok(n) => Ok(buf.get(..n).unwrap_or_default()),
-        Err(e) => Err(e),
-    };
-    let lowered = match bytes {
-        Ok(bytes) => Ok(call.lower_bytes(bytes)?),
+    let want = (len as u64).min(READ_CHUNK as u64) as usize;
+    let result = read_stream(
+        src_index,
+        input,
+        buf.get_mut(..want).unwrap_or_default(),
+        blocking,
+    )
+    .and_then(|n| {
+        // SAFETY: `buf` is readable for `n <= want` bytes.
+        unsafe { write_stream(index, out, buf.get(..n).unwrap_or_default()) }.map(|()| n)
+    });
+    store_result(
+        call,
+        ret,
+        8,
+        result.map(|n| move |at: u32| call.store_u64(at, n as u64)),
+    )
+}
+
+/// `[method]input-stream.read` (`blocking`: `blocking-read`).
+fn read(call: &Call, handle: i32, len: i64, ret: i32, blocking: bool) -> HostResult<()> {
+    let (index, stream) = stream(call, handle, resource::INPUT_STREAM)?;
+    let mut buf = [0u8; READ_CHUNK];
+    let want = (len as u64).min(READ_CHUNK as u64) as usize;
+    let result = read_stream(
+        index,
+        stream,
+        buf.get_mut(..want).unwrap_or_default(),
+        blocking,
+    );
+    let lowered = match result {
+        Ok(n) => Ok(call.lower_bytes(buf.get(..n).unwrap_or_default())?),
         Err(e) => Err(e),
     };
     store_result(
@@ -259,15 +441,16 @@ fn read(call: &Call, stream: i32, len: i64, ret: i32, blocking: bool) -> HostRes
 }
 
 /// `[method]input-stream.skip` (`blocking`: `blocking-skip`).
-fn skip(call: &Call, stream: i32, len: i64, ret: i32, blocking: bool) -> HostResult<()> {
-    let fd = call.borrow(stream as u32, resource::INPUT_STREAM)? as i32;
-    let len = len as u64;
+fn skip(call: &Call, handle: i32, len: i64, ret: i32, blocking: bool) -> HostResult<()> {
+    let (index, stream) = stream(call, handle, resource::INPUT_STREAM)?;
     let mut buf = [0u8; READ_CHUNK];
-    let result = if len == 0 || (!blocking && !ready(fd, Interest::Read, Some(0))) {
-        Ok(0)
-    } else {
-        read_some(fd, len, &mut buf)
-    };
+    let want = (len as u64).min(READ_CHUNK as u64) as usize;
+    let result = read_stream(
+        index,
+        stream,
+        buf.get_mut(..want).unwrap_or_default(),
+        blocking,
+    );
     store_result(
         call,
         ret,
@@ -276,9 +459,37 @@ fn skip(call: &Call, stream: i32, len: i64, ret: i32, blocking: bool) -> HostRes
     )
 }
 
+/// A new pollable waiting on the object behind `handle` (of type `ty`) for `interest`.
+pub(super) fn subscribe(call: &Call, handle: i32, ty: u32, interest: Interest) -> HostResult<u32> {
+    let (object, _) = call.object(handle as u32, ty)?;
+    objects::retain(object);
+    call.new_object(
+        resource::POLLABLE,
+        Object::Pollable(Wait::On { object, interest }),
+    )
+    .inspect_err(|_| objects::release(object))
+}
+
 /// What the pollable behind `handle` waits for.
-fn pollable(call: &Call, handle: u32) -> HostResult<Pollable> {
-    Ok(Pollable::from_rep(call.borrow(handle, resource::POLLABLE)?))
+fn pollable(call: &Call, handle: u32) -> HostResult<Wait> {
+    match call.object(handle, resource::POLLABLE)? {
+        (_, Object::Pollable(wait)) => Ok(wait),
+        _ => Err(TrapKind::InvalidHandle),
+    }
+}
+
+/// Whether a target is ready (`wait`: once it is).
+fn target_ready(target: Target, wait: bool) -> bool {
+    match target {
+        Target::Ready => true,
+        Target::Handle(handle, interest) => ready(handle, interest, (!wait).then_some(0)),
+        Target::At(deadline) => {
+            if wait {
+                let _ = Current::sleep_until(deadline);
+            }
+            super::clocks::monotonic_now() >= deadline
+        }
+    }
 }
 
 /// `poll: func(in: list<borrow<pollable>>) -> list<u32>`: waits until at least one is
@@ -293,28 +504,28 @@ fn poll(call: &Call, list: i32, len: i32, ret: i32) -> HostResult<()> {
     if !list.is_multiple_of(4) {
         return Err(TrapKind::UnalignedPointer);
     }
-    let mut pollables = [Pollable::Deadline(0); MAX_POLL];
+    let mut targets = [Target::Ready; MAX_POLL];
     let memory = call.memory();
     for i in 0..len as usize {
         let handle = memory
             .read_u32(list + i as u32 * 4)
             .map_err(|_| TrapKind::ListOutOfBounds)?;
-        let pollable = pollable(call, handle)?;
-        if let Some(slot) = pollables.get_mut(i) {
-            *slot = pollable;
+        let target = pollable(call, handle)?.target();
+        if let Some(slot) = targets.get_mut(i) {
+            *slot = target;
         }
     }
-    let pollables = pollables.get(..len as usize).unwrap_or_default();
-    // The descriptors to wait on, each with the index of its pollable.
+    let targets = targets.get(..len as usize).unwrap_or_default();
+    // The handles to wait on, each with the index of its pollable.
     let mut fds = [PollFd::default(); MAX_POLL];
     let mut owners = [0usize; MAX_POLL];
     let mut fd_count = 0;
-    for (i, pollable) in pollables.iter().enumerate() {
-        if let Pollable::Descriptor { fd, interest } = *pollable
+    for (i, target) in targets.iter().enumerate() {
+        if let Target::Handle(handle, interest) = *target
             && let (Some(slot), Some(owner)) = (fds.get_mut(fd_count), owners.get_mut(fd_count))
         {
             *slot = PollFd {
-                handle: fd,
+                handle,
                 interest,
                 ..PollFd::default()
             };
@@ -323,25 +534,31 @@ fn poll(call: &Call, list: i32, len: i32, ret: i32) -> HostResult<()> {
         }
     }
     let fds = fds.get_mut(..fd_count).unwrap_or_default();
-    let is_ready = |i: usize, fds: &[PollFd], now: u64| match pollables.get(i) {
-        Some(Pollable::Descriptor { .. }) => owners
+    let is_ready = |i: usize, fds: &[PollFd], now: u64| match targets.get(i) {
+        Some(Target::Handle(..)) => owners
             .iter()
             .zip(fds.iter())
             .any(|(owner, fd)| *owner == i && fd.ready.any()),
-        Some(Pollable::Deadline(deadline)) => now >= *deadline,
+        Some(Target::At(deadline)) => now >= *deadline,
+        Some(Target::Ready) => true,
         None => false,
     };
+    let any_ready_now = targets.contains(&Target::Ready);
     let ready = loop {
         let now = super::clocks::monotonic_now();
-        let timeout = pollables
-            .iter()
-            .filter_map(|p| match p {
-                Pollable::Deadline(deadline) => Some(deadline.saturating_sub(now)),
-                Pollable::Descriptor { .. } => None,
-            })
-            .min();
+        let timeout = if any_ready_now {
+            Some(0)
+        } else {
+            targets
+                .iter()
+                .filter_map(|t| match t {
+                    Target::At(deadline) => Some(deadline.saturating_sub(now)),
+                    _ => None,
+                })
+                .min()
+        };
         let waited = if fds.is_empty() {
-            // Only deadlines: sleep until the first.
+            // Only deadlines (or targets ready now): sleep until the first.
             let first = timeout.map_or(now, |timeout| now.saturating_add(timeout));
             Current::sleep_until(first)
         } else {
@@ -353,7 +570,7 @@ fn poll(call: &Call, list: i32, len: i32, ret: i32) -> HostResult<()> {
             Ok(()) => {}
         }
         let now = super::clocks::monotonic_now();
-        let ready = (0..pollables.len())
+        let ready = (0..targets.len())
             .filter(|&i| is_ready(i, fds, now))
             .count() as u32;
         if ready > 0 {
@@ -363,7 +580,7 @@ fn poll(call: &Call, list: i32, len: i32, ret: i32) -> HostResult<()> {
     let now = super::clocks::monotonic_now();
     let array = call.allocate(4, ready * 4)?;
     let mut at = array;
-    for i in 0..pollables.len() {
+    for i in 0..targets.len() {
         // On a failed wait every pollable is reported: the operations say why.
         if ready == len || is_ready(i, fds, now) {
             if at >= array + ready * 4 {
@@ -402,11 +619,12 @@ host_fns! {
     wafer_p2_io_output_stream_write_zeroes(stream: i32, len: i64, ret: i32) => write_zeroes;
     /// `wasi:io/streams.[method]output-stream.blocking-write-zeroes-and-flush`.
     wafer_p2_io_output_stream_blocking_write_zeroes_and_flush(stream: i32, len: i64, ret: i32) => write_zeroes;
+    /// `wasi:io/streams.[method]output-stream.splice`.
+    wafer_p2_io_output_stream_splice(stream: i32, src: i32, len: i64, ret: i32) => |call, stream, src, len, ret| splice(call, stream, src, len, ret, false);
+    /// `wasi:io/streams.[method]output-stream.blocking-splice`.
+    wafer_p2_io_output_stream_blocking_splice(stream: i32, src: i32, len: i64, ret: i32) => |call, stream, src, len, ret| splice(call, stream, src, len, ret, true);
     /// `wasi:io/streams.[method]output-stream.subscribe`.
-    wafer_p2_io_output_stream_subscribe(stream: i32) -> u32 => |call: &Call, stream: i32| {
-        let fd = call.borrow(stream as u32, resource::OUTPUT_STREAM)? as i32;
-        call.new_own(resource::POLLABLE, Pollable::Descriptor { fd, interest: Interest::Write }.rep())
-    };
+    wafer_p2_io_output_stream_subscribe(stream: i32) -> u32 => |call, stream| subscribe(call, stream, resource::OUTPUT_STREAM, Interest::Write);
     /// `wasi:io/streams.[method]input-stream.read`.
     wafer_p2_io_input_stream_read(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| read(call, stream, len, ret, false);
     /// `wasi:io/streams.[method]input-stream.blocking-read`.
@@ -416,18 +634,15 @@ host_fns! {
     /// `wasi:io/streams.[method]input-stream.blocking-skip`.
     wafer_p2_io_input_stream_blocking_skip(stream: i32, len: i64, ret: i32) => |call, stream, len, ret| skip(call, stream, len, ret, true);
     /// `wasi:io/streams.[method]input-stream.subscribe`.
-    wafer_p2_io_input_stream_subscribe(stream: i32) -> u32 => |call: &Call, stream: i32| {
-        let fd = call.borrow(stream as u32, resource::INPUT_STREAM)? as i32;
-        call.new_own(resource::POLLABLE, Pollable::Descriptor { fd, interest: Interest::Read }.rep())
-    };
+    wafer_p2_io_input_stream_subscribe(stream: i32) -> u32 => |call, stream| subscribe(call, stream, resource::INPUT_STREAM, Interest::Read);
     /// `wasi:io/poll.[method]pollable.ready`.
     wafer_p2_io_pollable_ready(handle: i32) -> u32 => |call: &Call, handle: i32| {
-        Ok(u32::from(pollable(call, handle as u32)?.ready(false)))
+        Ok(u32::from(target_ready(pollable(call, handle as u32)?.target(), false)))
     };
     /// `wasi:io/poll.[method]pollable.block`.
     wafer_p2_io_pollable_block(handle: i32) => |call: &Call, handle: i32| {
-        let pollable = pollable(call, handle as u32)?;
-        while !pollable.ready(true) {}
+        let wait = pollable(call, handle as u32)?;
+        while !target_ready(wait.target(), true) {}
         Ok(())
     };
     /// `wasi:io/poll.poll`.

@@ -11,13 +11,18 @@
 //! records the trap kind in the context and returns; the trampoline raises it.
 //!
 //! Resources the host hands out are own handles in the calling component instance's
-//! [`handles::HandleTable`]; their representation is all the state they need (a stdio
-//! descriptor, an errno, a deadline), so dropping one releases nothing.
+//! [`handles::HandleTable`]. An error's representation is its errno and a terminal's its
+//! descriptor number; every other host resource is a host object (`objects`: a
+//! descriptor, a stream, a pollable, a socket), shared by the image's component
+//! instances and released when its last handle or dependant goes.
 
 mod cli;
 mod clocks;
+mod filesystem;
 pub mod handles;
 mod io;
+mod objects;
+mod sockets;
 mod transcode;
 
 use wafer_abi::trap::TrapKind;
@@ -100,6 +105,22 @@ impl Call {
     /// call borrows it).
     fn borrow(&self, handle: u32, ty: u32) -> HostResult<u64> {
         self.with_handles(|table| table.get(handle, ty))
+    }
+
+    /// A new own handle of host resource type `ty` for a new host object.
+    fn new_object(&self, ty: u32, object: objects::Object) -> HostResult<u32> {
+        let index = objects::insert(object)?;
+        self.new_own(ty, u64::from(index))
+            .inspect_err(|_| objects::release(index))
+    }
+
+    /// The host object behind `handle` (of type `ty`), with its index.
+    fn object(&self, handle: u32, ty: u32) -> HostResult<(u32, objects::Object)> {
+        let index = self.borrow(handle, ty)? as u32;
+        match objects::get(index) {
+            Some(objects::Object::Free { .. }) | None => Err(TrapKind::InvalidHandle),
+            Some(object) => Ok((index, object)),
+        }
     }
 
     /// Allocates `size` bytes aligned to `align` in the caller's memory with its
@@ -206,6 +227,80 @@ impl Call {
         Ok((ptr, units | tag))
     }
 
+    /// Lifts a `string` argument at (`ptr`, `len` code units) in the options' encoding
+    /// into `buf` as UTF-8. Out-of-bounds or badly encoded strings trap, as the canonical
+    /// ABI's lifting does; a string longer than `buf` is `ENAMETOOLONG` (the host's paths
+    /// have a limit, so does every argument string it takes).
+    fn lift_string<'b>(
+        &self,
+        ptr: i32,
+        len: i32,
+        buf: &'b mut [u8],
+    ) -> HostResult<crate::errno::Result<&'b [u8]>> {
+        // SAFETY: the context is valid.
+        let encoding = unsafe { (*self.context).encoding };
+        let (ptr, len) = (ptr as u32, len as u32);
+        let memory = self.memory();
+        let (utf16, units) = match encoding {
+            wasi_p2::STRING_UTF16 => (true, len),
+            wasi_p2::STRING_LATIN1_UTF16 => (len & 1 << 31 != 0, len & !(1 << 31)),
+            _ => {
+                let base = memory
+                    .range(ptr, len)
+                    .map_err(|_| TrapKind::StringOutOfBounds)?;
+                // SAFETY: `range` checked the bytes, which stay valid during the call.
+                let bytes = unsafe { core::slice::from_raw_parts(base, len as usize) };
+                if core::str::from_utf8(bytes).is_err() {
+                    return Err(TrapKind::InvalidUtf8);
+                }
+                let Some(out) = buf.get_mut(..bytes.len()) else {
+                    return Ok(Err(crate::errno::Errno::NAMETOOLONG));
+                };
+                out.copy_from_slice(bytes);
+                return Ok(Ok(out));
+            }
+        };
+        let width = if utf16 { 2 } else { 1 };
+        if utf16 && !ptr.is_multiple_of(2) {
+            return Err(TrapKind::UnalignedPointer);
+        }
+        let bytes = units
+            .checked_mul(width)
+            .ok_or(TrapKind::StringOutOfBounds)?;
+        let base = memory
+            .range(ptr, bytes)
+            .map_err(|_| TrapKind::StringOutOfBounds)?;
+        // SAFETY: as above.
+        let source = unsafe { core::slice::from_raw_parts(base, bytes as usize) };
+        let mut written = 0usize;
+        let mut too_long = false;
+        let mut push = |c: char| {
+            let mut utf8 = [0u8; 4];
+            let encoded = c.encode_utf8(&mut utf8).as_bytes();
+            match buf.get_mut(written..written + encoded.len()) {
+                Some(out) => {
+                    out.copy_from_slice(encoded);
+                    written += encoded.len();
+                }
+                None => too_long = true,
+            }
+        };
+        if utf16 {
+            let units = source
+                .chunks_exact(2)
+                .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+            for c in char::decode_utf16(units) {
+                push(c.map_err(|_| TrapKind::InvalidUtf16)?);
+            }
+        } else {
+            source.iter().for_each(|&b| push(char::from(b)));
+        }
+        if too_long {
+            return Ok(Err(crate::errno::Errno::NAMETOOLONG));
+        }
+        Ok(Ok(buf.get(..written).unwrap_or_default()))
+    }
+
     /// Lowers `bytes` as a `list<u8>`, unchanged.
     fn lower_bytes(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
         let len = u32::try_from(bytes.len()).map_err(|_| TrapKind::ListOutOfBounds)?;
@@ -239,13 +334,24 @@ pub unsafe extern "C" fn wafer_p2_resource_drop(
     let call = unsafe { Call::new(context) };
     call.run(|call| {
         let rep = call.with_handles(|table| table.remove(handle, ty))?;
-        // Host resources hold no state beyond their representation.
-        Ok(if ty >= FIRST_GUEST_RESOURCE {
-            1 << 32 | (rep & 0xffff_ffff)
-        } else {
-            0
-        })
+        if ty >= FIRST_GUEST_RESOURCE {
+            return Ok(1 << 32 | (rep & 0xffff_ffff));
+        }
+        if is_object(ty) {
+            objects::release(rep as u32);
+        }
+        Ok(0)
     })
+}
+
+/// Whether host resource type `ty` is a host object (else its representation is all
+/// its state: an errno, a terminal's descriptor, the one network).
+fn is_object(ty: u32) -> bool {
+    use wafer_abi::wasi_p2::resource;
+    !matches!(
+        ty,
+        resource::ERROR | resource::TERMINAL_INPUT | resource::TERMINAL_OUTPUT | resource::NETWORK
+    )
 }
 
 /// `resource.new`: see `wafer_abi::symbols::RESOURCE_NEW`.

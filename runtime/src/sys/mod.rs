@@ -241,6 +241,42 @@ pub enum Shutdown {
     Both,
 }
 
+/// An IP socket address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SocketAddr {
+    /// IPv6 (all 16 bytes of `ip`) or IPv4 (the first 4).
+    pub ipv6: bool,
+    /// The address, in network byte order.
+    pub ip: [u8; 16],
+    /// The port.
+    pub port: u16,
+    /// IPv6 flow information.
+    pub flow_info: u32,
+    /// IPv6 scope.
+    pub scope_id: u32,
+}
+
+/// A socket option with an integer value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketOption {
+    /// TCP keep-alive on (1) or off (0).
+    KeepAlive,
+    /// Seconds idle before the first keep-alive probe.
+    KeepIdle,
+    /// Seconds between keep-alive probes.
+    KeepInterval,
+    /// Probes before the connection is given up.
+    KeepCount,
+    /// The unicast hop limit (IPv4 TTL).
+    HopLimit,
+    /// The receive buffer's size in bytes (as the platform reports it).
+    ReceiveBuffer,
+    /// The send buffer's size in bytes (as the platform reports it).
+    SendBuffer,
+    /// The pending error, as an errno of the platform's own, read once (0: none).
+    Error,
+}
+
 /// Everything the runtime needs from what it runs on.
 ///
 /// Every function that names a path resolves it beneath the directory descriptor it is
@@ -298,6 +334,23 @@ pub trait Platform {
     /// returns its base and capacity (at least `initial`; less than `wanted` where
     /// memory is scarce).
     fn reserve_growable(initial: usize, wanted: usize) -> Option<(*mut u8, usize)>;
+    /// Whether a table reserves its maximum up front and grows in place (address space
+    /// is cheap: Linux), or holds only what it has and moves to a bigger block to grow
+    /// ([`Platform::move_block`]; a board, where whatever is reserved is RAM taken from
+    /// everything else). Compiled code for such a platform reloads a table's base after
+    /// every call.
+    const TABLES_MOVE: bool;
+    /// Allocates a block of `len` bytes for a table that moves, zeroed. Only where
+    /// [`Platform::TABLES_MOVE`].
+    fn allocate_block(len: usize) -> Option<*mut u8>;
+    /// Moves the block of `len` bytes at `base` (from [`Platform::allocate_block`]) to a
+    /// new one of `new_len >= len` bytes, zeroed past `len`, and frees the old one; on
+    /// failure the old block stays.
+    ///
+    /// # Safety
+    /// `base` and `len` must describe a live block of this platform's, which nothing
+    /// uses once this returns a new one.
+    unsafe fn move_block(base: *mut u8, len: usize, new_len: usize) -> Option<*mut u8>;
     /// The granularity of [`Platform::commit`].
     fn page_size() -> usize;
     /// Reserves `len` bytes of address space, inaccessible until committed.
@@ -336,6 +389,11 @@ pub trait Platform {
     /// # Safety
     /// As [`Platform::write`].
     unsafe fn pwrite(handle: RawHandle, bufs: &[IoVec], offset: u64) -> Result<usize>;
+    /// Writes at the end of the file, whatever its flags, without moving the position.
+    ///
+    /// # Safety
+    /// As [`Platform::write`].
+    unsafe fn append(handle: RawHandle, bufs: &[IoVec]) -> Result<usize>;
     /// Moves the position; returns the new one.
     fn seek(handle: RawHandle, offset: i64, whence: Whence) -> Result<u64>;
     /// Closes the descriptor.
@@ -438,6 +496,36 @@ pub trait Platform {
     unsafe fn send(handle: RawHandle, bufs: &[IoVec]) -> Result<usize>;
     /// Shuts down one or both directions.
     fn shutdown(handle: RawHandle, how: Shutdown) -> Result;
+
+    /// A new TCP (`datagram`: UDP) socket, non-blocking; an IPv6 one takes no IPv4
+    /// traffic.
+    fn socket(ipv6: bool, datagram: bool) -> Result<RawHandle>;
+    /// Binds the socket to `addr`.
+    fn bind(handle: RawHandle, addr: &SocketAddr) -> Result;
+    /// Makes a TCP socket listen.
+    fn listen_on(handle: RawHandle, backlog: u32) -> Result;
+    /// Connects to `addr` (`EINPROGRESS` while a TCP connection is under way; `None`:
+    /// dissolves a UDP socket's association).
+    fn connect(handle: RawHandle, addr: Option<&SocketAddr>) -> Result;
+    /// The socket's own address (`peer`: its peer's).
+    fn socket_address(handle: RawHandle, peer: bool) -> Result<SocketAddr>;
+    /// An option's value (`ipv6`: the socket's family, for the hop limit).
+    fn socket_option(handle: RawHandle, option: SocketOption, ipv6: bool) -> Result<i32>;
+    /// Sets an option.
+    fn set_socket_option(handle: RawHandle, option: SocketOption, ipv6: bool, value: i32)
+    -> Result;
+    /// The pending error of a socket, as an errno (a connection that failed).
+    fn socket_error(handle: RawHandle) -> Result<Option<Errno>>;
+    /// Sends one datagram (or stream bytes) from `bufs` to `to`, or to the peer.
+    ///
+    /// # Safety
+    /// As [`Platform::write`].
+    unsafe fn send_to(handle: RawHandle, bufs: &[IoVec], to: Option<&SocketAddr>) -> Result<usize>;
+    /// Receives one datagram into `bufs` (cut short if longer), with its sender.
+    ///
+    /// # Safety
+    /// As [`Platform::read`].
+    unsafe fn recv_from(handle: RawHandle, bufs: &[IoVec]) -> Result<(usize, SocketAddr)>;
 
     // --- waiting, time and randomness ---
 

@@ -10,7 +10,6 @@ use core::mem::MaybeUninit;
 use crate::errno::{Errno, Result};
 use crate::global::Global;
 use crate::host::{Descriptor, grants};
-use crate::sys::{Current, Platform};
 
 /// How many descriptors a guest may have open at once.
 #[cfg(not(target_os = "none"))]
@@ -73,16 +72,7 @@ pub extern "C" fn wafer_rt_apply_grants() {
 /// Opens the granted directories as fds 3 and up.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_open_granted_dirs() {
-    for (index, (host, _, read_only)) in grants::preopens().enumerate() {
-        let handle = match Current::open_granted_dir(host) {
-            Ok(handle) => handle,
-            Err(err) => grant_failed(b"cannot open the granted directory ", host, err),
-        };
-        store(
-            3 + index as i32,
-            Descriptor::granted_dir(handle, index as u16, read_only),
-        );
-    }
+    grants::open_granted_dirs(|index, desc| store(3 + index as i32, desc));
 }
 
 /// Opens the granted listeners after the directories. Listeners come after them:
@@ -92,53 +82,7 @@ pub extern "C" fn wafer_rt_open_granted_dirs() {
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_open_granted_listeners() {
     let first = 3 + grants::preopens().count() as i32;
-    for (fd, addr) in (first..).zip(grants::listeners()) {
-        let handle = match Current::listen(&addr) {
-            Ok(handle) => handle,
-            Err(err) => {
-                let mut text = crate::out::Line::new();
-                write_listen_addr(&mut text, &addr);
-                grant_failed(
-                    b"cannot listen on the granted address ",
-                    text.as_bytes(),
-                    err,
-                )
-            }
-        };
-        store(fd, Descriptor::granted_listener(handle));
-    }
-}
-
-/// `addr` as `1.2.3.4:80` or `[0:0:0:0:0:0:0:1]:80`.
-fn write_listen_addr(line: &mut crate::out::Line, addr: &wafer_abi::grants::ListenAddr) {
-    if addr.ipv6 {
-        line.str(b"[");
-        for (i, pair) in addr.ip.chunks_exact(2).enumerate() {
-            if i > 0 {
-                line.str(b":");
-            }
-            let word = u16::from_be_bytes(pair.try_into().unwrap_or_default());
-            line.digits(word as u64, 16);
-        }
-        line.str(b"]");
-    } else {
-        for (i, byte) in addr.ip.iter().take(4).enumerate() {
-            if i > 0 {
-                line.str(b".");
-            }
-            line.dec(*byte as u64);
-        }
-    }
-    line.str(b":").dec(addr.port as u64);
-}
-
-fn grant_failed(what: &[u8], name: &[u8], err: Errno) -> ! {
-    let mut line = crate::out::Line::new();
-    line.str(b"wafer: error: ").str(what).str(name).str(b": ");
-    crate::host::describe(&mut line, err);
-    line.str(b"\n");
-    line.write_to(2);
-    Current::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE)
+    grants::open_granted_listeners(|index, desc| store(first + index as i32, desc));
 }
 
 fn store(fd: i32, desc: Descriptor) {

@@ -12,10 +12,30 @@
 use core::arch::{asm, global_asm};
 
 global_asm!(
+    // A harness image enters here instead: the same boot, then the harness. Its own
+    // section, so ordinary images (whose linker keeps what `_start` reaches) leave the
+    // harness out.
+    ".pushsection .text.wafer_harness_start,\"ax\",%progbits",
+    ".globl wafer_harness_start",
+    ".type wafer_harness_start,%function",
+    "wafer_harness_start:",
+    "adrp x19, {harness}",
+    "add x19, x19, :lo12:{harness}",
+    "b wafer_rt_boot",
+    ".popsection",
     ".pushsection .text._start,\"ax\",%progbits",
+    // The exception vector table starts here too (see below): VBAR_EL1 needs 2 KiB
+    // alignment.
+    ".balign 2048",
+    ".globl wafer_rt_vectors",
+    "wafer_rt_vectors:",
     ".globl _start",
     ".type _start,%function",
     "_start:",
+    // x19 (kept through the boot) holds what Rust runs once booted.
+    "adrp x19, {guest}",
+    "add x19, x19, :lo12:{guest}",
+    "wafer_rt_boot:",
     // Park every core but core 0.
     "mrs x9, mpidr_el1",
     "and x9, x9, #0xff",
@@ -90,32 +110,18 @@ global_asm!(
     "7:",
     "mov x29, #0",
     "mov x30, #0",
+    "mov x0, x19",
     "bl {boot}",
+    // Parked cores wait for an interrupt, which never comes: `wfi` stops an emulated
+    // core where `wfe` would spin (QEMU treats it as a yield), taking host time from
+    // the boot core.
     "9:",
-    "wfe",
+    "wfi",
     "b 9b",
     ".ltorg",
-    ".popsection",
-    boot = sym super::boot,
-);
-
-// The exception vectors: 16 entries of 0x80 bytes. Each saves x0 and x1, loads its
-// number and joins the common path, which saves the rest, calls `on_exception` with
-// the frame, restores (the frame may have been changed to resume elsewhere) and returns.
-global_asm!(
-    ".pushsection .text.wafer_rt_vectors,\"ax\",%progbits",
-    ".balign 2048",
-    ".globl wafer_rt_vectors",
-    "wafer_rt_vectors:",
-    ".set vector, 0",
-    ".rept 16",
-    ".balign 128",
-    "sub sp, sp, #{frame}",
-    "stp x0, x1, [sp, #0]",
-    "mov x1, #vector",
-    "b wafer_rt_exception",
-    ".set vector, vector + 1",
-    ".endr",
+    // The vectors' common path: saves the rest of the registers, calls `on_exception`
+    // with the frame, restores (the frame may have been changed to resume elsewhere) and
+    // returns. It fits in the unused SP_EL0 vectors' place, after the boot code.
     "wafer_rt_exception:",
     "stp x2, x3, [sp, #16]",
     "stp x4, x5, [sp, #32]",
@@ -161,9 +167,28 @@ global_asm!(
     "ldp x0, x1, [sp, #0]",
     "add sp, sp, #{frame}",
     "eret",
+    // The vectors of exceptions taken at EL1 on SP_EL1: the only ones that can happen
+    // (the runtime never selects SP_EL0 and nothing runs at EL0), at their offsets from
+    // the table's base, `_start`; the boot code and the common path above fill the first
+    // 0x200 bytes, where the SP_EL0 vectors would be (the assembler fails if they
+    // outgrow it), and code after them the lower-EL vectors' place. Each saves x0 and
+    // x1, loads its number and joins the common path.
+    ".org 0x200",
+    ".set vector, 4",
+    ".rept 4",
+    ".balign 128",
+    "sub sp, sp, #{frame}",
+    "stp x0, x1, [sp, #0]",
+    "mov x1, #vector",
+    "b wafer_rt_exception",
+    ".set vector, vector + 1",
+    ".endr",
     ".popsection",
     frame = const FRAME_BYTES,
     handler = sym on_exception,
+    boot = sym super::boot,
+    guest = sym crate::entry::run_guest,
+    harness = sym crate::harness::run,
 );
 
 /// Bytes of the frame the vectors save: x0–x30, ELR, SPSR, ESR, FAR, padded to 16.
@@ -218,7 +243,8 @@ pub fn install_vectors() {
     unsafe extern "C" {
         static wafer_rt_vectors: u8;
     }
-    // SAFETY: the table is 2048-aligned code of the image, with an entry per vector.
+    // SAFETY: the table is 2048-aligned code of the image, with an entry for every
+    // vector that can be taken.
     unsafe {
         asm!(
             "msr vbar_el1, {table}",
@@ -228,17 +254,21 @@ pub fn install_vectors() {
     };
 }
 
-/// The identity map: a level-1 table for the low 4 GiB pointing at four level-2 tables
-/// of 2 MiB blocks.
+/// The identity map: a level-1 table for the low 4 GiB, of 1 GiB blocks except where a
+/// GiB holds both RAM and something else (devices, or nothing), which gets a level-2
+/// table of 2 MiB blocks from a small pool: every board's RAM spans at most two such GiBs.
 #[repr(C, align(4096))]
 struct PageTables {
     level1: [u64; 512],
-    level2: [[u64; 512]; 4],
+    level2: [[u64; 512]; LEVEL2_TABLES],
 }
+
+/// Level-2 tables in the pool.
+const LEVEL2_TABLES: usize = 2;
 
 static PAGE_TABLES: crate::global::Global<PageTables> = crate::global::Global::new(PageTables {
     level1: [0; 512],
-    level2: [[0; 512]; 4],
+    level2: [[0; 512]; LEVEL2_TABLES],
 });
 
 /// `MAIR_EL1`: attribute 0 device-nGnRnE, attribute 1 normal write-back.
@@ -252,19 +282,42 @@ const DEVICE: u64 = 3 << 53;
 /// Table descriptor.
 const TABLE: u64 = 0b11;
 
+/// The block descriptor mapping `address` (its first byte) to itself: normal memory if
+/// `ram` holds it, device memory otherwise.
+fn block(address: u64, ram: &[(usize, usize)]) -> u64 {
+    let normal = ram
+        .iter()
+        .any(|&(start, end)| address >= start as u64 && address < end as u64);
+    address | BLOCK | if normal { NORMAL } else { DEVICE }
+}
+
 /// Turns the MMU and caches on with an identity map of the low 4 GiB in which `ram`
-/// (start, end) ranges are normal memory and everything else device memory.
+/// (start, end) ranges are normal memory and everything else device memory. RAM is
+/// mapped in 2 MiB blocks, so ranges should be 2 MiB-aligned.
 pub fn enable_mmu(ram: &[(usize, usize)]) {
+    const GIB: u64 = 1 << 30;
     let level1 = PAGE_TABLES.with(|tables| {
-        for (gib, table) in tables.level2.iter_mut().enumerate() {
-            for (index, entry) in table.iter_mut().enumerate() {
-                let address = (gib << 30 | index << 21) as u64;
-                let normal = ram
-                    .iter()
-                    .any(|&(start, end)| address >= start as u64 && address < end as u64);
-                *entry = address | BLOCK | if normal { NORMAL } else { DEVICE };
-            }
-            tables.level1[gib] = table.as_ptr() as u64 | TABLE;
+        let mut pool = tables.level2.iter_mut();
+        for gib in 0..4u64 {
+            let (first, last) = (gib * GIB, (gib + 1) * GIB);
+            let overlaps = ram
+                .iter()
+                .any(|&(start, end)| (start as u64) < last && (end as u64) > first);
+            let covers = ram
+                .iter()
+                .any(|&(start, end)| start as u64 <= first && end as u64 >= last);
+            let entry = if overlaps && !covers {
+                let Some(table) = pool.next() else {
+                    crate::fatal(b"the board's RAM spans more GiBs than the page tables map");
+                };
+                for (index, entry) in table.iter_mut().enumerate() {
+                    *entry = block(first | (index as u64) << 21, ram);
+                }
+                table.as_ptr() as u64 | TABLE
+            } else {
+                block(first, ram)
+            };
+            tables.level1[gib as usize] = entry;
         }
         tables.level1.as_ptr() as u64
     });
@@ -336,7 +389,7 @@ pub fn semihosting_exit(code: i32) {
 pub fn park() -> ! {
     loop {
         // SAFETY: masks interrupts and waits; nothing else is touched.
-        unsafe { asm!("msr daifset, #0xf", "wfe") };
+        unsafe { asm!("msr daifset, #0xf", "wfi") };
     }
 }
 

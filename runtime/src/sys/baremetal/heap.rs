@@ -26,6 +26,37 @@ pub fn reserve(len: usize) -> Option<*mut u8> {
     (!block.is_null()).then_some(block)
 }
 
+/// Alignment of the blocks that move as they grow (tables).
+const BLOCK_ALIGN: usize = 16;
+
+/// Allocates a zeroed block of `len` bytes that may later move with [`grow_block`].
+pub fn allocate_zeroed(len: usize) -> Option<*mut u8> {
+    let layout = Layout::from_size_align(len.max(1), BLOCK_ALIGN).ok()?;
+    // SAFETY: the layout has a nonzero size.
+    let block = unsafe { HEAP.alloc_zeroed(layout) };
+    (!block.is_null()).then_some(block)
+}
+
+/// Moves the block of `len` bytes at `base` to one of `new_len` bytes, zeroed past `len`,
+/// freeing the old one; `None` (the old block kept) when the heap has no room.
+///
+/// # Safety
+/// `base` and `len` must describe a live block from [`allocate_zeroed`] or
+/// [`grow_block`], which nothing uses once a new one is returned.
+pub unsafe fn grow_block(base: *mut u8, len: usize, new_len: usize) -> Option<*mut u8> {
+    let new = allocate_zeroed(new_len)?;
+    // SAFETY: both blocks are live, distinct and at least `len` bytes long; the old
+    // one's layout is the one it was allocated with.
+    unsafe {
+        core::ptr::copy_nonoverlapping(base, new, len);
+        HEAP.dealloc(
+            base,
+            Layout::from_size_align_unchecked(len.max(1), BLOCK_ALIGN),
+        );
+    }
+    Some(new)
+}
+
 /// Bytes the heap can still hand out.
 pub fn free() -> usize {
     HEAP.free()

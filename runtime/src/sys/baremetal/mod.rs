@@ -30,7 +30,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::errno::{Errno, Result};
 use crate::sys::{
     Advice, Clock, DirEntry, FileKind, FileStat, IoVec, OpenOptions, PATH_MAX, Platform, PollFd,
-    RawHandle, Readiness, SetTime, Shutdown, StatusFlags, Whence,
+    RawHandle, Readiness, SetTime, Shutdown, SocketAddr, SocketOption, StatusFlags, Whence,
 };
 
 #[cfg(target_arch = "aarch64")]
@@ -72,8 +72,8 @@ unsafe extern "C" {
 }
 
 /// Rust entry on the boot core, from the boot code, with the stack set, `.bss`
-/// cleared, `.data` in place and FP on.
-extern "C" fn boot() -> ! {
+/// cleared, `.data` in place and FP on; runs `main` (the guest, or the test harness).
+extern "C" fn boot(main: extern "C" fn()) -> ! {
     #[cfg(target_arch = "aarch64")]
     {
         let ram_start = symbol_address!(__wafer_image_start) & !((2 << 20) - 1);
@@ -91,7 +91,7 @@ extern "C" fn boot() -> ! {
         ThisBoard::rtc_now().unwrap_or(unsafe { wafer_build_time }),
         Ordering::Relaxed,
     );
-    crate::entry::run_guest();
+    main();
     BareMetal::exit(0)
 }
 
@@ -238,6 +238,17 @@ impl Platform for BareMetal {
         Some((heap::reserve(capacity)?, capacity))
     }
 
+    const TABLES_MOVE: bool = true;
+
+    fn allocate_block(len: usize) -> Option<*mut u8> {
+        heap::allocate_zeroed(len)
+    }
+
+    unsafe fn move_block(base: *mut u8, len: usize, new_len: usize) -> Option<*mut u8> {
+        // SAFETY: forwarded from the caller.
+        unsafe { heap::grow_block(base, len, new_len) }
+    }
+
     fn page_size() -> usize {
         heap::PAGE
     }
@@ -300,6 +311,10 @@ impl Platform for BareMetal {
             return Err(Errno::SPIPE);
         }
         Err(Errno::BADF)
+    }
+
+    unsafe fn append(_handle: RawHandle, _bufs: &[IoVec]) -> Result<usize> {
+        Err(Errno::ROFS)
     }
 
     fn seek(handle: RawHandle, offset: i64, whence: Whence) -> Result<u64> {
@@ -462,6 +477,49 @@ impl Platform for BareMetal {
     }
 
     fn shutdown(_handle: RawHandle, _how: Shutdown) -> Result {
+        Err(Errno::BADF)
+    }
+
+    // A board has no network: the host core refuses before asking (no grant allows
+    // one), and these answer the same if it did.
+
+    fn socket(_ipv6: bool, _datagram: bool) -> Result<RawHandle> {
+        Err(Errno::ACCES)
+    }
+
+    fn bind(_handle: RawHandle, _addr: &SocketAddr) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn listen_on(_handle: RawHandle, _backlog: u32) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn connect(_handle: RawHandle, _addr: Option<&SocketAddr>) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn socket_address(_handle: RawHandle, _peer: bool) -> Result<SocketAddr> {
+        Err(Errno::BADF)
+    }
+
+    fn socket_option(_handle: RawHandle, _option: SocketOption, _ipv6: bool) -> Result<i32> {
+        Err(Errno::BADF)
+    }
+
+    fn set_socket_option(_: RawHandle, _: SocketOption, _: bool, _: i32) -> Result {
+        Err(Errno::BADF)
+    }
+
+    fn socket_error(_handle: RawHandle) -> Result<Option<Errno>> {
+        Err(Errno::BADF)
+    }
+
+    unsafe fn send_to(_: RawHandle, _: &[IoVec], _: Option<&SocketAddr>) -> Result<usize> {
+        Err(Errno::BADF)
+    }
+
+    unsafe fn recv_from(_: RawHandle, _: &[IoVec]) -> Result<(usize, SocketAddr)> {
         Err(Errno::BADF)
     }
 

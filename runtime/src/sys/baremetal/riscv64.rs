@@ -11,10 +11,23 @@ use core::arch::{asm, global_asm};
 use super::{Board, ThisBoard};
 
 global_asm!(
+    // A harness image enters here instead: the same boot, then the harness. Its own
+    // section, so ordinary images (whose linker keeps what `_start` reaches) leave the
+    // harness out.
+    ".pushsection .text.wafer_harness_start,\"ax\",@progbits",
+    ".globl wafer_harness_start",
+    ".type wafer_harness_start,@function",
+    "wafer_harness_start:",
+    "lla s1, {harness}",
+    "j wafer_rt_boot",
+    ".popsection",
     ".pushsection .text._start,\"ax\",@progbits",
     ".globl _start",
     ".type _start,@function",
     "_start:",
+    // s1 (kept through the boot; a0 is the hart id) holds what Rust runs once booted.
+    "lla s1, {guest}",
+    "wafer_rt_boot:",
     ".option push",
     ".option norelax",
     "lla gp, __global_pointer$",
@@ -22,8 +35,10 @@ global_asm!(
     "li t0, {boot_hart}",
     "bne a0, t0, 9f",
     "lla sp, __wafer_stack_top",
-    // FS = initial: compiled code and Rust use the FPU.
-    "li t0, 0x2000",
+    // FS = initial: compiled code and Rust use the FPU. VS = initial too: code built
+    // with `--target-cpu rv64gcv` uses the vector unit (on a core without one the
+    // field is read-only zero, so this is harmless).
+    "li t0, 0x2200",
     "csrs mstatus, t0",
     "lla t0, wafer_rt_trap_vector",
     "csrw mtvec, t0",
@@ -51,6 +66,7 @@ global_asm!(
     "4:",
     "li ra, 0",
     "li s0, 0",
+    "mv a0, s1",
     "call {boot}",
     "9:",
     "wfi",
@@ -58,6 +74,8 @@ global_asm!(
     ".popsection",
     boot_hart = const <ThisBoard as Board>::BOOT_HART,
     boot = sym super::boot,
+    guest = sym crate::entry::run_guest,
+    harness = sym crate::harness::run,
 );
 
 // The trap vector (direct mode): saves every register and the trap CSRs, calls

@@ -578,6 +578,29 @@ pub unsafe fn pwritev(fd: i32, iov: &[IoVec], offset: u64) -> Result<usize, Errn
     })
 }
 
+/// `RWF_APPEND`: this write goes to the end of the file, whatever its flags.
+const RWF_APPEND: usize = 0x10;
+
+/// `pwritev2(2)` with `RWF_APPEND`: writes at the end of the file (Linux 4.16 and later;
+/// `EOPNOTSUPP` before).
+///
+/// # Safety
+/// Every iovec must describe readable memory.
+pub unsafe fn append(fd: i32, iov: &[IoVec]) -> Result<usize, Errno> {
+    // SAFETY: as for `preadv`; the offset -1 means "no position" (the flag decides).
+    check(unsafe {
+        syscall6(
+            nr::PWRITEV2,
+            fd as usize,
+            iov.as_ptr() as usize,
+            iov.len(),
+            usize::MAX,
+            0,
+            RWF_APPEND,
+        )
+    })
+}
+
 /// `getdents64(2)` into `buf`; returns the bytes filled (0 at the end).
 pub fn getdents64(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: `buf` is writable for its length.

@@ -38,6 +38,7 @@ impl Errno {
     pub const NAMETOOLONG: Errno = Errno(36);
     pub const NOSYS: Errno = Errno(38);
     pub const LOOP: Errno = Errno(40);
+    pub const AFNOSUPPORT: Errno = Errno(97);
 }
 
 /// Appends a short description of `err` to `line`, for start-up errors.

@@ -13,7 +13,7 @@ use super::{Errno as LinuxErrno, net, poll, signals};
 use crate::errno::{Errno, Result};
 use crate::sys::{
     Advice, Clock, DirEntry, FileKind, FileStat, Interest, IoVec, OpenOptions, PATH_MAX, Platform,
-    PollFd, RawHandle, Readiness, SetTime, Shutdown, StatusFlags, Whence,
+    PollFd, RawHandle, Readiness, SetTime, Shutdown, SocketAddr, SocketOption, StatusFlags, Whence,
 };
 
 /// The Linux platform.
@@ -304,6 +304,16 @@ impl Platform for Linux {
         Some((super::reserve(wanted)?, wanted))
     }
 
+    const TABLES_MOVE: bool = false;
+
+    fn allocate_block(_len: usize) -> Option<*mut u8> {
+        None
+    }
+
+    unsafe fn move_block(_base: *mut u8, _len: usize, _new_len: usize) -> Option<*mut u8> {
+        None
+    }
+
     fn page_size() -> usize {
         super::page_size()
     }
@@ -340,6 +350,20 @@ impl Platform for Linux {
     unsafe fn pwrite(handle: RawHandle, bufs: &[IoVec], offset: u64) -> Result<usize> {
         // SAFETY: the caller guarantees the buffers.
         Ok(unsafe { fs::pwritev(handle, bufs, offset) }?)
+    }
+
+    unsafe fn append(handle: RawHandle, bufs: &[IoVec]) -> Result<usize> {
+        // SAFETY: the caller guarantees the buffers.
+        match unsafe { fs::append(handle, bufs) }.map_err(Errno::from) {
+            // Kernels before 4.16: at the size now (another writer may race with it,
+            // as with any write at an offset).
+            Err(Errno::NOTSUP | Errno::NOSYS | Errno::INVAL) => {
+                let size = Self::stat(handle)?.size;
+                // SAFETY: as above.
+                Ok(unsafe { fs::pwritev(handle, bufs, size) }?)
+            }
+            other => other,
+        }
     }
 
     fn seek(handle: RawHandle, offset: i64, whence: Whence) -> Result<u64> {
@@ -744,6 +768,54 @@ impl Platform for Linux {
             Shutdown::Both => 2,
         };
         Ok(net::shutdown(handle, how)?)
+    }
+
+    fn socket(ipv6: bool, datagram: bool) -> Result<RawHandle> {
+        Ok(net::socket(ipv6, datagram)?)
+    }
+
+    fn bind(handle: RawHandle, addr: &SocketAddr) -> Result {
+        Ok(net::bind(handle, addr)?)
+    }
+
+    fn listen_on(handle: RawHandle, backlog: u32) -> Result {
+        Ok(net::listen_on(handle, backlog)?)
+    }
+
+    fn connect(handle: RawHandle, addr: Option<&SocketAddr>) -> Result {
+        Ok(net::connect(handle, addr)?)
+    }
+
+    fn socket_address(handle: RawHandle, peer: bool) -> Result<SocketAddr> {
+        Ok(net::address(handle, peer)?)
+    }
+
+    fn socket_option(handle: RawHandle, option: SocketOption, ipv6: bool) -> Result<i32> {
+        Ok(net::get_option(handle, option, ipv6)?)
+    }
+
+    fn set_socket_option(
+        handle: RawHandle,
+        option: SocketOption,
+        ipv6: bool,
+        value: i32,
+    ) -> Result {
+        Ok(net::set_socket_option(handle, option, ipv6, value)?)
+    }
+
+    fn socket_error(handle: RawHandle) -> Result<Option<Errno>> {
+        let raw = net::get_option(handle, SocketOption::Error, false)?;
+        Ok((raw != 0).then(|| LinuxErrno(raw).into()))
+    }
+
+    unsafe fn send_to(handle: RawHandle, bufs: &[IoVec], to: Option<&SocketAddr>) -> Result<usize> {
+        // SAFETY: the caller guarantees the buffers.
+        Ok(unsafe { net::send_to(handle, bufs, to) }?)
+    }
+
+    unsafe fn recv_from(handle: RawHandle, bufs: &[IoVec]) -> Result<(usize, SocketAddr)> {
+        // SAFETY: the caller guarantees the buffers.
+        Ok(unsafe { net::recv_from(handle, bufs) }?)
     }
 
     fn poll(fds: &mut [PollFd], timeout: Option<u64>) -> Result<usize> {

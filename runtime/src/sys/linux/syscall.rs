@@ -40,6 +40,7 @@ pub mod nr {
     pub const FDATASYNC: usize = 75;
     pub const PREADV: usize = 295;
     pub const PWRITEV: usize = 296;
+    pub const PWRITEV2: usize = 328;
     pub const GETDENTS64: usize = 217;
     pub const FCNTL: usize = 72;
     pub const PPOLL: usize = 271;
@@ -49,6 +50,9 @@ pub mod nr {
     pub const BIND: usize = 49;
     pub const LISTEN: usize = 50;
     pub const ACCEPT4: usize = 288;
+    pub const CONNECT: usize = 42;
+    pub const GETSOCKNAME: usize = 51;
+    pub const GETPEERNAME: usize = 52;
     pub const RECVFROM: usize = 45;
     pub const SENDTO: usize = 44;
     pub const SENDMSG: usize = 46;
@@ -102,6 +106,7 @@ pub mod nr {
     pub const FDATASYNC: usize = 83;
     pub const PREADV: usize = 69;
     pub const PWRITEV: usize = 70;
+    pub const PWRITEV2: usize = 287;
     pub const GETDENTS64: usize = 61;
     pub const FCNTL: usize = 25;
     pub const PPOLL: usize = 73;
@@ -111,6 +116,9 @@ pub mod nr {
     pub const BIND: usize = 200;
     pub const LISTEN: usize = 201;
     pub const ACCEPT4: usize = 242;
+    pub const CONNECT: usize = 203;
+    pub const GETSOCKNAME: usize = 204;
+    pub const GETPEERNAME: usize = 205;
     pub const RECVFROM: usize = 207;
     pub const SENDTO: usize = 206;
     pub const SENDMSG: usize = 211;

@@ -1,0 +1,58 @@
+//! The command component that imports `local:demo/api`, by hand on the canonical ABI,
+//! and prints what the provider answers (std, through the preview1 adapter).
+
+use std::alloc::{Layout, alloc, realloc};
+
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn cabi_realloc(old: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8 {
+    unsafe {
+        if old.is_null() {
+            alloc(Layout::from_size_align(new_size.max(1), align).unwrap())
+        } else {
+            realloc(old, Layout::from_size_align(old_size.max(1), align).unwrap(), new_size.max(1))
+        }
+    }
+}
+
+#[link(wasm_import_module = "local:demo/api")]
+unsafe extern "C" {
+    #[link_name = "greet"]
+    fn greet(ptr: *const u8, len: usize, ret: *mut u32);
+    #[link_name = "sum"]
+    fn sum(ptr: *const i64, len: usize) -> i64;
+    #[link_name = "describe"]
+    fn describe(ptr: *const i32, len: usize, ret: *mut u64);
+    #[link_name = "split"]
+    fn split(ptr: *const u8, len: usize, ret: *mut u32);
+}
+
+unsafe fn string(ptr: u32, len: u32) -> String {
+    unsafe { String::from_utf8_lossy(std::slice::from_raw_parts(ptr as *const u8, len as usize)).into_owned() }
+}
+
+fn main() {
+    for name in ["world", "wörld ☃", ""] {
+        let mut ret = [0u32; 2];
+        unsafe { greet(name.as_ptr(), name.len(), ret.as_mut_ptr()) };
+        println!("greet({name:?}) = {:?}", unsafe { string(ret[0], ret[1]) });
+    }
+    for values in [&[][..], &[1, 2, 3][..], &[i64::MAX, 1][..], &[-5, 40, -2, 9_000_000_000][..]] {
+        println!("sum({values:?}) = {}", unsafe { sum(values.as_ptr(), values.len()) });
+    }
+    let points: [[i32; 2]; 3] = [[1, 2], [3, -4], [100_000, 100_000]];
+    let mut ret = [0u64; 3];
+    unsafe { describe(points.as_ptr() as *const i32, points.len(), ret.as_mut_ptr()) };
+    let words = ret[2];
+    println!(
+        "describe({points:?}) = count {}, total {}, label {:?}",
+        ret[0] as u32,
+        ret[1] as i64,
+        unsafe { string(words as u32, (words >> 32) as u32) }
+    );
+    let text = "split  these words, please ✓";
+    let mut ret = [0u32; 2];
+    unsafe { split(text.as_ptr(), text.len(), ret.as_mut_ptr()) };
+    let items = unsafe { std::slice::from_raw_parts(ret[0] as *const u32, 2 * ret[1] as usize) };
+    let words: Vec<String> = items.chunks_exact(2).map(|w| unsafe { string(w[0], w[1]) }).collect();
+    println!("split({text:?}) = {words:?}");
+}
