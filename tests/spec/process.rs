@@ -74,17 +74,22 @@ impl Harness {
         })
     }
 
-    /// Sends one command and waits for its reply.
-    pub fn command(&mut self, command: &str) -> Result<Reply, String> {
+    /// Sends one command and waits for its reply line.
+    pub fn send(&mut self, command: &str) -> Result<String, String> {
         writeln!(self.stdin, "{command}").map_err(|e| self.died(&e.to_string()))?;
-        let line = match self.lines.recv_timeout(COMMAND_TIMEOUT) {
-            Ok(line) => line,
+        match self.lines.recv_timeout(COMMAND_TIMEOUT) {
+            Ok(line) => Ok(line),
             Err(RecvTimeoutError::Timeout) => {
                 let _ = self.child.kill();
-                return Err(format!("`{command}` timed out"));
+                Err(format!("`{}` timed out", short(command)))
             }
-            Err(RecvTimeoutError::Disconnected) => return Err(self.died("no reply")),
-        };
+            Err(RecvTimeoutError::Disconnected) => Err(self.died("no reply")),
+        }
+    }
+
+    /// Sends one command and waits for its reply.
+    pub fn command(&mut self, command: &str) -> Result<Reply, String> {
+        let line = self.send(command)?;
         let mut words = line.split_whitespace();
         match words.next() {
             Some("ok") => words
@@ -105,6 +110,14 @@ impl Harness {
     fn died(&mut self, what: &str) -> String {
         let status = self.child.wait().ok();
         format!("the image died ({what}; status {status:?})")
+    }
+}
+
+/// A command, cut for messages.
+fn short(command: &str) -> &str {
+    match command.char_indices().nth(80) {
+        Some((at, _)) => &command[..at],
+        None => command,
     }
 }
 
