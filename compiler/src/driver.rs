@@ -114,7 +114,7 @@ impl From<CompileError> for BuildError {
 }
 
 /// An I/O error's message without the "(os error N)" suffix.
-fn io_message(e: &std::io::Error) -> String {
+pub(crate) fn io_message(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error") {
         Some(at) => text[..at].to_string(),

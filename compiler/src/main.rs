@@ -25,8 +25,12 @@ enum Command {
     Build(BuildArgs),
     /// Build for this machine (cached) and run: options before the module are wafer's,
     /// everything after it goes to the guest (as with `wasmtime run`; a `--` right
-    /// after the module is dropped). Works as a cargo runner.
+    /// after the module is dropped). Works as a cargo runner. With --target, runs under
+    /// QEMU: qemu-user for another architecture, the board's qemu-system machine.
     Run(RunArgs),
+    /// Build a firmware image and install it on a board's boot partition (raspi3b: an
+    /// SD card's FAT partition, mounted or as a disk image), keeping the firmware there.
+    Flash(FlashArgs),
     /// Show what an image contains and what it may access.
     Inspect {
         /// The image (or object) to describe.
@@ -147,6 +151,23 @@ struct BuildArgs {
     /// What to write.
     #[arg(long, value_enum, default_value = "exe")]
     emit: EmitArg,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    board: BoardArgs,
+}
+
+#[derive(Args)]
+struct FlashArgs {
+    /// The module: binary .wasm or text .wat.
+    input: PathBuf,
+    /// The board, one that boots from a FAT partition (see `wafer targets`).
+    #[arg(long)]
+    target: String,
+    /// The boot partition: a mounted FAT partition (directory) or a disk image file (a
+    /// FAT volume, or a disk whose first FAT partition is the boot partition).
+    #[arg(long, value_name = "PATH")]
+    to: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
     #[command(flatten)]
@@ -499,6 +520,54 @@ fn emulator_for(program: &str, package: &str) -> Result<PathBuf, Failure> {
     })
 }
 
+fn flash(args: FlashArgs) -> Result<(), Failure> {
+    let target = target::find(&args.target).map_err(Failure::general)?;
+    let partition = target
+        .board
+        .as_ref()
+        .and_then(|board| board.boot_partition.clone())
+        .ok_or_else(|| {
+            Failure::general(format!(
+                "{} does not boot from a FAT partition; build its image with `wafer build \
+                 --target {} --format bin|hex` and use the board's own flashing tool",
+                target.name, target.name
+            ))
+        })?;
+    if args.board.format != FormatArg::Elf {
+        return Err(Failure::general(format!(
+            "wafer flash writes the format {}'s firmware loads ({}); --format is for wafer build",
+            target.name, partition.format
+        )));
+    }
+    let format = match partition.format.as_str() {
+        "bin" => wafer::board::ImageFormat::Bin,
+        "hex" => wafer::board::ImageFormat::Hex,
+        _ => wafer::board::ImageFormat::Elf,
+    };
+    // Real hardware has no debugger to end by semihosting: halt unless told otherwise.
+    let board = target.board.clone();
+    let mut options = build_options(target, Emit::Image, &args.common, &args.input)?;
+    options.board = board_options(&args.board);
+    options.board.format = format;
+    if options.board.on_exit.is_none()
+        && board.is_some_and(|board| board.exit_methods.iter().any(|m| m == "halt"))
+    {
+        options.board.on_exit = Some(wafer_abi::image::ExitMethod::Halt);
+    }
+    let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
+    let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+    for warning in &built.warnings {
+        eprintln!("wafer: warning: {}: {warning}", args.input.display());
+    }
+    let installed =
+        wafer::flash::install(&built.bytes, &partition, &args.to).map_err(Failure::general)?;
+    eprintln!(
+        "wafer: wrote {} ({} bytes) and the lines {} needs to {}",
+        partition.kernel, installed.kernel_bytes, partition.config_file, installed.place
+    );
+    Ok(())
+}
+
 fn inspect(image: &Path) -> Result<(), Failure> {
     let bytes =
         std::fs::read(image).map_err(|e| Failure::about(image, format!("cannot read: {e}")))?;
@@ -603,6 +672,7 @@ fn run_cli() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build(args),
         Command::Run(args) => run(args),
+        Command::Flash(args) => flash(args),
         Command::Inspect { image } => inspect(&image),
         Command::Targets => {
             targets();
