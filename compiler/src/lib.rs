@@ -22,6 +22,8 @@ pub mod error;
 pub mod flash;
 pub mod grants;
 pub mod inspect;
+pub mod progress;
 pub mod target;
+pub mod terminal;
 pub mod timing;
 pub mod translate;

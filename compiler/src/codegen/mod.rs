@@ -604,6 +604,7 @@ fn compile_instances(
         .collect();
     let order: Vec<(usize, u32)> = work.iter().map(|(i, body)| (*i, body.func_index)).collect();
     let results: Vec<Result<CompiledFunction>> = crate::timing::phase("compile", || {
+        crate::progress::phase("compile", Some(work.len() as u64));
         work.into_par_iter()
             .map_init(
                 || {
@@ -616,13 +617,20 @@ fn compile_instances(
                 |(translator, context, allocations), (instance, body)| {
                     let mut validator = body.validator.into_validator(std::mem::take(allocations));
                     let menv = &menvs[instance];
-                    let translated =
-                        translator.translate(menv, body.func_index, &body.body, &mut validator)?;
+                    let translated = translator
+                        .translate(menv, body.func_index, &body.body, &mut validator)
+                        .map_err(|error| {
+                            error.in_function(
+                                body.func_index,
+                                menv.module.func_given_name(body.func_index),
+                            )
+                        })?;
                     *allocations = validator.into_allocations();
                     let func_id = menv.symbols.funcs[body.func_index as usize];
                     let mut compiled =
                         compile_wasm_function(&*isa, context, translated.func, func_id, menv)?;
                     compiled.bounds = translated.bounds;
+                    crate::progress::step();
                     compiled.inlined = translated
                         .inlined
                         .into_iter()
