@@ -22,6 +22,7 @@ pub mod error;
 pub mod flash;
 pub mod grants;
 pub mod inspect;
+pub mod metering;
 pub mod progress;
 pub mod target;
 pub mod terminal;

@@ -131,6 +131,16 @@ struct CommonArgs {
     /// bare-metal builds always do.
     #[arg(long, value_name = "LIST", value_parser = wafer::checks::Checks::parse, hide = true)]
     checks: Option<wafer::checks::Checks>,
+    /// An instruction budget for untrusted code: the program traps with "all fuel
+    /// consumed" after about N wasm instructions (charged per straight-line stretch,
+    /// checked at calls and loop back-edges). Also on boards.
+    #[arg(long, value_name = "N", value_parser = wafer::metering::parse_fuel)]
+    fuel: Option<u64>,
+    /// A wall-clock limit from the program's start, e.g. 500ms, 10s or 2m: the program
+    /// traps with "deadline exceeded" once it passes (checked at calls and loop
+    /// back-edges, so a host call that blocks is not cut short). Also on boards.
+    #[arg(long, value_name = "DURATION", value_parser = wafer::metering::parse_duration)]
+    deadline: Option<std::time::Duration>,
     /// Print how long each phase of the build took (and the bounds checks it emitted)
     /// on stderr; WAFER_TIMINGS=1 does the same.
     #[arg(long)]
@@ -327,6 +337,10 @@ fn build_options(
         },
         stack_size: common.stack_size.unwrap_or(default_stack),
         max_memory: common.max_memory,
+        metering: wafer::metering::Metering {
+            fuel: common.fuel,
+            deadline: common.deadline,
+        },
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,

@@ -61,6 +61,8 @@ pub struct CompileConfig {
     pub board: Option<BoardConfig>,
     /// The most bytes each linear memory may grow to, below its declared maximum.
     pub max_memory: Option<u64>,
+    /// `--fuel` and `--deadline`.
+    pub metering: crate::metering::Metering,
 }
 
 /// What a firmware image carries besides the code.
@@ -386,7 +388,12 @@ fn prepare<'data>(
     let pointer_type = isa.pointer_type();
     let host_call_conv = CallConv::triple_default(isa.triple());
     let libcalls = writer
-        .declare_libcalls(pointer_type, host_call_conv, config.checks.stack_limit)
+        .declare_libcalls(
+            pointer_type,
+            host_call_conv,
+            config.checks.stack_limit,
+            config.metering.is_on(),
+        )
         .map_err(at(0))?;
     let (trampolines, trampoline_signatures) = match component {
         Some(image) => (
@@ -474,6 +481,7 @@ fn tunables(
         bounds: config.checks.bounds,
         stack_limit: config.checks.stack_limit,
         memory_limit: config.max_memory,
+        metering: config.metering.mode(),
         simd_unavailable: isa::simd_unavailable(isa),
         fixed_memory,
         // The runtime's `Platform::TABLES_MOVE`: boards have no address space to spare.

@@ -73,6 +73,8 @@ pub struct Tunables {
     /// The most bytes a defined memory may grow to (`--max-memory`), if less than its
     /// declared maximum.
     pub memory_limit: Option<u64>,
+    /// What the code charges the meter (`--fuel`, `--deadline`).
+    pub metering: crate::metering::MeterMode,
 }
 
 /// How calls to an imported function are made.
@@ -127,6 +129,17 @@ pub struct Libcalls {
     pub stack_limit: Option<FuncId>,
     /// `wafer_rt_throw`
     pub throw: FuncId,
+    /// The meter and its slow path, in metered images.
+    pub meter: Option<MeterSymbols>,
+}
+
+/// What metered code uses of the runtime (see [`crate::metering`]).
+#[derive(Debug, Clone, Copy)]
+pub struct MeterSymbols {
+    /// `wafer_rt_meter_exhausted`
+    pub exhausted: FuncId,
+    /// `wafer_rt_meter`
+    pub counter: DataId,
 }
 
 /// The symbols of one module instance in the object being built.
