@@ -1157,16 +1157,12 @@ fn images_carry_section_headers_only_with_symbols() {
     }
 }
 
-#[path = "spec/process.rs"]
-#[allow(dead_code)]
-mod harness_process;
-
 #[test]
 fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
     // On x86_64 the first memory of an image is reserved at a fixed address; the test
     // harness may instantiate its instance a second time, which must replace the old
     // reservation (not fail because the address is taken) and start from zeroed pages.
-    use harness_process::{Harness, Reply};
+    use common::harness::{Harness, Reply};
     const WAT: &str = r#"(module
       (memory 1)
       (func (export "set") (param i32) (i32.store (i32.const 64) (local.get 0)))
@@ -1177,7 +1173,8 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
         imports: Default::default(),
     };
     let target = wafer::target::host().expect("tests run on a supported host");
-    let image = wafer::driver::build_harness(&[spec], &target, None, Default::default()).unwrap();
+    let image =
+        wafer::driver::build_harness(&[spec], &target, None, Default::default(), None).unwrap();
     let dir = scratch("cli-harness-reinstantiate");
     let path = dir.join("harness");
     std::fs::write(&path, image).unwrap();
@@ -1190,6 +1187,87 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
     assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0x2a]));
     assert_eq!(run("i 0"), Reply::Ok(vec![]));
     assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0]));
+}
+
+#[test]
+fn harness_commands_write_globals_and_hash_memories_and_tables() {
+    // The differential fuzzer compares an image's state with wasmi's through these
+    // commands (`wafer_abi::harness`): a memory's length and the hash of its bytes, a
+    // table's length and the hash of which elements are null, and it refuels a module
+    // by writing a global. Two instances: the second imports the first's memory and
+    // table, whose exports must name the first instance's definitions.
+    use common::harness::{Harness, Reply};
+    use wafer_abi::harness::hash_words;
+    const OWNER: &str = r#"(module
+      (memory (export "mem") 1 3)
+      (table (export "tab") 3 funcref)
+      (global (export "fuel") (mut i32) (i32.const 7))
+      (global (export "fixed") i64 (i64.const 9))
+      (func $f (export "f") (result i32) (global.get 0))
+      (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+      (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+      (func (export "set") (param i32) (table.set (local.get 0) (ref.func $f))))"#;
+    const USER: &str = r#"(module
+      (import "owner" "mem" (memory 1))
+      (import "owner" "tab" (table 1 funcref))
+      (export "m" (memory 0))
+      (export "t" (table 0)))"#;
+    let owner = wat::parse_str(OWNER).unwrap();
+    let user = wat::parse_str(USER).unwrap();
+    let specs = [
+        wafer::codegen::InstanceSpec {
+            wasm: &owner,
+            imports: Default::default(),
+        },
+        wafer::codegen::InstanceSpec {
+            wasm: &user,
+            imports: [(
+                "owner".to_string(),
+                wafer::codegen::ImportSource::Instance(0),
+            )]
+            .into(),
+        },
+    ];
+    let target = wafer::target::host().expect("tests run on a supported host");
+    // A 2-page cap on a memory declared to grow to 3.
+    let image =
+        wafer::driver::build_harness(&specs, &target, None, Default::default(), Some(2 << 16))
+            .unwrap();
+    let dir = scratch("cli-harness-state");
+    let path = dir.join("harness");
+    std::fs::write(&path, image).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut harness = Harness::start(&path, &[]).unwrap();
+    let mut run = |command: &str| harness.command(command).unwrap();
+    assert_eq!(run("i 0"), Reply::Ok(vec![]));
+    assert_eq!(run("i 1"), Reply::Ok(vec![]));
+    let mut memory = vec![0u8; 1 << 16];
+    let hash = |bytes: &[u8]| hash_words(bytes) as u128;
+    assert_eq!(run("m 0 0"), Reply::Ok(vec![1 << 16, hash(&memory)]));
+    assert_eq!(run("c 0 5 0 1234 ab"), Reply::Ok(vec![]));
+    memory[0x1234] = 0xab;
+    assert_eq!(run("m 0 0"), Reply::Ok(vec![1 << 16, hash(&memory)]));
+    assert_eq!(run("m 1 0"), Reply::Ok(vec![1 << 16, hash(&memory)]));
+    // Growing: the new page reads as zeros; the cap stops the second growth.
+    assert_eq!(run("c 0 6 1"), Reply::Ok(vec![1]));
+    assert_eq!(run("c 0 6 1"), Reply::Ok(vec![u32::MAX as u128]));
+    memory.resize(2 << 16, 0);
+    assert_eq!(run("m 1 0"), Reply::Ok(vec![2 << 16, hash(&memory)]));
+    assert_eq!(run("t 1 1"), Reply::Ok(vec![3, hash(&[0, 0, 0])]));
+    assert_eq!(run("c 0 7 0 2"), Reply::Ok(vec![]));
+    assert_eq!(run("t 0 1"), Reply::Ok(vec![3, hash(&[0, 0, 1])]));
+    assert_eq!(run("t 1 1"), Reply::Ok(vec![3, hash(&[0, 0, 1])]));
+    // Writing a global, mutable or not.
+    assert_eq!(run("c 0 4 1"), Reply::Ok(vec![7]));
+    assert_eq!(run("s 0 2 3e8"), Reply::Ok(vec![]));
+    assert_eq!(run("g 0 2"), Reply::Ok(vec![0x3e8]));
+    assert_eq!(run("c 0 4 1"), Reply::Ok(vec![0x3e8]));
+    assert_eq!(run("g 0 3"), Reply::Ok(vec![9]));
+    // Wrong kinds are errors, not crashes.
+    assert!(harness.command("m 0 2").is_err());
+    assert!(harness.command("t 0 0").is_err());
+    assert!(harness.command("s 0 0 1").is_err());
 }
 
 #[test]

@@ -342,12 +342,14 @@ fn link_with(
 }
 
 /// Builds a test-harness image of several instances (see `wafer_abi::harness`). On a
-/// board it is a firmware image that ends by semihosting, with no grants.
+/// board it is a firmware image that ends by semihosting, with no grants. `max_memory`
+/// caps every linear memory as `--max-memory` does.
 pub fn build_harness(
     instances: &[crate::codegen::InstanceSpec<'_>],
     target: &Target,
     cpu: Option<&str>,
     checks: Checks,
+    max_memory: Option<u64>,
 ) -> Result<Vec<u8>, crate::codegen::ImageError> {
     let whole_image = |error: BuildError| crate::codegen::ImageError {
         instance: 0,
@@ -361,7 +363,7 @@ pub fn build_harness(
         invoke: None,
         checks: checks.for_target(target),
         board: None,
-        max_memory: None,
+        max_memory,
     };
     let mut firmware = None;
     if target.kind == TargetKind::Baremetal {
@@ -392,7 +394,8 @@ pub fn build_harness(
         config.board = Some(prepared.config);
         let mut min_free = 0u64;
         for instance in instances {
-            let memory = crate::board::memory_needed(instance.wasm, None).map_err(whole_image)?;
+            let memory =
+                crate::board::memory_needed(instance.wasm, max_memory).map_err(whole_image)?;
             min_free = min_free.saturating_add(memory);
         }
         let board = crate::board::info(target).map_err(whole_image)?;

@@ -1,6 +1,8 @@
-//! Talking to a running harness image (protocol in `wafer_abi::harness`).
+//! Talking to a running harness image (protocol in `wafer_abi::harness`): the spec
+//! runner and the differential fuzzer (`tests/fuzz`, which includes this file by path)
+//! share it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -21,8 +23,9 @@ pub enum Reply {
 /// A running harness image.
 pub struct Harness {
     child: Child,
-    stdin: ChildStdin,
+    stdin: BufWriter<ChildStdin>,
     lines: Receiver<String>,
+    timeout: Duration,
 }
 
 impl Harness {
@@ -69,15 +72,36 @@ impl Harness {
         });
         Ok(Harness {
             child,
-            stdin,
+            stdin: BufWriter::new(stdin),
             lines,
+            timeout: COMMAND_TIMEOUT,
         })
     }
 
     /// Sends one command and waits for its reply.
     pub fn command(&mut self, command: &str) -> Result<Reply, String> {
-        writeln!(self.stdin, "{command}").map_err(|e| self.died(&e.to_string()))?;
-        let line = match self.lines.recv_timeout(COMMAND_TIMEOUT) {
+        self.send(command)?;
+        self.flush()?;
+        self.receive(command)
+    }
+
+    /// Sends one command without waiting for its reply (buffered until [`Self::flush`]
+    /// or [`Self::receive`]): a client that pipelines many commands pays the round trip
+    /// once per batch rather than once per command.
+    pub fn send(&mut self, command: &str) -> Result<(), String> {
+        writeln!(self.stdin, "{command}").map_err(|e| self.died(&e.to_string()))
+    }
+
+    /// Sends what [`Self::send`] buffered.
+    pub fn flush(&mut self) -> Result<(), String> {
+        self.stdin.flush().map_err(|e| self.died(&e.to_string()))
+    }
+
+    /// Waits for the reply to the oldest command not yet answered (`command`, for
+    /// messages).
+    pub fn receive(&mut self, command: &str) -> Result<Reply, String> {
+        self.flush()?;
+        let line = match self.lines.recv_timeout(self.timeout) {
             Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => {
                 let _ = self.child.kill();
@@ -102,6 +126,11 @@ impl Harness {
         }
     }
 
+    /// How long one reply may take before the image is considered hung (default 60 s).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
     fn died(&mut self, what: &str) -> String {
         let status = self.child.wait().ok();
         format!("the image died ({what}; status {status:?})")
@@ -111,6 +140,7 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = writeln!(self.stdin, "q");
+        let _ = self.stdin.flush();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
