@@ -297,6 +297,55 @@ fn inspect_shows_the_board_its_memory_devices_and_grants() {
     }
 }
 
+/// `wafer run --target BOARD` boots the module in the board's QEMU machine: the guest's
+/// arguments are fixed into the image, the exit status is the program's (134 for a
+/// trap), and without the emulator it says how to install it.
+#[test]
+fn wafer_run_boots_a_module_on_every_board() {
+    let mut failures = Failures::default();
+    let hello = common::repo().join("examples/hello.wat");
+    let trap = common::tests_dir().join("boards/wat/trap.wat");
+    for board in boards() {
+        let run = |module: &Path, args: &[&str]| {
+            common::run_command(
+                Command::new(common::wafer())
+                    .args(["run", "--target", &board.name])
+                    .arg(module)
+                    .args(args),
+            )
+        };
+        let outcome = run(&hello, &["board", "run"]);
+        let expected = "hello, board!\nhello, run!\n";
+        if (
+            outcome.code,
+            outcome.stdout.replace('\r', "").as_str(),
+            outcome.stderr.as_str(),
+        ) != (0, expected, "")
+        {
+            failures.push(format!("{}: hello: {outcome:?}", board.name));
+        }
+        let outcome = run(&trap, &[]);
+        if outcome.code != 134 || !outcome.stdout.contains("integer divide by zero in divide") {
+            failures.push(format!("{}: trap: {outcome:?}", board.name));
+        }
+        let outcome = common::run_command(
+            Command::new(common::wafer())
+                .args(["run", "--target", &board.name])
+                .arg(&hello)
+                .env("PATH", "/nonexistent"),
+        );
+        let lines: Vec<&str> = outcome.stderr.lines().collect();
+        if outcome.code == 0
+            || lines.len() != 1
+            || !lines[0].contains("is not installed")
+            || !lines[0].contains("apt install")
+        {
+            failures.push(format!("{}: without QEMU: {outcome:?}", board.name));
+        }
+    }
+    failures.finish("wafer run on boards");
+}
+
 /// A memory without a maximum grows into the free RAM unless `--max-memory` caps it:
 /// the guest grows a page at a time until refused and exits with the pages it has.
 #[test]
@@ -549,4 +598,164 @@ fn gpio_pins_driven_by_a_guest_are_read_back_from_the_device() {
     assert_eq!(status, Some(0), "{console}");
     let golden = common::tests_dir().join("boards/expected/rust_blink.expected");
     common::check_golden(&golden, &console).unwrap();
+}
+
+/// A FAT volume of `bytes` bytes in `path` holding `files` (name, contents).
+fn fat_volume(path: &Path, bytes: u64, files: &[(&str, &[u8])]) {
+    use std::io::Write as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    file.set_len(bytes).unwrap();
+    fatfs::format_volume(&file, fatfs::FormatVolumeOptions::new()).unwrap();
+    let fs = fatfs::FileSystem::new(&file, fatfs::FsOptions::new()).unwrap();
+    for (name, contents) in files {
+        let mut out = fs.root_dir().create_file(name).unwrap();
+        out.write_all(contents).unwrap();
+    }
+    drop(fs);
+}
+
+/// The root files of the FAT volume at byte `offset` of `path`.
+fn fat_files(path: &Path, offset: u64) -> Vec<(String, Vec<u8>)> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = std::fs::File::open(path).unwrap();
+    let mut bytes = Vec::new();
+    file.seek(std::io::SeekFrom::Start(offset)).unwrap();
+    file.read_to_end(&mut bytes).unwrap();
+    let fs = fatfs::FileSystem::new(std::io::Cursor::new(bytes), fatfs::FsOptions::new()).unwrap();
+    let mut files = Vec::new();
+    for entry in fs.root_dir().iter() {
+        let entry = entry.unwrap();
+        if entry.is_file() {
+            let mut contents = Vec::new();
+            entry.to_file().read_to_end(&mut contents).unwrap();
+            files.push((entry.file_name(), contents));
+        }
+    }
+    files
+}
+
+/// `wafer flash --target raspi3b` into a FAT volume image and into a disk image whose
+/// first partition is FAT: it writes `kernel8.img` (which then boots in QEMU's raspi3b
+/// as the firmware would load it: raw, at 0x8_0000), adds its block to `config.txt`
+/// once however often it runs, and keeps the firmware; it refuses what is not a boot
+/// partition with firmware on it, and boards that do not boot from one.
+#[test]
+fn flash_installs_on_a_raspberry_pi_boot_partition() {
+    let scratch = common::scratch("boards-flash");
+    let hello = common::repo().join("examples/hello.wat");
+    let firmware: &[(&str, &[u8])] = &[
+        ("bootcode.bin", b"bootcode"),
+        ("start.elf", b"start"),
+        ("fixup.dat", b"fixup"),
+        ("config.txt", b"[pi4]\nmax_framebuffers=2\n"),
+    ];
+    let flash = |to: &Path| {
+        common::run_command(
+            Command::new(common::wafer())
+                .args(["flash", "--target", "raspi3b", "--on-exit", "semihosting"])
+                .args(["--arg", "flashed"])
+                .arg(&hello)
+                .arg("--to")
+                .arg(to),
+        )
+    };
+    // A bare volume, and a disk with an MBR and the volume at 1 MiB.
+    let volume = scratch.join("boot.img");
+    fat_volume(&volume, 32 << 20, firmware);
+    let disk = scratch.join("sd.img");
+    {
+        let partition = scratch.join("partition.img");
+        fat_volume(&partition, 32 << 20, firmware);
+        let mut bytes = vec![0u8; 1 << 20];
+        let entry = &mut bytes[446..462];
+        entry[4] = 0x0c; // FAT32 (LBA)
+        entry[8..12].copy_from_slice(&2048u32.to_le_bytes());
+        entry[12..16].copy_from_slice(&((32u32 << 20) / 512).to_le_bytes());
+        bytes[510] = 0x55;
+        bytes[511] = 0xaa;
+        bytes.extend(std::fs::read(&partition).unwrap());
+        std::fs::write(&disk, bytes).unwrap();
+    }
+    for (image, offset) in [(&volume, 0u64), (&disk, 1 << 20)] {
+        for _ in 0..2 {
+            let outcome = flash(image);
+            assert_eq!(outcome.code, 0, "{}: {outcome:?}", image.display());
+            assert!(outcome.stderr.contains("wrote kernel8.img"), "{outcome:?}");
+        }
+        let files = fat_files(image, offset);
+        let file = |name: &str| {
+            files
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, contents)| contents.clone())
+                .unwrap_or_else(|| panic!("{name} missing from {}", image.display()))
+        };
+        for (name, contents) in &firmware[..3] {
+            assert_eq!(file(name), contents.to_vec(), "{name} was changed");
+        }
+        let config = String::from_utf8(file("config.txt")).unwrap();
+        assert!(
+            config.starts_with("[pi4]\nmax_framebuffers=2\n"),
+            "{config}"
+        );
+        assert_eq!(config.matches("[all]").count(), 1, "{config}");
+        for line in ["arm_64bit=1", "kernel=kernel8.img", "enable_uart=1"] {
+            assert!(
+                config.lines().any(|l| l == line),
+                "{line} missing:\n{config}"
+            );
+        }
+        let kernel = scratch.join("kernel8.img");
+        std::fs::write(&kernel, file("kernel8.img")).unwrap();
+        let raspi3b = boards().into_iter().find(|b| b.name == "raspi3b").unwrap();
+        let outcome = raspi3b
+            .boot(&kernel, None, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(
+            (outcome.code, outcome.stdout.replace('\r', "")),
+            (0, "hello, flashed!\n".to_string()),
+            "{}",
+            image.display()
+        );
+    }
+    // What is refused, in one line each.
+    let bare = scratch.join("no-firmware.img");
+    fat_volume(&bare, 16 << 20, &[("config.txt", b"")]);
+    let zeros = scratch.join("zeros.img");
+    std::fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
+    let plain_dir = scratch.join("not-fat");
+    std::fs::create_dir_all(&plain_dir).unwrap();
+    for (to, needle) in [
+        (&bare, "bootcode.bin, start.elf, fixup.dat missing"),
+        (&zeros, "neither a FAT file system nor a disk image"),
+        (&plain_dir, "not a FAT boot partition"),
+    ] {
+        let outcome = flash(to);
+        let lines: Vec<&str> = outcome.stderr.lines().collect();
+        assert!(
+            outcome.code != 0 && lines.len() == 1 && lines[0].contains(needle),
+            "{}: {outcome:?}",
+            to.display()
+        );
+    }
+    let outcome = common::run_command(
+        Command::new(common::wafer())
+            .args(["flash", "--target", "qemu-virt-aarch64"])
+            .arg(&hello)
+            .arg("--to")
+            .arg(&volume),
+    );
+    assert!(
+        outcome.code != 0
+            && outcome
+                .stderr
+                .contains("does not boot from a FAT partition"),
+        "{outcome:?}"
+    );
 }

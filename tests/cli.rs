@@ -397,6 +397,40 @@ fn run_passes_arguments_and_exit_code_and_caches_the_image() {
         3,
         "`native` is what the first run used"
     );
+    // Another architecture runs under its qemu-user emulator, built for its baseline CPU
+    // and cached like the others.
+    for target in ["aarch64-linux", "riscv64-linux", "x86_64-linux"] {
+        if target.starts_with(std::env::consts::ARCH) {
+            continue;
+        }
+        let foreign = run_command(
+            Command::new(wafer())
+                .args(["run", "--target", target])
+                .arg(&input)
+                .args(["a", "b"])
+                .env("WAFER_CACHE_DIR", &cache),
+        );
+        assert_eq!(
+            (
+                foreign.code,
+                foreign.stdout.as_str(),
+                foreign.stderr.as_str()
+            ),
+            (3, "hi\n", ""),
+            "{target}"
+        );
+    }
+    assert_eq!(listing(&cache).len(), 5);
+    // Board options are for boards.
+    assert_one_line_error(
+        &run_command(
+            Command::new(wafer())
+                .args(["run", "--gpio", "1"])
+                .arg(&input)
+                .env("WAFER_CACHE_DIR", &cache),
+        ),
+        &["--gpio", "is not a board"],
+    );
 }
 
 #[test]
@@ -1360,19 +1394,25 @@ fn max_memory_caps_growth_and_rejects_a_memory_that_starts_larger() {
     std::fs::write(&input, wat::parse_str(GROW_UNTIL_REFUSED).unwrap()).unwrap();
     let input = input.to_str().unwrap();
     let cache = dir.join("cache");
-    // (export, --max-memory, pages reached): 640K is ten 64 KiB pages; 200 bytes of
-    // 1-byte pages is 200 pages.
-    let cases: &[(&str, &str, i32)] = &[("pages", "640K", 10), ("small", "200", 200)];
+    // (export, --max-memory, pages reached): without a limit memory 0 reaches 65536
+    // pages (exit status 0); 640K is ten 64 KiB pages; 200 bytes of 1-byte pages is 200
+    // pages. The runs share a cache, so the limit must be part of the cached image's key.
+    let cases: &[(&str, Option<&str>, i32)] = &[
+        ("pages", None, 0),
+        ("pages", Some("640K"), 10),
+        ("small", Some("200"), 200),
+    ];
     for (export, limit, pages) in cases {
-        let outcome = run_command(
-            Command::new(wafer())
-                .args(["run", "--invoke", export, "--max-memory", limit, input])
-                .env("WAFER_CACHE_DIR", &cache),
-        );
+        let mut command = Command::new(wafer());
+        command.args(["run", "--invoke", export]);
+        if let Some(limit) = limit {
+            command.args(["--max-memory", limit]);
+        }
+        let outcome = run_command(command.arg(input).env("WAFER_CACHE_DIR", &cache));
         assert_eq!(
             (outcome.code, outcome.stderr.as_str()),
             (*pages, ""),
-            "{export} with --max-memory {limit}"
+            "{export} with --max-memory {limit:?}"
         );
     }
     // A memory that starts above the limit: one line, no output.

@@ -111,12 +111,14 @@ done
 step "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --release --quiet
 
-step "cargo test (unit, golden, programs and guests on every target, cli, spec on the host)"
+step "cargo test (unit, golden, programs and guests on every target, cli, spec and component spec on the host)"
 WAFER_CRANELIFT_VERIFY=1 cargo test --workspace --release
 
 for target in aarch64-linux riscv64-linux; do
   step "spec suite on $target (qemu-user)"
   WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test spec
+  step "component spec suite on $target (qemu-user)"
+  WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test component_spec
 done
 
 # The whole suite as firmware images under qemu-system: every script's commands go

@@ -52,6 +52,7 @@ pub fn key(wasm: &[u8], options: &BuildOptions) -> String {
         field(crate::codegen::isa::native_fingerprint(&options.target).as_bytes());
     }
     field(&options.stack_size.to_le_bytes());
+    field(&options.max_memory.unwrap_or(u64::MAX).to_le_bytes());
     field(&options.grants.encode());
     field(&[
         options.keep_symbols as u8,

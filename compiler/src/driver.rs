@@ -114,7 +114,7 @@ impl From<CompileError> for BuildError {
 }
 
 /// An I/O error's message without the "(os error N)" suffix.
-fn io_message(e: &std::io::Error) -> String {
+pub(crate) fn io_message(e: &std::io::Error) -> String {
     let text = e.to_string();
     match text.find(" (os error") {
         Some(at) => text[..at].to_string(),
@@ -424,6 +424,46 @@ const HARNESS_BOARD_STACK_SIZE: u64 = 2 << 20;
 /// The runtime heap of a harness image on a board: a script's instances all live in one
 /// image, each with its tables and exception storage, where a program has one instance.
 const HARNESS_BOARD_HEAP_SIZE: u64 = 16 << 20;
+
+/// Builds a component harness image (`wafer_abi::harness::component`) for the
+/// translated components `plans` (each one component instance of a test script),
+/// linked for `target`. An error names the plan at fault.
+pub fn build_component_harness(
+    plans: &[crate::component::ComponentPlan<'_>],
+    target: &Target,
+    cpu: Option<&str>,
+    checks: Checks,
+) -> Result<Vec<u8>, crate::codegen::ImageError> {
+    let config = CompileConfig {
+        grants: Vec::new(),
+        stack_size: wafer_abi::image::DEFAULT_STACK_SIZE,
+        cpu: cpu.map(str::to_string),
+        trap_unknown_imports: true,
+        invoke: None,
+        checks: checks.for_target(target),
+        board: None,
+        max_memory: None,
+    };
+    if target.kind == TargetKind::Baremetal {
+        return Err(crate::codegen::ImageError {
+            instance: 0,
+            error: CompileError::unsupported("component harness images for boards"),
+        });
+    }
+    if plans.is_empty() {
+        return Err(crate::codegen::ImageError {
+            instance: 0,
+            error: CompileError::Link("a harness image needs a component".into()),
+        });
+    }
+    let object = crate::codegen::compile_component_harness(plans, target, &config)?;
+    link(&object, target, wafer_abi::symbols::HARNESS_ENTRY, false).map_err(|e| {
+        crate::codegen::ImageError {
+            instance: 0,
+            error: CompileError::Link(e.to_string()),
+        }
+    })
+}
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
 /// so `path` is either the old file or the complete new one, never half-written.

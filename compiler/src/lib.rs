@@ -19,6 +19,7 @@ pub mod component;
 pub mod driver;
 pub mod environ;
 pub mod error;
+pub mod flash;
 pub mod grants;
 pub mod inspect;
 pub mod target;

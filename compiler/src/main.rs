@@ -25,8 +25,12 @@ enum Command {
     Build(BuildArgs),
     /// Build for this machine (cached) and run: options before the module are wafer's,
     /// everything after it goes to the guest (as with `wasmtime run`; a `--` right
-    /// after the module is dropped). Works as a cargo runner.
+    /// after the module is dropped). Works as a cargo runner. With --target, runs under
+    /// QEMU: qemu-user for another architecture, the board's qemu-system machine.
     Run(RunArgs),
+    /// Build a firmware image and install it on a board's boot partition (raspi3b: an
+    /// SD card's FAT partition, mounted or as a disk image), keeping the firmware there.
+    Flash(FlashArgs),
     /// Show what an image contains and what it may access.
     Inspect {
         /// The image (or object) to describe.
@@ -124,7 +128,7 @@ struct BoardArgs {
     gpio: Vec<u32>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum FormatArg {
     /// An ELF executable.
     Elf,
@@ -154,9 +158,33 @@ struct BuildArgs {
 }
 
 #[derive(Args)]
-struct RunArgs {
+struct FlashArgs {
+    /// The module: binary .wasm or text .wat.
+    input: PathBuf,
+    /// The board, one that boots from a FAT partition (see `wafer targets`).
+    #[arg(long)]
+    target: String,
+    /// The boot partition: a mounted FAT partition (directory) or a disk image file (a
+    /// FAT volume, or a disk whose first FAT partition is the boot partition).
+    #[arg(long, value_name = "PATH")]
+    to: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
+    #[command(flatten)]
+    board: BoardArgs,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Target name or triple (default: this machine). Another architecture's Linux
+    /// image runs under its qemu-user emulator, a board's firmware under its qemu-system
+    /// machine (the guest's arguments are fixed into the image).
+    #[arg(long)]
+    target: Option<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(flatten)]
+    board: BoardArgs,
     /// The module (binary .wasm or text .wat), then the guest's arguments: everything
     /// after the module goes to the guest, options included.
     #[arg(
@@ -343,11 +371,38 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
 
 fn run(args: RunArgs) -> Result<(), Failure> {
     let (input, guest_args) = args.split();
-    let mut options = build_options(host_target()?, Emit::Image, &args.common, &input)?;
-    // The image runs here and now: every feature of this CPU is fair game.
-    options
-        .cpu
-        .get_or_insert_with(|| wafer::codegen::isa::NATIVE_CPU.to_string());
+    let host = host_target()?;
+    let target = match &args.target {
+        Some(name) => target::find(name).map_err(Failure::general)?,
+        None => host.clone(),
+    };
+    if target.kind == target::TargetKind::Baremetal {
+        return run_on_board(&args, target, &input, guest_args);
+    }
+    if args.board.format != FormatArg::Elf
+        || args.board.on_exit.is_some()
+        || !args.board.args.is_empty()
+        || args.board.heap_size.is_some()
+        || !args.board.gpio.is_empty()
+    {
+        return Err(Failure::general(format!(
+            "--format, --on-exit, --arg, --heap-size and --gpio are for firmware images; {} \
+             is not a board",
+            target.name
+        )));
+    }
+    let emulator = if target.arch == host.arch {
+        None
+    } else {
+        Some(emulator_for(&format!("qemu-{}", target.arch), "qemu-user")?)
+    };
+    let mut options = build_options(target, Emit::Image, &args.common, &input)?;
+    if emulator.is_none() {
+        // The image runs here and now: every feature of this CPU is fair game.
+        options
+            .cpu
+            .get_or_insert_with(|| wafer::codegen::isa::NATIVE_CPU.to_string());
+    }
     let wasm = driver::read_input(&input).map_err(|e| Failure::about(&input, e))?;
     let key = wafer::cache::key(&wasm, &options);
     let cached = wafer::cache::cache_dir()
@@ -365,11 +420,152 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         }
     };
     use std::os::unix::process::CommandExt;
-    let error = std::process::Command::new(&image_path)
-        .arg0(&input)
-        .args(guest_args)
-        .exec();
+    let error = match emulator {
+        None => std::process::Command::new(&image_path)
+            .arg0(&input)
+            .args(guest_args)
+            .exec(),
+        Some(emulator) => std::process::Command::new(emulator)
+            .arg("-0")
+            .arg(&input)
+            .arg(&image_path)
+            .args(guest_args)
+            .exec(),
+    };
     Err(Failure::about(&image_path, format!("cannot run: {error}")))
+}
+
+/// `wafer run --target BOARD`: builds the firmware image (fresh each time: it bakes in
+/// the granted files and a seed) and boots it in the board's qemu-system machine, which
+/// ends with the program's exit code by semihosting.
+fn run_on_board(
+    args: &RunArgs,
+    target: Target,
+    input: &Path,
+    guest_args: &[String],
+) -> Result<(), Failure> {
+    let board = target
+        .board
+        .clone()
+        .ok_or_else(|| Failure::general(format!("{} has no [board] description", target.name)))?;
+    if args.board.format != FormatArg::Elf {
+        return Err(Failure::general(
+            "wafer run boots an ELF image; --format is for wafer build",
+        ));
+    }
+    if args
+        .board
+        .on_exit
+        .is_some_and(|method| method != wafer_abi::image::ExitMethod::Semihosting)
+    {
+        return Err(Failure::general(
+            "wafer run ends QEMU by semihosting, with the program's exit code; --on-exit \
+             halt and reset are for real hardware",
+        ));
+    }
+    let Some((program, machine)) = board.qemu.split_first() else {
+        return Err(Failure::general(format!(
+            "{} has no QEMU machine to run it on",
+            target.name
+        )));
+    };
+    let package = if program.contains("riscv") {
+        "qemu-system-misc"
+    } else {
+        "qemu-system-arm"
+    };
+    let qemu = emulator_for(program, package)?;
+    let mut options = build_options(target, Emit::Image, &args.common, input)?;
+    options.board = board_options(&args.board);
+    options.board.on_exit = Some(wafer_abi::image::ExitMethod::Semihosting);
+    options.board.args.extend(guest_args.iter().cloned());
+    let wasm = driver::read_input(input).map_err(|e| Failure::about(input, e))?;
+    // The image is not kept, so what its build would warn about (how it seeds its
+    // generator) does not concern this run.
+    let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(input, e))?;
+    let image_path = std::env::temp_dir().join(format!(
+        "wafer-run-{}-{}.elf",
+        std::process::id(),
+        options.target.name
+    ));
+    driver::write_atomically(&image_path, &built.bytes, false)
+        .map_err(|e| Failure::about(&image_path, e))?;
+    let status = std::process::Command::new(qemu)
+        .args(machine)
+        .arg(&image_path)
+        .status();
+    let _ = std::fs::remove_file(&image_path);
+    let status = status.map_err(|e| Failure::general(format!("cannot run {program}: {e}")))?;
+    // The guest's exit code, as QEMU passes it on; QEMU killed by a signal, as a shell
+    // reports it.
+    use std::os::unix::process::ExitStatusExt;
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    std::process::exit(code)
+}
+
+/// The path of `program` (an emulator) on `PATH`, or how to install it.
+fn emulator_for(program: &str, package: &str) -> Result<PathBuf, Failure> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+    });
+    found.ok_or_else(|| {
+        Failure::general(format!(
+            "{program} is not installed; on Debian: apt install {package} (bookworm: from \
+             bookworm-backports, `apt install -t bookworm-backports {package}`)"
+        ))
+    })
+}
+
+fn flash(args: FlashArgs) -> Result<(), Failure> {
+    let target = target::find(&args.target).map_err(Failure::general)?;
+    let partition = target
+        .board
+        .as_ref()
+        .and_then(|board| board.boot_partition.clone())
+        .ok_or_else(|| {
+            Failure::general(format!(
+                "{} does not boot from a FAT partition; build its image with `wafer build \
+                 --target {} --format bin|hex` and use the board's own flashing tool",
+                target.name, target.name
+            ))
+        })?;
+    if args.board.format != FormatArg::Elf {
+        return Err(Failure::general(format!(
+            "wafer flash writes the format {}'s firmware loads ({}); --format is for wafer build",
+            target.name, partition.format
+        )));
+    }
+    let format = match partition.format.as_str() {
+        "bin" => wafer::board::ImageFormat::Bin,
+        "hex" => wafer::board::ImageFormat::Hex,
+        _ => wafer::board::ImageFormat::Elf,
+    };
+    // Real hardware has no debugger to end by semihosting: halt unless told otherwise.
+    let board = target.board.clone();
+    let mut options = build_options(target, Emit::Image, &args.common, &args.input)?;
+    options.board = board_options(&args.board);
+    options.board.format = format;
+    if options.board.on_exit.is_none()
+        && board.is_some_and(|board| board.exit_methods.iter().any(|m| m == "halt"))
+    {
+        options.board.on_exit = Some(wafer_abi::image::ExitMethod::Halt);
+    }
+    let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
+    let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
+    for warning in &built.warnings {
+        eprintln!("wafer: warning: {}: {warning}", args.input.display());
+    }
+    let installed =
+        wafer::flash::install(&built.bytes, &partition, &args.to).map_err(Failure::general)?;
+    eprintln!(
+        "wafer: wrote {} ({} bytes) and the lines {} needs to {}",
+        partition.kernel, installed.kernel_bytes, partition.config_file, installed.place
+    );
+    Ok(())
 }
 
 fn inspect(image: &Path) -> Result<(), Failure> {
@@ -476,6 +672,7 @@ fn run_cli() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build(args),
         Command::Run(args) => run(args),
+        Command::Flash(args) => flash(args),
         Command::Inspect { image } => inspect(&image),
         Command::Targets => {
             targets();

@@ -90,6 +90,26 @@ pub struct BoardInfo {
     /// follows).
     #[serde(default)]
     pub qemu: Vec<String>,
+    /// How `wafer flash` installs an image, for boards that boot from a FAT partition.
+    #[serde(default)]
+    pub boot_partition: Option<BootPartition>,
+}
+
+/// A board's boot partition (`[board.boot-partition]`): FAT, with the board's firmware,
+/// which loads the kernel file as the configuration file says.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct BootPartition {
+    /// The file the image is written to (`kernel8.img`).
+    pub kernel: String,
+    /// The image format the firmware loads: `bin` or `elf`.
+    pub format: String,
+    /// Files that must be there already (the firmware), or the partition is refused.
+    pub firmware: Vec<String>,
+    /// The configuration file the firmware reads (`config.txt`).
+    pub config_file: String,
+    /// The lines the configuration needs for the image.
+    pub config: Vec<String>,
 }
 
 /// A target descriptor, as written in `targets/<name>/target.toml`.

@@ -60,7 +60,7 @@ pub extern "C" fn wafer_rt_exception_new(tag: u32, payload_slots: u32) -> *mut u
 ///
 /// # Safety
 /// `fp` must be the frame pointer of a live frame of compiled code.
-unsafe fn frame_record(fp: usize) -> (usize, usize) {
+pub unsafe fn frame_record(fp: usize) -> (usize, usize) {
     // SAFETY: compiled code keeps frame pointers; every frame starts with the saved
     // caller frame pointer and, one word above, the return address (all three
     // architectures).

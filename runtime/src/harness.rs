@@ -54,9 +54,12 @@ fn export(instance: Record<3>, index: usize) -> Option<Record<2>> {
     (index < count).then(|| Record(unsafe { first.add(index) }))
 }
 
+/// The longest command: a component call's arguments (hex) can be long.
+const INPUT_BUFFER: usize = 1 << 20;
+
 /// Reads stdin line by line.
 struct Input {
-    buffer: [u8; 8192],
+    buffer: &'static mut [u8; INPUT_BUFFER],
     start: usize,
     end: usize,
 }
@@ -187,8 +190,12 @@ fn hash_table(definition: usize) -> (usize, u64) {
 /// The harness main loop; exits the process when stdin ends or on `q`.
 pub extern "C" fn run() {
     crate::wasi::fd::init_stdio();
+    static BUFFER: crate::global::Global<[u8; INPUT_BUFFER]> =
+        crate::global::Global::new([0; INPUT_BUFFER]);
     let mut input = Input {
-        buffer: [0; 8192],
+        // SAFETY: `run` is entered once and never returns, so this is the only reference
+        // to the buffer; nothing else names it.
+        buffer: unsafe { &mut *BUFFER.as_ptr() },
         start: 0,
         end: 0,
     };
@@ -196,7 +203,24 @@ pub extern "C" fn run() {
     while let Some(line) = input.line() {
         let mut words = line.split(|&b| b == b' ').filter(|w| !w.is_empty());
         let command = words.next().unwrap_or(b"");
-        let target = words.next().and_then(number).and_then(instance);
+        let target_word = words.next();
+        match (command, target_word.and_then(number)) {
+            (b"n", Some(component)) => {
+                crate::component::harness::instantiate(component);
+                continue;
+            }
+            (b"x", Some(component)) => {
+                let export = words.next().and_then(number);
+                let args = words.next().unwrap_or(b"");
+                match export {
+                    Some(export) => crate::component::harness::call(component, export, args),
+                    None => reply_error(b"no export"),
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let target = target_word.and_then(number).and_then(instance);
         match (command, target) {
             (b"q", _) => Current::exit(0),
             (b"i", Some(instance)) => {

@@ -1,18 +1,28 @@
 //! The wafer runtime: the native code linked into every image next to the compiled wasm.
 //!
 //! It provides the process entry point, linear memories and tables, the trap reporter,
-//! the WASI host functions and the helpers compiled code calls. It is `no_std` and
-//! allocation-free; everything it needs from the OS or board goes through the
-//! [`sys::Platform`] interface, which each platform implements once.
+//! the WASI host functions and the helpers compiled code calls. It is `no_std`; only
+//! the component model's state (handle tables, the harness's values) allocates, from
+//! [`heap`] (a board's heap on boards), so images without it never allocate.
+//! Everything it needs from the OS or board goes through the [`sys::Platform`]
+//! interface, which each platform implements once.
 //!
 //! Compiled code and the runtime agree only through the `wafer-abi` crate.
 
 #![cfg_attr(not(test), no_std)]
 
+extern crate alloc;
+
 // Linked for its `memcpy` & co., which nothing references by name from Rust.
 use wafer_rt_mem as _;
 
+/// The allocator of images on platforms with virtual memory (boards install theirs).
+#[cfg(all(feature = "image", not(test), not(target_os = "none")))]
+#[global_allocator]
+static ALLOCATOR: heap::Allocator = heap::Allocator;
+
 pub mod chacha;
+pub mod component;
 pub mod devices;
 pub mod entry;
 pub mod errno;
@@ -20,6 +30,8 @@ pub mod exceptions;
 pub mod global;
 pub mod guest;
 pub mod harness;
+#[cfg(not(target_os = "none"))]
+pub mod heap;
 pub mod host;
 pub mod image;
 pub mod math;

@@ -12,6 +12,9 @@ pub struct Fault {
     pub stack_overflow: bool,
     /// The platform's signal or exception number, for internal errors.
     pub signal: i32,
+    /// The frame pointer at the fault (0 when unknown): a trap in generated code with no
+    /// wasm offset (a component's trampoline) is reported at its caller's call.
+    pub fp: usize,
 }
 
 /// What a fault means for the guest.
@@ -23,6 +26,11 @@ pub struct TrapReport<'a> {
     pub function: Option<&'a [u8]>,
     /// Byte offset of the wasm operator, if known.
     pub wasm_offset: Option<u32>,
+    /// The handle index a component handle trap names, if known.
+    pub detail: Option<u32>,
+    /// For a trap in generated code (a trampoline), the wasm function that called it;
+    /// `wasm_offset` is then the call's.
+    pub caller: Option<&'a [u8]>,
 }
 
 /// Classifies a fault against the image's code range and trap table. `None` means the
@@ -46,6 +54,8 @@ pub fn classify<'a>(
             kind: TrapKind::StackExhausted,
             function,
             wasm_offset: None,
+            detail: None,
+            caller: None,
         });
     }
     let site = site?;
@@ -56,7 +66,31 @@ pub fn classify<'a>(
         // check sits in the prologue, and a fault in the guard region has no site, so
         // both report the function alone.
         wasm_offset: (site.kind != TrapKind::StackExhausted).then_some(site.wasm_offset),
+        detail: None,
+        caller: None,
     })
+}
+
+/// For a trap at a site with no wasm offset (generated code, such as a component's
+/// trampoline), the wasm offset and function of the call into it: the call site the
+/// compiler recorded at the return address in the faulting frame's record, less one.
+pub fn caller_site<'a>(
+    fault: &Fault,
+    code_start: usize,
+    code_len: usize,
+    table: Option<TrapTable<'a>>,
+    read_frame: impl FnOnce(usize) -> (usize, usize),
+) -> Option<(u32, &'a [u8])> {
+    if fault.fp == 0 || !fault.fp.is_multiple_of(core::mem::size_of::<usize>()) {
+        return None;
+    }
+    let (_, ret) = read_frame(fault.fp);
+    let offset = ret
+        .checked_sub(code_start + 1)
+        .filter(|offset| *offset < code_len)?;
+    let found = table?.lookup(u32::try_from(offset).ok()?)?;
+    let site = found.site?;
+    (site.wasm_offset != 0).then_some((site.wasm_offset, found.name))
 }
 
 /// The trap kind of a fault in this image, if it is a guest trap.
@@ -73,10 +107,22 @@ pub fn kind_of(fault: &Fault) -> Option<TrapKind> {
 
 /// Formats `wafer: trap: <message> in <function> (wasm offset 0x..)`.
 pub fn format(report: &TrapReport<'_>, line: &mut crate::out::Line) {
-    line.str(b"wafer: trap: ")
-        .str(report.kind.message().as_bytes());
+    line.str(b"wafer: trap: ");
+    match (report.kind.handle_message(), report.detail) {
+        (Some((before, after)), Some(index)) => {
+            line.str(before.as_bytes())
+                .dec(u64::from(index))
+                .str(after.as_bytes());
+        }
+        _ => {
+            line.str(report.kind.message().as_bytes());
+        }
+    }
     if let Some(function) = report.function {
         line.str(b" in ").str(function);
+    }
+    if let Some(caller) = report.caller {
+        line.str(b" called from ").str(caller);
     }
     if let Some(offset) = report.wasm_offset {
         line.str(b" (wasm offset ").hex(offset as u64).str(b")");
@@ -84,13 +130,32 @@ pub fn format(report: &TrapReport<'_>, line: &mut crate::out::Line) {
     line.str(b"\n");
 }
 
+/// The full report of a fault in this image, if it is a guest trap: the trap site, the
+/// handle a component trap names, and for a trap in generated code the call into it.
+pub fn report(fault: &Fault) -> Option<TrapReport<'static>> {
+    let image = crate::image::descriptor();
+    let table = TrapTable::parse(image.trap_table);
+    let mut report = classify(fault, image.code_start, image.code_len, table)?;
+    report.detail = crate::component::trap_detail();
+    if report.wasm_offset == Some(0) {
+        let caller = caller_site(fault, image.code_start, image.code_len, table, |fp| {
+            // SAFETY: the fault is at a trap site of compiled code, which keeps frame
+            // pointers: `fp` is the frame pointer of its live frame.
+            unsafe { crate::exceptions::frame_record(fp) }
+        });
+        if let Some((offset, function)) = caller {
+            report.wasm_offset = Some(offset);
+            report.caller = Some(function);
+        }
+    }
+    Some(report)
+}
+
 /// Handles a fault: reports the trap and exits with [`wafer_abi::TRAP_EXIT_CODE`], or
 /// reports an internal error when the fault did not come from a trap site.
 pub fn on_fault(fault: Fault) -> ! {
-    let image = crate::image::descriptor();
-    let table = TrapTable::parse(image.trap_table);
     let mut line = crate::out::Line::new();
-    match classify(&fault, image.code_start, image.code_len, table) {
+    match report(&fault) {
         Some(report) => {
             format(&report, &mut line);
             line.write_to(2);
@@ -125,6 +190,7 @@ mod tests {
             pc,
             stack_overflow,
             signal: 8,
+            fp: 0,
         }
     }
 
@@ -168,6 +234,63 @@ mod tests {
             line.as_bytes(),
             b"wafer: trap: call stack exhausted in deep\n"
         );
+    }
+
+    #[test]
+    fn handle_traps_name_the_handle() {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 100, "[resource-rep]R");
+        builder.trap(20, 0x40, TrapKind::InvalidHandle);
+        builder.trap(30, 0x40, TrapKind::HandleWrongType);
+        let bytes = builder.finish();
+        let table = TrapTable::parse(&bytes);
+        for (pc, expected) in [
+            (20, &b"wafer: trap: unknown handle index 5 in [resource-rep]R (wasm offset 0x40)\n"[..]),
+            (30, b"wafer: trap: handle index 5 used with the wrong type in [resource-rep]R (wasm offset 0x40)\n"),
+        ] {
+            let mut report = classify(&fault(0x1000 + pc, false), 0x1000, 100, table).unwrap();
+            report.detail = Some(5);
+            let mut line = crate::out::Line::new();
+            format(&report, &mut line);
+            assert_eq!(line.as_bytes(), expected);
+        }
+    }
+
+    #[test]
+    fn traps_in_generated_code_report_the_call_into_it() {
+        let mut builder = TrapTableBuilder::default();
+        builder.function(0, 50, "run");
+        // The call into the trampoline returns to 24: its site is at 23.
+        builder.trap(23, 0x1a2, TrapKind::Unreachable);
+        builder.function(50, 50, "[resource-drop]R");
+        builder.trap(70, 0, TrapKind::InvalidHandle);
+        let bytes = builder.finish();
+        let table = TrapTable::parse(&bytes);
+        let mut at = fault(0x1000 + 70, false);
+        let report = classify(&at, 0x1000, 100, table).unwrap();
+        assert_eq!(report.wasm_offset, Some(0));
+        at.fp = 0x8000;
+        let frame = |fp| {
+            assert_eq!(fp, 0x8000);
+            (0x9000, 0x1000 + 24)
+        };
+        let (offset, caller) = caller_site(&at, 0x1000, 100, table, frame).unwrap();
+        assert_eq!((offset, caller), (0x1a2, &b"run"[..]));
+        let mut report = report;
+        report.wasm_offset = Some(offset);
+        report.caller = Some(caller);
+        report.detail = Some(3);
+        let mut line = crate::out::Line::new();
+        format(&report, &mut line);
+        assert_eq!(
+            line.as_bytes(),
+            b"wafer: trap: unknown handle index 3 in [resource-drop]R called from run (wasm offset 0x1a2)\n"
+        );
+        // No frame pointer, or a return address that is no recorded call: no caller.
+        at.fp = 0;
+        assert!(caller_site(&at, 0x1000, 100, table, frame).is_none());
+        at.fp = 0x8000;
+        assert!(caller_site(&at, 0x1000, 100, table, |_| (0, 0x1000 + 30)).is_none());
     }
 
     #[test]

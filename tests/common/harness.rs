@@ -1,5 +1,5 @@
 //! Talking to a running harness image (protocol in `wafer_abi::harness`): the spec
-//! runner and the differential fuzzer (`tests/fuzz`, which includes this file by path)
+//! runners (core and component) and the differential fuzzer (`tests/fuzz`, which includes this file by path)
 //! share it.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -81,8 +81,14 @@ impl Harness {
     /// Sends one command and waits for its reply.
     pub fn command(&mut self, command: &str) -> Result<Reply, String> {
         self.send(command)?;
-        self.flush()?;
         self.receive(command)
+    }
+
+    /// Sends one command and waits for its reply line, unparsed (the component harness's
+    /// replies carry component values).
+    pub fn request(&mut self, command: &str) -> Result<String, String> {
+        self.send(command)?;
+        self.receive_line(command)
     }
 
     /// Sends one command without waiting for its reply (buffered until [`Self::flush`]
@@ -100,15 +106,7 @@ impl Harness {
     /// Waits for the reply to the oldest command not yet answered (`command`, for
     /// messages).
     pub fn receive(&mut self, command: &str) -> Result<Reply, String> {
-        self.flush()?;
-        let line = match self.lines.recv_timeout(self.timeout) {
-            Ok(line) => line,
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = self.child.kill();
-                return Err(format!("`{command}` timed out"));
-            }
-            Err(RecvTimeoutError::Disconnected) => return Err(self.died("no reply")),
-        };
+        let line = self.receive_line(command)?;
         let mut words = line.split_whitespace();
         match words.next() {
             Some("ok") => words
@@ -126,6 +124,19 @@ impl Harness {
         }
     }
 
+    /// Waits for the reply line to the oldest command not yet answered.
+    fn receive_line(&mut self, command: &str) -> Result<String, String> {
+        self.flush()?;
+        match self.lines.recv_timeout(self.timeout) {
+            Ok(line) => Ok(line),
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                Err(format!("`{}` timed out", short(command)))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(self.died("no reply")),
+        }
+    }
+
     /// How long one reply may take before the image is considered hung (default 60 s).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
@@ -134,6 +145,14 @@ impl Harness {
     fn died(&mut self, what: &str) -> String {
         let status = self.child.wait().ok();
         format!("the image died ({what}; status {status:?})")
+    }
+}
+
+/// A command, cut for messages.
+fn short(command: &str) -> &str {
+    match command.char_indices().nth(80) {
+        Some((at, _)) => &command[..at],
+        None => command,
     }
 }
 

@@ -1,26 +1,23 @@
 //! A component image: the core instances of a [`ComponentPlan`] compiled like a
 //! multi-instance image, plus what the component model adds around them.
 //!
-//! - **Trampolines** stand in for canonical built-ins. Each is a function in the wasm
-//!   convention with the built-in's flat core signature (its VM context argument is
-//!   ignored), so core instances import, call and put it in tables like any function. A
-//!   lowered import calls the runtime's host function (`wafer_abi::wasi_p2`) in the C
-//!   convention with its canonical-ABI context first; the resource built-ins call the
-//!   runtime's handle tables.
+//! - **Flags**: each component instance's flags (`may_leave`, which fused adapters and
+//!   built-ins read) and the task's `may_block` are one-global core instances placed
+//!   before the plan's core instances.
+//! - **Trampolines** stand in for canonical built-ins ([`builtins`]): functions in the
+//!   wasm convention that core instances import, call and put in tables like any other.
 //! - **Contexts** (`wafer_abi::wasi_p2::CanonContext`): one per set of canonical options
 //!   and one per component instance, static data that point at the instance's memory,
-//!   a C-convention wrapper of its `realloc`, and its handle table. A host function that
-//!   must trap (a bad handle, a bad pointer) sets the context's trap field and returns;
-//!   the trampoline then traps at a recorded site, so every trap still comes from
-//!   compiled code and names the import.
-//! - **The entry** runs the `wasi:cli/run` export: `ok` exits 0, `err` 1.
+//!   a C-convention wrapper of its `realloc`, and its WASI 0.2 handle table; and the
+//!   **component descriptor** (`wafer_abi::component`) the runtime's built-ins work on.
+//! - **The entry** runs the `wasi:cli/run` export: `ok` exits 0, `err` 1; or, in a test
+//!   harness image ([`harness`]), the harness calls any export with component values.
 
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, InstBuilder, UserFuncName, types};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, DataId, FuncId, Module as _};
-use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2::{self, CanonContext, HostFunc};
 
 use super::declare::symbol_safe;
@@ -36,21 +33,10 @@ use crate::component::plan::{
 use crate::environ::ModuleInfo;
 use crate::error::{CompileError, Result};
 use crate::target::Target;
-use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, WASM_CALL_CONV, trap_code};
+use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, WASM_CALL_CONV};
 
-/// Traps a host function may ask its trampoline to raise.
-const HOST_TRAPS: [TrapKind; 10] = [
-    TrapKind::InvalidHandle,
-    TrapKind::MemoryOutOfBounds,
-    TrapKind::UnalignedPointer,
-    TrapKind::ListOutOfBounds,
-    TrapKind::StringOutOfBounds,
-    TrapKind::InvalidDiscriminant,
-    TrapKind::HandleTableFull,
-    TrapKind::InvalidUtf8,
-    TrapKind::InvalidUtf16,
-    TrapKind::Unreachable,
-];
+mod builtins;
+pub mod harness;
 
 /// Compiles a component's plan into one relocatable object.
 pub fn compile_component(
@@ -67,22 +53,54 @@ pub fn compile_component(
     // anything is compiled.
     run_export(plan)?;
     host_functions(plan, config.trap_unknown_imports)?;
-    // Fused adapters read and write a component instance's flags global: each such
-    // instance gets a one-global core instance first, so the plan's instances shift.
-    let mut flags: Vec<u32> = plan
-        .instances
-        .iter()
-        .flat_map(|instance| &instance.args)
-        .filter_map(|arg| match arg {
-            CoreDef::InstanceFlags(i) => Some(*i),
-            _ => None,
-        })
-        .collect();
-    flags.sort_unstable();
-    flags.dedup();
-    let shift = flags.len();
-    let mut instances: Vec<ImageInstance<'_>> = flags
-        .iter()
+    compile_plan(plan, target, config, None).map_err(|ImageError { instance, error }| {
+        // Offsets in a module count from the component's start.
+        let base = instance
+            .checked_sub(core_instance_base(plan))
+            .and_then(|i| plan.instances.get(i))
+            .and_then(|i| plan.modules[i.module].input_offset);
+        match (error, base) {
+            (CompileError::InvalidWasm { message, offset }, Some(base)) => {
+                CompileError::InvalidWasm {
+                    message,
+                    offset: base + offset,
+                }
+            }
+            (error, _) => error,
+        }
+    })
+}
+
+/// What a component image is built from: the plan, and for a test harness the
+/// components the harness table describes (else the image runs `wasi:cli/run`).
+#[derive(Clone, Copy)]
+pub struct ComponentImage<'p, 'data> {
+    /// The plan (with the flags instances first: see [`compile_plan`]).
+    pub plan: &'p ComponentPlan<'data>,
+    /// The harness's components.
+    pub harness: Option<&'p [harness::HarnessComponent]>,
+}
+
+/// Where the plan's core instances start among the image's: after one one-global core
+/// instance per component instance holding its flags (fused adapters and built-ins read
+/// `may_leave` there; image instance `i` holds component instance `i`'s), and one
+/// holding the running task's `may_block` (for adapters generated with concurrency
+/// support).
+pub(super) fn core_instance_base(plan: &ComponentPlan<'_>) -> usize {
+    plan.component_instances as usize + 1
+}
+
+/// Compiles `plan`, the flags and task instances first (see [`core_instance_base`]). An
+/// error names an image instance.
+fn compile_plan(
+    plan: &ComponentPlan<'_>,
+    target: &Target,
+    config: &CompileConfig,
+    harness: Option<&[harness::HarnessComponent]>,
+) -> std::result::Result<Vec<u8>, ImageError> {
+    let shift = core_instance_base(plan);
+    let task_instance = shift - 1;
+    let mut instances: Vec<ImageInstance<'_>> = (0..shift)
         .map(|_| ImageInstance {
             wasm: FLAGS_MODULE,
             imports: Imports::Positional(Vec::new()),
@@ -100,7 +118,12 @@ pub fn compile_component(
                 },
                 CoreDef::Trampoline(t) => ImportDef::Trampoline(t),
                 CoreDef::InstanceFlags(i) => ImportDef::Item {
-                    instance: flags.binary_search(&i).unwrap_or_default(),
+                    instance: i as usize,
+                    kind: ItemKind::Global,
+                    index: 0,
+                },
+                CoreDef::TaskMayBlock => ImportDef::Item {
+                    instance: task_instance,
                     kind: ItemKind::Global,
                     index: 0,
                 },
@@ -112,28 +135,22 @@ pub fn compile_component(
         });
     }
     let plan = &shifted(plan, shift);
-    super::compile_instances(&instances, target, config, Entry::Command(0), Some(plan)).map_err(
-        |ImageError { instance, error }| {
-            // Offsets in a module count from the component's start.
-            let base = instance
-                .checked_sub(shift)
-                .and_then(|i| plan.instances.get(i))
-                .and_then(|i| plan.modules[i.module].input_offset);
-            match (error, base) {
-                (CompileError::InvalidWasm { message, offset }, Some(base)) => {
-                    CompileError::InvalidWasm {
-                        message,
-                        offset: base + offset,
-                    }
-                }
-                (error, _) => error,
-            }
-        },
+    let entry = match harness {
+        Some(_) => Entry::Harness,
+        None => Entry::Command(0),
+    };
+    super::compile_instances(
+        &instances,
+        target,
+        config,
+        entry,
+        Some(ComponentImage { plan, harness }),
     )
 }
 
 /// A core module of one global, a component instance's flags: bit 0 is `may_leave`,
 /// which fused adapters clear while the instance must not call out (wasmtime's layout).
+/// The task's `may_block` is one too.
 /// `(module (global (export "flags") (mut i32) (i32.const 1)))`.
 const FLAGS_MODULE: &[u8] = &[
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // header
@@ -191,12 +208,14 @@ fn host_functions(
                     func.display()
                 )));
             };
-            if signature.params != host.params || signature.results != host.results {
+            let host_params: Vec<FlatType> = host.params.iter().map(|&t| t.into()).collect();
+            let host_results: Vec<FlatType> = host.results.iter().map(|&t| t.into()).collect();
+            if signature.params != host_params || signature.results != host_results {
                 return Err(CompileError::Link(format!(
                     "incompatible import type: {} is lowered to core type {} but the host's is {}",
                     func.display(),
                     describe_sig(&signature.params, &signature.results),
-                    describe_sig(host.params, host.results)
+                    describe_sig(&host_params, &host_results)
                 )));
             }
             Ok(Some(host))
@@ -215,8 +234,9 @@ fn describe_sig(params: &[FlatType], results: &[FlatType]) -> String {
     format!("({}) -> ({})", list(params), list(results))
 }
 
-fn ir_type(flat: FlatType) -> ir::Type {
+fn ir_type(flat: FlatType, ptr: ir::Type) -> ir::Type {
     match flat {
+        FlatType::FuncRef => ptr,
         FlatType::I32 => types::I32,
         FlatType::I64 => types::I64,
         FlatType::F32 => types::F32,
@@ -230,12 +250,16 @@ fn wasm_signature(sig: &FlatSig, ptr: ir::Type) -> ir::Signature {
     signature
         .params
         .push(ir::AbiParam::special(ptr, ir::ArgumentPurpose::VMContext));
-    signature
-        .params
-        .extend(sig.params.iter().map(|t| ir::AbiParam::new(ir_type(*t))));
-    signature
-        .returns
-        .extend(sig.results.iter().map(|t| ir::AbiParam::new(ir_type(*t))));
+    signature.params.extend(
+        sig.params
+            .iter()
+            .map(|t| ir::AbiParam::new(ir_type(*t, ptr))),
+    );
+    signature.returns.extend(
+        sig.results
+            .iter()
+            .map(|t| ir::AbiParam::new(ir_type(*t, ptr))),
+    );
     signature
 }
 
@@ -254,6 +278,15 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         }
         Trampoline::Transcoder { op, .. } => format!("transcode {op}"),
         Trampoline::Trap => "adapter trap".to_string(),
+        Trampoline::ResourceTransferOwn { .. } => "[resource-transfer-own]".to_string(),
+        Trampoline::ResourceTransferBorrow { .. } => "[resource-transfer-borrow]".to_string(),
+        Trampoline::EnterSyncCall { .. } => "[enter-sync-call]".to_string(),
+        Trampoline::ExitSyncCall => "[exit-sync-call]".to_string(),
+        Trampoline::ContextGet { slot } => format!("[context-get-{slot}]"),
+        Trampoline::ContextSet { slot } => format!("[context-set-{slot}]"),
+        Trampoline::Backpressure { delta, .. } if *delta > 0 => "[backpressure-inc]".into(),
+        Trampoline::Backpressure { .. } => "[backpressure-dec]".to_string(),
+        Trampoline::Unsupported { name, .. } => name.clone(),
     }
 }
 
@@ -381,25 +414,34 @@ fn memory_site(menvs: &[ModuleEnv<'_>], item: &CoreItem) -> (DataId, u32) {
     }
 }
 
-/// Defines the component's handle tables, contexts, realloc wrappers and trampolines.
+/// Defines the component's handle tables, contexts, descriptor, realloc wrappers and
+/// trampolines, and for a harness image the component harness table.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of an image being assembled"
+)]
 pub fn define(
     writer: &mut ObjectWriter,
     isa: &dyn TargetIsa,
     context: &mut Context,
-    plan: &ComponentPlan<'_>,
+    image: ComponentImage<'_, '_>,
     menvs: &[ModuleEnv<'_>],
     trampolines: &[FuncId],
+    inits: &[FuncId],
     config: &CompileConfig,
 ) -> Result<()> {
+    let plan = image.plan;
     let menv = &menvs[0];
     let ptr = menv.pointer_type;
     let layout = CanonContext::new(ptr.bytes() as u8);
-    let hosts = host_functions(plan, config.trap_unknown_imports)?;
+    // A harness calls exports with component values and provides no imports: those
+    // of its components trap when called.
+    let hosts = host_functions(plan, config.trap_unknown_imports || image.harness.is_some())?;
     writer.set_world(crate::component::world::encode(plan, |interface, name| {
         wasi_p2::find(interface, name).is_some()
     }));
 
-    // A handle table and a context (no memory) per component instance.
+    // A WASI 0.2 handle table and a context (no memory) per component instance.
     let mut tables = Vec::new();
     let mut instance_contexts = Vec::new();
     for i in 0..plan.component_instances {
@@ -421,6 +463,7 @@ pub fn define(
         )?;
         instance_contexts.push(context);
     }
+    let descriptor = define_descriptor(writer, plan, menvs, &tables)?;
 
     // A C-convention wrapper for each realloc, which the runtime calls.
     let mut reallocs = Vec::new();
@@ -470,270 +513,129 @@ pub fn define(
         option_contexts.push(id);
     }
 
-    for (t, trampoline) in plan.trampolines.iter().enumerate() {
-        let signature = &plan.trampoline_signatures[t];
-        let name = trampoline_name(plan, t);
-        let mut ir_func = ir::Function::with_name_signature(
-            UserFuncName::user(5, t as u32),
-            wasm_signature(signature, ptr),
-        );
-        let mut builder_context = FunctionBuilderContext::new();
-        let (mut builder, block) = start(&mut ir_func, &mut builder_context);
-        let params = builder.block_params(block)[1..].to_vec();
-        let mut env = FuncEnv::new(menv);
-        let results = match trampoline {
-            Trampoline::LowerImport { options, .. } => match hosts[t] {
-                Some(host) => {
-                    let call = HostCall {
-                        symbol: host.symbol,
-                        context: option_contexts[*options],
-                        params: host.params.iter().map(|t| ir_type(*t)).collect(),
-                        results: host.results.iter().map(|t| ir_type(*t)).collect(),
-                    };
-                    call_host(&mut builder, &mut env, writer, &layout, call, &params)?
-                }
-                None => {
-                    // Nothing provides it (`--trap-unknown-imports`).
-                    builder.ins().trap(trap_code(TrapKind::UnknownImport));
-                    builder.finalize(menv.frontend_config);
-                    let compiled = compile_function(isa, context, ir_func, trampolines[t])?;
-                    writer.define_function(trampolines[t], &name, compiled)?;
-                    continue;
-                }
-            },
-            Trampoline::ResourceNew { instance, resource }
-            | Trampoline::ResourceRep { instance, resource } => {
-                let ty = builder
-                    .ins()
-                    .iconst(types::I32, i64::from(resource_type(plan, *resource)));
-                let symbol = if matches!(trampoline, Trampoline::ResourceNew { .. }) {
-                    wafer_abi::symbols::RESOURCE_NEW
-                } else {
-                    wafer_abi::symbols::RESOURCE_REP
-                };
-                let call = HostCall {
-                    symbol,
-                    context: instance_contexts[*instance as usize],
-                    params: vec![types::I32, types::I32],
-                    results: vec![types::I32],
-                };
-                call_host(
-                    &mut builder,
-                    &mut env,
-                    writer,
-                    &layout,
-                    call,
-                    &[ty, params[0]],
-                )?
-            }
-            Trampoline::ResourceDrop { instance, resource } => {
-                let ty = builder
-                    .ins()
-                    .iconst(types::I32, i64::from(resource_type(plan, *resource)));
-                let call = HostCall {
-                    symbol: wafer_abi::symbols::RESOURCE_DROP,
-                    context: instance_contexts[*instance as usize],
-                    params: vec![types::I32, types::I32],
-                    results: vec![types::I64],
-                };
-                let dropped = call_host(
-                    &mut builder,
-                    &mut env,
-                    writer,
-                    &layout,
-                    call,
-                    &[ty, params[0]],
-                )?[0];
-                if let Some(Resource::Defined {
-                    destructor: Some(destructor),
-                    ..
-                }) = plan.resources.get(*resource)
-                {
-                    // An own handle of a resource with a destructor: run it on the rep.
-                    let (func, vmctx, signature) = core_func(menvs, destructor)?;
-                    let run = builder.create_block();
-                    let done = builder.create_block();
-                    let needed = builder.ins().ushr_imm_u(dropped, 32);
-                    builder.ins().brif(needed, run, &[], done, &[]);
-                    builder.switch_to_block(run);
-                    builder.seal_block(run);
-                    let rep = builder.ins().ireduce(types::I32, dropped);
-                    let vmctx = env.data_addr(&mut builder, vmctx);
-                    let callee = env.func_ref(builder.func, func, signature);
-                    builder.ins().call(callee, &[vmctx, rep]);
-                    builder.ins().jump(done, &[]);
-                    builder.switch_to_block(done);
-                    builder.seal_block(done);
-                }
-                Vec::new()
-            }
-            Trampoline::Trap => {
-                let code = params[0];
-                for (number, kind) in crate::component::adapter_trap_kinds() {
-                    let is = builder.ins().icmp_imm_u(
-                        ir::condcodes::IntCC::Equal,
-                        code,
-                        i64::from(number),
-                    );
-                    builder.ins().trapnz(is, trap_code(kind));
-                }
-                builder.ins().trap(trap_code(TrapKind::Unreachable));
-                builder.finalize(menv.frontend_config);
-                let compiled = compile_function(isa, context, ir_func, trampolines[t])?;
-                writer.define_function(trampolines[t], &name, compiled)?;
-                continue;
-            }
-            Trampoline::Transcoder { op, from, to } => {
-                let Some(operation) = transcode_op(op) else {
-                    return Err(CompileError::unsupported(format!(
-                        "component: the string transcoder `{op}` between component instances"
-                    )));
-                };
-                let mut definition = |memory: usize| {
-                    let (vmctx, offset) = memory_site(menvs, &plan.memories[memory]);
-                    let vmctx = env.data_addr(&mut builder, vmctx);
-                    builder.ins().iadd_imm_u(vmctx, i64::from(offset))
-                };
-                let (from, to) = (definition(*from), definition(*to));
-                // The parameters go to the runtime in a stack slot, which returns the
-                // results there.
-                let slot = builder.create_sized_stack_slot(ir::StackSlotData::new(
-                    ir::StackSlotKind::ExplicitSlot,
-                    20,
-                    2,
-                ));
-                for (i, param) in params.iter().enumerate() {
-                    builder.ins().stack_store(ptr, *param, slot, 4 * i as i32);
-                }
-                let args = builder.ins().stack_addr(ptr, slot, 0);
-                let operation = builder.ins().iconst(types::I32, i64::from(operation));
-                let mut sig = ir::Signature::new(menv.host_call_conv);
-                sig.params = [ptr, ptr, types::I32, ptr].map(ir::AbiParam::new).to_vec();
-                sig.returns = vec![ir::AbiParam::new(types::I32)];
-                let id = writer.declare_import(wafer_abi::symbols::TRANSCODE, &sig)?;
-                let callee = env.func_ref(builder.func, id, sig);
-                let call = builder.ins().call(callee, &[from, to, operation, args]);
-                let kind = builder.inst_results(call)[0];
-                trap_if_nonzero(&mut builder, kind);
-                (0..signature.results.len())
-                    .map(|i| {
-                        builder
-                            .ins()
-                            .stack_load(ptr, types::I32, slot, 4 * i as i32)
-                    })
-                    .collect()
-            }
-        };
-        builder.ins().return_(&results);
-        builder.finalize(menv.frontend_config);
-        let compiled = compile_function(isa, context, ir_func, trampolines[t])?;
-        writer.define_function(trampolines[t], &name, compiled)?;
+    let sites = builtins::Sites {
+        plan,
+        menvs,
+        layout,
+        hosts,
+        option_contexts,
+        instance_contexts,
+        descriptor,
+    };
+    builtins::define_trampolines(writer, isa, context, &sites, trampolines)?;
+    if let Some(components) = image.harness {
+        harness::define_table(writer, isa, context, &sites, components, inits)?;
     }
     Ok(())
 }
 
-/// A call from a trampoline into the runtime: the C convention, a canonical-ABI
-/// context first.
-struct HostCall<'a> {
-    /// The runtime's symbol.
-    symbol: &'a str,
-    /// The context passed first.
-    context: DataId,
-    /// The types of the arguments after the context.
-    params: Vec<ir::Type>,
-    /// The result types.
-    results: Vec<ir::Type>,
-}
-
-/// Emits `call` with `args` after the context, then the check of the trap the host may
-/// have asked for; returns the results.
-fn call_host(
-    builder: &mut FunctionBuilder<'_>,
-    env: &mut FuncEnv<'_>,
+/// Defines the component descriptor (`wafer_abi::component`): per component instance
+/// its flags global (the one global of image instance `i`), the runtime's state word and
+/// its WASI 0.2 handle table; the handle tables fused adapters name; and which instance
+/// implements each resource.
+fn define_descriptor(
     writer: &mut ObjectWriter,
-    layout: &CanonContext,
-    call: HostCall<'_>,
-    args: &[ir::Value],
-) -> Result<Vec<ir::Value>> {
-    let mut sig = ir::Signature::new(env.menv.host_call_conv);
-    sig.params.push(ir::AbiParam::new(env.pointer_type()));
-    sig.params
-        .extend(call.params.iter().map(|t| ir::AbiParam::new(*t)));
-    sig.returns
-        .extend(call.results.iter().map(|t| ir::AbiParam::new(*t)));
-    let id = writer.declare_import(call.symbol, &sig)?;
-    let context = env.data_addr(builder, call.context);
-    let mut call_args = vec![context];
-    call_args.extend_from_slice(args);
-    let callee = env.func_ref(builder.func, id, sig);
-    let inst = builder.ins().call(callee, &call_args);
-    let results = builder.inst_results(inst).to_vec();
-    check_host_trap(builder, context, layout);
-    Ok(results)
-}
+    plan: &ComponentPlan<'_>,
+    menvs: &[ModuleEnv<'_>],
+    host_tables: &[DataId],
+) -> Result<DataId> {
+    use wafer_abi::component::{ComponentLayout, NO_INSTANCE};
+    let ptr = menvs[0].pointer_type.bytes();
+    let layout = ComponentLayout::new(ptr as u8);
+    let put = |bytes: &mut [u8], at: usize, value: u64| {
+        bytes[at..at + ptr as usize].copy_from_slice(&value.to_le_bytes()[..ptr as usize]);
+    };
 
-/// The runtime's number of a fused adapter's transcoding (named as wasmtime-environ's
-/// `Transcode::desc`), if it has one.
-fn transcode_op(op: &str) -> Option<u32> {
-    use wasi_p2::transcode as t;
-    Some(match op {
-        "utf8-to-utf8" => t::COPY_UTF8,
-        "utf16-to-utf16" => t::COPY_UTF16,
-        "latin1-to-latin1" => t::COPY_LATIN1,
-        "latin1-to-utf16" => t::LATIN1_TO_UTF16,
-        "utf8-to-utf16" => t::UTF8_TO_UTF16,
-        "utf16-to-utf8" => t::UTF16_TO_UTF8,
-        "latin1-to-utf8" => t::LATIN1_TO_UTF8,
-        "utf8-to-latin1" => t::UTF8_TO_LATIN1,
-        "utf16-to-latin1" => t::UTF16_TO_LATIN1,
-        "utf8-to-compact-utf16" => t::UTF8_TO_COMPACT_UTF16,
-        "utf16-to-compact-utf16" => t::UTF16_TO_COMPACT_UTF16,
-        "utf16-to-compact-probably-utf16" => t::UTF16_TO_COMPACT_PROBABLY_UTF16,
-        _ => return None,
-    })
-}
-
-/// The runtime's number for resource type `resource`: the host's for an imported WASI
-/// resource, one no host function hands out for another import (so every use of its
-/// handles traps), and one per resource a component defines.
-fn resource_type(plan: &ComponentPlan<'_>, resource: usize) -> u32 {
-    match plan.resources.get(resource) {
-        Some(Resource::Imported { interface, name }) => {
-            wasi_p2::find_resource(interface, name).unwrap_or(u32::MAX)
-        }
-        _ => wasi_p2::FIRST_GUEST_RESOURCE + resource as u32,
+    let instances = writer.declare_data("component:instances", true)?;
+    let count = plan.component_instances as usize;
+    let mut description = DataDescription::new();
+    let mut bytes = vec![0u8; (count * layout.instance_size() as usize).max(1)];
+    for i in 0..count {
+        let at = i as u32 * layout.instance_size();
+        let flags = &menvs[i];
+        let vmctx = writer
+            .module_mut()
+            .declare_data_in_data(flags.symbols.vmctx, &mut description);
+        description.write_data_addr(
+            at + layout.instance_flags(),
+            vmctx,
+            i64::from(flags.offsets.defined_global(0)),
+        );
+        let table = writer
+            .module_mut()
+            .declare_data_in_data(host_tables[i], &mut description);
+        description.write_data_addr(at + layout.instance_host_handles(), table, 0);
     }
-}
+    description.define(std::mem::take(&mut bytes).into_boxed_slice());
+    description.set_align(u64::from(ptr));
+    writer.define_data(instances, &description)?;
 
-/// Emits, after a host call, the check of the context's trap field: a nonzero value is
-/// the trap kind the host asks for.
-fn check_host_trap(builder: &mut FunctionBuilder<'_>, context: ir::Value, layout: &CanonContext) {
-    let kind = builder.ins().load(
-        types::I32,
-        crate::translate::env::vm_flags(),
-        context,
-        layout.trap() as i32,
-    );
-    trap_if_nonzero(builder, kind);
-}
+    let record = |first: u32, second: u32| {
+        let mut bytes = first.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&second.to_le_bytes());
+        bytes
+    };
+    let tables = writer.declare_data("component:tables", false)?;
+    let mut description = DataDescription::new();
+    let mut bytes: Vec<u8> = plan
+        .resource_tables
+        .iter()
+        .flat_map(|table| match table {
+            Some(table) => record(table.instance, table.resource as u32),
+            None => record(NO_INSTANCE, u32::MAX),
+        })
+        .collect();
+    bytes.resize(bytes.len().max(8), 0);
+    description.define(bytes.into_boxed_slice());
+    description.set_align(4);
+    writer.define_data(tables, &description)?;
 
-/// Emits a trap with kind `kind` (an `i32` holding a `TrapKind`) unless it is 0.
-fn trap_if_nonzero(builder: &mut FunctionBuilder<'_>, kind: ir::Value) {
-    let trap = builder.create_block();
-    let done = builder.create_block();
-    builder.set_cold_block(trap);
-    builder.ins().brif(kind, trap, &[], done, &[]);
-    builder.switch_to_block(trap);
-    builder.seal_block(trap);
-    for host_trap in HOST_TRAPS {
-        let is = builder
-            .ins()
-            .icmp_imm_u(ir::condcodes::IntCC::Equal, kind, host_trap as i64);
-        builder.ins().trapnz(is, trap_code(host_trap));
+    let resources = writer.declare_data("component:resources", false)?;
+    let mut description = DataDescription::new();
+    let mut bytes: Vec<u8> = (0..plan.resources.len())
+        .flat_map(|r| match &plan.resources[r] {
+            Resource::Defined { instance, .. } => record(*instance, u32::MAX),
+            Resource::Imported { .. } => record(NO_INSTANCE, builtins::resource_type(plan, r)),
+        })
+        .collect();
+    bytes.resize(bytes.len().max(8), 0);
+    description.define(bytes.into_boxed_slice());
+    description.set_align(4);
+    writer.define_data(resources, &description)?;
+
+    let descriptor = writer.declare_data("component:descriptor", false)?;
+    let mut description = DataDescription::new();
+    let mut bytes = vec![0u8; layout.descriptor_size() as usize];
+    for (data, at, count_at, count) in [
+        (
+            instances,
+            layout.instances(),
+            layout.instance_count(),
+            count,
+        ),
+        (
+            tables,
+            layout.tables(),
+            layout.table_count(),
+            plan.resource_tables.len(),
+        ),
+        (
+            resources,
+            layout.resources(),
+            layout.resource_count(),
+            plan.resources.len(),
+        ),
+    ] {
+        let data = writer
+            .module_mut()
+            .declare_data_in_data(data, &mut description);
+        description.write_data_addr(at, data, 0);
+        put(&mut bytes, count_at as usize, count as u64);
     }
-    builder.ins().trap(trap_code(TrapKind::Unreachable));
-    builder.switch_to_block(done);
-    builder.seal_block(done);
+    description.define(bytes.into_boxed_slice());
+    description.set_align(u64::from(ptr));
+    writer.define_data(descriptor, &description)?;
+    Ok(descriptor)
 }
 
 /// Defines a canonical-ABI context.
@@ -809,6 +711,7 @@ mod tests {
                 params: vec![],
                 results: vec![FlatType::I32],
             },
+            func_type: None,
         };
         for (name, found) in [
             ("wasi:cli/run@0.2.0#run", true),

@@ -339,6 +339,20 @@ fn build_trampoline(menv: &ModuleEnv<'_>, func_index: u32) -> ir::Function {
     func
 }
 
+/// Defines an empty harness table named `symbol` (count 0): the runtime's harness reads
+/// the core and the component table, and an image has only one of them.
+pub fn define_empty_harness_table(
+    writer: &mut ObjectWriter,
+    symbol: &str,
+    pointer_bytes: usize,
+) -> Result<()> {
+    let id = writer.declare_export_data(symbol)?;
+    let mut description = DataDescription::new();
+    description.define(vec![0u8; 2 * pointer_bytes].into_boxed_slice());
+    description.set_align(16);
+    writer.define_data(id, &description)
+}
+
 /// Defines the harness table (`wafer_abi::harness`) and the trampolines it points to.
 pub fn define_harness_table(
     writer: &mut ObjectWriter,

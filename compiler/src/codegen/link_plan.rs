@@ -445,6 +445,10 @@ fn flat_matches(types: &[wasmparser::ValType], flat: &[FlatType]) -> bool {
                     | (wasmparser::ValType::I64, FlatType::I64)
                     | (wasmparser::ValType::F32, FlatType::F32)
                     | (wasmparser::ValType::F64, FlatType::F64)
+                    | (
+                        wasmparser::ValType::Ref(wasmparser::RefType::FUNCREF),
+                        FlatType::FuncRef
+                    )
             )
         })
 }

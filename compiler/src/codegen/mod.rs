@@ -36,6 +36,7 @@ use crate::translate::env::{ModuleEnv, ModuleSymbols, Tunables};
 use crate::translate::{FuncTranslator, inline};
 
 pub use component::compile_component;
+pub use component::harness::{HarnessComponent, compile_harness as compile_component_harness};
 pub use link_plan::{ImportDef, ImportSource, Imports};
 pub use object::ObjectWriter;
 
@@ -132,6 +133,9 @@ pub struct CompiledFunction {
     pub relocs: Vec<ModuleReloc>,
     /// Trap sites: code offset, kind, wasm offset.
     pub traps: Vec<(u32, TrapKind, u32)>,
+    /// Direct calls: return address (relative to the function), the call's wasm offset
+    /// (0 when unknown) and the function called.
+    pub calls: Vec<(u32, u32, FuncId)>,
     /// Calls with exception handlers (offsets relative to the function).
     pub call_sites: Vec<CallSiteRecord>,
     /// The functions inlined into this one, for naming traps in their code.
@@ -271,15 +275,44 @@ fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<
         })
         .collect();
     let mach_relocs = compiled.buffer.relocs().to_vec();
-    let relocs = mach_relocs
+    let relocs: Vec<ModuleReloc> = mach_relocs
         .iter()
         .map(|reloc| ModuleReloc::from_mach_reloc(reloc, &context.func, func_id))
+        .collect();
+    // A direct call's relocation lies in its call sequence, within the last 12 bytes
+    // before the return address (riscv64's `auipc` + `jalr` is the longest). Relocations
+    // and source locations are in code order.
+    let calls = compiled
+        .buffer
+        .call_sites()
+        .filter_map(|site| {
+            let ret = site.ret_addr;
+            let before = relocs.partition_point(|reloc| reloc.offset < ret);
+            let callee = relocs[..before]
+                .iter()
+                .rev()
+                .take_while(|reloc| reloc.offset + 12 >= ret)
+                .find_map(|reloc| match reloc.name {
+                    cranelift_module::ModuleRelocTarget::User {
+                        namespace: 0,
+                        index,
+                    } => Some(FuncId::from_u32(index)),
+                    _ => None,
+                })?;
+            let at = srclocs.partition_point(|loc| loc.end < ret);
+            let wasm_offset = srclocs
+                .get(at)
+                .filter(|loc| loc.start < ret && ret <= loc.end && !loc.loc.is_default())
+                .map_or(0, |loc| loc.loc.bits());
+            Some((ret, wasm_offset, callee))
+        })
         .collect();
     Ok(CompiledFunction {
         code,
         alignment,
         relocs,
         traps,
+        calls,
         call_sites,
         inlined: Vec::new(),
         bounds: BoundsStats::default(),
@@ -331,7 +364,7 @@ fn prepare<'data>(
     instances: &[ImageInstance<'data>],
     target: &Target,
     config: &CompileConfig,
-    component: Option<&crate::component::ComponentPlan<'_>>,
+    component: Option<component::ComponentImage<'_, '_>>,
 ) -> Result<Prepared<'data>, ImageError> {
     let at = |instance: usize| move |error| ImageError { instance, error };
     if instances.is_empty() {
@@ -356,9 +389,9 @@ fn prepare<'data>(
         .declare_libcalls(pointer_type, host_call_conv, config.checks.stack_limit)
         .map_err(at(0))?;
     let (trampolines, trampoline_signatures) = match component {
-        Some(plan) => (
-            component::declare_trampolines(&mut writer, plan, pointer_type).map_err(at(0))?,
-            plan.trampoline_signatures.clone(),
+        Some(image) => (
+            component::declare_trampolines(&mut writer, image.plan, pointer_type).map_err(at(0))?,
+            image.plan.trampoline_signatures.clone(),
         ),
         None => (Vec::new(), Vec::new()),
     };
@@ -487,7 +520,7 @@ fn compile_instances(
     target: &Target,
     config: &CompileConfig,
     entry: Entry,
-    component: Option<&crate::component::ComponentPlan<'_>>,
+    component: Option<component::ComponentImage<'_, '_>>,
 ) -> Result<Vec<u8>, ImageError> {
     let at = |instance: usize| move |error| ImageError { instance, error };
     let Prepared {
@@ -502,8 +535,8 @@ fn compile_instances(
         trampolines,
     } = crate::timing::phase("parse", || prepare(instances, target, config, component))?;
     let main_entry = match (entry, component) {
-        (Entry::Command(_), Some(plan)) => {
-            Some(component::entry_point(plan, &modules).map_err(at(0))?)
+        (Entry::Command(_), Some(image)) => {
+            Some(component::entry_point(image.plan, &modules).map_err(at(0))?)
         }
         (Entry::Command(instance), None) => Some((
             instance,
@@ -640,7 +673,17 @@ fn compile_instances(
             writer.omit_function(copy);
         }
     }
-    for (instance, func_index, compiled) in compiled {
+    for (instance, func_index, mut compiled) in compiled {
+        // A trap inside a component's trampoline reports the wasm offset of the call
+        // into it: the call sites are recorded as sites on their last byte (never an
+        // instruction's first), where the runtime looks from the return address.
+        for &(ret, wasm_offset, callee) in &compiled.calls {
+            if wasm_offset != 0 && trampolines.contains(&callee) {
+                compiled
+                    .traps
+                    .push((ret - 1, TrapKind::Unreachable, wasm_offset));
+            }
+        }
         let id = symbols[instance].funcs[func_index as usize];
         if !live.contains(&id) {
             writer.omit_function(id);
@@ -682,18 +725,25 @@ fn compile_instances(
         entry::GrantCalls::for_grants(&config.grants, component.is_some()),
     )
     .map_err(at(0))?;
-    if entry == Entry::Harness {
+    if entry == Entry::Harness && component.is_none() {
         entry::define_harness_table(&mut writer, &*isa, &mut context, &menvs, &inits)
             .map_err(at(0))?;
+        entry::define_empty_harness_table(
+            &mut writer,
+            wafer_abi::symbols::COMPONENT_HARNESS_TABLE,
+            isa.pointer_bytes() as usize,
+        )
+        .map_err(at(0))?;
     }
-    if let Some(plan) = component {
+    if let Some(image) = component {
         component::define(
             &mut writer,
             &*isa,
             &mut context,
-            plan,
+            image,
             &menvs,
             &trampolines,
+            &inits,
             config,
         )
         .map_err(at(0))?;

@@ -24,12 +24,21 @@ pub struct ComponentPlan<'data> {
     pub post_returns: Vec<CoreDef>,
     /// Resource types by the component's resource index.
     pub resources: Vec<Resource>,
+    /// The handle tables fused adapters name when they move handles between component
+    /// instances, by their index (the constants adapters pass to the transfer
+    /// trampolines); `None` for a table of a resource type left abstract.
+    pub resource_tables: Vec<Option<ResourceTable>>,
     /// How many component instances there are; each has its own handle table.
     pub component_instances: u32,
     /// The component's imported interfaces and functions, as its type declares them.
     pub imports: Vec<WorldItem>,
     /// Exported functions (lifted core functions), by export name path.
     pub exports: Vec<Export>,
+    /// The component-level types of the exported functions ([`Export::func_type`]
+    /// indexes `funcs`), for callers that pass component values (the test harness).
+    pub types: wafer_canon::Types,
+    /// The exported functions' types.
+    pub funcs: Vec<wafer_canon::FuncType>,
     /// Exported interfaces and functions, as its type declares them.
     pub export_names: Vec<WorldItem>,
 }
@@ -90,10 +99,39 @@ pub enum CoreDef {
     /// The flags global of a component instance (fused adapters read it to check
     /// reentrance).
     InstanceFlags(u32),
+    /// The global fused adapters keep whether the running task may block in (only
+    /// adapters generated with concurrency support, for components that make
+    /// asynchronous calls, use it).
+    TaskMayBlock,
 }
 
-/// A flat core value type.
-pub use wafer_abi::wasi_p2::FlatType;
+/// A core value type in a trampoline's signature: the canonical ABI's flat types, and
+/// the function references fused adapters pass for asynchronous calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlatType {
+    /// `i32`
+    I32,
+    /// `i64`
+    I64,
+    /// `f32`
+    F32,
+    /// `f64`
+    F64,
+    /// `funcref`
+    FuncRef,
+}
+
+impl From<wafer_abi::wasi_p2::FlatType> for FlatType {
+    fn from(flat: wafer_abi::wasi_p2::FlatType) -> FlatType {
+        use wafer_abi::wasi_p2::FlatType as Host;
+        match flat {
+            Host::I32 => FlatType::I32,
+            Host::I64 => FlatType::I64,
+            Host::F32 => FlatType::F32,
+            Host::F64 => FlatType::F64,
+        }
+    }
+}
 
 /// A flat core signature.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -146,6 +184,63 @@ pub enum Trampoline {
     },
     /// A trap raised by a fused adapter, with a code (wasmtime's trap numbering).
     Trap,
+    /// Moves an own handle from one component instance's table to another's (fused
+    /// adapters pass the index and both tables, as [`ComponentPlan::resource_tables`]
+    /// positions, and get the new index).
+    ResourceTransferOwn {
+        /// What to add to the tables adapters name (non-zero once plans are merged).
+        table_base: u32,
+    },
+    /// Lends a handle of one component instance to a call into another: a borrow handle
+    /// there (or the representation, if that instance implements the resource).
+    ResourceTransferBorrow {
+        /// As for [`Trampoline::ResourceTransferOwn`].
+        table_base: u32,
+    },
+    /// The start of a call between component instances that passes borrows: the scope
+    /// the borrows live in (caller instance, whether the callee is async, callee).
+    EnterSyncCall {
+        /// What to add to the instances adapters name (non-zero once plans are merged).
+        instance_base: u32,
+    },
+    /// The end of that call: the callee must have dropped its borrows.
+    ExitSyncCall,
+    /// `context.get` of an `i32` slot of the running task's storage.
+    ContextGet {
+        /// The slot.
+        slot: u32,
+    },
+    /// `context.set` of an `i32` slot of the running task's storage.
+    ContextSet {
+        /// The slot.
+        slot: u32,
+    },
+    /// `backpressure.inc` (`delta` 1) or `backpressure.dec` (-1).
+    Backpressure {
+        /// The component instance.
+        instance: u32,
+        /// The change.
+        delta: i32,
+    },
+    /// A built-in of the asynchronous component model (WASI 0.3) that wafer does not
+    /// implement: it checks that its instance may leave, as the spec's built-ins do
+    /// first, then traps.
+    Unsupported {
+        /// The component instance calling it (`None` for the ones fused adapters call,
+        /// which check the flags themselves).
+        instance: Option<u32>,
+        /// The built-in's name, for trap reports.
+        name: String,
+    },
+}
+
+/// A handle table fused adapters name: a resource type in a component instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceTable {
+    /// The component instance whose table it is.
+    pub instance: u32,
+    /// The resource type, by the component's resource index.
+    pub resource: usize,
 }
 
 /// Where strings are in memory.
@@ -162,6 +257,8 @@ pub enum StringEncoding {
 /// A set of canonical options (`memory`, `realloc`, `post-return`, `string-encoding`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CanonOptions {
+    /// `async`: an asynchronous lift or lower (WASI 0.3), which wafer cannot call.
+    pub is_async: bool,
     /// The component instance they belong to.
     pub instance: u32,
     /// The memory, by position in [`ComponentPlan::memories`].
@@ -229,6 +326,9 @@ pub struct Export {
     pub options: usize,
     /// The lifted core signature.
     pub signature: FlatSig,
+    /// Its component-level type, by position in [`ComponentPlan::funcs`] (`None` when
+    /// the canonical-ABI type model cannot hold it).
+    pub func_type: Option<usize>,
 }
 
 /// The imported function a [`Trampoline::LowerImport`] lowers.

@@ -17,12 +17,19 @@ use wasmtime_environ::{EntityRef as _, wasmparser as wp};
 use super::plan::*;
 use crate::error::{CompileError, Result};
 
-/// The translator's settings. Concurrency support is off: it would make every fused
-/// adapter call task intrinsics (`enter-sync-call`, `exit-sync-call`, `context.get/set`)
-/// that only WASI 0.3 needs. Adapter debug assertions are off.
-fn tunables() -> Tunables {
+mod prescan;
+mod types;
+
+use prescan::prescan;
+
+/// The translator's settings. Concurrency support is on only for a component that
+/// lifts or lowers a function `async`: fused adapters for asynchronous calls need it
+/// (wafer builds them, and traps if one is called), and with it every adapter calls the
+/// task intrinsics (`enter-sync-call`, `exit-sync-call`, `context.get/set`, the task's
+/// `may_block`), which only WASI 0.3 needs otherwise. Adapter debug assertions are off.
+fn tunables(concurrency: bool) -> Tunables {
     let mut tunables = Tunables::default_host();
-    tunables.concurrency_support = false;
+    tunables.concurrency_support = concurrency;
     tunables.debug_adapter_modules = false;
     tunables
 }
@@ -30,9 +37,22 @@ fn tunables() -> Tunables {
 /// What the component's core modules may use: wafer's own core feature set (so a module
 /// compiles the same inside a component as on its own; with exceptions on, fused
 /// adapters wrap each call in a `try_table` that turns an escaping exception into a
-/// trap, which wafer compiles like any other), plus the synchronous component model.
+/// trap, which wafer compiles like any other), plus the component model with the
+/// proposals its test suite assumes (async, threads, fixed-length lists, maps,
+/// `implements`): a component using them is valid, and fails to build only if it needs
+/// what wafer does not implement (asynchronous calls; the asynchronous built-ins build
+/// and trap when called).
 fn features() -> wp::WasmFeatures {
-    wp::WasmFeatures::WASM3 | wp::WasmFeatures::COMPONENT_MODEL
+    use wp::WasmFeatures as F;
+    F::WASM3
+        | F::COMPONENT_MODEL
+        | F::CM_ASYNC
+        | F::CM_ASYNC_STACKFUL
+        | F::CM_MORE_ASYNC_BUILTINS
+        | F::CM_THREADING
+        | F::CM_FIXED_LENGTH_LISTS
+        | F::CM_MAP
+        | F::CM_IMPLEMENTS
 }
 
 /// Whether `bytes` is a binary component (rather than a core module).
@@ -73,14 +93,25 @@ fn one_line(message: &str) -> String {
 
 /// Translates the component `wasm` into wafer's plan.
 pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
-    let tunables = tunables();
+    let prescan = prescan(wasm)?;
+    let tunables = tunables(prescan.async_options);
     let mut validator = wp::Validator::new_with_features(features());
     let mut types = wc::ComponentTypesBuilder::new(&validator);
     let adapters = ScopeVec::new();
-    let (translation, modules) =
-        wc::Translator::new(&tunables, &mut validator, &mut types, &adapters)
-            .translate(wasm)
-            .map_err(translation_error)?;
+    // The translator asserts on a few inputs it does not support rather than failing
+    // (fused adapters for asynchronous calls without concurrency support): report
+    // those as unsupported instead of taking the caller down.
+    let translated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wc::Translator::new(&tunables, &mut validator, &mut types, &adapters).translate(wasm)
+    }))
+    .map_err(|_| {
+        CompileError::unsupported(
+            "component: the component model translator failed on this component \
+             (asynchronous calls between component instances are WASI 0.3)",
+        )
+    })?;
+    let (translation, modules) = translated.map_err(translation_error)?;
+    let resource_tables = types.num_resource_tables();
     let (types, root) = types.finish(&translation.component);
     let input = wasm.as_ptr_range();
     let modules = modules
@@ -125,6 +156,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
     };
     plan.world(&types[root]);
     plan.resources();
+    plan.resource_tables(resource_tables);
     plan.initializers()?;
     plan.options()?;
     plan.exports()?;
@@ -157,6 +189,9 @@ impl Planner<'_, '_> {
                     WasmValType::I64 => Ok(FlatType::I64),
                     WasmValType::F32 => Ok(FlatType::F32),
                     WasmValType::F64 => Ok(FlatType::F64),
+                    WasmValType::Ref(r) if *r == wasmtime_environ::WasmRefType::FUNCREF => {
+                        Ok(FlatType::FuncRef)
+                    }
                     other => Err(CompileError::unsupported(format!(
                         "component: a canonical function with a `{other}` value"
                     ))),
@@ -234,6 +269,19 @@ impl Planner<'_, '_> {
         }
     }
 
+    /// The handle tables fused adapters may name, by index.
+    fn resource_tables(&mut self, count: usize) {
+        self.plan.resource_tables = (0..count)
+            .map(|i| match &self.types[wc::TypeResourceTableIndex::new(i)] {
+                wc::TypeResourceTable::Concrete { ty, instance } => Some(ResourceTable {
+                    instance: instance.as_u32(),
+                    resource: ty.index(),
+                }),
+                _ => None,
+            })
+            .collect();
+    }
+
     fn core_def(&mut self, def: &wc::CoreDef) -> Result<CoreDef> {
         Ok(match def {
             wc::CoreDef::Export(export) => {
@@ -257,7 +305,29 @@ impl Planner<'_, '_> {
             }
             wc::CoreDef::Trampoline(index) => CoreDef::Trampoline(self.trampoline(*index)?),
             wc::CoreDef::InstanceFlags(instance) => CoreDef::InstanceFlags(instance.as_u32()),
-            wc::CoreDef::UnsafeIntrinsic(_) | wc::CoreDef::TaskMayBlock => {
+            wc::CoreDef::UnsafeIntrinsic(intrinsic) if context_slot(*intrinsic).is_some() => {
+                let (slot, set) = context_slot(*intrinsic).unwrap_or_default();
+                let (trampoline, signature) = if set {
+                    (
+                        Trampoline::ContextSet { slot },
+                        FlatSig {
+                            params: vec![FlatType::I32],
+                            results: vec![],
+                        },
+                    )
+                } else {
+                    (
+                        Trampoline::ContextGet { slot },
+                        FlatSig {
+                            params: vec![],
+                            results: vec![FlatType::I32],
+                        },
+                    )
+                };
+                CoreDef::Trampoline(self.intrinsic(trampoline, signature))
+            }
+            wc::CoreDef::TaskMayBlock => CoreDef::TaskMayBlock,
+            wc::CoreDef::UnsafeIntrinsic(_) => {
                 return Err(CompileError::unsupported(format!(
                     "component: the core definition {def:?}"
                 )));
@@ -314,18 +384,55 @@ impl Planner<'_, '_> {
                 to: to.as_u32() as usize,
             },
             wc::Trampoline::Trap => Trampoline::Trap,
-            other => {
-                return Err(CompileError::unsupported(format!(
-                    "component: the canonical built-in `{}`",
-                    other.symbol_name()
-                )));
+            wc::Trampoline::ResourceTransferOwn => {
+                Trampoline::ResourceTransferOwn { table_base: 0 }
             }
+            wc::Trampoline::ResourceTransferBorrow => {
+                Trampoline::ResourceTransferBorrow { table_base: 0 }
+            }
+            wc::Trampoline::EnterSyncCall => Trampoline::EnterSyncCall { instance_base: 0 },
+            wc::Trampoline::ExitSyncCall => Trampoline::ExitSyncCall,
+            wc::Trampoline::BackpressureInc { instance } => Trampoline::Backpressure {
+                instance: instance.as_u32(),
+                delta: 1,
+            },
+            wc::Trampoline::BackpressureDec { instance } => Trampoline::Backpressure {
+                instance: instance.as_u32(),
+                delta: -1,
+            },
+            other => match async_builtin_instance(other) {
+                Some(instance) => Trampoline::Unsupported {
+                    instance: Some(instance.as_u32()),
+                    name: other.symbol_name(),
+                },
+                None if is_async_call(other) => Trampoline::Unsupported {
+                    instance: None,
+                    name: other.symbol_name(),
+                },
+                None => {
+                    return Err(CompileError::unsupported(format!(
+                        "component: the canonical built-in `{}`",
+                        other.symbol_name()
+                    )));
+                }
+            },
         };
         let position = self.plan.trampolines.len();
         self.plan.trampolines.push(trampoline);
         self.plan.trampoline_signatures.push(signature);
         self.trampoline_positions.insert(index, position);
         Ok(position)
+    }
+
+    /// The plan's position of the trampoline standing in for an intrinsic (added on
+    /// first use), with its fixed signature.
+    fn intrinsic(&mut self, trampoline: Trampoline, signature: FlatSig) -> usize {
+        if let Some(position) = self.plan.trampolines.iter().position(|t| *t == trampoline) {
+            return position;
+        }
+        self.plan.trampolines.push(trampoline);
+        self.plan.trampoline_signatures.push(signature);
+        self.plan.trampolines.len() - 1
     }
 
     fn resource_of(&self, table: wc::TypeResourceTableIndex) -> Result<usize> {
@@ -396,11 +503,10 @@ impl Planner<'_, '_> {
                         *slot = destructor;
                     }
                 }
-                GlobalInitializer::ExtractCallback(_) | GlobalInitializer::ExtractTable(_) => {
-                    return Err(CompileError::unsupported(
-                        "component: async callbacks and threads (WASI 0.3)",
-                    ));
-                }
+                // The callbacks of async exports and the tables `thread.new-indirect`
+                // reads: only the asynchronous built-ins (which wafer does not
+                // implement) and async calls (which it refuses) use them.
+                GlobalInitializer::ExtractCallback(_) | GlobalInitializer::ExtractTable(_) => {}
             }
         }
         Ok(())
@@ -413,12 +519,8 @@ impl Planner<'_, '_> {
                     "component: the GC data model for canonical options",
                 ));
             };
-            if options.async_ || options.callback.is_some() {
-                return Err(CompileError::unsupported(
-                    "component: async canonical options (WASI 0.3)",
-                ));
-            }
             self.plan.options.push(CanonOptions {
+                is_async: options.async_,
                 instance: options.instance.as_u32(),
                 memory: memory.memory.map(|m| m.as_u32() as usize),
                 realloc: memory.realloc.map(|r| r.as_u32() as usize),
@@ -443,15 +545,17 @@ impl Planner<'_, '_> {
             .collect();
         while let Some((name, index)) = work.pop() {
             match &self.component.export_items[index] {
-                wc::Export::LiftedFunction { func, options, .. } => {
+                wc::Export::LiftedFunction { ty, func, options } => {
                     let func = self.core_def(func)?;
                     let core_type = self.component.options[*options].core_type;
                     let signature = self.flat_sig(core_type)?;
+                    let func_type = self.func_type(*ty);
                     self.plan.exports.push(Export {
                         name,
                         func,
                         options: options.as_u32() as usize,
                         signature,
+                        func_type,
                     });
                 }
                 wc::Export::Instance { exports, .. } => {
@@ -469,6 +573,80 @@ impl Planner<'_, '_> {
         self.plan.exports.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(())
     }
+}
+
+/// The slot of a `context.get` / `context.set` intrinsic, and whether it sets.
+fn context_slot(intrinsic: wc::UnsafeIntrinsic) -> Option<(u32, bool)> {
+    Some(match intrinsic {
+        wc::UnsafeIntrinsic::ContextGetI32_0 => (0, false),
+        wc::UnsafeIntrinsic::ContextGetI32_1 => (1, false),
+        wc::UnsafeIntrinsic::ContextSetI32_0 => (0, true),
+        wc::UnsafeIntrinsic::ContextSetI32_1 => (1, true),
+        _ => return None,
+    })
+}
+
+/// The component instance of a built-in of the asynchronous component model (tasks,
+/// waitables, streams, futures, error contexts, threads), which wafer does not
+/// implement; `None` for any other trampoline.
+fn async_builtin_instance(
+    trampoline: &wc::Trampoline,
+) -> Option<wc::RuntimeComponentInstanceIndex> {
+    use wc::Trampoline as T;
+    Some(match trampoline {
+        T::TaskReturn { instance, .. }
+        | T::TaskCancel { instance }
+        | T::WaitableSetNew { instance }
+        | T::WaitableSetWait { instance, .. }
+        | T::WaitableSetPoll { instance, .. }
+        | T::WaitableSetDrop { instance }
+        | T::WaitableJoin { instance }
+        | T::SubtaskDrop { instance }
+        | T::SubtaskCancel { instance, .. }
+        | T::StreamNew { instance, .. }
+        | T::StreamRead { instance, .. }
+        | T::StreamWrite { instance, .. }
+        | T::StreamCancelRead { instance, .. }
+        | T::StreamCancelWrite { instance, .. }
+        | T::StreamDropReadable { instance, .. }
+        | T::StreamDropWritable { instance, .. }
+        | T::FutureNew { instance, .. }
+        | T::FutureRead { instance, .. }
+        | T::FutureWrite { instance, .. }
+        | T::FutureCancelRead { instance, .. }
+        | T::FutureCancelWrite { instance, .. }
+        | T::FutureDropReadable { instance, .. }
+        | T::FutureDropWritable { instance, .. }
+        | T::ErrorContextNew { instance, .. }
+        | T::ErrorContextDebugMessage { instance, .. }
+        | T::ErrorContextDrop { instance, .. }
+        | T::ThreadIndex { instance }
+        | T::ThreadNewIndirect { instance, .. }
+        | T::ThreadResumeLater { instance }
+        | T::ThreadSuspend { instance, .. }
+        | T::ThreadYield { instance, .. }
+        | T::ThreadSuspendThenResume { instance, .. }
+        | T::ThreadYieldThenResume { instance, .. }
+        | T::ThreadSuspendThenPromote { instance, .. }
+        | T::ThreadYieldThenPromote { instance, .. } => *instance,
+        _ => return None,
+    })
+}
+
+/// Whether a trampoline is one of those fused adapters call for an asynchronous call
+/// (with concurrency support): starting the call, moving futures, streams and error
+/// contexts.
+fn is_async_call(trampoline: &wc::Trampoline) -> bool {
+    use wc::Trampoline as T;
+    matches!(
+        trampoline,
+        T::PrepareCall { .. }
+            | T::SyncStartCall { .. }
+            | T::AsyncStartCall { .. }
+            | T::FutureTransfer
+            | T::StreamTransfer
+            | T::ErrorContextTransfer
+    )
 }
 
 /// Initializers number memories, reallocs and post-returns in order.
@@ -497,6 +675,8 @@ pub fn adapter_trap_kinds() -> Vec<(u8, wafer_abi::trap::TrapKind)> {
         (T::UnalignedPointer, K::UnalignedPointer),
         (T::MemoryOutOfBounds, K::MemoryOutOfBounds),
         (T::UnreachableCodeReached, K::Unreachable),
+        // A fused adapter's exception barrier: an exception left the callee.
+        (T::UncaughtException, K::UncaughtException),
     ]
     .into_iter()
     .map(|(code, kind)| (code as u8, kind))

@@ -10,12 +10,20 @@
 //! s K E V        write global export E of K      -> "ok"
 //! m K E          memory export E of K            -> "ok L H"
 //! t K E          table export E of K             -> "ok L H"
+//! n K            instantiate component K         -> "ok" | "trap N D"
+//! x K E A        call export E of component K    -> "ok R" | "trap N D"
 //! q              quit                            -> (exit 0)
 //! ```
 //!
-//! `N` is a [`crate::trap::TrapKind`] code; values `V`/`R` are the 16-byte value slots as
-//! 32 hex digits (little-endian value in the low bytes); `K`, `E` and the result count
-//! are hex numbers. Export numbers are positions in the module's export section.
+//! `N` is a [`crate::trap::TrapKind`] code, and `D` the handle index of a trap that names
+//! one (else `-`); values `V`/`R` of core calls are the 16-byte value slots as 32 hex
+//! digits (little-endian value in the low bytes); `K`, `E` and the result count are hex
+//! numbers. Export numbers are positions in the module's export section, or in the
+//! component's list of exported functions. A component call's arguments `A` and results
+//! `R` are component values: the bytes of their `wafer_canon::encode` value encoding
+//! (`WCV1`, of the export's parameter and result types) in hex; the image lowers the
+//! arguments into the callee, lifts its results and calls its `post-return`, as the
+//! canonical ABI's `canon lift` does.
 //!
 //! `s` writes a global whatever its mutability: the differential fuzzer refuels a
 //! module between calls through it. `m` answers a memory's current length in bytes `L`
@@ -38,6 +46,36 @@
 //! from `values[0]`; for [`EXPORT_GLOBAL`] it is the address of the global's slot; for
 //! [`EXPORT_MEMORY`] and [`EXPORT_TABLE`] the address of the memory's or table's
 //! definition in its owner's VM context (`VMMemoryDefinition`, `VMTableDefinition`).
+
+/// The component harness table ([`crate::symbols::COMPONENT_HARNESS_TABLE`]) of an image
+/// built from components; every field is one target pointer wide:
+///
+/// ```text
+/// header:            component count | pointer to the component records
+/// component record:  instantiate fn | export count | pointer to the export records
+///                    | types | types length | component descriptor
+///                    | first component instance | component instance count
+/// export record:     call trampoline | post-return trampoline (0: none)
+///                    | function type (NO_FUNC_TYPE: none) | canonical options context
+///                    | component instance | memory is 64-bit
+/// ```
+///
+/// The types are the component's exported function types in the `wafer_canon::encode`
+/// type encoding (`WCT1`); an export's function type indexes them. The trampolines are
+/// `extern "C" fn(values: *mut [u8; 16])`: the call trampoline calls the lifted core
+/// function with flat arguments from `values[0..]` and writes its flat results back from
+/// `values[0]`; the post-return trampoline calls `post-return` with the flat results in
+/// `values[0..]`. The options context is a `crate::wasi_p2::CanonContext` (the callee's
+/// memory, `realloc` and string encoding); the component descriptor is
+/// `crate::component`'s (the instances' handle tables and flags).
+pub mod component {
+    /// Fields in a component record.
+    pub const COMPONENT_FIELDS: usize = 8;
+    /// Fields in an export record.
+    pub const EXPORT_FIELDS: usize = 6;
+    /// The function type of an export whose type the canonical-ABI model cannot hold.
+    pub const NO_FUNC_TYPE: u64 = u32::MAX as u64;
+}
 
 /// Export kind: not callable or readable by the harness (a tag).
 pub const EXPORT_NONE: u64 = 0;

@@ -7,6 +7,8 @@
 //!   pointer width;
 //! * [`image`]: the image descriptor the compiler emits and the runtime reads at start-up;
 //! * [`trap`]: trap kinds, their messages, and the trap table format;
+//! * [`component`]: the descriptor of a component image's instances and handle tables,
+//!   and the results of the runtime's canonical built-ins;
 //! * [`grants`]: the capability grants stored in an image;
 //! * [`wasi`]: the WASI preview1 import signatures and errno values;
 //! * [`wasi_p2`]: the WASI 0.2 host functions, host resource types and the
@@ -21,6 +23,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod component;
 pub mod devices;
 pub mod exceptions;
 pub mod files;

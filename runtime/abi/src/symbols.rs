@@ -30,6 +30,11 @@ pub const HARNESS_ENTRY: &str = "wafer_harness_start";
 /// Defined by the compiler in harness images: the harness table ([`crate::harness`]).
 pub const HARNESS_TABLE: &str = "wafer_harness";
 
+/// Defined by the compiler in harness images: the component harness table (see
+/// [`crate::harness::component`]; empty in an image of core modules, as
+/// [`HARNESS_TABLE`] is in an image of components).
+pub const COMPONENT_HARNESS_TABLE: &str = "wafer_component_harness";
+
 /// Defined by the runtime: `extern "C" fn()`. Checks the image's grants;
 /// `wafer_image_init` calls it first, and only in an image that has grants, so other
 /// images carry none of that code.
@@ -161,6 +166,52 @@ pub const RESOURCE_NEW: &str = "wafer_p2_resource_new";
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
 /// -> u32`. `resource.rep`: the representation behind a guest resource's handle.
 pub const RESOURCE_REP: &str = "wafer_p2_resource_rep";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
+/// u32, resource: u32, rep: u32) -> u64` (see [`crate::component`] for the descriptor
+/// and the result). `resource.new` of a resource a component defines: a new own handle
+/// in the instance's table.
+pub const COMPONENT_RESOURCE_NEW: &str = "wafer_rt_resource_new";
+
+/// Defined by the runtime: as [`COMPONENT_RESOURCE_NEW`], with a handle for `rep`.
+/// `resource.rep`: the representation behind the handle.
+pub const COMPONENT_RESOURCE_REP: &str = "wafer_rt_resource_rep";
+
+/// Defined by the runtime: as [`COMPONENT_RESOURCE_NEW`], with a handle for `rep`.
+/// `resource.drop`: removes the handle; for an own handle of a resource with a
+/// destructor the result asks the caller to run it.
+pub const COMPONENT_RESOURCE_DROP: &str = "wafer_rt_resource_drop";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, handle: u32,
+/// from_table: u32, to_table: u32) -> u64`. A fused adapter moving an own handle from
+/// one component instance's table to another's; the result is the new handle.
+pub const RESOURCE_TRANSFER_OWN: &str = "wafer_rt_resource_transfer_own";
+
+/// Defined by the runtime: as [`RESOURCE_TRANSFER_OWN`], lending the handle to the
+/// current call: a borrow handle in the callee's table (or the representation, if the
+/// callee implements the resource).
+pub const RESOURCE_TRANSFER_BORROW: &str = "wafer_rt_resource_transfer_borrow";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, caller: u32,
+/// callee_async: u32, callee: u32) -> u64`. A fused adapter starting a call that passes
+/// borrows: the scope of the handles lent to it and the borrows lowered into it.
+pub const ENTER_SYNC_CALL: &str = "wafer_rt_enter_sync_call";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor) -> u64`. The
+/// end of the innermost call [`ENTER_SYNC_CALL`] started: traps if the callee kept
+/// borrows, and ends the caller's lends.
+pub const EXIT_SYNC_CALL: &str = "wafer_rt_exit_sync_call";
+
+/// Defined by the runtime: `extern "C" fn(slot: u32) -> u32`. `context.get` of the
+/// running task's storage.
+pub const CONTEXT_GET: &str = "wafer_rt_context_get";
+
+/// Defined by the runtime: `extern "C" fn(slot: u32, value: u32)`. `context.set`.
+pub const CONTEXT_SET: &str = "wafer_rt_context_set";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
+/// u32, delta: i32) -> u64`. `backpressure.inc` (delta 1) and `backpressure.dec` (-1).
+pub const BACKPRESSURE: &str = "wafer_rt_backpressure";
 
 /// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
 /// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string

@@ -29,6 +29,12 @@
 //!           out-of-bounds memory access, the kind of most sites)
 //! ```
 //!
+//! Code wafer generates around the wasm (a component's trampolines for canonical
+//! built-ins) has no wasm offsets: its sites record offset 0. A trap there is reported
+//! at the wasm offset of the call into it, so such calls are recorded too, as sites on
+//! the call instruction's last byte (the return address minus one, never the first byte
+//! of an instruction, so never a real trap site) with the call's wasm offset.
+//!
 //! A lookup walks the functions, skipping names and sites by their lengths, then decodes
 //! one function's sites: traps are reported once, so a millisecond on a huge module
 //! does not matter. A site whose wasm offset lies in the body of a function inlined
@@ -76,35 +82,57 @@ pub enum TrapKind {
     /// A call to an imported function nothing provides (built with
     /// `--trap-unknown-imports`).
     UnknownImport = 17,
-    /// A component passed a resource handle its table does not hold, or one of another
-    /// resource type.
-    InvalidHandle = 18,
+    // Component-model traps (18-35 in the order of `wafer_canon::Trap`'s codes, which
+    // map onto them as `17 + code`; then the traps of component calls).
+    /// A string a component passes as UTF-8 is not.
+    InvalidUtf8 = 18,
+    /// A string a component passes as UTF-16 is not (an unpaired surrogate).
+    InvalidUtf16 = 19,
+    /// A component lifted a `char` that is not a Unicode scalar value.
+    InvalidChar = 20,
+    /// A component lowered a variant with a discriminant its type does not have.
+    InvalidDiscriminant = 21,
     /// A component's `realloc` returned, or it passed, a pointer not aligned for the
     /// value stored there.
-    UnalignedPointer = 19,
-    /// A list a component passes or receives lies outside its memory.
-    ListOutOfBounds = 20,
+    UnalignedPointer = 22,
     /// A string a component passes or receives lies outside its memory.
-    StringOutOfBounds = 21,
-    /// A component lowered a variant with a discriminant its type does not have.
-    InvalidDiscriminant = 22,
-    /// A component lifted a `char` that is not a Unicode scalar value.
-    InvalidChar = 23,
-    /// A component instance called out while it may not leave (e.g. in post-return).
-    CannotLeaveComponent = 24,
-    /// A component instance was re-entered.
-    CannotEnterComponent = 25,
+    StringOutOfBounds = 23,
+    /// A list a component passes or receives lies outside its memory.
+    ListOutOfBounds = 24,
+    /// Arguments or results passed in memory lie outside it.
+    PointerOutOfBounds = 25,
+    /// A string is longer than the canonical ABI allows.
+    StringTooLong = 26,
+    /// A list is longer than the canonical ABI allows.
+    ListTooLong = 27,
+    /// A component's `realloc` returned a pointer not aligned as asked.
+    ReallocUnaligned = 28,
+    /// A component's `realloc` returned a block outside its memory.
+    ReallocOutOfBounds = 29,
+    /// A component passed a resource handle its table does not hold.
+    InvalidHandle = 30,
+    /// A component passed a handle of another resource type (or another kind of handle).
+    HandleWrongType = 31,
+    /// A component moved or dropped an own handle lent to a call still running.
+    HandleLent = 32,
+    /// A component passed a borrow handle where an own handle is required.
+    NotOwnHandle = 33,
+    /// A call returned before dropping the borrow handles it was given.
+    BorrowsRemain = 34,
     /// A component instance holds as many resource handles as its table can.
-    HandleTableFull = 26,
-    /// A string a component passes as UTF-8 is not.
-    InvalidUtf8 = 27,
-    /// A string a component passes as UTF-16 is not (an unpaired surrogate).
-    InvalidUtf16 = 28,
+    HandleTableFull = 35,
+    /// A component instance called out while it may not leave (e.g. in post-return).
+    CannotLeaveComponent = 36,
+    /// A component instance was re-entered, or entered after it trapped.
+    CannotEnterComponent = 37,
+    /// A component called a built-in of the asynchronous component model (WASI 0.3),
+    /// which wafer does not implement yet.
+    UnsupportedBuiltin = 38,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 28] = [
+    pub const ALL: [TrapKind; 38] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -122,17 +150,27 @@ impl TrapKind {
         TrapKind::IncompatibleImport,
         TrapKind::NullExceptionReference,
         TrapKind::UnknownImport,
-        TrapKind::InvalidHandle,
-        TrapKind::UnalignedPointer,
-        TrapKind::ListOutOfBounds,
-        TrapKind::StringOutOfBounds,
-        TrapKind::InvalidDiscriminant,
-        TrapKind::InvalidChar,
-        TrapKind::CannotLeaveComponent,
-        TrapKind::CannotEnterComponent,
-        TrapKind::HandleTableFull,
         TrapKind::InvalidUtf8,
         TrapKind::InvalidUtf16,
+        TrapKind::InvalidChar,
+        TrapKind::InvalidDiscriminant,
+        TrapKind::UnalignedPointer,
+        TrapKind::StringOutOfBounds,
+        TrapKind::ListOutOfBounds,
+        TrapKind::PointerOutOfBounds,
+        TrapKind::StringTooLong,
+        TrapKind::ListTooLong,
+        TrapKind::ReallocUnaligned,
+        TrapKind::ReallocOutOfBounds,
+        TrapKind::InvalidHandle,
+        TrapKind::HandleWrongType,
+        TrapKind::HandleLent,
+        TrapKind::NotOwnHandle,
+        TrapKind::BorrowsRemain,
+        TrapKind::HandleTableFull,
+        TrapKind::CannotLeaveComponent,
+        TrapKind::CannotEnterComponent,
+        TrapKind::UnsupportedBuiltin,
     ];
 
     /// The kind with this code, if any.
@@ -145,38 +183,111 @@ impl TrapKind {
 
     /// The message printed for this trap; the WebAssembly spec test suite's wording.
     pub const fn message(self) -> &'static str {
-        match self {
-            TrapKind::Unreachable => "unreachable executed",
-            TrapKind::MemoryOutOfBounds => "out of bounds memory access",
-            TrapKind::TableOutOfBounds => "out of bounds table access",
-            TrapKind::UndefinedElement => "undefined element",
-            TrapKind::UninitializedElement => "uninitialized element",
-            TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
-            TrapKind::IntegerDivideByZero => "integer divide by zero",
-            TrapKind::IntegerOverflow => "integer overflow",
-            TrapKind::InvalidConversionToInteger => "invalid conversion to integer",
-            TrapKind::StackExhausted => "call stack exhausted",
-            TrapKind::NullFunctionReference => "null function reference",
-            TrapKind::NullReference => "null reference",
-            TrapKind::UnalignedAtomic => "unaligned atomic",
-            TrapKind::UncaughtException => "uncaught exception",
-            TrapKind::IncompatibleImport => "incompatible import type",
-            TrapKind::NullExceptionReference => "null exception reference",
-            TrapKind::UnknownImport => "call to an unknown import",
-            TrapKind::InvalidHandle => "unknown handle index",
-            TrapKind::UnalignedPointer => "unaligned pointer",
-            TrapKind::ListOutOfBounds => "list content out-of-bounds",
-            TrapKind::StringOutOfBounds => "string content out-of-bounds",
-            TrapKind::InvalidDiscriminant => "invalid variant discriminant",
-            TrapKind::InvalidChar => "invalid `char` bit pattern",
-            TrapKind::CannotLeaveComponent => "cannot leave component instance",
-            TrapKind::CannotEnterComponent => "cannot enter component instance",
-            TrapKind::HandleTableFull => "too many resource handles",
-            TrapKind::InvalidUtf8 => "invalid UTF-8 string",
-            TrapKind::InvalidUtf16 => "invalid UTF-16 string",
-        }
+        // A table indexed by the code rather than a `match`: firmware images carry this,
+        // and a table is two loads where a match of 38 arms is a jump table and a pair
+        // of loads per arm.
+        MESSAGES[self as usize - 1]
+    }
+
+    /// For the traps that name a resource handle, the message around its index: the
+    /// text before it and the text after it (`unknown handle index 5`, `handle index 1
+    /// used with the wrong type`). The index travels beside the kind (the trap detail).
+    pub const fn handle_message(self) -> Option<(&'static str, &'static str)> {
+        Some(match self {
+            TrapKind::InvalidHandle => ("unknown handle index ", ""),
+            TrapKind::HandleWrongType => ("handle index ", " used with the wrong type"),
+            TrapKind::HandleLent => (
+                "cannot remove owned resource while borrowed (handle index ",
+                ")",
+            ),
+            TrapKind::NotOwnHandle => (
+                "borrow handle index ",
+                " used where an own handle is required",
+            ),
+            _ => return None,
+        })
     }
 }
+
+/// [`TrapKind::message`] of each kind, by code (from 1).
+const MESSAGES: [&str; TrapKind::ALL.len()] = [
+    // Unreachable
+    "unreachable executed",
+    // MemoryOutOfBounds
+    "out of bounds memory access",
+    // TableOutOfBounds
+    "out of bounds table access",
+    // UndefinedElement
+    "undefined element",
+    // UninitializedElement
+    "uninitialized element",
+    // IndirectCallTypeMismatch
+    "indirect call type mismatch",
+    // IntegerDivideByZero
+    "integer divide by zero",
+    // IntegerOverflow
+    "integer overflow",
+    // InvalidConversionToInteger
+    "invalid conversion to integer",
+    // StackExhausted
+    "call stack exhausted",
+    // NullFunctionReference
+    "null function reference",
+    // NullReference
+    "null reference",
+    // UnalignedAtomic
+    "unaligned atomic",
+    // UncaughtException
+    "uncaught exception",
+    // IncompatibleImport
+    "incompatible import type",
+    // NullExceptionReference
+    "null exception reference",
+    // UnknownImport
+    "call to an unknown import",
+    // InvalidUtf8
+    "invalid utf-8",
+    // InvalidUtf16
+    "invalid utf-16",
+    // InvalidChar
+    "invalid `char` bit pattern",
+    // InvalidDiscriminant
+    "invalid variant discriminant",
+    // UnalignedPointer
+    "unaligned pointer",
+    // StringOutOfBounds
+    "string content out-of-bounds",
+    // ListOutOfBounds
+    "list content out-of-bounds",
+    // PointerOutOfBounds
+    "pointer out of bounds of memory",
+    // StringTooLong
+    "string too long",
+    // ListTooLong
+    "list too long",
+    // ReallocUnaligned
+    "realloc return: result not aligned",
+    // ReallocOutOfBounds
+    "realloc return: beyond end of memory",
+    // InvalidHandle
+    "unknown handle index",
+    // HandleWrongType
+    "handle used with the wrong type",
+    // HandleLent
+    "cannot remove owned resource while borrowed",
+    // NotOwnHandle
+    "borrow handle used where an own handle is required",
+    // BorrowsRemain
+    "borrow handles still remain at the end of the call",
+    // HandleTableFull
+    "handle table full",
+    // CannotLeaveComponent
+    "cannot leave component instance",
+    // CannotEnterComponent
+    "cannot enter component instance",
+    // UnsupportedBuiltin
+    "asynchronous component built-in not supported",
+];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");
 /// The kind a function's sites start from: loads and stores are most sites.
@@ -557,6 +668,19 @@ impl TrapTableBuilder {
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_count_from_one_so_messages_index_by_code() {
+        for (i, kind) in TrapKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i + 1, "{kind:?}");
+        }
+        assert_eq!(TrapKind::Unreachable.message(), "unreachable executed");
+        assert_eq!(TrapKind::StackExhausted.message(), "call stack exhausted");
+        assert_eq!(
+            TrapKind::UnsupportedBuiltin.message(),
+            "asynchronous component built-in not supported"
+        );
+    }
 
     #[test]
     fn lookups_find_exact_traps_and_enclosing_functions() {

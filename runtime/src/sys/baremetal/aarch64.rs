@@ -219,6 +219,7 @@ extern "C" fn on_exception(frame: &mut ExceptionFrame, vector: usize) {
     let fault = crate::trap::Fault {
         pc: frame.elr,
         stack_overflow: false,
+        fp: frame.x[29],
         signal: vector as i32,
     };
     // Trap instructions (`udf`, `brk`) at a trap site of compiled code are guest traps.

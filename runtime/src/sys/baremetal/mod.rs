@@ -102,10 +102,8 @@ fn report_fault(fault: crate::trap::Fault, cause: usize, address: usize) -> ! {
         // The exit itself faulted (semihosting without a debugger): stop here.
         arch::park()
     }
-    let image = crate::image::descriptor();
-    let table = wafer_abi::trap::TrapTable::parse(image.trap_table);
     let mut line = crate::out::Line::new();
-    match crate::trap::classify(&fault, image.code_start, image.code_len, table) {
+    match crate::trap::report(&fault) {
         Some(report) => {
             crate::trap::format(&report, &mut line);
             line.write_to(2);

@@ -191,6 +191,7 @@ extern "C" fn on_trap(frame: &mut TrapFrame) {
     let fault = crate::trap::Fault {
         pc: frame.mepc,
         stack_overflow: false,
+        fp: frame.x[8],
         signal: frame.mcause as i32,
     };
     let is_trap_instruction = matches!(frame.mcause, ILLEGAL_INSTRUCTION | BREAKPOINT);

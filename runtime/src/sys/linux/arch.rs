@@ -10,6 +10,8 @@ mod imp {
     pub const O_NOFOLLOW: u32 = 0o400000;
     /// Offset of the saved program counter (`gregs[REG_RIP]`) in `ucontext_t`.
     pub const UCONTEXT_PC_OFFSET: usize = 40 + 16 * 8;
+    /// Offset of the saved frame pointer (`gregs[REG_RBP]`).
+    pub const UCONTEXT_FP_OFFSET: usize = 40 + 10 * 8;
     /// Whether `struct sigaction` has an `sa_restorer` field that must be set.
     pub const HAS_SA_RESTORER: bool = true;
 
@@ -97,6 +99,8 @@ mod imp {
     /// Offset of `uc_mcontext.pc`: the context starts 16-aligned at 176, after
     /// `fault_address`, 31 registers and `sp`.
     pub const UCONTEXT_PC_OFFSET: usize = 176 + 8 + 31 * 8 + 8;
+    /// Offset of `uc_mcontext.regs[29]`, the frame pointer.
+    pub const UCONTEXT_FP_OFFSET: usize = 176 + 8 + 29 * 8;
     /// Whether `struct sigaction` has an `sa_restorer` field that must be set.
     pub const HAS_SA_RESTORER: bool = true;
 
@@ -184,6 +188,9 @@ mod imp {
     /// Offset of `uc_mcontext.sc_regs.pc`: the context starts 16-aligned at 176 and
     /// begins with `pc`.
     pub const UCONTEXT_PC_OFFSET: usize = 176;
+    /// Offset of `uc_mcontext.sc_regs.s0`, the frame pointer (after `pc`, `ra`, `sp`,
+    /// `gp`, `tp`, `t0`-`t2`).
+    pub const UCONTEXT_FP_OFFSET: usize = 176 + 8 * 8;
     /// riscv64 has no `sa_restorer`; the kernel returns through the vDSO.
     pub const HAS_SA_RESTORER: bool = false;
 

@@ -159,19 +159,21 @@ struct SigInfo {
 
 extern "C" fn on_signal(signal: i32, info: *const SigInfo, context: *mut u8) {
     // SAFETY: the kernel passes a valid siginfo and ucontext to an SA_SIGINFO handler.
-    let (fault_addr, pc) = unsafe {
+    let (fault_addr, pc, fp) = unsafe {
         let addr = if signal == SIGSEGV || signal == SIGBUS {
             (*info).addr
         } else {
             0
         };
         let pc = (context.add(arch::UCONTEXT_PC_OFFSET) as *const usize).read_unaligned();
-        (addr, pc)
+        let fp = (context.add(arch::UCONTEXT_FP_OFFSET) as *const usize).read_unaligned();
+        (addr, pc, fp)
     };
     let fault = crate::trap::Fault {
         pc,
         stack_overflow: fault_addr != 0 && in_stack_guard(fault_addr),
         signal,
+        fp,
     };
     if let Some(kind) = crate::trap::kind_of(&fault)
         && let Some(saved) = crate::sys::catch::take()

@@ -1,0 +1,513 @@
+//! The trampolines of a component image: one function per canonical built-in the
+//! component uses, in the wasm convention with the built-in's flat core signature (the
+//! VM context argument is ignored), so core instances import, call and put them in
+//! tables like any function.
+//!
+//! - A lowered WASI import calls the runtime's host function (`wafer_abi::wasi_p2`) with
+//!   its canonical-ABI context; a host function that must trap sets the context's trap
+//!   field, and the trampoline raises it.
+//! - The built-ins that keep state (handle tables, borrow scopes, task storage) call the
+//!   runtime with the image's component descriptor (`wafer_abi::component`) and raise the
+//!   trap their result asks for.
+//! - Built-ins the spec lets trap when their instance may not leave (`canon lower`,
+//!   `resource.new`, `resource.drop`, the asynchronous built-ins) check the instance's
+//!   `may_leave` flag first, in compiled code.
+//!
+//! Every trap is thus raised by compiled code at a recorded site that names the built-in.
+
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::{self, InstBuilder, UserFuncName, types};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{DataId, FuncId};
+use wafer_abi::component::TRAP_SHIFT;
+use wafer_abi::trap::TrapKind;
+use wafer_abi::wasi_p2::{self, CanonContext, HostFunc};
+
+use super::super::compile_function;
+use super::super::object::ObjectWriter;
+use super::{core_func, ir_type, memory_site, start, trampoline_name, wasm_signature};
+use crate::component::plan::{ComponentPlan, Resource, Trampoline};
+use crate::error::{CompileError, Result};
+use crate::translate::env::{FuncEnv, ModuleEnv, trap_code, vm_flags};
+
+/// What the trampolines reach: the plan, the instances (image instance `i` below
+/// `plan.component_instances` holds component instance `i`'s flags), the contexts and
+/// the component descriptor.
+pub(super) struct Sites<'a, 'data> {
+    /// The plan (core instances shifted past the flags instances).
+    pub plan: &'a ComponentPlan<'data>,
+    /// Every image instance.
+    pub menvs: &'a [ModuleEnv<'a>],
+    /// The layout of canonical-ABI contexts.
+    pub layout: CanonContext,
+    /// The host function each trampoline lowers, if it lowers one the runtime provides.
+    pub hosts: Vec<Option<&'static HostFunc>>,
+    /// A context per set of canonical options.
+    pub option_contexts: Vec<DataId>,
+    /// A context per component instance (its WASI 0.2 handle table, no memory).
+    pub instance_contexts: Vec<DataId>,
+    /// The component descriptor.
+    pub descriptor: DataId,
+}
+
+/// Defines every trampoline of the plan.
+pub(super) fn define_trampolines(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    sites: &Sites<'_, '_>,
+    trampolines: &[FuncId],
+) -> Result<()> {
+    let plan = sites.plan;
+    let menv = &sites.menvs[0];
+    let ptr = menv.pointer_type;
+    for (t, trampoline) in plan.trampolines.iter().enumerate() {
+        let mut ir_func = ir::Function::with_name_signature(
+            UserFuncName::user(5, t as u32),
+            wasm_signature(&plan.trampoline_signatures[t], ptr),
+        );
+        let mut builder_context = FunctionBuilderContext::new();
+        let (mut builder, block) = start(&mut ir_func, &mut builder_context);
+        let params = builder.block_params(block)[1..].to_vec();
+        let mut env = FuncEnv::new(menv);
+        let mut emit = Emit {
+            builder: &mut builder,
+            env: &mut env,
+            writer,
+            sites,
+        };
+        // A body that ends in a trap has no results to return.
+        if let Some(results) = emit.body(t, trampoline, &params)? {
+            emit.builder.ins().return_(&results);
+        }
+        builder.finalize(menv.frontend_config);
+        let compiled = compile_function(isa, context, ir_func, trampolines[t])?;
+        writer.define_function(trampolines[t], &trampoline_name(plan, t), compiled)?;
+    }
+    Ok(())
+}
+
+/// Traps a host function or a built-in may ask its trampoline to raise: every
+/// component-model trap, and the two core ones host functions use.
+fn host_traps() -> impl Iterator<Item = TrapKind> {
+    TrapKind::ALL.into_iter().filter(|kind| {
+        *kind as u8 >= TrapKind::InvalidUtf8 as u8 || *kind == TrapKind::MemoryOutOfBounds
+    })
+}
+
+/// Emits one trampoline's body.
+struct Emit<'b, 'f, 'e, 'w, 's, 'a, 'data> {
+    builder: &'b mut FunctionBuilder<'f>,
+    env: &'e mut FuncEnv<'a>,
+    writer: &'w mut ObjectWriter,
+    sites: &'s Sites<'a, 'data>,
+}
+
+impl Emit<'_, '_, '_, '_, '_, '_, '_> {
+    /// The body of trampoline `t`: its results, or `None` when it ends in a trap.
+    fn body(
+        &mut self,
+        t: usize,
+        trampoline: &Trampoline,
+        params: &[ir::Value],
+    ) -> Result<Option<Vec<ir::Value>>> {
+        let plan = self.sites.plan;
+        let ptr = self.env.pointer_type();
+        let i32 = |builder: &mut FunctionBuilder<'_>, value: u64| {
+            builder.ins().iconst(types::I32, value as i64)
+        };
+        Ok(Some(match trampoline {
+            Trampoline::LowerImport { options, .. } => {
+                let instance = plan.options[*options].instance;
+                self.trap_unless_may_leave(instance);
+                let Some(host) = self.sites.hosts[t] else {
+                    // Nothing provides it (`--trap-unknown-imports`, or a harness).
+                    self.builder.ins().trap(trap_code(TrapKind::UnknownImport));
+                    return Ok(None);
+                };
+                let call = HostCall {
+                    symbol: host.symbol,
+                    context: self.sites.option_contexts[*options],
+                    params: host
+                        .params
+                        .iter()
+                        .map(|t| ir_type((*t).into(), ptr))
+                        .collect(),
+                    results: host
+                        .results
+                        .iter()
+                        .map(|t| ir_type((*t).into(), ptr))
+                        .collect(),
+                };
+                self.call_host(call, params)?
+            }
+            Trampoline::ResourceNew { instance, resource }
+            | Trampoline::ResourceRep { instance, resource } => {
+                let new = matches!(trampoline, Trampoline::ResourceNew { .. });
+                if new {
+                    self.trap_unless_may_leave(*instance);
+                }
+                if let Some(Resource::Imported { .. }) = plan.resources.get(*resource) {
+                    let ty = i32(self.builder, u64::from(resource_type(plan, *resource)));
+                    let call = HostCall {
+                        symbol: if new {
+                            wafer_abi::symbols::RESOURCE_NEW
+                        } else {
+                            wafer_abi::symbols::RESOURCE_REP
+                        },
+                        context: self.sites.instance_contexts[*instance as usize],
+                        params: vec![types::I32, types::I32],
+                        results: vec![types::I32],
+                    };
+                    self.call_host(call, &[ty, params[0]])?
+                } else {
+                    let symbol = if new {
+                        wafer_abi::symbols::COMPONENT_RESOURCE_NEW
+                    } else {
+                        wafer_abi::symbols::COMPONENT_RESOURCE_REP
+                    };
+                    let instance = i32(self.builder, u64::from(*instance));
+                    let resource = i32(self.builder, *resource as u64);
+                    let result = self.call_builtin(symbol, &[instance, resource, params[0]])?;
+                    vec![self.builder.ins().ireduce(types::I32, result)]
+                }
+            }
+            Trampoline::ResourceDrop { instance, resource } => {
+                self.trap_unless_may_leave(*instance);
+                let dropped = if let Some(Resource::Imported { .. }) = plan.resources.get(*resource)
+                {
+                    let ty = i32(self.builder, u64::from(resource_type(plan, *resource)));
+                    let call = HostCall {
+                        symbol: wafer_abi::symbols::RESOURCE_DROP,
+                        context: self.sites.instance_contexts[*instance as usize],
+                        params: vec![types::I32, types::I32],
+                        results: vec![types::I64],
+                    };
+                    self.call_host(call, &[ty, params[0]])?[0]
+                } else {
+                    let instance = i32(self.builder, u64::from(*instance));
+                    let resource = i32(self.builder, *resource as u64);
+                    self.call_builtin(
+                        wafer_abi::symbols::COMPONENT_RESOURCE_DROP,
+                        &[instance, resource, params[0]],
+                    )?
+                };
+                if let Some(Resource::Defined {
+                    destructor: Some(destructor),
+                    ..
+                }) = plan.resources.get(*resource)
+                {
+                    self.run_destructor(dropped, destructor)?;
+                }
+                Vec::new()
+            }
+            Trampoline::ResourceTransferOwn { table_base }
+            | Trampoline::ResourceTransferBorrow { table_base } => {
+                let symbol = match trampoline {
+                    Trampoline::ResourceTransferOwn { .. } => {
+                        wafer_abi::symbols::RESOURCE_TRANSFER_OWN
+                    }
+                    _ => wafer_abi::symbols::RESOURCE_TRANSFER_BORROW,
+                };
+                let base = i64::from(*table_base);
+                let from = self.builder.ins().iadd_imm_u(params[1], base);
+                let to = self.builder.ins().iadd_imm_u(params[2], base);
+                let result = self.call_builtin(symbol, &[params[0], from, to])?;
+                vec![self.builder.ins().ireduce(types::I32, result)]
+            }
+            Trampoline::EnterSyncCall { instance_base } => {
+                let base = i64::from(*instance_base);
+                let caller = self.builder.ins().iadd_imm_u(params[0], base);
+                let callee = self.builder.ins().iadd_imm_u(params[2], base);
+                self.call_builtin(
+                    wafer_abi::symbols::ENTER_SYNC_CALL,
+                    &[caller, params[1], callee],
+                )?;
+                Vec::new()
+            }
+            Trampoline::ExitSyncCall => {
+                self.call_builtin(wafer_abi::symbols::EXIT_SYNC_CALL, &[])?;
+                Vec::new()
+            }
+            Trampoline::ContextGet { slot } => {
+                let slot = i32(self.builder, u64::from(*slot));
+                self.call_runtime(
+                    wafer_abi::symbols::CONTEXT_GET,
+                    &[slot],
+                    &[types::I32],
+                    &[types::I32],
+                )?
+            }
+            Trampoline::ContextSet { slot } => {
+                let slot = i32(self.builder, u64::from(*slot));
+                self.call_runtime(
+                    wafer_abi::symbols::CONTEXT_SET,
+                    &[slot, params[0]],
+                    &[types::I32, types::I32],
+                    &[],
+                )?
+            }
+            Trampoline::Backpressure { instance, delta } => {
+                let instance = i32(self.builder, u64::from(*instance));
+                let delta = self.builder.ins().iconst(types::I32, i64::from(*delta));
+                self.call_builtin(wafer_abi::symbols::BACKPRESSURE, &[instance, delta])?;
+                Vec::new()
+            }
+            Trampoline::Unsupported { instance, .. } => {
+                if let Some(instance) = instance {
+                    self.trap_unless_may_leave(*instance);
+                }
+                self.builder
+                    .ins()
+                    .trap(trap_code(TrapKind::UnsupportedBuiltin));
+                return Ok(None);
+            }
+            Trampoline::Trap => {
+                let code = params[0];
+                for (number, kind) in crate::component::adapter_trap_kinds() {
+                    let is = self.builder.ins().icmp_imm_u(
+                        ir::condcodes::IntCC::Equal,
+                        code,
+                        i64::from(number),
+                    );
+                    self.builder.ins().trapnz(is, trap_code(kind));
+                }
+                self.builder.ins().trap(trap_code(TrapKind::Unreachable));
+                return Ok(None);
+            }
+            Trampoline::Transcoder { op, from, to } => self.transcode(t, op, *from, *to, params)?,
+        }))
+    }
+
+    /// Traps with "cannot leave component instance" unless component instance
+    /// `instance`'s `may_leave` flag is set.
+    fn trap_unless_may_leave(&mut self, instance: u32) {
+        let flags = &self.sites.menvs[instance as usize];
+        let vmctx = self.env.data_addr(self.builder, flags.symbols.vmctx);
+        let may_leave = self.builder.ins().load(
+            types::I32,
+            vm_flags(),
+            vmctx,
+            flags.offsets.defined_global(0) as i32,
+        );
+        self.builder
+            .ins()
+            .trapz(may_leave, trap_code(TrapKind::CannotLeaveComponent));
+    }
+
+    /// Runs `destructor` on the representation in the low bits of a `resource.drop`
+    /// result when it asks for it.
+    fn run_destructor(
+        &mut self,
+        dropped: ir::Value,
+        destructor: &crate::component::plan::CoreDef,
+    ) -> Result<()> {
+        let (func, vmctx, signature) = core_func(self.sites.menvs, destructor)?;
+        let run = self.builder.create_block();
+        let done = self.builder.create_block();
+        let needed = self
+            .builder
+            .ins()
+            .band_imm_u(dropped, wafer_abi::component::RUN_DESTRUCTOR as i64);
+        self.builder.ins().brif(needed, run, &[], done, &[]);
+        self.builder.switch_to_block(run);
+        self.builder.seal_block(run);
+        let rep = self.builder.ins().ireduce(types::I32, dropped);
+        let vmctx = self.env.data_addr(self.builder, vmctx);
+        let callee = self.env.func_ref(self.builder.func, func, signature);
+        self.builder.ins().call(callee, &[vmctx, rep]);
+        self.builder.ins().jump(done, &[]);
+        self.builder.switch_to_block(done);
+        self.builder.seal_block(done);
+        Ok(())
+    }
+
+    /// Calls the runtime's `symbol` in the C convention.
+    fn call_runtime(
+        &mut self,
+        symbol: &str,
+        args: &[ir::Value],
+        params: &[ir::Type],
+        results: &[ir::Type],
+    ) -> Result<Vec<ir::Value>> {
+        let mut sig = ir::Signature::new(self.env.menv.host_call_conv);
+        sig.params = params.iter().map(|t| ir::AbiParam::new(*t)).collect();
+        sig.returns = results.iter().map(|t| ir::AbiParam::new(*t)).collect();
+        let id = self.writer.declare_import(symbol, &sig)?;
+        let callee = self.env.func_ref(self.builder.func, id, sig);
+        let call = self.builder.ins().call(callee, args);
+        Ok(self.builder.inst_results(call).to_vec())
+    }
+
+    /// Calls the runtime's built-in `symbol` with the component descriptor and the `i32`
+    /// arguments `args`, and raises the trap its result asks for; returns the result.
+    fn call_builtin(&mut self, symbol: &str, args: &[ir::Value]) -> Result<ir::Value> {
+        let ptr = self.env.pointer_type();
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let mut call_args = vec![descriptor];
+        call_args.extend_from_slice(args);
+        let mut params = vec![ptr];
+        params.extend(args.iter().map(|_| types::I32));
+        let result = self.call_runtime(symbol, &call_args, &params, &[types::I64])?[0];
+        let kind = self.builder.ins().ushr_imm_u(result, i64::from(TRAP_SHIFT));
+        let kind = self.builder.ins().ireduce(types::I32, kind);
+        trap_if_nonzero(self.builder, kind);
+        Ok(result)
+    }
+
+    /// Emits `call` with `args` after the context, then the check of the trap the host
+    /// may have asked for; returns the results.
+    fn call_host(&mut self, call: HostCall<'_>, args: &[ir::Value]) -> Result<Vec<ir::Value>> {
+        let context = self.env.data_addr(self.builder, call.context);
+        let mut call_args = vec![context];
+        call_args.extend_from_slice(args);
+        let mut params = vec![self.env.pointer_type()];
+        params.extend_from_slice(&call.params);
+        let results = self.call_runtime(call.symbol, &call_args, &params, &call.results)?;
+        let kind = self.builder.ins().load(
+            types::I32,
+            vm_flags(),
+            context,
+            self.sites.layout.trap() as i32,
+        );
+        trap_if_nonzero(self.builder, kind);
+        Ok(results)
+    }
+
+    /// A fused adapter's string transcoding from memory `from` to memory `to`: the
+    /// parameters go to the runtime in a stack slot, which returns the results there.
+    fn transcode(
+        &mut self,
+        t: usize,
+        op: &str,
+        from: usize,
+        to: usize,
+        params: &[ir::Value],
+    ) -> Result<Vec<ir::Value>> {
+        let plan = self.sites.plan;
+        let Some(operation) = transcode_op(op) else {
+            return Err(CompileError::unsupported(format!(
+                "component: the string transcoder `{op}` between component instances"
+            )));
+        };
+        let ptr = self.env.pointer_type();
+        let definition = |emit: &mut Self, memory: usize| {
+            let (vmctx, offset) = memory_site(emit.sites.menvs, &plan.memories[memory]);
+            let vmctx = emit.env.data_addr(emit.builder, vmctx);
+            emit.builder.ins().iadd_imm_u(vmctx, i64::from(offset))
+        };
+        let (from, to) = (definition(self, from), definition(self, to));
+        let slot = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            20,
+            2,
+        ));
+        for (i, param) in params.iter().enumerate() {
+            self.builder
+                .ins()
+                .stack_store(ptr, *param, slot, 4 * i as i32);
+        }
+        let args = self.builder.ins().stack_addr(ptr, slot, 0);
+        let operation = self.builder.ins().iconst(types::I32, i64::from(operation));
+        let kind = self.call_runtime(
+            wafer_abi::symbols::TRANSCODE,
+            &[from, to, operation, args],
+            &[ptr, ptr, types::I32, ptr],
+            &[types::I32],
+        )?[0];
+        trap_if_nonzero(self.builder, kind);
+        Ok((0..plan.trampoline_signatures[t].results.len())
+            .map(|i| {
+                self.builder
+                    .ins()
+                    .stack_load(ptr, types::I32, slot, 4 * i as i32)
+            })
+            .collect())
+    }
+}
+
+/// A call from a trampoline into a WASI 0.2 host function: the C convention, a
+/// canonical-ABI context first.
+struct HostCall<'a> {
+    /// The runtime's symbol.
+    symbol: &'a str,
+    /// The context passed first.
+    context: DataId,
+    /// The types of the arguments after the context.
+    params: Vec<ir::Type>,
+    /// The result types.
+    results: Vec<ir::Type>,
+}
+
+/// The runtime's number of a fused adapter's transcoding (named as wasmtime-environ's
+/// `Transcode::desc`), if it has one.
+fn transcode_op(op: &str) -> Option<u32> {
+    use wasi_p2::transcode as t;
+    Some(match op {
+        "utf8-to-utf8" => t::COPY_UTF8,
+        "utf16-to-utf16" => t::COPY_UTF16,
+        "latin1-to-latin1" => t::COPY_LATIN1,
+        "latin1-to-utf16" => t::LATIN1_TO_UTF16,
+        "utf8-to-utf16" => t::UTF8_TO_UTF16,
+        "utf16-to-utf8" => t::UTF16_TO_UTF8,
+        "latin1-to-utf8" => t::LATIN1_TO_UTF8,
+        "utf8-to-latin1" => t::UTF8_TO_LATIN1,
+        "utf16-to-latin1" => t::UTF16_TO_LATIN1,
+        "utf8-to-compact-utf16" => t::UTF8_TO_COMPACT_UTF16,
+        "utf16-to-compact-utf16" => t::UTF16_TO_COMPACT_UTF16,
+        "utf16-to-compact-probably-utf16" => t::UTF16_TO_COMPACT_PROBABLY_UTF16,
+        _ => return None,
+    })
+}
+
+/// The WASI 0.2 host's number for imported resource type `resource` (one no host
+/// function hands out for an import the host does not define, so every use of its
+/// handles traps).
+pub(super) fn resource_type(plan: &ComponentPlan<'_>, resource: usize) -> u32 {
+    match plan.resources.get(resource) {
+        Some(Resource::Imported { interface, name }) => {
+            wasi_p2::find_resource(interface, name).unwrap_or(u32::MAX)
+        }
+        _ => wasi_p2::FIRST_GUEST_RESOURCE + resource as u32,
+    }
+}
+
+/// Emits a trap with kind `kind` (an `i32` holding a `TrapKind`) unless it is 0.
+fn trap_if_nonzero(builder: &mut FunctionBuilder<'_>, kind: ir::Value) {
+    let trap = builder.create_block();
+    let done = builder.create_block();
+    builder.set_cold_block(trap);
+    builder.ins().brif(kind, trap, &[], done, &[]);
+    builder.switch_to_block(trap);
+    builder.seal_block(trap);
+    for host_trap in host_traps() {
+        let is = builder
+            .ins()
+            .icmp_imm_u(ir::condcodes::IntCC::Equal, kind, host_trap as i64);
+        builder.ins().trapnz(is, trap_code(host_trap));
+    }
+    builder.ins().trap(trap_code(TrapKind::Unreachable));
+    builder.switch_to_block(done);
+    builder.seal_block(done);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_component_trap_can_be_raised_by_a_trampoline() {
+        let kinds: Vec<TrapKind> = host_traps().collect();
+        for kind in [
+            TrapKind::InvalidHandle,
+            TrapKind::HandleTableFull,
+            TrapKind::CannotLeaveComponent,
+            TrapKind::UnsupportedBuiltin,
+            TrapKind::MemoryOutOfBounds,
+        ] {
+            assert!(kinds.contains(&kind), "{kind:?}");
+        }
+        assert!(!kinds.contains(&TrapKind::StackExhausted));
+    }
+}

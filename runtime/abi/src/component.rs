@@ -1,0 +1,195 @@
+//! Component instances at run time: the descriptor a component image hands the runtime
+//! for the canonical built-ins that keep state (handle tables, the borrow scopes of
+//! calls between component instances, task storage), and how those built-ins answer.
+//!
+//! The compiler emits one component descriptor per image (every field one target
+//! pointer wide):
+//!
+//! ```text
+//! descriptor:       instances | instance count | tables | table count
+//!                   | resources | resource count
+//! instance record:  flags global address | state | WASI 0.2 handle table address
+//! table record:     instance (u32) | resource (u32)
+//! resource record:  implementing instance (u32, NO_INSTANCE for an imported resource)
+//!                   | host resource type (u32, for an imported one)
+//! ```
+//!
+//! An instance's *flags* are the `i32` global fused adapters read and write (bit 0:
+//! `may_leave`). Its *state* is a word the compiler emits as zero and the runtime owns:
+//! it creates the instance's handle table there on first use. Tables are the ones fused
+//! adapters name by index when they move handles (a resource type in an instance);
+//! resources are numbered as the component numbers them.
+//!
+//! Every built-in the runtime implements takes the descriptor first and returns a `u64`
+//! ([`BuiltinResult`]): its `i32` result in the low 32 bits, [`RUN_DESTRUCTOR`] when a
+//! dropped own handle's destructor must run (the compiled caller runs it on the
+//! representation in the low bits), and a [`crate::trap::TrapKind`] code from bit
+//! [`TRAP_SHIFT`] when the caller must trap. A trap that names a handle leaves its index
+//! with the runtime, which reports it with the trap.
+
+/// The `implementing instance` of a resource imported from the host.
+pub const NO_INSTANCE: u32 = u32::MAX;
+
+/// Where a built-in's trap kind starts in its `u64` result.
+pub const TRAP_SHIFT: u32 = 48;
+
+/// Set in a `resource.drop` result when the destructor must run.
+pub const RUN_DESTRUCTOR: u64 = 1 << 32;
+
+/// The decoded answer of a built-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltinResult {
+    /// The `i32` result.
+    pub value: u32,
+    /// Whether a destructor must run on `value`.
+    pub run_destructor: bool,
+    /// The trap kind code to raise, 0 for none.
+    pub trap: u8,
+}
+
+impl BuiltinResult {
+    /// A result.
+    pub const fn value(value: u32) -> BuiltinResult {
+        BuiltinResult {
+            value,
+            run_destructor: false,
+            trap: 0,
+        }
+    }
+
+    /// A trap.
+    pub const fn trap(kind: crate::trap::TrapKind) -> BuiltinResult {
+        BuiltinResult {
+            value: 0,
+            run_destructor: false,
+            trap: kind as u8,
+        }
+    }
+
+    /// The `u64` compiled code receives.
+    pub const fn encode(self) -> u64 {
+        self.value as u64
+            | if self.run_destructor {
+                RUN_DESTRUCTOR
+            } else {
+                0
+            }
+            | (self.trap as u64) << TRAP_SHIFT
+    }
+
+    /// The result `bits` encode.
+    pub const fn decode(bits: u64) -> BuiltinResult {
+        BuiltinResult {
+            value: bits as u32,
+            run_destructor: bits & RUN_DESTRUCTOR != 0,
+            trap: (bits >> TRAP_SHIFT) as u8,
+        }
+    }
+}
+
+/// Offsets in the component descriptor and its records for a target with
+/// `pointer_size`-byte pointers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ComponentLayout {
+    ptr: u32,
+}
+
+impl ComponentLayout {
+    /// The layout for a target with `pointer_size`-byte pointers.
+    pub const fn new(pointer_size: u8) -> Self {
+        ComponentLayout {
+            ptr: pointer_size as u32,
+        }
+    }
+
+    /// Size of the descriptor.
+    pub const fn descriptor_size(&self) -> u32 {
+        6 * self.ptr
+    }
+
+    /// Offset in the descriptor of the pointer to the instance records.
+    pub const fn instances(&self) -> u32 {
+        0
+    }
+
+    /// Offset in the descriptor of the instance count.
+    pub const fn instance_count(&self) -> u32 {
+        self.ptr
+    }
+
+    /// Offset in the descriptor of the pointer to the table records.
+    pub const fn tables(&self) -> u32 {
+        2 * self.ptr
+    }
+
+    /// Offset in the descriptor of the table count.
+    pub const fn table_count(&self) -> u32 {
+        3 * self.ptr
+    }
+
+    /// Offset in the descriptor of the pointer to the resource records.
+    pub const fn resources(&self) -> u32 {
+        4 * self.ptr
+    }
+
+    /// Offset in the descriptor of the resource count.
+    pub const fn resource_count(&self) -> u32 {
+        5 * self.ptr
+    }
+
+    /// Size of an instance record.
+    pub const fn instance_size(&self) -> u32 {
+        3 * self.ptr
+    }
+
+    /// Offset in an instance record of its flags global's address.
+    pub const fn instance_flags(&self) -> u32 {
+        0
+    }
+
+    /// Offset in an instance record of the runtime's state word.
+    pub const fn instance_state(&self) -> u32 {
+        self.ptr
+    }
+
+    /// Offset in an instance record of its WASI 0.2 handle table's address.
+    pub const fn instance_host_handles(&self) -> u32 {
+        2 * self.ptr
+    }
+
+    /// Size of a table record (two `u32`s).
+    pub const fn table_size(&self) -> u32 {
+        8
+    }
+
+    /// Size of a resource record (two `u32`s).
+    pub const fn resource_size(&self) -> u32 {
+        8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trap::TrapKind;
+
+    #[test]
+    fn results_round_trip() {
+        for result in [
+            BuiltinResult::value(0),
+            BuiltinResult::value(u32::MAX),
+            BuiltinResult::trap(TrapKind::InvalidHandle),
+            BuiltinResult {
+                value: 7,
+                run_destructor: true,
+                trap: 0,
+            },
+        ] {
+            assert_eq!(BuiltinResult::decode(result.encode()), result);
+        }
+        assert_eq!(
+            BuiltinResult::trap(TrapKind::CannotLeaveComponent).encode() >> TRAP_SHIFT,
+            TrapKind::CannotLeaveComponent as u64
+        );
+    }
+}

@@ -1,0 +1,567 @@
+//! Component instances at run time: the canonical built-ins that keep state, on the
+//! component descriptor the compiler emits (`wafer_abi::component`).
+//!
+//! - Each component instance has a handle table (`wafer_canon::HandleTable`) for the
+//!   resources components define, created in the instance's state word on first use:
+//!   `resource.new`, `resource.rep`, `resource.drop`, and the transfers fused adapters
+//!   make when a call between component instances passes `own` or `borrow` handles.
+//!   Handles of resources the WASI 0.2 host defines stay in the instance's table of
+//!   `crate::p2` and move between those tables.
+//! - A call between component instances that passes borrows is bracketed by
+//!   `enter-sync-call` / `exit-sync-call`: a stack of calls, each with the callee's task
+//!   (the borrows lowered into it, which it must drop before it returns) and the
+//!   caller's subtask (the handles it lent, which it may not move or drop meanwhile).
+//! - `context.get` / `context.set` read and write the running task's storage; tasks are
+//!   not tracked separately for synchronous calls, so the storage is one pair of slots,
+//!   cleared when the harness starts a call.
+//!
+//! Every built-in returns a `u64` ([`BuiltinResult`]); a trap is raised by the compiled
+//! caller, and a handle trap leaves the handle's index in [`trap_detail`].
+
+pub mod harness;
+mod memory;
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use wafer_abi::component::{BuiltinResult, ComponentLayout, NO_INSTANCE};
+use wafer_abi::trap::TrapKind;
+use wafer_canon::{HandleTable, Handles, OpaqueKind, ResourceId, SubtaskId, TaskId, Trap, TypeId};
+
+use crate::global::Global;
+use crate::p2::handles::HandleTable as HostHandles;
+
+/// The component descriptor, as the compiler lays it out.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Descriptor {
+    instances: *mut InstanceRecord,
+    instance_count: usize,
+    tables: *const [u32; 2],
+    table_count: usize,
+    resources: *const [u32; 2],
+    resource_count: usize,
+}
+
+/// A component instance's record.
+#[repr(C)]
+#[derive(Debug)]
+pub struct InstanceRecord {
+    /// Its flags global (bit 0: `may_leave`).
+    flags: *mut u32,
+    /// Its state, created on first use.
+    state: *mut InstanceState,
+    /// Its WASI 0.2 handle table.
+    host_handles: *mut HostHandles,
+}
+
+const _: () = {
+    let layout = ComponentLayout::new(core::mem::size_of::<usize>() as u8);
+    assert!(core::mem::offset_of!(Descriptor, instances) == layout.instances() as usize);
+    assert!(core::mem::offset_of!(Descriptor, instance_count) == layout.instance_count() as usize);
+    assert!(core::mem::offset_of!(Descriptor, tables) == layout.tables() as usize);
+    assert!(core::mem::offset_of!(Descriptor, table_count) == layout.table_count() as usize);
+    assert!(core::mem::offset_of!(Descriptor, resources) == layout.resources() as usize);
+    assert!(core::mem::offset_of!(Descriptor, resource_count) == layout.resource_count() as usize);
+    assert!(core::mem::size_of::<Descriptor>() == layout.descriptor_size() as usize);
+    assert!(core::mem::offset_of!(InstanceRecord, flags) == layout.instance_flags() as usize);
+    assert!(core::mem::offset_of!(InstanceRecord, state) == layout.instance_state() as usize);
+    assert!(
+        core::mem::offset_of!(InstanceRecord, host_handles)
+            == layout.instance_host_handles() as usize
+    );
+    assert!(core::mem::size_of::<InstanceRecord>() == layout.instance_size() as usize);
+    assert!(core::mem::size_of::<[u32; 2]>() == layout.table_size() as usize);
+};
+
+/// What the runtime keeps for a component instance.
+#[derive(Debug, Default)]
+pub struct InstanceState {
+    /// Handles of the resources components define.
+    table: HandleTable,
+    /// `backpressure.inc` minus `backpressure.dec`.
+    backpressure: i32,
+    /// A call into it trapped: it may not be entered again.
+    poisoned: bool,
+}
+
+/// A call between component instances that passes borrows.
+#[derive(Debug, Clone, Copy)]
+struct Call {
+    caller: u32,
+    callee: u32,
+    /// The handles the caller lent.
+    subtask: SubtaskId,
+    /// The borrows lowered into the callee.
+    task: TaskId,
+}
+
+/// The calls in progress, innermost last.
+static CALLS: Global<Vec<Call>> = Global::new(Vec::new());
+
+/// The running task's storage (`context.get` / `context.set`).
+static CONTEXT: Global<[u32; 2]> = Global::new([0; 2]);
+
+/// The handle index of the last handle trap a built-in asked for.
+static TRAP_DETAIL: Global<Option<u32>> = Global::new(None);
+
+/// The handle index the last handle trap named, if the last trap named one.
+pub fn trap_detail() -> Option<u32> {
+    // SAFETY: a plain read of a `Copy` value; nothing holds a reference to it across
+    // this call (the signal handler reads it too, which is why this is not `with`).
+    unsafe { *TRAP_DETAIL.as_ptr() }
+}
+
+/// Forgets the calls in progress, task storage and the trap detail: a harness command
+/// starts afresh (a trap may have left a call unfinished).
+pub fn reset() {
+    CALLS.with(Vec::clear);
+    CONTEXT.with(|slots| *slots = [0; 2]);
+    TRAP_DETAIL.with(|detail| *detail = None);
+}
+
+/// The trap kind of a canonical-ABI trap: spec traps are kinds `17 + code`; an embedder
+/// error (a misuse wafer's code would have made) reports as `unreachable`.
+pub fn trap_kind(trap: Trap) -> TrapKind {
+    if !trap.is_spec_trap() {
+        return TrapKind::Unreachable;
+    }
+    TrapKind::from_u8(17 + trap.code()).unwrap_or(TrapKind::Unreachable)
+}
+
+/// The result of a built-in that failed with `trap`, its handle index kept for the
+/// report.
+fn trapped(trap: Trap) -> u64 {
+    TRAP_DETAIL.with(|detail| *detail = trap.detail());
+    BuiltinResult::trap(trap_kind(trap)).encode()
+}
+
+/// The result of a built-in.
+fn answer(result: Result<u32, Trap>) -> u64 {
+    match result {
+        Ok(value) => BuiltinResult::value(value).encode(),
+        Err(trap) => trapped(trap),
+    }
+}
+
+/// A view of the descriptor.
+#[derive(Clone, Copy)]
+pub struct Component {
+    descriptor: *const Descriptor,
+}
+
+impl Component {
+    /// # Safety
+    /// `descriptor` must be the component descriptor the compiler emitted.
+    pub unsafe fn new(descriptor: *const Descriptor) -> Component {
+        Component { descriptor }
+    }
+
+    fn descriptor(&self) -> &Descriptor {
+        // SAFETY: the compiler emits the descriptor as static data (see `new`); the
+        // runtime never writes it.
+        unsafe { &*self.descriptor }
+    }
+
+    /// Instance `index`'s record.
+    fn record(&self, index: u32) -> Result<*mut InstanceRecord, Trap> {
+        let descriptor = self.descriptor();
+        if index as usize >= descriptor.instance_count {
+            return Err(Trap::Host);
+        }
+        // SAFETY: `index` is below the count of records the array holds.
+        Ok(unsafe { descriptor.instances.add(index as usize) })
+    }
+
+    /// Table `index`: (instance, resource).
+    fn table(&self, index: u32) -> Result<(u32, u32), Trap> {
+        let descriptor = self.descriptor();
+        if index as usize >= descriptor.table_count {
+            return Err(Trap::Host);
+        }
+        // SAFETY: as in `record`, for the static table records.
+        let [instance, resource] = unsafe { *descriptor.tables.add(index as usize) };
+        if instance == NO_INSTANCE {
+            return Err(Trap::Host);
+        }
+        Ok((instance, resource))
+    }
+
+    /// Resource `index`: its implementing instance (`NO_INSTANCE` when imported) and
+    /// its host resource type.
+    fn resource(&self, index: u32) -> Result<(u32, u32), Trap> {
+        let descriptor = self.descriptor();
+        if index as usize >= descriptor.resource_count {
+            return Err(Trap::Host);
+        }
+        // SAFETY: as in `record`, for the static resource records.
+        let [instance, host_type] = unsafe { *descriptor.resources.add(index as usize) };
+        Ok((instance, host_type))
+    }
+
+    /// Instance `index`'s flags global.
+    pub fn flags(&self, index: u32) -> Result<*mut u32, Trap> {
+        // SAFETY: the record is the compiler's; its flags pointer is the address of the
+        // instance's flags global.
+        Ok(unsafe { (*self.record(index)?).flags })
+    }
+
+    /// Runs `f` on instance `index`'s state, creating it on first use. `f` must not call
+    /// guest code (which may call built-ins that reach the same state).
+    fn with_state<T>(
+        &self,
+        index: u32,
+        f: impl FnOnce(&mut InstanceState) -> T,
+    ) -> Result<T, Trap> {
+        let record = self.record(index)?;
+        // SAFETY: the record's state word is the runtime's: null, or a box this function
+        // leaked for it. The reference lives only during `f`, which calls no guest code,
+        // so no other reference to the state exists meanwhile.
+        unsafe {
+            if (*record).state.is_null() {
+                (*record).state = Box::into_raw(Box::default());
+            }
+            Ok(f(&mut *(*record).state))
+        }
+    }
+
+    /// Runs `f` on instance `index`'s handle table.
+    fn with_table<T>(&self, index: u32, f: impl FnOnce(&mut HandleTable) -> T) -> Result<T, Trap> {
+        self.with_state(index, |state| f(&mut state.table))
+    }
+
+    /// Runs `f` on instance `index`'s WASI 0.2 handle table.
+    fn with_host_handles<T>(
+        &self,
+        index: u32,
+        f: impl FnOnce(&mut HostHandles) -> T,
+    ) -> Result<T, Trap> {
+        let record = self.record(index)?;
+        // SAFETY: the compiler points every record at its instance's table; the reference
+        // lives only during `f`, which calls no guest code.
+        Ok(f(unsafe { &mut *(*record).host_handles }))
+    }
+
+    /// Whether instance `index` may be entered (no call into it trapped).
+    pub fn may_enter(&self, index: u32) -> bool {
+        self.with_state(index, |state| !state.poisoned)
+            .unwrap_or(false)
+    }
+
+    /// Marks instance `index` as not enterable: a call into it trapped.
+    pub fn poison(&self, index: u32) {
+        let _ = self.with_state(index, |state| state.poisoned = true);
+    }
+
+    /// The [`Handles`] lifting and lowering use for a call from the host into instance
+    /// `index`.
+    pub fn host_call_handles(&self, index: u32) -> InstanceHandles {
+        InstanceHandles {
+            component: *self,
+            instance: index,
+        }
+    }
+}
+
+/// The handles of a call from the host into an instance: owns move in and out of its
+/// table; a borrow cannot cross (the host has none to lend, and borrows cannot be
+/// results). Each method reaches the table only for its own duration, since lifting
+/// and lowering call the instance's `realloc` in between.
+#[derive(Clone, Copy)]
+pub struct InstanceHandles {
+    component: Component,
+    instance: u32,
+}
+
+impl Handles for InstanceHandles {
+    fn lift_own(&mut self, resource: ResourceId, index: u32) -> Result<u32, Trap> {
+        self.component
+            .with_table(self.instance, |table| table.lift_own(resource, index))?
+    }
+    fn lift_borrow(&mut self, _: ResourceId, _: u32) -> Result<u32, Trap> {
+        Err(Trap::NoBorrowScope)
+    }
+    fn lower_own(&mut self, resource: ResourceId, rep: u32) -> Result<u32, Trap> {
+        self.component
+            .with_table(self.instance, |table| table.lower_own(resource, rep))?
+    }
+    fn lower_borrow(&mut self, _: ResourceId, _: u32) -> Result<u32, Trap> {
+        Err(Trap::NoBorrowScope)
+    }
+    fn lift_opaque(&mut self, _: OpaqueKind, _: TypeId, _: u32) -> Result<u32, Trap> {
+        Err(Trap::Host)
+    }
+    fn lower_opaque(&mut self, _: OpaqueKind, _: TypeId, _: u32) -> Result<u32, Trap> {
+        Err(Trap::Host)
+    }
+}
+
+/// A resource handle trap for `handle` of the WASI 0.2 tables (which report no detail).
+fn host_handle_trap(kind: TrapKind, handle: u32) -> Trap {
+    match kind {
+        TrapKind::HandleTableFull => Trap::HandleTableFull,
+        _ => Trap::UnknownHandle(handle),
+    }
+}
+
+/// `resource.new`: see `wafer_abi::symbols::COMPONENT_RESOURCE_NEW`.
+///
+/// # Safety
+/// `descriptor` must be the image's component descriptor.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_resource_new(
+    descriptor: *const Descriptor,
+    instance: u32,
+    resource: u32,
+    rep: u32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    answer(
+        component
+            .with_table(instance, |table| {
+                table.resource_new(ResourceId(resource), rep)
+            })
+            .and_then(|r| r),
+    )
+}
+
+/// `resource.rep`: see `wafer_abi::symbols::COMPONENT_RESOURCE_REP`.
+///
+/// # Safety
+/// As [`wafer_rt_resource_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_resource_rep(
+    descriptor: *const Descriptor,
+    instance: u32,
+    resource: u32,
+    handle: u32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    answer(
+        component
+            .with_table(instance, |table| {
+                table.resource_rep(ResourceId(resource), handle)
+            })
+            .and_then(|r| r),
+    )
+}
+
+/// `resource.drop`: see `wafer_abi::symbols::COMPONENT_RESOURCE_DROP`.
+///
+/// # Safety
+/// As [`wafer_rt_resource_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_resource_drop(
+    descriptor: *const Descriptor,
+    instance: u32,
+    resource: u32,
+    handle: u32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    let dropped = component
+        .with_table(instance, |table| {
+            table.resource_drop(ResourceId(resource), handle)
+        })
+        .and_then(|r| r);
+    match dropped {
+        Ok(wafer_canon::Dropped::Own { rep }) => BuiltinResult {
+            value: rep,
+            run_destructor: true,
+            trap: 0,
+        }
+        .encode(),
+        Ok(wafer_canon::Dropped::Borrow) => BuiltinResult::value(0).encode(),
+        Err(trap) => trapped(trap),
+    }
+}
+
+/// Moves an own handle: see `wafer_abi::symbols::RESOURCE_TRANSFER_OWN`.
+///
+/// # Safety
+/// As [`wafer_rt_resource_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_resource_transfer_own(
+    descriptor: *const Descriptor,
+    handle: u32,
+    from: u32,
+    to: u32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    answer(transfer(component, handle, from, to, false))
+}
+
+/// Lends a handle: see `wafer_abi::symbols::RESOURCE_TRANSFER_BORROW`.
+///
+/// # Safety
+/// As [`wafer_rt_resource_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_resource_transfer_borrow(
+    descriptor: *const Descriptor,
+    handle: u32,
+    from: u32,
+    to: u32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    answer(transfer(component, handle, from, to, true))
+}
+
+/// Moves (or lends) `handle` from table `from` to table `to`; returns the handle there.
+fn transfer(
+    component: Component,
+    handle: u32,
+    from: u32,
+    to: u32,
+    borrow: bool,
+) -> Result<u32, Trap> {
+    let (source, resource) = component.table(from)?;
+    let (target, target_resource) = component.table(to)?;
+    let (implementer, host_type) = component.resource(resource)?;
+    if implementer == NO_INSTANCE {
+        // A WASI 0.2 resource: its representation is all its state, so a borrow is a
+        // second handle to it in the callee's table.
+        let rep = component
+            .with_host_handles(source, |table| match borrow {
+                false => table.remove(handle, host_type),
+                true => table.get(handle, host_type),
+            })?
+            .map_err(|kind| host_handle_trap(kind, handle))?;
+        return component
+            .with_host_handles(target, |table| table.insert(host_type, rep))?
+            .map_err(|kind| host_handle_trap(kind, 0));
+    }
+    let (resource, target_resource) = (ResourceId(resource), ResourceId(target_resource));
+    if !borrow {
+        let rep = component.with_table(source, |table| table.lift_own(resource, handle))??;
+        return component.with_table(target, |table| table.lower_own(target_resource, rep))?;
+    }
+    let call = CALLS
+        .with(|calls| calls.last().copied())
+        .filter(|call| call.caller == source && call.callee == target)
+        .ok_or(Trap::NoBorrowScope)?;
+    let rep = component.with_table(source, |table| {
+        table.lift_borrow(call.subtask, resource, handle)
+    })??;
+    if implementer == target {
+        // The callee implements the resource: it gets the representation itself.
+        return Ok(rep);
+    }
+    component.with_table(target, |table| {
+        table.lower_borrow(call.task, target_resource, rep)
+    })?
+}
+
+/// Starts a call that passes borrows: see `wafer_abi::symbols::ENTER_SYNC_CALL`.
+///
+/// # Safety
+/// As [`wafer_rt_resource_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_enter_sync_call(
+    descriptor: *const Descriptor,
+    caller: u32,
+    _callee_async: u32,
+    callee: u32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    let started = component
+        .with_table(caller, HandleTable::begin_subtask)
+        .and_then(|subtask| {
+            let task = component.with_table(callee, HandleTable::begin_task)?;
+            Ok(Call {
+                caller,
+                callee,
+                subtask,
+                task,
+            })
+        });
+    answer(started.map(|call| {
+        CALLS.with(|calls| calls.push(call));
+        0
+    }))
+}
+
+/// Ends the innermost call: see `wafer_abi::symbols::EXIT_SYNC_CALL`.
+///
+/// # Safety
+/// As [`wafer_rt_resource_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_exit_sync_call(descriptor: *const Descriptor) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    let Some(call) = CALLS.with(Vec::pop) else {
+        return answer(Err(Trap::NoBorrowScope));
+    };
+    let ended = component
+        .with_table(call.callee, |table| table.end_task(call.task))
+        .and_then(|r| r)
+        .and_then(|()| component.with_table(call.caller, |table| table.end_subtask(call.subtask)));
+    answer(ended.map(|()| 0))
+}
+
+/// `context.get`: see `wafer_abi::symbols::CONTEXT_GET`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wafer_rt_context_get(slot: u32) -> u32 {
+    CONTEXT.with(|slots| slots.get(slot as usize).copied().unwrap_or(0))
+}
+
+/// `context.set`: see `wafer_abi::symbols::CONTEXT_SET`.
+#[unsafe(no_mangle)]
+pub extern "C" fn wafer_rt_context_set(slot: u32, value: u32) {
+    CONTEXT.with(|slots| {
+        if let Some(slot) = slots.get_mut(slot as usize) {
+            *slot = value;
+        }
+    });
+}
+
+/// `backpressure.inc` / `backpressure.dec`: see `wafer_abi::symbols::BACKPRESSURE`.
+///
+/// # Safety
+/// As [`wafer_rt_resource_new`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_backpressure(
+    descriptor: *const Descriptor,
+    instance: u32,
+    delta: i32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    let changed = component.with_state(instance, |state| {
+        let counter = state.backpressure + delta;
+        // The spec's bounds: the counter stays within 0..2^16.
+        if !(0..1 << 16).contains(&counter) {
+            return BuiltinResult::trap(TrapKind::Unreachable).encode();
+        }
+        state.backpressure = counter;
+        BuiltinResult::value(0).encode()
+    });
+    changed.unwrap_or_else(trapped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_abi_traps_have_kinds_with_their_messages() {
+        for trap in Trap::ALL {
+            let kind = trap_kind(trap);
+            if !trap.is_spec_trap() {
+                assert_eq!(kind, TrapKind::Unreachable);
+                continue;
+            }
+            assert_eq!(kind as u8, 17 + trap.code(), "{trap:?}");
+            assert!(kind as u8 >= TrapKind::InvalidUtf8 as u8);
+            // The handle traps say which handle; the others say what the spec does.
+            match kind.handle_message() {
+                Some((before, after)) => assert!(!before.is_empty() || !after.is_empty()),
+                None => assert_eq!(kind.message(), trap.message(), "{trap:?}"),
+            }
+        }
+    }
+}
