@@ -108,6 +108,14 @@ fn bad_input_gets_one_line_naming_the_file_and_no_output() {
             vec!["unknown_import.wasm", "unknown import", "env.mystery"],
         ),
         (
+            // Names from the input are escaped: an error stays one line (found by the
+            // compile fuzzer).
+            "control_characters.wasm",
+            wat::parse_str(r#"(module (import "en\nv" "x\1b[2J" (global i32)) (func (export "_start")))"#)
+                .unwrap(),
+            vec!["control_characters.wasm", "unknown import", r"en\nv.x\u{1b}[2J"],
+        ),
+        (
             "wrong_wasi_type.wasm",
             wat::parse_str(r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (func (export "_start")))"#)
                 .unwrap(),

@@ -88,8 +88,10 @@ impl fmt::Display for BuildError {
             BuildError::Read(e) => write!(f, "cannot read input: {}", io_message(e)),
             BuildError::Wat(message) => write!(f, "{message}"),
             BuildError::Compile(e) => write!(f, "{e}"),
-            BuildError::Link(message) => write!(f, "link failed: {message}"),
-            BuildError::Options(message) => write!(f, "{message}"),
+            BuildError::Link(message) => {
+                write!(f, "link failed: {}", crate::error::Escaped(message))
+            }
+            BuildError::Options(message) => write!(f, "{}", crate::error::Escaped(message)),
             BuildError::NoRuntime(target) => write!(
                 f,
                 "this wafer carries no runtime for target {target} (it was built without the Rust target; see `wafer targets`)"
