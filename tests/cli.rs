@@ -664,6 +664,35 @@ fn simd_on_riscv64_without_v_names_the_function_and_the_fix() {
         output.to_str().unwrap(),
     ]);
     assert_eq!(with_v.code, 0, "{with_v:?}");
+    // A v128 reaches code without SIMD operators through globals, parameters and
+    // locals, which are refused too (the compile fuzzer found a v128 global crashing
+    // Cranelift's riscv64 lowering).
+    let cases = [
+        (
+            r#"(module (global $g (mut v128) (v128.const i64x2 0 0)) (func (export "_start") (global.set $g (global.get $g))))"#,
+            "global 0 is a v128",
+        ),
+        (
+            r#"(module (func $id (param v128) (result v128) (local.get 0)) (func (export "_start")))"#,
+            "function type 0 has a v128",
+        ),
+        (
+            r#"(module (func (export "_start") (local v128) (local.set 0 (local.get 0))))"#,
+            "v128 locals",
+        ),
+    ];
+    for (text, needle) in cases {
+        std::fs::write(&input, text).unwrap();
+        let outcome = wafer_cmd(&[
+            "build",
+            input.to_str().unwrap(),
+            "--target",
+            "riscv64-linux",
+            "-o",
+            output.to_str().unwrap(),
+        ]);
+        assert_one_line_error(&outcome, &["vec.wat", needle, "V extension", "rv64gcv"]);
+    }
 }
 
 #[test]

@@ -382,6 +382,11 @@ fn prepare<'data>(
         modules.push(module);
     }
     let isa = isa::build(target, config.cpu.as_deref()).map_err(at(0))?;
+    if let Some(why) = isa::simd_unavailable(&*isa) {
+        for (i, module) in modules.iter().enumerate() {
+            refuse_v128_types(module, why).map_err(at(i))?;
+        }
+    }
     let mut writer = ObjectWriter::new(isa.clone()).map_err(at(0))?;
     let pointer_type = isa.pointer_type();
     let host_call_conv = CallConv::triple_default(isa.triple());
@@ -441,6 +446,33 @@ fn prepare<'data>(
         host_call_conv,
         trampolines,
     })
+}
+
+/// Refuses a module whose types or globals hold a `v128` when the ISA cannot lower
+/// them (`why`): a `v128` value then comes from a parameter, a call's result or a global
+/// as well as from a SIMD operator, which function translation refuses. Locals are
+/// checked there too.
+fn refuse_v128_types(module: &ModuleInfo<'_>, why: &str) -> Result<()> {
+    use wasmparser::ValType::V128;
+    let type_index = module.types.iter().position(|ty| {
+        ty.as_ref()
+            .is_some_and(|sig| sig.params.contains(&V128) || sig.results.contains(&V128))
+    });
+    if let Some(index) = type_index {
+        return Err(CompileError::unsupported(format!(
+            "function type {index} has a v128: {why}"
+        )));
+    }
+    if let Some(index) = module
+        .globals
+        .iter()
+        .position(|g| g.ty.content_type == V128)
+    {
+        return Err(CompileError::unsupported(format!(
+            "global {index} is a v128: {why}"
+        )));
+    }
+    Ok(())
 }
 
 /// The one memory of an image placed at [`wafer_abi::FIXED_MEMORY_BASE`], as (instance,
