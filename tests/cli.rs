@@ -883,6 +883,41 @@ fn reactors_run_with_invoke_and_unknown_imports_can_trap() {
 }
 
 #[test]
+fn unknown_imports_of_one_name_trap_each_with_their_own_type() {
+    // A module may import one name several times, with the same or different types; each
+    // import's trap stub is its own function (the compile fuzzer found two such imports
+    // failing the build in code generation).
+    let dir = scratch("cli-unknown-import-twice");
+    let input = dir.join("twice.wat");
+    std::fs::write(
+        &input,
+        r#"(module
+          (import "host" "f" (func $a (result i64)))
+          (import "host" "f" (func $b))
+          (import "host" "f" (func $c))
+          (import "" "" (func (param i64) (result i64)))
+          (import "" "" (func (result i64)))
+          (func (export "run") (result i32) (call $b) (i32.const 3)))"#,
+    )
+    .unwrap();
+    let image = dir.join("twice");
+    let built = common::wafer_build(
+        &input,
+        &image,
+        &["--trap-unknown-imports", "--invoke", "run"],
+    );
+    assert_eq!(built.code, 0, "{built:?}");
+    let trapped = common::run_image(&image, &[], &[]);
+    assert_eq!(trapped.code, 134, "{trapped:?}");
+    assert!(
+        trapped
+            .stderr
+            .contains("wafer: trap: call to an unknown import in host.f (wasm offset 0x"),
+        "{trapped:?}"
+    );
+}
+
+#[test]
 fn runtime_tables_live_in_bss_not_in_the_file() {
     // The descriptor table and other runtime state start zeroed: they belong in .bss,
     // which costs nothing in the file. (A table of `None`s once put 32 KiB of .data
