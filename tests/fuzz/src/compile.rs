@@ -14,6 +14,7 @@
 
 use arbitrary::Unstructured;
 use wafer::checks::Checks;
+use wafer::codegen::{ImportSource, InstanceSpec};
 use wafer::driver::{BuildError, BuildOptions, Emit};
 use wafer::error::CompileError;
 
@@ -202,11 +203,17 @@ pub fn check(case: &Case) -> Result<Verdict, String> {
         board: Default::default(),
         program_name: "fuzz".into(),
     };
-    let result = wafer::driver::build_image(&case.wasm, &options);
     let component = wafer::component::is_component(&case.wasm);
     let valid = wasmparser::Validator::new_with_features(wafer::environ::features())
         .validate_all(&case.wasm)
         .is_ok();
+    let result = match valid && !component && !has_entry(&case.wasm) {
+        // A module with nothing to run (most of wasm-smith's) goes into a harness
+        // image, whose trampolines call every exported function: the whole pipeline
+        // still runs instead of stopping at "no `_start`".
+        true => build_harness(case, options.target),
+        false => wafer::driver::build_image(&case.wasm, &options).map(|built| built.bytes),
+    };
     match result {
         Err(BuildError::Internal(message)) => Err(format!("wafer panicked: {message}")),
         Err(BuildError::Compile(CompileError::Codegen(message))) => {
@@ -216,14 +223,50 @@ pub fn check(case: &Case) -> Result<Verdict, String> {
             Err(format!("an error of several lines: {error:?}"))
         }
         Ok(_) if !valid && !component => Err("wafer built an image of an invalid module".into()),
-        Ok(built) if !built.bytes.starts_with(b"\x7fELF") => {
-            Err("the image is not an ELF file".into())
-        }
+        Ok(bytes) if !bytes.starts_with(b"\x7fELF") => Err("the image is not an ELF file".into()),
         Ok(_) => Ok(Verdict::Image),
         Err(BuildError::Compile(CompileError::InvalidWasm { message, offset })) if valid => Err(
             format!("wafer calls a valid module invalid at offset {offset:#x}: {message}"),
         ),
         Err(error) => Ok(Verdict::Refused(kind(&error))),
+    }
+}
+
+/// Whether a valid core module has a `_start` export or a start function.
+fn has_entry(wasm: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload};
+    Parser::new(0).parse_all(wasm).any(|payload| match payload {
+        Ok(Payload::StartSection { .. }) => true,
+        Ok(Payload::ExportSection(exports)) => exports
+            .into_iter()
+            .any(|export| export.is_ok_and(|e| e.name == "_start")),
+        _ => false,
+    })
+}
+
+/// Builds `case` as a harness image, every import module's functions trapping.
+fn build_harness(case: &Case, target: wafer::target::Target) -> Result<Vec<u8>, BuildError> {
+    use wasmparser::{Parser, Payload};
+    let mut imports = std::collections::HashMap::new();
+    for payload in Parser::new(0).parse_all(&case.wasm) {
+        if let Ok(Payload::ImportSection(reader)) = payload {
+            for import in reader.into_imports().flatten() {
+                imports.insert(import.module.to_string(), ImportSource::Trap);
+            }
+        }
+    }
+    let spec = InstanceSpec {
+        wasm: &case.wasm,
+        imports,
+    };
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wafer::driver::build_harness(&[spec], &target, case.cpu, case.checks, case.max_memory)
+    }));
+    match built {
+        Ok(result) => result.map_err(|e| BuildError::Compile(e.error)),
+        Err(payload) => Err(BuildError::Internal(crate::differential::panic_text(
+            &payload,
+        ))),
     }
 }
 

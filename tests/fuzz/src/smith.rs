@@ -60,6 +60,12 @@ pub fn compile_config(u: &mut Unstructured<'_>) -> arbitrary::Result<Config> {
     config.canonicalize_nans = u.ratio(1, 4)?;
     // wasm-smith asserts min <= max.
     config.min_funcs = u.int_in_range(0..=4)?.min(config.max_funcs);
+    // Imported globals, memories and tables have no provider: keep most modules
+    // buildable.
+    if u.ratio(3, 4)? {
+        config.max_imports = 0;
+        config.min_imports = 0;
+    }
     Ok(config)
 }
 
