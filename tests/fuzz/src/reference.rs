@@ -270,7 +270,7 @@ fn spectest(store: &mut Store<StoreLimits>) -> Result<Linker<StoreLimits>, wasmi
 }
 
 fn classify(error: &wasmi::Error) -> Outcome {
-    use wasmi::errors::{ErrorKind, MemoryError, TableError};
+    use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
     // Instantiation reports segments out of bounds as table and memory errors.
     match error.kind() {
         ErrorKind::Table(
@@ -279,6 +279,9 @@ fn classify(error: &wasmi::Error) -> Outcome {
             | TableError::CopyOutOfBounds
             | TableError::FillOutOfBounds,
         ) => return Outcome::Trapped(TrapCode::TableOutOfBounds),
+        ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. }) => {
+            return Outcome::Trapped(TrapCode::TableOutOfBounds);
+        }
         ErrorKind::Memory(MemoryError::OutOfBoundsAccess) => {
             return Outcome::Trapped(TrapCode::MemoryOutOfBounds);
         }
