@@ -506,6 +506,7 @@ fn tunables(
         bounds: config.checks.bounds,
         stack_limit: config.checks.stack_limit,
         memory_limit: config.max_memory,
+        probe_store_end: target.arch != Arch::X86_64,
         simd_unavailable: isa::simd_unavailable(isa),
         fixed_memory,
         // The runtime's `Platform::TABLES_MOVE`: boards have no address space to spare.
