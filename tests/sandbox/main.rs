@@ -22,6 +22,7 @@
 //! under qemu-system (`WAFER_TEST_BOARDS` may leave it out), whose images always check
 //! explicitly.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -42,6 +43,13 @@ struct Place {
     cpu: Option<&'static str>,
     /// The checks modes to build with.
     checks: Vec<Checks>,
+    /// How WASI programs run there.
+    runner: Runner,
+}
+
+enum Runner {
+    Linux(common::TestTarget),
+    Board(common::boards::Board),
 }
 
 /// The board the tests also run on.
@@ -61,6 +69,7 @@ fn places() -> Vec<Place> {
             cpu: (target.arch == wafer::target::Arch::Riscv64).then_some("rv64gcv"),
             target,
             checks: vec![Checks::NONE, Checks::ALL],
+            runner: Runner::Linux(linux),
         });
     }
     for board in common::boards::boards() {
@@ -68,11 +77,12 @@ fn places() -> Vec<Place> {
             continue;
         }
         places.push(Place {
-            name: board.name.clone(),
             target: wafer::target::find(&board.name).expect("a board target"),
             launcher: board.qemu.clone(),
+            name: board.name.clone(),
             cpu: None,
             checks: vec![Checks::ALL],
+            runner: Runner::Board(board),
         });
     }
     places
@@ -695,4 +705,66 @@ fn every_boundary_traps_and_leaves_the_host_untouched() {
         probes.len() * ran,
         failures.join("\n")
     );
+}
+
+/// What a WASI program did on one place: exit status and output (a board's console
+/// holds both streams).
+fn run_program(
+    place: &Place,
+    wat: &Path,
+    checks: Checks,
+    dir: &Path,
+) -> Result<common::Outcome, String> {
+    let image = dir.join(format!(
+        "{}-{}-{}",
+        wat.file_stem().unwrap().to_string_lossy(),
+        place.name,
+        checks.to_string().replace(',', "+")
+    ));
+    let mut flags = vec!["--target", place.name.as_str(), "--checks"];
+    let checks_text = checks.to_string();
+    flags.push(&checks_text);
+    let built = common::wafer_build(wat, &image, &flags);
+    if built.code != 0 {
+        return Err(format!("build failed: {}", built.stderr));
+    }
+    match &place.runner {
+        Runner::Board(board) => board.boot(&image, None, Duration::from_secs(300)),
+        Runner::Linux(target) => Ok(common::run_command(&mut target.command(&image))),
+    }
+}
+
+#[test]
+fn host_calls_meet_the_sandbox_edges() {
+    let dir = common::scratch("sandbox-programs");
+    let programs = common::tests_dir().join("sandbox");
+    // The byte fd_write writes out in each round: the one the guest stored last.
+    let expected: String = (0u32..3000)
+        .map(|round| (65 + (round * 31 + ((round * 13) & 4095)) % 26) as u8 as char)
+        .collect();
+    let mut failures = Vec::new();
+    for place in places() {
+        for &checks in &place.checks {
+            let at = format!("{} (checks {checks})", place.name);
+            match run_program(&place, &programs.join("hammer.wat"), checks, &dir) {
+                Ok(outcome) if outcome.code == 0 && outcome.stdout.contains(&expected) => {}
+                Ok(outcome) => failures.push(format!(
+                    "{at}: hammer.wat exited {} (a code from 10 is a failed check) with {} bytes of output{}",
+                    outcome.code,
+                    outcome.stdout.len(),
+                    if outcome.stdout.contains(&expected) { "" } else { ", not the bytes the guest stored" }
+                )),
+                Err(e) => failures.push(format!("{at}: hammer.wat: {e}")),
+            }
+            match run_program(&place, &programs.join("host_stack.wat"), checks, &dir) {
+                Ok(outcome)
+                    if outcome.code == 134
+                        && (outcome.stderr.contains("wafer: trap: call stack exhausted")
+                            || outcome.stdout.contains("wafer: trap: call stack exhausted")) => {}
+                Ok(outcome) => failures.push(format!("{at}: host_stack.wat: {outcome:?}")),
+                Err(e) => failures.push(format!("{at}: host_stack.wat: {e}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
