@@ -244,10 +244,12 @@ fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<
         .iter()
         .filter_map(|trap| {
             let kind = crate::translate::env::trap_kind(trap.code)?;
+            // Source locations are sorted and disjoint: a binary search, not a scan per
+            // trap (a function of 100,000 traps took 40 s).
+            let at = srclocs.partition_point(|loc| loc.end <= trap.offset);
             let wasm_offset = srclocs
-                .iter()
-                .find(|loc| loc.start <= trap.offset && trap.offset < loc.end)
-                .filter(|loc| !loc.loc.is_default())
+                .get(at)
+                .filter(|loc| loc.start <= trap.offset && !loc.loc.is_default())
                 .map_or(0, |loc| loc.loc.bits());
             Some((trap.offset, kind, wasm_offset))
         })
