@@ -266,6 +266,10 @@ struct Built {
 /// the peak of the test process, which the child starts as a copy of, in the child's.
 fn build(input: &Path, output: &Path, limit: Duration) -> Built {
     let started = Instant::now();
+    #[allow(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, which also gives its resource usage"
+    )]
     let mut child = Command::new(common::wafer())
         .arg("build")
         .arg(input)
