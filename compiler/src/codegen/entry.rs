@@ -326,13 +326,16 @@ fn build_trampoline(menv: &ModuleEnv<'_>, func_index: u32) -> ir::Function {
         })
         .collect();
     let results = call_export(&mut builder, &mut env, func_index, &args);
+    // A result fills its whole slot, zeros above its value: the slot held an argument,
+    // maybe a wider one (a v128 under an i32 result read as garbage in its high bytes).
+    let zero = builder.ins().iconst(ir::types::I64, 0);
     for (i, value) in results.into_iter().enumerate() {
-        builder.ins().store(
-            vm_flags(),
-            value,
-            values,
-            (i as u32 * VALUE_SLOT_SIZE) as i32,
-        );
+        let slot = (i as u32 * VALUE_SLOT_SIZE) as i32;
+        if builder.func.dfg.value_type(value).bytes() < VALUE_SLOT_SIZE {
+            builder.ins().store(vm_flags(), zero, values, slot);
+            builder.ins().store(vm_flags(), zero, values, slot + 8);
+        }
+        builder.ins().store(vm_flags(), value, values, slot);
     }
     builder.ins().return_(&[]);
     builder.finalize(menv.frontend_config);

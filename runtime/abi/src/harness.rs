@@ -43,7 +43,7 @@
 //!
 //! For [`EXPORT_FUNC`] the address is an `extern "C" fn(values: *mut [u8; 16])`
 //! trampoline that reads the arguments from `values[0..]` and writes the results back
-//! from `values[0]`; for [`EXPORT_GLOBAL`] it is the address of the global's slot; for
+//! from `values[0]`, each filling its slot (zeros above a narrower value); for [`EXPORT_GLOBAL`] it is the address of the global's slot; for
 //! [`EXPORT_MEMORY`] and [`EXPORT_TABLE`] the address of the memory's or table's
 //! definition in its owner's VM context (`VMMemoryDefinition`, `VMTableDefinition`).
 
