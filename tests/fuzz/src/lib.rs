@@ -5,7 +5,7 @@
 //! - [`compile`]: any input through the whole compiler, for every target: no panic, no
 //!   hang, bounded memory, errors for invalid input and images for valid input.
 //! - [`differential`]: wasm-smith modules run by wafer's images and by wasmi
-//!   ([`reference`]), compared call by call.
+//!   ([`mod@reference`]), compared call by call.
 //! - [`runner`]: the stable runner's loops, budgets, child processes and reports.
 
 #[path = "../../common/harness.rs"]

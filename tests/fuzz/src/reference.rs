@@ -1,5 +1,5 @@
 //! The reference of the differential target: wasmi, in-process. Only this file names
-//! wasmi's types; the rest of the crate sees [`Value`]s as harness slots.
+//! wasmi's types; the rest of the crate sees values as harness slots (`u128`).
 
 use wasmi::{
     Config, Engine, Extern, Func, Global, Instance, Linker, Memory, MemoryType, Module, Mutability,

@@ -25,6 +25,9 @@ pub const COMPILE_PEAK_RSS: u64 = 2 << 30;
 /// How long one compile case may take.
 pub const COMPILE_DEADLINE: Duration = Duration::from_secs(60);
 
+/// How often a differential run reports its totals on standard error.
+const PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
 /// A run's settings.
 #[derive(Debug, Clone)]
 pub struct Budget {
@@ -416,7 +419,20 @@ pub fn run_differential(budget: &Budget, target: &DiffTarget, calls: u64) -> Dif
     let started = Instant::now();
     let end = budget.start.saturating_add(budget.cases);
     let mut index = budget.start;
+    let mut last_progress = Instant::now();
     while index < end && started.elapsed() < budget.time {
+        // Long campaigns leave a trace: the totals so far, once a minute.
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            eprintln!(
+                "progress: {} executions ({} traps) in {} modules, {} failures, {:.0} s",
+                report.executions,
+                report.traps,
+                report.modules,
+                report.failures.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         let case = index;
         index += 1;
         let Some((module, mut rng)) = differential_case(budget.seed, case) else {
