@@ -253,6 +253,8 @@ pub struct Scan {
     /// Float promotion or demotion, scalar or SIMD: RISC-V returns the canonical NaN
     /// where x86 and AArch64 keep the payload (the spec allows both).
     pub promote_demote: bool,
+    /// Of those, the SIMD ones ([`canonicalize_conversions`] handles the scalar ones).
+    pub vector_promote_demote: bool,
 }
 
 impl Scan {
@@ -284,10 +286,12 @@ pub fn scan(wasm: &[u8]) -> Scan {
                 | Operator::F32x4DemoteF64x2Zero
                 | Operator::F64x2PromoteLowF32x4 => {
                     scan.promote_demote = true;
-                    scan.simd |= matches!(
+                    let vector = matches!(
                         operator,
                         Operator::F32x4DemoteF64x2Zero | Operator::F64x2PromoteLowF32x4
                     );
+                    scan.simd |= vector;
+                    scan.vector_promote_demote |= vector;
                 }
                 other => {
                     if is_simd(&other) {
@@ -308,6 +312,112 @@ fn is_simd(operator: &Operator<'_>) -> bool {
         || ["I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"]
             .iter()
             .any(|lanes| name.starts_with(lanes))
+}
+
+/// `wasm` with the NaN after every `f32.demote_f64` and `f64.promote_f32` made
+/// canonical, as wasm-smith's `canonicalize_nans` does for arithmetic but not for these:
+/// RISC-V returns the canonical NaN where the host that runs wasmi keeps the payload
+/// (the spec allows both). Each function gets two more locals for the check.
+pub fn canonicalize_conversions(wasm: &[u8]) -> Option<Vec<u8>> {
+    use wasm_encoder::reencode::Reencode;
+    use wasm_encoder::{Function, Instruction, ValType};
+
+    /// Parameters of each defined function, in order.
+    fn parameter_counts(wasm: &[u8]) -> Option<Vec<u32>> {
+        let mut types = Vec::new();
+        let mut defined = Vec::new();
+        for payload in Parser::new(0).parse_all(wasm) {
+            match payload.ok()? {
+                Payload::TypeSection(reader) => {
+                    for group in reader {
+                        for sub in group.ok()?.types() {
+                            types.push(match &sub.composite_type.inner {
+                                wasmparser::CompositeInnerType::Func(f) => f.params().len() as u32,
+                                _ => 0,
+                            });
+                        }
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for ty in reader {
+                        defined.push(*types.get(ty.ok()? as usize)?);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(defined)
+    }
+
+    struct Canonicalize {
+        params: std::vec::IntoIter<u32>,
+    }
+
+    impl Reencode for Canonicalize {
+        type Error = std::convert::Infallible;
+
+        fn parse_function_body(
+            &mut self,
+            code: &mut wasm_encoder::CodeSection,
+            func: wasmparser::FunctionBody<'_>,
+        ) -> Result<(), wasm_encoder::reencode::Error<Self::Error>> {
+            let params = self.params.next().unwrap_or(0);
+            let mut locals = Vec::new();
+            let mut declared = 0u32;
+            for pair in func.get_locals_reader()? {
+                let (count, ty) = pair?;
+                declared += count;
+                locals.push((count, self.val_type(ty)?));
+            }
+            let scratch32 = params + declared;
+            let scratch64 = scratch32 + 1;
+            locals.push((1, ValType::F32));
+            locals.push((1, ValType::F64));
+            let mut f = Function::new(locals);
+            let mut reader = func.get_operators_reader()?;
+            while !reader.eof() {
+                let operator = reader.read()?;
+                let converted = match operator {
+                    Operator::F32DemoteF64 => Some(false),
+                    Operator::F64PromoteF32 => Some(true),
+                    _ => None,
+                };
+                f.instruction(&self.instruction(operator)?);
+                match converted {
+                    Some(false) => {
+                        f.instruction(&Instruction::LocalTee(scratch32));
+                        f.instruction(&Instruction::F32Const(f32::from_bits(0x7fc0_0000).into()));
+                        f.instruction(&Instruction::LocalGet(scratch32));
+                        f.instruction(&Instruction::LocalGet(scratch32));
+                        f.instruction(&Instruction::F32Eq);
+                        f.instruction(&Instruction::Select);
+                    }
+                    Some(true) => {
+                        f.instruction(&Instruction::LocalTee(scratch64));
+                        f.instruction(&Instruction::F64Const(
+                            f64::from_bits(0x7ff8_0000_0000_0000).into(),
+                        ));
+                        f.instruction(&Instruction::LocalGet(scratch64));
+                        f.instruction(&Instruction::LocalGet(scratch64));
+                        f.instruction(&Instruction::F64Eq);
+                        f.instruction(&Instruction::Select);
+                    }
+                    None => {}
+                }
+            }
+            code.function(&f);
+            Ok(())
+        }
+    }
+
+    let mut canonicalize = Canonicalize {
+        params: parameter_counts(wasm)?.into_iter(),
+    };
+    let mut module = wasm_encoder::Module::new();
+    canonicalize
+        .parse_core_module(&mut module, Parser::new(0), wasm)
+        .ok()?;
+    Some(module.finish())
 }
 
 #[cfg(test)]
@@ -343,6 +453,45 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn conversions_are_canonicalized_in_every_function() {
+        let wasm = wat::parse_str(
+            r#"(module
+              (func (export "demote") (param f64 i32) (result f32) (local i64)
+                (f32.demote_f64 (local.get 0)))
+              (func (export "promote") (param f32) (result f64)
+                (f64.promote_f32 (local.get 0))))"#,
+        )
+        .unwrap();
+        let rewritten = canonicalize_conversions(&wasm).unwrap();
+        wasmparser::validate(&rewritten).unwrap();
+        let counts = tees_and_selects(&rewritten);
+        assert_eq!(
+            counts,
+            (2, 2),
+            "a tee of a new local and a select after each"
+        );
+    }
+
+    /// (local.tee count, select count) of a module's code.
+    fn tees_and_selects(wasm: &[u8]) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for payload in Parser::new(0).parse_all(wasm) {
+            let Ok(Payload::CodeSectionEntry(body)) = payload else {
+                continue;
+            };
+            let mut reader = body.get_operators_reader().unwrap();
+            while !reader.eof() {
+                match reader.read().unwrap() {
+                    Operator::LocalTee { .. } => counts.0 += 1,
+                    Operator::Select => counts.1 += 1,
+                    _ => {}
+                }
+            }
+        }
+        counts
     }
 
     #[test]
