@@ -214,6 +214,11 @@ fn rust_target_installed(triple: &str) -> bool {
 fn build_runtime(workspace: &Path, out_dir: &Path, target: &TargetDescriptor) -> PathBuf {
     let (name, triple) = (&target.name, &target.triple);
     // One target directory per target: boards share a Rust triple but not a runtime.
+    let profile = if target.board_source.is_some() {
+        "runtime-firmware"
+    } else {
+        "runtime"
+    };
     let target_dir = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace.join("target"))
@@ -235,7 +240,7 @@ fn build_runtime(workspace: &Path, out_dir: &Path, target: &TargetDescriptor) ->
             "--crate-type",
             "staticlib",
             "--profile",
-            "runtime",
+            profile,
             "--target",
             triple,
         ])
@@ -284,7 +289,7 @@ fn build_runtime(workspace: &Path, out_dir: &Path, target: &TargetDescriptor) ->
     assert!(status.success(), "building the {name} runtime failed");
     let built = target_dir
         .join(triple)
-        .join("runtime")
+        .join(profile)
         .join("libwafer_runtime.a");
     let copy = out_dir.join(format!("runtime-{name}.a"));
     fs::copy(&built, &copy).unwrap_or_else(|e| panic!("copying {}: {e}", built.display()));

@@ -172,7 +172,7 @@ fn bad_input_gets_one_line_naming_the_file_and_no_output() {
             .unwrap(),
             vec![
                 "invalid_component_body.wasm",
-                "invalid wasm at offset 0x32: type mismatch",
+                "invalid wasm at offset 0x32: in function 0 `run`: type mismatch",
             ],
         ),
     ];

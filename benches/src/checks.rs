@@ -1,8 +1,8 @@
-//! `--checks LIST`: what the checks bare-metal builds carry (explicit bounds checks,
-//! stack-limit checks; see `wafer build --checks`) cost. Each program is built twice by
-//! wafer, as usual (guard regions) and with `--checks LIST`; the two images run
-//! interleaved in the same rounds, so each program's ratio and their geomean come from
-//! one run on one machine state. Writes `target/bench/CHECKS.md` (also printed).
+//! What build options cost: `--checks LIST` (the checks bare-metal builds carry:
+//! explicit bounds checks, stack-limit checks) and `--metering` (`--fuel`, `--deadline`).
+//! Each program is built once per variant; the images run interleaved in the same
+//! rounds, so each program's ratios and their geomeans come from one run on one machine
+//! state. Writes `target/bench/CHECKS.md` or `METERING.md` (also printed).
 
 use std::path::Path;
 use std::process::Command;
@@ -13,20 +13,87 @@ use crate::report::{Table, ms, ratio};
 use crate::runners::{self, Program, WAFER_CPU_FLAGS};
 use crate::tools;
 
-/// One program's two builds and their timed runs.
-struct Pair {
+/// A way to build each program: a name for the report and its `wafer build` flags.
+#[derive(Debug)]
+pub struct Variant {
+    /// The column's name.
+    pub name: String,
+    /// Flags added to `wafer build`.
+    pub flags: Vec<String>,
+}
+
+impl Variant {
+    /// A variant named `name` built with `flags`.
+    pub fn new(name: &str, flags: &[&str]) -> Variant {
+        Variant {
+            name: name.to_string(),
+            flags: flags.iter().map(|flag| flag.to_string()).collect(),
+        }
+    }
+}
+
+/// What is being measured: the title and command of the report, its file, and the
+/// variants, the first of which is the baseline the others are divided by.
+#[derive(Debug)]
+pub struct Study {
+    /// The report's title.
+    pub title: String,
+    /// The `wafer-bench` arguments that produce it.
+    pub command: String,
+    /// The report's file name in `target/bench`.
+    pub file: &'static str,
+    /// The builds, baseline first.
+    pub variants: Vec<Variant>,
+}
+
+impl Study {
+    /// `--checks LIST`: guard regions against the checks bare-metal builds carry.
+    pub fn checks(list: &str) -> Study {
+        Study {
+            title: format!("The cost of `--checks {list}`"),
+            command: format!("--checks {list}"),
+            file: "CHECKS.md",
+            variants: vec![
+                Variant::new("guard regions", &["--checks", "none"]),
+                Variant::new("with checks", &["--checks", list]),
+            ],
+        }
+    }
+
+    /// `--metering`: what `--fuel` and `--deadline` cost, with budgets no program here
+    /// reaches.
+    pub fn metering() -> Study {
+        Study {
+            title: "The cost of `--fuel` and `--deadline`".into(),
+            command: "--metering".into(),
+            file: "METERING.md",
+            variants: vec![
+                Variant::new("unmetered", &[]),
+                Variant::new("--fuel", &["--fuel", "1000000000000000000"]),
+                Variant::new("--deadline", &["--deadline", "1h"]),
+                Variant::new(
+                    "both",
+                    &["--fuel", "1000000000000000000", "--deadline", "1h"],
+                ),
+            ],
+        }
+    }
+}
+
+/// One program's builds and their timed runs.
+struct Measured {
     name: String,
-    /// `wafer build --checks LIST`'s count of bounds checks, as it printed it.
+    /// The last variant's count of bounds checks, as `wafer build` printed it.
     bounds: String,
-    guarded: Vec<f64>,
-    checked: Vec<f64>,
+    /// Wall times per variant.
+    walls: Vec<Vec<f64>>,
     problem: Option<String>,
 }
 
-/// Builds, runs and reports; `Ok(false)` when a program failed or its two builds
-/// printed different output.
+/// Builds, runs and reports; `Ok(false)` when a program failed or its builds printed
+/// different output.
 pub fn run(
-    checks: &str,
+    study: &Study,
     programs: &[Program],
     root: &Path,
     work: &Path,
@@ -48,67 +115,78 @@ pub fn run(
         .map(|(name, version)| format!("{name}={version}"))
         .collect::<Vec<_>>()
         .join(";");
-    let mut pairs = Vec::new();
+    let mut measured = Vec::new();
     for program in programs.iter().filter(|p| !p.is_hello()) {
-        eprintln!("wafer-bench: building {} twice", program.name);
+        eprintln!(
+            "wafer-bench: building {} {} times",
+            program.name,
+            study.variants.len()
+        );
         let dir = work.join("build").join(&program.name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let built = runners::build_wasm(program, &dir.join("prog.wasm"), &key).and_then(|wasm| {
-            let guarded = dir.join("prog.wafer");
-            let checked = dir.join("prog.wafer-checks");
-            wafer_build(&wafer, &wasm, &guarded, "none")?;
-            let bounds = wafer_build(&wafer, &wasm, &checked, checks)?;
-            Ok((guarded, checked, bounds))
+            let mut images = Vec::new();
+            let mut bounds = String::new();
+            for (i, variant) in study.variants.iter().enumerate() {
+                let image = dir.join(format!("prog.wafer-variant{i}"));
+                bounds = wafer_build(&wafer, &wasm, &image, &variant.flags)?;
+                images.push(image);
+            }
+            Ok((images, bounds))
         });
-        let (guarded, checked, bounds) = match built {
+        let (images, bounds) = match built {
             Ok(built) => built,
             Err(why) => {
-                pairs.push(Pair {
+                measured.push(Measured {
                     name: program.name.clone(),
                     bounds: String::new(),
-                    guarded: Vec::new(),
-                    checked: Vec::new(),
+                    walls: Vec::new(),
                     problem: Some(format!("build failed: {why}")),
                 });
                 continue;
             }
         };
         eprint!("wafer-bench: running {} ...", program.name);
-        let pair = measure_pair(
+        let commands: Vec<Cmd> = images.iter().map(|image| Cmd::new([image])).collect();
+        let result = measure_variants(
             &program.name,
-            [&Cmd::new([&guarded]), &Cmd::new([&checked])],
+            &commands,
             bounds,
             meter,
             runs + usize::from(warmup),
             warmup,
             crate::RUN_LIMIT,
         );
-        match (
-            &pair.problem,
-            median_of(&pair.guarded),
-            median_of(&pair.checked),
-        ) {
-            (None, Some(g), Some(c)) => eprintln!(" {} ms, {} ms", ms(g), ms(c)),
-            _ => eprintln!(" PROBLEM"),
+        match &result.problem {
+            None => eprintln!(
+                " {}",
+                result
+                    .walls
+                    .iter()
+                    .map(|walls| median_of(walls).map_or("-".into(), |m| format!("{} ms", ms(m))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Some(_) => eprintln!(" PROBLEM"),
         }
-        pairs.push(pair);
+        measured.push(result);
     }
-    let text = render(checks, &versions, &pairs, runs, warmup);
-    let out = work.join("CHECKS.md");
+    let text = render(study, &versions, &measured, runs, warmup);
+    let out = work.join(study.file);
     std::fs::write(&out, &text).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("{text}");
     eprintln!("wafer-bench: wrote {}", out.display());
-    Ok(pairs.iter().all(|p| p.problem.is_none()))
+    Ok(measured.iter().all(|m| m.problem.is_none()))
 }
 
-/// `wafer build --checks CHECKS WASM -o OUT` for this machine; returns the bounds-check
-/// count it reports under `WAFER_TIMINGS=1` (empty when it has none).
-fn wafer_build(wafer: &Path, wasm: &Path, out: &Path, checks: &str) -> Result<String, String> {
+/// `wafer build FLAGS WASM -o OUT` for this machine; returns the bounds-check count it
+/// reports under `WAFER_TIMINGS=1` (empty when it has none).
+fn wafer_build(wafer: &Path, wasm: &Path, out: &Path, flags: &[String]) -> Result<String, String> {
     let mut command = Command::new(wafer);
     command
         .arg("build")
         .args(WAFER_CPU_FLAGS)
-        .args(["--checks", checks])
+        .args(flags)
         .arg(wasm)
         .arg("-o")
         .arg(out)
@@ -128,24 +206,24 @@ fn wafer_build(wafer: &Path, wasm: &Path, out: &Path, checks: &str) -> Result<St
         .to_string())
 }
 
-/// Runs the two commands `rounds` times, alternating which goes first, timing all but
-/// the first round when `warmup`; both must succeed and print the same every time.
-fn measure_pair(
+/// Runs the commands `rounds` times, rotating which goes first, timing all but the first
+/// round when `warmup`; every run must succeed and print the same.
+fn measure_variants(
     name: &str,
-    commands: [&Cmd; 2],
+    commands: &[Cmd],
     bounds: String,
     meter: &Meter,
     rounds: usize,
     warmup: bool,
     limit: Duration,
-) -> Pair {
-    let mut walls: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+) -> Measured {
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); commands.len()];
     let mut reference: Option<Vec<u8>> = None;
     let mut problem = None;
     'rounds: for round in 0..rounds {
-        for k in 0..2 {
-            let which = (k + round) % 2;
-            let sample = match meter.run(commands[which], limit) {
+        for k in 0..commands.len() {
+            let which = (k + round) % commands.len();
+            let sample = match meter.run(&commands[which], limit) {
                 Ok(sample) if sample.success() => sample,
                 Ok(sample) => {
                     problem = Some(format!("run failed: {}", sample.failure()));
@@ -159,7 +237,7 @@ fn measure_pair(
             match &reference {
                 None => reference = Some(sample.stdout),
                 Some(first) if *first != sample.stdout => {
-                    problem = Some("OUTPUT MISMATCH between the two builds or runs".into());
+                    problem = Some("OUTPUT MISMATCH between the builds or runs".into());
                     break 'rounds;
                 }
                 Some(_) => {}
@@ -169,12 +247,10 @@ fn measure_pair(
             }
         }
     }
-    let [guarded, checked] = walls;
-    Pair {
+    Measured {
         name: name.to_string(),
         bounds,
-        guarded,
-        checked,
+        walls,
         problem,
     }
 }
@@ -184,54 +260,90 @@ fn median_of(walls: &[f64]) -> Option<f64> {
 }
 
 fn render(
-    checks: &str,
+    study: &Study,
     versions: &[(String, String)],
-    pairs: &[Pair],
+    measured: &[Measured],
     runs: usize,
     warmup: bool,
 ) -> String {
-    let mut table = Table::new([
-        "program",
-        "guard regions (ms)",
-        "with checks (ms)",
-        "ratio",
-        "bounds checks",
-    ]);
-    let mut ratios = Vec::new();
-    for pair in pairs {
-        let (guarded, checked) = (median_of(&pair.guarded), median_of(&pair.checked));
-        let (g, c, r) = match (&pair.problem, guarded, checked) {
-            (None, Some(g), Some(c)) => {
-                ratios.push(c / g);
-                (ms(g), ms(c), ratio(c / g))
-            }
-            (problem, _, _) => {
-                let why = problem.clone().unwrap_or_else(|| "no timed run".into());
-                (why, String::new(), String::new())
-            }
-        };
-        table.row([pair.name.clone(), g, c, r, pair.bounds.clone()]);
+    let show_bounds = measured.iter().any(|m| !m.bounds.is_empty());
+    let (baseline, others) = study
+        .variants
+        .split_first()
+        .expect("a study has a baseline");
+    let mut headers = vec!["program".to_string(), format!("{} (ms)", baseline.name)];
+    for variant in others {
+        headers.push(format!("{} (ms)", variant.name));
+        headers.push(format!("{} ×", variant.name));
     }
+    if show_bounds {
+        headers.push("bounds checks".into());
+    }
+    let mut table = Table::new(headers);
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); others.len()];
+    for m in measured {
+        let medians: Vec<Option<f64>> = m.walls.iter().map(|w| median_of(w)).collect();
+        let mut row = vec![m.name.clone()];
+        match (&m.problem, medians.first().copied().flatten()) {
+            (None, Some(base)) if medians.iter().all(Option::is_some) => {
+                row.push(ms(base));
+                for (i, median) in medians.iter().skip(1).enumerate() {
+                    let median = median.unwrap_or(base);
+                    ratios[i].push(median / base);
+                    row.push(ms(median));
+                    row.push(ratio(median / base));
+                }
+            }
+            (problem, _) => {
+                row.push(problem.clone().unwrap_or_else(|| "no timed run".into()));
+                row.extend(std::iter::repeat_n(String::new(), 2 * others.len()));
+            }
+        }
+        if show_bounds {
+            row.push(m.bounds.clone());
+        }
+        table.row(row);
+    }
+    let flags = |variant: &Variant| {
+        if variant.flags.is_empty() {
+            "no flags".to_string()
+        } else {
+            format!("`{}`", variant.flags.join(" "))
+        }
+    };
     let mut text = format!(
-        "# The cost of `--checks {checks}`\n\n\
-         `cargo run --release -p wafer-bench -- --checks {checks}`: each program built by \
-         wafer for this CPU as usual (guard regions) and with `--checks {checks}`, the two \
-         run interleaved, {runs} timed round{}{}; medians of wall time.\n\n",
+        "# {}\n\n\
+         `cargo run --release -p wafer-bench -- {}`: each program built by wafer for this \
+         CPU {} times ({}), the builds run interleaved, {runs} timed round{}{}; medians of \
+         wall time, ratios against {}.\n\n",
+        study.title,
+        study.command,
+        study.variants.len(),
+        study
+            .variants
+            .iter()
+            .map(|v| format!("{}: {}", v.name, flags(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
         if runs == 1 { "" } else { "s" },
         if warmup { " after a warm-up round" } else { "" },
+        baseline.name,
     );
     for (name, version) in versions {
         text.push_str(&format!("- {name}: {version}\n"));
     }
     text.push('\n');
     text.push_str(&table.render());
-    if !ratios.is_empty() {
-        text.push_str(&format!(
-            "\nGeomean of the ratios over {} program{}: **{}**\n",
-            ratios.len(),
-            if ratios.len() == 1 { "" } else { "s" },
-            ratio(geomean(&ratios))
-        ));
+    for (variant, ratios) in others.iter().zip(&ratios) {
+        if !ratios.is_empty() {
+            text.push_str(&format!(
+                "\n{}: geomean of the ratios over {} program{}: **{}**\n",
+                variant.name,
+                ratios.len(),
+                if ratios.len() == 1 { "" } else { "s" },
+                ratio(geomean(ratios))
+            ));
+        }
     }
     text
 }

@@ -39,7 +39,7 @@ const PYTHON_COMPILE_RUNS: usize = 3;
 
 const USAGE: &str = "\
 usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quick]
-                                              [--checks LIST] [--boards]
+                                              [--checks LIST] [--metering] [--boards]
 
   --runs N      timed runs per program and runner (default 5; startup uses 40 x N)
   --only NAME   only items whose name contains NAME (repeatable, or comma-separated):
@@ -50,6 +50,9 @@ usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quic
   --checks LIST instead of the suite, the cost of `wafer build --checks LIST`
                 (bounds, stack, bounds,stack): each program built by wafer with and
                 without them, run interleaved; writes target/bench/CHECKS.md
+  --metering    instead of the suite, the cost of `--fuel` and `--deadline` (and both)
+                with budgets no program reaches, run interleaved with the unmetered
+                build; writes target/bench/METERING.md
   --boards      instead of the suite, every board's figures: hello's size and RAM
                 against the goals, and a compute kernel booted on the board against
                 qemu-user; writes target/bench/BOARDS.md
@@ -63,8 +66,9 @@ struct Options {
     runs: usize,
     only: Vec<String>,
     quick: bool,
-    /// `--checks LIST`: measure what wafer's checks cost instead of running the suite.
-    checks: Option<String>,
+    /// `--checks LIST` or `--metering`: measure what build options cost instead of
+    /// running the suite.
+    study: Option<checks::Study>,
     /// `--boards`: the firmware figures instead of the suite.
     boards: bool,
 }
@@ -75,7 +79,7 @@ impl Options {
             runs: 0,
             only: Vec::new(),
             quick: false,
-            checks: None,
+            study: None,
             boards: false,
         };
         let mut args = std::env::args().skip(1);
@@ -98,8 +102,10 @@ impl Options {
                 "--quick" => options.quick = true,
                 "--boards" => options.boards = true,
                 "--checks" => {
-                    options.checks = Some(args.next().ok_or("--checks needs a list")?);
+                    let list = args.next().ok_or("--checks needs a list")?;
+                    options.study = Some(checks::Study::checks(&list));
                 }
+                "--metering" => options.study = Some(checks::Study::metering()),
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -123,7 +129,7 @@ impl Options {
     }
 
     fn is_full(&self) -> bool {
-        self.only.is_empty() && !self.quick && self.checks.is_none() && !self.boards
+        self.only.is_empty() && !self.quick && self.study.is_none() && !self.boards
     }
 
     /// Whether to compile CPython and run the CPython workload: when `python` is
@@ -167,7 +173,7 @@ fn run(options: &Options) -> Result<bool, String> {
             measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
         return boards::run(root, &work, &meter, options.runs);
     }
-    if let Some(checks) = &options.checks {
+    if let Some(study) = &options.study {
         let meter =
             measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
         let programs: Vec<Program> = runners::discover(&benches.join("programs"))?
@@ -175,7 +181,7 @@ fn run(options: &Options) -> Result<bool, String> {
             .filter(|p| options.selects(&p.name))
             .collect();
         let warmup = !options.quick;
-        return checks::run(checks, &programs, root, &work, &meter, options.runs, warmup);
+        return checks::run(study, &programs, root, &work, &meter, options.runs, warmup);
     }
     let tools = Tools::discover(root, &tools_dir, &work)?;
     let meter = measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
@@ -577,7 +583,7 @@ mod tests {
             runs: 1,
             only: only.iter().map(|s| s.to_string()).collect(),
             quick,
-            checks: None,
+            study: None,
             boards: false,
         }
     }

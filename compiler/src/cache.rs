@@ -53,6 +53,14 @@ pub fn key(wasm: &[u8], options: &BuildOptions) -> String {
     }
     field(&options.stack_size.to_le_bytes());
     field(&options.max_memory.unwrap_or(u64::MAX).to_le_bytes());
+    field(&options.metering.fuel.unwrap_or(0).to_le_bytes());
+    field(
+        &options
+            .metering
+            .deadline
+            .map_or(0, |deadline| deadline.as_nanos())
+            .to_le_bytes(),
+    );
     field(&options.grants.encode());
     field(&[
         options.keep_symbols as u8,

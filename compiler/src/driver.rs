@@ -35,6 +35,8 @@ pub struct BuildOptions {
     pub stack_size: u64,
     /// The most bytes each linear memory may grow to (`--max-memory`).
     pub max_memory: Option<u64>,
+    /// `--fuel` and `--deadline`.
+    pub metering: crate::metering::Metering,
     /// CPU preset.
     pub cpu: Option<String>,
     /// Keep a symbol table in the image.
@@ -221,6 +223,7 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
         checks: options.checks.for_target(target),
         board: None,
         max_memory: options.max_memory,
+        metering: options.metering,
     };
     if let Some(limit) = options.max_memory {
         crate::board::check_memory_limit(wasm, limit)?;
@@ -366,6 +369,7 @@ pub fn build_harness(
         checks: checks.for_target(target),
         board: None,
         max_memory,
+        metering: Default::default(),
     };
     let mut firmware = None;
     if target.kind == TargetKind::Baremetal {
@@ -379,6 +383,7 @@ pub fn build_harness(
             grants: Grants::default(),
             stack_size: config.stack_size,
             max_memory: None,
+            metering: Default::default(),
             cpu: config.cpu.clone(),
             keep_symbols: false,
             trap_unknown_imports: false,
@@ -445,6 +450,7 @@ pub fn build_component_harness(
         checks: checks.for_target(target),
         board: None,
         max_memory: None,
+        metering: Default::default(),
     };
     if target.kind == TargetKind::Baremetal {
         return Err(crate::codegen::ImageError {

@@ -36,6 +36,26 @@ impl CompileError {
         }
     }
 
+    /// Says which function a body's error is in (named when the module names it), so a
+    /// user can find it without a disassembler.
+    pub fn in_function(self, index: u32, name: Option<&str>) -> Self {
+        let place = match name {
+            Some(name) => format!("in function {index} `{name}`"),
+            None => format!("in function {index}"),
+        };
+        match self {
+            CompileError::InvalidWasm { message, offset } => CompileError::InvalidWasm {
+                message: format!("{place}: {message}"),
+                offset,
+            },
+            CompileError::Unsupported { message, offset } => CompileError::Unsupported {
+                message: format!("{place}: {message}"),
+                offset,
+            },
+            other => other,
+        }
+    }
+
     /// An unsupported feature without an offset.
     pub fn unsupported(message: impl Into<String>) -> Self {
         CompileError::Unsupported {

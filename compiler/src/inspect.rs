@@ -94,6 +94,18 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
         }
     )
     .unwrap();
+    let (fuel, deadline) = (field(ImageField::Fuel), field(ImageField::DeadlineNanos));
+    let metering = match (fuel, deadline) {
+        (0, 0) => "none".to_string(),
+        (fuel, 0) => format!("fuel {}", grouped(fuel)),
+        (0, nanos) => format!("deadline {:?}", std::time::Duration::from_nanos(nanos)),
+        (fuel, nanos) => format!(
+            "fuel {}, deadline {:?}",
+            grouped(fuel),
+            std::time::Duration::from_nanos(nanos)
+        ),
+    };
+    writeln!(out, "metering:    {metering}").unwrap();
     if let Ok(Some(report)) = wafer_link::memory_report(bytes) {
         let files = table(".wafer.files", ImageField::Files, ImageField::FilesLen);
         describe_firmware(

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use wafer::driver::{self, BuildOptions, Emit, Grants};
 use wafer::target::{self, Target};
@@ -17,6 +17,23 @@ use wafer::target::{self, Target};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour errors and warnings: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand)]
@@ -38,6 +55,18 @@ enum Command {
     },
     /// List every target, and whether this wafer carries its runtime.
     Targets,
+    /// Print a shell's completion script for wafer (e.g. `wafer completions bash >
+    /// /etc/bash_completion.d/wafer`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write wafer's man pages (wafer.1 and one per command) into DIR, or print
+    /// wafer.1 when no DIR is given.
+    Man {
+        /// Where to write them.
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,6 +131,20 @@ struct CommonArgs {
     /// bare-metal builds always do.
     #[arg(long, value_name = "LIST", value_parser = wafer::checks::Checks::parse, hide = true)]
     checks: Option<wafer::checks::Checks>,
+    /// An instruction budget for untrusted code: the program traps with "all fuel
+    /// consumed" after about N wasm instructions (charged per straight-line stretch,
+    /// checked at calls and loop back-edges). Also on boards.
+    #[arg(long, value_name = "N", value_parser = wafer::metering::parse_fuel)]
+    fuel: Option<u64>,
+    /// A wall-clock limit from the program's start, e.g. 500ms, 10s or 2m: the program
+    /// traps with "deadline exceeded" once it passes (checked at calls and loop
+    /// back-edges, so a host call that blocks is not cut short). Also on boards.
+    #[arg(long, value_name = "DURATION", value_parser = wafer::metering::parse_duration)]
+    deadline: Option<std::time::Duration>,
+    /// Print how long each phase of the build took (and the bounds checks it emitted)
+    /// on stderr; WAFER_TIMINGS=1 does the same.
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Args)]
@@ -268,6 +311,9 @@ fn build_options(
     common: &CommonArgs,
     input: &Path,
 ) -> Result<BuildOptions, Failure> {
+    if common.timings {
+        wafer::timing::enable();
+    }
     let checks = match common.checks {
         Some(checks) => checks,
         None => wafer::checks::Checks::from_env().map_err(Failure::general)?,
@@ -291,6 +337,10 @@ fn build_options(
         },
         stack_size: common.stack_size.unwrap_or(default_stack),
         max_memory: common.max_memory,
+        metering: wafer::metering::Metering {
+            fuel: common.fuel,
+            deadline: common.deadline,
+        },
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
         trap_unknown_imports: common.trap_unknown_imports,
@@ -359,7 +409,7 @@ fn build(args: BuildArgs) -> Result<(), Failure> {
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
     let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
     for warning in &built.warnings {
-        eprintln!("wafer: warning: {}: {warning}", args.input.display());
+        wafer::terminal::warning(&format!("{}: {warning}", args.input.display()));
     }
     let image = built.bytes;
     let output = args
@@ -557,7 +607,7 @@ fn flash(args: FlashArgs) -> Result<(), Failure> {
     let wasm = driver::read_input(&args.input).map_err(|e| Failure::about(&args.input, e))?;
     let built = driver::build_image(&wasm, &options).map_err(|e| Failure::about(&args.input, e))?;
     for warning in &built.warnings {
-        eprintln!("wafer: warning: {}: {warning}", args.input.display());
+        wafer::terminal::warning(&format!("{}: {warning}", args.input.display()));
     }
     let installed =
         wafer::flash::install(&built.bytes, &partition, &args.to).map_err(Failure::general)?;
@@ -622,9 +672,9 @@ fn main() -> ExitCode {
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
         let first = message.lines().next().unwrap_or_default();
-        eprintln!(
-            "wafer: error: internal error: {first} (this is a bug in wafer; please report it)"
-        );
+        wafer::terminal::error(&format!(
+            "internal error: {first} (this is a bug in wafer; please report it)"
+        ));
         ExitCode::from(70)
     })
 }
@@ -662,13 +712,21 @@ fn run_cli() -> ExitCode {
                 }
                 _ => {}
             }
-            eprintln!(
-                "wafer: error: {} (see `wafer --help`)",
+            wafer::terminal::error(&format!(
+                "{} (see `wafer --help`)",
                 one_line(&err.render().to_string())
-            );
+            ));
             return ExitCode::from(2);
         }
     };
+    wafer::terminal::set_color(match cli.color {
+        ColorArg::Auto => wafer::terminal::ColorChoice::Auto,
+        ColorArg::Always => wafer::terminal::ColorChoice::Always,
+        ColorArg::Never => wafer::terminal::ColorChoice::Never,
+    });
+    if matches!(cli.command, Command::Build(_) | Command::Flash(_)) {
+        wafer::terminal::show_progress();
+    }
     let result = match cli.command {
         Command::Build(args) => build(args),
         Command::Run(args) => run(args),
@@ -678,15 +736,66 @@ fn run_cli() -> ExitCode {
             targets();
             Ok(())
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wafer", &mut script);
+            print_bytes(&script)
+        }
+        Command::Man { dir } => man_pages(dir.as_deref()),
     };
+    wafer::progress::finish();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { file, message }) => {
             match file {
-                Some(file) => eprintln!("wafer: error: {}: {message}", file.display()),
-                None => eprintln!("wafer: error: {message}"),
+                Some(file) => wafer::terminal::error(&format!("{}: {message}", file.display())),
+                None => wafer::terminal::error(&message),
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes generated text to stdout; a reader that stops early (`| head`) is not an error.
+fn print_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::general(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Man pages from the CLI definition: wafer.1, and wafer-COMMAND.1 for each command.
+fn man_pages(dir: Option<&Path>) -> Result<(), Failure> {
+    let command = Cli::command();
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command)
+            .render(&mut page)
+            .map_err(|e| Failure::general(format!("cannot render the man page: {e}")))?;
+        return print_bytes(&page);
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Failure::about(dir, format!("cannot create: {e}")))?;
+    let mut pages = vec![("wafer".to_string(), command.clone())];
+    for sub in command.get_subcommands() {
+        if sub.get_name() != "help" {
+            let name = format!("wafer-{}", sub.get_name());
+            let page_command = sub
+                .clone()
+                .display_name(name.clone())
+                .bin_name(format!("wafer {}", sub.get_name()));
+            pages.push((name, page_command));
+        }
+    }
+    for (name, page_command) in pages {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(page_command)
+            .render(&mut page)
+            .map_err(|e| Failure::general(format!("cannot render {name}.1: {e}")))?;
+        let path = dir.join(format!("{name}.1"));
+        driver::write_atomically(&path, &page, false).map_err(|e| Failure::about(&path, e))?;
+    }
+    Ok(())
 }

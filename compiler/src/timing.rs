@@ -1,12 +1,20 @@
-//! Phase timings for `WAFER_TIMINGS=1`: where a build spends its time, on stderr, and how
-//! many explicit bounds checks it emitted and left out.
+//! Phase timings for `--timings` (or `WAFER_TIMINGS=1`): where a build spends its time, on
+//! stderr, and how many explicit bounds checks it emitted and left out. Each phase is
+//! also announced to the progress reporter.
 
 use std::sync::OnceLock;
 use std::time::Instant;
 
+static ENABLED: OnceLock<bool> = OnceLock::new();
+
 fn enabled() -> bool {
-    static ENABLED: OnceLock<bool> = OnceLock::new();
     *ENABLED.get_or_init(|| std::env::var_os("WAFER_TIMINGS").is_some_and(|v| v != "0"))
+}
+
+/// Turns timings on for the rest of the process (`--timings`), whatever the environment
+/// says.
+pub fn enable() {
+    let _ = ENABLED.set(true);
 }
 
 /// Runs `f`, reporting how long it took as phase `name` when timings are on.
@@ -24,6 +32,7 @@ pub struct Span {
 impl Span {
     /// Starts phase `name`.
     pub fn start(name: &'static str) -> Span {
+        crate::progress::phase(name, None);
         Span {
             name,
             start: enabled().then(Instant::now),

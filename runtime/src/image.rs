@@ -23,6 +23,10 @@ pub struct Descriptor {
     pub stack_size: u64,
     /// `wafer_abi::image::flags`.
     pub flags: u64,
+    /// The instruction budget of `--fuel` (0: none).
+    pub fuel: u64,
+    /// The wall-clock limit of `--deadline`, in nanoseconds (0: none).
+    pub deadline_nanos: u64,
 }
 
 impl Descriptor {
@@ -37,6 +41,8 @@ impl Descriptor {
         memories: 0,
         stack_size: DEFAULT_STACK_SIZE,
         flags: 0,
+        fuel: 0,
+        deadline_nanos: 0,
     };
 
     /// Reads a descriptor from its fields.
@@ -67,6 +73,8 @@ impl Descriptor {
             memories: field(ImageField::Memories) as u64,
             stack_size: field(ImageField::StackSize) as u64,
             flags: field(ImageField::Flags) as u64,
+            fuel: field(ImageField::Fuel) as u64,
+            deadline_nanos: field(ImageField::DeadlineNanos) as u64,
         })
     }
 }

@@ -36,6 +36,7 @@ pub mod host;
 pub mod image;
 pub mod math;
 pub mod memory;
+pub mod meter;
 pub mod out;
 pub mod p2;
 pub mod stack;

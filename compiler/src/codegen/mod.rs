@@ -61,6 +61,8 @@ pub struct CompileConfig {
     pub board: Option<BoardConfig>,
     /// The most bytes each linear memory may grow to, below its declared maximum.
     pub max_memory: Option<u64>,
+    /// `--fuel` and `--deadline`.
+    pub metering: crate::metering::Metering,
 }
 
 /// What a firmware image carries besides the code.
@@ -393,7 +395,12 @@ fn prepare<'data>(
     let pointer_type = isa.pointer_type();
     let host_call_conv = CallConv::triple_default(isa.triple());
     let libcalls = writer
-        .declare_libcalls(pointer_type, host_call_conv, config.checks.stack_limit)
+        .declare_libcalls(
+            pointer_type,
+            host_call_conv,
+            config.checks.stack_limit,
+            config.metering.is_on(),
+        )
         .map_err(at(0))?;
     let (trampolines, trampoline_signatures) = match component {
         Some(image) => (
@@ -509,6 +516,7 @@ fn tunables(
         stack_limit: config.checks.stack_limit,
         memory_limit: config.max_memory,
         probe_store_end: target.arch != Arch::X86_64,
+        metering: config.metering.mode(),
         simd_unavailable: isa::simd_unavailable(isa),
         fixed_memory,
         // The runtime's `Platform::TABLES_MOVE`: boards have no address space to spare.
@@ -639,6 +647,7 @@ fn compile_instances(
         .collect();
     let order: Vec<(usize, u32)> = work.iter().map(|(i, body)| (*i, body.func_index)).collect();
     let results: Vec<Result<CompiledFunction>> = crate::timing::phase("compile", || {
+        crate::progress::phase("compile", Some(work.len() as u64));
         work.into_par_iter()
             .map_init(
                 || {
@@ -651,13 +660,20 @@ fn compile_instances(
                 |(translator, context, allocations), (instance, body)| {
                     let mut validator = body.validator.into_validator(std::mem::take(allocations));
                     let menv = &menvs[instance];
-                    let translated =
-                        translator.translate(menv, body.func_index, &body.body, &mut validator)?;
+                    let translated = translator
+                        .translate(menv, body.func_index, &body.body, &mut validator)
+                        .map_err(|error| {
+                            error.in_function(
+                                body.func_index,
+                                menv.module.func_given_name(body.func_index),
+                            )
+                        })?;
                     *allocations = validator.into_allocations();
                     let func_id = menv.symbols.funcs[body.func_index as usize];
                     let mut compiled =
                         compile_wasm_function(&*isa, context, translated.func, func_id, menv)?;
                     compiled.bounds = translated.bounds;
+                    crate::progress::step();
                     compiled.inlined = translated
                         .inlined
                         .into_iter()

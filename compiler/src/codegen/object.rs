@@ -136,6 +136,7 @@ impl ObjectWriter {
         ptr: ir::Type,
         call_conv: CallConv,
         stack_limit: bool,
+        metering: bool,
     ) -> Result<Libcalls> {
         use wafer_abi::symbols as s;
         let sig = |params: &[ir::Type], returns: &[ir::Type]| {
@@ -162,6 +163,18 @@ impl ObjectWriter {
                 .declare_import(s::EXCEPTION_NEW, &sig(&[types::I32, types::I32], &[ptr]))?,
             stack_limit: match stack_limit {
                 true => Some(self.declare_import(s::STACK_LIMIT, &sig(&[], &[ptr]))?),
+                false => None,
+            },
+            // Declared only when metered: a declared import pulls the runtime's
+            // metering into the image.
+            meter: match metering {
+                true => Some(crate::translate::env::MeterSymbols {
+                    exhausted: self.declare_import(s::METER_EXHAUSTED, &sig(&[], &[i64]))?,
+                    counter: self
+                        .module
+                        .declare_data(s::METER, Linkage::Import, true, false)
+                        .map_err(module_error)?,
+                }),
                 false => None,
             },
             throw: self.declare_import(s::THROW, &{
@@ -325,6 +338,11 @@ impl ObjectWriter {
         fields[ImageField::Memories as usize] = memories;
         fields[ImageField::Flags as usize] = if has_main { flags::HAS_MAIN } else { 0 };
         fields[ImageField::WorldLen as usize] = world.map_or(0, |(_, len)| len);
+        fields[ImageField::Fuel as usize] = config.metering.fuel.unwrap_or(0);
+        fields[ImageField::DeadlineNanos as usize] =
+            config.metering.deadline.map_or(0, |deadline| {
+                deadline.as_nanos().min(u64::MAX as u128) as u64
+            });
         let mut board_blobs = Vec::new();
         if let Some(board) = &config.board {
             fields[ImageField::Flags as usize] |= board.exit_method.to_flags();

@@ -356,14 +356,20 @@ impl<'data> ModuleInfo<'data> {
     /// A display name for function `index`: its name-section name, else its export name,
     /// else `wasm-function[N]`.
     pub fn func_display_name(&self, index: u32) -> String {
+        self.func_given_name(index)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("wasm-function[{index}]"))
+    }
+
+    /// The function's name from the name section, else its first export name.
+    pub fn func_given_name(&self, index: u32) -> Option<&str> {
         if let Some(name) = self.func_names.get(&index) {
-            return name.clone();
+            return Some(name);
         }
         self.exports
             .iter()
             .find(|e| e.kind == ExportKind::Func && e.index == index)
-            .map(|e| e.name.clone())
-            .unwrap_or_else(|| format!("wasm-function[{index}]"))
+            .map(|e| e.name.as_str())
     }
 
     /// The export named `name`, if any.

@@ -79,6 +79,8 @@ pub struct Tunables {
     /// to a memory without explicit checks then loads its last byte first, so that it
     /// traps before writing anything, as wasm requires.
     pub probe_store_end: bool,
+    /// What the code charges the meter (`--fuel`, `--deadline`).
+    pub metering: crate::metering::MeterMode,
 }
 
 /// How calls to an imported function are made.
@@ -133,6 +135,17 @@ pub struct Libcalls {
     pub stack_limit: Option<FuncId>,
     /// `wafer_rt_throw`
     pub throw: FuncId,
+    /// The meter and its slow path, in metered images.
+    pub meter: Option<MeterSymbols>,
+}
+
+/// What metered code uses of the runtime (see [`crate::metering`]).
+#[derive(Debug, Clone, Copy)]
+pub struct MeterSymbols {
+    /// `wafer_rt_meter_exhausted`
+    pub exhausted: FuncId,
+    /// `wafer_rt_meter`
+    pub counter: DataId,
 }
 
 /// The symbols of one module instance in the object being built.

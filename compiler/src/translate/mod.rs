@@ -12,7 +12,7 @@ pub mod inline;
 
 use cranelift_codegen::ir::{self, InstBuilder, SourceLoc, UserFuncName};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use wasmparser::{FuncValidator, FunctionBody, ValidatorResources, VisitOperator};
+use wasmparser::{FuncValidator, FunctionBody, ValidatorResources};
 
 use crate::error::Result;
 use code::CodeTranslator;
@@ -101,6 +101,7 @@ impl FuncTranslator {
             result_types,
             0,
         ));
+        translator.meter_enter();
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
@@ -119,16 +120,13 @@ impl FuncTranslator {
             let (op, offset) = reader.read_with_offset()?;
             validator.op(offset, &op)?;
             translator.set_offset(offset as usize);
-            if translator.is_reachable() {
-                translator.visit_operator(&op)?;
-            } else {
-                translator.visit_unreachable(&op)?;
-            }
+            translator.translate_operator(&op)?;
         }
         reader.finish()?;
 
         // The outermost `end` left the results on the stack (in the exit block, when
         // something branched there).
+        translator.meter_spill();
         let results = translator.take_results();
         let inlined = translator.take_inlined();
         builder.ins().return_(&results);

@@ -8,7 +8,7 @@
 pub const IMAGE_MAGIC: u64 = 0x5246_4157 | ((IMAGE_VERSION as u64) << 32);
 
 /// Version of the descriptor and metadata formats; bumped on any incompatible change.
-pub const IMAGE_VERSION: u32 = 3;
+pub const IMAGE_VERSION: u32 = 4;
 
 /// Fields of the image descriptor, in order. Field `i` is at byte `i * pointer_size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +48,15 @@ pub enum ImageField {
     World,
     /// Length of the world in bytes.
     WorldLen,
+    /// The instruction budget of `--fuel`; 0 when the image is not metered by fuel.
+    Fuel,
+    /// The wall-clock limit of `--deadline` in nanoseconds from start; 0 for none.
+    DeadlineNanos,
 }
 
 impl ImageField {
     /// Number of fields.
-    pub const COUNT: u32 = ImageField::WorldLen as u32 + 1;
+    pub const COUNT: u32 = ImageField::DeadlineNanos as u32 + 1;
 
     /// Byte offset of this field for a target with `pointer_size`-byte pointers.
     pub const fn offset(self, pointer_size: u8) -> u32 {

@@ -74,6 +74,18 @@ pub const MEMORY_GROW: &str = "wafer_rt_memory_grow";
 /// `stack_limit` slot when the instance is instantiated (see [`crate::vmctx`]).
 pub const STACK_LIMIT: &str = "wafer_rt_stack_limit";
 
+/// Defined by the runtime: `static mut wafer_rt_meter: i64`, the metered images' count
+/// of what the code may still do before it must ask the runtime (`--fuel`, `--deadline`).
+/// Compiled code keeps it in a register, charges it as it goes, stores it around calls and
+/// calls [`METER_EXHAUSTED`] when it goes below zero at a check (function entries and loop
+/// headers).
+pub const METER: &str = "wafer_rt_meter";
+
+/// Defined by the runtime: `extern "C" fn() -> i64`, called with [`METER`] stored and
+/// below zero. Returns the meter's next value (also stored), or a negative
+/// [`crate::trap::TrapKind`] code negated: `-39` out of fuel, `-40` past the deadline.
+pub const METER_EXHAUSTED: &str = "wafer_rt_meter_exhausted";
+
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, min: u64, max: u64,
 /// init: usize)`. Allocates a table of `min` elements set to `init`; ends the process
 /// with an internal error when it cannot be allocated.

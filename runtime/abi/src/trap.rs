@@ -128,11 +128,15 @@ pub enum TrapKind {
     /// A component called a built-in of the asynchronous component model (WASI 0.3),
     /// which wafer does not implement yet.
     UnsupportedBuiltin = 38,
+    /// The instruction budget of `--fuel` ran out.
+    OutOfFuel = 39,
+    /// The wall-clock limit of `--deadline` passed.
+    DeadlineExceeded = 40,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 38] = [
+    pub const ALL: [TrapKind; 40] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -171,6 +175,8 @@ impl TrapKind {
         TrapKind::CannotLeaveComponent,
         TrapKind::CannotEnterComponent,
         TrapKind::UnsupportedBuiltin,
+        TrapKind::OutOfFuel,
+        TrapKind::DeadlineExceeded,
     ];
 
     /// The kind with this code, if any.
@@ -184,7 +190,7 @@ impl TrapKind {
     /// The message printed for this trap; the WebAssembly spec test suite's wording.
     pub const fn message(self) -> &'static str {
         // A table indexed by the code rather than a `match`: firmware images carry this,
-        // and a table is two loads where a match of 38 arms is a jump table and a pair
+        // and a table is two loads where a match of 40 arms is a jump table and a pair
         // of loads per arm.
         MESSAGES[self as usize - 1]
     }
@@ -287,6 +293,10 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "cannot enter component instance",
     // UnsupportedBuiltin
     "asynchronous component built-in not supported",
+    // OutOfFuel
+    "all fuel consumed",
+    // DeadlineExceeded
+    "deadline exceeded",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

@@ -60,6 +60,8 @@ pub struct Case {
     pub max_memory: Option<u64>,
     /// `--target-cpu`.
     pub cpu: Option<&'static str>,
+    /// `--fuel`: metered code.
+    pub fuel: Option<u64>,
 }
 
 /// Targets builds are made for (the host's most often): the three Linux architectures
@@ -100,6 +102,7 @@ pub fn case(seed: u64, index: u64) -> Case {
     };
     let max_memory = rng.chance(1, 8).then(|| 1 << (10 + rng.below(24)));
     let cpu = (target.starts_with("riscv64") && rng.chance(1, 2)).then_some("rv64gcv");
+    let fuel = rng.chance(1, 8).then(|| 1 + rng.below(1 << 40));
     Case {
         wasm,
         flavour,
@@ -107,6 +110,7 @@ pub fn case(seed: u64, index: u64) -> Case {
         checks,
         max_memory,
         cpu,
+        fuel,
     }
 }
 
@@ -131,6 +135,7 @@ pub fn case_from_bytes(data: &[u8]) -> Case {
         },
         max_memory: None,
         cpu: None,
+        fuel: (selector & 0x40 != 0).then_some(1_000_000),
     }
 }
 
@@ -202,6 +207,10 @@ pub fn check(case: &Case) -> Result<Verdict, String> {
         checks: case.checks,
         board: Default::default(),
         program_name: "fuzz".into(),
+        metering: wafer::metering::Metering {
+            fuel: case.fuel,
+            ..Default::default()
+        },
     };
     let component = wafer::component::is_component(&case.wasm);
     let valid = wasmparser::Validator::new_with_features(wafer::environ::features())

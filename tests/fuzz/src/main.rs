@@ -71,6 +71,7 @@ fn main() {
                         checks: wafer::checks::Checks::NONE,
                         max_memory: None,
                         cpu: None,
+                        fuel: None,
                     };
                     match wafer_fuzz::compile::check(&case) {
                         Ok(verdict) => println!("{} ({target}): {verdict:?}", file.display()),

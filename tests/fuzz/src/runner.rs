@@ -310,12 +310,13 @@ pub fn run_compile(budget: &Budget) -> CompileReport {
 fn compile_failure(seed: u64, case: u64, message: &str) -> Failure {
     let input = compile::case(seed, case);
     let description = format!(
-        "compile target, seed {seed}, case {case} ({} for {}, checks {}, max memory {:?}, cpu {:?}):\n{message}\n",
+        "compile target, seed {seed}, case {case} ({} for {}, checks {}, max memory {:?}, cpu {:?}, fuel {:?}):\n{message}\n",
         input.flavour.name(),
         input.target,
         input.checks,
         input.max_memory,
-        input.cpu
+        input.cpu,
+        input.fuel
     );
     Failure {
         case,

@@ -3,7 +3,7 @@
 use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
 use wafer_abi::trap::TrapKind;
 
-use wasmparser::{FunctionBody, VisitOperator};
+use wasmparser::FunctionBody;
 
 use super::exceptions::Callee;
 use super::{CodeTranslator, Output};
@@ -88,6 +88,7 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
         );
         let args = self.call_args(callee_vmctx, param_count);
         if tail {
+            self.meter_spill();
             self.builder
                 .ins()
                 .return_call_indirect(sig_ref, code, &args);
@@ -114,7 +115,9 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
                     let func_ref =
                         self.env
                             .func_ref(self.builder.func, func_id, menv.host_signature(sig));
+                    self.meter_spill();
                     let call = self.builder.ins().call(func_ref, &args);
+                    self.meter_reload();
                     if tail {
                         // A host function uses another calling convention: call, return.
                         let results = self.builder.inst_results(call).to_vec();
@@ -137,6 +140,7 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
         let args = self.call_args(callee_vmctx, sig.params.len());
         let func_ref = self.env.func_ref(self.builder.func, func_id, signature);
         if tail {
+            self.meter_spill();
             self.builder.ins().return_call(func_ref, &args);
             self.set_unreachable();
         } else {
@@ -208,11 +212,7 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset()?;
             self.set_offset(offset as usize);
-            if self.reachable {
-                self.visit_operator(&op)?;
-            } else {
-                self.visit_unreachable(&op)?;
-            }
+            self.translate_operator(&op)?;
         }
         reader.finish()?;
         // The body's final `end` left the results pushed, in its exit block if anything

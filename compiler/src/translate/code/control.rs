@@ -92,6 +92,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         self.builder.ins().jump(header, &Self::jump_args(&args));
         self.builder.switch_to_block(header);
         let header_params = self.builder.block_params(header).to_vec();
+        self.meter_check();
         let stack_height = self.stack.len();
         self.stack.extend(header_params);
         self.control.push(ControlFrame::new(
@@ -271,6 +272,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         }
         let count = self.control[0].result_types.len();
         let values = self.peekn(count).to_vec();
+        self.meter_spill();
         self.builder.ins().return_(&values);
         self.set_unreachable();
         Ok(())

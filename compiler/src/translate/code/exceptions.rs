@@ -49,12 +49,15 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
     /// call's results.
     pub(super) fn call_catching(&mut self, callee: Callee, args: &[Value]) -> Vec<Value> {
         let handlers = self.active_handlers();
+        self.meter_spill();
         if handlers.is_empty() {
             let call = match callee {
                 Callee::Direct(func_ref) => self.builder.ins().call(func_ref, args),
                 Callee::Indirect(sig, code) => self.builder.ins().call_indirect(sig, code, args),
             };
-            return self.builder.inst_results(call).to_vec();
+            let results = self.builder.inst_results(call).to_vec();
+            self.meter_reload();
+            return results;
         }
         let sig = match callee {
             Callee::Direct(func_ref) => self.builder.func.dfg.ext_funcs[func_ref].signature,
@@ -99,7 +102,9 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         };
         self.builder.seal_block(normal);
         self.builder.switch_to_block(normal);
-        self.builder.block_params(normal).to_vec()
+        let results = self.builder.block_params(normal).to_vec();
+        self.meter_reload();
+        results
     }
 
     pub(super) fn translate_try_table(&mut self, try_table: TryTable) -> Output {

@@ -17,6 +17,7 @@ mod calls;
 mod control;
 mod exceptions;
 mod memory;
+mod metering;
 mod simd;
 mod tables;
 mod variables;
@@ -46,6 +47,8 @@ pub struct CodeTranslator<'a, 'f, 'm> {
     inline_budget: usize,
     /// Every function inlined so far, each once.
     inlined: Vec<u32>,
+    /// The meter, in metered images (see `metering.rs`).
+    meter: Option<metering::Meter>,
 }
 
 type Output = Result<()>;
@@ -74,6 +77,17 @@ impl<'a, 'f, 'm> CodeTranslator<'a, 'f, 'm> {
             frame_base: 0,
             inline_budget: size + crate::translate::inline::BUDGET_BYTES,
             inlined: Vec::new(),
+            meter: None,
+        }
+    }
+
+    /// Translates `op` (reachable or not), counting it for the meter.
+    pub fn translate_operator(&mut self, op: &wasmparser::Operator<'_>) -> Output {
+        if self.reachable {
+            self.meter_operator(op);
+            self.visit_operator(op)
+        } else {
+            self.visit_unreachable(op)
         }
     }
 
@@ -85,10 +99,6 @@ impl<'a, 'f, 'm> CodeTranslator<'a, 'f, 'm> {
     pub fn set_offset(&mut self, offset: usize) {
         self.offset = offset;
         self.builder.set_srcloc(ir::SourceLoc::new(offset as u32));
-    }
-
-    pub fn is_reachable(&self) -> bool {
-        self.reachable
     }
 
     pub fn push_frame(&mut self, frame: ControlFrame) {
