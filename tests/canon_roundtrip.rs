@@ -19,9 +19,6 @@
 
 #[path = "common/mod.rs"]
 mod common;
-#[path = "spec/process.rs"]
-#[allow(dead_code, reason = "the core runner's reply parsing")]
-mod process;
 
 use std::fmt::Write as _;
 
@@ -462,8 +459,8 @@ enum Answer {
     Error(String),
 }
 
-fn call(harness: &mut process::Harness, command: &str) -> Result<Answer, String> {
-    let line = harness.send(command)?;
+fn call(harness: &mut common::harness::Harness, command: &str) -> Result<Answer, String> {
+    let line = harness.request(command)?;
     let mut words = line.split_whitespace();
     Ok(match words.next() {
         Some("ok") => Answer::Values(
@@ -525,10 +522,10 @@ fn random_values_round_trip_through_images_and_bad_ones_trap() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         let launcher: Vec<String> = target.emulator.iter().map(|e| e.to_string()).collect();
-        let mut harness = process::Harness::start(&path, &launcher)
+        let mut harness = common::harness::Harness::start(&path, &launcher)
             .unwrap_or_else(|e| panic!("{}: {e}", target.name));
         for k in 0..2 * cases.len() {
-            let reply = harness.send(&format!("n {k:x}")).unwrap();
+            let reply = harness.request(&format!("n {k:x}")).unwrap();
             assert_eq!(reply, "ok", "{}: instantiating component {k}", target.name);
         }
         for (k, (case, wasm)) in cases.iter().zip(&wasm).enumerate() {

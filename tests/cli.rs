@@ -108,6 +108,14 @@ fn bad_input_gets_one_line_naming_the_file_and_no_output() {
             vec!["unknown_import.wasm", "unknown import", "env.mystery"],
         ),
         (
+            // Names from the input are escaped: an error stays one line (found by the
+            // compile fuzzer).
+            "control_characters.wasm",
+            wat::parse_str(r#"(module (import "en\nv" "x\1b[2J" (global i32)) (func (export "_start")))"#)
+                .unwrap(),
+            vec!["control_characters.wasm", "unknown import", r"en\nv.x\u{1b}[2J"],
+        ),
+        (
             "wrong_wasi_type.wasm",
             wat::parse_str(r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))) (func (export "_start")))"#)
                 .unwrap(),
@@ -164,7 +172,7 @@ fn bad_input_gets_one_line_naming_the_file_and_no_output() {
             .unwrap(),
             vec![
                 "invalid_component_body.wasm",
-                "invalid wasm at offset 0x32: type mismatch",
+                "invalid wasm at offset 0x32: in function 0 `run`: type mismatch",
             ],
         ),
     ];
@@ -656,6 +664,35 @@ fn simd_on_riscv64_without_v_names_the_function_and_the_fix() {
         output.to_str().unwrap(),
     ]);
     assert_eq!(with_v.code, 0, "{with_v:?}");
+    // A v128 reaches code without SIMD operators through globals, parameters and
+    // locals, which are refused too (the compile fuzzer found a v128 global crashing
+    // Cranelift's riscv64 lowering).
+    let cases = [
+        (
+            r#"(module (global $g (mut v128) (v128.const i64x2 0 0)) (func (export "_start") (global.set $g (global.get $g))))"#,
+            "global 0 is a v128",
+        ),
+        (
+            r#"(module (func $id (param v128) (result v128) (local.get 0)) (func (export "_start")))"#,
+            "function type 0 has a v128",
+        ),
+        (
+            r#"(module (func (export "_start") (local v128) (local.set 0 (local.get 0))))"#,
+            "v128 locals",
+        ),
+    ];
+    for (text, needle) in cases {
+        std::fs::write(&input, text).unwrap();
+        let outcome = wafer_cmd(&[
+            "build",
+            input.to_str().unwrap(),
+            "--target",
+            "riscv64-linux",
+            "-o",
+            output.to_str().unwrap(),
+        ]);
+        assert_one_line_error(&outcome, &["vec.wat", needle, "V extension", "rv64gcv"]);
+    }
 }
 
 #[test]
@@ -842,6 +879,41 @@ fn reactors_run_with_invoke_and_unknown_imports_can_trap() {
             "memory",
         ]),
         &["reactor.wat", "`memory` export is not a function"],
+    );
+}
+
+#[test]
+fn unknown_imports_of_one_name_trap_each_with_their_own_type() {
+    // A module may import one name several times, with the same or different types; each
+    // import's trap stub is its own function (the compile fuzzer found two such imports
+    // failing the build in code generation).
+    let dir = scratch("cli-unknown-import-twice");
+    let input = dir.join("twice.wat");
+    std::fs::write(
+        &input,
+        r#"(module
+          (import "host" "f" (func $a (result i64)))
+          (import "host" "f" (func $b))
+          (import "host" "f" (func $c))
+          (import "" "" (func (param i64) (result i64)))
+          (import "" "" (func (result i64)))
+          (func (export "run") (result i32) (call $b) (i32.const 3)))"#,
+    )
+    .unwrap();
+    let image = dir.join("twice");
+    let built = common::wafer_build(
+        &input,
+        &image,
+        &["--trap-unknown-imports", "--invoke", "run"],
+    );
+    assert_eq!(built.code, 0, "{built:?}");
+    let trapped = common::run_image(&image, &[], &[]);
+    assert_eq!(trapped.code, 134, "{trapped:?}");
+    assert!(
+        trapped
+            .stderr
+            .contains("wafer: trap: call to an unknown import in host.f (wasm offset 0x"),
+        "{trapped:?}"
     );
 }
 
@@ -1191,16 +1263,12 @@ fn images_carry_section_headers_only_with_symbols() {
     }
 }
 
-#[path = "spec/process.rs"]
-#[allow(dead_code)]
-mod harness_process;
-
 #[test]
 fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
     // On x86_64 the first memory of an image is reserved at a fixed address; the test
     // harness may instantiate its instance a second time, which must replace the old
     // reservation (not fail because the address is taken) and start from zeroed pages.
-    use harness_process::{Harness, Reply};
+    use common::harness::{Harness, Reply};
     const WAT: &str = r#"(module
       (memory 1)
       (func (export "set") (param i32) (i32.store (i32.const 64) (local.get 0)))
@@ -1211,7 +1279,8 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
         imports: Default::default(),
     };
     let target = wafer::target::host().expect("tests run on a supported host");
-    let image = wafer::driver::build_harness(&[spec], &target, None, Default::default()).unwrap();
+    let image =
+        wafer::driver::build_harness(&[spec], &target, None, Default::default(), None).unwrap();
     let dir = scratch("cli-harness-reinstantiate");
     let path = dir.join("harness");
     std::fs::write(&path, image).unwrap();
@@ -1224,6 +1293,87 @@ fn instantiating_a_harness_instance_again_gives_it_a_fresh_memory() {
     assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0x2a]));
     assert_eq!(run("i 0"), Reply::Ok(vec![]));
     assert_eq!(run("c 0 1 1"), Reply::Ok(vec![0]));
+}
+
+#[test]
+fn harness_commands_write_globals_and_hash_memories_and_tables() {
+    // The differential fuzzer compares an image's state with wasmi's through these
+    // commands (`wafer_abi::harness`): a memory's length and the hash of its bytes, a
+    // table's length and the hash of which elements are null, and it refuels a module
+    // by writing a global. Two instances: the second imports the first's memory and
+    // table, whose exports must name the first instance's definitions.
+    use common::harness::{Harness, Reply};
+    use wafer_abi::harness::hash_words;
+    const OWNER: &str = r#"(module
+      (memory (export "mem") 1 3)
+      (table (export "tab") 3 funcref)
+      (global (export "fuel") (mut i32) (i32.const 7))
+      (global (export "fixed") i64 (i64.const 9))
+      (func $f (export "f") (result i32) (global.get 0))
+      (func (export "poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+      (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+      (func (export "set") (param i32) (table.set (local.get 0) (ref.func $f))))"#;
+    const USER: &str = r#"(module
+      (import "owner" "mem" (memory 1))
+      (import "owner" "tab" (table 1 funcref))
+      (export "m" (memory 0))
+      (export "t" (table 0)))"#;
+    let owner = wat::parse_str(OWNER).unwrap();
+    let user = wat::parse_str(USER).unwrap();
+    let specs = [
+        wafer::codegen::InstanceSpec {
+            wasm: &owner,
+            imports: Default::default(),
+        },
+        wafer::codegen::InstanceSpec {
+            wasm: &user,
+            imports: [(
+                "owner".to_string(),
+                wafer::codegen::ImportSource::Instance(0),
+            )]
+            .into(),
+        },
+    ];
+    let target = wafer::target::host().expect("tests run on a supported host");
+    // A 2-page cap on a memory declared to grow to 3.
+    let image =
+        wafer::driver::build_harness(&specs, &target, None, Default::default(), Some(2 << 16))
+            .unwrap();
+    let dir = scratch("cli-harness-state");
+    let path = dir.join("harness");
+    std::fs::write(&path, image).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut harness = Harness::start(&path, &[]).unwrap();
+    let mut run = |command: &str| harness.command(command).unwrap();
+    assert_eq!(run("i 0"), Reply::Ok(vec![]));
+    assert_eq!(run("i 1"), Reply::Ok(vec![]));
+    let mut memory = vec![0u8; 1 << 16];
+    let hash = |bytes: &[u8]| hash_words(bytes) as u128;
+    assert_eq!(run("m 0 0"), Reply::Ok(vec![1 << 16, hash(&memory)]));
+    assert_eq!(run("c 0 5 0 1234 ab"), Reply::Ok(vec![]));
+    memory[0x1234] = 0xab;
+    assert_eq!(run("m 0 0"), Reply::Ok(vec![1 << 16, hash(&memory)]));
+    assert_eq!(run("m 1 0"), Reply::Ok(vec![1 << 16, hash(&memory)]));
+    // Growing: the new page reads as zeros; the cap stops the second growth.
+    assert_eq!(run("c 0 6 1"), Reply::Ok(vec![1]));
+    assert_eq!(run("c 0 6 1"), Reply::Ok(vec![u32::MAX as u128]));
+    memory.resize(2 << 16, 0);
+    assert_eq!(run("m 1 0"), Reply::Ok(vec![2 << 16, hash(&memory)]));
+    assert_eq!(run("t 1 1"), Reply::Ok(vec![3, hash(&[0, 0, 0])]));
+    assert_eq!(run("c 0 7 0 2"), Reply::Ok(vec![]));
+    assert_eq!(run("t 0 1"), Reply::Ok(vec![3, hash(&[0, 0, 1])]));
+    assert_eq!(run("t 1 1"), Reply::Ok(vec![3, hash(&[0, 0, 1])]));
+    // Writing a global, mutable or not.
+    assert_eq!(run("c 0 4 1"), Reply::Ok(vec![7]));
+    assert_eq!(run("s 0 2 3e8"), Reply::Ok(vec![]));
+    assert_eq!(run("g 0 2"), Reply::Ok(vec![0x3e8]));
+    assert_eq!(run("c 0 4 1"), Reply::Ok(vec![0x3e8]));
+    assert_eq!(run("g 0 3"), Reply::Ok(vec![9]));
+    // Wrong kinds are errors, not crashes.
+    assert!(harness.command("m 0 2").is_err());
+    assert!(harness.command("t 0 0").is_err());
+    assert!(harness.command("s 0 0 1").is_err());
 }
 
 #[test]

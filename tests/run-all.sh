@@ -135,3 +135,31 @@ for board in qemu-virt-aarch64 qemu-virt-riscv64; do
   step "spec suite on $board (qemu-system, bare metal)"
   WAFER_SPEC_TARGET=$board cargo test --release -p wafer --test spec
 done
+
+# The fuzz targets (tests/fuzz), from a fixed seed for a bounded time each: the compile
+# target, and the differential target against wasmi on the host, under qemu-user and on
+# a board. WAFER_FUZZ_SECONDS scales the budgets (the host's; the others get half, a
+# quarter). Failures are saved under target/fuzz/failures/.
+seconds=${WAFER_FUZZ_SECONDS:-60}
+step "fuzz: building the targets"
+cargo build --release -p wafer-fuzz
+step "fuzz: compile (${seconds} s)"
+./target/release/wafer-fuzz compile --seconds "$seconds"
+step "fuzz: differential on x86_64-linux (${seconds} s)"
+./target/release/wafer-fuzz differential --seconds "$seconds"
+for target in aarch64-linux riscv64-linux; do
+  step "fuzz: differential on $target (qemu-user, $((seconds / 2)) s)"
+  ./target/release/wafer-fuzz differential --target "$target" --calls 500 --seconds "$((seconds / 2))"
+done
+step "fuzz: differential on qemu-virt-aarch64 (qemu-system, $((seconds / 4)) s)"
+./target/release/wafer-fuzz differential --target qemu-virt-aarch64 --calls 300 --seconds "$((seconds / 4))"
+# The cargo-fuzz drivers, when a nightly toolchain with cargo-fuzz is present: built (in
+# their own workspace) and run briefly, so they cannot rot.
+if cargo +nightly fuzz --version >/dev/null 2>&1; then
+  step "fuzz: cargo-fuzz drivers (nightly)"
+  cargo +nightly fuzz build --fuzz-dir tests/fuzz/cargo-fuzz -s none
+  for target in compile differential; do
+    cargo +nightly fuzz run --fuzz-dir tests/fuzz/cargo-fuzz -s none "$target" -- \
+      -max_total_time=20 -rss_limit_mb=4096
+  done
+fi

@@ -90,8 +90,10 @@ impl fmt::Display for BuildError {
             BuildError::Read(e) => write!(f, "cannot read input: {}", io_message(e)),
             BuildError::Wat(message) => write!(f, "{message}"),
             BuildError::Compile(e) => write!(f, "{e}"),
-            BuildError::Link(message) => write!(f, "link failed: {message}"),
-            BuildError::Options(message) => write!(f, "{message}"),
+            BuildError::Link(message) => {
+                write!(f, "link failed: {}", crate::error::Escaped(message))
+            }
+            BuildError::Options(message) => write!(f, "{}", crate::error::Escaped(message)),
             BuildError::NoRuntime(target) => write!(
                 f,
                 "this wafer carries no runtime for target {target} (it was built without the Rust target; see `wafer targets`)"
@@ -345,12 +347,14 @@ fn link_with(
 }
 
 /// Builds a test-harness image of several instances (see `wafer_abi::harness`). On a
-/// board it is a firmware image that ends by semihosting, with no grants.
+/// board it is a firmware image that ends by semihosting, with no grants. `max_memory`
+/// caps every linear memory as `--max-memory` does.
 pub fn build_harness(
     instances: &[crate::codegen::InstanceSpec<'_>],
     target: &Target,
     cpu: Option<&str>,
     checks: Checks,
+    max_memory: Option<u64>,
 ) -> Result<Vec<u8>, crate::codegen::ImageError> {
     let whole_image = |error: BuildError| crate::codegen::ImageError {
         instance: 0,
@@ -364,7 +368,7 @@ pub fn build_harness(
         invoke: None,
         checks: checks.for_target(target),
         board: None,
-        max_memory: None,
+        max_memory,
         metering: Default::default(),
     };
     let mut firmware = None;
@@ -397,7 +401,8 @@ pub fn build_harness(
         config.board = Some(prepared.config);
         let mut min_free = 0u64;
         for instance in instances {
-            let memory = crate::board::memory_needed(instance.wasm, None).map_err(whole_image)?;
+            let memory =
+                crate::board::memory_needed(instance.wasm, max_memory).map_err(whole_image)?;
             min_free = min_free.saturating_add(memory);
         }
         let board = crate::board::info(target).map_err(whole_image)?;

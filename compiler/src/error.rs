@@ -69,20 +69,48 @@ impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CompileError::InvalidWasm { message, offset } => {
-                write!(f, "invalid wasm at offset {offset:#x}: {message}")
+                write!(
+                    f,
+                    "invalid wasm at offset {offset:#x}: {}",
+                    Escaped(message)
+                )
             }
             CompileError::Unsupported {
                 message,
                 offset: Some(offset),
-            } => write!(f, "unsupported at offset {offset:#x}: {message}"),
+            } => write!(f, "unsupported at offset {offset:#x}: {}", Escaped(message)),
             CompileError::Unsupported {
                 message,
                 offset: None,
-            } => write!(f, "unsupported: {message}"),
-            CompileError::Link(message) => write!(f, "{message}"),
-            CompileError::ImplLimit(message) => write!(f, "implementation limit: {message}"),
-            CompileError::Codegen(message) => write!(f, "code generation failed: {message}"),
+            } => write!(f, "unsupported: {}", Escaped(message)),
+            CompileError::Link(message) => write!(f, "{}", Escaped(message)),
+            CompileError::ImplLimit(message) => {
+                write!(f, "implementation limit: {}", Escaped(message))
+            }
+            CompileError::Codegen(message) => {
+                write!(f, "code generation failed: {}", Escaped(message))
+            }
         }
+    }
+}
+
+/// A message shown with its control characters escaped (`\n`, `\u{1b}`): messages quote
+/// names from the input (imports, exports, functions), which may hold any character,
+/// and an error must stay one line that cannot drive the terminal.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_debug())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -109,3 +137,24 @@ fn one_line(message: &str) -> String {
 
 /// Result with a [`CompileError`].
 pub type Result<T, E = CompileError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_control_characters_stay_on_one_line() {
+        let error = CompileError::Link(
+            "unknown import: global `a\nb\u{1b}[31m` (at offset 0x15) is not provided".into(),
+        );
+        assert_eq!(
+            error.to_string(),
+            "unknown import: global `a\\nb\\u{1b}[31m` (at offset 0x15) is not provided"
+        );
+        let error = CompileError::unsupported_at("function `f\r\t`: no", 3);
+        assert_eq!(
+            error.to_string(),
+            "unsupported at offset 0x3: function `f\\r\\t`: no"
+        );
+    }
+}

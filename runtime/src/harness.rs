@@ -2,7 +2,10 @@
 //! (protocol in `wafer_abi::harness`). Only harness images reach this code; it is not
 //! linked into ordinary executables.
 
-use wafer_abi::harness::{EXPORT_FUNC, EXPORT_GLOBAL, MAX_VALUES, VALUE_SLOT_SIZE};
+use wafer_abi::harness::{
+    EXPORT_FUNC, EXPORT_GLOBAL, EXPORT_MEMORY, EXPORT_TABLE, MAX_VALUES, VALUE_SLOT_SIZE,
+    WordHasher,
+};
 
 use crate::out::Line;
 use crate::sys::{Current, Platform};
@@ -140,6 +143,50 @@ fn reply_error(message: &[u8]) {
     line.write_to(1);
 }
 
+/// Length in bytes and hash of the linear memory whose `VMMemoryDefinition` (base,
+/// current length) is at `definition`.
+fn hash_memory(definition: usize) -> (usize, u64) {
+    let fields = definition as *const [usize; 2];
+    // SAFETY: a memory export's address is its definition in a VM context.
+    let [base, length] = unsafe { *fields };
+    let mut hasher = WordHasher::default();
+    let mut chunk = [0u8; 4096];
+    let mut at = 0;
+    while at < length {
+        let size = chunk.len().min(length - at);
+        // SAFETY: `[base + at, base + at + size)` lies within the memory's current
+        // length; it is copied out, never referenced.
+        unsafe {
+            core::ptr::copy_nonoverlapping((base + at) as *const u8, chunk.as_mut_ptr(), size)
+        };
+        hasher.update(&chunk[..size]);
+        at += size;
+    }
+    (length, hasher.finish())
+}
+
+/// Length in elements and hash of which elements are non-null, of the table whose
+/// `VMTableDefinition` (base, current elements) is at `definition`.
+fn hash_table(definition: usize) -> (usize, u64) {
+    let fields = definition as *const [usize; 2];
+    // SAFETY: a table export's address is its definition in a VM context.
+    let [base, length] = unsafe { *fields };
+    let mut hasher = WordHasher::default();
+    let mut chunk = [0u8; 512];
+    let mut at = 0;
+    while at < length {
+        let size = chunk.len().min(length - at);
+        for (i, byte) in chunk[..size].iter_mut().enumerate() {
+            // SAFETY: element `at + i` is below the table's current length.
+            let element = unsafe { *(base as *const usize).add(at + i) };
+            *byte = (element != 0) as u8;
+        }
+        hasher.update(&chunk[..size]);
+        at += size;
+    }
+    (length, hasher.finish())
+}
+
 /// The harness main loop; exits the process when stdin ends or on `q`.
 pub extern "C" fn run() {
     crate::wasi::fd::init_stdio();
@@ -248,6 +295,52 @@ pub extern "C" fn run() {
                 let mut line = Line::new();
                 line.str(b"ok");
                 put_value(&mut line, u128::from_le_bytes(slot));
+                line.str(b"\n");
+                flush(&mut line);
+            }
+            (b"s", Some(instance)) => {
+                let export = words
+                    .next()
+                    .and_then(number)
+                    .and_then(|e| export(instance, e));
+                let value = words.next().and_then(hex_value);
+                let (Some(export), Some(value)) =
+                    (export.filter(|e| e.field(0) as u64 == EXPORT_GLOBAL), value)
+                else {
+                    reply_error(b"no such global export, or no value");
+                    continue;
+                };
+                // SAFETY: field 1 of a global export is the address of its 16-byte slot.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        value.to_le_bytes().as_ptr(),
+                        export.field(1) as *mut u8,
+                        16,
+                    )
+                };
+                Line::new().str(b"ok\n").write_to(1);
+            }
+            (b"m" | b"t", Some(instance)) => {
+                let kind = match command {
+                    b"m" => EXPORT_MEMORY,
+                    _ => EXPORT_TABLE,
+                };
+                let export = words
+                    .next()
+                    .and_then(number)
+                    .and_then(|e| export(instance, e));
+                let Some(export) = export.filter(|e| e.field(0) as u64 == kind) else {
+                    reply_error(b"no such memory or table export");
+                    continue;
+                };
+                let (length, hash) = match kind {
+                    EXPORT_MEMORY => hash_memory(export.field(1)),
+                    _ => hash_table(export.field(1)),
+                };
+                let mut line = Line::new();
+                line.str(b"ok");
+                put_value(&mut line, length as u128);
+                put_value(&mut line, hash as u128);
                 line.str(b"\n");
                 flush(&mut line);
             }

@@ -5,6 +5,7 @@
 
 pub mod boards;
 pub mod components;
+pub mod harness;
 pub mod toolchain;
 
 use std::path::{Path, PathBuf};

@@ -20,9 +20,6 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../spec/process.rs"]
-#[allow(dead_code, reason = "the core runner's reply parsing")]
-mod process;
 mod script;
 mod values;
 
@@ -33,7 +30,7 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 use wafer_abi::trap::TrapKind;
 
-use process::Harness;
+use common::harness::Harness;
 use script::{Expect, Plan, Step};
 
 /// Counts for one script.
@@ -282,7 +279,7 @@ fn run(
         *dead = Some("no image".into());
         return Err("no image".into());
     };
-    let reply = h.send(command).and_then(|line| {
+    let reply = h.request(command).and_then(|line| {
         if std::env::var_os("WAFER_SPEC_TRACE").is_some() {
             eprintln!("{command} -> {line}");
         }

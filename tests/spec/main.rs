@@ -17,7 +17,6 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-mod process;
 mod script;
 mod values;
 
@@ -29,7 +28,7 @@ use sha2::{Digest, Sha256};
 use wafer::codegen::{ImportSource, InstanceSpec};
 use wafer_abi::trap::TrapKind;
 
-use process::{Harness, Reply};
+use common::harness::{Harness, Reply};
 use script::{Expect, Plan, Step};
 
 /// Counts for one script.
@@ -185,7 +184,7 @@ fn build(plan: &Plan, spec: &SpecTarget) -> Built {
         let original: Vec<usize> = (0..plan.instances.len())
             .filter(|i| position[*i].is_some())
             .collect();
-        match wafer::driver::build_harness(&specs, &spec.target, spec.cpu, spec.checks) {
+        match wafer::driver::build_harness(&specs, &spec.target, spec.cpu, spec.checks, None) {
             Ok(image) => {
                 return Built {
                     image: Some(image),

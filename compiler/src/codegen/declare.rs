@@ -122,10 +122,12 @@ pub fn declare_instance(
                         func: cx.trampolines[*t],
                         vmctx,
                     },
+                    // A module may import one name several times, with different
+                    // types: each import gets its own stub, named by its index.
                     FuncSource::Trap => {
                         let stub = writer.declare_local(
                             &format!(
-                                "{prefix}{}.{} (unknown import)",
+                                "{prefix}{}.{} (unknown import {index})",
                                 symbol_safe(&import.module),
                                 symbol_safe(&import.field)
                             ),

@@ -8,7 +8,9 @@ use cranelift_codegen::ir::{self, InstBuilder, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Module};
-use wafer_abi::harness::{EXPORT_FUNC, EXPORT_GLOBAL, EXPORT_NONE, VALUE_SLOT_SIZE};
+use wafer_abi::harness::{
+    EXPORT_FUNC, EXPORT_GLOBAL, EXPORT_MEMORY, EXPORT_NONE, EXPORT_TABLE, VALUE_SLOT_SIZE,
+};
 use wafer_abi::trap::TrapKind;
 
 use super::init::build_init;
@@ -324,13 +326,16 @@ fn build_trampoline(menv: &ModuleEnv<'_>, func_index: u32) -> ir::Function {
         })
         .collect();
     let results = call_export(&mut builder, &mut env, func_index, &args);
+    // A result fills its whole slot, zeros above its value: the slot held an argument,
+    // maybe a wider one (a v128 under an i32 result read as garbage in its high bytes).
+    let zero = builder.ins().iconst(ir::types::I64, 0);
     for (i, value) in results.into_iter().enumerate() {
-        builder.ins().store(
-            vm_flags(),
-            value,
-            values,
-            (i as u32 * VALUE_SLOT_SIZE) as i32,
-        );
+        let slot = (i as u32 * VALUE_SLOT_SIZE) as i32;
+        if builder.func.dfg.value_type(value).bytes() < VALUE_SLOT_SIZE {
+            builder.ins().store(vm_flags(), zero, values, slot);
+            builder.ins().store(vm_flags(), zero, values, slot + 8);
+        }
+        builder.ins().store(vm_flags(), value, values, slot);
     }
     builder.ins().return_(&[]);
     builder.finalize(menv.frontend_config);
@@ -415,6 +420,40 @@ pub fn define_harness_table(
                         let defined = export.index - module.num_imported_globals;
                         (menv.symbols.vmctx, menv.offsets.defined_global(defined))
                     };
+                    let vmctx = writer
+                        .module_mut()
+                        .declare_data_in_data(vmctx, &mut description);
+                    description.write_data_addr((exports_at + ptr) as u32, vmctx, offset as i64);
+                }
+                // A memory or table: its definition, in the VM context of the instance
+                // that defines it.
+                ExportKind::Memory | ExportKind::Table => {
+                    let module = menv.module;
+                    let memory = export.kind == ExportKind::Memory;
+                    let (imported, sites) = match memory {
+                        true => (
+                            module.num_imported_memories,
+                            &menv.symbols.imported_memories,
+                        ),
+                        false => (module.num_imported_tables, &menv.symbols.imported_tables),
+                    };
+                    let definition = |offsets: &wafer_abi::vmctx::VmOffsets, index| match memory {
+                        true => offsets.defined_memory(index),
+                        false => offsets.defined_table(index),
+                    };
+                    let (vmctx, offset) = if export.index < imported {
+                        let site = sites[export.index as usize];
+                        let owner = &menvs[site.instance];
+                        (site.vmctx, definition(&owner.offsets, site.defined_index))
+                    } else {
+                        let defined = export.index - imported;
+                        (menv.symbols.vmctx, definition(&menv.offsets, defined))
+                    };
+                    put(
+                        &mut bytes,
+                        exports_at,
+                        if memory { EXPORT_MEMORY } else { EXPORT_TABLE },
+                    );
                     let vmctx = writer
                         .module_mut()
                         .declare_data_in_data(vmctx, &mut description);

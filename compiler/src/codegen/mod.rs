@@ -246,10 +246,12 @@ fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<
         .iter()
         .filter_map(|trap| {
             let kind = crate::translate::env::trap_kind(trap.code)?;
+            // Source locations are sorted and disjoint: a binary search, not a scan per
+            // trap (a function of 100,000 traps took 40 s).
+            let at = srclocs.partition_point(|loc| loc.end <= trap.offset);
             let wasm_offset = srclocs
-                .iter()
-                .find(|loc| loc.start <= trap.offset && trap.offset < loc.end)
-                .filter(|loc| !loc.loc.is_default())
+                .get(at)
+                .filter(|loc| loc.start <= trap.offset && !loc.loc.is_default())
                 .map_or(0, |loc| loc.loc.bits());
             Some((trap.offset, kind, wasm_offset))
         })
@@ -384,6 +386,11 @@ fn prepare<'data>(
         modules.push(module);
     }
     let isa = isa::build(target, config.cpu.as_deref()).map_err(at(0))?;
+    if let Some(why) = isa::simd_unavailable(&*isa) {
+        for (i, module) in modules.iter().enumerate() {
+            refuse_v128_types(module, why).map_err(at(i))?;
+        }
+    }
     let mut writer = ObjectWriter::new(isa.clone()).map_err(at(0))?;
     let pointer_type = isa.pointer_type();
     let host_call_conv = CallConv::triple_default(isa.triple());
@@ -450,6 +457,33 @@ fn prepare<'data>(
     })
 }
 
+/// Refuses a module whose types or globals hold a `v128` when the ISA cannot lower
+/// them (`why`): a `v128` value then comes from a parameter, a call's result or a global
+/// as well as from a SIMD operator, which function translation refuses. Locals are
+/// checked there too.
+fn refuse_v128_types(module: &ModuleInfo<'_>, why: &str) -> Result<()> {
+    use wasmparser::ValType::V128;
+    let type_index = module.types.iter().position(|ty| {
+        ty.as_ref()
+            .is_some_and(|sig| sig.params.contains(&V128) || sig.results.contains(&V128))
+    });
+    if let Some(index) = type_index {
+        return Err(CompileError::unsupported(format!(
+            "function type {index} has a v128: {why}"
+        )));
+    }
+    if let Some(index) = module
+        .globals
+        .iter()
+        .position(|g| g.ty.content_type == V128)
+    {
+        return Err(CompileError::unsupported(format!(
+            "global {index} is a v128: {why}"
+        )));
+    }
+    Ok(())
+}
+
 /// The one memory of an image placed at [`wafer_abi::FIXED_MEMORY_BASE`], as (instance,
 /// memory index): the first defined 32-bit memory, on x86_64, where the base then costs
 /// nothing (`disp32(%index)`). The other architectures need the base in a register
@@ -481,6 +515,7 @@ fn tunables(
         bounds: config.checks.bounds,
         stack_limit: config.checks.stack_limit,
         memory_limit: config.max_memory,
+        probe_store_end: target.arch != Arch::X86_64,
         metering: config.metering.mode(),
         simd_unavailable: isa::simd_unavailable(isa),
         fixed_memory,

@@ -73,6 +73,12 @@ pub struct Tunables {
     /// The most bytes a defined memory may grow to (`--max-memory`), if less than its
     /// declared maximum.
     pub memory_limit: Option<u64>,
+    /// Whether a store stopped by a guard region may already have written its bytes
+    /// below the region (AArch64 and RISC-V allow a store that straddles into an
+    /// unmapped page to be performed in part; x86 does not): a store of several bytes
+    /// to a memory without explicit checks then loads its last byte first, so that it
+    /// traps before writing anything, as wasm requires.
+    pub probe_store_end: bool,
     /// What the code charges the meter (`--fuel`, `--deadline`).
     pub metering: crate::metering::MeterMode,
 }
@@ -624,6 +630,29 @@ impl FuncEnv<'_> {
             Ok(imm) => (addr, imm),
             Err(_) => (builder.ins().iadd_imm_u(addr, offset as i64), 0),
         }
+    }
+
+    /// [`Self::memory_addr`] for a store of `size` bytes: where a straddling store could
+    /// be performed in part before the guard region stops it (see
+    /// [`Tunables::probe_store_end`]), its last byte is loaded first.
+    pub fn store_addr(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        memory: u32,
+        index: Value,
+        offset: u64,
+        size: u32,
+    ) -> (Value, i32) {
+        let (addr, imm) = self.memory_addr(builder, memory, index, offset, size);
+        if self.menv.tunables.probe_store_end && size > 1 && !self.menv.memory_is_checked(memory) {
+            let flags = heap_flags(builder.func);
+            let (base, last) = match imm.checked_add(size as i32 - 1) {
+                Some(last) => (addr, last),
+                None => (builder.ins().iadd_imm_u(addr, imm as i64), size as i32 - 1),
+            };
+            builder.ins().uload8(ir::types::I32, flags, base, last);
+        }
+        (addr, imm)
     }
 
     /// The explicit bounds check of an access to `index + end` bytes of `memory`, unless

@@ -77,6 +77,17 @@ impl FuncTranslator {
             let offset = locals_reader.original_position();
             let (count, ty) = locals_reader.read()?;
             validator.define_locals(offset, count, ty)?;
+            if let Some(why) = menv.tunables.simd_unavailable
+                && ty == wasmparser::ValType::V128
+            {
+                return Err(crate::error::CompileError::unsupported_at(
+                    format!(
+                        "function `{}` has v128 locals: {why}",
+                        menv.module.func_display_name(func_index)
+                    ),
+                    offset as usize,
+                ));
+            }
             push_zeroed_locals(&mut builder, menv.value_type(ty), count, &mut locals);
         }
 

@@ -20,7 +20,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let (index, value) = self.pop2();
         let (addr, offset) = self
             .env
-            .memory_addr(self.builder, memory, index, memarg.offset, size);
+            .store_addr(self.builder, memory, index, memarg.offset, size);
         if let Some(constant) = narrow.then(|| self.narrow_constant(value, size)).flatten() {
             // A full-width store of a narrow constant: x64 stores it as an immediate,
             // where `istore8` of a constant first moves it into a register.

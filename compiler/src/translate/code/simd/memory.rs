@@ -74,7 +74,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let size = ty.lane_type().bytes();
         let (addr, offset) = self
             .env
-            .memory_addr(self.builder, memory, index, memarg.offset, size);
+            .store_addr(self.builder, memory, index, memarg.offset, size);
         let x = self.builder.ins().extractlane(vector, lane);
         self.builder.ins().store(flags, x, addr, offset);
         Ok(())

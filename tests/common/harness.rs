@@ -1,6 +1,8 @@
-//! Talking to a running harness image (protocol in `wafer_abi::harness`).
+//! Talking to a running harness image (protocol in `wafer_abi::harness`): the spec
+//! runners (core and component) and the differential fuzzer (`tests/fuzz`, which includes this file by path)
+//! share it.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -21,8 +23,9 @@ pub enum Reply {
 /// A running harness image.
 pub struct Harness {
     child: Child,
-    stdin: ChildStdin,
+    stdin: BufWriter<ChildStdin>,
     lines: Receiver<String>,
+    timeout: Duration,
 }
 
 impl Harness {
@@ -69,27 +72,41 @@ impl Harness {
         });
         Ok(Harness {
             child,
-            stdin,
+            stdin: BufWriter::new(stdin),
             lines,
+            timeout: COMMAND_TIMEOUT,
         })
-    }
-
-    /// Sends one command and waits for its reply line.
-    pub fn send(&mut self, command: &str) -> Result<String, String> {
-        writeln!(self.stdin, "{command}").map_err(|e| self.died(&e.to_string()))?;
-        match self.lines.recv_timeout(COMMAND_TIMEOUT) {
-            Ok(line) => Ok(line),
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = self.child.kill();
-                Err(format!("`{}` timed out", short(command)))
-            }
-            Err(RecvTimeoutError::Disconnected) => Err(self.died("no reply")),
-        }
     }
 
     /// Sends one command and waits for its reply.
     pub fn command(&mut self, command: &str) -> Result<Reply, String> {
-        let line = self.send(command)?;
+        self.send(command)?;
+        self.receive(command)
+    }
+
+    /// Sends one command and waits for its reply line, unparsed (the component harness's
+    /// replies carry component values).
+    pub fn request(&mut self, command: &str) -> Result<String, String> {
+        self.send(command)?;
+        self.receive_line(command)
+    }
+
+    /// Sends one command without waiting for its reply (buffered until [`Self::flush`]
+    /// or [`Self::receive`]): a client that pipelines many commands pays the round trip
+    /// once per batch rather than once per command.
+    pub fn send(&mut self, command: &str) -> Result<(), String> {
+        writeln!(self.stdin, "{command}").map_err(|e| self.died(&e.to_string()))
+    }
+
+    /// Sends what [`Self::send`] buffered.
+    pub fn flush(&mut self) -> Result<(), String> {
+        self.stdin.flush().map_err(|e| self.died(&e.to_string()))
+    }
+
+    /// Waits for the reply to the oldest command not yet answered (`command`, for
+    /// messages).
+    pub fn receive(&mut self, command: &str) -> Result<Reply, String> {
+        let line = self.receive_line(command)?;
         let mut words = line.split_whitespace();
         match words.next() {
             Some("ok") => words
@@ -105,6 +122,24 @@ impl Harness {
                 .ok_or_else(|| format!("bad trap reply `{line}`")),
             _ => Err(format!("harness error: {line}")),
         }
+    }
+
+    /// Waits for the reply line to the oldest command not yet answered.
+    fn receive_line(&mut self, command: &str) -> Result<String, String> {
+        self.flush()?;
+        match self.lines.recv_timeout(self.timeout) {
+            Ok(line) => Ok(line),
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = self.child.kill();
+                Err(format!("`{}` timed out", short(command)))
+            }
+            Err(RecvTimeoutError::Disconnected) => Err(self.died("no reply")),
+        }
+    }
+
+    /// How long one reply may take before the image is considered hung (default 60 s).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
     }
 
     fn died(&mut self, what: &str) -> String {
@@ -124,6 +159,7 @@ fn short(command: &str) -> &str {
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = writeln!(self.stdin, "q");
+        let _ = self.stdin.flush();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
