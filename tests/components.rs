@@ -119,6 +119,21 @@ const CASES: &[Case] = &[
         same_as_wasmtime: false,
         ..Case::new("wat_bad_handle", "wat/bad_handle.wat")
     },
+    Case::new("wat_one_table", "wat/one_table.wat"),
+    Case {
+        stderr: &[
+            "wafer: trap: handle index 1 used with the wrong type in [resource-drop]resource2 called from run (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_wrong_type_guest_drop", "wat/wrong_type_guest_drop.wat")
+    },
+    Case {
+        stderr: &[
+            "wafer: trap: handle index 2 used with the wrong type in [resource-drop]wasi:io/streams@0.2.6#output-stream called from run (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_wrong_type_host_drop", "wat/wrong_type_host_drop.wat")
+    },
 ];
 
 /// About 100 KiB of text: more than a pipe buffer and one read, some of it UTF-8, and a

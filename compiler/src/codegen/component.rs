@@ -8,7 +8,7 @@
 //!   wasm convention that core instances import, call and put in tables like any other.
 //! - **Contexts** (`wafer_abi::wasi_p2::CanonContext`): one per set of canonical options
 //!   and one per component instance, static data that point at the instance's memory,
-//!   a C-convention wrapper of its `realloc`, and its WASI 0.2 handle table; and the
+//!   a C-convention wrapper of its `realloc`, and its instance's state word; and the
 //!   **component descriptor** (`wafer_abi::component`) the runtime's built-ins work on.
 //! - **The entry** runs the `wasi:cli/run` export: `ok` exits 0, `err` 1; or, in a test
 //!   harness image ([`harness`]), the harness calls any export with component values.
@@ -441,29 +441,30 @@ pub fn define(
         wasi_p2::find(interface, name).is_some()
     }));
 
-    // A WASI 0.2 handle table and a context (no memory) per component instance.
-    let mut tables = Vec::new();
+    // A state word (the runtime's: the instance's state, with its handle table) and a
+    // context (no memory) per component instance.
+    let mut states = Vec::new();
     let mut instance_contexts = Vec::new();
     for i in 0..plan.component_instances {
-        let table = writer.declare_data(&format!("component:handles[{i}]"), true)?;
+        let state = writer.declare_data(&format!("component:state[{i}]"), true)?;
         let mut description = DataDescription::new();
-        description.define_zeroinit(layout.handle_table_size() as usize);
+        description.define_zeroinit(ptr.bytes() as usize);
         description.set_align(u64::from(ptr.bytes()));
-        writer.define_data(table, &description)?;
-        tables.push(table);
+        writer.define_data(state, &description)?;
+        states.push(state);
         let context = writer.declare_data(&format!("component:context[{i}]"), true)?;
         define_context(
             writer,
             &layout,
             context,
-            table,
+            state,
             None,
             None,
             StringEncoding::Utf8,
         )?;
         instance_contexts.push(context);
     }
-    let descriptor = define_descriptor(writer, plan, menvs, &tables)?;
+    let descriptor = define_descriptor(writer, plan, menvs, &states)?;
 
     // A C-convention wrapper for each realloc, which the runtime calls.
     let mut reallocs = Vec::new();
@@ -497,7 +498,7 @@ pub fn define(
             .memory
             .map(|m| memory_site(menvs, &plan.memories[m]));
         let realloc = options.realloc.map(|r| reallocs[r]);
-        let table = tables
+        let state = states
             .get(options.instance as usize)
             .copied()
             .ok_or_else(|| CompileError::Codegen("options of no component instance".into()))?;
@@ -505,7 +506,7 @@ pub fn define(
             writer,
             &layout,
             id,
-            table,
+            state,
             memory,
             realloc,
             options.encoding,
@@ -530,14 +531,14 @@ pub fn define(
 }
 
 /// Defines the component descriptor (`wafer_abi::component`): per component instance
-/// its flags global (the one global of image instance `i`), the runtime's state word and
-/// its WASI 0.2 handle table; the handle tables fused adapters name; and which instance
-/// implements each resource.
+/// its flags global (the one global of image instance `i`), its state word and its
+/// parent; the handle tables fused adapters name; and which instance implements each
+/// resource.
 fn define_descriptor(
     writer: &mut ObjectWriter,
     plan: &ComponentPlan<'_>,
     menvs: &[ModuleEnv<'_>],
-    host_tables: &[DataId],
+    states: &[DataId],
 ) -> Result<DataId> {
     use wafer_abi::component::{ComponentLayout, NO_INSTANCE};
     let ptr = menvs[0].pointer_type.bytes();
@@ -561,10 +562,21 @@ fn define_descriptor(
             vmctx,
             i64::from(flags.offsets.defined_global(0)),
         );
-        let table = writer
+        let state = writer
             .module_mut()
-            .declare_data_in_data(host_tables[i], &mut description);
-        description.write_data_addr(at + layout.instance_host_handles(), table, 0);
+            .declare_data_in_data(states[i], &mut description);
+        description.write_data_addr(at + layout.instance_state(), state, 0);
+        let parent = plan
+            .parents
+            .get(i)
+            .copied()
+            .flatten()
+            .unwrap_or(NO_INSTANCE);
+        put(
+            &mut bytes,
+            (at + layout.instance_parent()) as usize,
+            u64::from(parent),
+        );
     }
     description.define(std::mem::take(&mut bytes).into_boxed_slice());
     description.set_align(u64::from(ptr));
@@ -643,7 +655,7 @@ fn define_context(
     writer: &mut ObjectWriter,
     layout: &CanonContext,
     id: DataId,
-    table: DataId,
+    state: DataId,
     memory: Option<(DataId, u32)>,
     realloc: Option<FuncId>,
     encoding: StringEncoding,
@@ -657,10 +669,10 @@ fn define_context(
     let at = layout.encoding() as usize;
     bytes[at..at + 4].copy_from_slice(&encoding.to_le_bytes());
     let mut description = DataDescription::new();
-    let table = writer
+    let state = writer
         .module_mut()
-        .declare_data_in_data(table, &mut description);
-    description.write_data_addr(layout.handles(), table, 0);
+        .declare_data_in_data(state, &mut description);
+    description.write_data_addr(layout.instance(), state, 0);
     if let Some((vmctx, offset)) = memory {
         let vmctx = writer
             .module_mut()

@@ -30,6 +30,10 @@ pub struct ComponentPlan<'data> {
     pub resource_tables: Vec<Option<ResourceTable>>,
     /// How many component instances there are; each has its own handle table.
     pub component_instances: u32,
+    /// The component instance that instantiated each one (`None` for the root, and
+    /// where the front end cannot tell), by index: a call into an instance enters its
+    /// ancestors too, those the caller is not inside already.
+    pub parents: Vec<Option<u32>>,
     /// The component's imported interfaces and functions, as its type declares them.
     pub imports: Vec<WorldItem>,
     /// Exported functions (lifted core functions), by export name path.

@@ -8,17 +8,21 @@
 //! ```text
 //! descriptor:       instances | instance count | tables | table count
 //!                   | resources | resource count
-//! instance record:  flags global address | state | WASI 0.2 handle table address
+//! instance record:  flags global address | state word address | parent instance
 //! table record:     instance (u32) | resource (u32)
 //! resource record:  implementing instance (u32, NO_INSTANCE for an imported resource)
 //!                   | host resource type (u32, for an imported one)
 //! ```
 //!
 //! An instance's *flags* are the `i32` global fused adapters read and write (bit 0:
-//! `may_leave`). Its *state* is a word the compiler emits as zero and the runtime owns:
-//! it creates the instance's handle table there on first use. Tables are the ones fused
-//! adapters name by index when they move handles (a resource type in an instance);
-//! resources are numbered as the component numbers them.
+//! `may_leave`). Its *state word* is a pointer the compiler emits as zero and the runtime
+//! owns: it creates the instance's state there on first use, with the instance's one
+//! handle table (resources the host defines and those components define alike); the
+//! canonical-ABI contexts of the instance (`crate::wasi_p2::CanonContext`) point at the
+//! same word. Its *parent* is the index of the instance that instantiated it
+//! ([`NO_INSTANCE`] for the root), for the instances a call enters. Tables are the ones
+//! fused adapters name by index when they move handles (a resource type in an
+//! instance); resources are numbered as the component numbers them.
 //!
 //! Every built-in the runtime implements takes the descriptor first and returns a `u64`
 //! ([`BuiltinResult`]): its `i32` result in the low 32 bits, [`RUN_DESTRUCTOR`] when a
@@ -147,13 +151,13 @@ impl ComponentLayout {
         0
     }
 
-    /// Offset in an instance record of the runtime's state word.
+    /// Offset in an instance record of the address of the runtime's state word.
     pub const fn instance_state(&self) -> u32 {
         self.ptr
     }
 
-    /// Offset in an instance record of its WASI 0.2 handle table's address.
-    pub const fn instance_host_handles(&self) -> u32 {
+    /// Offset in an instance record of its parent's index (pointer-sized).
+    pub const fn instance_parent(&self) -> u32 {
         2 * self.ptr
     }
 

@@ -152,19 +152,22 @@ pub const WASI_PREVIEW1_MODULE: &str = "wasi_snapshot_preview1";
 pub const WASI_P2_PREFIX: &str = "wafer_p2_";
 
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
-/// -> u64` (see [`crate::wasi_p2::CanonContext`]). `resource.drop`: removes `handle` from
-/// the context's handle table, checking that it holds a resource of type `ty` (else it
-/// sets the context's trap). A host resource is released by the runtime; for a guest
-/// resource whose own handle was dropped it returns `1 << 32 | rep`, and the compiled
-/// caller runs its destructor.
+/// -> u64` (see [`crate::wasi_p2::CanonContext`]). `resource.drop` of a resource the
+/// WASI 0.2 host defines (type `ty` of [`crate::wasi_p2::resource`]): removes `handle`
+/// from the context's instance's handle table, checking that it holds a resource of
+/// type `ty` and is not lent (else it sets the context's trap); the runtime releases
+/// what an own handle held. Returns 0.
 pub const RESOURCE_DROP: &str = "wafer_p2_resource_drop";
 
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, rep: u32) ->
-/// u32`. `resource.new`: a new own handle for a guest resource.
+/// u32`. A new own handle of host resource type `ty` (validation allows `resource.new`
+/// only of resources components define, so compiled code reaches this only for types
+/// no host function hands out).
 pub const RESOURCE_NEW: &str = "wafer_p2_resource_new";
 
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
-/// -> u32`. `resource.rep`: the representation behind a guest resource's handle.
+/// -> u32`. The representation behind a handle of host resource type `ty` (as
+/// [`RESOURCE_NEW`]).
 pub const RESOURCE_REP: &str = "wafer_p2_resource_rep";
 
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:

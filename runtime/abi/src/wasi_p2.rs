@@ -941,8 +941,9 @@ pub const FUNCTIONS: &[HostFunc] = &[
     ),
 ];
 
-/// Resource types the host defines, by number. A handle table entry records its
-/// resource type; guest-defined resources are numbered from [`FIRST_GUEST_RESOURCE`].
+/// Resource types the host defines, by number (never 0). A handle of one in a component
+/// instance's table records its number (the runtime keeps it apart from the resources
+/// components define, which the component numbers).
 pub mod resource {
     /// `wasi:io/poll.pollable`
     pub const POLLABLE: u32 = 1;
@@ -1016,10 +1017,6 @@ pub const RESOURCES: &[(&str, &str, u32)] = &[
     ),
 ];
 
-/// The first resource type number of resources components define themselves: the
-/// compiler numbers them `FIRST_GUEST_RESOURCE + n`.
-pub const FIRST_GUEST_RESOURCE: u32 = 0x1000;
-
 /// The parts of an interface name: `wasi:cli/stdout@0.2.6` is `("wasi:cli/stdout",
 /// Some("0.2.6"))`.
 pub fn split_version(interface: &str) -> (&str, Option<&str>) {
@@ -1077,8 +1074,10 @@ pub fn find_resource(interface: &str, name: &str) -> Option<u32> {
 /// p     realloc    extern "C" fn(old_ptr: u32, old_size: u32, align: u32, new_size: u32)
 ///                  -> u32 (the instance's `cabi_realloc`, through a generated
 ///                  wrapper), or null
-/// 2p    handles    *HandleTable of the component instance (HANDLE_TABLE_SIZE bytes,
-///                  zero-initialised by the compiler, owned by the runtime)
+/// 2p    instance   the address of the component instance's state word (one pointer,
+///                  zero-initialised by the compiler, owned by the runtime: the
+///                  instance's state, with its one handle table, created on first use;
+///                  the component descriptor's instance record points at it too)
 /// 3p    trap       u32: 0, or a `TrapKind` the host sets before it returns; the
 ///                  compiled caller then traps with it
 /// 3p+4  encoding   u32: STRING_UTF8, STRING_UTF16 or STRING_LATIN1_UTF16
@@ -1106,8 +1105,8 @@ impl CanonContext {
         self.ptr
     }
 
-    /// Offset of the handle table pointer.
-    pub const fn handles(&self) -> u32 {
+    /// Offset of the pointer to the component instance's state word.
+    pub const fn instance(&self) -> u32 {
         2 * self.ptr
     }
 
@@ -1123,11 +1122,6 @@ impl CanonContext {
 
     /// Size in bytes.
     pub const fn size(&self) -> u32 {
-        4 * self.ptr
-    }
-
-    /// Size in bytes of a component instance's handle table header.
-    pub const fn handle_table_size(&self) -> u32 {
         4 * self.ptr
     }
 }

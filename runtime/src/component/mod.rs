@@ -1,12 +1,12 @@
 //! Component instances at run time: the canonical built-ins that keep state, on the
 //! component descriptor the compiler emits (`wafer_abi::component`).
 //!
-//! - Each component instance has a handle table (`wafer_canon::HandleTable`) for the
-//!   resources components define, created in the instance's state word on first use:
-//!   `resource.new`, `resource.rep`, `resource.drop`, and the transfers fused adapters
-//!   make when a call between component instances passes `own` or `borrow` handles.
-//!   Handles of resources the WASI 0.2 host defines stay in the instance's table of
-//!   `crate::p2` and move between those tables.
+//! - Each component instance has one handle table (`wafer_canon::HandleTable`), created
+//!   with the instance's state on first use, as the canonical ABI has it: the resources
+//!   components define (`resource.new`, `resource.rep`, `resource.drop`) and those the
+//!   WASI 0.2 host hands out (`crate::p2`, under [`host_resource`] ids) share its
+//!   indices, and fused adapters move both kinds between instances when a call passes
+//!   `own` or `borrow` handles.
 //! - A call between component instances that passes borrows is bracketed by
 //!   `enter-sync-call` / `exit-sync-call`: a stack of calls, each with the callee's task
 //!   (the borrows lowered into it, which it must drop before it returns) and the
@@ -29,7 +29,6 @@ use wafer_abi::trap::TrapKind;
 use wafer_canon::{HandleTable, Handles, OpaqueKind, ResourceId, SubtaskId, TaskId, Trap, TypeId};
 
 use crate::global::Global;
-use crate::p2::handles::HandleTable as HostHandles;
 
 /// The component descriptor, as the compiler lays it out.
 #[repr(C)]
@@ -49,11 +48,16 @@ pub struct Descriptor {
 pub struct InstanceRecord {
     /// Its flags global (bit 0: `may_leave`).
     flags: *mut u32,
-    /// Its state, created on first use.
-    state: *mut InstanceState,
-    /// Its WASI 0.2 handle table.
-    host_handles: *mut HostHandles,
+    /// Its state word: the state, created on first use (the instance's canonical-ABI
+    /// contexts point at the same word).
+    state: StateWord,
+    /// The instance that instantiated it, `NO_INSTANCE` for the root.
+    parent: usize,
 }
+
+/// The address of a component instance's state word, which the compiler emits as a
+/// null pointer and the runtime fills on first use.
+pub type StateWord = *mut *mut InstanceState;
 
 const _: () = {
     let layout = ComponentLayout::new(core::mem::size_of::<usize>() as u8);
@@ -66,10 +70,7 @@ const _: () = {
     assert!(core::mem::size_of::<Descriptor>() == layout.descriptor_size() as usize);
     assert!(core::mem::offset_of!(InstanceRecord, flags) == layout.instance_flags() as usize);
     assert!(core::mem::offset_of!(InstanceRecord, state) == layout.instance_state() as usize);
-    assert!(
-        core::mem::offset_of!(InstanceRecord, host_handles)
-            == layout.instance_host_handles() as usize
-    );
+    assert!(core::mem::offset_of!(InstanceRecord, parent) == layout.instance_parent() as usize);
     assert!(core::mem::size_of::<InstanceRecord>() == layout.instance_size() as usize);
     assert!(core::mem::size_of::<[u32; 2]>() == layout.table_size() as usize);
 };
@@ -77,7 +78,8 @@ const _: () = {
 /// What the runtime keeps for a component instance.
 #[derive(Debug, Default)]
 pub struct InstanceState {
-    /// Handles of the resources components define.
+    /// Its handles: resources (defined by components or by the host), and later
+    /// streams, futures, tasks and waitable sets.
     table: HandleTable,
     /// `backpressure.inc` minus `backpressure.dec`.
     backpressure: i32,
@@ -214,32 +216,13 @@ impl Component {
         f: impl FnOnce(&mut InstanceState) -> T,
     ) -> Result<T, Trap> {
         let record = self.record(index)?;
-        // SAFETY: the record's state word is the runtime's: null, or a box this function
-        // leaked for it. The reference lives only during `f`, which calls no guest code,
-        // so no other reference to the state exists meanwhile.
-        unsafe {
-            if (*record).state.is_null() {
-                (*record).state = Box::into_raw(Box::default());
-            }
-            Ok(f(&mut *(*record).state))
-        }
+        // SAFETY: the record's state word is the compiler's, for this instance.
+        Ok(unsafe { with_instance_state((*record).state, f) })
     }
 
     /// Runs `f` on instance `index`'s handle table.
     fn with_table<T>(&self, index: u32, f: impl FnOnce(&mut HandleTable) -> T) -> Result<T, Trap> {
         self.with_state(index, |state| f(&mut state.table))
-    }
-
-    /// Runs `f` on instance `index`'s WASI 0.2 handle table.
-    fn with_host_handles<T>(
-        &self,
-        index: u32,
-        f: impl FnOnce(&mut HostHandles) -> T,
-    ) -> Result<T, Trap> {
-        let record = self.record(index)?;
-        // SAFETY: the compiler points every record at its instance's table; the reference
-        // lives only during `f`, which calls no guest code.
-        Ok(f(unsafe { &mut *(*record).host_handles }))
     }
 
     /// Whether instance `index` may be entered (no call into it trapped).
@@ -296,12 +279,49 @@ impl Handles for InstanceHandles {
     }
 }
 
-/// A resource handle trap for `handle` of the WASI 0.2 tables (which report no detail).
-fn host_handle_trap(kind: TrapKind, handle: u32) -> Trap {
-    match kind {
-        TrapKind::HandleTableFull => Trap::HandleTableFull,
-        _ => Trap::UnknownHandle(handle),
+/// Runs `f` on the state of the component instance whose state word is at `word`,
+/// creating the state on first use.
+///
+/// # Safety
+/// `word` must be a component instance's state word as the compiler emits it (through
+/// its record or a canonical-ABI context), and `f` must not call guest code (which may
+/// call built-ins that reach the same state).
+pub unsafe fn with_instance_state<T>(
+    word: StateWord,
+    f: impl FnOnce(&mut InstanceState) -> T,
+) -> T {
+    // SAFETY: the word is the runtime's: null, or a box this function leaked for it. The
+    // reference lives only during `f`, which calls no guest code, so no other reference
+    // to the state exists meanwhile.
+    unsafe {
+        if (*word).is_null() {
+            *word = Box::into_raw(Box::default());
+        }
+        f(&mut **word)
     }
+}
+
+impl InstanceState {
+    /// The instance's handle table.
+    pub fn table(&mut self) -> &mut HandleTable {
+        &mut self.table
+    }
+}
+
+/// The bit that keeps the resource ids of host resources apart from those of the
+/// resources components define (the component's resource indices, far below it).
+const HOST_RESOURCE: u32 = 1 << 31;
+
+/// The handle-table resource id of WASI 0.2 host resource type `ty`.
+pub const fn host_resource(ty: u32) -> ResourceId {
+    ResourceId(HOST_RESOURCE | ty)
+}
+
+/// The trap kind of `trap` raised by a host function, its handle index kept for the
+/// report.
+pub fn host_trap(trap: Trap) -> TrapKind {
+    TRAP_DETAIL.with(|detail| *detail = trap.detail());
+    trap_kind(trap)
 }
 
 /// `resource.new`: see `wafer_abi::symbols::COMPONENT_RESOURCE_NEW`.
@@ -421,20 +441,12 @@ fn transfer(
     let (source, resource) = component.table(from)?;
     let (target, target_resource) = component.table(to)?;
     let (implementer, host_type) = component.resource(resource)?;
-    if implementer == NO_INSTANCE {
-        // A WASI 0.2 resource: its representation is all its state, so a borrow is a
-        // second handle to it in the callee's table.
-        let rep = component
-            .with_host_handles(source, |table| match borrow {
-                false => table.remove(handle, host_type),
-                true => table.get(handle, host_type),
-            })?
-            .map_err(|kind| host_handle_trap(kind, handle))?;
-        return component
-            .with_host_handles(target, |table| table.insert(host_type, rep))?
-            .map_err(|kind| host_handle_trap(kind, 0));
-    }
-    let (resource, target_resource) = (ResourceId(resource), ResourceId(target_resource));
+    let (resource, target_resource) = if implementer == NO_INSTANCE {
+        // A WASI 0.2 resource: handles of it carry the host's id in every table.
+        (host_resource(host_type), host_resource(host_type))
+    } else {
+        (ResourceId(resource), ResourceId(target_resource))
+    };
     if !borrow {
         let rep = component.with_table(source, |table| table.lift_own(resource, handle))??;
         return component.with_table(target, |table| table.lower_own(target_resource, rep))?;

@@ -10,27 +10,29 @@
 //! return pointer) is written out by hand per function here. A function that must trap
 //! records the trap kind in the context and returns; the trampoline raises it.
 //!
-//! Resources the host hands out are own handles in the calling component instance's
-//! [`handles::HandleTable`]. An error's representation is its errno and a terminal's its
-//! descriptor number; every other host resource is a host object (`objects`: a
-//! descriptor, a stream, a pollable, a socket), shared by the image's component
-//! instances and released when its last handle or dependant goes.
+//! Resources the host hands out are own handles in the calling component instance's one
+//! handle table (`crate::component`: the same table, and the same indices, as the
+//! resources components define), under the ids [`crate::component::host_resource`]
+//! gives the host's resource types. An error's representation is its errno and a
+//! terminal's its descriptor number; every other host resource is a host object
+//! (`objects`: a descriptor, a stream, a pollable, a socket), shared by the image's
+//! component instances and released when its last handle or dependant goes.
 
 mod cli;
 mod clocks;
 mod filesystem;
-pub mod handles;
 mod io;
 mod objects;
 mod sockets;
 mod transcode;
 
 use wafer_abi::trap::TrapKind;
-use wafer_abi::wasi_p2::{self, FIRST_GUEST_RESOURCE};
+use wafer_abi::wasi_p2;
+use wafer_canon::HandleTable;
 
+use crate::component::{StateWord, host_resource, host_trap, with_instance_state};
 use crate::guest::GuestMemory;
 use crate::memory::VMMemoryDefinition;
-use handles::HandleTable;
 
 /// `wafer_abi::wasi_p2::CanonContext`, as the compiler lays it out.
 #[repr(C)]
@@ -38,7 +40,7 @@ use handles::HandleTable;
 pub struct CanonContext {
     memory: *const VMMemoryDefinition,
     realloc: Option<unsafe extern "C" fn(u32, u32, u32, u32) -> u32>,
-    handles: *mut HandleTable,
+    instance: StateWord,
     trap: u32,
     encoding: u32,
 }
@@ -47,7 +49,7 @@ const _: () = {
     let layout = wasi_p2::CanonContext::new(core::mem::size_of::<usize>() as u8);
     assert!(core::mem::offset_of!(CanonContext, memory) == layout.memory() as usize);
     assert!(core::mem::offset_of!(CanonContext, realloc) == layout.realloc() as usize);
-    assert!(core::mem::offset_of!(CanonContext, handles) == layout.handles() as usize);
+    assert!(core::mem::offset_of!(CanonContext, instance) == layout.instance() as usize);
     assert!(core::mem::offset_of!(CanonContext, trap) == layout.trap() as usize);
     assert!(core::mem::offset_of!(CanonContext, encoding) == layout.encoding() as usize);
     assert!(core::mem::size_of::<CanonContext>() == layout.size() as usize);
@@ -88,23 +90,30 @@ impl Call {
         unsafe { GuestMemory::from_definition((*self.context).memory) }
     }
 
-    /// The calling component instance's handle table.
-    fn with_handles<T>(&self, f: impl FnOnce(&mut HandleTable) -> T) -> T {
-        // SAFETY: the table belongs to the context's component instance; the reference
-        // lives only during `f`, which calls no guest code, so no other reference to it
-        // exists meanwhile.
-        f(unsafe { &mut *(*self.context).handles })
+    /// Runs `f` on the calling component instance's handle table; a canonical-ABI trap
+    /// becomes the host call's.
+    fn with_handles<T>(
+        &self,
+        f: impl FnOnce(&mut HandleTable) -> Result<T, wafer_canon::Trap>,
+    ) -> HostResult<T> {
+        // SAFETY: the context's state word is its component instance's; `f` calls no
+        // guest code.
+        unsafe { with_instance_state((*self.context).instance, |state| f(state.table())) }
+            .map_err(host_trap)
     }
 
     /// A new own handle of host resource type `ty`.
     fn new_own(&self, ty: u32, rep: u64) -> HostResult<u32> {
-        self.with_handles(|table| table.insert(ty, rep))
+        // Every representation the host hands out fits 32 bits (an object index, an
+        // errno, a descriptor number).
+        self.with_handles(|table| table.lower_own(host_resource(ty), rep as u32))
     }
 
-    /// The representation of `handle`, which must hold a resource of type `ty` (the
-    /// call borrows it).
+    /// The representation of `handle` (own or borrow), which must hold a resource of
+    /// type `ty` (the call borrows it).
     fn borrow(&self, handle: u32, ty: u32) -> HostResult<u64> {
-        self.with_handles(|table| table.get(handle, ty))
+        self.with_handles(|table| table.resource_rep(host_resource(ty), handle))
+            .map(u64::from)
     }
 
     /// A new own handle of host resource type `ty` for a new host object.
@@ -333,12 +342,11 @@ pub unsafe extern "C" fn wafer_p2_resource_drop(
     // SAFETY: the trampoline passes its instance's context.
     let call = unsafe { Call::new(context) };
     call.run(|call| {
-        let rep = call.with_handles(|table| table.remove(handle, ty))?;
-        if ty >= FIRST_GUEST_RESOURCE {
-            return Ok(1 << 32 | (rep & 0xffff_ffff));
-        }
-        if is_object(ty) {
-            objects::release(rep as u32);
+        let dropped = call.with_handles(|table| table.resource_drop(host_resource(ty), handle))?;
+        if let wafer_canon::Dropped::Own { rep } = dropped
+            && is_object(ty)
+        {
+            objects::release(rep);
         }
         Ok(0)
     })

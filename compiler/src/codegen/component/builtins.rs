@@ -45,7 +45,7 @@ pub(super) struct Sites<'a, 'data> {
     pub hosts: Vec<Option<&'static HostFunc>>,
     /// A context per set of canonical options.
     pub option_contexts: Vec<DataId>,
-    /// A context per component instance (its WASI 0.2 handle table, no memory).
+    /// A context per component instance (its state word, no memory).
     pub instance_contexts: Vec<DataId>,
     /// The component descriptor.
     pub descriptor: DataId,
@@ -462,14 +462,14 @@ fn transcode_op(op: &str) -> Option<u32> {
 }
 
 /// The WASI 0.2 host's number for imported resource type `resource` (one no host
-/// function hands out for an import the host does not define, so every use of its
-/// handles traps).
+/// function hands out for an import the host does not define, or a resource a component
+/// defines, so every use of its handles through the host traps).
 pub(super) fn resource_type(plan: &ComponentPlan<'_>, resource: usize) -> u32 {
     match plan.resources.get(resource) {
         Some(Resource::Imported { interface, name }) => {
             wasi_p2::find_resource(interface, name).unwrap_or(u32::MAX)
         }
-        _ => wasi_p2::FIRST_GUEST_RESOURCE + resource as u32,
+        _ => u32::MAX,
     }
 }
 

@@ -153,6 +153,11 @@ pub fn merge<'data>(
                     table
                 })
             }));
+        merged.parents.extend(
+            (0..plan.component_instances as usize)
+                .map(|i| plan.parents.get(i).copied().flatten())
+                .map(|parent| parent.map(|p| p + base.component_instance)),
+        );
         merged.component_instances += plan.component_instances;
         let exports = merged.exports.len()..merged.exports.len() + plan.exports.len();
         merged.exports.extend(plan.exports.iter().map(|export| {
