@@ -183,46 +183,10 @@ impl TrapKind {
 
     /// The message printed for this trap; the WebAssembly spec test suite's wording.
     pub const fn message(self) -> &'static str {
-        match self {
-            TrapKind::Unreachable => "unreachable executed",
-            TrapKind::MemoryOutOfBounds => "out of bounds memory access",
-            TrapKind::TableOutOfBounds => "out of bounds table access",
-            TrapKind::UndefinedElement => "undefined element",
-            TrapKind::UninitializedElement => "uninitialized element",
-            TrapKind::IndirectCallTypeMismatch => "indirect call type mismatch",
-            TrapKind::IntegerDivideByZero => "integer divide by zero",
-            TrapKind::IntegerOverflow => "integer overflow",
-            TrapKind::InvalidConversionToInteger => "invalid conversion to integer",
-            TrapKind::StackExhausted => "call stack exhausted",
-            TrapKind::NullFunctionReference => "null function reference",
-            TrapKind::NullReference => "null reference",
-            TrapKind::UnalignedAtomic => "unaligned atomic",
-            TrapKind::UncaughtException => "uncaught exception",
-            TrapKind::IncompatibleImport => "incompatible import type",
-            TrapKind::NullExceptionReference => "null exception reference",
-            TrapKind::UnknownImport => "call to an unknown import",
-            TrapKind::InvalidUtf8 => "invalid utf-8",
-            TrapKind::InvalidUtf16 => "invalid utf-16",
-            TrapKind::InvalidChar => "invalid `char` bit pattern",
-            TrapKind::InvalidDiscriminant => "invalid variant discriminant",
-            TrapKind::UnalignedPointer => "unaligned pointer",
-            TrapKind::StringOutOfBounds => "string content out-of-bounds",
-            TrapKind::ListOutOfBounds => "list content out-of-bounds",
-            TrapKind::PointerOutOfBounds => "pointer out of bounds of memory",
-            TrapKind::StringTooLong => "string too long",
-            TrapKind::ListTooLong => "list too long",
-            TrapKind::ReallocUnaligned => "realloc return: result not aligned",
-            TrapKind::ReallocOutOfBounds => "realloc return: beyond end of memory",
-            TrapKind::InvalidHandle => "unknown handle index",
-            TrapKind::HandleWrongType => "handle used with the wrong type",
-            TrapKind::HandleLent => "cannot remove owned resource while borrowed",
-            TrapKind::NotOwnHandle => "borrow handle used where an own handle is required",
-            TrapKind::BorrowsRemain => "borrow handles still remain at the end of the call",
-            TrapKind::HandleTableFull => "handle table full",
-            TrapKind::CannotLeaveComponent => "cannot leave component instance",
-            TrapKind::CannotEnterComponent => "cannot enter component instance",
-            TrapKind::UnsupportedBuiltin => "asynchronous component built-in not supported",
-        }
+        // A table indexed by the code rather than a `match`: firmware images carry this,
+        // and a table is two loads where a match of 38 arms is a jump table and a pair
+        // of loads per arm.
+        MESSAGES[self as usize - 1]
     }
 
     /// For the traps that name a resource handle, the message around its index: the
@@ -244,6 +208,86 @@ impl TrapKind {
         })
     }
 }
+
+/// [`TrapKind::message`] of each kind, by code (from 1).
+const MESSAGES: [&str; TrapKind::ALL.len()] = [
+    // Unreachable
+    "unreachable executed",
+    // MemoryOutOfBounds
+    "out of bounds memory access",
+    // TableOutOfBounds
+    "out of bounds table access",
+    // UndefinedElement
+    "undefined element",
+    // UninitializedElement
+    "uninitialized element",
+    // IndirectCallTypeMismatch
+    "indirect call type mismatch",
+    // IntegerDivideByZero
+    "integer divide by zero",
+    // IntegerOverflow
+    "integer overflow",
+    // InvalidConversionToInteger
+    "invalid conversion to integer",
+    // StackExhausted
+    "call stack exhausted",
+    // NullFunctionReference
+    "null function reference",
+    // NullReference
+    "null reference",
+    // UnalignedAtomic
+    "unaligned atomic",
+    // UncaughtException
+    "uncaught exception",
+    // IncompatibleImport
+    "incompatible import type",
+    // NullExceptionReference
+    "null exception reference",
+    // UnknownImport
+    "call to an unknown import",
+    // InvalidUtf8
+    "invalid utf-8",
+    // InvalidUtf16
+    "invalid utf-16",
+    // InvalidChar
+    "invalid `char` bit pattern",
+    // InvalidDiscriminant
+    "invalid variant discriminant",
+    // UnalignedPointer
+    "unaligned pointer",
+    // StringOutOfBounds
+    "string content out-of-bounds",
+    // ListOutOfBounds
+    "list content out-of-bounds",
+    // PointerOutOfBounds
+    "pointer out of bounds of memory",
+    // StringTooLong
+    "string too long",
+    // ListTooLong
+    "list too long",
+    // ReallocUnaligned
+    "realloc return: result not aligned",
+    // ReallocOutOfBounds
+    "realloc return: beyond end of memory",
+    // InvalidHandle
+    "unknown handle index",
+    // HandleWrongType
+    "handle used with the wrong type",
+    // HandleLent
+    "cannot remove owned resource while borrowed",
+    // NotOwnHandle
+    "borrow handle used where an own handle is required",
+    // BorrowsRemain
+    "borrow handles still remain at the end of the call",
+    // HandleTableFull
+    "handle table full",
+    // CannotLeaveComponent
+    "cannot leave component instance",
+    // CannotEnterComponent
+    "cannot enter component instance",
+    // UnsupportedBuiltin
+    "asynchronous component built-in not supported",
+];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");
 /// The kind a function's sites start from: loads and stores are most sites.
@@ -624,6 +668,19 @@ impl TrapTableBuilder {
 #[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_count_from_one_so_messages_index_by_code() {
+        for (i, kind) in TrapKind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i + 1, "{kind:?}");
+        }
+        assert_eq!(TrapKind::Unreachable.message(), "unreachable executed");
+        assert_eq!(TrapKind::StackExhausted.message(), "call stack exhausted");
+        assert_eq!(
+            TrapKind::UnsupportedBuiltin.message(),
+            "asynchronous component built-in not supported"
+        );
+    }
 
     #[test]
     fn lookups_find_exact_traps_and_enclosing_functions() {
