@@ -464,7 +464,12 @@ pub fn define(
         )?;
         instance_contexts.push(context);
     }
-    let descriptor = define_descriptor(writer, plan, menvs, &states)?;
+    // The instance `wasi:cli/run` enters for the whole run (a harness enters its own).
+    let entry = match image.harness {
+        Some(_) => None,
+        None => Some(plan.options[run_export(plan)?.options].instance),
+    };
+    let descriptor = define_descriptor(writer, plan, menvs, &states, entry)?;
 
     // A C-convention wrapper for each realloc, which the runtime calls.
     let mut reallocs = Vec::new();
@@ -532,13 +537,14 @@ pub fn define(
 
 /// Defines the component descriptor (`wafer_abi::component`): per component instance
 /// its flags global (the one global of image instance `i`), its state word and its
-/// parent; the handle tables fused adapters name; and which instance implements each
-/// resource.
+/// parent; the handle tables fused adapters name; which instance implements each
+/// resource; and the instance the image's entry enters.
 fn define_descriptor(
     writer: &mut ObjectWriter,
     plan: &ComponentPlan<'_>,
     menvs: &[ModuleEnv<'_>],
     states: &[DataId],
+    entry: Option<u32>,
 ) -> Result<DataId> {
     use wafer_abi::component::{ComponentLayout, NO_INSTANCE};
     let ptr = menvs[0].pointer_type.bytes();
@@ -644,6 +650,11 @@ fn define_descriptor(
         description.write_data_addr(at, data, 0);
         put(&mut bytes, count_at as usize, count as u64);
     }
+    put(
+        &mut bytes,
+        layout.entry() as usize,
+        u64::from(entry.unwrap_or(NO_INSTANCE)),
+    );
     description.define(bytes.into_boxed_slice());
     description.set_align(u64::from(ptr));
     writer.define_data(descriptor, &description)?;

@@ -17,19 +17,21 @@ use wasmtime_environ::{EntityRef as _, wasmparser as wp};
 use super::plan::*;
 use crate::error::{CompileError, Result};
 
+mod parents;
 mod prescan;
 mod types;
 
 use prescan::prescan;
 
-/// The translator's settings. Concurrency support is on only for a component that
-/// lifts or lowers a function `async`: fused adapters for asynchronous calls need it
-/// (wafer builds them, and traps if one is called), and with it every adapter calls the
-/// task intrinsics (`enter-sync-call`, `exit-sync-call`, `context.get/set`, the task's
-/// `may_block`), which only WASI 0.3 needs otherwise. Adapter debug assertions are off.
-fn tunables(concurrency: bool) -> Tunables {
+/// The translator's settings. Concurrency support is on: every fused adapter then
+/// brackets its call with the task intrinsics (`enter-sync-call`, `exit-sync-call`,
+/// `context.get/set` around a post-return, the task's `may_block`), through which the
+/// runtime enters the callee's instances (the reentrance traps), gives each call its
+/// task's storage and scopes borrows; and adapters for asynchronous calls can be built.
+/// Adapter debug assertions are off.
+fn tunables() -> Tunables {
     let mut tunables = Tunables::default_host();
-    tunables.concurrency_support = concurrency;
+    tunables.concurrency_support = true;
     tunables.debug_adapter_modules = false;
     tunables
 }
@@ -93,8 +95,8 @@ fn one_line(message: &str) -> String {
 
 /// Translates the component `wasm` into wafer's plan.
 pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
-    let prescan = prescan(wasm)?;
-    let tunables = tunables(prescan.async_options);
+    prescan(wasm)?;
+    let tunables = tunables();
     let mut validator = wp::Validator::new_with_features(features());
     let mut types = wc::ComponentTypesBuilder::new(&validator);
     let adapters = ScopeVec::new();
@@ -140,6 +142,11 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
         plan: ComponentPlan {
             modules,
             component_instances: translation.component.num_runtime_component_instances,
+            parents: parents::parents(wasm)
+                .filter(|parents| {
+                    parents.len() == translation.component.num_runtime_component_instances as usize
+                })
+                .unwrap_or_default(),
             ..ComponentPlan::default()
         },
         trampolines: &translation.trampolines,

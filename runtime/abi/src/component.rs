@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! descriptor:       instances | instance count | tables | table count
-//!                   | resources | resource count
+//!                   | resources | resource count | entry instance
 //! instance record:  flags global address | state word address | parent instance
 //! table record:     instance (u32) | resource (u32)
 //! resource record:  implementing instance (u32, NO_INSTANCE for an imported resource)
@@ -108,7 +108,7 @@ impl ComponentLayout {
 
     /// Size of the descriptor.
     pub const fn descriptor_size(&self) -> u32 {
-        6 * self.ptr
+        7 * self.ptr
     }
 
     /// Offset in the descriptor of the pointer to the instance records.
@@ -139,6 +139,14 @@ impl ComponentLayout {
     /// Offset in the descriptor of the resource count.
     pub const fn resource_count(&self) -> u32 {
         5 * self.ptr
+    }
+
+    /// Offset in the descriptor of the entry instance (pointer-sized): the instance
+    /// whose `wasi:cli/run` export the image runs, entered (with its ancestors) for the
+    /// whole run; [`NO_INSTANCE`] in a harness image, whose harness enters instances
+    /// call by call.
+    pub const fn entry(&self) -> u32 {
+        6 * self.ptr
     }
 
     /// Size of an instance record.

@@ -214,10 +214,16 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
         instance,
         flags,
     };
+    if let Err(kind) = component.enter(None, instance) {
+        return reply_trap(kind);
+    }
     let mut outcome = None;
     let caught = Current::catch_traps(|| {
         outcome = Some(run(&mut callee, component, &types, func, &args));
     });
+    if caught.is_ok() {
+        component.leave(None, instance);
+    }
     let results = match caught {
         Err(kind) => Err((kind, None)),
         Ok(()) => match outcome {

@@ -7,13 +7,20 @@
 //!   WASI 0.2 host hands out (`crate::p2`, under [`host_resource`] ids) share its
 //!   indices, and fused adapters move both kinds between instances when a call passes
 //!   `own` or `borrow` handles.
-//! - A call between component instances that passes borrows is bracketed by
-//!   `enter-sync-call` / `exit-sync-call`: a stack of calls, each with the callee's task
-//!   (the borrows lowered into it, which it must drop before it returns) and the
-//!   caller's subtask (the handles it lent, which it may not move or drop meanwhile).
-//! - `context.get` / `context.set` read and write the running task's storage; tasks are
-//!   not tracked separately for synchronous calls, so the storage is one pair of slots,
-//!   cleared when the harness starts a call.
+//! - Every call between component instances is bracketed by `enter-sync-call` /
+//!   `exit-sync-call` (fused adapters are built with concurrency support): a stack of
+//!   calls, each with the callee's task (the borrows lowered into it, which it must drop
+//!   before it returns; its `context.get` / `context.set` storage, zero at the start)
+//!   and the caller's subtask (the handles it lent, which it may not move or drop
+//!   meanwhile). A destructor run for `resource.drop` is such a call too, into the
+//!   implementing instance.
+//! - Reentrance, as the spec's `may_enter_from`: a call enters the callee and those of
+//!   its ancestors (the instances that instantiated it, `wafer_abi::component`'s parent
+//!   index) the caller is not inside already; it traps with "cannot enter component
+//!   instance" if one of them is entered already or poisoned. The image's entry keeps
+//!   the `wasi:cli/run` instance and its ancestors entered; a harness enters the
+//!   callee's for each call. (Fused adapters trap statically on calls between an
+//!   instance and its ancestors.)
 //!
 //! Every built-in returns a `u64` ([`BuiltinResult`]); a trap is raised by the compiled
 //! caller, and a handle trap leaves the handle's index in [`trap_detail`].
@@ -40,6 +47,9 @@ pub struct Descriptor {
     table_count: usize,
     resources: *const [u32; 2],
     resource_count: usize,
+    /// The instance the image's entry enters for the whole run, `NO_INSTANCE` in a
+    /// harness image.
+    entry: usize,
 }
 
 /// A component instance's record.
@@ -67,6 +77,7 @@ const _: () = {
     assert!(core::mem::offset_of!(Descriptor, table_count) == layout.table_count() as usize);
     assert!(core::mem::offset_of!(Descriptor, resources) == layout.resources() as usize);
     assert!(core::mem::offset_of!(Descriptor, resource_count) == layout.resource_count() as usize);
+    assert!(core::mem::offset_of!(Descriptor, entry) == layout.entry() as usize);
     assert!(core::mem::size_of::<Descriptor>() == layout.descriptor_size() as usize);
     assert!(core::mem::offset_of!(InstanceRecord, flags) == layout.instance_flags() as usize);
     assert!(core::mem::offset_of!(InstanceRecord, state) == layout.instance_state() as usize);
@@ -85,9 +96,13 @@ pub struct InstanceState {
     backpressure: i32,
     /// A call into it trapped: it may not be entered again.
     poisoned: bool,
+    /// A call is in it, or in an instance it instantiated (the spec's `may_enter` is
+    /// false): a call from outside that would enter it traps.
+    entered: bool,
 }
 
-/// A call between component instances that passes borrows.
+/// A synchronous call from one component instance into another (or a destructor run
+/// for a `resource.drop`): the callee's task.
 #[derive(Debug, Clone, Copy)]
 struct Call {
     caller: u32,
@@ -96,13 +111,16 @@ struct Call {
     subtask: SubtaskId,
     /// The borrows lowered into the callee.
     task: TaskId,
+    /// The task's storage (`context.get` / `context.set`), zero when it starts.
+    context: [u32; 2],
 }
 
 /// The calls in progress, innermost last.
 static CALLS: Global<Vec<Call>> = Global::new(Vec::new());
 
-/// The running task's storage (`context.get` / `context.set`).
-static CONTEXT: Global<[u32; 2]> = Global::new([0; 2]);
+/// The storage of the task the host started (the entry's, or a harness call's), which
+/// runs when no call between instances is in progress.
+static ROOT_CONTEXT: Global<[u32; 2]> = Global::new([0; 2]);
 
 /// The handle index of the last handle trap a built-in asked for.
 static TRAP_DETAIL: Global<Option<u32>> = Global::new(None);
@@ -118,7 +136,7 @@ pub fn trap_detail() -> Option<u32> {
 /// starts afresh (a trap may have left a call unfinished).
 pub fn reset() {
     CALLS.with(Vec::clear);
-    CONTEXT.with(|slots| *slots = [0; 2]);
+    ROOT_CONTEXT.with(|slots| *slots = [0; 2]);
     TRAP_DETAIL.with(|detail| *detail = None);
 }
 
@@ -229,6 +247,72 @@ impl Component {
     pub fn may_enter(&self, index: u32) -> bool {
         self.with_state(index, |state| !state.poisoned)
             .unwrap_or(false)
+    }
+
+    /// The instance that instantiated instance `index`, if the compiler knows one.
+    fn parent(&self, index: u32) -> Option<u32> {
+        let record = self.record(index).ok()?;
+        // SAFETY: the record is the compiler's; its parent field is plain data.
+        let parent = unsafe { (*record).parent } as u32;
+        // A chain that does not go up (the compiler numbers parents first) ends it.
+        (parent != NO_INSTANCE && parent < index).then_some(parent)
+    }
+
+    /// Whether `ancestor` is `index` or one of the instances that instantiated it.
+    fn is_self_or_ancestor(&self, ancestor: u32, index: u32) -> bool {
+        let mut at = Some(index);
+        while let Some(i) = at {
+            if i == ancestor {
+                return true;
+            }
+            at = self.parent(i);
+        }
+        false
+    }
+
+    /// The instances a call from `caller` (`None`: the host) into `callee` enters: the
+    /// callee and its ancestors, less those the caller is in already (the spec's
+    /// `entering_set`), each passed to `f`.
+    fn for_each_entered(&self, caller: Option<u32>, callee: u32, mut f: impl FnMut(u32)) {
+        let mut at = Some(callee);
+        while let Some(i) = at {
+            if !caller.is_some_and(|caller| self.is_self_or_ancestor(i, caller)) {
+                f(i);
+            }
+            at = self.parent(i);
+        }
+    }
+
+    /// Whether instance `index` may not be entered: a call is in it, the image's entry
+    /// entered it for the whole run, or a call into it trapped.
+    fn is_entered(&self, index: u32) -> bool {
+        let entry = self.descriptor().entry as u32;
+        (entry != NO_INSTANCE && self.is_self_or_ancestor(index, entry))
+            || self
+                .with_state(index, |state| state.entered || state.poisoned)
+                .unwrap_or(true)
+    }
+
+    /// Enters `callee` from `caller` (`None`: the host), the spec's `may_enter_from`
+    /// and `enter_from`: traps with "cannot enter component instance" when an instance
+    /// it would enter is entered already (a reentrant call) or poisoned.
+    pub fn enter(&self, caller: Option<u32>, callee: u32) -> Result<(), TrapKind> {
+        let mut blocked = false;
+        self.for_each_entered(caller, callee, |i| blocked |= self.is_entered(i));
+        if blocked {
+            return Err(TrapKind::CannotEnterComponent);
+        }
+        self.for_each_entered(caller, callee, |i| self.set_entered(i, true));
+        Ok(())
+    }
+
+    /// Leaves `callee` back to `caller`, undoing [`Component::enter`].
+    pub fn leave(&self, caller: Option<u32>, callee: u32) {
+        self.for_each_entered(caller, callee, |i| self.set_entered(i, false));
+    }
+
+    fn set_entered(&self, index: u32, entered: bool) {
+        let _ = self.with_state(index, |state| state.entered = entered);
     }
 
     /// Marks instance `index` as not enterable: a call into it trapped.
@@ -387,12 +471,24 @@ pub unsafe extern "C" fn wafer_rt_resource_drop(
         })
         .and_then(|r| r);
     match dropped {
-        Ok(wafer_canon::Dropped::Own { rep }) => BuiltinResult {
-            value: rep,
-            run_destructor: true,
-            trap: 0,
+        Ok(wafer_canon::Dropped::Own { rep }) => {
+            // The destructor is a call from this instance into the implementing one
+            // (a task of its own), even without a destructor function: an
+            // implementer that is entered already cannot be entered for it.
+            let implementer = match component.resource(resource) {
+                Ok((implementer, _)) if implementer != NO_INSTANCE => implementer,
+                _ => instance,
+            };
+            if let Err(kind) = start_call(component, instance, implementer) {
+                return BuiltinResult::trap(kind).encode();
+            }
+            BuiltinResult {
+                value: rep,
+                run_destructor: true,
+                trap: 0,
+            }
+            .encode()
         }
-        .encode(),
         Ok(wafer_canon::Dropped::Borrow) => BuiltinResult::value(0).encode(),
         Err(trap) => trapped(trap),
     }
@@ -480,6 +576,16 @@ pub unsafe extern "C" fn wafer_rt_enter_sync_call(
 ) -> u64 {
     // SAFETY: forwarded from the caller.
     let component = unsafe { Component::new(descriptor) };
+    match start_call(component, caller, callee) {
+        Ok(()) => BuiltinResult::value(0).encode(),
+        Err(kind) => BuiltinResult::trap(kind).encode(),
+    }
+}
+
+/// Starts a synchronous call from instance `caller` into instance `callee`: enters the
+/// callee (or traps), and pushes the callee's task.
+fn start_call(component: Component, caller: u32, callee: u32) -> Result<(), TrapKind> {
+    component.enter(Some(caller), callee)?;
     let started = component
         .with_table(caller, HandleTable::begin_subtask)
         .and_then(|subtask| {
@@ -489,12 +595,19 @@ pub unsafe extern "C" fn wafer_rt_enter_sync_call(
                 callee,
                 subtask,
                 task,
+                context: [0; 2],
             })
         });
-    answer(started.map(|call| {
-        CALLS.with(|calls| calls.push(call));
-        0
-    }))
+    match started {
+        Ok(call) => {
+            CALLS.with(|calls| calls.push(call));
+            Ok(())
+        }
+        Err(trap) => {
+            component.leave(Some(caller), callee);
+            Err(host_trap(trap))
+        }
+    }
 }
 
 /// Ends the innermost call: see `wafer_abi::symbols::EXIT_SYNC_CALL`.
@@ -508,6 +621,7 @@ pub unsafe extern "C" fn wafer_rt_exit_sync_call(descriptor: *const Descriptor) 
     let Some(call) = CALLS.with(Vec::pop) else {
         return answer(Err(Trap::NoBorrowScope));
     };
+    component.leave(Some(call.caller), call.callee);
     let ended = component
         .with_table(call.callee, |table| table.end_task(call.task))
         .and_then(|r| r)
@@ -515,16 +629,25 @@ pub unsafe extern "C" fn wafer_rt_exit_sync_call(descriptor: *const Descriptor) 
     answer(ended.map(|()| 0))
 }
 
+/// Runs `f` on the running task's storage: the innermost call's, or the host's task's.
+fn with_task_context<T>(f: impl FnOnce(&mut [u32; 2]) -> T) -> T {
+    // The two globals are distinct, so the nested `with` borrows nothing twice.
+    CALLS.with(|calls| match calls.last_mut() {
+        Some(call) => f(&mut call.context),
+        None => ROOT_CONTEXT.with(f),
+    })
+}
+
 /// `context.get`: see `wafer_abi::symbols::CONTEXT_GET`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_context_get(slot: u32) -> u32 {
-    CONTEXT.with(|slots| slots.get(slot as usize).copied().unwrap_or(0))
+    with_task_context(|slots| slots.get(slot as usize).copied().unwrap_or(0))
 }
 
 /// `context.set`: see `wafer_abi::symbols::CONTEXT_SET`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_context_set(slot: u32, value: u32) {
-    CONTEXT.with(|slots| {
+    with_task_context(|slots| {
         if let Some(slot) = slots.get_mut(slot as usize) {
             *slot = value;
         }
@@ -558,6 +681,84 @@ pub unsafe extern "C" fn wafer_rt_backpressure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A descriptor of instances with `parents`, entered by an entry at `entry`.
+    fn with_component(parents: &[u32], entry: u32, f: impl FnOnce(Component)) {
+        let mut flags = alloc::vec![1u32; parents.len()];
+        let mut words: Vec<*mut InstanceState> = alloc::vec![core::ptr::null_mut(); parents.len()];
+        let mut records: Vec<InstanceRecord> = parents
+            .iter()
+            .zip(flags.iter_mut().zip(words.iter_mut()))
+            .map(|(&parent, (flags, word))| InstanceRecord {
+                flags,
+                state: word,
+                parent: parent as usize,
+            })
+            .collect();
+        let descriptor = Descriptor {
+            instances: records.as_mut_ptr(),
+            instance_count: records.len(),
+            tables: core::ptr::null(),
+            table_count: 0,
+            resources: core::ptr::null(),
+            resource_count: 0,
+            entry: entry as usize,
+        };
+        // SAFETY: the descriptor and everything it points at outlive `f`.
+        f(unsafe { Component::new(&descriptor) });
+        for word in words {
+            if !word.is_null() {
+                // SAFETY: the runtime boxed each state it created.
+                drop(unsafe { Box::from_raw(word) });
+            }
+        }
+    }
+
+    #[test]
+    fn a_call_enters_the_callee_and_the_ancestors_the_caller_is_not_in() {
+        // 0 is the root; 1 and 2 its children; 3 and 4 children of 2.
+        with_component(&[NO_INSTANCE, 0, 0, 2, 2], NO_INSTANCE, |component| {
+            let cannot = Err(TrapKind::CannotEnterComponent);
+            // The host calls 3: 3, 2 and 0 are entered.
+            assert_eq!(component.enter(None, 3), Ok(()));
+            assert!((0..4).all(|i| component.is_entered(i) == (i != 1)));
+            // 3 calls its sibling 4: only 4 is entered; then 1, a cousin.
+            assert_eq!(component.enter(Some(3), 4), Ok(()));
+            assert_eq!(component.enter(Some(3), 1), Ok(()));
+            // 1 calls 4 (or its parent 2's code, or 3): each is in a call already.
+            assert_eq!(component.enter(Some(1), 4), cannot);
+            assert_eq!(component.enter(Some(1), 2), cannot);
+            assert_eq!(component.enter(Some(1), 3), cannot);
+            component.leave(Some(3), 4);
+            // 4 is free again, but entering it from 1 enters 2 too, which 3 is in.
+            assert_eq!(component.enter(Some(1), 4), cannot);
+            component.leave(Some(3), 1);
+            component.leave(None, 3);
+            assert!((0..5).all(|i| !component.is_entered(i)));
+            // With nothing in progress, 1 calling 4 enters 4 and 2, not the root.
+            assert_eq!(component.enter(Some(1), 4), Ok(()));
+            assert!((0..5).all(|i| component.is_entered(i) == (i == 2 || i == 4)));
+            component.leave(Some(1), 4);
+            // A poisoned instance cannot be entered.
+            component.poison(3);
+            assert_eq!(component.enter(None, 3), cannot);
+        });
+    }
+
+    #[test]
+    fn the_entry_keeps_its_instance_and_ancestors_entered() {
+        with_component(&[NO_INSTANCE, 0, 0, 2], 3, |component| {
+            assert!((0..4).all(|i| component.is_entered(i) == (i != 1)));
+            // 3 calls its cousin 1, which cannot call back into 3 or 2.
+            assert_eq!(component.enter(Some(3), 1), Ok(()));
+            assert_eq!(
+                component.enter(Some(1), 2),
+                Err(TrapKind::CannotEnterComponent)
+            );
+            component.leave(Some(3), 1);
+            assert!(!component.is_entered(1));
+        });
+    }
 
     #[test]
     fn canonical_abi_traps_have_kinds_with_their_messages() {

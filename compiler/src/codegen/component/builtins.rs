@@ -193,12 +193,8 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                         &[instance, resource, params[0]],
                     )?
                 };
-                if let Some(Resource::Defined {
-                    destructor: Some(destructor),
-                    ..
-                }) = plan.resources.get(*resource)
-                {
-                    self.run_destructor(dropped, destructor)?;
+                if let Some(Resource::Defined { destructor, .. }) = plan.resources.get(*resource) {
+                    self.run_destructor(dropped, destructor.as_ref())?;
                 }
                 Vec::new()
             }
@@ -296,14 +292,14 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
             .trapz(may_leave, trap_code(TrapKind::CannotLeaveComponent));
     }
 
-    /// Runs `destructor` on the representation in the low bits of a `resource.drop`
-    /// result when it asks for it.
+    /// When a `resource.drop` result asks for the destructor: runs `destructor` (if the
+    /// resource has one) on the representation in its low bits, then ends the call the
+    /// runtime started for it (the destructor's task, in the implementing instance).
     fn run_destructor(
         &mut self,
         dropped: ir::Value,
-        destructor: &crate::component::plan::CoreDef,
+        destructor: Option<&crate::component::plan::CoreDef>,
     ) -> Result<()> {
-        let (func, vmctx, signature) = core_func(self.sites.menvs, destructor)?;
         let run = self.builder.create_block();
         let done = self.builder.create_block();
         let needed = self
@@ -313,10 +309,15 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         self.builder.ins().brif(needed, run, &[], done, &[]);
         self.builder.switch_to_block(run);
         self.builder.seal_block(run);
-        let rep = self.builder.ins().ireduce(types::I32, dropped);
-        let vmctx = self.env.data_addr(self.builder, vmctx);
-        let callee = self.env.func_ref(self.builder.func, func, signature);
-        self.builder.ins().call(callee, &[vmctx, rep]);
+        if let Some(destructor) = destructor {
+            let (func, vmctx, signature) = core_func(self.sites.menvs, destructor)?;
+            let rep = self.builder.ins().ireduce(types::I32, dropped);
+            let vmctx = self.env.data_addr(self.builder, vmctx);
+            let callee = self.env.func_ref(self.builder.func, func, signature);
+            self.builder.ins().call(callee, &[vmctx, rep]);
+        }
+        // The runtime started the destructor's call when it asked for it.
+        self.call_builtin(wafer_abi::symbols::EXIT_SYNC_CALL, &[])?;
         self.builder.ins().jump(done, &[]);
         self.builder.switch_to_block(done);
         self.builder.seal_block(done);
