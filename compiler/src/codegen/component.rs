@@ -171,6 +171,7 @@ fn shifted<'data>(plan: &ComponentPlan<'data>, shift: usize) -> ComponentPlan<'d
     plan.memories.iter_mut().for_each(item);
     plan.reallocs.iter_mut().for_each(def);
     plan.post_returns.iter_mut().for_each(def);
+    plan.callbacks.iter_mut().for_each(def);
     plan.exports.iter_mut().for_each(|e| def(&mut e.func));
     for resource in &mut plan.resources {
         if let Resource::Defined {
@@ -286,6 +287,8 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         Trampoline::ContextSet { slot } => format!("[context-set-{slot}]"),
         Trampoline::Backpressure { delta, .. } if *delta > 0 => "[backpressure-inc]".into(),
         Trampoline::Backpressure { .. } => "[backpressure-dec]".to_string(),
+        Trampoline::TaskReturn { .. } => "[task-return]".to_string(),
+        Trampoline::Async { op, .. } => format!("[{}]", op.name()),
         Trampoline::Unsupported { name, .. } => name.clone(),
     }
 }

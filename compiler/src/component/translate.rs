@@ -399,6 +399,39 @@ impl Planner<'_, '_> {
             }
             wc::Trampoline::EnterSyncCall => Trampoline::EnterSyncCall { instance_base: 0 },
             wc::Trampoline::ExitSyncCall => Trampoline::ExitSyncCall,
+            wc::Trampoline::TaskReturn { instance, .. } => Trampoline::TaskReturn {
+                instance: instance.as_u32(),
+            },
+            wc::Trampoline::WaitableSetNew { instance } => Trampoline::Async {
+                op: AsyncOp::WaitableSetNew,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::WaitableSetDrop { instance } => Trampoline::Async {
+                op: AsyncOp::WaitableSetDrop,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::WaitableSetWait { instance, options } => Trampoline::Async {
+                op: AsyncOp::WaitableSetWait,
+                instance: instance.as_u32(),
+                options: Some(options.as_u32() as usize),
+            },
+            wc::Trampoline::WaitableSetPoll { instance, options } => Trampoline::Async {
+                op: AsyncOp::WaitableSetPoll,
+                instance: instance.as_u32(),
+                options: Some(options.as_u32() as usize),
+            },
+            wc::Trampoline::WaitableJoin { instance } => Trampoline::Async {
+                op: AsyncOp::WaitableJoin,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::ThreadYield { instance, .. } => Trampoline::Async {
+                op: AsyncOp::ThreadYield,
+                instance: instance.as_u32(),
+                options: None,
+            },
             wc::Trampoline::BackpressureInc { instance } => Trampoline::Backpressure {
                 instance: instance.as_u32(),
                 delta: 1,
@@ -510,10 +543,13 @@ impl Planner<'_, '_> {
                         *slot = destructor;
                     }
                 }
-                // The callbacks of async exports and the tables `thread.new-indirect`
-                // reads: only the asynchronous built-ins (which wafer does not
-                // implement) and async calls (which it refuses) use them.
-                GlobalInitializer::ExtractCallback(_) | GlobalInitializer::ExtractTable(_) => {}
+                GlobalInitializer::ExtractCallback(callback) => {
+                    expect_next(self.plan.callbacks.len(), callback.index.as_u32())?;
+                    let def = self.core_def(&callback.def)?;
+                    self.plan.callbacks.push(def);
+                }
+                // The tables `thread.new-indirect` reads (threads are not implemented).
+                GlobalInitializer::ExtractTable(_) => {}
             }
         }
         Ok(())
@@ -532,6 +568,7 @@ impl Planner<'_, '_> {
                 memory: memory.memory.map(|m| m.as_u32() as usize),
                 realloc: memory.realloc.map(|r| r.as_u32() as usize),
                 post_return: options.post_return.map(|p| p.as_u32() as usize),
+                callback: options.callback.map(|c| c.as_u32() as usize),
                 encoding: match options.string_encoding {
                     wc::StringEncoding::Utf8 => StringEncoding::Utf8,
                     wc::StringEncoding::Utf16 => StringEncoding::Utf16,

@@ -91,6 +91,22 @@ impl BuiltinResult {
     }
 }
 
+/// The asynchronous built-ins of [`crate::symbols::ASYNC_BUILTIN`].
+pub mod async_op {
+    /// `waitable-set.new`: `() -> set`.
+    pub const WAITABLE_SET_NEW: u32 = 0;
+    /// `waitable-set.drop`: `(set)`.
+    pub const WAITABLE_SET_DROP: u32 = 1;
+    /// `waitable-set.wait`: `(set, ptr) -> event code`, the payload at `ptr`.
+    pub const WAITABLE_SET_WAIT: u32 = 2;
+    /// `waitable-set.poll`: as `wait`, without blocking.
+    pub const WAITABLE_SET_POLL: u32 = 3;
+    /// `waitable.join`: `(waitable, set)`.
+    pub const WAITABLE_JOIN: u32 = 4;
+    /// `thread.yield`: `() -> cancelled`.
+    pub const THREAD_YIELD: u32 = 5;
+}
+
 /// Offsets in the component descriptor and its records for a target with
 /// `pointer_size`-byte pointers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -216,6 +216,18 @@ pub const CONTEXT_SET: &str = "wafer_rt_context_set";
 /// u32, delta: i32) -> u64`. `backpressure.inc` (delta 1) and `backpressure.dec` (-1).
 pub const BACKPRESSURE: &str = "wafer_rt_backpressure";
 
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
+/// u32, values: *const [u8; 16], count: u32) -> u64`. `task.return` of the running task
+/// in `instance`: its flat results, one per 16-byte value slot (low bytes).
+pub const TASK_RETURN: &str = "wafer_rt_task_return";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:
+/// *const CanonContext, op: u32, instance: u32, a: u32, b: u32) -> u64`. The
+/// asynchronous built-in `op` (`crate::component::async_op`) called by `instance` with
+/// its `i32` operands `a` and `b` (0 when it has fewer); `context` is the canonical
+/// options' context of the built-ins that write an event to memory, else null.
+pub const ASYNC_BUILTIN: &str = "wafer_rt_async_builtin";
+
 /// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
 /// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string
 /// transcoding between two memories: `op` is one of [`crate::wasi_p2::transcode`], `args`

@@ -128,11 +128,26 @@ pub enum TrapKind {
     /// A component called a built-in of the asynchronous component model (WASI 0.3),
     /// which wafer does not implement yet.
     UnsupportedBuiltin = 38,
+    // The asynchronous component model's traps.
+    /// Every task is waiting and nothing can wake one.
+    Deadlock = 39,
+    /// A callback returned a code the spec does not define.
+    UnsupportedCallbackCode = 40,
+    /// `waitable-set.drop` of a set a task waits on, or that holds waitables.
+    WaitableSetBusy = 41,
+    /// `task.return` from a task that is not `async`, or of the wrong type.
+    InvalidTaskReturn = 42,
+    /// `task.return` of a task that has returned already.
+    TaskReturnTwice = 43,
+    /// An `async` export's task finished without calling `task.return`.
+    TaskNotReturned = 44,
+    /// A synchronous task would block before returning.
+    CannotBlockSyncTask = 45,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 38] = [
+    pub const ALL: [TrapKind; 45] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -171,6 +186,13 @@ impl TrapKind {
         TrapKind::CannotLeaveComponent,
         TrapKind::CannotEnterComponent,
         TrapKind::UnsupportedBuiltin,
+        TrapKind::Deadlock,
+        TrapKind::UnsupportedCallbackCode,
+        TrapKind::WaitableSetBusy,
+        TrapKind::InvalidTaskReturn,
+        TrapKind::TaskReturnTwice,
+        TrapKind::TaskNotReturned,
+        TrapKind::CannotBlockSyncTask,
     ];
 
     /// The kind with this code, if any.
@@ -287,6 +309,20 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "cannot enter component instance",
     // UnsupportedBuiltin
     "asynchronous component built-in not supported",
+    // Deadlock
+    "deadlock detected: event loop cannot make further progress",
+    // UnsupportedCallbackCode
+    "unsupported callback code",
+    // WaitableSetBusy
+    "cannot drop waitable set with waiters",
+    // InvalidTaskReturn
+    "invalid `task.return` signature and/or options for current task",
+    // TaskReturnTwice
+    "`task.return` or `task.cancel` called more than once for current task",
+    // TaskNotReturned
+    "async-lifted export failed to produce a result",
+    // CannotBlockSyncTask
+    "cannot block a synchronous task before returning",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

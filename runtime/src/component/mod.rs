@@ -27,6 +27,7 @@
 
 pub mod harness;
 mod memory;
+pub mod tasks;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -137,6 +138,7 @@ pub fn trap_detail() -> Option<u32> {
 pub fn reset() {
     CALLS.with(Vec::clear);
     ROOT_CONTEXT.with(|slots| *slots = [0; 2]);
+    tasks::reset();
     TRAP_DETAIL.with(|detail| *detail = None);
 }
 

@@ -34,6 +34,15 @@ use crate::component::{StateWord, host_resource, host_trap, with_instance_state}
 use crate::guest::GuestMemory;
 use crate::memory::VMMemoryDefinition;
 
+/// The memory of the canonical options whose context is `context`, as it is now.
+///
+/// # Safety
+/// `context` must be a context the compiler emitted.
+pub unsafe fn context_memory(context: *const CanonContext) -> GuestMemory {
+    // SAFETY: the context's memory pointer is null or a live definition.
+    unsafe { GuestMemory::from_definition((*context).memory) }
+}
+
 /// `wafer_abi::wasi_p2::CanonContext`, as the compiler lays it out.
 #[repr(C)]
 #[derive(Debug)]

@@ -250,6 +250,56 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 self.call_builtin(wafer_abi::symbols::BACKPRESSURE, &[instance, delta])?;
                 Vec::new()
             }
+            Trampoline::TaskReturn { instance } => {
+                self.trap_unless_may_leave(*instance);
+                self.task_return(*instance, params)?;
+                Vec::new()
+            }
+            Trampoline::Async {
+                op,
+                instance,
+                options,
+            } => {
+                self.trap_unless_may_leave(*instance);
+                let ptr_type = self.env.pointer_type();
+                let context = match options {
+                    Some(options) => self
+                        .env
+                        .data_addr(self.builder, self.sites.option_contexts[*options]),
+                    None => self.builder.ins().iconst(ptr_type, 0),
+                };
+                let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+                let mut args = vec![
+                    descriptor,
+                    context,
+                    i32(self.builder, u64::from(op.code())),
+                    i32(self.builder, u64::from(*instance)),
+                ];
+                for i in 0..2 {
+                    args.push(match params.get(i) {
+                        Some(&value) => value,
+                        None => i32(self.builder, 0),
+                    });
+                }
+                let result = self.call_runtime(
+                    wafer_abi::symbols::ASYNC_BUILTIN,
+                    &args,
+                    &[
+                        ptr_type,
+                        ptr_type,
+                        types::I32,
+                        types::I32,
+                        types::I32,
+                        types::I32,
+                    ],
+                    &[types::I64],
+                )?[0];
+                self.trap_from_result(result);
+                match plan.trampoline_signatures[t].results.is_empty() {
+                    true => Vec::new(),
+                    false => vec![self.builder.ins().ireduce(types::I32, result)],
+                }
+            }
             Trampoline::Unsupported { instance, .. } => {
                 if let Some(instance) = instance {
                     self.trap_unless_may_leave(*instance);
@@ -339,6 +389,45 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let callee = self.env.func_ref(self.builder.func, id, sig);
         let call = self.builder.ins().call(callee, args);
         Ok(self.builder.inst_results(call).to_vec())
+    }
+
+    /// `task.return`: spills the flat results `params` into value slots on the stack
+    /// and hands them to the runtime.
+    fn task_return(&mut self, instance: u32, params: &[ir::Value]) -> Result<()> {
+        use wafer_abi::harness::VALUE_SLOT_SIZE;
+        let slots = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            (params.len().max(1) as u32) * VALUE_SLOT_SIZE,
+            4,
+        ));
+        let ptr_type = self.env.pointer_type();
+        for (i, &value) in params.iter().enumerate() {
+            self.builder.ins().stack_store(
+                ptr_type,
+                value,
+                slots,
+                (i as u32 * VALUE_SLOT_SIZE) as i32,
+            );
+        }
+        let values = self.builder.ins().stack_addr(ptr_type, slots, 0);
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let instance = self.builder.ins().iconst(types::I32, i64::from(instance));
+        let count = self.builder.ins().iconst(types::I32, params.len() as i64);
+        let result = self.call_runtime(
+            wafer_abi::symbols::TASK_RETURN,
+            &[descriptor, instance, values, count],
+            &[ptr_type, types::I32, ptr_type, types::I32],
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        Ok(())
+    }
+
+    /// Raises the trap a built-in's `u64` result asks for.
+    fn trap_from_result(&mut self, result: ir::Value) {
+        let kind = self.builder.ins().ushr_imm_u(result, i64::from(TRAP_SHIFT));
+        let kind = self.builder.ins().ireduce(types::I32, kind);
+        trap_if_nonzero(self.builder, kind);
     }
 
     /// Calls the runtime's built-in `symbol` with the component descriptor and the `i32`

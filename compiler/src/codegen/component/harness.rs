@@ -87,6 +87,7 @@ pub fn merge<'data>(
             memory: merged.memories.len(),
             realloc: merged.reallocs.len(),
             post_return: merged.post_returns.len(),
+            callback: merged.callbacks.len(),
             resource: merged.resources.len(),
             table: merged.resource_tables.len() as u32,
             component_instance: merged.component_instances,
@@ -112,6 +113,7 @@ pub fn merge<'data>(
             options.memory = options.memory.map(|m| m + base.memory);
             options.realloc = options.realloc.map(|r| r + base.realloc);
             options.post_return = options.post_return.map(|p| p + base.post_return);
+            options.callback = options.callback.map(|c| c + base.callback);
             options
         }));
         merged.memories.extend(plan.memories.iter().map(|memory| {
@@ -122,6 +124,7 @@ pub fn merge<'data>(
         for (from, to) in [
             (&plan.reallocs, &mut merged.reallocs),
             (&plan.post_returns, &mut merged.post_returns),
+            (&plan.callbacks, &mut merged.callbacks),
         ] {
             to.extend(from.iter().map(|def| {
                 let mut def = *def;
@@ -185,6 +188,7 @@ struct Bases {
     memory: usize,
     realloc: usize,
     post_return: usize,
+    callback: usize,
     resource: usize,
     table: u32,
     component_instance: u32,
@@ -247,6 +251,18 @@ impl Bases {
             Trampoline::Backpressure { instance: i, delta } => Trampoline::Backpressure {
                 instance: instance(i),
                 delta: *delta,
+            },
+            Trampoline::TaskReturn { instance: i } => Trampoline::TaskReturn {
+                instance: instance(i),
+            },
+            Trampoline::Async {
+                op,
+                instance: i,
+                options,
+            } => Trampoline::Async {
+                op: *op,
+                instance: instance(i),
+                options: options.map(|o| o + self.options),
             },
             Trampoline::Unsupported { instance: i, name } => Trampoline::Unsupported {
                 instance: i.as_ref().map(instance),
@@ -412,8 +428,21 @@ pub(super) fn define_table(
                     .declare_func_in_data(id, &mut description);
                 description.write_function_addr((exports_at + ptr) as u32, id);
             }
-            // An export lifted `async` cannot be called synchronously by the harness.
-            let func_type = export.func_type.filter(|_| !options.is_async);
+            if let Some(c) = options.callback {
+                let id = writer
+                    .declare_local(&format!("component[{k}]:callback[{e}]"), &c_signature(1))?;
+                let func = slot_trampoline(sites, &plan.callbacks[c], (9, e as u32))?;
+                let compiled = compile_function(isa, context, func, id)?;
+                writer.define_function(id, &format!("callback {}", export.name), compiled)?;
+                let id = writer
+                    .module_mut()
+                    .declare_func_in_data(id, &mut description);
+                description.write_function_addr((exports_at + 6 * ptr) as u32, id);
+            }
+            // An export lifted `async` without a callback (stackful) is not supported.
+            let func_type = export
+                .func_type
+                .filter(|_| !options.is_async || options.callback.is_some());
             put(
                 &mut bytes,
                 exports_at + 2 * ptr,
