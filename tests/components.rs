@@ -121,6 +121,11 @@ const CASES: &[Case] = &[
     },
     Case::new("wat_one_table", "wat/one_table.wat"),
     Case {
+        // wasmtime runs WASI 0.3 only with `-W component-model-async -S p3`.
+        same_as_wasmtime: false,
+        ..Case::new("wat_p3_timer", "wat/p3_timer.wat")
+    },
+    Case {
         stderr: &[
             "wafer: trap: handle index 1 used with the wrong type in [resource-drop]resource2 called from run (wasm offset 0x",
         ],
@@ -1067,4 +1072,31 @@ fn components_on_boards() {
         }
     }
     failures.finish("board checks");
+}
+
+/// The WASI 0.3 timer program (`wat/p3_timer.wat`: an `async` run waiting on
+/// `monotonic-clock.wait-for` through the runtime's reactor) on every board: it exits 0
+/// only if its 20 ms wait resolved after 20 ms.
+#[test]
+fn p3_timer_on_boards() {
+    let dir = common::scratch("components-p3-boards");
+    let wasm = common::tests_dir().join("components/wat/p3_timer.wat");
+    let mut failures = Failures::default();
+    for board in common::boards::boards() {
+        let image = dir.join(format!("{}.elf", board.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(&image, None, std::time::Duration::from_secs(120)) {
+            Ok(outcome) if outcome.code == 0 => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: exit {}:\n{}\n{}",
+                board.name, outcome.code, outcome.stdout, outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("p3 timer on boards");
 }

@@ -327,7 +327,8 @@ fn run_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<&'p crate::component::p
                 .is_some_and(|(interface, func)| {
                     let (interface, version) = wasi_p2::split_version(interface);
                     interface == "wasi:cli/run"
-                        && wasi_p2::is_compatible_version(version)
+                        && (wasi_p2::is_compatible_version(version)
+                            || wasi_p2::is_p3_version(version))
                         && func == "run"
                 })
         })
@@ -363,6 +364,25 @@ pub fn entry_point(
         ))),
     };
     let (instance, main) = func(&run.func)?;
+    let options = &plan.options[run.options];
+    if options.is_async {
+        if options.callback.is_none() {
+            return Err(CompileError::unsupported(format!(
+                "component: `{}` is lifted `async` without a callback (stackful)",
+                run.name
+            )));
+        }
+        // The image's `COMPONENT_ASYNC_RUN` runs it (see `define_async_run`).
+        return Ok((
+            instance,
+            EntryPoint {
+                initialize: None,
+                main: None,
+                status: ExitStatus::AsyncRun,
+                post_return: None,
+            },
+        ));
+    }
     let post_return = plan.options[run.options]
         .post_return
         .map(|p| func(&plan.post_returns[p]))
@@ -473,6 +493,12 @@ pub fn define(
         None => Some(plan.options[run_export(plan)?.options].instance),
     };
     let descriptor = define_descriptor(writer, plan, menvs, &states, entry)?;
+    if image.harness.is_none() {
+        let run = run_export(plan)?;
+        if plan.options[run.options].is_async {
+            define_async_run(writer, isa, context, plan, menvs, run, descriptor)?;
+        }
+    }
 
     // A C-convention wrapper for each realloc, which the runtime calls.
     let mut reallocs = Vec::new();
@@ -536,6 +562,79 @@ pub fn define(
         harness::define_table(writer, isa, context, &sites, components, inits)?;
     }
     Ok(())
+}
+
+/// Defines `wafer_abi::symbols::COMPONENT_ASYNC_RUN` for the `async` `run` export: hands
+/// C-convention trampolines of its core function and of its callback to the runtime's
+/// `RUN_ASYNC`, which starts the task and drives it, and returns the exit status (or a
+/// trap kind, raised here).
+fn define_async_run(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    plan: &ComponentPlan<'_>,
+    menvs: &[ModuleEnv<'_>],
+    run: &crate::component::plan::Export,
+    descriptor: DataId,
+) -> Result<()> {
+    let menv = &menvs[0];
+    let ptr = menv.pointer_type;
+    let options = &plan.options[run.options];
+    let Some(callback) = options.callback else {
+        return Err(CompileError::unsupported(
+            "component: an `async` run export without a callback",
+        ));
+    };
+    let mut slot_signature = ir::Signature::new(menv.host_call_conv);
+    slot_signature.params.push(ir::AbiParam::new(ptr));
+    let callback_id = writer.declare_local("component:run-callback", &slot_signature)?;
+    let func = harness::slot_trampoline(menvs, &plan.callbacks[callback], (10, 0))?;
+    let compiled = super::compile_function(isa, context, func, callback_id)?;
+    writer.define_function(callback_id, "run callback", compiled)?;
+
+    let start_id = writer.declare_local("component:run-start", &slot_signature)?;
+    let func = harness::slot_trampoline(menvs, &run.func, (10, 2))?;
+    let compiled = super::compile_function(isa, context, func, start_id)?;
+    writer.define_function(start_id, "run start", compiled)?;
+
+    let mut signature = ir::Signature::new(menv.host_call_conv);
+    signature.returns.push(ir::AbiParam::new(types::I32));
+    let id = writer.declare_export(wafer_abi::symbols::COMPONENT_ASYNC_RUN, &signature)?;
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(10, 1), signature);
+    let mut builder_context = FunctionBuilderContext::new();
+    let (mut builder, _) = start(&mut func, &mut builder_context);
+    let mut env = FuncEnv::new(menv);
+    let descriptor = env.data_addr(&mut builder, descriptor);
+    let instance = builder
+        .ins()
+        .iconst(types::I32, i64::from(options.instance));
+    let start_ref = env.func_ref(builder.func, start_id, slot_signature.clone());
+    let start_addr = builder.ins().func_addr(ptr, start_ref);
+    let callback = env.func_ref(builder.func, callback_id, slot_signature);
+    let callback = builder.ins().func_addr(ptr, callback);
+    let mut runtime_signature = ir::Signature::new(menv.host_call_conv);
+    for param in [ptr, types::I32, ptr, ptr] {
+        runtime_signature.params.push(ir::AbiParam::new(param));
+    }
+    runtime_signature
+        .returns
+        .push(ir::AbiParam::new(types::I64));
+    let run_async = writer.declare_import(wafer_abi::symbols::RUN_ASYNC, &runtime_signature)?;
+    let run_async = env.func_ref(builder.func, run_async, runtime_signature);
+    let call = builder
+        .ins()
+        .call(run_async, &[descriptor, instance, start_addr, callback]);
+    let result = builder.inst_results(call)[0];
+    let kind = builder
+        .ins()
+        .ushr_imm_u(result, i64::from(wafer_abi::component::TRAP_SHIFT));
+    let kind = builder.ins().ireduce(types::I32, kind);
+    builtins::trap_if_nonzero(&mut builder, kind);
+    let status = builder.ins().ireduce(types::I32, result);
+    builder.ins().return_(&[status]);
+    builder.finalize(menv.frontend_config);
+    let compiled = super::compile_function(isa, context, func, id)?;
+    writer.define_function(id, "component async run", compiled)
 }
 
 /// Defines the component descriptor (`wafer_abi::component`): per component instance

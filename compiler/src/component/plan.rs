@@ -272,6 +272,8 @@ pub enum AsyncOp {
     WaitableJoin,
     /// `thread.yield`: `() -> cancelled`.
     ThreadYield,
+    /// `subtask.drop`: `(subtask)`.
+    SubtaskDrop,
 }
 
 impl AsyncOp {
@@ -284,6 +286,7 @@ impl AsyncOp {
             AsyncOp::WaitableSetPoll => "waitable-set.poll",
             AsyncOp::WaitableJoin => "waitable.join",
             AsyncOp::ThreadYield => "thread.yield",
+            AsyncOp::SubtaskDrop => "subtask.drop",
         }
     }
 
@@ -297,6 +300,7 @@ impl AsyncOp {
             AsyncOp::WaitableSetPoll => op::WAITABLE_SET_POLL,
             AsyncOp::WaitableJoin => op::WAITABLE_JOIN,
             AsyncOp::ThreadYield => op::THREAD_YIELD,
+            AsyncOp::SubtaskDrop => op::SUBTASK_DROP,
         }
     }
 }

@@ -427,6 +427,11 @@ impl Planner<'_, '_> {
                 instance: instance.as_u32(),
                 options: None,
             },
+            wc::Trampoline::SubtaskDrop { instance } => Trampoline::Async {
+                op: AsyncOp::SubtaskDrop,
+                instance: instance.as_u32(),
+                options: None,
+            },
             wc::Trampoline::ThreadYield { instance, .. } => Trampoline::Async {
                 op: AsyncOp::ThreadYield,
                 instance: instance.as_u32(),

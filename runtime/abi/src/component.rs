@@ -105,6 +105,8 @@ pub mod async_op {
     pub const WAITABLE_JOIN: u32 = 4;
     /// `thread.yield`: `() -> cancelled`.
     pub const THREAD_YIELD: u32 = 5;
+    /// `subtask.drop`: `(subtask)`.
+    pub const SUBTASK_DROP: u32 = 6;
 }
 
 /// Offsets in the component descriptor and its records for a target with

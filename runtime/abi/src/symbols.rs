@@ -216,6 +216,19 @@ pub const CONTEXT_SET: &str = "wafer_rt_context_set";
 /// u32, delta: i32) -> u64`. `backpressure.inc` (delta 1) and `backpressure.dec` (-1).
 pub const BACKPRESSURE: &str = "wafer_rt_backpressure";
 
+/// Defined by a component image whose `wasi:cli/run` export is lifted `async` with a
+/// callback: `extern "C" fn() -> i32`, runs it to completion (through
+/// [`RUN_ASYNC`]) and returns the exit status; the image's entry calls it.
+pub const COMPONENT_ASYNC_RUN: &str = "wafer_component_async_run";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
+/// u32, start: extern "C" fn(*mut [u8; 16]), callback: extern "C" fn(*mut [u8; 16])) ->
+/// u64`. Runs the task of an `async` `run` export in `instance`: `start` calls its core
+/// function (the packed code in the first slot), then the callback loop, then the exit
+/// status from the `result` `task.return` passed (0 for
+/// `ok`, 1 for `err`) in the low bits, or a trap kind as other built-ins report one.
+pub const RUN_ASYNC: &str = "wafer_rt_run_async";
+
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
 /// u32, values: *const [u8; 16], count: u32) -> u64`. `task.return` of the running task
 /// in `instance`: its flat results, one per 16-byte value slot (low bytes).

@@ -143,11 +143,13 @@ pub enum TrapKind {
     TaskNotReturned = 44,
     /// A synchronous task would block before returning.
     CannotBlockSyncTask = 45,
+    /// `subtask.drop` of a subtask that has not resolved.
+    SubtaskNotResolved = 46,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 45] = [
+    pub const ALL: [TrapKind; 46] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -193,6 +195,7 @@ impl TrapKind {
         TrapKind::TaskReturnTwice,
         TrapKind::TaskNotReturned,
         TrapKind::CannotBlockSyncTask,
+        TrapKind::SubtaskNotResolved,
     ];
 
     /// The kind with this code, if any.
@@ -323,6 +326,8 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "async-lifted export failed to produce a result",
     // CannotBlockSyncTask
     "cannot block a synchronous task before returning",
+    // SubtaskNotResolved
+    "cannot drop a subtask which has not yet resolved",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

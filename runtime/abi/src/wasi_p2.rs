@@ -1040,14 +1040,54 @@ pub fn is_compatible_version(version: Option<&str>) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The WASI 0.3 functions the host implements (interfaces at `0.3.x`). An `async`
+/// function is lowered `async`: it returns the packed status of its subtask (a new
+/// subtask's handle above the 4 status bits), as the canonical ABI's async lower does.
+pub const P3_FUNCTIONS: &[HostFunc] = &[
+    f(
+        "wasi:clocks/monotonic-clock",
+        "now",
+        "wafer_p2_clocks_monotonic_now",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "wait-for",
+        "wafer_p3_clocks_wait_for",
+        &[I64],
+        &[I32],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "wait-until",
+        "wafer_p3_clocks_wait_until",
+        &[I64],
+        &[I32],
+    ),
+];
+
+/// Whether `version` is a WASI 0.3 version (`0.3.x`, with any pre-release suffix).
+pub fn is_p3_version(version: Option<&str>) -> bool {
+    let mut parts = version.unwrap_or_default().splitn(3, '.');
+    matches!((parts.next(), parts.next()), (Some("0"), Some("3")))
+        && parts
+            .next()
+            .is_some_and(|patch| patch.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// The host function an import of `name` from interface `interface` (versioned, as the
 /// component names it) resolves to, if the runtime implements it.
 pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
     let (interface, version) = split_version(interface);
-    if !is_compatible_version(version) {
+    let functions = if is_compatible_version(version) {
+        FUNCTIONS
+    } else if is_p3_version(version) {
+        P3_FUNCTIONS
+    } else {
         return None;
-    }
-    FUNCTIONS
+    };
+    functions
         .iter()
         .find(|func| func.interface == interface && func.name == name)
 }

@@ -141,6 +141,9 @@ pub enum Entry {
 pub enum AsyncKind {
     /// A waitable set.
     WaitableSet,
+    /// A subtask: a call the instance made `async` that has not resolved when it
+    /// returned.
+    Subtask,
 }
 
 /// What `resource.drop` dropped.

@@ -43,6 +43,24 @@ pub unsafe fn context_memory(context: *const CanonContext) -> GuestMemory {
     unsafe { GuestMemory::from_definition((*context).memory) }
 }
 
+/// The state word of the component instance whose context is `context`.
+///
+/// # Safety
+/// As [`context_memory`].
+pub unsafe fn context_instance(context: *const CanonContext) -> StateWord {
+    // SAFETY: the compiler fills the field with the instance's state word.
+    unsafe { (*context).instance }
+}
+
+/// Records `kind` as the trap the compiled caller of a host function raises.
+///
+/// # Safety
+/// As [`context_memory`].
+pub unsafe fn set_context_trap(context: *mut CanonContext, kind: TrapKind) {
+    // SAFETY: the trap field is the host's to set before it returns.
+    unsafe { (*context).trap = kind as u32 };
+}
+
 /// `wafer_abi::wasi_p2::CanonContext`, as the compiler lays it out.
 #[repr(C)]
 #[derive(Debug)]

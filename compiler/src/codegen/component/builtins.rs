@@ -564,7 +564,7 @@ pub(super) fn resource_type(plan: &ComponentPlan<'_>, resource: usize) -> u32 {
 }
 
 /// Emits a trap with kind `kind` (an `i32` holding a `TrapKind`) unless it is 0.
-fn trap_if_nonzero(builder: &mut FunctionBuilder<'_>, kind: ir::Value) {
+pub(super) fn trap_if_nonzero(builder: &mut FunctionBuilder<'_>, kind: ir::Value) {
     let trap = builder.create_block();
     let done = builder.create_block();
     builder.set_cold_block(trap);

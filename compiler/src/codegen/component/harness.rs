@@ -27,7 +27,7 @@ use super::{core_func, start};
 use crate::component::plan::{ComponentPlan, CoreDef, Resource, Trampoline};
 use crate::error::Result;
 use crate::target::Target;
-use crate::translate::env::{FuncEnv, vm_flags};
+use crate::translate::env::{FuncEnv, ModuleEnv, vm_flags};
 
 /// One component of a harness image: where its parts are in the merged plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,8 +278,12 @@ impl Bases {
 
 /// A C-convention function `fn(values: *mut [u8; 16])` that calls `def` with flat
 /// arguments read from the value slots and writes its results back there.
-fn slot_trampoline(sites: &Sites<'_, '_>, def: &CoreDef, name: (u32, u32)) -> Result<ir::Function> {
-    let menv = &sites.menvs[0];
+pub(super) fn slot_trampoline(
+    menvs: &[ModuleEnv<'_>],
+    def: &CoreDef,
+    name: (u32, u32),
+) -> Result<ir::Function> {
+    let menv = &menvs[0];
     let ptr = menv.pointer_type;
     let mut signature = ir::Signature::new(menv.host_call_conv);
     signature.params.push(ir::AbiParam::new(ptr));
@@ -288,7 +292,7 @@ fn slot_trampoline(sites: &Sites<'_, '_>, def: &CoreDef, name: (u32, u32)) -> Re
     let (mut builder, block) = start(&mut func, &mut builder_context);
     let values = builder.block_params(block)[0];
     let mut env = FuncEnv::new(menv);
-    let (callee, vmctx, callee_signature) = core_func(sites.menvs, def)?;
+    let (callee, vmctx, callee_signature) = core_func(menvs, def)?;
     let mut args = vec![env.data_addr(&mut builder, vmctx)];
     for (i, param) in callee_signature.params.iter().skip(1).enumerate() {
         args.push(builder.ins().load(
@@ -410,7 +414,7 @@ pub(super) fn define_table(
             let options = &plan.options[export.options];
             let call =
                 writer.declare_local(&format!("component[{k}]:export[{e}]"), &c_signature(1))?;
-            let func = slot_trampoline(sites, &export.func, (7, e as u32))?;
+            let func = slot_trampoline(sites.menvs, &export.func, (7, e as u32))?;
             let compiled = compile_function(isa, context, func, call)?;
             writer.define_function(call, &format!("export {}", export.name), compiled)?;
             let call = writer
@@ -420,7 +424,7 @@ pub(super) fn define_table(
             if let Some(p) = options.post_return {
                 let id = writer
                     .declare_local(&format!("component[{k}]:post-return[{e}]"), &c_signature(1))?;
-                let func = slot_trampoline(sites, &plan.post_returns[p], (8, e as u32))?;
+                let func = slot_trampoline(sites.menvs, &plan.post_returns[p], (8, e as u32))?;
                 let compiled = compile_function(isa, context, func, id)?;
                 writer.define_function(id, &format!("post-return {}", export.name), compiled)?;
                 let id = writer
@@ -431,7 +435,7 @@ pub(super) fn define_table(
             if let Some(c) = options.callback {
                 let id = writer
                     .declare_local(&format!("component[{k}]:callback[{e}]"), &c_signature(1))?;
-                let func = slot_trampoline(sites, &plan.callbacks[c], (9, e as u32))?;
+                let func = slot_trampoline(sites.menvs, &plan.callbacks[c], (9, e as u32))?;
                 let compiled = compile_function(isa, context, func, id)?;
                 writer.define_function(id, &format!("callback {}", export.name), compiled)?;
                 let id = writer
