@@ -1100,3 +1100,87 @@ fn p3_timer_on_boards() {
     }
     failures.finish("p3 timer on boards");
 }
+
+/// The WASI 0.3 timer guest in Rust (`tests/components/rust-async/timer`: wit-bindgen's
+/// async support, fetched from crates.io by cargo; `wasi:cli/run@0.3.0` exported
+/// `async`, waits on `wasi:clocks/monotonic-clock@0.3.0`, prints through std's WASI
+/// 0.2 stdout) on every Linux target and every board, against the golden file and
+/// wasmtime (`-W component-model-async -S p3`).
+#[test]
+fn rust_async_timer() {
+    let dir = common::scratch("components-rust-async");
+    let source = common::tests_dir().join("components/rust-async/timer");
+    let target_dir = common::repo().join("target").join("rust-async");
+    let output = Command::new("cargo")
+        .current_dir(&source)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo build of the timer guest: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        toolchain::RUST_HINT
+    );
+    let wasm = target_dir.join("wasm32-wasip2/release/p3_timer.wasm");
+    let reference = common::which("wasmtime").map(|wasmtime| {
+        common::run_command(
+            Command::new(wasmtime)
+                .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                .arg(&wasm)
+                .env_clear(),
+        )
+    });
+    let mut failures = Failures::default();
+    for target in common::test_targets() {
+        let image = dir.join(format!("timer.{}", target.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        let outcome = common::run_image_on(&target, &image, &[], &[]);
+        if let Err(e) = check_expected("rust_async_timer", &target, &outcome) {
+            failures.push(format!("timer ({}): {e}\n{}", target.name, outcome.stderr));
+        }
+        if let Some(reference) = &reference
+            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+        {
+            failures.push(format!(
+                "timer ({}): differs from wasmtime:\n{}",
+                target.name,
+                common::first_difference(&reference.stdout, &outcome.stdout)
+            ));
+        }
+    }
+    let expected = std::fs::read_to_string(
+        common::tests_dir().join("components/expected/rust_async_timer.expected"),
+    )
+    .unwrap_or_default();
+    for board in common::boards::boards() {
+        let image = dir.join(format!("timer.{}.elf", board.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(&image, None, std::time::Duration::from_secs(120)) {
+            Ok(outcome) if describe(&outcome) == expected => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: differs from the golden file:\n{}\n{}",
+                board.name,
+                common::first_difference(&expected, &describe(&outcome)),
+                outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("rust async timer");
+}
