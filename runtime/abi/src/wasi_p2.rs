@@ -1043,11 +1043,100 @@ pub fn is_compatible_version(version: Option<&str>) -> bool {
 /// The WASI 0.3 functions the host implements (interfaces at `0.3.x`). An `async`
 /// function is lowered `async`: it returns the packed status of its subtask (a new
 /// subtask's handle above the 4 status bits), as the canonical ABI's async lower does.
+/// The synchronous ones have the ABI of their WASI 0.2 counterparts and share their
+/// symbols.
 pub const P3_FUNCTIONS: &[HostFunc] = &[
+    f(
+        "wasi:cli/environment",
+        "get-environment",
+        "wafer_p2_cli_get_environment",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/environment",
+        "get-arguments",
+        "wafer_p2_cli_get_arguments",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/environment",
+        "get-initial-cwd",
+        "wafer_p2_cli_initial_cwd",
+        &[I32],
+        &[],
+    ),
+    f("wasi:cli/exit", "exit", "wafer_p2_cli_exit", &[I32], &[]),
+    f(
+        "wasi:cli/exit",
+        "exit-with-code",
+        "wafer_p2_cli_exit_with_code",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:random/random",
+        "get-random-bytes",
+        "wafer_p2_random_get_random_bytes",
+        &[I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:random/random",
+        "get-random-u64",
+        "wafer_p2_random_get_random_u64",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:random/insecure",
+        "get-insecure-random-bytes",
+        "wafer_p2_random_get_insecure_random_bytes",
+        &[I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:random/insecure",
+        "get-insecure-random-u64",
+        "wafer_p2_random_get_insecure_random_u64",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:random/insecure-seed",
+        "get-insecure-seed",
+        "wafer_p2_random_insecure_seed",
+        &[I32],
+        &[],
+    ),
+    // `system-clock` is the later drafts' name of `wall-clock`; `now` returns the
+    // same two fields, through the return pointer.
+    f(
+        "wasi:clocks/wall-clock",
+        "now",
+        "wafer_p2_clocks_wall_now",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:clocks/system-clock",
+        "now",
+        "wafer_p2_clocks_wall_now",
+        &[I32],
+        &[],
+    ),
     f(
         "wasi:clocks/monotonic-clock",
         "now",
         "wafer_p2_clocks_monotonic_now",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "get-resolution",
+        "wafer_p2_clocks_monotonic_resolution",
         &[],
         &[I64],
     ),

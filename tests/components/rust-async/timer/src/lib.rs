@@ -1,9 +1,12 @@
-//! A WASI 0.3 timer: waits on the monotonic clock twice in sequence, then twice at once,
+//! A WASI 0.3 program: arguments, environment, random numbers and the clock's
+//! resolution, then a timer that waits on the monotonic clock twice in sequence, then twice at once,
 //! and checks each took as long as asked (and the two at once no longer than one).
 
 wit_bindgen::generate!({ path: "wit", world: "timer", generate_all });
 
-use wasi::clocks::monotonic_clock::{now, wait_for, wait_until};
+use wasi::cli::environment::{get_arguments, get_environment};
+use wasi::clocks::monotonic_clock::{get_resolution, now, wait_for, wait_until};
+use wasi::random::random::{get_random_bytes, get_random_u64};
 
 struct Timer;
 
@@ -11,6 +14,12 @@ const MS: u64 = 1_000_000;
 
 impl exports::wasi::cli::run::Guest for Timer {
     async fn run() -> Result<(), ()> {
+        // The synchronous WASI 0.3 functions.
+        println!("arguments: {}", get_arguments().len());
+        println!("environment variables: {}", get_environment().len());
+        println!("16 random bytes: {}", get_random_bytes(16).len() == 16);
+        println!("two random u64 differ: {}", get_random_u64() != get_random_u64());
+        println!("clock resolution under 1 ms: {}", (1..MS).contains(&get_resolution()));
         let start = now();
         wait_for(30 * MS).await;
         let first = now() - start;
