@@ -127,6 +127,13 @@ const CASES: &[Case] = &[
     },
     Case {
         stderr: &[
+            "wafer: trap: cannot drop a subtask which has not yet resolved in [subtask.drop] called from run (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_p3_drop_unresolved", "wat/p3_drop_unresolved.wat")
+    },
+    Case {
+        stderr: &[
             "wafer: trap: handle index 1 used with the wrong type in [resource-drop]resource2 called from run (wasm offset 0x",
         ],
         same_as_wasmtime: false,
