@@ -636,8 +636,9 @@ fn context_slot(intrinsic: wc::UnsafeIntrinsic) -> Option<(u32, bool)> {
 }
 
 /// The component instance of a built-in of the asynchronous component model (tasks,
-/// waitables, streams, futures, error contexts, threads), which wafer does not
-/// implement; `None` for any other trampoline.
+/// waitables, streams, futures, error contexts, threads); `None` for any other
+/// trampoline. Asked only of the built-ins wafer does not implement yet (those it does
+/// are matched before).
 fn async_builtin_instance(
     trampoline: &wc::Trampoline,
 ) -> Option<wc::RuntimeComponentInstanceIndex> {
