@@ -23,6 +23,7 @@ fn generated_clif_matches_golden_files() {
         checks: Checks::NONE,
         board: None,
         max_memory: None,
+        debug_info: false,
     };
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

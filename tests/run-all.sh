@@ -20,8 +20,9 @@ step() { printf '\n==> %s\n' "$*"; }
 if [ "$install" = 1 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  # C guests: clang with wasi-libc and the wasm32 compiler runtime.
-  packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32)
+  # C guests: clang with wasi-libc and the wasm32 compiler runtime; gdb and perf for
+  # the debug-info tests (tests/debug.rs; llvm brings llvm-dwarfdump).
+  packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 gdb linux-perf)
   missing=()
   for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

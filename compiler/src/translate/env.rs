@@ -73,6 +73,9 @@ pub struct Tunables {
     /// The most bytes a defined memory may grow to (`--max-memory`), if less than its
     /// declared maximum.
     pub memory_limit: Option<u64>,
+    /// Label every value of a local with the local's index (`wafer build -g`), so the
+    /// compiled code says where each local lives for the debug-info translation.
+    pub debug_info: bool,
 }
 
 /// How calls to an imported function are made.
