@@ -51,12 +51,11 @@ fn compile(program: &str, source: &str, flags: &[&str], out: &Path) {
     );
 }
 
-fn compile_c(source: &str, dir: &Path, debug: bool) -> PathBuf {
+/// Compiles a C guest without optimisation, with `debug` flags (`-g`, `-gdwarf-5`).
+fn compile_c(source: &str, dir: &Path, debug: &[&str]) -> PathBuf {
     let out = dir.join(source.replace(".c", ".wasm"));
     let mut flags = vec!["--target=wasm32-wasi", "-O0"];
-    if debug {
-        flags.push("-g");
-    }
+    flags.extend(debug);
     compile("clang", source, &flags, &out);
     out
 }
@@ -128,11 +127,22 @@ fn commands(lines: &[&str]) -> Vec<String> {
 
 #[test]
 fn gdb_debugs_a_c_guest() {
-    if !gdb_available() {
-        return;
+    // clang 14 writes DWARF 4 by default; DWARF 5 indexes addresses and lists.
+    for (name, flags) in [
+        ("debug-c", &["-g"][..]),
+        ("debug-c-dwarf5", &["-g", "-gdwarf-5"]),
+    ] {
+        if !gdb_available() {
+            return;
+        }
+        let dir = scratch(name);
+        let wasm = compile_c("guest.c", &dir, flags);
+        gdb_session_on_c_guest(&dir, &wasm);
     }
-    let dir = scratch("debug-c");
-    let wasm = compile_c("guest.c", &dir, true);
+}
+
+fn gdb_session_on_c_guest(dir: &Path, wasm: &Path) {
+    let (dir, wasm) = (dir.to_path_buf(), wasm.to_path_buf());
     let image = dir.join("guest");
     build(&wasm, &image, &["-g"]);
     let square = line_of("guest.c", "LINE_SQUARE");
@@ -242,7 +252,7 @@ fn gdb_debugs_a_rust_guest() {
 #[test]
 fn trap_reports_name_the_source_line() {
     let dir = scratch("debug-trap");
-    let wasm = compile_c("guest.c", &dir, true);
+    let wasm = compile_c("guest.c", &dir, &["-g"]);
     let line = line_of("guest.c", "LINE_DIVIDE");
     for (flags, expected) in [
         (
@@ -298,7 +308,7 @@ fn without_dwarf(wasm: &[u8]) -> Vec<u8> {
 #[test]
 fn images_without_g_ignore_the_dwarf() {
     let dir = scratch("debug-default");
-    let wasm = compile_c("guest.c", &dir, true);
+    let wasm = compile_c("guest.c", &dir, &["-g"]);
     let bytes = std::fs::read(&wasm).unwrap();
     let stripped = without_dwarf(&bytes);
     assert!(
@@ -330,7 +340,7 @@ fn images_without_g_ignore_the_dwarf() {
 fn g_without_guest_dwarf_still_names_functions() {
     let dir = scratch("debug-no-dwarf");
     // wasi-libc's objects carry DWARF of their own: leave it all out.
-    let with_dwarf = compile_c("guest.c", &dir, false);
+    let with_dwarf = compile_c("guest.c", &dir, &[]);
     let wasm = dir.join("stripped.wasm");
     std::fs::write(&wasm, without_dwarf(&std::fs::read(&with_dwarf).unwrap())).unwrap();
     let image = dir.join("guest");
@@ -349,7 +359,7 @@ fn g_without_guest_dwarf_still_names_functions() {
 #[test]
 fn dwarf_for_every_architecture() {
     let dir = scratch("debug-arch");
-    let wasm = compile_c("guest.c", &dir, true);
+    let wasm = compile_c("guest.c", &dir, &["-g"]);
     let square = line_of("guest.c", "LINE_SQUARE");
     for target in common::test_targets() {
         let image = dir.join(format!("guest-{}", target.name));
@@ -401,7 +411,7 @@ fn perf_profiles_name_guest_functions() {
         return;
     }
     let dir = scratch("debug-perf");
-    let wasm = compile_c("hot.c", &dir, false);
+    let wasm = compile_c("hot.c", &dir, &[]);
     let image = dir.join("hot");
     build(&wasm, &image, &["--symbols"]);
     // Without perf, or where the kernel refuses it (perf_event_paranoid, containers),

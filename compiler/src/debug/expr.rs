@@ -19,15 +19,25 @@ use super::addr::FunctionMap;
 use super::writer::{CODE_SYMBOL, VMCTX_SYMBOL};
 use super::{DebugModule, LocalLocation, MemoryBase};
 
-/// The operations of one wasm expression, `None` if it does not parse.
-pub(super) fn operations<R: Reader>(
+/// The operations of one wasm expression of `unit`, `None` if it does not parse. DWARF
+/// 5's indexed addresses and constants (`DW_OP_addrx`, `DW_OP_constx`) are read from
+/// `.debug_addr` here, so the rest sees plain ones.
+pub(super) fn operations<R: Reader<Offset = usize>>(
     expression: read::Expression<R>,
-    encoding: gimli::Encoding,
+    unit: read::UnitRef<'_, R>,
 ) -> Option<Vec<Operation<R>>> {
-    let mut operations = expression.operations(encoding);
+    let mut operations = expression.operations(unit.encoding());
     let mut out = Vec::new();
     while let Some(op) = operations.next().ok()? {
-        out.push(op);
+        out.push(match op {
+            Operation::AddressIndex { index } => Operation::Address {
+                address: unit.address(index).ok()?,
+            },
+            Operation::ConstantIndex { index } => Operation::UnsignedConstant {
+                value: unit.address(index).ok()?,
+            },
+            op => op,
+        });
     }
     Some(out)
 }

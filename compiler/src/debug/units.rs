@@ -80,7 +80,7 @@ fn convert_unit<'u, 'a>(
         if entry.tag == constants::DW_TAG_subprogram {
             let frame_base = match entry.attr_value(constants::DW_AT_frame_base) {
                 Some(read::AttributeValue::Exprloc(expression)) => {
-                    let mut ops = expr::operations(expression, wasm_encoding).unwrap_or_default();
+                    let mut ops = expr::operations(expression, unit.read_unit).unwrap_or_default();
                     if matches!(ops.last(), Some(Operation::StackValue)) {
                         ops.pop();
                     }
@@ -88,10 +88,10 @@ fn convert_unit<'u, 'a>(
                 }
                 _ => Vec::new(),
             };
-            let function = match entry.attr_value(constants::DW_AT_low_pc) {
-                Some(read::AttributeValue::Addr(address)) => map.function_at(address),
-                _ => None,
-            };
+            let function = entry
+                .attr_value(constants::DW_AT_low_pc)
+                .and_then(|value| unit.read_unit.attr_address(value).ok().flatten())
+                .and_then(|address| map.function_at(address));
             scopes.push(Scope {
                 depth: entry.depth,
                 frame_base,
@@ -101,6 +101,14 @@ fn convert_unit<'u, 'a>(
         convert_entry(unit, id, &entry, scopes.last(), module, map);
     }
     Ok(())
+}
+
+/// A sequence of a wasm line program: its addresses, `[start, end)`, and its rows
+/// (addresses relative to `start`).
+struct Sequence {
+    start: u64,
+    end: u64,
+    rows: Vec<LineRow>,
 }
 
 /// The unit's line program, rebuilt: one sequence per native function whose wasm body
@@ -118,7 +126,7 @@ fn convert_lines<'u, 'a>(
         return Ok(());
     };
     // Every sequence of the wasm program: its address range and rows.
-    let mut sequences: Vec<(u64, u64, Vec<LineRow>)> = Vec::new();
+    let mut sequences: Vec<Sequence> = Vec::new();
     while let Some(sequence) = program.read_sequence().map_err(dwarf_error)? {
         let Some(start) = sequence.start else {
             continue;
@@ -129,24 +137,33 @@ fn convert_lines<'u, 'a>(
         };
         let mut rows = sequence.rows;
         rows.sort_by_key(|row| row.address_offset);
-        sequences.push((start, end, rows));
+        sequences.push(Sequence { start, end, rows });
     }
-    let row_at = |sequence: &(u64, u64, Vec<LineRow>), address: u64| -> Option<LineRow> {
-        if address < sequence.0 || address >= sequence.1 {
+    let row_at = |sequence: &Sequence, address: u64| -> Option<LineRow> {
+        if address < sequence.start || address >= sequence.end {
             return None;
         }
         let after = sequence
-            .2
-            .partition_point(|row| row.address_offset <= address - sequence.0);
-        sequence.2.get(after.checked_sub(1)?).copied()
+            .rows
+            .partition_point(|row| row.address_offset <= address - sequence.start);
+        sequence.rows.get(after.checked_sub(1)?).copied()
     };
-    for function in &map.functions {
-        let Some(sequence) = sequences
-            .iter()
-            .find(|s| s.0 <= function.wasm_start && function.wasm_start < s.1)
-        else {
-            continue;
-        };
+    // The functions whose body starts in each sequence (both sorted by address).
+    let mut placed: Vec<(usize, &Sequence)> = Vec::new();
+    for sequence in &sequences {
+        let first = map
+            .functions
+            .partition_point(|f| f.wasm_start < sequence.start);
+        placed.extend(
+            (first..map.functions.len())
+                .take_while(|&i| map.functions[i].wasm_start < sequence.end)
+                .map(|i| (i, sequence)),
+        );
+    }
+    placed.sort_unstable_by_key(|&(i, _)| i);
+    placed.dedup_by_key(|&mut (i, _)| i);
+    for (index, sequence) in placed {
+        let function = &map.functions[index];
         program.begin_sequence(Some(code_address(function.native_start)));
         let mut last: Option<LineRow> = None;
         let mut emit = |offset: u64, mut row: LineRow, last: &mut Option<LineRow>| {
@@ -290,7 +307,6 @@ fn location<'u, 'a>(
     map: &AddressMap<'_>,
 ) -> Option<AttributeValue> {
     let read_unit = entry.read_unit;
-    let encoding = read_unit.encoding();
     let cx = expr::Context {
         module,
         function: scope
@@ -300,7 +316,7 @@ fn location<'u, 'a>(
     };
     let ranges = match attr.value() {
         read::AttributeValue::Exprloc(expression) => {
-            let ops = expr::operations(expression, encoding)?;
+            let ops = expr::operations(expression, read_unit)?;
             match expr::translate_location(&cx, &ops, None)? {
                 Translated::Everywhere(expression) => {
                     return Some(AttributeValue::Exprloc(expression));
@@ -312,7 +328,7 @@ fn location<'u, 'a>(
             let mut entries = read_unit.locations(offset).ok()?;
             let mut ranges = Vec::new();
             while let Ok(Some(entry)) = entries.next() {
-                let Some(ops) = expr::operations(entry.data, encoding) else {
+                let Some(ops) = expr::operations(entry.data, read_unit) else {
                     continue;
                 };
                 let native = map.ranges(entry.range.begin, entry.range.end);
