@@ -141,3 +141,63 @@ impl<'a> AddressMap<'a> {
             .map(|&(start, _, _)| function.native_start + start)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two functions: wasm `[10, 40)` at native `[100, 150)` and `[40, 60)` at
+    /// `[200, 220)`.
+    fn map() -> AddressMap<'static> {
+        AddressMap {
+            functions: vec![
+                FunctionMap {
+                    wasm_start: 10,
+                    wasm_end: 40,
+                    native_start: 100,
+                    native_len: 50,
+                    rows: vec![(4, 10, 12), (10, 20, 20), (20, 30, 12), (30, 46, 30)],
+                    locals: &[],
+                    local_sizes: &[],
+                },
+                FunctionMap {
+                    wasm_start: 40,
+                    wasm_end: 60,
+                    native_start: 200,
+                    native_len: 20,
+                    rows: vec![(0, 20, 45)],
+                    locals: &[],
+                    local_sizes: &[],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_whole_body_is_the_whole_function() {
+        assert_eq!(map().ranges(10, 40), [(100, 150)]);
+        assert_eq!(map().ranges(0, 100), [(100, 150), (200, 220)]);
+    }
+
+    #[test]
+    fn part_of_a_body_is_the_code_that_came_from_it() {
+        // Wasm 12 became two native ranges; wasm 20 lies between them.
+        assert_eq!(map().ranges(12, 13), [(104, 110), (120, 130)]);
+        assert_eq!(map().ranges(12, 21), [(104, 130)]);
+        assert_eq!(map().ranges(21, 30), []);
+        assert_eq!(map().ranges(25, 50), [(130, 146), (200, 220)]);
+    }
+
+    #[test]
+    fn addresses_map_to_the_first_code_from_them_or_after() {
+        let map = map();
+        assert_eq!(map.function_at(9), None);
+        assert_eq!(map.function_at(39), Some(0));
+        assert_eq!(map.function_at(40), Some(1));
+        assert_eq!(map.address(10), Some(100));
+        assert_eq!(map.address(12), Some(104));
+        assert_eq!(map.address(13), Some(110));
+        assert_eq!(map.address(31), None);
+        assert_eq!(map.address(60), None);
+    }
+}

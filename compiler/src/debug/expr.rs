@@ -335,3 +335,143 @@ pub(super) fn code_address(offset: u64) -> Address {
         addend: offset as i64,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use gimli::{EndianSlice, LittleEndian};
+
+    use super::*;
+    use crate::debug::addr::FunctionMap;
+
+    type Op = Operation<EndianSlice<'static, LittleEndian>>;
+
+    fn module(memory: MemoryBase) -> DebugModule {
+        DebugModule {
+            sections: Default::default(),
+            code_start: 0,
+            bodies: Default::default(),
+            memory: Some(memory),
+            globals: vec![Some((0x50, 4))],
+            lines: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    const LOCALS: &[crate::debug::LocalRange] = &[
+        crate::debug::LocalRange {
+            local: 1,
+            start: 0,
+            end: 8,
+            location: LocalLocation::Register(3),
+        },
+        crate::debug::LocalRange {
+            local: 1,
+            start: 8,
+            end: 16,
+            location: LocalLocation::FrameSlot(-24),
+        },
+    ];
+
+    fn function() -> FunctionMap<'static> {
+        FunctionMap {
+            wasm_start: 0,
+            wasm_end: 10,
+            native_start: 0x100,
+            native_len: 16,
+            rows: Vec::new(),
+            locals: LOCALS,
+            local_sizes: &[4, 4],
+        }
+    }
+
+    #[test]
+    fn a_global_in_linear_memory_is_rebased_on_the_fixed_memory() {
+        let module = module(MemoryBase::Fixed(0x6000_0000));
+        let cx = Context::<EndianSlice<'static, LittleEndian>> {
+            module: &module,
+            function: None,
+            frame_base: &[],
+        };
+        let ops: [Op; 1] = [Operation::Address { address: 0xd60 }];
+        let Some(Translated::Everywhere(expression)) = translate_location(&cx, &ops, None) else {
+            panic!("not translated everywhere");
+        };
+        let mut expected = Expression::new();
+        expected.op_constu(0xd60);
+        expected.op_constu(0x6000_0000);
+        expected.op(constants::DW_OP_plus);
+        assert_eq!(expression, expected);
+    }
+
+    #[test]
+    fn a_frame_based_variable_follows_its_frame_base_local() {
+        let module = module(MemoryBase::InVmContext(0x40));
+        let function = function();
+        let frame_base: [Op; 1] = [Operation::WasmLocal { index: 1 }];
+        let cx = Context {
+            module: &module,
+            function: Some(&function),
+            frame_base: &frame_base,
+        };
+        let ops: [Op; 1] = [Operation::FrameOffset { offset: 12 }];
+        let Some(Translated::Ranges(ranges)) = translate_location(&cx, &ops, None) else {
+            panic!("not a location list");
+        };
+        let base = |out: &mut Expression| {
+            out.op_consts(12);
+            out.op(constants::DW_OP_plus);
+            out.op_addr(Address::Symbol {
+                symbol: VMCTX_SYMBOL,
+                addend: 0x40,
+            });
+            out.op(constants::DW_OP_deref);
+            out.op(constants::DW_OP_plus);
+        };
+        let mut in_register = Expression::new();
+        in_register.op_breg(Register(3), 0);
+        in_register.op_constu(0xffff_ffff);
+        in_register.op(constants::DW_OP_and);
+        base(&mut in_register);
+        let mut in_slot = Expression::new();
+        in_slot.op(constants::DW_OP_call_frame_cfa);
+        in_slot.op_consts(-24);
+        in_slot.op(constants::DW_OP_plus);
+        in_slot.op_deref_size(4);
+        base(&mut in_slot);
+        assert_eq!(ranges.len(), 2);
+        assert_eq!((ranges[0].0, ranges[0].1), (0x100, 0x108));
+        assert_eq!(ranges[0].2, in_register);
+        assert_eq!((ranges[1].0, ranges[1].1), (0x108, 0x110));
+        assert_eq!(ranges[1].2, in_slot);
+    }
+
+    #[test]
+    fn a_lone_local_is_a_register_and_a_global_is_read_from_the_vm_context() {
+        let module = module(MemoryBase::Fixed(0));
+        let function = function();
+        let cx = Context {
+            module: &module,
+            function: Some(&function),
+            frame_base: &[],
+        };
+        let lone: [Op; 1] = [Operation::WasmLocal { index: 1 }];
+        let mut register = Expression::new();
+        register.op_reg(Register(3));
+        assert_eq!(
+            translate(&cx, &lone, &[(1, LocalLocation::Register(3))]),
+            Some(register)
+        );
+        let global: [Op; 2] = [Operation::WasmGlobal { index: 0 }, Operation::StackValue];
+        let mut value = Expression::new();
+        value.op_addr(Address::Symbol {
+            symbol: VMCTX_SYMBOL,
+            addend: 0x50,
+        });
+        value.op_deref_size(4);
+        value.op(constants::DW_OP_stack_value);
+        assert_eq!(translate(&cx, &global, &[]), Some(value));
+        // The operand stack has no native counterpart.
+        let stack: [Op; 1] = [Operation::WasmStack { index: 0 }];
+        assert_eq!(translate(&cx, &stack, &[]), None);
+    }
+}
