@@ -192,6 +192,34 @@ fn gdb_session_on_c_guest(dir: &Path, wasm: &Path) {
             "Value returned is $6 = 6".into(),
         ],
     );
+    expect_steps_into_square(&dir, &image, "guest.c", "square (x=0)");
+}
+
+/// A breakpoint on the loop's call, then `step`: into the callee's first line.
+fn expect_steps_into_square(dir: &Path, image: &Path, source: &str, frame: &str) {
+    let call = line_of(source, "LINE_LOOP");
+    let square = line_of(source, "LINE_SQUARE");
+    let dir = dir.join("step");
+    std::fs::create_dir_all(&dir).unwrap();
+    let transcript = gdb(
+        &dir,
+        image,
+        &commands(&[
+            &format!("break {source}:{call}"),
+            "run",
+            "step",
+            "backtrace 1",
+        ]),
+    );
+    expect_in_order(
+        &transcript,
+        &[
+            "Breakpoint 1, ".to_string(),
+            format!("at {source}:{call}"),
+            format!("{frame} at {source}:{square}"),
+            format!("#0  {frame} at {source}:{square}"),
+        ],
+    );
 }
 
 #[test]
@@ -247,6 +275,7 @@ fn gdb_debugs_a_rust_guest() {
             "total 20, point 3,4, 2 words".into(),
         ],
     );
+    expect_steps_into_square(&dir, &image, "guest.rs", "guest::square (x=0)");
 }
 
 #[test]
