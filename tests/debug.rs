@@ -5,9 +5,9 @@
 //! `--symbols` name guest functions in a `perf` profile; and an image built without
 //! `-g` is the same whether or not its module carries DWARF.
 //!
-//! gdb runs x86_64 images here; the other architectures' DWARF is checked with
-//! `llvm-dwarfdump` and their images run under qemu-user. Each gdb session's
-//! transcript is left in `target/test-scratch/debug-*/gdb.txt`.
+//! gdb runs x86_64 images here; aarch64 and riscv64 images run under qemu-user's gdb
+//! stub with `gdb-multiarch`, and their DWARF is checked with `llvm-dwarfdump` too.
+//! Each gdb session's transcript is left in `target/test-scratch/debug-*/gdb.txt`.
 
 mod common;
 
@@ -92,7 +92,11 @@ fn gdb_available() -> bool {
 /// Runs `image` under gdb in batch mode with `commands`; returns the transcript (also
 /// written to `dir/gdb.txt`).
 fn gdb(dir: &Path, image: &Path, commands: &[String]) -> String {
-    let mut command = Command::new("gdb");
+    gdb_with("gdb", dir, image, commands)
+}
+
+fn gdb_with(gdb: &str, dir: &Path, image: &Path, commands: &[String]) -> String {
+    let mut command = Command::new(gdb);
     command.args(["-nx", "-batch"]);
     for line in commands {
         command.arg("-ex").arg(line);
@@ -429,6 +433,76 @@ fn dwarf_for_every_architecture() {
                     .any(|l| l.starts_with("0x") && l.contains(&line)),
             "{}: no row for guest.c:{square}",
             target.name
+        );
+    }
+}
+
+#[test]
+fn gdb_debugs_foreign_architectures_under_qemu() {
+    if !gdb_available() {
+        return;
+    }
+    assert!(
+        which("gdb-multiarch").is_some(),
+        "gdb-multiarch is not installed (Debian: apt-get install gdb-multiarch)"
+    );
+    let dir = scratch("debug-qemu");
+    let wasm = compile_c("guest.c", &dir, &["-g"]);
+    let square = line_of("guest.c", "LINE_SQUARE");
+    let call = line_of("guest.c", "LINE_LOOP");
+    for target in common::test_targets() {
+        let Some(emulator) = target.emulator else {
+            continue;
+        };
+        let image = dir.join(format!("guest-{}", target.name));
+        build(&wasm, &image, &["-g", "--target", target.name]);
+        // A free port for qemu's gdb stub: the kernel picks one, we let it go. gdb
+        // retries a refused connection (`tcp auto-retry`) while qemu starts.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut qemu = Command::new(emulator)
+            .arg("-g")
+            .arg(port.to_string())
+            .arg(&image)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {emulator}: {e}"));
+        let session = dir.join(target.name);
+        std::fs::create_dir_all(&session).unwrap();
+        let transcript = gdb_with(
+            "gdb-multiarch",
+            &session,
+            &image,
+            &commands(&[
+                &format!("target remote 127.0.0.1:{port}"),
+                &format!("break guest.c:{square}"),
+                "continue",
+                "backtrace 2",
+                "print counter",
+                "next",
+                "print y",
+                "up",
+                "print origin",
+                "kill",
+            ]),
+        );
+        let _ = qemu.kill();
+        let _ = qemu.wait();
+        expect_in_order(
+            &transcript,
+            &[
+                format!("Breakpoint 1, square (x=0) at guest.c:{square}"),
+                "in __main_argc_argv (argc=1, argv=".into(),
+                format!("at guest.c:{call}"),
+                "$1 = 5".into(),
+                format!("{}\t    return y + counter;", square + 1),
+                "$2 = 0".into(),
+                "$3 = {x = 3, y = 4}".into(),
+            ],
         );
     }
 }
