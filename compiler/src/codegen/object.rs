@@ -296,6 +296,7 @@ impl ObjectWriter {
                 placed.push(crate::debug::PlacedFunction {
                     start: u64::from(start),
                     len: u64::from(function.len),
+                    name: &function.name,
                     debug,
                 });
             }

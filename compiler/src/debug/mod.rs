@@ -278,20 +278,26 @@ pub struct PlacedFunction<'a> {
     pub start: u64,
     /// Its length in bytes.
     pub len: u64,
+    /// Its name (the name section's, or `wasm-function[N]`).
+    pub name: &'a str,
     pub debug: &'a FunctionDebug,
 }
 
 /// The debug sections of an image: `.debug_frame` for every placed function, and the
-/// module's DWARF translated, if it has any.
+/// module's DWARF translated, or, when it has none, a unit naming each function.
 pub fn build(
     isa: &dyn TargetIsa,
     module: Option<&DebugModule>,
     functions: &[PlacedFunction<'_>],
 ) -> Result<Vec<DebugSection>> {
     let mut sections = Vec::new();
-    if let Some(module) = module {
-        let map = addr::AddressMap::new(module, functions);
-        sections.extend(units::translate(module, &map)?);
+    match module {
+        Some(module) => {
+            let map = addr::AddressMap::new(module, functions);
+            sections.extend(units::translate(module, &map)?);
+        }
+        None if !functions.is_empty() => sections.extend(units::function_names(functions)?),
+        None => {}
     }
     if let Some(frame) = writer::debug_frame(isa, functions)? {
         sections.push(frame);

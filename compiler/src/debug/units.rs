@@ -9,6 +9,7 @@ use gimli::write::{
 };
 use gimli::{Encoding, LittleEndian, constants};
 
+use super::PlacedFunction;
 use super::addr::AddressMap;
 use super::expr::{self, Translated, code_address};
 use super::writer::{self, DebugSection, RelocWriter};
@@ -33,6 +34,73 @@ pub(super) fn translate(module: &DebugModule, map: &AddressMap<'_>) -> Result<Ve
         while let Some((mut unit, root)) = convert.read_unit().map_err(dwarf_error)? {
             convert_unit(&mut unit, root, module, map)?;
         }
+    }
+    let mut sections = Sections::new(RelocWriter::new());
+    dwarf.write(&mut sections).map_err(dwarf_error)?;
+    writer::finish(&sections)
+}
+
+/// For a module without DWARF: one unit with a subprogram per function (its name and
+/// code), so a debugger knows the guest's functions by their own names (`break
+/// square`, `square ()` in a backtrace), not only by their symbols (`wasm:square`).
+pub(super) fn function_names(functions: &[PlacedFunction<'_>]) -> Result<Vec<DebugSection>> {
+    let encoding = Encoding {
+        format: gimli::Format::Dwarf32,
+        version: 4,
+        address_size: 8,
+    };
+    let mut dwarf = Dwarf::new();
+    let unit_id = dwarf
+        .units
+        .add(write::Unit::new(encoding, write::LineProgram::none()));
+    let unit = dwarf.units.get_mut(unit_id);
+    let root = unit.root();
+    let ranges = RangeList(
+        functions
+            .iter()
+            .map(|f| Range::StartLength {
+                begin: code_address(f.start),
+                length: f.len,
+            })
+            .collect(),
+    );
+    let ranges = unit.ranges.add(ranges);
+    let cu = unit.get_mut(root);
+    cu.set(
+        constants::DW_AT_producer,
+        AttributeValue::String(b"wafer".to_vec()),
+    );
+    cu.set(
+        constants::DW_AT_name,
+        AttributeValue::String(b"<wasm>".to_vec()),
+    );
+    cu.set(
+        constants::DW_AT_language,
+        AttributeValue::Language(constants::DW_LANG_C99),
+    );
+    cu.set(
+        constants::DW_AT_low_pc,
+        AttributeValue::Address(write::Address::Constant(0)),
+    );
+    cu.set(
+        constants::DW_AT_ranges,
+        AttributeValue::RangeListRef(ranges),
+    );
+    for function in functions {
+        let id = unit.add(root, constants::DW_TAG_subprogram);
+        let die = unit.get_mut(id);
+        die.set(
+            constants::DW_AT_name,
+            AttributeValue::String(function.name.as_bytes().to_vec()),
+        );
+        die.set(
+            constants::DW_AT_low_pc,
+            AttributeValue::Address(code_address(function.start)),
+        );
+        die.set(
+            constants::DW_AT_high_pc,
+            AttributeValue::Udata(function.len),
+        );
     }
     let mut sections = Sections::new(RelocWriter::new());
     dwarf.write(&mut sections).map_err(dwarf_error)?;
