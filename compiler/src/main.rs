@@ -91,7 +91,8 @@ struct CommonArgs {
     symbols: bool,
     /// Carry debug info: the guest's DWARF (from `clang -g`, `rustc -g`) translated to
     /// the native code, for gdb and for trap reports with file and line; implies
-    /// --symbols. Functions are then neither inlined nor merged.
+    /// --symbols. A debug build: Cranelift's optimiser is off and functions are neither
+    /// inlined nor merged, so variables are where the source says.
     #[arg(short = 'g', long = "debug-info")]
     debug_info: bool,
     /// Build even if some imported functions are provided by nothing: calling one traps.
