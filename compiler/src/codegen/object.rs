@@ -304,7 +304,7 @@ impl ObjectWriter {
             // With debug info, trap reports name the source line too.
             if let (Some(debug), Some((Some(module), _))) = (&function.debug, &self.debug_module) {
                 for (wasm_start, wasm_len, line) in module.source_lines(debug.func_index) {
-                    let name = format!("{} at {line}", function.name);
+                    let name = name_at(&function.name, &line);
                     traps.inlined(start, wasm_start, wasm_len, &name);
                 }
             }
@@ -442,6 +442,22 @@ impl ObjectWriter {
             .write()
             .map_err(|e| CompileError::Codegen(e.to_string()))
     }
+}
+
+/// `function at file:line`, the function's name shortened so that the whole stays
+/// within the trap table's name limit and the position is never the part cut.
+fn name_at(function: &str, position: &str) -> String {
+    let suffix = format!(" at {position}");
+    let room = wafer_abi::trap::MAX_NAME_LEN.saturating_sub(suffix.len());
+    if function.len() <= room {
+        return format!("{function}{suffix}");
+    }
+    let ellipsis = "…";
+    let mut end = room.saturating_sub(ellipsis.len());
+    while !function.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{ellipsis}{suffix}", &function[..end])
 }
 
 /// Adds the debug sections, their addresses relocations against the code section and
@@ -667,4 +683,20 @@ fn wasi_memory(module: &crate::environ::ModuleInfo<'_>) -> Option<u32> {
         .filter(|e| e.kind == crate::environ::ExportKind::Memory)
         .map(|e| e.index);
     exported.or((!module.memories.is_empty()).then_some(0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_names_keep_their_source_position() {
+        assert_eq!(super::name_at("main", "a.c:3"), "main at a.c:3");
+        let long = "é".repeat(200);
+        let named = super::name_at(&long, "src/lib.rs:42");
+        assert!(
+            named.len() <= wafer_abi::trap::MAX_NAME_LEN,
+            "{}",
+            named.len()
+        );
+        assert!(named.ends_with("é… at src/lib.rs:42"), "{named}");
+    }
 }
