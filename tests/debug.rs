@@ -574,3 +574,33 @@ fn perf_profiles_name_guest_functions() {
         }
     }
 }
+
+/// A module whose DWARF does not parse: `-g` says so, naming the section's offset;
+/// without `-g` the DWARF is not read at all.
+#[test]
+fn malformed_dwarf_is_an_error_only_with_g() {
+    let dir = scratch("debug-malformed");
+    let wasm = compile_c("guest.c", &dir, &["-g"]);
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    let name = b".debug_info";
+    let at = bytes
+        .windows(name.len())
+        .position(|window| window == name)
+        .expect("a .debug_info section")
+        + name.len();
+    // The first unit's version (after its 4-byte length): no DWARF has version 9.
+    bytes[at + 4] = 9;
+    let bad = dir.join("bad.wasm");
+    std::fs::write(&bad, &bytes).unwrap();
+    let outcome = wafer_build(&bad, &dir.join("bad"), &["-g"]);
+    assert_eq!(outcome.code, 1, "{outcome:?}");
+    assert!(
+        outcome.stderr.contains(&format!(
+            "invalid wasm at offset {at:#x}: malformed DWARF in the .debug_* sections \
+             (unknown DWARF version: 9); build without -g to ignore it"
+        )),
+        "{}",
+        outcome.stderr
+    );
+    build(&bad, &dir.join("plain"), &[]);
+}

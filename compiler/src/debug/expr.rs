@@ -349,6 +349,7 @@ mod tests {
         DebugModule {
             sections: Default::default(),
             code_start: 0,
+            info_offset: 0,
             bodies: Default::default(),
             memory: Some(memory),
             globals: vec![Some((0x50, 4))],

@@ -151,6 +151,8 @@ pub struct DebugModule {
     sections: HashMap<String, Vec<u8>>,
     /// Module offset of the code section's contents: DWARF addresses are relative to it.
     code_start: u32,
+    /// Module offset of `.debug_info`'s contents, for errors.
+    info_offset: usize,
     bodies: HashMap<u32, Body>,
     /// Memory 0's base, if the module defines it.
     memory: Option<MemoryBase>,
@@ -183,11 +185,15 @@ impl DebugModule {
     ) -> Result<Option<Self>> {
         let mut sections = HashMap::new();
         let mut code_start = None;
+        let mut info_offset = 0;
         let mut bodies = HashMap::new();
         let mut func_index = module.num_imported_funcs;
         for payload in Parser::new(0).parse_all(wasm) {
             match payload? {
                 Payload::CustomSection(section) if section.name().starts_with(".debug_") => {
+                    if section.name() == ".debug_info" {
+                        info_offset = section.data_offset() as usize;
+                    }
                     sections.insert(section.name().to_string(), section.data().to_vec());
                 }
                 Payload::CodeSectionStart {
@@ -240,6 +246,7 @@ impl DebugModule {
         Ok(Some(DebugModule {
             sections,
             code_start,
+            info_offset,
             bodies,
             memory,
             globals,
@@ -305,6 +312,19 @@ pub fn build(
     Ok(sections)
 }
 
+/// Writing debug info failed: a bug.
 fn dwarf_error(e: impl std::fmt::Display) -> CompileError {
     CompileError::Codegen(format!("debug info: {e}"))
+}
+
+impl DebugModule {
+    /// The module's DWARF cannot be read.
+    fn malformed(&self, e: impl std::fmt::Display) -> CompileError {
+        CompileError::InvalidWasm {
+            message: format!(
+                "malformed DWARF in the .debug_* sections ({e}); build without -g to ignore it"
+            ),
+            offset: self.info_offset,
+        }
+    }
 }

@@ -27,11 +27,12 @@ pub(super) fn translate(module: &DebugModule, map: &AddressMap<'_>) -> Result<Ve
             .map_or(&[][..], Vec::as_slice);
         Ok(EndianSlice::new(bytes, LittleEndian))
     };
-    let read = read::Dwarf::load(load).map_err(dwarf_error)?;
+    let malformed = |e| module.malformed(e);
+    let read = read::Dwarf::load(load).map_err(malformed)?;
     let mut dwarf = Dwarf::new();
     {
-        let mut convert = dwarf.convert(&read).map_err(dwarf_error)?;
-        while let Some((mut unit, root)) = convert.read_unit().map_err(dwarf_error)? {
+        let mut convert = dwarf.convert(&read).map_err(|e| module.malformed(e))?;
+        while let Some((mut unit, root)) = convert.read_unit().map_err(|e| module.malformed(e))? {
             convert_unit(&mut unit, root, module, map)?;
         }
     }
@@ -128,13 +129,16 @@ fn convert_unit<'u, 'a>(
         ..wasm_encoding
     };
     unit.unit.set_encoding(encoding);
-    convert_lines(unit, encoding, map)?;
+    convert_lines(unit, encoding, module, map)?;
 
     let root_id = unit.unit.root();
     let mut scopes: Vec<Scope<'a>> = Vec::new();
     convert_entry(unit, root_id, &root, None, module, map);
     let mut entry = root;
-    while let Some(id) = unit.read_entry(&mut entry).map_err(dwarf_error)? {
+    while let Some(id) = unit
+        .read_entry(&mut entry)
+        .map_err(|e| module.malformed(e))?
+    {
         let Some(id) = id else {
             continue;
         };
@@ -185,17 +189,18 @@ struct Sequence {
 fn convert_lines<'u, 'a>(
     unit: &mut ConvertUnit<'u, Slice<'a>>,
     encoding: Encoding,
+    module: &DebugModule,
     map: &AddressMap<'_>,
 ) -> Result<()> {
     let Some(mut program) = unit
         .read_line_program(Some(encoding), None)
-        .map_err(dwarf_error)?
+        .map_err(|e| module.malformed(e))?
     else {
         return Ok(());
     };
     // Every sequence of the wasm program: its address range and rows.
     let mut sequences: Vec<Sequence> = Vec::new();
-    while let Some(sequence) = program.read_sequence().map_err(dwarf_error)? {
+    while let Some(sequence) = program.read_sequence().map_err(|e| module.malformed(e))? {
         let Some(start) = sequence.start else {
             continue;
         };
