@@ -62,8 +62,9 @@ pub struct CompileConfig {
     /// The most bytes each linear memory may grow to, below its declared maximum.
     pub max_memory: Option<u64>,
     /// Carry DWARF (`wafer build -g`): the guest's Wasm DWARF translated to native code,
-    /// CFI, and a line table for trap reports. Functions are then neither inlined nor
-    /// folded, so each has its own code and frame.
+    /// CFI, and source lines in the trap table. A debug build: functions are neither
+    /// inlined nor folded, so each has its own code and frame, and Cranelift's
+    /// optimiser is off, so memory is accessed where the wasm does.
     pub debug_info: bool,
 }
 
@@ -781,7 +782,7 @@ fn compile_instances(
         object::define_instance_data(&mut writer, menv, &menvs).map_err(at(i))?;
     }
     // The guest's DWARF describes one module: an image of several instances (a
-    // component) gets CFI only.
+    // component) gets CFI and a unit naming its functions.
     if config.debug_info && modules.len() == 1 {
         let module = crate::debug::DebugModule::parse(
             instances[0].wasm,
