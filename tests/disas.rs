@@ -24,6 +24,7 @@ fn generated_clif_matches_golden_files() {
         board: None,
         max_memory: None,
         metering: Default::default(),
+        debug_info: false,
     };
     let mut inputs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -20,8 +20,10 @@ step() { printf '\n==> %s\n' "$*"; }
 if [ "$install" = 1 ]; then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  # C guests: clang with wasi-libc and the wasm32 compiler runtime.
-  packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32)
+  # C guests: clang with wasi-libc and the wasm32 compiler runtime; gdb (and
+  # gdb-multiarch for aarch64 and riscv64 images under qemu-user) and perf for the
+  # debug-info tests (tests/debug.rs; llvm brings llvm-dwarfdump).
+  packages=(clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 gdb gdb-multiarch linux-perf)
   missing=()
   for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -64,6 +64,7 @@ pub fn key(wasm: &[u8], options: &BuildOptions) -> String {
     field(&options.grants.encode());
     field(&[
         options.keep_symbols as u8,
+        options.debug_info as u8,
         options.trap_unknown_imports as u8,
     ]);
     field(options.invoke.as_deref().unwrap_or("").as_bytes());

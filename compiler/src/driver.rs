@@ -41,6 +41,8 @@ pub struct BuildOptions {
     pub cpu: Option<String>,
     /// Keep a symbol table in the image.
     pub keep_symbols: bool,
+    /// Carry debug info (`-g`; implies `keep_symbols`).
+    pub debug_info: bool,
     /// Imported functions nothing provides trap when called instead of failing the
     /// build.
     pub trap_unknown_imports: bool,
@@ -224,6 +226,7 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
         board: None,
         max_memory: options.max_memory,
         metering: options.metering,
+        debug_info: options.debug_info,
     };
     if let Some(limit) = options.max_memory {
         crate::board::check_memory_limit(wasm, limit)?;
@@ -262,7 +265,10 @@ fn build_unguarded(wasm: &[u8], options: &BuildOptions) -> Result<Built, BuildEr
                 &object,
                 target,
                 wafer_abi::symbols::ENTRY,
-                options.keep_symbols,
+                Symbols {
+                    table: options.keep_symbols || options.debug_info,
+                    debug: options.debug_info,
+                },
                 &firmware_layout(wasm, options)?,
             )?;
             crate::board::convert(image, options.board.format)
@@ -301,14 +307,27 @@ pub fn link(
     entry: &str,
     keep_symbols: bool,
 ) -> Result<Vec<u8>, BuildError> {
-    link_with(object, target, entry, keep_symbols, &None)
+    let symbols = Symbols {
+        table: keep_symbols,
+        debug: false,
+    };
+    link_with(object, target, entry, symbols, &None)
+}
+
+/// What an image keeps for tools.
+#[derive(Debug, Clone, Copy, Default)]
+struct Symbols {
+    /// A symbol table and section headers.
+    table: bool,
+    /// The object's DWARF.
+    debug: bool,
 }
 
 fn link_with(
     object: &[u8],
     target: &Target,
     entry: &str,
-    keep_symbols: bool,
+    symbols: Symbols,
     firmware: &Option<wafer_link::BareMetalLayout>,
 ) -> Result<Vec<u8>, BuildError> {
     let Some(runtime) = target.runtime else {
@@ -338,10 +357,11 @@ fn link_with(
         },
     ];
     let mut link_options = wafer_link::LinkOptions::new(entry);
-    link_options.keep_symbols = keep_symbols;
+    link_options.keep_symbols = symbols.table;
     // Section headers serve only tools (a disassembler, `readelf -S`); images go without
-    // them unless built `--symbols` for such tools.
-    link_options.section_headers = keep_symbols;
+    // them unless built `--symbols` or `-g` for such tools.
+    link_options.section_headers = symbols.table;
+    link_options.keep_debug = symbols.debug;
     wafer_link::link(link_arch(target.arch), &layout, &inputs, &link_options)
         .map_err(|e| BuildError::Link(e.to_string()))
 }
@@ -370,6 +390,7 @@ pub fn build_harness(
         board: None,
         max_memory,
         metering: Default::default(),
+        debug_info: false,
     };
     let mut firmware = None;
     if target.kind == TargetKind::Baremetal {
@@ -386,6 +407,7 @@ pub fn build_harness(
             metering: Default::default(),
             cpu: config.cpu.clone(),
             keep_symbols: false,
+            debug_info: false,
             trap_unknown_imports: false,
             invoke: None,
             checks,
@@ -420,7 +442,7 @@ pub fn build_harness(
         &object,
         target,
         wafer_abi::symbols::HARNESS_ENTRY,
-        false,
+        Symbols::default(),
         &firmware,
     )
     .map_err(whole_image)
@@ -451,6 +473,7 @@ pub fn build_component_harness(
         board: None,
         max_memory: None,
         metering: Default::default(),
+        debug_info: false,
     };
     if target.kind == TargetKind::Baremetal {
         return Err(crate::codegen::ImageError {

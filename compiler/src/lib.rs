@@ -6,7 +6,7 @@
 //! 2. [`translate`]: function bodies to Cranelift IR, lowered through an environment
 //!    that knows the target's VM context layout and memory strategy;
 //! 3. [`codegen`]: machine code, the instantiation function and the object with its
-//!    metadata;
+//!    metadata (and, with `-g`, [`debug`]: the guest's DWARF translated to native code);
 //! 4. [`driver`]: link with the target's runtime (in-process, `wafer-link`) and write.
 //!
 //! Compiler and runtime agree only through the `wafer-abi` crate.
@@ -16,6 +16,7 @@ pub mod cache;
 pub mod checks;
 pub mod codegen;
 pub mod component;
+pub mod debug;
 pub mod driver;
 pub mod environ;
 pub mod error;

@@ -118,6 +118,12 @@ struct CommonArgs {
     /// disassemblers); plain images go without either.
     #[arg(long)]
     symbols: bool,
+    /// Carry debug info: the guest's DWARF (from `clang -g`, `rustc -g`) translated to
+    /// the native code, for gdb and for trap reports with file and line; implies
+    /// --symbols. A debug build: Cranelift's optimiser is off and functions are neither
+    /// inlined nor merged, so variables are where the source says.
+    #[arg(short = 'g', long = "debug-info")]
+    debug_info: bool,
     /// Build even if some imported functions are provided by nothing: calling one traps.
     #[arg(long)]
     trap_unknown_imports: bool,
@@ -343,6 +349,7 @@ fn build_options(
         },
         cpu: common.target_cpu.clone(),
         keep_symbols: common.symbols,
+        debug_info: common.debug_info,
         trap_unknown_imports: common.trap_unknown_imports,
         invoke: common.invoke.clone(),
         checks,

@@ -42,6 +42,9 @@ pub(crate) struct Section<'a> {
     /// The contents; empty for `SHT_NOBITS`.
     pub data: &'a [u8],
     pub relocs: &'a [Rela64<Le>],
+    /// A DWARF section (`.debug*`, not allocated): never loaded, but copied after the
+    /// loaded part with its relocations applied when debug info is kept.
+    pub debug: bool,
 }
 
 /// One symbol-table entry of an input object.
@@ -85,6 +88,8 @@ pub(crate) struct Object<'a> {
     /// Indexed by ELF symbol index; entry 0 is the null symbol.
     pub symbols: Vec<Symbol<'a>>,
     pub groups: Vec<Group<'a>>,
+    /// Loaded from an archive (the runtime): its debug info is never kept.
+    pub archive_member: bool,
 }
 
 impl Object<'_> {
@@ -170,11 +175,16 @@ pub(crate) fn parse_object<'a>(arch: Arch, name: String, data: &'a [u8]) -> Resu
                 show(section_name)
             )));
         }
-        let data = if kind == SectionKind::Ignore || sh.sh_type(endian) == elf::SHT_NOBITS {
-            &[][..]
-        } else {
-            sh.data(endian, data).map_err(|e| bad(&e))?
-        };
+        let debug = kind == SectionKind::Ignore
+            && section_name.starts_with(b".debug")
+            && sh.sh_type(endian) == elf::SHT_PROGBITS
+            && sh.sh_flags(endian) & u64::from(elf::SHF_ALLOC) == 0;
+        let data =
+            if (kind == SectionKind::Ignore && !debug) || sh.sh_type(endian) == elf::SHT_NOBITS {
+                &[][..]
+            } else {
+                sh.data(endian, data).map_err(|e| bad(&e))?
+            };
         sections.push(Section {
             name: section_name,
             kind,
@@ -183,6 +193,7 @@ pub(crate) fn parse_object<'a>(arch: Arch, name: String, data: &'a [u8]) -> Resu
             size: sh.sh_size(endian),
             data,
             relocs: &[],
+            debug,
         });
     }
     if sections.is_empty() {
@@ -245,7 +256,7 @@ pub(crate) fn parse_object<'a>(arch: Arch, name: String, data: &'a [u8]) -> Resu
                 index.0
             )));
         };
-        if target_section.kind == SectionKind::Ignore {
+        if target_section.kind == SectionKind::Ignore && !target_section.debug {
             continue;
         }
         if sh_type != elf::SHT_RELA {
@@ -276,6 +287,7 @@ pub(crate) fn parse_object<'a>(arch: Arch, name: String, data: &'a [u8]) -> Resu
         sections,
         symbols,
         groups,
+        archive_member: false,
     })
 }
 

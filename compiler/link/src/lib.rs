@@ -31,7 +31,11 @@
 //! 4. **Write** (`write.rs`): headers, section contents patched by the
 //!    per-ISA relocation code (`reloc/`), which checks every value fits its
 //!    field, then section headers (and `.symtab` if asked) so standard tools can read
-//!    the result.
+//!    the result. With [`LinkOptions::keep_debug`], the DWARF sections of the input
+//!    objects follow the loaded part, their relocations (addresses of code and data)
+//!    applied; sections with one name are concatenated, and offsets between DWARF
+//!    sections are not relocated, which is right for one object with debug info (a
+//!    wafer image: the runtime carries none).
 //!
 //! Unsupported inputs (thread-local storage, constructors, unknown relocations in kept
 //! sections) are errors, never silently dropped. Malformed input is an error, never a
@@ -236,6 +240,9 @@ pub struct LinkOptions {
     /// its loaded segments; `.wafer` opens the first one, right after the program
     /// headers, 16-byte aligned, so readers still find it.
     pub section_headers: bool,
+    /// Copy the DWARF sections (`.debug*`) of the objects given as inputs (not of
+    /// archive members) after the loaded part, relocated (implies `section_headers`).
+    pub keep_debug: bool,
 }
 
 impl LinkOptions {
@@ -245,6 +252,7 @@ impl LinkOptions {
             entry: entry.into(),
             keep_symbols: false,
             section_headers: true,
+            keep_debug: false,
         }
     }
 }
@@ -279,7 +287,7 @@ pub fn link(
     // A firmware ELF serves debuggers and `wafer inspect`, and its headers are not
     // loaded anyway: it always has section headers.
     let mut options = options.clone();
-    options.section_headers |= bare_metal;
+    options.section_headers |= bare_metal || options.keep_debug;
     write::write(
         arch,
         &resolution,

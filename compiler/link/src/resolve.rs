@@ -368,7 +368,8 @@ pub(crate) fn resolve<'a>(
             continue;
         }
         member.loaded = true;
-        let object = input::parse_object(arch, member.name.clone(), member.data)?;
+        let mut object = input::parse_object(arch, member.name.clone(), member.data)?;
+        object.archive_member = true;
         resolution.add_object(object, &mut comdats, &mut wanted)?;
     }
 

@@ -205,10 +205,20 @@ pub(crate) fn write(
     }
     let mut tables: Vec<(u64, Vec<u8>)> = Vec::new();
     let mut cursor = image.load_end;
-    for (name, contents) in &image.info_sections {
+    let debug = if options.keep_debug {
+        debug_sections(arch, resolution, image)?
+    } else {
+        Vec::new()
+    };
+    for (name, contents) in image
+        .info_sections
+        .iter()
+        .map(|(name, contents)| (name.as_bytes(), contents))
+        .chain(debug.iter().map(|(name, contents)| (*name, contents)))
+    {
         cursor = align_up(cursor, 8).ok_or_else(too_large)?;
         headers.push(Header {
-            name: shstrtab.add(name.as_bytes()),
+            name: shstrtab.add(name),
             sh_type: elf::SHT_PROGBITS,
             offset: cursor,
             size: contents.len() as u64,
@@ -284,6 +294,40 @@ pub(crate) fn write(
     let encoded: Vec<SectionHeader64<Le>> = headers.iter().map(Header::encode).collect();
     put(&mut out, shoff, pod::bytes_of_slice(&encoded));
     Ok(out)
+}
+
+/// The DWARF sections of the objects given as inputs, relocated as if at address 0 (the
+/// relocations in them are absolute: addresses of code and data), one per name in
+/// first-seen order.
+fn debug_sections<'a>(
+    arch: Arch,
+    resolution: &Resolution<'a>,
+    image: &Image,
+) -> Result<Vec<(&'a [u8], Vec<u8>)>> {
+    let relocator = Relocator {
+        arch,
+        resolution,
+        image,
+        got: &image.got,
+    };
+    let mut sections: Vec<(&'a [u8], Vec<u8>)> = Vec::new();
+    for (o, object) in resolution.objects.iter().enumerate() {
+        if object.archive_member {
+            continue;
+        }
+        for (index, section) in object.sections.iter().enumerate() {
+            if !section.debug {
+                continue;
+            }
+            let mut bytes = section.data.to_vec();
+            relocator.relocate_section(o as u32, index as u32, 0, &mut bytes)?;
+            match sections.iter_mut().find(|(name, _)| *name == section.name) {
+                Some((_, contents)) => contents.extend_from_slice(&bytes),
+                None => sections.push((section.name, bytes)),
+            }
+        }
+    }
+    Ok(sections)
 }
 
 /// The ELF header and the program headers.

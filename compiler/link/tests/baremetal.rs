@@ -405,6 +405,7 @@ fn options() -> LinkOptions {
         entry: "_start".into(),
         keep_symbols: true,
         section_headers: true,
+        keep_debug: false,
     }
 }
 

@@ -309,6 +309,7 @@ fn compare(board: Board, firmware: Firmware, flash: bool) {
         entry: "_start".into(),
         keep_symbols: true,
         section_headers: true,
+        keep_debug: false,
     };
     let ours = link(
         board.arch,

@@ -106,6 +106,7 @@ fn link_files(target: &Target, files: &[PathBuf], keep_symbols: bool) -> (Vec<u8
         entry: "_start".into(),
         keep_symbols,
         section_headers: true,
+        keep_debug: false,
     };
     // Once to warm up, then the best of a few, for the timing report.
     let image = link(target.arch, &layout, &inputs, &options)

@@ -132,16 +132,34 @@ pub fn probe_loop_may_skip_guard(isa: &dyn TargetIsa, frame_size: u32) -> bool {
 
 /// Builds the Cranelift ISA for `target` with CPU preset `cpu`.
 pub fn build(target: &Target, cpu: Option<&str>) -> Result<OwnedTargetIsa> {
+    build_with(target, cpu, false)
+}
+
+/// [`build`], for debug info when `debug_info`: each frame's unwind information is
+/// recorded (for `.debug_frame`; it adds no code), and Cranelift's optimiser (the
+/// e-graph: value numbering, code motion, store-to-load forwarding, dead-store
+/// elimination) is off, so every load and store of linear memory happens where the
+/// wasm has it: a variable a guest keeps in memory is there when the debugger looks,
+/// and the frame base its location needs stays live until the function's last use.
+pub fn build_with(target: &Target, cpu: Option<&str>, debug_info: bool) -> Result<OwnedTargetIsa> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name: &str, value: &str| {
         flags
             .set(name, value)
             .map_err(|e| CompileError::Codegen(format!("setting {name}={value}: {e}")))
     };
-    set(&mut flags, "opt_level", "speed")?;
+    set(
+        &mut flags,
+        "opt_level",
+        if debug_info { "none" } else { "speed" },
+    )?;
     set(&mut flags, "is_pic", "false")?;
     set(&mut flags, "use_colocated_libcalls", "true")?;
-    set(&mut flags, "unwind_info", "false")?;
+    set(
+        &mut flags,
+        "unwind_info",
+        if debug_info { "true" } else { "false" },
+    )?;
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     // Cranelift's tail calls rely on frame pointers; they also let profilers walk stacks.
     set(&mut flags, "preserve_frame_pointers", "true")?;

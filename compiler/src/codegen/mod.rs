@@ -63,6 +63,11 @@ pub struct CompileConfig {
     pub max_memory: Option<u64>,
     /// `--fuel` and `--deadline`.
     pub metering: crate::metering::Metering,
+    /// Carry DWARF (`wafer build -g`): the guest's Wasm DWARF translated to native code,
+    /// CFI, and source lines in the trap table. A debug build: functions are neither
+    /// inlined nor folded, so each has its own code and frame, and Cranelift's
+    /// optimiser is off, so memory is accessed where the wasm does.
+    pub debug_info: bool,
 }
 
 /// What a firmware image carries besides the code.
@@ -148,6 +153,8 @@ pub struct CompiledFunction {
     pub frame_size: u32,
     /// Whether its prologue reads the VM context's stack limit.
     pub reads_stack_limit: bool,
+    /// Where its code came from and where locals live, with debug info.
+    pub debug: Option<crate::debug::FunctionDebug>,
 }
 
 /// A function whose body was inlined into another.
@@ -169,7 +176,7 @@ pub fn compile_function(
     func_id: FuncId,
 ) -> Result<CompiledFunction> {
     optimize(isa, context, func)?;
-    lower(isa, context, func_id)
+    lower(isa, context, func_id, false)
 }
 
 /// Compiles a translated wasm function of the instance `menv` describes. On riscv64 a
@@ -185,13 +192,14 @@ fn compile_wasm_function(
     menv: &ModuleEnv<'_>,
 ) -> Result<CompiledFunction> {
     let has_stack_limit = func.stack_limit.is_some();
+    let debug = menv.tunables.debug_info;
     optimize(isa, context, func)?;
-    let compiled = lower(isa, context, func_id)?;
+    let compiled = lower(isa, context, func_id, debug)?;
     if has_stack_limit || !isa::probe_loop_may_skip_guard(isa, compiled.frame_size) {
         return Ok(compiled);
     }
     crate::translate::set_stack_limit(&mut context.func, menv);
-    lower(isa, context, func_id)
+    lower(isa, context, func_id, debug)
 }
 
 fn codegen_error(e: CodegenError) -> CompileError {
@@ -214,8 +222,14 @@ fn optimize(isa: &dyn TargetIsa, context: &mut Context, func: ir::Function) -> R
     Ok(())
 }
 
-/// Lowers the optimised `context.func` to machine code.
-fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<CompiledFunction> {
+/// Lowers the optimised `context.func` to machine code; with `debug`, also records its
+/// source locations, where its labelled locals live and its unwind information.
+fn lower(
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    func_id: FuncId,
+    debug: bool,
+) -> Result<CompiledFunction> {
     thread_local! {
         /// The register allocator's buffers, reused from function to function.
         static REGALLOC: RefCell<regalloc2::Ctx> = RefCell::default();
@@ -278,6 +292,9 @@ fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<
             }
         })
         .collect();
+    let debug = debug
+        .then(|| crate::debug::FunctionDebug::new(isa, &compiled, srclocs))
+        .transpose()?;
     let mach_relocs = compiled.buffer.relocs().to_vec();
     let relocs: Vec<ModuleReloc> = mach_relocs
         .iter()
@@ -322,6 +339,7 @@ fn lower(isa: &dyn TargetIsa, context: &mut Context, func_id: FuncId) -> Result<
         bounds: BoundsStats::default(),
         frame_size,
         reads_stack_limit: context.func.stack_limit.is_some(),
+        debug,
     })
 }
 
@@ -385,7 +403,7 @@ fn prepare<'data>(
         bodies.push(std::mem::take(&mut module.bodies));
         modules.push(module);
     }
-    let isa = isa::build(target, config.cpu.as_deref()).map_err(at(0))?;
+    let isa = isa::build_with(target, config.cpu.as_deref(), config.debug_info).map_err(at(0))?;
     if let Some(why) = isa::simd_unavailable(&*isa) {
         for (i, module) in modules.iter().enumerate() {
             refuse_v128_types(module, why).map_err(at(i))?;
@@ -521,6 +539,7 @@ fn tunables(
         fixed_memory,
         // The runtime's `Platform::TABLES_MOVE`: boards have no address space to spare.
         tables_move: target.kind == TargetKind::Baremetal,
+        debug_info: config.debug_info,
     }
 }
 
@@ -587,10 +606,15 @@ fn compile_instances(
         )),
         (Entry::Harness, _) => None,
     };
+    // Debug builds keep every function's own code, so a breakpoint on a function and a
+    // frame in a backtrace are where the guest's source says.
     let inline_bodies: Vec<Vec<Option<inline::Inlinable<'_>>>> = bodies
         .iter()
         .zip(&modules)
-        .map(|(bodies, module)| inline::candidates(bodies, module, &*isa))
+        .map(|(bodies, module)| match config.debug_info {
+            false => inline::candidates(bodies, module, &*isa),
+            true => (0..module.funcs.len()).map(|_| None).collect(),
+        })
         .collect();
     let fixed = fixed_memory(&modules, target);
     let menvs: Vec<ModuleEnv<'_>> = (0..modules.len())
@@ -628,7 +652,10 @@ fn compile_instances(
                     .iter()
                     .map(|body| symbols[i].funcs[body.func_index as usize]),
             );
-            let (kept, copies) = fold_identical(bodies, &modules[i]);
+            let (kept, copies) = match config.debug_info {
+                false => fold_identical(bodies, &modules[i]),
+                true => (bodies, Vec::new()),
+            };
             let funcs = &symbols[i].funcs;
             aliases.extend(
                 copies
@@ -740,6 +767,9 @@ fn compile_instances(
             writer.omit_function(id);
             continue;
         }
+        if let Some(debug) = &mut compiled.debug {
+            debug.func_index = func_index;
+        }
         let name = modules[instance].func_display_name(func_index);
         writer
             .define_function(
@@ -801,6 +831,18 @@ fn compile_instances(
     }
     for (i, menv) in menvs.iter().enumerate() {
         object::define_instance_data(&mut writer, menv, &menvs).map_err(at(i))?;
+    }
+    // The guest's DWARF describes one module: an image of several instances (a
+    // component) gets CFI and a unit naming its functions.
+    if config.debug_info && modules.len() == 1 {
+        let module = crate::debug::DebugModule::parse(
+            instances[0].wasm,
+            &modules[0],
+            &offsets[0],
+            fixed.is_some(),
+        )
+        .map_err(at(0))?;
+        writer.set_debug_module(module, symbols[0].vmctx);
     }
     let has_main = matches!(main_entry, Some((_, EntryPoint { main: Some(_), .. })));
     // How many memories the image defines: a board shares its free RAM among them.

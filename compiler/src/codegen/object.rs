@@ -51,6 +51,7 @@ struct DefinedFunction {
     traps: Vec<(u32, TrapKind, u32)>,
     call_sites: Vec<CallSiteRecord>,
     inlined: Vec<super::InlinedBody>,
+    debug: Option<crate::debug::FunctionDebug>,
 }
 
 /// Accumulates the object for one image.
@@ -63,19 +64,25 @@ pub struct ObjectWriter {
     aliases: Vec<(FuncId, FuncId)>,
     /// The component's world (`wafer_abi::image::world`), empty for a core module.
     world: Vec<u8>,
+    /// The ISA, for debug info.
+    isa: OwnedTargetIsa,
+    /// With debug info: the module's DWARF (if it has any) and its VM context.
+    debug_module: Option<(Option<crate::debug::DebugModule>, DataId)>,
 }
 
 impl ObjectWriter {
     /// A writer producing an object for `isa`.
     pub fn new(isa: OwnedTargetIsa) -> Result<Self> {
-        let builder =
-            ObjectBuilder::new(isa, "wafer", Box::new(libcall_name)).map_err(module_error)?;
+        let builder = ObjectBuilder::new(isa.clone(), "wafer", Box::new(libcall_name))
+            .map_err(module_error)?;
         Ok(ObjectWriter {
             module: ObjectModule::new(builder),
             functions: Vec::new(),
             omitted: Vec::new(),
             aliases: Vec::new(),
             world: Vec::new(),
+            isa,
+            debug_module: None,
         })
     }
 
@@ -206,8 +213,15 @@ impl ObjectWriter {
             traps: compiled.traps,
             call_sites: compiled.call_sites,
             inlined: compiled.inlined,
+            debug: compiled.debug,
         });
         Ok(())
+    }
+
+    /// Gives the image's debug info the module's DWARF (`None` when it has none) and
+    /// the VM context its locations refer to.
+    pub fn set_debug_module(&mut self, module: Option<crate::debug::DebugModule>, vmctx: DataId) {
+        self.debug_module = Some((module, vmctx));
     }
 
     /// Leaves declared function `id` out: nothing can call it. Its symbol stays, weak and
@@ -276,6 +290,7 @@ impl ObjectWriter {
         let mut text_section = None;
         let mut traps = TrapTableBuilder::default();
         let mut exceptions = ExceptionTableBuilder::default();
+        let mut placed = Vec::new();
         for function in &self.functions {
             let symbol_id = product.functions[function.id]
                 .expect("defined functions have symbols")
@@ -290,7 +305,22 @@ impl ObjectWriter {
             text_section = Some(section);
             let start = u32::try_from(symbol.value)
                 .map_err(|_| CompileError::ImplLimit("code over 4 GiB".into()))?;
+            if let Some(debug) = &function.debug {
+                placed.push(crate::debug::PlacedFunction {
+                    start: u64::from(start),
+                    len: u64::from(function.len),
+                    name: &function.name,
+                    debug,
+                });
+            }
             traps.function(start, function.len, &function.name);
+            // With debug info, trap reports name the source line too.
+            if let (Some(debug), Some((Some(module), _))) = (&function.debug, &self.debug_module) {
+                for (wasm_start, wasm_len, line) in module.source_lines(debug.func_index) {
+                    let name = name_at(&function.name, &line);
+                    traps.inlined(start, wasm_start, wasm_len, &name);
+                }
+            }
             for inlined in &function.inlined {
                 traps.inlined(start, inlined.wasm_start, inlined.wasm_len, &inlined.name);
             }
@@ -312,6 +342,14 @@ impl ObjectWriter {
         let text_section = text_section.unwrap_or_else(|| object.section_id(StandardSection::Text));
         let code_len = object.section(text_section).data().len() as u64;
         let code_symbol = object.section_symbol(text_section);
+        if config.debug_info {
+            let (module, vmctx) = match &self.debug_module {
+                Some((module, vmctx)) => (module.as_ref(), product.data_objects[*vmctx]),
+                None => (None, None),
+            };
+            let sections = crate::debug::build(&*self.isa, module, &placed)?;
+            add_debug_sections(&mut object, &sections, code_symbol, vmctx.map(|v| v.0))?;
+        }
 
         let trap_table = traps.finish();
         let (traps_symbol, traps_len) = add_blob(&mut object, b".wafer.traps", &trap_table);
@@ -422,6 +460,65 @@ impl ObjectWriter {
             .write()
             .map_err(|e| CompileError::Codegen(e.to_string()))
     }
+}
+
+/// `function at file:line`, the function's name shortened so that the whole stays
+/// within the trap table's name limit and the position is never the part cut.
+fn name_at(function: &str, position: &str) -> String {
+    let suffix = format!(" at {position}");
+    let room = wafer_abi::trap::MAX_NAME_LEN.saturating_sub(suffix.len());
+    if function.len() <= room {
+        return format!("{function}{suffix}");
+    }
+    let ellipsis = "…";
+    let mut end = room.saturating_sub(ellipsis.len());
+    while !function.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{ellipsis}{suffix}", &function[..end])
+}
+
+/// Adds the debug sections, their addresses relocations against the code section and
+/// the VM context.
+fn add_debug_sections(
+    object: &mut object::write::Object<'static>,
+    sections: &[crate::debug::DebugSection],
+    code_symbol: object::write::SymbolId,
+    vmctx_symbol: Option<object::write::SymbolId>,
+) -> Result<()> {
+    use crate::debug::RelocTarget;
+    for section in sections {
+        let id = object.add_section(
+            Vec::new(),
+            section.name.as_bytes().to_vec(),
+            SectionKind::Debug,
+        );
+        object.append_section_data(id, &section.data, 1);
+        for reloc in &section.relocs {
+            let symbol = match reloc.target {
+                RelocTarget::Code => code_symbol,
+                RelocTarget::VmContext => vmctx_symbol.ok_or_else(|| {
+                    CompileError::Codegen("debug info refers to a missing VM context".into())
+                })?,
+            };
+            object
+                .add_relocation(
+                    id,
+                    Relocation {
+                        offset: reloc.offset,
+                        symbol,
+                        addend: reloc.addend,
+                        flags: RelocationFlags::Generic {
+                            kind: RelocationKind::Absolute,
+                            encoding: RelocationEncoding::Generic,
+                            size: reloc.size * 8,
+                        },
+                    },
+                )
+                .map_err(|e| CompileError::Codegen(e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds a read-only metadata section holding `bytes`; returns its symbol and length.
@@ -604,4 +701,20 @@ fn wasi_memory(module: &crate::environ::ModuleInfo<'_>) -> Option<u32> {
         .filter(|e| e.kind == crate::environ::ExportKind::Memory)
         .map(|e| e.index);
     exported.or((!module.memories.is_empty()).then_some(0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_names_keep_their_source_position() {
+        assert_eq!(super::name_at("main", "a.c:3"), "main at a.c:3");
+        let long = "é".repeat(200);
+        let named = super::name_at(&long, "src/lib.rs:42");
+        assert!(
+            named.len() <= wafer_abi::trap::MAX_NAME_LEN,
+            "{}",
+            named.len()
+        );
+        assert!(named.ends_with("é… at src/lib.rs:42"), "{named}");
+    }
 }

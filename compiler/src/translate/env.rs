@@ -81,6 +81,9 @@ pub struct Tunables {
     pub probe_store_end: bool,
     /// What the code charges the meter (`--fuel`, `--deadline`).
     pub metering: crate::metering::MeterMode,
+    /// Label every value of a local with the local's index (`wafer build -g`), so the
+    /// compiled code says where each local lives for the debug-info translation.
+    pub debug_info: bool,
 }
 
 /// How calls to an imported function are made.

@@ -49,6 +49,9 @@ impl FuncTranslator {
             set_stack_limit(&mut func, menv);
         }
         let mut env = FuncEnv::new(menv);
+        if menv.tunables.debug_info {
+            func.dfg.collect_debug_info();
+        }
         let mut builder = FunctionBuilder::new(&mut func, &mut self.builder_context);
         let body_offset = body.range().start as usize;
         builder
@@ -70,6 +73,9 @@ impl FuncTranslator {
             let var = builder.declare_var(cl_ty);
             let value = builder.block_params(entry)[i + 1];
             builder.def_var(var, value);
+            if menv.tunables.debug_info {
+                builder.set_val_label(value, ir::ValueLabel::from_u32(i as u32));
+            }
             locals.push(var);
         }
         let mut locals_reader = body.get_locals_reader()?;
@@ -89,6 +95,12 @@ impl FuncTranslator {
                 ));
             }
             push_zeroed_locals(&mut builder, menv.value_type(ty), count, &mut locals);
+        }
+        if menv.tunables.debug_info {
+            for (index, &var) in locals.iter().enumerate().skip(sig.params.len()) {
+                let zero = builder.use_var(var);
+                builder.set_val_label(zero, ir::ValueLabel::from_u32(index as u32));
+            }
         }
 
         let result_types: Vec<_> = sig.results.iter().map(|ty| menv.value_type(*ty)).collect();

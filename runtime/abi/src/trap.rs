@@ -38,7 +38,10 @@
 //! A lookup walks the functions, skipping names and sites by their lengths, then decodes
 //! one function's sites: traps are reported once, so a millisecond on a huge module
 //! does not matter. A site whose wasm offset lies in the body of a function inlined
-//! into the one holding it is named after the inlined function.
+//! into the one holding it is named after the inlined function. The same entries name
+//! source lines in images built with debug info (`wafer build -g`, where nothing is
+//! inlined): each line's wasm code is an entry named `function at file:line`, so
+//! reports say where a trap happened with no code for it in the runtime.
 
 use crate::bytes::Reader;
 

@@ -211,6 +211,7 @@ pub fn check(case: &Case) -> Result<Verdict, String> {
             fuel: case.fuel,
             ..Default::default()
         },
+        debug_info: false,
     };
     let component = wafer::component::is_component(&case.wasm);
     let valid = wasmparser::Validator::new_with_features(wafer::environ::features())

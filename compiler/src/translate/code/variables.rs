@@ -18,6 +18,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
 
     pub(super) fn translate_local_get(&mut self, local_index: u32) -> Output {
         let value = self.builder.use_var(self.locals[local_index as usize]);
+        self.label_local(value, local_index);
         self.push(value);
         Ok(())
     }
@@ -26,6 +27,7 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let value = self.pop();
         self.builder
             .def_var(self.locals[local_index as usize], value);
+        self.label_local(value, local_index);
         Ok(())
     }
 
@@ -33,7 +35,18 @@ impl<'f> CodeTranslator<'_, 'f, '_> {
         let value = *self.stack.last().expect("validated operand");
         self.builder
             .def_var(self.locals[local_index as usize], value);
+        self.label_local(value, local_index);
         Ok(())
+    }
+
+    /// With debug info, records that `value` is local `local_index`'s value: where the
+    /// register allocator keeps it becomes the local's location in the DWARF. Locals of
+    /// an inlined body are not the function's own and stay unlabelled.
+    fn label_local(&mut self, value: ir::Value, local_index: u32) {
+        if self.env.menv.tunables.debug_info && self.inline_stack.len() == 1 {
+            self.builder
+                .set_val_label(value, ir::ValueLabel::from_u32(local_index));
+        }
     }
 
     pub(super) fn translate_global_get(&mut self, global_index: u32) -> Output {
