@@ -600,26 +600,6 @@ fn gpio_pins_driven_by_a_guest_are_read_back_from_the_device() {
     common::check_golden(&golden, &console).unwrap();
 }
 
-/// A FAT volume of `bytes` bytes in `path` holding `files` (name, contents).
-fn fat_volume(path: &Path, bytes: u64, files: &[(&str, &[u8])]) {
-    use std::io::Write as _;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .unwrap();
-    file.set_len(bytes).unwrap();
-    fatfs::format_volume(&file, fatfs::FormatVolumeOptions::new()).unwrap();
-    let fs = fatfs::FileSystem::new(&file, fatfs::FsOptions::new()).unwrap();
-    for (name, contents) in files {
-        let mut out = fs.root_dir().create_file(name).unwrap();
-        out.write_all(contents).unwrap();
-    }
-    drop(fs);
-}
-
 /// The root files of the FAT volume at byte `offset` of `path`.
 fn fat_files(path: &Path, offset: u64) -> Vec<(String, Vec<u8>)> {
     use std::io::{Read as _, Seek as _};
@@ -667,11 +647,11 @@ fn flash_installs_on_a_raspberry_pi_boot_partition() {
     };
     // A bare volume, and a disk with an MBR and the volume at 1 MiB.
     let volume = scratch.join("boot.img");
-    fat_volume(&volume, 32 << 20, firmware);
+    common::boards::fat_volume(&volume, 32 << 20, firmware);
     let disk = scratch.join("sd.img");
     {
         let partition = scratch.join("partition.img");
-        fat_volume(&partition, 32 << 20, firmware);
+        common::boards::fat_volume(&partition, 32 << 20, firmware);
         let mut bytes = vec![0u8; 1 << 20];
         let entry = &mut bytes[446..462];
         entry[4] = 0x0c; // FAT32 (LBA)
@@ -726,7 +706,7 @@ fn flash_installs_on_a_raspberry_pi_boot_partition() {
     }
     // What is refused, in one line each.
     let bare = scratch.join("no-firmware.img");
-    fat_volume(&bare, 16 << 20, &[("config.txt", b"")]);
+    common::boards::fat_volume(&bare, 16 << 20, &[("config.txt", b"")]);
     let zeros = scratch.join("zeros.img");
     std::fs::write(&zeros, vec![0u8; 1 << 20]).unwrap();
     let plain_dir = scratch.join("not-fat");

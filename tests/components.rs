@@ -119,6 +119,33 @@ const CASES: &[Case] = &[
         same_as_wasmtime: false,
         ..Case::new("wat_bad_handle", "wat/bad_handle.wat")
     },
+    Case::new("wat_one_table", "wat/one_table.wat"),
+    Case {
+        // wasmtime runs WASI 0.3 only with `-W component-model-async -S p3`.
+        same_as_wasmtime: false,
+        ..Case::new("wat_p3_timer", "wat/p3_timer.wat")
+    },
+    Case {
+        stderr: &[
+            "wafer: trap: cannot drop a subtask which has not yet resolved in [subtask.drop] called from run (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_p3_drop_unresolved", "wat/p3_drop_unresolved.wat")
+    },
+    Case {
+        stderr: &[
+            "wafer: trap: handle index 1 used with the wrong type in [resource-drop]resource2 called from run (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_wrong_type_guest_drop", "wat/wrong_type_guest_drop.wat")
+    },
+    Case {
+        stderr: &[
+            "wafer: trap: handle index 2 used with the wrong type in [resource-drop]wasi:io/streams@0.2.6#output-stream called from run (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_wrong_type_host_drop", "wat/wrong_type_host_drop.wat")
+    },
 ];
 
 /// About 100 KiB of text: more than a pipe buffer and one read, some of it UTF-8, and a
@@ -1052,4 +1079,115 @@ fn components_on_boards() {
         }
     }
     failures.finish("board checks");
+}
+
+/// The WASI 0.3 timer program (`wat/p3_timer.wat`: an `async` run waiting on
+/// `monotonic-clock.wait-for` through the runtime's reactor) on every board: it exits 0
+/// only if its 20 ms wait resolved after 20 ms.
+#[test]
+fn p3_timer_on_boards() {
+    let dir = common::scratch("components-p3-boards");
+    let wasm = common::tests_dir().join("components/wat/p3_timer.wat");
+    let mut failures = Failures::default();
+    for board in common::boards::boards() {
+        let image = dir.join(format!("{}.elf", board.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(&image, None, std::time::Duration::from_secs(120)) {
+            Ok(outcome) if outcome.code == 0 => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: exit {}:\n{}\n{}",
+                board.name, outcome.code, outcome.stdout, outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("p3 timer on boards");
+}
+
+/// The WASI 0.3 timer guest in Rust (`tests/components/rust-async/timer`: wit-bindgen's
+/// async support, fetched from crates.io by cargo; `wasi:cli/run@0.3.0` exported
+/// `async`, waits on `wasi:clocks/monotonic-clock@0.3.0`, prints through std's WASI
+/// 0.2 stdout) on every Linux target and every board, against the golden file and
+/// wasmtime (`-W component-model-async -S p3`).
+#[test]
+fn rust_async_timer() {
+    let dir = common::scratch("components-rust-async");
+    let source = common::tests_dir().join("components/rust-async/timer");
+    let target_dir = common::repo().join("target").join("rust-async");
+    let output = Command::new("cargo")
+        .current_dir(&source)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo build of the timer guest: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        toolchain::RUST_HINT
+    );
+    let wasm = target_dir.join("wasm32-wasip2/release/p3_timer.wasm");
+    let reference = common::which("wasmtime").map(|wasmtime| {
+        common::run_command(
+            Command::new(wasmtime)
+                .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                .arg(&wasm)
+                .env_clear(),
+        )
+    });
+    let mut failures = Failures::default();
+    for target in common::test_targets() {
+        let image = dir.join(format!("timer.{}", target.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        let outcome = common::run_image_on(&target, &image, &[], &[]);
+        if let Err(e) = check_expected("rust_async_timer", &target, &outcome) {
+            failures.push(format!("timer ({}): {e}\n{}", target.name, outcome.stderr));
+        }
+        if let Some(reference) = &reference
+            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+        {
+            failures.push(format!(
+                "timer ({}): differs from wasmtime:\n{}",
+                target.name,
+                common::first_difference(&reference.stdout, &outcome.stdout)
+            ));
+        }
+    }
+    let expected = std::fs::read_to_string(
+        common::tests_dir().join("components/expected/rust_async_timer.expected"),
+    )
+    .unwrap_or_default();
+    for board in common::boards::boards() {
+        let image = dir.join(format!("timer.{}.elf", board.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(&image, None, std::time::Duration::from_secs(120)) {
+            Ok(outcome) if describe(&outcome) == expected => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: differs from the golden file:\n{}\n{}",
+                board.name,
+                common::first_difference(&expected, &describe(&outcome)),
+                outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("rust async timer");
 }

@@ -114,6 +114,12 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --release --quiet
 step "cargo test (unit, golden, programs and guests on every target, cli, spec and component spec on the host)"
 WAFER_CRANELIFT_VERIFY=1 cargo test --workspace --release
 
+# The slow ones cargo test skips: docs/adding-a-board.md followed in a copy of the
+# repository (wafer rebuilt with the new board, which then boots), and wafer as cargo's
+# runner on five crates' test suites, fetched from crates.io, against wasmtime.
+step "following docs/adding-a-board.md; popular crates' tests with wafer as cargo's runner"
+cargo test --release -p wafer --test docs --test cargo_runner -- --ignored
+
 for target in aarch64-linux riscv64-linux; do
   step "spec suite on $target (qemu-user)"
   WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test spec

@@ -48,7 +48,7 @@ fn monotonic_now() -> u64 {
 
 /// Called by compiled code with the meter stored and below zero: charges what was used,
 /// then returns the next stretch (also stored), or a negated trap code when the fuel is
-/// gone (`-39`) or the deadline has passed (`-40`); the caller traps with that kind.
+/// gone (`-47`) or the deadline has passed (`-48`); the caller traps with that kind.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_meter_exhausted() -> i64 {
     STATE.with(|state| {

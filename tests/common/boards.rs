@@ -101,3 +101,23 @@ pub fn run(command: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Outc
     drop(pipe);
     child.wait_with_output().unwrap().into()
 }
+
+/// A FAT volume of `bytes` bytes in `path` holding `files` (name, contents).
+pub fn fat_volume(path: &std::path::Path, bytes: u64, files: &[(&str, &[u8])]) {
+    use std::io::Write as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    file.set_len(bytes).unwrap();
+    fatfs::format_volume(&file, fatfs::FormatVolumeOptions::new()).unwrap();
+    let fs = fatfs::FileSystem::new(&file, fatfs::FsOptions::new()).unwrap();
+    for (name, contents) in files {
+        let mut out = fs.root_dir().create_file(name).unwrap();
+        out.write_all(contents).unwrap();
+    }
+    drop(fs);
+}

@@ -8,7 +8,7 @@
 //!   wasm convention that core instances import, call and put in tables like any other.
 //! - **Contexts** (`wafer_abi::wasi_p2::CanonContext`): one per set of canonical options
 //!   and one per component instance, static data that point at the instance's memory,
-//!   a C-convention wrapper of its `realloc`, and its WASI 0.2 handle table; and the
+//!   a C-convention wrapper of its `realloc`, and its instance's state word; and the
 //!   **component descriptor** (`wafer_abi::component`) the runtime's built-ins work on.
 //! - **The entry** runs the `wasi:cli/run` export: `ok` exits 0, `err` 1; or, in a test
 //!   harness image ([`harness`]), the harness calls any export with component values.
@@ -171,6 +171,7 @@ fn shifted<'data>(plan: &ComponentPlan<'data>, shift: usize) -> ComponentPlan<'d
     plan.memories.iter_mut().for_each(item);
     plan.reallocs.iter_mut().for_each(def);
     plan.post_returns.iter_mut().for_each(def);
+    plan.callbacks.iter_mut().for_each(def);
     plan.exports.iter_mut().for_each(|e| def(&mut e.func));
     for resource in &mut plan.resources {
         if let Resource::Defined {
@@ -286,6 +287,8 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         Trampoline::ContextSet { slot } => format!("[context-set-{slot}]"),
         Trampoline::Backpressure { delta, .. } if *delta > 0 => "[backpressure-inc]".into(),
         Trampoline::Backpressure { .. } => "[backpressure-dec]".to_string(),
+        Trampoline::TaskReturn { .. } => "[task-return]".to_string(),
+        Trampoline::Async { op, .. } => format!("[{}]", op.name()),
         Trampoline::Unsupported { name, .. } => name.clone(),
     }
 }
@@ -324,7 +327,8 @@ fn run_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<&'p crate::component::p
                 .is_some_and(|(interface, func)| {
                     let (interface, version) = wasi_p2::split_version(interface);
                     interface == "wasi:cli/run"
-                        && wasi_p2::is_compatible_version(version)
+                        && (wasi_p2::is_compatible_version(version)
+                            || wasi_p2::is_p3_version(version))
                         && func == "run"
                 })
         })
@@ -360,6 +364,25 @@ pub fn entry_point(
         ))),
     };
     let (instance, main) = func(&run.func)?;
+    let options = &plan.options[run.options];
+    if options.is_async {
+        if options.callback.is_none() {
+            return Err(CompileError::unsupported(format!(
+                "component: `{}` is lifted `async` without a callback (stackful)",
+                run.name
+            )));
+        }
+        // The image's `COMPONENT_ASYNC_RUN` runs it (see `define_async_run`).
+        return Ok((
+            instance,
+            EntryPoint {
+                initialize: None,
+                main: None,
+                status: ExitStatus::AsyncRun,
+                post_return: None,
+            },
+        ));
+    }
     let post_return = plan.options[run.options]
         .post_return
         .map(|p| func(&plan.post_returns[p]))
@@ -441,29 +464,41 @@ pub fn define(
         wasi_p2::find(interface, name).is_some()
     }));
 
-    // A WASI 0.2 handle table and a context (no memory) per component instance.
-    let mut tables = Vec::new();
+    // A state word (the runtime's: the instance's state, with its handle table) and a
+    // context (no memory) per component instance.
+    let mut states = Vec::new();
     let mut instance_contexts = Vec::new();
     for i in 0..plan.component_instances {
-        let table = writer.declare_data(&format!("component:handles[{i}]"), true)?;
+        let state = writer.declare_data(&format!("component:state[{i}]"), true)?;
         let mut description = DataDescription::new();
-        description.define_zeroinit(layout.handle_table_size() as usize);
+        description.define_zeroinit(ptr.bytes() as usize);
         description.set_align(u64::from(ptr.bytes()));
-        writer.define_data(table, &description)?;
-        tables.push(table);
+        writer.define_data(state, &description)?;
+        states.push(state);
         let context = writer.declare_data(&format!("component:context[{i}]"), true)?;
         define_context(
             writer,
             &layout,
             context,
-            table,
+            state,
             None,
             None,
             StringEncoding::Utf8,
         )?;
         instance_contexts.push(context);
     }
-    let descriptor = define_descriptor(writer, plan, menvs, &tables)?;
+    // The instance `wasi:cli/run` enters for the whole run (a harness enters its own).
+    let entry = match image.harness {
+        Some(_) => None,
+        None => Some(plan.options[run_export(plan)?.options].instance),
+    };
+    let descriptor = define_descriptor(writer, plan, menvs, &states, entry)?;
+    if image.harness.is_none() {
+        let run = run_export(plan)?;
+        if plan.options[run.options].is_async {
+            define_async_run(writer, isa, context, plan, menvs, run, descriptor)?;
+        }
+    }
 
     // A C-convention wrapper for each realloc, which the runtime calls.
     let mut reallocs = Vec::new();
@@ -497,7 +532,7 @@ pub fn define(
             .memory
             .map(|m| memory_site(menvs, &plan.memories[m]));
         let realloc = options.realloc.map(|r| reallocs[r]);
-        let table = tables
+        let state = states
             .get(options.instance as usize)
             .copied()
             .ok_or_else(|| CompileError::Codegen("options of no component instance".into()))?;
@@ -505,7 +540,7 @@ pub fn define(
             writer,
             &layout,
             id,
-            table,
+            state,
             memory,
             realloc,
             options.encoding,
@@ -529,15 +564,89 @@ pub fn define(
     Ok(())
 }
 
+/// Defines `wafer_abi::symbols::COMPONENT_ASYNC_RUN` for the `async` `run` export: hands
+/// C-convention trampolines of its core function and of its callback to the runtime's
+/// `RUN_ASYNC`, which starts the task and drives it, and returns the exit status (or a
+/// trap kind, raised here).
+fn define_async_run(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    plan: &ComponentPlan<'_>,
+    menvs: &[ModuleEnv<'_>],
+    run: &crate::component::plan::Export,
+    descriptor: DataId,
+) -> Result<()> {
+    let menv = &menvs[0];
+    let ptr = menv.pointer_type;
+    let options = &plan.options[run.options];
+    let Some(callback) = options.callback else {
+        return Err(CompileError::unsupported(
+            "component: an `async` run export without a callback",
+        ));
+    };
+    let mut slot_signature = ir::Signature::new(menv.host_call_conv);
+    slot_signature.params.push(ir::AbiParam::new(ptr));
+    let callback_id = writer.declare_local("component:run-callback", &slot_signature)?;
+    let func = harness::slot_trampoline(menvs, &plan.callbacks[callback], (10, 0))?;
+    let compiled = super::compile_function(isa, context, func, callback_id)?;
+    writer.define_function(callback_id, "run callback", compiled)?;
+
+    let start_id = writer.declare_local("component:run-start", &slot_signature)?;
+    let func = harness::slot_trampoline(menvs, &run.func, (10, 2))?;
+    let compiled = super::compile_function(isa, context, func, start_id)?;
+    writer.define_function(start_id, "run start", compiled)?;
+
+    let mut signature = ir::Signature::new(menv.host_call_conv);
+    signature.returns.push(ir::AbiParam::new(types::I32));
+    let id = writer.declare_export(wafer_abi::symbols::COMPONENT_ASYNC_RUN, &signature)?;
+    let mut func = ir::Function::with_name_signature(UserFuncName::user(10, 1), signature);
+    let mut builder_context = FunctionBuilderContext::new();
+    let (mut builder, _) = start(&mut func, &mut builder_context);
+    let mut env = FuncEnv::new(menv);
+    let descriptor = env.data_addr(&mut builder, descriptor);
+    let instance = builder
+        .ins()
+        .iconst(types::I32, i64::from(options.instance));
+    let start_ref = env.func_ref(builder.func, start_id, slot_signature.clone());
+    let start_addr = builder.ins().func_addr(ptr, start_ref);
+    let callback = env.func_ref(builder.func, callback_id, slot_signature);
+    let callback = builder.ins().func_addr(ptr, callback);
+    let mut runtime_signature = ir::Signature::new(menv.host_call_conv);
+    for param in [ptr, types::I32, ptr, ptr] {
+        runtime_signature.params.push(ir::AbiParam::new(param));
+    }
+    runtime_signature
+        .returns
+        .push(ir::AbiParam::new(types::I64));
+    let run_async = writer.declare_import(wafer_abi::symbols::RUN_ASYNC, &runtime_signature)?;
+    let run_async = env.func_ref(builder.func, run_async, runtime_signature);
+    let call = builder
+        .ins()
+        .call(run_async, &[descriptor, instance, start_addr, callback]);
+    let result = builder.inst_results(call)[0];
+    let kind = builder
+        .ins()
+        .ushr_imm_u(result, i64::from(wafer_abi::component::TRAP_SHIFT));
+    let kind = builder.ins().ireduce(types::I32, kind);
+    builtins::trap_if_nonzero(&mut builder, kind);
+    let status = builder.ins().ireduce(types::I32, result);
+    builder.ins().return_(&[status]);
+    builder.finalize(menv.frontend_config);
+    let compiled = super::compile_function(isa, context, func, id)?;
+    writer.define_function(id, "component async run", compiled)
+}
+
 /// Defines the component descriptor (`wafer_abi::component`): per component instance
-/// its flags global (the one global of image instance `i`), the runtime's state word and
-/// its WASI 0.2 handle table; the handle tables fused adapters name; and which instance
-/// implements each resource.
+/// its flags global (the one global of image instance `i`), its state word and its
+/// parent; the handle tables fused adapters name; which instance implements each
+/// resource; and the instance the image's entry enters.
 fn define_descriptor(
     writer: &mut ObjectWriter,
     plan: &ComponentPlan<'_>,
     menvs: &[ModuleEnv<'_>],
-    host_tables: &[DataId],
+    states: &[DataId],
+    entry: Option<u32>,
 ) -> Result<DataId> {
     use wafer_abi::component::{ComponentLayout, NO_INSTANCE};
     let ptr = menvs[0].pointer_type.bytes();
@@ -561,10 +670,21 @@ fn define_descriptor(
             vmctx,
             i64::from(flags.offsets.defined_global(0)),
         );
-        let table = writer
+        let state = writer
             .module_mut()
-            .declare_data_in_data(host_tables[i], &mut description);
-        description.write_data_addr(at + layout.instance_host_handles(), table, 0);
+            .declare_data_in_data(states[i], &mut description);
+        description.write_data_addr(at + layout.instance_state(), state, 0);
+        let parent = plan
+            .parents
+            .get(i)
+            .copied()
+            .flatten()
+            .unwrap_or(NO_INSTANCE);
+        put(
+            &mut bytes,
+            (at + layout.instance_parent()) as usize,
+            u64::from(parent),
+        );
     }
     description.define(std::mem::take(&mut bytes).into_boxed_slice());
     description.set_align(u64::from(ptr));
@@ -632,6 +752,11 @@ fn define_descriptor(
         description.write_data_addr(at, data, 0);
         put(&mut bytes, count_at as usize, count as u64);
     }
+    put(
+        &mut bytes,
+        layout.entry() as usize,
+        u64::from(entry.unwrap_or(NO_INSTANCE)),
+    );
     description.define(bytes.into_boxed_slice());
     description.set_align(u64::from(ptr));
     writer.define_data(descriptor, &description)?;
@@ -643,7 +768,7 @@ fn define_context(
     writer: &mut ObjectWriter,
     layout: &CanonContext,
     id: DataId,
-    table: DataId,
+    state: DataId,
     memory: Option<(DataId, u32)>,
     realloc: Option<FuncId>,
     encoding: StringEncoding,
@@ -657,10 +782,10 @@ fn define_context(
     let at = layout.encoding() as usize;
     bytes[at..at + 4].copy_from_slice(&encoding.to_le_bytes());
     let mut description = DataDescription::new();
-    let table = writer
+    let state = writer
         .module_mut()
-        .declare_data_in_data(table, &mut description);
-    description.write_data_addr(layout.handles(), table, 0);
+        .declare_data_in_data(state, &mut description);
+    description.write_data_addr(layout.instance(), state, 0);
     if let Some((vmctx, offset)) = memory {
         let vmctx = writer
             .module_mut()

@@ -240,6 +240,14 @@ pub fn define_image_entries(
         if let Some(initialize) = entry.initialize {
             call_export(&mut builder, &mut env, initialize, &[]);
         }
+        if entry.status == ExitStatus::AsyncRun {
+            let mut signature = c_signature(menv, &[]);
+            signature.returns.push(ir::AbiParam::new(ir::types::I32));
+            let run = writer.declare_import(wafer_abi::symbols::COMPONENT_ASYNC_RUN, &signature)?;
+            let run = env.func_ref(builder.func, run, signature);
+            let call = builder.ins().call(run, &[]);
+            status = Some(builder.inst_results(call)[0]);
+        }
         if let Some(export) = entry.main {
             let results = call_export(&mut builder, &mut env, export, &[]);
             match (entry.status, results.first()) {

@@ -975,6 +975,9 @@ pub enum ExitStatus {
     Zero,
     /// It returns the `i32` status.
     I32,
+    /// The image defines [`wafer_abi::symbols::COMPONENT_ASYNC_RUN`], which runs an
+    /// `async` `wasi:cli/run` export and returns the status; `main` is not called.
+    AsyncRun,
     /// It returns the discriminant of a `result` (`wasi:cli/run`): 0 for `ok`, 1 for
     /// `err`; anything else traps.
     ResultDiscriminant,

@@ -22,6 +22,8 @@ pub struct ComponentPlan<'data> {
     pub reallocs: Vec<CoreDef>,
     /// Functions named as `post-return` options.
     pub post_returns: Vec<CoreDef>,
+    /// Functions named as `callback` options (of functions lifted `async`).
+    pub callbacks: Vec<CoreDef>,
     /// Resource types by the component's resource index.
     pub resources: Vec<Resource>,
     /// The handle tables fused adapters name when they move handles between component
@@ -30,6 +32,10 @@ pub struct ComponentPlan<'data> {
     pub resource_tables: Vec<Option<ResourceTable>>,
     /// How many component instances there are; each has its own handle table.
     pub component_instances: u32,
+    /// The component instance that instantiated each one (`None` for the root, and
+    /// where the front end cannot tell), by index: a call into an instance enters its
+    /// ancestors too, those the caller is not inside already.
+    pub parents: Vec<Option<u32>>,
     /// The component's imported interfaces and functions, as its type declares them.
     pub imports: Vec<WorldItem>,
     /// Exported functions (lifted core functions), by export name path.
@@ -222,6 +228,23 @@ pub enum Trampoline {
         /// The change.
         delta: i32,
     },
+    /// `task.return`: the running task's results, as flat values (or a pointer to them
+    /// past `MAX_FLAT_PARAMS`), which the runtime keeps for the task's caller.
+    TaskReturn {
+        /// The component instance calling it.
+        instance: u32,
+    },
+    /// A built-in of the asynchronous component model the runtime implements on `i32`
+    /// operands.
+    Async {
+        /// Which one.
+        op: AsyncOp,
+        /// The component instance calling it.
+        instance: u32,
+        /// The canonical options whose memory it writes an event to, for `waitable-set.wait`
+        /// and `.poll`.
+        options: Option<usize>,
+    },
     /// A built-in of the asynchronous component model (WASI 0.3) that wafer does not
     /// implement: it checks that its instance may leave, as the spec's built-ins do
     /// first, then traps.
@@ -232,6 +255,54 @@ pub enum Trampoline {
         /// The built-in's name, for trap reports.
         name: String,
     },
+}
+
+/// The asynchronous built-ins [`Trampoline::Async`] stands for; `wafer_abi`'s numbering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsyncOp {
+    /// `waitable-set.new`: `() -> i32`.
+    WaitableSetNew,
+    /// `waitable-set.drop`: `(set)`.
+    WaitableSetDrop,
+    /// `waitable-set.wait`: `(set, ptr) -> event`.
+    WaitableSetWait,
+    /// `waitable-set.poll`: `(set, ptr) -> event`.
+    WaitableSetPoll,
+    /// `waitable.join`: `(waitable, set)`.
+    WaitableJoin,
+    /// `thread.yield`: `() -> cancelled`.
+    ThreadYield,
+    /// `subtask.drop`: `(subtask)`.
+    SubtaskDrop,
+}
+
+impl AsyncOp {
+    /// The built-in's name in the spec.
+    pub fn name(self) -> &'static str {
+        match self {
+            AsyncOp::WaitableSetNew => "waitable-set.new",
+            AsyncOp::WaitableSetDrop => "waitable-set.drop",
+            AsyncOp::WaitableSetWait => "waitable-set.wait",
+            AsyncOp::WaitableSetPoll => "waitable-set.poll",
+            AsyncOp::WaitableJoin => "waitable.join",
+            AsyncOp::ThreadYield => "thread.yield",
+            AsyncOp::SubtaskDrop => "subtask.drop",
+        }
+    }
+
+    /// The runtime's number for it (`wafer_abi::component::async_op`).
+    pub fn code(self) -> u32 {
+        use wafer_abi::component::async_op as op;
+        match self {
+            AsyncOp::WaitableSetNew => op::WAITABLE_SET_NEW,
+            AsyncOp::WaitableSetDrop => op::WAITABLE_SET_DROP,
+            AsyncOp::WaitableSetWait => op::WAITABLE_SET_WAIT,
+            AsyncOp::WaitableSetPoll => op::WAITABLE_SET_POLL,
+            AsyncOp::WaitableJoin => op::WAITABLE_JOIN,
+            AsyncOp::ThreadYield => op::THREAD_YIELD,
+            AsyncOp::SubtaskDrop => op::SUBTASK_DROP,
+        }
+    }
 }
 
 /// A handle table fused adapters name: a resource type in a component instance.
@@ -257,8 +328,10 @@ pub enum StringEncoding {
 /// A set of canonical options (`memory`, `realloc`, `post-return`, `string-encoding`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CanonOptions {
-    /// `async`: an asynchronous lift or lower (WASI 0.3), which wafer cannot call.
+    /// `async`: an asynchronous lift or lower (WASI 0.3).
     pub is_async: bool,
+    /// The callback of an `async` lift, by position in [`ComponentPlan::callbacks`].
+    pub callback: Option<usize>,
     /// The component instance they belong to.
     pub instance: u32,
     /// The memory, by position in [`ComponentPlan::memories`].

@@ -17,19 +17,21 @@ use wasmtime_environ::{EntityRef as _, wasmparser as wp};
 use super::plan::*;
 use crate::error::{CompileError, Result};
 
+mod parents;
 mod prescan;
 mod types;
 
 use prescan::prescan;
 
-/// The translator's settings. Concurrency support is on only for a component that
-/// lifts or lowers a function `async`: fused adapters for asynchronous calls need it
-/// (wafer builds them, and traps if one is called), and with it every adapter calls the
-/// task intrinsics (`enter-sync-call`, `exit-sync-call`, `context.get/set`, the task's
-/// `may_block`), which only WASI 0.3 needs otherwise. Adapter debug assertions are off.
-fn tunables(concurrency: bool) -> Tunables {
+/// The translator's settings. Concurrency support is on: every fused adapter then
+/// brackets its call with the task intrinsics (`enter-sync-call`, `exit-sync-call`,
+/// `context.get/set` around a post-return, the task's `may_block`), through which the
+/// runtime enters the callee's instances (the reentrance traps), gives each call its
+/// task's storage and scopes borrows; and adapters for asynchronous calls can be built.
+/// Adapter debug assertions are off.
+fn tunables() -> Tunables {
     let mut tunables = Tunables::default_host();
-    tunables.concurrency_support = concurrency;
+    tunables.concurrency_support = true;
     tunables.debug_adapter_modules = false;
     tunables
 }
@@ -93,8 +95,8 @@ fn one_line(message: &str) -> String {
 
 /// Translates the component `wasm` into wafer's plan.
 pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
-    let prescan = prescan(wasm)?;
-    let tunables = tunables(prescan.async_options);
+    prescan(wasm)?;
+    let tunables = tunables();
     let mut validator = wp::Validator::new_with_features(features());
     let mut types = wc::ComponentTypesBuilder::new(&validator);
     let adapters = ScopeVec::new();
@@ -140,6 +142,11 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
         plan: ComponentPlan {
             modules,
             component_instances: translation.component.num_runtime_component_instances,
+            parents: parents::parents(wasm)
+                .filter(|parents| {
+                    parents.len() == translation.component.num_runtime_component_instances as usize
+                })
+                .unwrap_or_default(),
             ..ComponentPlan::default()
         },
         trampolines: &translation.trampolines,
@@ -392,6 +399,44 @@ impl Planner<'_, '_> {
             }
             wc::Trampoline::EnterSyncCall => Trampoline::EnterSyncCall { instance_base: 0 },
             wc::Trampoline::ExitSyncCall => Trampoline::ExitSyncCall,
+            wc::Trampoline::TaskReturn { instance, .. } => Trampoline::TaskReturn {
+                instance: instance.as_u32(),
+            },
+            wc::Trampoline::WaitableSetNew { instance } => Trampoline::Async {
+                op: AsyncOp::WaitableSetNew,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::WaitableSetDrop { instance } => Trampoline::Async {
+                op: AsyncOp::WaitableSetDrop,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::WaitableSetWait { instance, options } => Trampoline::Async {
+                op: AsyncOp::WaitableSetWait,
+                instance: instance.as_u32(),
+                options: Some(options.as_u32() as usize),
+            },
+            wc::Trampoline::WaitableSetPoll { instance, options } => Trampoline::Async {
+                op: AsyncOp::WaitableSetPoll,
+                instance: instance.as_u32(),
+                options: Some(options.as_u32() as usize),
+            },
+            wc::Trampoline::WaitableJoin { instance } => Trampoline::Async {
+                op: AsyncOp::WaitableJoin,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::SubtaskDrop { instance } => Trampoline::Async {
+                op: AsyncOp::SubtaskDrop,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::ThreadYield { instance, .. } => Trampoline::Async {
+                op: AsyncOp::ThreadYield,
+                instance: instance.as_u32(),
+                options: None,
+            },
             wc::Trampoline::BackpressureInc { instance } => Trampoline::Backpressure {
                 instance: instance.as_u32(),
                 delta: 1,
@@ -503,10 +548,13 @@ impl Planner<'_, '_> {
                         *slot = destructor;
                     }
                 }
-                // The callbacks of async exports and the tables `thread.new-indirect`
-                // reads: only the asynchronous built-ins (which wafer does not
-                // implement) and async calls (which it refuses) use them.
-                GlobalInitializer::ExtractCallback(_) | GlobalInitializer::ExtractTable(_) => {}
+                GlobalInitializer::ExtractCallback(callback) => {
+                    expect_next(self.plan.callbacks.len(), callback.index.as_u32())?;
+                    let def = self.core_def(&callback.def)?;
+                    self.plan.callbacks.push(def);
+                }
+                // The tables `thread.new-indirect` reads (threads are not implemented).
+                GlobalInitializer::ExtractTable(_) => {}
             }
         }
         Ok(())
@@ -525,6 +573,7 @@ impl Planner<'_, '_> {
                 memory: memory.memory.map(|m| m.as_u32() as usize),
                 realloc: memory.realloc.map(|r| r.as_u32() as usize),
                 post_return: options.post_return.map(|p| p.as_u32() as usize),
+                callback: options.callback.map(|c| c.as_u32() as usize),
                 encoding: match options.string_encoding {
                     wc::StringEncoding::Utf8 => StringEncoding::Utf8,
                     wc::StringEncoding::Utf16 => StringEncoding::Utf16,
@@ -587,8 +636,9 @@ fn context_slot(intrinsic: wc::UnsafeIntrinsic) -> Option<(u32, bool)> {
 }
 
 /// The component instance of a built-in of the asynchronous component model (tasks,
-/// waitables, streams, futures, error contexts, threads), which wafer does not
-/// implement; `None` for any other trampoline.
+/// waitables, streams, futures, error contexts, threads); `None` for any other
+/// trampoline. Asked only of the built-ins wafer does not implement yet (those it does
+/// are matched before).
 fn async_builtin_instance(
     trampoline: &wc::Trampoline,
 ) -> Option<wc::RuntimeComponentInstanceIndex> {

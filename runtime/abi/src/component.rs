@@ -7,18 +7,22 @@
 //!
 //! ```text
 //! descriptor:       instances | instance count | tables | table count
-//!                   | resources | resource count
-//! instance record:  flags global address | state | WASI 0.2 handle table address
+//!                   | resources | resource count | entry instance
+//! instance record:  flags global address | state word address | parent instance
 //! table record:     instance (u32) | resource (u32)
 //! resource record:  implementing instance (u32, NO_INSTANCE for an imported resource)
 //!                   | host resource type (u32, for an imported one)
 //! ```
 //!
 //! An instance's *flags* are the `i32` global fused adapters read and write (bit 0:
-//! `may_leave`). Its *state* is a word the compiler emits as zero and the runtime owns:
-//! it creates the instance's handle table there on first use. Tables are the ones fused
-//! adapters name by index when they move handles (a resource type in an instance);
-//! resources are numbered as the component numbers them.
+//! `may_leave`). Its *state word* is a pointer the compiler emits as zero and the runtime
+//! owns: it creates the instance's state there on first use, with the instance's one
+//! handle table (resources the host defines and those components define alike); the
+//! canonical-ABI contexts of the instance (`crate::wasi_p2::CanonContext`) point at the
+//! same word. Its *parent* is the index of the instance that instantiated it
+//! ([`NO_INSTANCE`] for the root), for the instances a call enters. Tables are the ones
+//! fused adapters name by index when they move handles (a resource type in an
+//! instance); resources are numbered as the component numbers them.
 //!
 //! Every built-in the runtime implements takes the descriptor first and returns a `u64`
 //! ([`BuiltinResult`]): its `i32` result in the low 32 bits, [`RUN_DESTRUCTOR`] when a
@@ -87,6 +91,24 @@ impl BuiltinResult {
     }
 }
 
+/// The asynchronous built-ins of [`crate::symbols::ASYNC_BUILTIN`].
+pub mod async_op {
+    /// `waitable-set.new`: `() -> set`.
+    pub const WAITABLE_SET_NEW: u32 = 0;
+    /// `waitable-set.drop`: `(set)`.
+    pub const WAITABLE_SET_DROP: u32 = 1;
+    /// `waitable-set.wait`: `(set, ptr) -> event code`, the payload at `ptr`.
+    pub const WAITABLE_SET_WAIT: u32 = 2;
+    /// `waitable-set.poll`: as `wait`, without blocking.
+    pub const WAITABLE_SET_POLL: u32 = 3;
+    /// `waitable.join`: `(waitable, set)`.
+    pub const WAITABLE_JOIN: u32 = 4;
+    /// `thread.yield`: `() -> cancelled`.
+    pub const THREAD_YIELD: u32 = 5;
+    /// `subtask.drop`: `(subtask)`.
+    pub const SUBTASK_DROP: u32 = 6;
+}
+
 /// Offsets in the component descriptor and its records for a target with
 /// `pointer_size`-byte pointers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +126,7 @@ impl ComponentLayout {
 
     /// Size of the descriptor.
     pub const fn descriptor_size(&self) -> u32 {
-        6 * self.ptr
+        7 * self.ptr
     }
 
     /// Offset in the descriptor of the pointer to the instance records.
@@ -137,6 +159,14 @@ impl ComponentLayout {
         5 * self.ptr
     }
 
+    /// Offset in the descriptor of the entry instance (pointer-sized): the instance
+    /// whose `wasi:cli/run` export the image runs, entered (with its ancestors) for the
+    /// whole run; [`NO_INSTANCE`] in a harness image, whose harness enters instances
+    /// call by call.
+    pub const fn entry(&self) -> u32 {
+        6 * self.ptr
+    }
+
     /// Size of an instance record.
     pub const fn instance_size(&self) -> u32 {
         3 * self.ptr
@@ -147,13 +177,13 @@ impl ComponentLayout {
         0
     }
 
-    /// Offset in an instance record of the runtime's state word.
+    /// Offset in an instance record of the address of the runtime's state word.
     pub const fn instance_state(&self) -> u32 {
         self.ptr
     }
 
-    /// Offset in an instance record of its WASI 0.2 handle table's address.
-    pub const fn instance_host_handles(&self) -> u32 {
+    /// Offset in an instance record of its parent's index (pointer-sized).
+    pub const fn instance_parent(&self) -> u32 {
         2 * self.ptr
     }
 

@@ -58,6 +58,7 @@
 /// export record:     call trampoline | post-return trampoline (0: none)
 ///                    | function type (NO_FUNC_TYPE: none) | canonical options context
 ///                    | component instance | memory is 64-bit
+///                    | callback trampoline (0: none)
 /// ```
 ///
 /// The types are the component's exported function types in the `wafer_canon::encode`
@@ -65,14 +66,16 @@
 /// `extern "C" fn(values: *mut [u8; 16])`: the call trampoline calls the lifted core
 /// function with flat arguments from `values[0..]` and writes its flat results back from
 /// `values[0]`; the post-return trampoline calls `post-return` with the flat results in
-/// `values[0..]`. The options context is a `crate::wasi_p2::CanonContext` (the callee's
+/// `values[0..]`. An export lifted `async` with a `callback` has a callback trampoline:
+/// it calls the callback with the event in `values[0..3]` and writes its packed result
+/// to `values[0]` (the call trampoline's result is packed the same way). The options context is a `crate::wasi_p2::CanonContext` (the callee's
 /// memory, `realloc` and string encoding); the component descriptor is
 /// `crate::component`'s (the instances' handle tables and flags).
 pub mod component {
     /// Fields in a component record.
     pub const COMPONENT_FIELDS: usize = 8;
     /// Fields in an export record.
-    pub const EXPORT_FIELDS: usize = 6;
+    pub const EXPORT_FIELDS: usize = 7;
     /// The function type of an export whose type the canonical-ABI model cannot hold.
     pub const NO_FUNC_TYPE: u64 = u32::MAX as u64;
 }

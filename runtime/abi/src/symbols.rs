@@ -83,7 +83,7 @@ pub const METER: &str = "wafer_rt_meter";
 
 /// Defined by the runtime: `extern "C" fn() -> i64`, called with [`METER`] stored and
 /// below zero. Returns the meter's next value (also stored), or a negative
-/// [`crate::trap::TrapKind`] code negated: `-39` out of fuel, `-40` past the deadline.
+/// [`crate::trap::TrapKind`] code negated: `-47` out of fuel, `-48` past the deadline.
 pub const METER_EXHAUSTED: &str = "wafer_rt_meter_exhausted";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, min: u64, max: u64,
@@ -164,19 +164,22 @@ pub const WASI_PREVIEW1_MODULE: &str = "wasi_snapshot_preview1";
 pub const WASI_P2_PREFIX: &str = "wafer_p2_";
 
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
-/// -> u64` (see [`crate::wasi_p2::CanonContext`]). `resource.drop`: removes `handle` from
-/// the context's handle table, checking that it holds a resource of type `ty` (else it
-/// sets the context's trap). A host resource is released by the runtime; for a guest
-/// resource whose own handle was dropped it returns `1 << 32 | rep`, and the compiled
-/// caller runs its destructor.
+/// -> u64` (see [`crate::wasi_p2::CanonContext`]). `resource.drop` of a resource the
+/// WASI 0.2 host defines (type `ty` of [`crate::wasi_p2::resource`]): removes `handle`
+/// from the context's instance's handle table, checking that it holds a resource of
+/// type `ty` and is not lent (else it sets the context's trap); the runtime releases
+/// what an own handle held. Returns 0.
 pub const RESOURCE_DROP: &str = "wafer_p2_resource_drop";
 
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, rep: u32) ->
-/// u32`. `resource.new`: a new own handle for a guest resource.
+/// u32`. A new own handle of host resource type `ty` (validation allows `resource.new`
+/// only of resources components define, so compiled code reaches this only for types
+/// no host function hands out).
 pub const RESOURCE_NEW: &str = "wafer_p2_resource_new";
 
 /// Defined by the runtime: `extern "C" fn(ctx: *mut CanonContext, ty: u32, handle: u32)
-/// -> u32`. `resource.rep`: the representation behind a guest resource's handle.
+/// -> u32`. The representation behind a handle of host resource type `ty` (as
+/// [`RESOURCE_NEW`]).
 pub const RESOURCE_REP: &str = "wafer_p2_resource_rep";
 
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
@@ -224,6 +227,31 @@ pub const CONTEXT_SET: &str = "wafer_rt_context_set";
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
 /// u32, delta: i32) -> u64`. `backpressure.inc` (delta 1) and `backpressure.dec` (-1).
 pub const BACKPRESSURE: &str = "wafer_rt_backpressure";
+
+/// Defined by a component image whose `wasi:cli/run` export is lifted `async` with a
+/// callback: `extern "C" fn() -> i32`, runs it to completion (through
+/// [`RUN_ASYNC`]) and returns the exit status; the image's entry calls it.
+pub const COMPONENT_ASYNC_RUN: &str = "wafer_component_async_run";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
+/// u32, start: extern "C" fn(*mut [u8; 16]), callback: extern "C" fn(*mut [u8; 16])) ->
+/// u64`. Runs the task of an `async` `run` export in `instance`: `start` calls its core
+/// function (the packed code in the first slot), then the callback loop, then the exit
+/// status from the `result` `task.return` passed (0 for
+/// `ok`, 1 for `err`) in the low bits, or a trap kind as other built-ins report one.
+pub const RUN_ASYNC: &str = "wafer_rt_run_async";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
+/// u32, values: *const [u8; 16], count: u32) -> u64`. `task.return` of the running task
+/// in `instance`: its flat results, one per 16-byte value slot (low bytes).
+pub const TASK_RETURN: &str = "wafer_rt_task_return";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:
+/// *const CanonContext, op: u32, instance: u32, a: u32, b: u32) -> u64`. The
+/// asynchronous built-in `op` (`crate::component::async_op`) called by `instance` with
+/// its `i32` operands `a` and `b` (0 when it has fewer); `context` is the canonical
+/// options' context of the built-ins that write an event to memory, else null.
+pub const ASYNC_BUILTIN: &str = "wafer_rt_async_builtin";
 
 /// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
 /// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string

@@ -128,15 +128,32 @@ pub enum TrapKind {
     /// A component called a built-in of the asynchronous component model (WASI 0.3),
     /// which wafer does not implement yet.
     UnsupportedBuiltin = 38,
+    // The asynchronous component model's traps.
+    /// Every task is waiting and nothing can wake one.
+    Deadlock = 39,
+    /// A callback returned a code the spec does not define.
+    UnsupportedCallbackCode = 40,
+    /// `waitable-set.drop` of a set a task waits on, or that holds waitables.
+    WaitableSetBusy = 41,
+    /// `task.return` from a task that is not `async`, or of the wrong type.
+    InvalidTaskReturn = 42,
+    /// `task.return` of a task that has returned already.
+    TaskReturnTwice = 43,
+    /// An `async` export's task finished without calling `task.return`.
+    TaskNotReturned = 44,
+    /// A synchronous task would block before returning.
+    CannotBlockSyncTask = 45,
+    /// `subtask.drop` of a subtask that has not resolved.
+    SubtaskNotResolved = 46,
     /// The instruction budget of `--fuel` ran out.
-    OutOfFuel = 39,
+    OutOfFuel = 47,
     /// The wall-clock limit of `--deadline` passed.
-    DeadlineExceeded = 40,
+    DeadlineExceeded = 48,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 40] = [
+    pub const ALL: [TrapKind; 48] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -175,6 +192,14 @@ impl TrapKind {
         TrapKind::CannotLeaveComponent,
         TrapKind::CannotEnterComponent,
         TrapKind::UnsupportedBuiltin,
+        TrapKind::Deadlock,
+        TrapKind::UnsupportedCallbackCode,
+        TrapKind::WaitableSetBusy,
+        TrapKind::InvalidTaskReturn,
+        TrapKind::TaskReturnTwice,
+        TrapKind::TaskNotReturned,
+        TrapKind::CannotBlockSyncTask,
+        TrapKind::SubtaskNotResolved,
         TrapKind::OutOfFuel,
         TrapKind::DeadlineExceeded,
     ];
@@ -190,7 +215,7 @@ impl TrapKind {
     /// The message printed for this trap; the WebAssembly spec test suite's wording.
     pub const fn message(self) -> &'static str {
         // A table indexed by the code rather than a `match`: firmware images carry this,
-        // and a table is two loads where a match of 40 arms is a jump table and a pair
+        // and a table is two loads where a match of 48 arms is a jump table and a pair
         // of loads per arm.
         MESSAGES[self as usize - 1]
     }
@@ -293,6 +318,22 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "cannot enter component instance",
     // UnsupportedBuiltin
     "asynchronous component built-in not supported",
+    // Deadlock
+    "deadlock detected: event loop cannot make further progress",
+    // UnsupportedCallbackCode
+    "unsupported callback code",
+    // WaitableSetBusy
+    "cannot drop waitable set with waiters",
+    // InvalidTaskReturn
+    "invalid `task.return` signature and/or options for current task",
+    // TaskReturnTwice
+    "`task.return` or `task.cancel` called more than once for current task",
+    // TaskNotReturned
+    "async-lifted export failed to produce a result",
+    // CannotBlockSyncTask
+    "cannot block a synchronous task before returning",
+    // SubtaskNotResolved
+    "cannot drop a subtask which has not yet resolved",
     // OutOfFuel
     "all fuel consumed",
     // DeadlineExceeded

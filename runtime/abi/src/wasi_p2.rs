@@ -941,8 +941,9 @@ pub const FUNCTIONS: &[HostFunc] = &[
     ),
 ];
 
-/// Resource types the host defines, by number. A handle table entry records its
-/// resource type; guest-defined resources are numbered from [`FIRST_GUEST_RESOURCE`].
+/// Resource types the host defines, by number (never 0). A handle of one in a component
+/// instance's table records its number (the runtime keeps it apart from the resources
+/// components define, which the component numbers).
 pub mod resource {
     /// `wasi:io/poll.pollable`
     pub const POLLABLE: u32 = 1;
@@ -1016,10 +1017,6 @@ pub const RESOURCES: &[(&str, &str, u32)] = &[
     ),
 ];
 
-/// The first resource type number of resources components define themselves: the
-/// compiler numbers them `FIRST_GUEST_RESOURCE + n`.
-pub const FIRST_GUEST_RESOURCE: u32 = 0x1000;
-
 /// The parts of an interface name: `wasi:cli/stdout@0.2.6` is `("wasi:cli/stdout",
 /// Some("0.2.6"))`.
 pub fn split_version(interface: &str) -> (&str, Option<&str>) {
@@ -1043,14 +1040,143 @@ pub fn is_compatible_version(version: Option<&str>) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The WASI 0.3 functions the host implements (interfaces at `0.3.x`). An `async`
+/// function is lowered `async`: it returns the packed status of its subtask (a new
+/// subtask's handle above the 4 status bits), as the canonical ABI's async lower does.
+/// The synchronous ones have the ABI of their WASI 0.2 counterparts and share their
+/// symbols.
+pub const P3_FUNCTIONS: &[HostFunc] = &[
+    f(
+        "wasi:cli/environment",
+        "get-environment",
+        "wafer_p2_cli_get_environment",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/environment",
+        "get-arguments",
+        "wafer_p2_cli_get_arguments",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/environment",
+        "get-initial-cwd",
+        "wafer_p2_cli_initial_cwd",
+        &[I32],
+        &[],
+    ),
+    f("wasi:cli/exit", "exit", "wafer_p2_cli_exit", &[I32], &[]),
+    f(
+        "wasi:cli/exit",
+        "exit-with-code",
+        "wafer_p2_cli_exit_with_code",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:random/random",
+        "get-random-bytes",
+        "wafer_p2_random_get_random_bytes",
+        &[I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:random/random",
+        "get-random-u64",
+        "wafer_p2_random_get_random_u64",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:random/insecure",
+        "get-insecure-random-bytes",
+        "wafer_p2_random_get_insecure_random_bytes",
+        &[I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:random/insecure",
+        "get-insecure-random-u64",
+        "wafer_p2_random_get_insecure_random_u64",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:random/insecure-seed",
+        "get-insecure-seed",
+        "wafer_p2_random_insecure_seed",
+        &[I32],
+        &[],
+    ),
+    // `system-clock` is the later drafts' name of `wall-clock`; `now` returns the
+    // same two fields, through the return pointer.
+    f(
+        "wasi:clocks/wall-clock",
+        "now",
+        "wafer_p2_clocks_wall_now",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:clocks/system-clock",
+        "now",
+        "wafer_p2_clocks_wall_now",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "now",
+        "wafer_p2_clocks_monotonic_now",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "get-resolution",
+        "wafer_p2_clocks_monotonic_resolution",
+        &[],
+        &[I64],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "wait-for",
+        "wafer_p3_clocks_wait_for",
+        &[I64],
+        &[I32],
+    ),
+    f(
+        "wasi:clocks/monotonic-clock",
+        "wait-until",
+        "wafer_p3_clocks_wait_until",
+        &[I64],
+        &[I32],
+    ),
+];
+
+/// Whether `version` is a WASI 0.3 version (`0.3.x`, with any pre-release suffix).
+pub fn is_p3_version(version: Option<&str>) -> bool {
+    let mut parts = version.unwrap_or_default().splitn(3, '.');
+    matches!((parts.next(), parts.next()), (Some("0"), Some("3")))
+        && parts
+            .next()
+            .is_some_and(|patch| patch.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// The host function an import of `name` from interface `interface` (versioned, as the
 /// component names it) resolves to, if the runtime implements it.
 pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
     let (interface, version) = split_version(interface);
-    if !is_compatible_version(version) {
+    let functions = if is_compatible_version(version) {
+        FUNCTIONS
+    } else if is_p3_version(version) {
+        P3_FUNCTIONS
+    } else {
         return None;
-    }
-    FUNCTIONS
+    };
+    functions
         .iter()
         .find(|func| func.interface == interface && func.name == name)
 }
@@ -1077,8 +1203,10 @@ pub fn find_resource(interface: &str, name: &str) -> Option<u32> {
 /// p     realloc    extern "C" fn(old_ptr: u32, old_size: u32, align: u32, new_size: u32)
 ///                  -> u32 (the instance's `cabi_realloc`, through a generated
 ///                  wrapper), or null
-/// 2p    handles    *HandleTable of the component instance (HANDLE_TABLE_SIZE bytes,
-///                  zero-initialised by the compiler, owned by the runtime)
+/// 2p    instance   the address of the component instance's state word (one pointer,
+///                  zero-initialised by the compiler, owned by the runtime: the
+///                  instance's state, with its one handle table, created on first use;
+///                  the component descriptor's instance record points at it too)
 /// 3p    trap       u32: 0, or a `TrapKind` the host sets before it returns; the
 ///                  compiled caller then traps with it
 /// 3p+4  encoding   u32: STRING_UTF8, STRING_UTF16 or STRING_LATIN1_UTF16
@@ -1106,8 +1234,8 @@ impl CanonContext {
         self.ptr
     }
 
-    /// Offset of the handle table pointer.
-    pub const fn handles(&self) -> u32 {
+    /// Offset of the pointer to the component instance's state word.
+    pub const fn instance(&self) -> u32 {
         2 * self.ptr
     }
 
@@ -1123,11 +1251,6 @@ impl CanonContext {
 
     /// Size in bytes.
     pub const fn size(&self) -> u32 {
-        4 * self.ptr
-    }
-
-    /// Size in bytes of a component instance's handle table header.
-    pub const fn handle_table_size(&self) -> u32 {
         4 * self.ptr
     }
 }

@@ -127,6 +127,23 @@ pub enum Entry {
         /// The value it stands for.
         value: u32,
     },
+    /// An object of the asynchronous ABI the embedder keeps (a waitable set, say).
+    Async {
+        /// Which kind of object.
+        kind: AsyncKind,
+        /// The embedder's id for it.
+        id: u32,
+    },
+}
+
+/// The kinds of [`Entry::Async`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AsyncKind {
+    /// A waitable set.
+    WaitableSet,
+    /// A subtask: a call the instance made `async` that has not resolved when it
+    /// returned.
+    Subtask,
 }
 
 /// What `resource.drop` dropped.
@@ -252,6 +269,26 @@ impl HandleTable {
             Some(Some(Entry::Resource(handle))) => Some(handle),
             _ => None,
         }
+    }
+
+    /// A new entry for the embedder's object `id` of `kind`.
+    pub fn add_async(&mut self, kind: AsyncKind, id: u32) -> Result<u32, Trap> {
+        self.add(Entry::Async { kind, id })
+    }
+
+    /// The embedder's id of the object of `kind` at `index`.
+    pub fn async_id(&self, kind: AsyncKind, index: u32) -> Result<u32, Trap> {
+        match self.get(index)? {
+            Entry::Async { kind: k, id } if *k == kind => Ok(*id),
+            _ => Err(Trap::HandleWrongType(index)),
+        }
+    }
+
+    /// Removes the object of `kind` at `index`; returns the embedder's id of it.
+    pub fn remove_async(&mut self, kind: AsyncKind, index: u32) -> Result<u32, Trap> {
+        let id = self.async_id(kind, index)?;
+        self.remove(index)?;
+        Ok(id)
     }
 
     /// `canon resource.new`: a new owning handle for `rep`.

@@ -49,7 +49,9 @@ pub mod types;
 pub mod val;
 
 pub use flat::{FlatReader, FlatVal, lift_flat, lift_flat_values, lower_flat, lower_flat_values};
-pub use handles::{Dropped, HandleTable, Handles, NoHandles, OpaqueKind, SubtaskId, TaskId};
+pub use handles::{
+    AsyncKind, Dropped, HandleTable, Handles, NoHandles, OpaqueKind, SubtaskId, TaskId,
+};
 pub use layout::{CoreFuncType, CoreType, FuncContext, flatten_functype};
 pub use load::load;
 pub use memory::{Memory, ReallocCall, VecMemory};

@@ -153,6 +153,15 @@ struct Callee {
     memory: OptionsMemory,
     instance: u32,
     flags: *mut u32,
+    /// The callback of an export lifted `async`.
+    callback: Option<extern "C" fn(*mut [u8; 16])>,
+}
+
+/// Why a call failed: the trap, and the handle index it names, if any.
+type Failure = (TrapKind, Option<u32>);
+
+fn failure(trap: Trap) -> Failure {
+    (super::trap_kind(trap), trap.detail())
 }
 
 /// `x K E A`: calls export `export` of component `index` with the arguments `args`
@@ -182,8 +191,9 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
     let Some(func) = funcs.get(record_export.field(2)) else {
         return reply_error(b"no such function type");
     };
-    if func.is_async {
-        return reply_error(b"async exports are not supported");
+    let callback = record_export.field(6);
+    if func.is_async && callback == 0 {
+        return reply_error(b"async exports without a callback are not supported");
     }
     let Some(args) = from_hex(args)
         .and_then(|bytes| wafer_canon::encode::decode_vals(&types, &func.params, &bytes).ok())
@@ -213,16 +223,26 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
         memory: unsafe { OptionsMemory::new(record_export.field(3) as *const OptionsContext) },
         instance,
         flags,
+        callback: (callback != 0).then(|| {
+            // SAFETY: field 6 is the callback trampoline, when there is one.
+            unsafe { core::mem::transmute::<usize, extern "C" fn(*mut [u8; 16])>(callback) }
+        }),
     };
+    if let Err(kind) = component.enter(None, instance) {
+        return reply_trap(kind);
+    }
     let mut outcome = None;
     let caught = Current::catch_traps(|| {
         outcome = Some(run(&mut callee, component, &types, func, &args));
     });
+    if caught.is_ok() {
+        component.leave(None, instance);
+    }
     let results = match caught {
         Err(kind) => Err((kind, None)),
         Ok(()) => match outcome {
             Some(Ok(results)) => Ok(results),
-            Some(Err(trap)) => Err((super::trap_kind(trap), trap.detail())),
+            Some(Err(failure)) => Err(failure),
             None => Err((TrapKind::Unreachable, None)),
         },
     };
@@ -255,7 +275,7 @@ fn run(
     types: &Types,
     func: &FuncType,
     args: &[Val],
-) -> Result<Vec<Val>, Trap> {
+) -> Result<Vec<Val>, Failure> {
     let options = Options {
         string_encoding: match callee.memory.encoding() {
             wafer_abi::wasi_p2::STRING_UTF16 => StringEncoding::Utf16,
@@ -263,11 +283,16 @@ fn run(
             _ => StringEncoding::Utf8,
         },
         ptr_type: PtrType::I32,
-        is_async: false,
-        callback: false,
+        is_async: func.is_async,
+        callback: func.is_async,
     };
     let core = flatten_functype(types, func, &options, FuncContext::Lift);
-    let (flags, call, post_return) = (callee.flags, callee.call, callee.post_return);
+    let (flags, call, post_return, callback) = (
+        callee.flags,
+        callee.call,
+        callee.post_return,
+        callee.callback,
+    );
     let mut handles = component.host_call_handles(callee.instance);
     let mut cx = Cx {
         types,
@@ -278,13 +303,47 @@ fn run(
     set_may_leave(flags, false);
     let flat_args = lower_flat_values(&mut cx, MAX_FLAT_PARAMS, args, &func.params, None);
     set_may_leave(flags, true);
-    let flat_args = flat_args?;
+    let flat_args = flat_args.map_err(failure)?;
     if flat_args.len() != core.params.len() || flat_args.len() > wafer_abi::harness::MAX_VALUES {
-        return Err(Trap::TypeMismatch);
+        return Err(failure(Trap::TypeMismatch));
     }
     let mut slots = [[0u8; VALUE_SLOT_SIZE as usize]; wafer_abi::harness::MAX_VALUES];
     for (slot, value) in slots.iter_mut().zip(&flat_args) {
         *slot = u128::from(value.bits()).to_le_bytes();
+    }
+    if let Some(callback) = callback {
+        super::tasks::start_host_task(callee.instance);
+        call(slots.as_mut_ptr());
+        let packed = flat_value(CoreType::I32, &slots[0]).bits() as u32;
+        super::tasks::drive(component, callee.instance, packed, |event| {
+            for (slot, word) in slots.iter_mut().zip(event) {
+                *slot = u128::from(word).to_le_bytes();
+            }
+            callback(slots.as_mut_ptr());
+            flat_value(CoreType::I32, &slots[0]).bits() as u32
+        })
+        .map_err(|kind| (kind, None))?;
+        let returned = super::tasks::finish_host_task().map_err(|kind| (kind, None))?;
+        // `task.return` passes the results as a call passes parameters.
+        let flat_types = match types.flat_count_of(&func.results) > MAX_FLAT_PARAMS as u64 {
+            true => alloc::vec![CoreType::I32],
+            false => types.flatten_types(&func.results, options.ptr_type),
+        };
+        if flat_types.len() != returned.len() {
+            return Err((TrapKind::InvalidTaskReturn, None));
+        }
+        let flat_results: Vec<FlatVal> = flat_types
+            .iter()
+            .zip(&returned)
+            .map(|(ty, slot)| flat_value(*ty, slot))
+            .collect();
+        return lift_flat_values(
+            &mut cx,
+            MAX_FLAT_PARAMS,
+            &mut FlatReader::new(&flat_results),
+            &func.results,
+        )
+        .map_err(failure);
     }
     call(slots.as_mut_ptr());
     let flat_results: Vec<FlatVal> = core
@@ -298,7 +357,8 @@ fn run(
         MAX_FLAT_RESULTS,
         &mut FlatReader::new(&flat_results),
         &func.results,
-    )?;
+    )
+    .map_err(failure)?;
     if let Some(post_return) = post_return {
         // `post-return` gets the flat results back, and may not call out.
         for (slot, value) in slots.iter_mut().zip(&flat_results) {

@@ -1,25 +1,33 @@
 //! Component instances at run time: the canonical built-ins that keep state, on the
 //! component descriptor the compiler emits (`wafer_abi::component`).
 //!
-//! - Each component instance has a handle table (`wafer_canon::HandleTable`) for the
-//!   resources components define, created in the instance's state word on first use:
-//!   `resource.new`, `resource.rep`, `resource.drop`, and the transfers fused adapters
-//!   make when a call between component instances passes `own` or `borrow` handles.
-//!   Handles of resources the WASI 0.2 host defines stay in the instance's table of
-//!   `crate::p2` and move between those tables.
-//! - A call between component instances that passes borrows is bracketed by
-//!   `enter-sync-call` / `exit-sync-call`: a stack of calls, each with the callee's task
-//!   (the borrows lowered into it, which it must drop before it returns) and the
-//!   caller's subtask (the handles it lent, which it may not move or drop meanwhile).
-//! - `context.get` / `context.set` read and write the running task's storage; tasks are
-//!   not tracked separately for synchronous calls, so the storage is one pair of slots,
-//!   cleared when the harness starts a call.
+//! - Each component instance has one handle table (`wafer_canon::HandleTable`), created
+//!   with the instance's state on first use, as the canonical ABI has it: the resources
+//!   components define (`resource.new`, `resource.rep`, `resource.drop`) and those the
+//!   WASI 0.2 host hands out (`crate::p2`, under [`host_resource`] ids) share its
+//!   indices, and fused adapters move both kinds between instances when a call passes
+//!   `own` or `borrow` handles.
+//! - Every call between component instances is bracketed by `enter-sync-call` /
+//!   `exit-sync-call` (fused adapters are built with concurrency support): a stack of
+//!   calls, each with the callee's task (the borrows lowered into it, which it must drop
+//!   before it returns; its `context.get` / `context.set` storage, zero at the start)
+//!   and the caller's subtask (the handles it lent, which it may not move or drop
+//!   meanwhile). A destructor run for `resource.drop` is such a call too, into the
+//!   implementing instance.
+//! - Reentrance, as the spec's `may_enter_from`: a call enters the callee and those of
+//!   its ancestors (the instances that instantiated it, `wafer_abi::component`'s parent
+//!   index) the caller is not inside already; it traps with "cannot enter component
+//!   instance" if one of them is entered already or poisoned. The image's entry keeps
+//!   the `wasi:cli/run` instance and its ancestors entered; a harness enters the
+//!   callee's for each call. (Fused adapters trap statically on calls between an
+//!   instance and its ancestors.)
 //!
 //! Every built-in returns a `u64` ([`BuiltinResult`]); a trap is raised by the compiled
 //! caller, and a handle trap leaves the handle's index in [`trap_detail`].
 
 pub mod harness;
 mod memory;
+pub mod tasks;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -29,7 +37,6 @@ use wafer_abi::trap::TrapKind;
 use wafer_canon::{HandleTable, Handles, OpaqueKind, ResourceId, SubtaskId, TaskId, Trap, TypeId};
 
 use crate::global::Global;
-use crate::p2::handles::HandleTable as HostHandles;
 
 /// The component descriptor, as the compiler lays it out.
 #[repr(C)]
@@ -41,6 +48,9 @@ pub struct Descriptor {
     table_count: usize,
     resources: *const [u32; 2],
     resource_count: usize,
+    /// The instance the image's entry enters for the whole run, `NO_INSTANCE` in a
+    /// harness image.
+    entry: usize,
 }
 
 /// A component instance's record.
@@ -49,11 +59,16 @@ pub struct Descriptor {
 pub struct InstanceRecord {
     /// Its flags global (bit 0: `may_leave`).
     flags: *mut u32,
-    /// Its state, created on first use.
-    state: *mut InstanceState,
-    /// Its WASI 0.2 handle table.
-    host_handles: *mut HostHandles,
+    /// Its state word: the state, created on first use (the instance's canonical-ABI
+    /// contexts point at the same word).
+    state: StateWord,
+    /// The instance that instantiated it, `NO_INSTANCE` for the root.
+    parent: usize,
 }
+
+/// The address of a component instance's state word, which the compiler emits as a
+/// null pointer and the runtime fills on first use.
+pub type StateWord = *mut *mut InstanceState;
 
 const _: () = {
     let layout = ComponentLayout::new(core::mem::size_of::<usize>() as u8);
@@ -63,13 +78,11 @@ const _: () = {
     assert!(core::mem::offset_of!(Descriptor, table_count) == layout.table_count() as usize);
     assert!(core::mem::offset_of!(Descriptor, resources) == layout.resources() as usize);
     assert!(core::mem::offset_of!(Descriptor, resource_count) == layout.resource_count() as usize);
+    assert!(core::mem::offset_of!(Descriptor, entry) == layout.entry() as usize);
     assert!(core::mem::size_of::<Descriptor>() == layout.descriptor_size() as usize);
     assert!(core::mem::offset_of!(InstanceRecord, flags) == layout.instance_flags() as usize);
     assert!(core::mem::offset_of!(InstanceRecord, state) == layout.instance_state() as usize);
-    assert!(
-        core::mem::offset_of!(InstanceRecord, host_handles)
-            == layout.instance_host_handles() as usize
-    );
+    assert!(core::mem::offset_of!(InstanceRecord, parent) == layout.instance_parent() as usize);
     assert!(core::mem::size_of::<InstanceRecord>() == layout.instance_size() as usize);
     assert!(core::mem::size_of::<[u32; 2]>() == layout.table_size() as usize);
 };
@@ -77,15 +90,20 @@ const _: () = {
 /// What the runtime keeps for a component instance.
 #[derive(Debug, Default)]
 pub struct InstanceState {
-    /// Handles of the resources components define.
+    /// Its handles: resources (defined by components or by the host), and later
+    /// streams, futures, tasks and waitable sets.
     table: HandleTable,
     /// `backpressure.inc` minus `backpressure.dec`.
     backpressure: i32,
     /// A call into it trapped: it may not be entered again.
     poisoned: bool,
+    /// A call is in it, or in an instance it instantiated (the spec's `may_enter` is
+    /// false): a call from outside that would enter it traps.
+    entered: bool,
 }
 
-/// A call between component instances that passes borrows.
+/// A synchronous call from one component instance into another (or a destructor run
+/// for a `resource.drop`): the callee's task.
 #[derive(Debug, Clone, Copy)]
 struct Call {
     caller: u32,
@@ -94,13 +112,16 @@ struct Call {
     subtask: SubtaskId,
     /// The borrows lowered into the callee.
     task: TaskId,
+    /// The task's storage (`context.get` / `context.set`), zero when it starts.
+    context: [u32; 2],
 }
 
 /// The calls in progress, innermost last.
 static CALLS: Global<Vec<Call>> = Global::new(Vec::new());
 
-/// The running task's storage (`context.get` / `context.set`).
-static CONTEXT: Global<[u32; 2]> = Global::new([0; 2]);
+/// The storage of the task the host started (the entry's, or a harness call's), which
+/// runs when no call between instances is in progress.
+static ROOT_CONTEXT: Global<[u32; 2]> = Global::new([0; 2]);
 
 /// The handle index of the last handle trap a built-in asked for.
 static TRAP_DETAIL: Global<Option<u32>> = Global::new(None);
@@ -116,7 +137,8 @@ pub fn trap_detail() -> Option<u32> {
 /// starts afresh (a trap may have left a call unfinished).
 pub fn reset() {
     CALLS.with(Vec::clear);
-    CONTEXT.with(|slots| *slots = [0; 2]);
+    ROOT_CONTEXT.with(|slots| *slots = [0; 2]);
+    tasks::reset();
     TRAP_DETAIL.with(|detail| *detail = None);
 }
 
@@ -214,15 +236,8 @@ impl Component {
         f: impl FnOnce(&mut InstanceState) -> T,
     ) -> Result<T, Trap> {
         let record = self.record(index)?;
-        // SAFETY: the record's state word is the runtime's: null, or a box this function
-        // leaked for it. The reference lives only during `f`, which calls no guest code,
-        // so no other reference to the state exists meanwhile.
-        unsafe {
-            if (*record).state.is_null() {
-                (*record).state = Box::into_raw(Box::default());
-            }
-            Ok(f(&mut *(*record).state))
-        }
+        // SAFETY: the record's state word is the compiler's, for this instance.
+        Ok(unsafe { with_instance_state((*record).state, f) })
     }
 
     /// Runs `f` on instance `index`'s handle table.
@@ -230,22 +245,76 @@ impl Component {
         self.with_state(index, |state| f(&mut state.table))
     }
 
-    /// Runs `f` on instance `index`'s WASI 0.2 handle table.
-    fn with_host_handles<T>(
-        &self,
-        index: u32,
-        f: impl FnOnce(&mut HostHandles) -> T,
-    ) -> Result<T, Trap> {
-        let record = self.record(index)?;
-        // SAFETY: the compiler points every record at its instance's table; the reference
-        // lives only during `f`, which calls no guest code.
-        Ok(f(unsafe { &mut *(*record).host_handles }))
-    }
-
     /// Whether instance `index` may be entered (no call into it trapped).
     pub fn may_enter(&self, index: u32) -> bool {
         self.with_state(index, |state| !state.poisoned)
             .unwrap_or(false)
+    }
+
+    /// The instance that instantiated instance `index`, if the compiler knows one.
+    fn parent(&self, index: u32) -> Option<u32> {
+        let record = self.record(index).ok()?;
+        // SAFETY: the record is the compiler's; its parent field is plain data.
+        let parent = unsafe { (*record).parent } as u32;
+        // A chain that does not go up (the compiler numbers parents first) ends it.
+        (parent != NO_INSTANCE && parent < index).then_some(parent)
+    }
+
+    /// Whether `ancestor` is `index` or one of the instances that instantiated it.
+    fn is_self_or_ancestor(&self, ancestor: u32, index: u32) -> bool {
+        let mut at = Some(index);
+        while let Some(i) = at {
+            if i == ancestor {
+                return true;
+            }
+            at = self.parent(i);
+        }
+        false
+    }
+
+    /// The instances a call from `caller` (`None`: the host) into `callee` enters: the
+    /// callee and its ancestors, less those the caller is in already (the spec's
+    /// `entering_set`), each passed to `f`.
+    fn for_each_entered(&self, caller: Option<u32>, callee: u32, mut f: impl FnMut(u32)) {
+        let mut at = Some(callee);
+        while let Some(i) = at {
+            if !caller.is_some_and(|caller| self.is_self_or_ancestor(i, caller)) {
+                f(i);
+            }
+            at = self.parent(i);
+        }
+    }
+
+    /// Whether instance `index` may not be entered: a call is in it, the image's entry
+    /// entered it for the whole run, or a call into it trapped.
+    fn is_entered(&self, index: u32) -> bool {
+        let entry = self.descriptor().entry as u32;
+        (entry != NO_INSTANCE && self.is_self_or_ancestor(index, entry))
+            || self
+                .with_state(index, |state| state.entered || state.poisoned)
+                .unwrap_or(true)
+    }
+
+    /// Enters `callee` from `caller` (`None`: the host), the spec's `may_enter_from`
+    /// and `enter_from`: traps with "cannot enter component instance" when an instance
+    /// it would enter is entered already (a reentrant call) or poisoned.
+    pub fn enter(&self, caller: Option<u32>, callee: u32) -> Result<(), TrapKind> {
+        let mut blocked = false;
+        self.for_each_entered(caller, callee, |i| blocked |= self.is_entered(i));
+        if blocked {
+            return Err(TrapKind::CannotEnterComponent);
+        }
+        self.for_each_entered(caller, callee, |i| self.set_entered(i, true));
+        Ok(())
+    }
+
+    /// Leaves `callee` back to `caller`, undoing [`Component::enter`].
+    pub fn leave(&self, caller: Option<u32>, callee: u32) {
+        self.for_each_entered(caller, callee, |i| self.set_entered(i, false));
+    }
+
+    fn set_entered(&self, index: u32, entered: bool) {
+        let _ = self.with_state(index, |state| state.entered = entered);
     }
 
     /// Marks instance `index` as not enterable: a call into it trapped.
@@ -296,12 +365,49 @@ impl Handles for InstanceHandles {
     }
 }
 
-/// A resource handle trap for `handle` of the WASI 0.2 tables (which report no detail).
-fn host_handle_trap(kind: TrapKind, handle: u32) -> Trap {
-    match kind {
-        TrapKind::HandleTableFull => Trap::HandleTableFull,
-        _ => Trap::UnknownHandle(handle),
+/// Runs `f` on the state of the component instance whose state word is at `word`,
+/// creating the state on first use.
+///
+/// # Safety
+/// `word` must be a component instance's state word as the compiler emits it (through
+/// its record or a canonical-ABI context), and `f` must not call guest code (which may
+/// call built-ins that reach the same state).
+pub unsafe fn with_instance_state<T>(
+    word: StateWord,
+    f: impl FnOnce(&mut InstanceState) -> T,
+) -> T {
+    // SAFETY: the word is the runtime's: null, or a box this function leaked for it. The
+    // reference lives only during `f`, which calls no guest code, so no other reference
+    // to the state exists meanwhile.
+    unsafe {
+        if (*word).is_null() {
+            *word = Box::into_raw(Box::default());
+        }
+        f(&mut **word)
     }
+}
+
+impl InstanceState {
+    /// The instance's handle table.
+    pub fn table(&mut self) -> &mut HandleTable {
+        &mut self.table
+    }
+}
+
+/// The bit that keeps the resource ids of host resources apart from those of the
+/// resources components define (the component's resource indices, far below it).
+const HOST_RESOURCE: u32 = 1 << 31;
+
+/// The handle-table resource id of WASI 0.2 host resource type `ty`.
+pub const fn host_resource(ty: u32) -> ResourceId {
+    ResourceId(HOST_RESOURCE | ty)
+}
+
+/// The trap kind of `trap` raised by a host function, its handle index kept for the
+/// report.
+pub fn host_trap(trap: Trap) -> TrapKind {
+    TRAP_DETAIL.with(|detail| *detail = trap.detail());
+    trap_kind(trap)
 }
 
 /// `resource.new`: see `wafer_abi::symbols::COMPONENT_RESOURCE_NEW`.
@@ -367,12 +473,24 @@ pub unsafe extern "C" fn wafer_rt_resource_drop(
         })
         .and_then(|r| r);
     match dropped {
-        Ok(wafer_canon::Dropped::Own { rep }) => BuiltinResult {
-            value: rep,
-            run_destructor: true,
-            trap: 0,
+        Ok(wafer_canon::Dropped::Own { rep }) => {
+            // The destructor is a call from this instance into the implementing one
+            // (a task of its own), even without a destructor function: an
+            // implementer that is entered already cannot be entered for it.
+            let implementer = match component.resource(resource) {
+                Ok((implementer, _)) if implementer != NO_INSTANCE => implementer,
+                _ => instance,
+            };
+            if let Err(kind) = start_call(component, instance, implementer) {
+                return BuiltinResult::trap(kind).encode();
+            }
+            BuiltinResult {
+                value: rep,
+                run_destructor: true,
+                trap: 0,
+            }
+            .encode()
         }
-        .encode(),
         Ok(wafer_canon::Dropped::Borrow) => BuiltinResult::value(0).encode(),
         Err(trap) => trapped(trap),
     }
@@ -421,20 +539,12 @@ fn transfer(
     let (source, resource) = component.table(from)?;
     let (target, target_resource) = component.table(to)?;
     let (implementer, host_type) = component.resource(resource)?;
-    if implementer == NO_INSTANCE {
-        // A WASI 0.2 resource: its representation is all its state, so a borrow is a
-        // second handle to it in the callee's table.
-        let rep = component
-            .with_host_handles(source, |table| match borrow {
-                false => table.remove(handle, host_type),
-                true => table.get(handle, host_type),
-            })?
-            .map_err(|kind| host_handle_trap(kind, handle))?;
-        return component
-            .with_host_handles(target, |table| table.insert(host_type, rep))?
-            .map_err(|kind| host_handle_trap(kind, 0));
-    }
-    let (resource, target_resource) = (ResourceId(resource), ResourceId(target_resource));
+    let (resource, target_resource) = if implementer == NO_INSTANCE {
+        // A WASI 0.2 resource: handles of it carry the host's id in every table.
+        (host_resource(host_type), host_resource(host_type))
+    } else {
+        (ResourceId(resource), ResourceId(target_resource))
+    };
     if !borrow {
         let rep = component.with_table(source, |table| table.lift_own(resource, handle))??;
         return component.with_table(target, |table| table.lower_own(target_resource, rep))?;
@@ -468,6 +578,16 @@ pub unsafe extern "C" fn wafer_rt_enter_sync_call(
 ) -> u64 {
     // SAFETY: forwarded from the caller.
     let component = unsafe { Component::new(descriptor) };
+    match start_call(component, caller, callee) {
+        Ok(()) => BuiltinResult::value(0).encode(),
+        Err(kind) => BuiltinResult::trap(kind).encode(),
+    }
+}
+
+/// Starts a synchronous call from instance `caller` into instance `callee`: enters the
+/// callee (or traps), and pushes the callee's task.
+fn start_call(component: Component, caller: u32, callee: u32) -> Result<(), TrapKind> {
+    component.enter(Some(caller), callee)?;
     let started = component
         .with_table(caller, HandleTable::begin_subtask)
         .and_then(|subtask| {
@@ -477,12 +597,19 @@ pub unsafe extern "C" fn wafer_rt_enter_sync_call(
                 callee,
                 subtask,
                 task,
+                context: [0; 2],
             })
         });
-    answer(started.map(|call| {
-        CALLS.with(|calls| calls.push(call));
-        0
-    }))
+    match started {
+        Ok(call) => {
+            CALLS.with(|calls| calls.push(call));
+            Ok(())
+        }
+        Err(trap) => {
+            component.leave(Some(caller), callee);
+            Err(host_trap(trap))
+        }
+    }
 }
 
 /// Ends the innermost call: see `wafer_abi::symbols::EXIT_SYNC_CALL`.
@@ -496,6 +623,7 @@ pub unsafe extern "C" fn wafer_rt_exit_sync_call(descriptor: *const Descriptor) 
     let Some(call) = CALLS.with(Vec::pop) else {
         return answer(Err(Trap::NoBorrowScope));
     };
+    component.leave(Some(call.caller), call.callee);
     let ended = component
         .with_table(call.callee, |table| table.end_task(call.task))
         .and_then(|r| r)
@@ -503,16 +631,25 @@ pub unsafe extern "C" fn wafer_rt_exit_sync_call(descriptor: *const Descriptor) 
     answer(ended.map(|()| 0))
 }
 
+/// Runs `f` on the running task's storage: the innermost call's, or the host's task's.
+fn with_task_context<T>(f: impl FnOnce(&mut [u32; 2]) -> T) -> T {
+    // The two globals are distinct, so the nested `with` borrows nothing twice.
+    CALLS.with(|calls| match calls.last_mut() {
+        Some(call) => f(&mut call.context),
+        None => ROOT_CONTEXT.with(f),
+    })
+}
+
 /// `context.get`: see `wafer_abi::symbols::CONTEXT_GET`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_context_get(slot: u32) -> u32 {
-    CONTEXT.with(|slots| slots.get(slot as usize).copied().unwrap_or(0))
+    with_task_context(|slots| slots.get(slot as usize).copied().unwrap_or(0))
 }
 
 /// `context.set`: see `wafer_abi::symbols::CONTEXT_SET`.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_context_set(slot: u32, value: u32) {
-    CONTEXT.with(|slots| {
+    with_task_context(|slots| {
         if let Some(slot) = slots.get_mut(slot as usize) {
             *slot = value;
         }
@@ -546,6 +683,84 @@ pub unsafe extern "C" fn wafer_rt_backpressure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A descriptor of instances with `parents`, entered by an entry at `entry`.
+    fn with_component(parents: &[u32], entry: u32, f: impl FnOnce(Component)) {
+        let mut flags = alloc::vec![1u32; parents.len()];
+        let mut words: Vec<*mut InstanceState> = alloc::vec![core::ptr::null_mut(); parents.len()];
+        let mut records: Vec<InstanceRecord> = parents
+            .iter()
+            .zip(flags.iter_mut().zip(words.iter_mut()))
+            .map(|(&parent, (flags, word))| InstanceRecord {
+                flags,
+                state: word,
+                parent: parent as usize,
+            })
+            .collect();
+        let descriptor = Descriptor {
+            instances: records.as_mut_ptr(),
+            instance_count: records.len(),
+            tables: core::ptr::null(),
+            table_count: 0,
+            resources: core::ptr::null(),
+            resource_count: 0,
+            entry: entry as usize,
+        };
+        // SAFETY: the descriptor and everything it points at outlive `f`.
+        f(unsafe { Component::new(&descriptor) });
+        for word in words {
+            if !word.is_null() {
+                // SAFETY: the runtime boxed each state it created.
+                drop(unsafe { Box::from_raw(word) });
+            }
+        }
+    }
+
+    #[test]
+    fn a_call_enters_the_callee_and_the_ancestors_the_caller_is_not_in() {
+        // 0 is the root; 1 and 2 its children; 3 and 4 children of 2.
+        with_component(&[NO_INSTANCE, 0, 0, 2, 2], NO_INSTANCE, |component| {
+            let cannot = Err(TrapKind::CannotEnterComponent);
+            // The host calls 3: 3, 2 and 0 are entered.
+            assert_eq!(component.enter(None, 3), Ok(()));
+            assert!((0..4).all(|i| component.is_entered(i) == (i != 1)));
+            // 3 calls its sibling 4: only 4 is entered; then 1, a cousin.
+            assert_eq!(component.enter(Some(3), 4), Ok(()));
+            assert_eq!(component.enter(Some(3), 1), Ok(()));
+            // 1 calls 4 (or its parent 2's code, or 3): each is in a call already.
+            assert_eq!(component.enter(Some(1), 4), cannot);
+            assert_eq!(component.enter(Some(1), 2), cannot);
+            assert_eq!(component.enter(Some(1), 3), cannot);
+            component.leave(Some(3), 4);
+            // 4 is free again, but entering it from 1 enters 2 too, which 3 is in.
+            assert_eq!(component.enter(Some(1), 4), cannot);
+            component.leave(Some(3), 1);
+            component.leave(None, 3);
+            assert!((0..5).all(|i| !component.is_entered(i)));
+            // With nothing in progress, 1 calling 4 enters 4 and 2, not the root.
+            assert_eq!(component.enter(Some(1), 4), Ok(()));
+            assert!((0..5).all(|i| component.is_entered(i) == (i == 2 || i == 4)));
+            component.leave(Some(1), 4);
+            // A poisoned instance cannot be entered.
+            component.poison(3);
+            assert_eq!(component.enter(None, 3), cannot);
+        });
+    }
+
+    #[test]
+    fn the_entry_keeps_its_instance_and_ancestors_entered() {
+        with_component(&[NO_INSTANCE, 0, 0, 2], 3, |component| {
+            assert!((0..4).all(|i| component.is_entered(i) == (i != 1)));
+            // 3 calls its cousin 1, which cannot call back into 3 or 2.
+            assert_eq!(component.enter(Some(3), 1), Ok(()));
+            assert_eq!(
+                component.enter(Some(1), 2),
+                Err(TrapKind::CannotEnterComponent)
+            );
+            component.leave(Some(3), 1);
+            assert!(!component.is_entered(1));
+        });
+    }
 
     #[test]
     fn canonical_abi_traps_have_kinds_with_their_messages() {

@@ -10,27 +10,56 @@
 //! return pointer) is written out by hand per function here. A function that must trap
 //! records the trap kind in the context and returns; the trampoline raises it.
 //!
-//! Resources the host hands out are own handles in the calling component instance's
-//! [`handles::HandleTable`]. An error's representation is its errno and a terminal's its
-//! descriptor number; every other host resource is a host object (`objects`: a
-//! descriptor, a stream, a pollable, a socket), shared by the image's component
-//! instances and released when its last handle or dependant goes.
+//! Resources the host hands out are own handles in the calling component instance's one
+//! handle table (`crate::component`: the same table, and the same indices, as the
+//! resources components define), under the ids [`crate::component::host_resource`]
+//! gives the host's resource types. An error's representation is its errno and a
+//! terminal's its descriptor number; every other host resource is a host object
+//! (`objects`: a descriptor, a stream, a pollable, a socket), shared by the image's
+//! component instances and released when its last handle or dependant goes.
 
 mod cli;
 mod clocks;
 mod filesystem;
-pub mod handles;
 mod io;
 mod objects;
 mod sockets;
 mod transcode;
 
 use wafer_abi::trap::TrapKind;
-use wafer_abi::wasi_p2::{self, FIRST_GUEST_RESOURCE};
+use wafer_abi::wasi_p2;
+use wafer_canon::HandleTable;
 
+use crate::component::{StateWord, host_resource, host_trap, with_instance_state};
 use crate::guest::GuestMemory;
 use crate::memory::VMMemoryDefinition;
-use handles::HandleTable;
+
+/// The memory of the canonical options whose context is `context`, as it is now.
+///
+/// # Safety
+/// `context` must be a context the compiler emitted.
+pub unsafe fn context_memory(context: *const CanonContext) -> GuestMemory {
+    // SAFETY: the context's memory pointer is null or a live definition.
+    unsafe { GuestMemory::from_definition((*context).memory) }
+}
+
+/// The state word of the component instance whose context is `context`.
+///
+/// # Safety
+/// As [`context_memory`].
+pub unsafe fn context_instance(context: *const CanonContext) -> StateWord {
+    // SAFETY: the compiler fills the field with the instance's state word.
+    unsafe { (*context).instance }
+}
+
+/// Records `kind` as the trap the compiled caller of a host function raises.
+///
+/// # Safety
+/// As [`context_memory`].
+pub unsafe fn set_context_trap(context: *mut CanonContext, kind: TrapKind) {
+    // SAFETY: the trap field is the host's to set before it returns.
+    unsafe { (*context).trap = kind as u32 };
+}
 
 /// `wafer_abi::wasi_p2::CanonContext`, as the compiler lays it out.
 #[repr(C)]
@@ -38,7 +67,7 @@ use handles::HandleTable;
 pub struct CanonContext {
     memory: *const VMMemoryDefinition,
     realloc: Option<unsafe extern "C" fn(u32, u32, u32, u32) -> u32>,
-    handles: *mut HandleTable,
+    instance: StateWord,
     trap: u32,
     encoding: u32,
 }
@@ -47,7 +76,7 @@ const _: () = {
     let layout = wasi_p2::CanonContext::new(core::mem::size_of::<usize>() as u8);
     assert!(core::mem::offset_of!(CanonContext, memory) == layout.memory() as usize);
     assert!(core::mem::offset_of!(CanonContext, realloc) == layout.realloc() as usize);
-    assert!(core::mem::offset_of!(CanonContext, handles) == layout.handles() as usize);
+    assert!(core::mem::offset_of!(CanonContext, instance) == layout.instance() as usize);
     assert!(core::mem::offset_of!(CanonContext, trap) == layout.trap() as usize);
     assert!(core::mem::offset_of!(CanonContext, encoding) == layout.encoding() as usize);
     assert!(core::mem::size_of::<CanonContext>() == layout.size() as usize);
@@ -88,23 +117,30 @@ impl Call {
         unsafe { GuestMemory::from_definition((*self.context).memory) }
     }
 
-    /// The calling component instance's handle table.
-    fn with_handles<T>(&self, f: impl FnOnce(&mut HandleTable) -> T) -> T {
-        // SAFETY: the table belongs to the context's component instance; the reference
-        // lives only during `f`, which calls no guest code, so no other reference to it
-        // exists meanwhile.
-        f(unsafe { &mut *(*self.context).handles })
+    /// Runs `f` on the calling component instance's handle table; a canonical-ABI trap
+    /// becomes the host call's.
+    fn with_handles<T>(
+        &self,
+        f: impl FnOnce(&mut HandleTable) -> Result<T, wafer_canon::Trap>,
+    ) -> HostResult<T> {
+        // SAFETY: the context's state word is its component instance's; `f` calls no
+        // guest code.
+        unsafe { with_instance_state((*self.context).instance, |state| f(state.table())) }
+            .map_err(host_trap)
     }
 
     /// A new own handle of host resource type `ty`.
     fn new_own(&self, ty: u32, rep: u64) -> HostResult<u32> {
-        self.with_handles(|table| table.insert(ty, rep))
+        // Every representation the host hands out fits 32 bits (an object index, an
+        // errno, a descriptor number).
+        self.with_handles(|table| table.lower_own(host_resource(ty), rep as u32))
     }
 
-    /// The representation of `handle`, which must hold a resource of type `ty` (the
-    /// call borrows it).
+    /// The representation of `handle` (own or borrow), which must hold a resource of
+    /// type `ty` (the call borrows it).
     fn borrow(&self, handle: u32, ty: u32) -> HostResult<u64> {
-        self.with_handles(|table| table.get(handle, ty))
+        self.with_handles(|table| table.resource_rep(host_resource(ty), handle))
+            .map(u64::from)
     }
 
     /// A new own handle of host resource type `ty` for a new host object.
@@ -333,12 +369,11 @@ pub unsafe extern "C" fn wafer_p2_resource_drop(
     // SAFETY: the trampoline passes its instance's context.
     let call = unsafe { Call::new(context) };
     call.run(|call| {
-        let rep = call.with_handles(|table| table.remove(handle, ty))?;
-        if ty >= FIRST_GUEST_RESOURCE {
-            return Ok(1 << 32 | (rep & 0xffff_ffff));
-        }
-        if is_object(ty) {
-            objects::release(rep as u32);
+        let dropped = call.with_handles(|table| table.resource_drop(host_resource(ty), handle))?;
+        if let wafer_canon::Dropped::Own { rep } = dropped
+            && is_object(ty)
+        {
+            objects::release(rep);
         }
         Ok(0)
     })

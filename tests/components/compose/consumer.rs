@@ -24,6 +24,55 @@ unsafe extern "C" {
     fn describe(ptr: *const i32, len: usize, ret: *mut u64);
     #[link_name = "split"]
     fn split(ptr: *const u8, len: usize, ret: *mut u32);
+    #[link_name = "[constructor]counter"]
+    fn counter_new(start: i64) -> u32;
+    #[link_name = "[method]counter.add"]
+    fn counter_add(counter: u32, n: i64);
+    #[link_name = "[method]counter.value"]
+    fn counter_value(counter: u32) -> i64;
+    #[link_name = "[resource-drop]counter"]
+    fn counter_drop(counter: u32);
+    #[link_name = "make-counter"]
+    fn make_counter(start: i64) -> u32;
+    #[link_name = "take"]
+    fn take(counter: u32) -> i64;
+    #[link_name = "peek"]
+    fn peek(counter: u32) -> i64;
+    #[link_name = "keep"]
+    fn keep(counter: u32);
+    #[link_name = "release-kept"]
+    fn release_kept();
+    #[link_name = "destroyed"]
+    fn destroyed(ret: *mut u32);
+}
+
+/// The provider's log of destroyed counters.
+fn destroyed_log() -> Vec<i64> {
+    let mut ret = [0u32; 2];
+    unsafe { destroyed(ret.as_mut_ptr()) };
+    unsafe { std::slice::from_raw_parts(ret[0] as *const i64, ret[1] as usize) }.to_vec()
+}
+
+/// A resource the provider implements, owned, lent and handed back: each destructor
+/// runs when the last own handle is dropped, in whichever component drops it.
+fn counters() {
+    let a = unsafe { counter_new(1) };
+    unsafe { counter_add(a, 2) };
+    println!("a = {}, peek(a) = {}, destroyed {:?}", unsafe { counter_value(a) }, unsafe { peek(a) }, destroyed_log());
+    let b = unsafe { counter_new(10) };
+    println!("take(b) = {}, destroyed {:?}", unsafe { take(b) }, destroyed_log());
+    let c = unsafe { make_counter(100) };
+    unsafe { counter_add(c, 5) };
+    unsafe { keep(c) };
+    println!("kept c, destroyed {:?}", destroyed_log());
+    unsafe { release_kept() };
+    println!("released c, destroyed {:?}", destroyed_log());
+    let d = unsafe { make_counter(7) };
+    println!("a = {}, d = {}, destroyed {:?}", unsafe { peek(a) }, unsafe { peek(d) }, destroyed_log());
+    unsafe { counter_drop(a) };
+    println!("dropped a, destroyed {:?}", destroyed_log());
+    unsafe { counter_drop(d) };
+    println!("dropped d, destroyed {:?}", destroyed_log());
 }
 
 unsafe fn string(ptr: u32, len: u32) -> String {
@@ -55,4 +104,5 @@ fn main() {
     let items = unsafe { std::slice::from_raw_parts(ret[0] as *const u32, 2 * ret[1] as usize) };
     let words: Vec<String> = items.chunks_exact(2).map(|w| unsafe { string(w[0], w[1]) }).collect();
     println!("split({text:?}) = {words:?}");
+    counters();
 }

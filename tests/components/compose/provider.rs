@@ -122,3 +122,94 @@ pub unsafe extern "C" fn split(ptr: *const u8, len: usize) -> *mut u8 {
         ret()
     }
 }
+
+// The `counter` resource: a representation is an index into `VALUES`.
+
+#[link(wasm_import_module = "[export]local:demo/api")]
+unsafe extern "C" {
+    #[link_name = "[resource-new]counter"]
+    fn counter_new(rep: u32) -> u32;
+    #[link_name = "[resource-rep]counter"]
+    fn counter_rep(handle: u32) -> u32;
+    #[link_name = "[resource-drop]counter"]
+    fn counter_drop(handle: u32);
+}
+
+static mut VALUES: [i64; 64] = [0; 64];
+static mut COUNTERS: usize = 0;
+/// The last values of destroyed counters.
+static mut DESTROYED: [i64; 64] = [0; 64];
+static mut DESTROYED_COUNT: usize = 0;
+/// The handle `keep` keeps.
+static mut KEPT: u32 = 0;
+
+fn values() -> &'static mut [i64; 64] {
+    unsafe { &mut *addr_of_mut!(VALUES) }
+}
+
+#[unsafe(export_name = "local:demo/api#[constructor]counter")]
+pub unsafe extern "C" fn counter_constructor(start: i64) -> u32 {
+    unsafe {
+        let rep = COUNTERS;
+        COUNTERS += 1;
+        values()[rep] = start;
+        counter_new(rep as u32)
+    }
+}
+
+#[unsafe(export_name = "local:demo/api#[method]counter.add")]
+pub unsafe extern "C" fn counter_add(rep: u32, n: i64) {
+    values()[rep as usize] += n;
+}
+
+#[unsafe(export_name = "local:demo/api#[method]counter.value")]
+pub unsafe extern "C" fn counter_value(rep: u32) -> i64 {
+    values()[rep as usize]
+}
+
+#[unsafe(export_name = "local:demo/api#[dtor]counter")]
+pub unsafe extern "C" fn counter_dtor(rep: u32) {
+    unsafe {
+        (*addr_of_mut!(DESTROYED))[DESTROYED_COUNT] = values()[rep as usize];
+        DESTROYED_COUNT += 1;
+    }
+}
+
+#[unsafe(export_name = "local:demo/api#make-counter")]
+pub unsafe extern "C" fn make_counter(start: i64) -> u32 {
+    unsafe { counter_constructor(start) }
+}
+
+#[unsafe(export_name = "local:demo/api#take")]
+pub unsafe extern "C" fn take(handle: u32) -> i64 {
+    unsafe {
+        let value = values()[counter_rep(handle) as usize];
+        counter_drop(handle);
+        value
+    }
+}
+
+#[unsafe(export_name = "local:demo/api#peek")]
+pub unsafe extern "C" fn peek(rep: u32) -> i64 {
+    values()[rep as usize]
+}
+
+#[unsafe(export_name = "local:demo/api#keep")]
+pub unsafe extern "C" fn keep(handle: u32) {
+    unsafe { KEPT = handle };
+}
+
+#[unsafe(export_name = "local:demo/api#release-kept")]
+pub unsafe extern "C" fn release_kept() {
+    unsafe { counter_drop(KEPT) };
+}
+
+#[unsafe(export_name = "local:demo/api#destroyed")]
+pub unsafe extern "C" fn destroyed() -> *mut u8 {
+    unsafe {
+        let area = ret() as *mut u32;
+        *area = addr_of_mut!(DESTROYED) as u32;
+        *area.add(1) = DESTROYED_COUNT as u32;
+        ret()
+    }
+}

@@ -45,7 +45,7 @@ pub(super) struct Sites<'a, 'data> {
     pub hosts: Vec<Option<&'static HostFunc>>,
     /// A context per set of canonical options.
     pub option_contexts: Vec<DataId>,
-    /// A context per component instance (its WASI 0.2 handle table, no memory).
+    /// A context per component instance (its state word, no memory).
     pub instance_contexts: Vec<DataId>,
     /// The component descriptor.
     pub descriptor: DataId,
@@ -193,12 +193,8 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                         &[instance, resource, params[0]],
                     )?
                 };
-                if let Some(Resource::Defined {
-                    destructor: Some(destructor),
-                    ..
-                }) = plan.resources.get(*resource)
-                {
-                    self.run_destructor(dropped, destructor)?;
+                if let Some(Resource::Defined { destructor, .. }) = plan.resources.get(*resource) {
+                    self.run_destructor(dropped, destructor.as_ref())?;
                 }
                 Vec::new()
             }
@@ -254,6 +250,56 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 self.call_builtin(wafer_abi::symbols::BACKPRESSURE, &[instance, delta])?;
                 Vec::new()
             }
+            Trampoline::TaskReturn { instance } => {
+                self.trap_unless_may_leave(*instance);
+                self.task_return(*instance, params)?;
+                Vec::new()
+            }
+            Trampoline::Async {
+                op,
+                instance,
+                options,
+            } => {
+                self.trap_unless_may_leave(*instance);
+                let ptr_type = self.env.pointer_type();
+                let context = match options {
+                    Some(options) => self
+                        .env
+                        .data_addr(self.builder, self.sites.option_contexts[*options]),
+                    None => self.builder.ins().iconst(ptr_type, 0),
+                };
+                let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+                let mut args = vec![
+                    descriptor,
+                    context,
+                    i32(self.builder, u64::from(op.code())),
+                    i32(self.builder, u64::from(*instance)),
+                ];
+                for i in 0..2 {
+                    args.push(match params.get(i) {
+                        Some(&value) => value,
+                        None => i32(self.builder, 0),
+                    });
+                }
+                let result = self.call_runtime(
+                    wafer_abi::symbols::ASYNC_BUILTIN,
+                    &args,
+                    &[
+                        ptr_type,
+                        ptr_type,
+                        types::I32,
+                        types::I32,
+                        types::I32,
+                        types::I32,
+                    ],
+                    &[types::I64],
+                )?[0];
+                self.trap_from_result(result);
+                match plan.trampoline_signatures[t].results.is_empty() {
+                    true => Vec::new(),
+                    false => vec![self.builder.ins().ireduce(types::I32, result)],
+                }
+            }
             Trampoline::Unsupported { instance, .. } => {
                 if let Some(instance) = instance {
                     self.trap_unless_may_leave(*instance);
@@ -296,14 +342,14 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
             .trapz(may_leave, trap_code(TrapKind::CannotLeaveComponent));
     }
 
-    /// Runs `destructor` on the representation in the low bits of a `resource.drop`
-    /// result when it asks for it.
+    /// When a `resource.drop` result asks for the destructor: runs `destructor` (if the
+    /// resource has one) on the representation in its low bits, then ends the call the
+    /// runtime started for it (the destructor's task, in the implementing instance).
     fn run_destructor(
         &mut self,
         dropped: ir::Value,
-        destructor: &crate::component::plan::CoreDef,
+        destructor: Option<&crate::component::plan::CoreDef>,
     ) -> Result<()> {
-        let (func, vmctx, signature) = core_func(self.sites.menvs, destructor)?;
         let run = self.builder.create_block();
         let done = self.builder.create_block();
         let needed = self
@@ -313,10 +359,15 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         self.builder.ins().brif(needed, run, &[], done, &[]);
         self.builder.switch_to_block(run);
         self.builder.seal_block(run);
-        let rep = self.builder.ins().ireduce(types::I32, dropped);
-        let vmctx = self.env.data_addr(self.builder, vmctx);
-        let callee = self.env.func_ref(self.builder.func, func, signature);
-        self.builder.ins().call(callee, &[vmctx, rep]);
+        if let Some(destructor) = destructor {
+            let (func, vmctx, signature) = core_func(self.sites.menvs, destructor)?;
+            let rep = self.builder.ins().ireduce(types::I32, dropped);
+            let vmctx = self.env.data_addr(self.builder, vmctx);
+            let callee = self.env.func_ref(self.builder.func, func, signature);
+            self.builder.ins().call(callee, &[vmctx, rep]);
+        }
+        // The runtime started the destructor's call when it asked for it.
+        self.call_builtin(wafer_abi::symbols::EXIT_SYNC_CALL, &[])?;
         self.builder.ins().jump(done, &[]);
         self.builder.switch_to_block(done);
         self.builder.seal_block(done);
@@ -338,6 +389,45 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let callee = self.env.func_ref(self.builder.func, id, sig);
         let call = self.builder.ins().call(callee, args);
         Ok(self.builder.inst_results(call).to_vec())
+    }
+
+    /// `task.return`: spills the flat results `params` into value slots on the stack
+    /// and hands them to the runtime.
+    fn task_return(&mut self, instance: u32, params: &[ir::Value]) -> Result<()> {
+        use wafer_abi::harness::VALUE_SLOT_SIZE;
+        let slots = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            (params.len().max(1) as u32) * VALUE_SLOT_SIZE,
+            4,
+        ));
+        let ptr_type = self.env.pointer_type();
+        for (i, &value) in params.iter().enumerate() {
+            self.builder.ins().stack_store(
+                ptr_type,
+                value,
+                slots,
+                (i as u32 * VALUE_SLOT_SIZE) as i32,
+            );
+        }
+        let values = self.builder.ins().stack_addr(ptr_type, slots, 0);
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let instance = self.builder.ins().iconst(types::I32, i64::from(instance));
+        let count = self.builder.ins().iconst(types::I32, params.len() as i64);
+        let result = self.call_runtime(
+            wafer_abi::symbols::TASK_RETURN,
+            &[descriptor, instance, values, count],
+            &[ptr_type, types::I32, ptr_type, types::I32],
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        Ok(())
+    }
+
+    /// Raises the trap a built-in's `u64` result asks for.
+    fn trap_from_result(&mut self, result: ir::Value) {
+        let kind = self.builder.ins().ushr_imm_u(result, i64::from(TRAP_SHIFT));
+        let kind = self.builder.ins().ireduce(types::I32, kind);
+        trap_if_nonzero(self.builder, kind);
     }
 
     /// Calls the runtime's built-in `symbol` with the component descriptor and the `i32`
@@ -462,19 +552,19 @@ fn transcode_op(op: &str) -> Option<u32> {
 }
 
 /// The WASI 0.2 host's number for imported resource type `resource` (one no host
-/// function hands out for an import the host does not define, so every use of its
-/// handles traps).
+/// function hands out for an import the host does not define, or a resource a component
+/// defines, so every use of its handles through the host traps).
 pub(super) fn resource_type(plan: &ComponentPlan<'_>, resource: usize) -> u32 {
     match plan.resources.get(resource) {
         Some(Resource::Imported { interface, name }) => {
             wasi_p2::find_resource(interface, name).unwrap_or(u32::MAX)
         }
-        _ => wasi_p2::FIRST_GUEST_RESOURCE + resource as u32,
+        _ => u32::MAX,
     }
 }
 
 /// Emits a trap with kind `kind` (an `i32` holding a `TrapKind`) unless it is 0.
-fn trap_if_nonzero(builder: &mut FunctionBuilder<'_>, kind: ir::Value) {
+pub(super) fn trap_if_nonzero(builder: &mut FunctionBuilder<'_>, kind: ir::Value) {
     let trap = builder.create_block();
     let done = builder.create_block();
     builder.set_cold_block(trap);

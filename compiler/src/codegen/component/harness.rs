@@ -27,7 +27,7 @@ use super::{core_func, start};
 use crate::component::plan::{ComponentPlan, CoreDef, Resource, Trampoline};
 use crate::error::Result;
 use crate::target::Target;
-use crate::translate::env::{FuncEnv, vm_flags};
+use crate::translate::env::{FuncEnv, ModuleEnv, vm_flags};
 
 /// One component of a harness image: where its parts are in the merged plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,7 @@ pub fn merge<'data>(
             memory: merged.memories.len(),
             realloc: merged.reallocs.len(),
             post_return: merged.post_returns.len(),
+            callback: merged.callbacks.len(),
             resource: merged.resources.len(),
             table: merged.resource_tables.len() as u32,
             component_instance: merged.component_instances,
@@ -112,6 +113,7 @@ pub fn merge<'data>(
             options.memory = options.memory.map(|m| m + base.memory);
             options.realloc = options.realloc.map(|r| r + base.realloc);
             options.post_return = options.post_return.map(|p| p + base.post_return);
+            options.callback = options.callback.map(|c| c + base.callback);
             options
         }));
         merged.memories.extend(plan.memories.iter().map(|memory| {
@@ -122,6 +124,7 @@ pub fn merge<'data>(
         for (from, to) in [
             (&plan.reallocs, &mut merged.reallocs),
             (&plan.post_returns, &mut merged.post_returns),
+            (&plan.callbacks, &mut merged.callbacks),
         ] {
             to.extend(from.iter().map(|def| {
                 let mut def = *def;
@@ -153,6 +156,11 @@ pub fn merge<'data>(
                     table
                 })
             }));
+        merged.parents.extend(
+            (0..plan.component_instances as usize)
+                .map(|i| plan.parents.get(i).copied().flatten())
+                .map(|parent| parent.map(|p| p + base.component_instance)),
+        );
         merged.component_instances += plan.component_instances;
         let exports = merged.exports.len()..merged.exports.len() + plan.exports.len();
         merged.exports.extend(plan.exports.iter().map(|export| {
@@ -180,6 +188,7 @@ struct Bases {
     memory: usize,
     realloc: usize,
     post_return: usize,
+    callback: usize,
     resource: usize,
     table: u32,
     component_instance: u32,
@@ -243,6 +252,18 @@ impl Bases {
                 instance: instance(i),
                 delta: *delta,
             },
+            Trampoline::TaskReturn { instance: i } => Trampoline::TaskReturn {
+                instance: instance(i),
+            },
+            Trampoline::Async {
+                op,
+                instance: i,
+                options,
+            } => Trampoline::Async {
+                op: *op,
+                instance: instance(i),
+                options: options.map(|o| o + self.options),
+            },
             Trampoline::Unsupported { instance: i, name } => Trampoline::Unsupported {
                 instance: i.as_ref().map(instance),
                 name: name.clone(),
@@ -257,8 +278,12 @@ impl Bases {
 
 /// A C-convention function `fn(values: *mut [u8; 16])` that calls `def` with flat
 /// arguments read from the value slots and writes its results back there.
-fn slot_trampoline(sites: &Sites<'_, '_>, def: &CoreDef, name: (u32, u32)) -> Result<ir::Function> {
-    let menv = &sites.menvs[0];
+pub(super) fn slot_trampoline(
+    menvs: &[ModuleEnv<'_>],
+    def: &CoreDef,
+    name: (u32, u32),
+) -> Result<ir::Function> {
+    let menv = &menvs[0];
     let ptr = menv.pointer_type;
     let mut signature = ir::Signature::new(menv.host_call_conv);
     signature.params.push(ir::AbiParam::new(ptr));
@@ -267,7 +292,7 @@ fn slot_trampoline(sites: &Sites<'_, '_>, def: &CoreDef, name: (u32, u32)) -> Re
     let (mut builder, block) = start(&mut func, &mut builder_context);
     let values = builder.block_params(block)[0];
     let mut env = FuncEnv::new(menv);
-    let (callee, vmctx, callee_signature) = core_func(sites.menvs, def)?;
+    let (callee, vmctx, callee_signature) = core_func(menvs, def)?;
     let mut args = vec![env.data_addr(&mut builder, vmctx)];
     for (i, param) in callee_signature.params.iter().skip(1).enumerate() {
         args.push(builder.ins().load(
@@ -389,7 +414,7 @@ pub(super) fn define_table(
             let options = &plan.options[export.options];
             let call =
                 writer.declare_local(&format!("component[{k}]:export[{e}]"), &c_signature(1))?;
-            let func = slot_trampoline(sites, &export.func, (7, e as u32))?;
+            let func = slot_trampoline(sites.menvs, &export.func, (7, e as u32))?;
             let compiled = compile_function(isa, context, func, call)?;
             writer.define_function(call, &format!("export {}", export.name), compiled)?;
             let call = writer
@@ -399,7 +424,7 @@ pub(super) fn define_table(
             if let Some(p) = options.post_return {
                 let id = writer
                     .declare_local(&format!("component[{k}]:post-return[{e}]"), &c_signature(1))?;
-                let func = slot_trampoline(sites, &plan.post_returns[p], (8, e as u32))?;
+                let func = slot_trampoline(sites.menvs, &plan.post_returns[p], (8, e as u32))?;
                 let compiled = compile_function(isa, context, func, id)?;
                 writer.define_function(id, &format!("post-return {}", export.name), compiled)?;
                 let id = writer
@@ -407,8 +432,21 @@ pub(super) fn define_table(
                     .declare_func_in_data(id, &mut description);
                 description.write_function_addr((exports_at + ptr) as u32, id);
             }
-            // An export lifted `async` cannot be called synchronously by the harness.
-            let func_type = export.func_type.filter(|_| !options.is_async);
+            if let Some(c) = options.callback {
+                let id = writer
+                    .declare_local(&format!("component[{k}]:callback[{e}]"), &c_signature(1))?;
+                let func = slot_trampoline(sites.menvs, &plan.callbacks[c], (9, e as u32))?;
+                let compiled = compile_function(isa, context, func, id)?;
+                writer.define_function(id, &format!("callback {}", export.name), compiled)?;
+                let id = writer
+                    .module_mut()
+                    .declare_func_in_data(id, &mut description);
+                description.write_function_addr((exports_at + 6 * ptr) as u32, id);
+            }
+            // An export lifted `async` without a callback (stackful) is not supported.
+            let func_type = export
+                .func_type
+                .filter(|_| !options.is_async || options.callback.is_some());
             put(
                 &mut bytes,
                 exports_at + 2 * ptr,

@@ -1,43 +1,23 @@
 //! A first walk of a component, before the translator's: the value-size rule the
-//! validator leaves out, and whether any function is lifted or lowered `async`.
+//! validator leaves out.
 
 use wasmtime_environ::wasmparser as wp;
 
 use super::features;
 use crate::error::{CompileError, Result};
 
-/// What a first walk of a component finds.
-#[derive(Debug, Default)]
-pub(super) struct Prescan {
-    /// Some `canon lift` or `canon lower` is `async`.
-    pub(super) async_options: bool,
-}
-
 /// A first walk of the component's sections, at every nesting level, through a
 /// validator of its own (the translator keeps its validator's types to itself; function
 /// bodies are not validated here, and an invalid component is left for [`translate`] to
 /// report). It checks the rule that validator leaves out: every value type a component
 /// defines must take less than 2^28 bytes in a 64-bit memory (the canonical ABI's
-/// element size bound). And it notes whether any function is lifted or lowered `async`.
-pub(super) fn prescan(wasm: &[u8]) -> Result<Prescan> {
-    let mut found = Prescan::default();
+/// element size bound).
+pub(super) fn prescan(wasm: &[u8]) -> Result<()> {
     let mut validator = wp::Validator::new_with_features(features());
     for payload in wp::Parser::new(0).parse_all(wasm) {
         let Ok(payload) = payload else {
-            return Ok(found);
+            return Ok(());
         };
-        if let wp::Payload::ComponentCanonicalSection(section) = &payload {
-            for function in section.clone().into_iter().flatten() {
-                let options = match &function {
-                    wp::CanonicalFunction::Lift { options, .. }
-                    | wp::CanonicalFunction::Lower { options, .. } => &options[..],
-                    _ => &[],
-                };
-                found.async_options |= options
-                    .iter()
-                    .any(|option| matches!(option, wp::CanonicalOption::Async));
-            }
-        }
         let section = match &payload {
             wp::Payload::ComponentTypeSection(section) => Some(section.range()),
             _ => None,
@@ -46,7 +26,7 @@ pub(super) fn prescan(wasm: &[u8]) -> Result<Prescan> {
             .types(0)
             .map_or(0, |types| types.component_type_count());
         if validator.payload(&payload).is_err() {
-            return Ok(found);
+            return Ok(());
         }
         let (Some(range), Some(types)) = (section, validator.types(0)) else {
             continue;
@@ -73,7 +53,7 @@ pub(super) fn prescan(wasm: &[u8]) -> Result<Prescan> {
             }
         }
     }
-    Ok(found)
+    Ok(())
 }
 
 /// A validated value type in a canonical-ABI arena, for its size: only a type too large

@@ -3,8 +3,8 @@
 
 use wafer_canon::handles::{Entry, Handle, MAX_TABLE_LENGTH};
 use wafer_canon::{
-    Dropped, FlatReader, FlatVal, HandleTable, Handles, OpaqueKind, ResourceId, Trap, TypeId,
-    Types, Val, lift_flat, lower_flat,
+    AsyncKind, Dropped, FlatReader, FlatVal, HandleTable, Handles, OpaqueKind, ResourceId, Trap,
+    TypeId, Types, Val, lift_flat, lower_flat,
 };
 
 use crate::support::{cx, memory, parse};
@@ -331,4 +331,30 @@ fn lifting_traps_from_the_table_come_through() {
         );
         assert_eq!(got, Err(trap));
     }
+}
+
+#[test]
+fn async_entries_share_indices_and_check_their_kind() {
+    let mut table = HandleTable::new();
+    let resource = ResourceId(0);
+    let own = table.resource_new(resource, 7).unwrap();
+    let set = table.add_async(AsyncKind::WaitableSet, 42).unwrap();
+    assert_eq!((own, set), (1, 2));
+    assert_eq!(table.async_id(AsyncKind::WaitableSet, set), Ok(42));
+    // A resource handle is not a waitable set, nor a set a resource handle.
+    assert_eq!(
+        table.async_id(AsyncKind::WaitableSet, own),
+        Err(Trap::HandleWrongType(own))
+    );
+    assert_eq!(
+        table.resource_rep(resource, set),
+        Err(Trap::HandleWrongType(set))
+    );
+    assert_eq!(table.remove_async(AsyncKind::WaitableSet, set), Ok(42));
+    assert_eq!(
+        table.async_id(AsyncKind::WaitableSet, set),
+        Err(Trap::UnknownHandle(set))
+    );
+    // The freed index is reused by the next entry of either kind.
+    assert_eq!(table.resource_new(resource, 8), Ok(set));
 }
