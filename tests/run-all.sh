@@ -156,12 +156,15 @@ done
 step "fuzz: differential on qemu-virt-aarch64 (qemu-system, $((seconds / 4)) s)"
 ./target/release/wafer-fuzz differential --target qemu-virt-aarch64 --calls 300 --seconds "$((seconds / 4))"
 # The cargo-fuzz drivers, when a nightly toolchain with cargo-fuzz is present: built (in
-# their own workspace) and run briefly, so they cannot rot.
+# their own workspace, carrying only the host's runtime: the nightly toolchain need not
+# have the foreign Rust targets) and run briefly, so they cannot rot.
 if cargo +nightly fuzz --version >/dev/null 2>&1; then
   step "fuzz: cargo-fuzz drivers (nightly)"
+  export WAFER_RUNTIME_TARGETS="$(uname -m)-linux"
   cargo +nightly fuzz build --fuzz-dir tests/fuzz/cargo-fuzz -s none
   for target in compile differential; do
     cargo +nightly fuzz run --fuzz-dir tests/fuzz/cargo-fuzz -s none "$target" -- \
       -max_total_time=20 -rss_limit_mb=4096
   done
+  unset WAFER_RUNTIME_TARGETS
 fi
