@@ -21,7 +21,11 @@ const CRATES: &[(&str, &str, &str)] = &[
     ("indexmap", "2.14.2", "hashing and collections"),
     ("ryu", "1.0.23", "formatting numbers"),
     ("hex", "0.4.3", "encoding"),
-    ("regex-lite", "0.1.9", "regular expressions"),
+    (
+        "regex-syntax",
+        "0.8.10",
+        "regular expressions (the parser of `regex`)",
+    ),
 ];
 
 /// Summed `test result:` lines of one `cargo test`.
@@ -108,7 +112,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// `cargo test --target wasm32-wasip1 --lib --tests` in `dir` with `runner` (without one,
+/// `cargo test --no-fail-fast --target wasm32-wasip1 --lib --tests` in `dir` with `runner` (without one,
 /// only compiles); returns its output, wall time in seconds and exit status.
 fn cargo_test(dir: &Path, build: &Path, runner: Option<&str>, cache: &Path) -> (String, f64, i32) {
     let mut command = Command::new("cargo");
@@ -157,6 +161,13 @@ fn popular_crates_pass_as_under_wasmtime() {
         let dir = work.join(name);
         let _ = std::fs::remove_dir_all(&dir);
         copy_tree(source, &dir);
+        // Its own workspace, not wafer's (the copy lives under wafer's target/).
+        let manifest = dir.join("Cargo.toml");
+        let mut text = std::fs::read_to_string(&manifest).unwrap();
+        if !text.contains("\n[workspace]") {
+            text.push_str("\n[workspace]\n");
+            std::fs::write(&manifest, text).unwrap();
+        }
         let cache = work.join(format!("{name}-cache"));
         let _ = std::fs::remove_dir_all(&cache);
         // Compile first, so the times below are the runners' alone.
@@ -193,7 +204,7 @@ fn popular_crates_pass_as_under_wasmtime() {
     let report = format!(
         "# wafer as cargo's runner\n\n\
          `cargo test --release -p wafer --test cargo_runner -- --ignored`: each crate's \
-         `cargo test --target wasm32-wasip1 --lib --tests`, compiled once beforehand, run \
+         `cargo test --no-fail-fast --target wasm32-wasip1 --lib --tests`, compiled once beforehand, run \
          with `wasmtime run --dir .` and with `wafer run --dir .` as the runner, then with \
          wafer again (its image cache warm). Times are the whole `cargo test`, in seconds.\n\n\
          | crate | kind | suites | wafer passed / failed / ignored | wasmtime passed / failed / ignored | wasmtime (s) | wafer, cold cache (s) | wafer, warm cache (s) |\n\
