@@ -99,19 +99,6 @@ fn fetch_sources(work: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// `cargo test --no-fail-fast --target wasm32-wasip1 --lib --tests` in `dir` with `runner` (without one,
 /// only compiles); returns its output, wall time in seconds and exit status.
 fn cargo_test(dir: &Path, build: &Path, runner: Option<&str>, cache: &Path) -> (String, f64, i32) {
@@ -160,7 +147,7 @@ fn popular_crates_pass_as_under_wasmtime() {
     for ((name, version, kind), source) in CRATES.iter().zip(&sources) {
         let dir = work.join(name);
         let _ = std::fs::remove_dir_all(&dir);
-        copy_tree(source, &dir);
+        common::copy_tree(source, &dir);
         // Its own workspace, not wafer's (the copy lives under wafer's target/).
         let manifest = dir.join("Cargo.toml");
         let mut text = std::fs::read_to_string(&manifest).unwrap();

@@ -24,21 +24,21 @@ fn many_functions(dir: &Path, count: usize) -> std::path::PathBuf {
 }
 
 /// Runs wafer with `args` inside a pseudo-terminal (util-linux `script`), as a person at
-/// a terminal would; returns everything the terminal received.
-fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
+/// a terminal would, with `env` set; returns its outcome, whose stdout is everything the
+/// terminal received.
+fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> common::Outcome {
     let line = std::iter::once(wafer().display().to_string())
         .chain(args.iter().map(|arg| format!("'{arg}'")))
         .collect::<Vec<_>>()
         .join(" ");
     let mut command = Command::new("script");
-    command.args(["-qec", &line, "/dev/null"]);
+    command
+        .args(["-qec", &line, "/dev/null"])
+        .env_remove("NO_COLOR");
     for (key, value) in env {
         command.env(key, value);
     }
-    command.env_remove("NO_COLOR");
-    let outcome = run_command(&mut command);
-    assert_eq!(outcome.code, 0, "{outcome:?}");
-    outcome.stdout
+    run_command(&mut command)
 }
 
 #[test]
@@ -48,10 +48,12 @@ fn a_terminal_gets_a_progress_bar_and_a_pipe_gets_nothing() {
     let output = dir.join("many");
     let (module, output) = (module.to_str().unwrap(), output.to_str().unwrap());
 
-    let shown = on_a_terminal(
+    let terminal = on_a_terminal(
         &["build", module, "-o", output],
         &[("WAFER_PROGRESS_DELAY_MS", "0")],
     );
+    assert_eq!(terminal.code, 0, "{terminal:?}");
+    let shown = terminal.stdout;
     assert!(
         shown.contains("/2001 functions"),
         "no bar counting the functions: {shown:?}"
@@ -93,28 +95,17 @@ fn errors_are_coloured_only_on_a_terminal_or_when_asked() {
     );
     assert_eq!(forced.stderr.lines().count(), 1);
 
-    let terminal = on_a_terminal_failing(&["build", missing], None);
+    let terminal = on_a_terminal_failing(&["build", missing], &[]);
     assert!(terminal.contains("\x1b[1;31merror:"), "{terminal:?}");
-    let no_color = on_a_terminal_failing(&["build", missing], Some(("NO_COLOR", "1")));
+    let no_color = on_a_terminal_failing(&["build", missing], &[("NO_COLOR", "1")]);
     assert!(!no_color.contains('\x1b'), "{no_color:?}");
-    let never = on_a_terminal_failing(&["build", missing, "--color", "never"], None);
+    let never = on_a_terminal_failing(&["build", missing, "--color", "never"], &[]);
     assert!(!never.contains('\x1b'), "{never:?}");
 }
 
-/// Like [`on_a_terminal`] for a command that must fail.
-fn on_a_terminal_failing(args: &[&str], env: Option<(&str, &str)>) -> String {
-    let line = std::iter::once(wafer().display().to_string())
-        .chain(args.iter().map(|arg| format!("'{arg}'")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut command = Command::new("script");
-    command
-        .args(["-qec", &line, "/dev/null"])
-        .env_remove("NO_COLOR");
-    if let Some((key, value)) = env {
-        command.env(key, value);
-    }
-    let outcome = run_command(&mut command);
+/// What the terminal received from a wafer command that must fail.
+fn on_a_terminal_failing(args: &[&str], env: &[(&str, &str)]) -> String {
+    let outcome = on_a_terminal(args, env);
     assert_ne!(outcome.code, 0, "{outcome:?}");
     outcome.stdout
 }

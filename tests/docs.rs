@@ -71,14 +71,6 @@ fn matches(expected: &[String], actual: &[&str]) -> bool {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
 /// `PATH` with `first` in front.
 fn path_with(first: &Path) -> std::ffi::OsString {
     std::env::join_paths(
@@ -134,7 +126,7 @@ fn every_example_in_the_guide_runs_as_shown() {
     let guide = std::fs::read_to_string(common::repo().join("docs/guide.md")).unwrap();
     assert!(examples(&guide).len() >= 20, "too few examples found");
     let dir = scratch("docs-guide");
-    copy_dir(&common::repo().join("examples"), &dir.join("examples"));
+    common::copy_tree(&common::repo().join("examples"), &dir.join("examples"));
     // A Raspberry Pi boot partition with its firmware, for `wafer flash`.
     common::boards::fat_volume(
         &dir.join("boot.img"),
