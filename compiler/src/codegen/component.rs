@@ -315,7 +315,7 @@ pub fn declare_trampolines(
         .collect()
 }
 
-/// The `wasi:cli/run@0.2` export's `run`, which must be `func() -> result`.
+/// The `wasi:cli/run` export's `run` (0.2 or 0.3), which must be `func() -> result`.
 fn run_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<&'p crate::component::plan::Export> {
     let run = plan
         .exports
@@ -334,7 +334,8 @@ fn run_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<&'p crate::component::p
         })
         .ok_or_else(|| {
             CompileError::Link(
-                "the component exports no `wasi:cli/run@0.2` interface: nothing to run".into(),
+                "the component exports no `wasi:cli/run@0.2` or `@0.3` interface: nothing to run"
+                    .into(),
             )
         })?;
     if !run.signature.params.is_empty() || run.signature.results != [FlatType::I32] {
@@ -827,7 +828,7 @@ mod tests {
     }
 
     #[test]
-    fn only_0_2_exports_of_wasi_cli_run_are_entries() {
+    fn only_0_2_and_0_3_exports_of_wasi_cli_run_are_entries() {
         let export = |name: &str| crate::component::plan::Export {
             name: name.to_string(),
             func: CoreDef::Trampoline(0),
@@ -841,7 +842,9 @@ mod tests {
         for (name, found) in [
             ("wasi:cli/run@0.2.0#run", true),
             ("wasi:cli/run@0.2.12#run", true),
-            ("wasi:cli/run@0.3.0#run", false),
+            ("wasi:cli/run@0.3.0#run", true),
+            ("wasi:cli/run@0.1.0#run", false),
+            ("wasi:cli/run@1.0.0#run", false),
             ("wasi:cli/run@0.2.0#other", false),
             ("run", false),
         ] {
