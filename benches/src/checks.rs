@@ -13,27 +13,76 @@ use crate::report::{Table, ms, ratio};
 use crate::runners::{self, Program, WAFER_CPU_FLAGS};
 use crate::tools;
 
-/// A way to build each program: a name for the report and its `wafer build` flags.
+/// What builds and runs a variant.
+#[derive(Debug)]
+pub enum Engine {
+    /// `wafer build` with these flags added; the image runs by itself.
+    Wafer { flags: Vec<String> },
+    /// `wasmtime compile` with `compile` flags to a `.cwasm`, run by `wasmtime run
+    /// --allow-precompiled` with `run` flags (the engine settings must agree).
+    Wasmtime {
+        compile: Vec<String>,
+        run: Vec<String>,
+    },
+}
+
+/// A way to build each program: a name for the report, its engine and flags, and the
+/// variant it is compared with.
 #[derive(Debug)]
 pub struct Variant {
     /// The column's name.
     pub name: String,
-    /// Flags added to `wafer build`.
-    pub flags: Vec<String>,
+    pub engine: Engine,
+    /// The index of the variant this one's ratio is against (its own: a baseline).
+    pub baseline: usize,
+}
+
+fn strings(flags: &[&str]) -> Vec<String> {
+    flags.iter().map(|flag| flag.to_string()).collect()
 }
 
 impl Variant {
-    /// A variant named `name` built with `flags`.
-    pub fn new(name: &str, flags: &[&str]) -> Variant {
+    /// A wafer build named `name` with `flags`, compared with variant `baseline`.
+    pub fn wafer(name: &str, flags: &[&str], baseline: usize) -> Variant {
         Variant {
             name: name.to_string(),
-            flags: flags.iter().map(|flag| flag.to_string()).collect(),
+            engine: Engine::Wafer {
+                flags: strings(flags),
+            },
+            baseline,
+        }
+    }
+
+    /// A wasmtime build named `name`, compared with variant `baseline`.
+    pub fn wasmtime(name: &str, compile: &[&str], run: &[&str], baseline: usize) -> Variant {
+        Variant {
+            name: name.to_string(),
+            engine: Engine::Wasmtime {
+                compile: strings(compile),
+                run: strings(run),
+            },
+            baseline,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match &self.engine {
+            Engine::Wafer { flags } if flags.is_empty() => "wafer, no flags".to_string(),
+            Engine::Wafer { flags } => format!("wafer `{}`", flags.join(" ")),
+            Engine::Wasmtime { compile, run } if compile.is_empty() && run.is_empty() => {
+                "wasmtime, no flags".to_string()
+            }
+            Engine::Wasmtime { compile, run } => format!(
+                "wasmtime compile `{}`, run `{}`",
+                compile.join(" "),
+                run.join(" ")
+            ),
         }
     }
 }
 
 /// What is being measured: the title and command of the report, its file, and the
-/// variants, the first of which is the baseline the others are divided by.
+/// variants (the first is a baseline).
 #[derive(Debug)]
 pub struct Study {
     /// The report's title.
@@ -42,7 +91,7 @@ pub struct Study {
     pub command: String,
     /// The report's file name in `target/bench`.
     pub file: &'static str,
-    /// The builds, baseline first.
+    /// The builds.
     pub variants: Vec<Variant>,
 }
 
@@ -54,29 +103,53 @@ impl Study {
             command: format!("--checks {list}"),
             file: "CHECKS.md",
             variants: vec![
-                Variant::new("guard regions", &["--checks", "none"]),
-                Variant::new("with checks", &["--checks", list]),
+                Variant::wafer("guard regions", &["--checks", "none"], 0),
+                Variant::wafer("with checks", &["--checks", list], 0),
             ],
         }
     }
 
     /// `--metering`: what `--fuel` and `--deadline` cost, with budgets no program here
-    /// reaches.
+    /// reaches, and what wasmtime's fuel and epoch-interruption timeout cost it.
     pub fn metering() -> Study {
+        const FUEL: &str = "1000000000000000000";
         Study {
-            title: "The cost of `--fuel` and `--deadline`".into(),
+            title: "The cost of `--fuel` and `--deadline`, and of wasmtime's fuel and timeout"
+                .into(),
             command: "--metering".into(),
             file: "METERING.md",
             variants: vec![
-                Variant::new("unmetered", &[]),
-                Variant::new("--fuel", &["--fuel", "1000000000000000000"]),
-                Variant::new("--deadline", &["--deadline", "1h"]),
-                Variant::new(
-                    "both",
-                    &["--fuel", "1000000000000000000", "--deadline", "1h"],
+                Variant::wafer("wafer", &[], 0),
+                Variant::wafer("--fuel", &["--fuel", FUEL], 0),
+                Variant::wafer("--deadline", &["--deadline", "1h"], 0),
+                Variant::wafer("both", &["--fuel", FUEL, "--deadline", "1h"], 0),
+                Variant::wasmtime("wasmtime", &[], &[], 4),
+                Variant::wasmtime(
+                    "wasmtime fuel",
+                    &["-W", "fuel=1"],
+                    &["-W", &format!("fuel={FUEL}")],
+                    4,
+                ),
+                Variant::wasmtime(
+                    "wasmtime timeout",
+                    &["-W", "epoch-interruption=y"],
+                    &["-W", "timeout=3600s"],
+                    4,
+                ),
+                Variant::wasmtime(
+                    "wasmtime both",
+                    &["-W", "fuel=1,epoch-interruption=y"],
+                    &["-W", &format!("fuel={FUEL},timeout=3600s")],
+                    4,
                 ),
             ],
         }
+    }
+
+    fn needs_wasmtime(&self) -> bool {
+        self.variants
+            .iter()
+            .any(|variant| matches!(variant.engine, Engine::Wasmtime { .. }))
     }
 }
 
@@ -107,6 +180,14 @@ pub fn run(
     tools::clang(&mut versions)?;
     tools::rustc(&mut versions)?;
     let wafer = tools::pin_wafer(root, work, &mut versions, &mut notes)?;
+    let wasmtime = match study.needs_wasmtime() {
+        true => Some(tools::wasmtime(
+            &root.join("target").join("bench-tools"),
+            &mut versions,
+            &mut notes,
+        )?),
+        false => None,
+    };
     for note in &notes {
         eprintln!("wafer-bench: note: {note}");
     }
@@ -125,16 +206,39 @@ pub fn run(
         let dir = work.join("build").join(&program.name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let built = runners::build_wasm(program, &dir.join("prog.wasm"), &key).and_then(|wasm| {
-            let mut images = Vec::new();
+            let mut commands = Vec::new();
             let mut bounds = String::new();
             for (i, variant) in study.variants.iter().enumerate() {
-                let image = dir.join(format!("prog.wafer-variant{i}"));
-                bounds = wafer_build(&wafer, &wasm, &image, &variant.flags)?;
-                images.push(image);
+                match (&variant.engine, &wasmtime) {
+                    (Engine::Wafer { flags }, _) => {
+                        let image = dir.join(format!("prog.wafer-variant{i}"));
+                        bounds = wafer_build(&wafer, &wasm, &image, flags)?;
+                        commands.push(Cmd::new([image]));
+                    }
+                    (Engine::Wasmtime { compile, run }, Some(wasmtime)) => {
+                        let cwasm = dir.join(format!("prog.wasmtime-variant{i}.cwasm"));
+                        build_step(
+                            Command::new(wasmtime)
+                                .arg("compile")
+                                .args(compile)
+                                .arg(&wasm)
+                                .arg("-o")
+                                .arg(&cwasm),
+                        )?;
+                        let mut args = vec![wasmtime.clone().into_os_string(), "run".into()];
+                        args.extend(run.iter().map(Into::into));
+                        args.push("--allow-precompiled".into());
+                        args.push(cwasm.into_os_string());
+                        commands.push(Cmd::new(args));
+                    }
+                    (Engine::Wasmtime { .. }, None) => {
+                        return Err("wasmtime variant without wasmtime".into());
+                    }
+                }
             }
-            Ok((images, bounds))
+            Ok((commands, bounds))
         });
-        let (images, bounds) = match built {
+        let (commands, bounds) = match built {
             Ok(built) => built,
             Err(why) => {
                 measured.push(Measured {
@@ -147,7 +251,6 @@ pub fn run(
             }
         };
         eprint!("wafer-bench: running {} ...", program.name);
-        let commands: Vec<Cmd> = images.iter().map(|image| Cmd::new([image])).collect();
         let result = measure_variants(
             &program.name,
             &commands,
@@ -267,36 +370,40 @@ fn render(
     warmup: bool,
 ) -> String {
     let show_bounds = measured.iter().any(|m| !m.bounds.is_empty());
-    let (baseline, others) = study
-        .variants
-        .split_first()
-        .expect("a study has a baseline");
-    let mut headers = vec!["program".to_string(), format!("{} (ms)", baseline.name)];
-    for variant in others {
+    let compared = |i: usize| study.variants[i].baseline != i;
+    let mut headers = vec!["program".to_string()];
+    for (i, variant) in study.variants.iter().enumerate() {
         headers.push(format!("{} (ms)", variant.name));
-        headers.push(format!("{} ×", variant.name));
+        if compared(i) {
+            headers.push(format!("{} ×", variant.name));
+        }
     }
     if show_bounds {
         headers.push("bounds checks".into());
     }
+    let columns = headers.len() - 1 - usize::from(show_bounds);
     let mut table = Table::new(headers);
-    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); others.len()];
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); study.variants.len()];
     for m in measured {
         let medians: Vec<Option<f64>> = m.walls.iter().map(|w| median_of(w)).collect();
         let mut row = vec![m.name.clone()];
-        match (&m.problem, medians.first().copied().flatten()) {
-            (None, Some(base)) if medians.iter().all(Option::is_some) => {
-                row.push(ms(base));
-                for (i, median) in medians.iter().skip(1).enumerate() {
-                    let median = median.unwrap_or(base);
-                    ratios[i].push(median / base);
-                    row.push(ms(median));
-                    row.push(ratio(median / base));
+        match &m.problem {
+            None if medians.len() == study.variants.len()
+                && medians.iter().all(Option::is_some) =>
+            {
+                let medians: Vec<f64> = medians.into_iter().flatten().collect();
+                for (i, variant) in study.variants.iter().enumerate() {
+                    row.push(ms(medians[i]));
+                    if compared(i) {
+                        let ratio_to_baseline = medians[i] / medians[variant.baseline];
+                        ratios[i].push(ratio_to_baseline);
+                        row.push(ratio(ratio_to_baseline));
+                    }
                 }
             }
-            (problem, _) => {
+            problem => {
                 row.push(problem.clone().unwrap_or_else(|| "no timed run".into()));
-                row.extend(std::iter::repeat_n(String::new(), 2 * others.len()));
+                row.extend(std::iter::repeat_n(String::new(), columns - 1));
             }
         }
         if show_bounds {
@@ -304,44 +411,37 @@ fn render(
         }
         table.row(row);
     }
-    let flags = |variant: &Variant| {
-        if variant.flags.is_empty() {
-            "no flags".to_string()
-        } else {
-            format!("`{}`", variant.flags.join(" "))
-        }
-    };
     let mut text = format!(
         "# {}\n\n\
-         `cargo run --release -p wafer-bench -- {}`: each program built by wafer for this \
-         CPU {} times ({}), the builds run interleaved, {runs} timed round{}{}; medians of \
-         wall time, ratios against {}.\n\n",
+         `cargo run --release -p wafer-bench -- {}`: each program built {} times for this \
+         CPU ({}), the builds run interleaved, {runs} timed round{}{}; medians of wall \
+         time; each ratio is against the baseline its geomean line below names.\n\n",
         study.title,
         study.command,
         study.variants.len(),
         study
             .variants
             .iter()
-            .map(|v| format!("{}: {}", v.name, flags(v)))
+            .map(|v| format!("{}: {}", v.name, v.describe()))
             .collect::<Vec<_>>()
             .join("; "),
         if runs == 1 { "" } else { "s" },
         if warmup { " after a warm-up round" } else { "" },
-        baseline.name,
     );
     for (name, version) in versions {
         text.push_str(&format!("- {name}: {version}\n"));
     }
     text.push('\n');
     text.push_str(&table.render());
-    for (variant, ratios) in others.iter().zip(&ratios) {
-        if !ratios.is_empty() {
+    for (i, variant) in study.variants.iter().enumerate() {
+        if compared(i) && !ratios[i].is_empty() {
             text.push_str(&format!(
-                "\n{}: geomean of the ratios over {} program{}: **{}**\n",
+                "\n{} against {}: geomean of the ratios over {} program{}: **{}**\n",
                 variant.name,
-                ratios.len(),
-                if ratios.len() == 1 { "" } else { "s" },
-                ratio(geomean(ratios))
+                study.variants[variant.baseline].name,
+                ratios[i].len(),
+                if ratios[i].len() == 1 { "" } else { "s" },
+                ratio(geomean(&ratios[i]))
             ));
         }
     }

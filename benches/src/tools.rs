@@ -91,26 +91,7 @@ impl Tools {
         rustc(&mut versions)?;
         let wafer = pin_wafer(root, work, &mut versions, &mut notes)?;
 
-        let wasmtime = match fetch_wasmtime(tools_dir) {
-            Ok(path) => path,
-            Err(why) => {
-                let path = which("wasmtime").ok_or_else(|| {
-                    missing(
-                        &format!("cannot fetch wasmtime {WASMTIME_VERSION} ({why}) and no wasmtime is on PATH"),
-                        "install pip (Debian: apt-get install python3-pip), or wasmtime from https://wasmtime.dev",
-                    )
-                })?;
-                notes.push(format!(
-                    "wasmtime {WASMTIME_VERSION} could not be fetched ({why}); measured {} instead",
-                    path.display()
-                ));
-                path
-            }
-        };
-        versions.push((
-            "wasmtime".into(),
-            version_line(&wasmtime, &["--version"]).unwrap_or_default(),
-        ));
+        let wasmtime = wasmtime(tools_dir, &mut versions, &mut notes)?;
 
         Ok(Tools {
             wafer,
@@ -135,6 +116,36 @@ const CLANG_HINT: &str = "install clang, lld, wasi-libc and the wasm32 compiler-
      (Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32)";
 const WABT_HINT: &str = "install wabt 1.0.32 or later (Debian: apt-get install wabt)";
 const RUST_HINT: &str = "install the Rust wasm32-wasip1 target (rustup target add wasm32-wasip1)";
+
+/// The pinned wasmtime (fetched if needed; the one on PATH, with a note, when it cannot
+/// be), with its version added to `versions`.
+pub fn wasmtime(
+    tools_dir: &Path,
+    versions: &mut Vec<(String, String)>,
+    notes: &mut Vec<String>,
+) -> Result<PathBuf, String> {
+    let wasmtime = match fetch_wasmtime(tools_dir) {
+        Ok(path) => path,
+        Err(why) => {
+            let path = which("wasmtime").ok_or_else(|| {
+                missing(
+                    &format!("cannot fetch wasmtime {WASMTIME_VERSION} ({why}) and no wasmtime is on PATH"),
+                    "install pip (Debian: apt-get install python3-pip), or wasmtime from https://wasmtime.dev",
+                )
+            })?;
+            notes.push(format!(
+                "wasmtime {WASMTIME_VERSION} could not be fetched ({why}); measured {} instead",
+                path.display()
+            ));
+            path
+        }
+    };
+    versions.push((
+        "wasmtime".into(),
+        version_line(&wasmtime, &["--version"]).unwrap_or_default(),
+    ));
+    Ok(wasmtime)
+}
 
 /// gcc (for native builds and the measuring helper), with its version.
 pub fn gcc(versions: &mut Vec<(String, String)>) -> Result<(), String> {

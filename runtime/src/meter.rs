@@ -47,10 +47,18 @@ fn monotonic_now() -> u64 {
 }
 
 /// Called by compiled code with the meter stored and below zero: charges what was used,
-/// then returns the next stretch (also stored), or a negated trap code when the fuel is
-/// gone (`-47`) or the deadline has passed (`-48`); the caller traps with that kind.
+/// then returns the next stretch, or a negated trap code when the fuel is gone (`-47`)
+/// or the deadline has passed (`-48`); the caller traps with that kind. The answer is
+/// stored in the meter too, where the compiler's register-preserving shim, which returns
+/// nothing, lets compiled code read it.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_meter_exhausted() -> i64 {
+    let answer = next_stretch();
+    METER.store(answer, Ordering::Relaxed);
+    answer
+}
+
+fn next_stretch() -> i64 {
     STATE.with(|state| {
         if !state.started {
             state.started = true;
@@ -80,7 +88,6 @@ pub extern "C" fn wafer_rt_meter_exhausted() -> i64 {
             return -(TrapKind::DeadlineExceeded as i64);
         }
         state.handed_out = next;
-        METER.store(next, Ordering::Relaxed);
         next
     })
 }

@@ -5,7 +5,7 @@
 
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, InstBuilder, UserFuncName};
-use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Module};
 use wafer_abi::harness::{
@@ -40,6 +40,31 @@ fn start_function<'a>(
     builder.switch_to_block(block);
     builder.seal_block(block);
     (builder, block)
+}
+
+/// Defines the metering slow path's shim: a function in the `preserve_all` convention
+/// that calls the runtime's `wafer_rt_meter_exhausted`, which leaves its answer in the
+/// meter. Cranelift saves, in the shim's prologue, every register the runtime's call may
+/// clobber, so a check's call site clobbers nothing.
+pub fn define_meter_slow_path(
+    writer: &mut ObjectWriter,
+    isa: &dyn TargetIsa,
+    context: &mut Context,
+    menv: &ModuleEnv<'_>,
+    meter: crate::translate::env::MeterSymbols,
+) -> Result<()> {
+    let mut func = ir::Function::with_name_signature(
+        UserFuncName::user(2, 3),
+        ir::Signature::new(CallConv::PreserveAll),
+    );
+    let mut builder_context = FunctionBuilderContext::new();
+    let (mut builder, _) = start_function(&mut func, &mut builder_context);
+    let mut env = FuncEnv::new(menv);
+    env.call_libcall(&mut builder, meter.exhausted, &[], &[ir::types::I64], &[]);
+    builder.ins().return_(&[]);
+    builder.finalize(menv.frontend_config);
+    let compiled = compile_function(isa, context, func, meter.slow_path)?;
+    writer.define_function(meter.slow_path, "metering slow path", compiled)
 }
 
 /// Defines the wasm-convention adapters of the instance's escaping host imports, and

@@ -781,6 +781,14 @@ fn compile_instances(
     }
 
     let mut context = Context::new();
+    if let Some(meter) = symbols[0]
+        .libcalls
+        .meter
+        .filter(|_| !writer.meter_slow_path_in_runtime())
+    {
+        entry::define_meter_slow_path(&mut writer, &*isa, &mut context, &menvs[0], meter)
+            .map_err(at(0))?;
+    }
     let mut inits = Vec::with_capacity(modules.len());
     for (i, menv) in menvs.iter().enumerate() {
         entry::define_import_adapters(&mut writer, &*isa, &mut context, menv).map_err(at(i))?;

@@ -16,6 +16,10 @@ use crate::environ::{ConstValue, DataMode, ElementMode, consts_eval};
 use crate::error::{CompileError, Result};
 use crate::translate::env::{Libcalls, ModuleEnv};
 
+/// The object-local name of the metering slow path's register-preserving shim (where the
+/// compiler defines it; see [`ObjectWriter::meter_slow_path_in_runtime`]).
+pub const METER_SLOW_PATH: &str = "wafer_meter_slow_path";
+
 fn module_error(err: cranelift_module::ModuleError) -> CompileError {
     CompileError::Codegen(err.to_string())
 }
@@ -136,7 +140,18 @@ impl ObjectWriter {
             .map_err(module_error)
     }
 
-    /// Declares the runtime helpers compiled code calls (`wafer_rt_stack_limit` only for
+    /// Whether the runtime defines the metering slow path's shim rather than the
+    /// compiler: on riscv64, where Cranelift's `preserve_all` prologue would save the
+    /// vector registers even on CPUs without them.
+    pub fn meter_slow_path_in_runtime(&self) -> bool {
+        matches!(
+            self.isa.triple().architecture,
+            target_lexicon::Architecture::Riscv64(_)
+        )
+    }
+
+    /// Declares the runtime helpers compiled code calls (and, when metered, the local
+    /// shim [`super::entry::define_meter_slow_path`] defines) (`wafer_rt_stack_limit` only for
     /// images with stack-limit checks).
     pub fn declare_libcalls(
         &mut self,
@@ -177,6 +192,13 @@ impl ObjectWriter {
             meter: match metering {
                 true => Some(crate::translate::env::MeterSymbols {
                     exhausted: self.declare_import(s::METER_EXHAUSTED, &sig(&[], &[i64]))?,
+                    slow_path: {
+                        let signature = ir::Signature::new(CallConv::PreserveAll);
+                        match self.meter_slow_path_in_runtime() {
+                            true => self.declare_import(s::METER_SLOW_PATH, &signature)?,
+                            false => self.declare_local(METER_SLOW_PATH, &signature)?,
+                        }
+                    },
                     counter: self
                         .module
                         .declare_data(s::METER, Linkage::Import, true, false)

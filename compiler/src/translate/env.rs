@@ -147,6 +147,11 @@ pub struct Libcalls {
 pub struct MeterSymbols {
     /// `wafer_rt_meter_exhausted`
     pub exhausted: FuncId,
+    /// A local shim around `exhausted` in the `preserve_all` convention: checks call it,
+    /// so the rare slow path clobbers no register and the hot loop around a check keeps
+    /// its values in registers (a plain call there makes the register allocator spill
+    /// every value live across the loop, floating-point ones above all).
+    pub slow_path: FuncId,
     /// `wafer_rt_meter`
     pub counter: DataId,
 }

@@ -82,9 +82,16 @@ pub const STACK_LIMIT: &str = "wafer_rt_stack_limit";
 pub const METER: &str = "wafer_rt_meter";
 
 /// Defined by the runtime: `extern "C" fn() -> i64`, called with [`METER`] stored and
-/// below zero. Returns the meter's next value (also stored), or a negative
-/// [`crate::trap::TrapKind`] code negated: `-47` out of fuel, `-48` past the deadline.
+/// below zero. Returns the meter's next value, or a [`crate::trap::TrapKind`] code
+/// negated (`-47` out of fuel, `-48` past the deadline), and stores the same in [`METER`],
+/// so compiled code may call it through a shim that returns nothing but keeps every
+/// register (the compiler's metering slow path).
 pub const METER_EXHAUSTED: &str = "wafer_rt_meter_exhausted";
+
+/// Defined by the riscv64 runtimes: `fn()` in Cranelift's `preserve_all` convention, which
+/// calls [`METER_EXHAUSTED`] and keeps every register. On the other architectures the
+/// compiler generates this shim itself.
+pub const METER_SLOW_PATH: &str = "wafer_rt_meter_slow_path";
 
 /// Defined by the runtime: `extern "C" fn(def: *mut VMTableDefinition, min: u64, max: u64,
 /// init: usize)`. Allocates a table of `min` elements set to `init`; ends the process

@@ -8,7 +8,8 @@
 //! The variable goes to memory before calls and returns, so a callee continues the count,
 //! and comes back after calls. Checks sit at function entries and loop headers.
 
-use cranelift_codegen::ir::{InstBuilder, MemFlagsData, condcodes::IntCC, types};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, Signature, condcodes::IntCC, types};
+use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::Variable;
 use wafer_abi::trap::TrapKind;
 use wasmparser::Operator;
@@ -136,7 +137,9 @@ impl CodeTranslator<'_, '_, '_> {
     }
 
     /// A check (function entry, loop header): below zero, the runtime charges the
-    /// budget, reads the clock and traps or hands out the next stretch.
+    /// budget, reads the clock and traps or hands out the next stretch. It is reached
+    /// through the `preserve_all` shim, whose call clobbers no register, and answers in
+    /// the meter's memory.
     pub(super) fn meter_check(&mut self) {
         let Some(meter) = &mut self.meter else {
             return;
@@ -162,9 +165,16 @@ impl CodeTranslator<'_, '_, '_> {
         self.builder
             .ins()
             .store(MemFlagsData::trusted(), value, address, 0);
-        let answer =
-            self.env
-                .call_libcall(self.builder, symbols.exhausted, &[], &[types::I64], &[])[0];
+        let shim = self.env.func_ref(
+            self.builder.func,
+            symbols.slow_path,
+            Signature::new(CallConv::PreserveAll),
+        );
+        self.builder.ins().call(shim, &[]);
+        let answer = self
+            .builder
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), address, 0);
         // A negative answer is a trap kind: tell fuel from the deadline, so the trap
         // report names the right one at this site.
         let out_of_fuel =
