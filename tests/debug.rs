@@ -97,7 +97,11 @@ fn gdb(dir: &Path, image: &Path, commands: &[String]) -> String {
 
 fn gdb_with(gdb: &str, dir: &Path, image: &Path, commands: &[String]) -> String {
     let mut command = Command::new(gdb);
-    command.args(["-nx", "-batch"]);
+    // The image's own gdb script (wasm pointers) loads only from a trusted directory.
+    command.args(["-nx", "-batch", "-iex"]).arg(format!(
+        "add-auto-load-safe-path {}",
+        image.parent().unwrap().display()
+    ));
     for line in commands {
         command.arg("-ex").arg(line);
     }
@@ -168,6 +172,9 @@ fn gdb_session_on_c_guest(dir: &Path, wasm: &Path) {
             "print origin",
             "print origin.y * 10",
             "print argc",
+            "print greeting",
+            "print $wasm(greeting)",
+            "print $wasm(argv, 2)",
             "down",
             "finish",
         ]),
@@ -192,8 +199,14 @@ fn gdb_session_on_c_guest(dir: &Path, wasm: &Path) {
             "$3 = {x = 3, y = 4}".into(),
             "$4 = 40".into(),
             "$5 = 1".into(),
+            // Wasm pointers, through the image's gdb script.
+            "$6 = 0x".into(),
+            " \"hello from wasm\"".into(),
+            "$7 = 104 'h'".into(),
+            "$8 = {0x".into(),
+            "/guest\", 0x0}".into(),
             format!("#0  square (x=1) at guest.c:{}", square + 1),
-            "Value returned is $6 = 6".into(),
+            "Value returned is $9 = 6".into(),
         ],
     );
     expect_steps_into_square(&dir, &image, "guest.c", "square (x=0)");
@@ -254,6 +267,10 @@ fn gdb_debugs_a_rust_guest() {
             "print total",
             "print origin",
             "print words.len",
+            "print name",
+            "print owned",
+            "print words",
+            "print $wasm(boxed)",
             "continue",
             "continue",
         ]),
@@ -275,8 +292,12 @@ fn gdb_debugs_a_rust_guest() {
             "$4 = 5".into(),
             "$5 = guest::Point {x: 3, y: 4}".into(),
             "$6 = 2".into(),
+            "$7 = \"wafer\"".into(),
+            "$8 = \"owned\"".into(),
+            "$9 = Vec(size=2) = {\"alpha\", \"beta\"}".into(),
+            "$10 = guest::Point {x: 5, y: 6}".into(),
             format!("Breakpoint 1, guest::square (x=2) at guest.rs:{square}"),
-            "total 20, point 3,4, 2 words".into(),
+            "total 20, point 3,4, 2 words, wafer owned 11".into(),
         ],
     );
     expect_steps_into_square(&dir, &image, "guest.rs", "guest::square (x=0)");
@@ -507,6 +528,8 @@ fn gdb_debugs_foreign_architectures_under_qemu() {
                 "print y",
                 "up",
                 "print origin",
+                "print greeting",
+                "print $wasm(argv, 2)",
                 "kill",
             ]),
         );
@@ -522,6 +545,12 @@ fn gdb_debugs_foreign_architectures_under_qemu() {
                 format!("{}\t    return y + counter;", square + 1),
                 "$2 = 0".into(),
                 "$3 = {x = 3, y = 4}".into(),
+                // The memory's base is read from the VM context here.
+                "$4 = 0x".into(),
+                " \"hello from wasm\"".into(),
+                "$5 = {0x".into(),
+                "/guest-".into(),
+                "\", 0x0}".into(),
             ],
         );
     }

@@ -16,15 +16,19 @@ fn square(x: i32) -> i32 {
 fn main() {
     let origin = Point { x: 3, y: 4 };
     let words = vec!["alpha", "beta"];
+    let name = "wafer";
+    let owned = String::from("owned");
+    let boxed = Box::new(Point { x: 5, y: 6 });
     let mut total = 0;
     for i in 0..3 {
         total += square(i); // LINE_LOOP
     }
     unsafe { COUNTER += total };
     println!(
-        "total {total}, point {},{}, {} words",
+        "total {total}, point {},{}, {} words, {name} {owned} {}",
         origin.x,
         origin.y,
-        words.len()
+        words.len(),
+        boxed.x + boxed.y
     );
 }

@@ -369,7 +369,12 @@ impl ObjectWriter {
                 Some((module, vmctx)) => (module.as_ref(), product.data_objects[*vmctx]),
                 None => (None, None),
             };
-            let sections = crate::debug::build(&*self.isa, module, &placed)?;
+            let vmctx_symbol = vmctx
+                .map(|(symbol, _)| {
+                    String::from_utf8_lossy(&object.symbol(symbol).name).into_owned()
+                })
+                .unwrap_or_default();
+            let sections = crate::debug::build(&*self.isa, module, &vmctx_symbol, &placed)?;
             add_debug_sections(&mut object, &sections, code_symbol, vmctx.map(|v| v.0))?;
         }
 

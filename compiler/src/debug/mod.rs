@@ -19,6 +19,7 @@
 //!   (a constant for x86_64's fixed memory, else loaded from the VM context);
 //! - `writer.rs` writes the sections with relocations against the code and the VM
 //!   context, so the object carries them and the linker places them;
+//! - `gdb.rs` adds a gdb script that makes wasm pointers usable (`$wasm(p)`);
 //! - `lines.rs` builds the compact wasm-offset → file:line table that trap reports use.
 //!
 //! The frames get CFI (`.debug_frame`) from Cranelift's unwind information, which
@@ -26,6 +27,7 @@
 
 mod addr;
 mod expr;
+mod gdb;
 mod lines;
 mod units;
 mod writer;
@@ -291,10 +293,12 @@ pub struct PlacedFunction<'a> {
 }
 
 /// The debug sections of an image: `.debug_frame` for every placed function, and the
-/// module's DWARF translated, or, when it has none, a unit naming each function.
+/// module's DWARF translated (with the gdb script for its pointers, `vmctx_symbol`
+/// naming its VM context), or, when it has none, a unit naming each function.
 pub fn build(
     isa: &dyn TargetIsa,
     module: Option<&DebugModule>,
+    vmctx_symbol: &str,
     functions: &[PlacedFunction<'_>],
 ) -> Result<Vec<DebugSection>> {
     let mut sections = Vec::new();
@@ -302,6 +306,9 @@ pub fn build(
         Some(module) => {
             let map = addr::AddressMap::new(module, functions);
             sections.extend(units::translate(module, &map)?);
+            if let Some(memory) = module.memory {
+                sections.push(gdb::script_section(memory, vmctx_symbol));
+            }
         }
         None if !functions.is_empty() => sections.extend(units::function_names(functions)?),
         None => {}
