@@ -61,11 +61,16 @@ fn compile_c(source: &str, dir: &Path, debug: &[&str]) -> PathBuf {
 }
 
 fn compile_rust(source: &str, dir: &Path) -> PathBuf {
+    compile_rust_for("wasm32-wasip1", source, dir)
+}
+
+/// `source` built by rustc for `target` (a wasip2 build is a component).
+fn compile_rust_for(target: &str, source: &str, dir: &Path) -> PathBuf {
     let out = dir.join(source.replace(".rs", "_rs.wasm"));
     compile(
         "rustc",
         source,
-        &["--edition=2021", "--target=wasm32-wasip1", "-g"],
+        &["--edition=2021", &format!("--target={target}"), "-g"],
         &out,
     );
     out
@@ -301,6 +306,58 @@ fn gdb_debugs_a_rust_guest() {
         ],
     );
     expect_steps_into_square(&dir, &image, "guest.rs", "guest::square (x=0)");
+}
+
+#[test]
+fn gdb_debugs_a_rust_component() {
+    // The guest's module is one of the component's core modules, beside the adapters;
+    // its DWARF is translated, the others' code has symbols and CFI.
+    if !gdb_available() {
+        return;
+    }
+    let dir = scratch("debug-rust-component");
+    let wasm = compile_rust_for("wasm32-wasip2", "guest.rs", &dir);
+    assert!(
+        std::fs::read(&wasm)
+            .unwrap()
+            .starts_with(b"\0asm\x0d\0\x01\0"),
+        "rustc's wasip2 output is a component"
+    );
+    let image = dir.join("guest");
+    build(&wasm, &image, &["-g"]);
+    let square = line_of("guest.rs", "LINE_SQUARE");
+    let call = line_of("guest.rs", "LINE_LOOP");
+    let transcript = gdb(
+        &dir,
+        &image,
+        &commands(&[
+            &format!("break guest.rs:{square}"),
+            "run",
+            "backtrace 2",
+            "print guest::COUNTER",
+            "up",
+            "print origin",
+            "print words",
+            "print $wasm(boxed)",
+            "continue",
+            "continue",
+            "continue",
+        ]),
+    );
+    expect_in_order(
+        &transcript,
+        &[
+            "Breakpoint 1, guest::square (x=0) at ".into(),
+            format!("guest.rs:{square}"),
+            "in guest::main () at ".into(),
+            format!("guest.rs:{call}"),
+            "$1 = 5".into(),
+            "$2 = guest::Point {x: 3, y: 4}".into(),
+            "$3 = Vec(size=2) = {\"alpha\", \"beta\"}".into(),
+            "$4 = guest::Point {x: 5, y: 6}".into(),
+            "total 20, point 3,4, 2 words, wafer owned 11".into(),
+        ],
+    );
 }
 
 #[test]

@@ -768,6 +768,7 @@ fn compile_instances(
             continue;
         }
         if let Some(debug) = &mut compiled.debug {
+            debug.instance = instance;
             debug.func_index = func_index;
         }
         let name = modules[instance].func_display_name(func_index);
@@ -840,17 +841,30 @@ fn compile_instances(
     for (i, menv) in menvs.iter().enumerate() {
         object::define_instance_data(&mut writer, menv, &menvs).map_err(at(i))?;
     }
-    // The guest's DWARF describes one module: an image of several instances (a
-    // component) gets CFI and a unit naming its functions.
-    if config.debug_info && modules.len() == 1 {
-        let module = crate::debug::DebugModule::parse(
-            instances[0].wasm,
-            &modules[0],
-            &offsets[0],
-            fixed.is_some(),
-        )
-        .map_err(at(0))?;
-        writer.set_debug_module(module, symbols[0].vmctx);
+    // The guest's DWARF describes one module. A component's core modules are the
+    // guest's and the adapters and shims around it, which toolchains build without
+    // debug info: the largest module with DWARF is the guest's, and the others' code
+    // gets CFI and symbols only.
+    if config.debug_info {
+        let described = match modules.len() {
+            1 => Some(0),
+            _ => (0..modules.len())
+                .filter(|&i| crate::debug::has_dwarf(instances[i].wasm))
+                .max_by_key(|&i| instances[i].wasm.len()),
+        };
+        match described {
+            Some(i) => {
+                let module = crate::debug::DebugModule::parse(
+                    instances[i].wasm,
+                    &modules[i],
+                    &offsets[i],
+                    fixed.is_some_and(|(instance, _)| instance == i),
+                )
+                .map_err(at(i))?;
+                writer.set_debug_module(module, i, symbols[i].vmctx);
+            }
+            None => writer.set_debug_module(None, 0, symbols[0].vmctx),
+        }
     }
     let has_main = matches!(main_entry, Some((_, EntryPoint { main: Some(_), .. })));
     // How many memories the image defines: a board shares its free RAM among them.

@@ -71,7 +71,7 @@ pub struct ObjectWriter {
     /// The ISA, for debug info.
     isa: OwnedTargetIsa,
     /// With debug info: the module's DWARF (if it has any) and its VM context.
-    debug_module: Option<(Option<crate::debug::DebugModule>, DataId)>,
+    debug_module: Option<(Option<crate::debug::DebugModule>, usize, DataId)>,
 }
 
 impl ObjectWriter {
@@ -242,8 +242,13 @@ impl ObjectWriter {
 
     /// Gives the image's debug info the module's DWARF (`None` when it has none) and
     /// the VM context its locations refer to.
-    pub fn set_debug_module(&mut self, module: Option<crate::debug::DebugModule>, vmctx: DataId) {
-        self.debug_module = Some((module, vmctx));
+    pub fn set_debug_module(
+        &mut self,
+        module: Option<crate::debug::DebugModule>,
+        instance: usize,
+        vmctx: DataId,
+    ) {
+        self.debug_module = Some((module, instance, vmctx));
     }
 
     /// Leaves declared function `id` out: nothing can call it. Its symbol stays, weak and
@@ -337,7 +342,10 @@ impl ObjectWriter {
             }
             traps.function(start, function.len, &function.name);
             // With debug info, trap reports name the source line too.
-            if let (Some(debug), Some((Some(module), _))) = (&function.debug, &self.debug_module) {
+            if let (Some(debug), Some((Some(module), instance, _))) =
+                (&function.debug, &self.debug_module)
+                && debug.instance == *instance
+            {
                 for (wasm_start, wasm_len, line) in module.source_lines(debug.func_index) {
                     let name = name_at(&function.name, &line);
                     traps.inlined(start, wasm_start, wasm_len, &name);
@@ -365,16 +373,19 @@ impl ObjectWriter {
         let code_len = object.section(text_section).data().len() as u64;
         let code_symbol = object.section_symbol(text_section);
         if config.debug_info {
-            let (module, vmctx) = match &self.debug_module {
-                Some((module, vmctx)) => (module.as_ref(), product.data_objects[*vmctx]),
-                None => (None, None),
+            let (module, instance, vmctx) = match &self.debug_module {
+                Some((module, instance, vmctx)) => {
+                    (module.as_ref(), *instance, product.data_objects[*vmctx])
+                }
+                None => (None, 0, None),
             };
             let vmctx_symbol = vmctx
                 .map(|(symbol, _)| {
                     String::from_utf8_lossy(&object.symbol(symbol).name).into_owned()
                 })
                 .unwrap_or_default();
-            let sections = crate::debug::build(&*self.isa, module, &vmctx_symbol, &placed)?;
+            let sections =
+                crate::debug::build(&*self.isa, module, instance, &vmctx_symbol, &placed)?;
             add_debug_sections(&mut object, &sections, code_symbol, vmctx.map(|v| v.0))?;
         }
 

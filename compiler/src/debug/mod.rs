@@ -68,7 +68,9 @@ pub struct LocalRange {
 /// What debug info needs to know of one compiled wasm function.
 #[derive(Debug, Clone)]
 pub struct FunctionDebug {
-    /// The function's index in its module (set by the image builder).
+    /// The function's instance in the image and index in its module (set by the image
+    /// builder).
+    pub instance: usize,
     pub func_index: u32,
     /// Native code ranges, relative to the function, and the module offset of the wasm
     /// operator each came from, in code order.
@@ -119,6 +121,7 @@ impl FunctionDebug {
             _ => None,
         };
         Ok(FunctionDebug {
+            instance: 0,
             func_index: 0,
             srclocs,
             locals,
@@ -173,6 +176,14 @@ fn value_size(ty: wasmparser::ValType) -> u8 {
         ValType::V128 => 16,
         ValType::Ref(_) => 8,
     }
+}
+
+/// Whether `wasm` carries DWARF (a `.debug_info` custom section); a module that does not
+/// parse has none.
+pub fn has_dwarf(wasm: &[u8]) -> bool {
+    Parser::new(0).parse_all(wasm).any(|payload| {
+        matches!(payload, Ok(Payload::CustomSection(section)) if section.name() == ".debug_info")
+    })
 }
 
 impl DebugModule {
@@ -293,18 +304,25 @@ pub struct PlacedFunction<'a> {
 }
 
 /// The debug sections of an image: `.debug_frame` for every placed function, and the
-/// module's DWARF translated (with the gdb script for its pointers, `vmctx_symbol`
-/// naming its VM context), or, when it has none, a unit naming each function.
+/// DWARF of `module`, the image's instance `instance`, translated (with the gdb script
+/// for its pointers, `vmctx_symbol` naming its VM context), or, when there is none, a
+/// unit naming each function.
 pub fn build(
     isa: &dyn TargetIsa,
     module: Option<&DebugModule>,
+    instance: usize,
     vmctx_symbol: &str,
     functions: &[PlacedFunction<'_>],
 ) -> Result<Vec<DebugSection>> {
     let mut sections = Vec::new();
     match module {
         Some(module) => {
-            let map = addr::AddressMap::new(module, functions);
+            let described: Vec<PlacedFunction<'_>> = functions
+                .iter()
+                .filter(|function| function.debug.instance == instance)
+                .copied()
+                .collect();
+            let map = addr::AddressMap::new(module, &described);
             sections.extend(units::translate(module, &map)?);
             if let Some(memory) = module.memory {
                 sections.push(gdb::script_section(memory, vmctx_symbol));
