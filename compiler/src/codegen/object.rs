@@ -150,9 +150,9 @@ impl ObjectWriter {
         )
     }
 
-    /// Declares the runtime helpers compiled code calls (and, when metered, the local
-    /// shim [`super::entry::define_meter_slow_path`] defines) (`wafer_rt_stack_limit` only for
-    /// images with stack-limit checks).
+    /// Declares the runtime helpers compiled code calls (`wafer_rt_stack_limit` only for
+    /// images with stack-limit checks) and, when metered, the metering slow path's shim
+    /// (local when the compiler defines it, `codegen::entry::define_meter_slow_path`).
     pub fn declare_libcalls(
         &mut self,
         ptr: ir::Type,
