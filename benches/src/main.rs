@@ -14,6 +14,7 @@
 mod bench;
 mod boards;
 mod checks;
+mod http;
 mod measure;
 mod report;
 mod runners;
@@ -40,6 +41,7 @@ const PYTHON_COMPILE_RUNS: usize = 3;
 const USAGE: &str = "\
 usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quick]
                                               [--checks LIST] [--metering] [--boards]
+                                              [--http]
 
   --runs N      timed runs per program and runner (default 5; startup uses 40 x N)
   --only NAME   only items whose name contains NAME (repeatable, or comma-separated):
@@ -56,6 +58,9 @@ usage: cargo run --release -p wafer-bench -- [--runs N] [--only NAME]... [--quic
   --boards      instead of the suite, every board's figures: hello's size and RAM
                 against the goals, and a compute kernel booted on the board against
                 qemu-user; writes target/bench/BOARDS.md
+  --http        instead of the suite, the WASI 0.3 HTTP service under wafer and under
+                `wasmtime serve`: start-up, requests per second and latency on
+                loopback; writes target/bench/HTTP.md
 
 A full run (no --only, no --quick) writes benches/RESULTS.md; others write
 target/bench/RESULTS.md.";
@@ -71,6 +76,8 @@ struct Options {
     study: Option<checks::Study>,
     /// `--boards`: the firmware figures instead of the suite.
     boards: bool,
+    /// `--http`: the HTTP service's figures instead of the suite.
+    http: bool,
 }
 
 impl Options {
@@ -81,6 +88,7 @@ impl Options {
             quick: false,
             study: None,
             boards: false,
+            http: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -101,6 +109,7 @@ impl Options {
                 }
                 "--quick" => options.quick = true,
                 "--boards" => options.boards = true,
+                "--http" => options.http = true,
                 "--checks" => {
                     let list = args.next().ok_or("--checks needs a list")?;
                     options.study = Some(checks::Study::checks(&list));
@@ -129,7 +138,7 @@ impl Options {
     }
 
     fn is_full(&self) -> bool {
-        self.only.is_empty() && !self.quick && self.study.is_none() && !self.boards
+        self.only.is_empty() && !self.quick && self.study.is_none() && !self.boards && !self.http
     }
 
     /// Whether to compile CPython and run the CPython workload: when `python` is
@@ -168,6 +177,9 @@ fn run(options: &Options) -> Result<bool, String> {
     let scratch = work.join("scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
 
+    if options.http {
+        return http::run(root, &work);
+    }
     if options.boards {
         let meter =
             measure::Meter::new(&benches.join("measure").join("measure.c"), &work, &scratch)?;
@@ -585,6 +597,7 @@ mod tests {
             quick,
             study: None,
             boards: false,
+            http: false,
         }
     }
 

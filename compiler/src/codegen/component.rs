@@ -333,10 +333,20 @@ fn run_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<&'p crate::component::p
                 })
         })
         .ok_or_else(|| {
-            CompileError::Link(
-                "the component exports no `wasi:cli/run@0.2` or `@0.3` interface: nothing to run"
-                    .into(),
-            )
+            let handler = plan
+                .exports
+                .iter()
+                .find(|export| export.name.starts_with("wasi:http/"));
+            match handler {
+                Some(export) => CompileError::unsupported(format!(
+                    "an HTTP service component (it exports `{}`); wafer runs `wasi:cli/run` commands",
+                    export.name.split('#').next().unwrap_or(&export.name)
+                )),
+                None => CompileError::Link(
+                    "the component exports no `wasi:cli/run@0.2` or `@0.3` interface: nothing to run"
+                        .into(),
+                ),
+            }
         })?;
     if !run.signature.params.is_empty() || run.signature.results != [FlatType::I32] {
         return Err(CompileError::Link(format!(
@@ -854,5 +864,14 @@ mod tests {
             };
             assert_eq!(run_export(&plan).is_ok(), found, "{name}");
         }
+        let service = ComponentPlan {
+            exports: vec![export("wasi:http/handler@0.3.0#handle")],
+            ..ComponentPlan::default()
+        };
+        let why = run_export(&service).unwrap_err().to_string();
+        assert!(
+            why.contains("an HTTP service component (it exports `wasi:http/handler@0.3.0`)"),
+            "{why}"
+        );
     }
 }
