@@ -27,6 +27,7 @@
 
 pub mod harness;
 mod memory;
+pub mod streams;
 pub mod tasks;
 
 use alloc::boxed::Box;

@@ -264,6 +264,21 @@ impl Bases {
                 instance: instance(i),
                 options: options.map(|o| o + self.options),
             },
+            Trampoline::Copy {
+                op,
+                name,
+                instance: i,
+                ty,
+                layout,
+                options,
+            } => Trampoline::Copy {
+                op: *op,
+                name,
+                instance: instance(i),
+                ty: *ty,
+                layout: *layout,
+                options: options.map(|o| o + self.options),
+            },
             Trampoline::Unsupported { instance: i, name } => Trampoline::Unsupported {
                 instance: i.as_ref().map(instance),
                 name: name.clone(),
