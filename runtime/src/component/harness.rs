@@ -192,9 +192,6 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
         return reply_error(b"no such function type");
     };
     let callback = record_export.field(6);
-    if func.is_async && callback == 0 {
-        return reply_error(b"async exports without a callback are not supported");
-    }
     let Some(args) = from_hex(args)
         .and_then(|bytes| wafer_canon::encode::decode_vals(&types, &func.params, &bytes).ok())
     else {
@@ -284,7 +281,7 @@ fn run(
         },
         ptr_type: PtrType::I32,
         is_async: func.is_async,
-        callback: func.is_async,
+        callback: callee.callback.is_some(),
     };
     let core = flatten_functype(types, func, &options, FuncContext::Lift);
     let (flags, call, post_return, callback) = (
@@ -311,18 +308,23 @@ fn run(
     for (slot, value) in slots.iter_mut().zip(&flat_args) {
         *slot = u128::from(value.bits()).to_le_bytes();
     }
-    if let Some(callback) = callback {
+    if func.is_async {
         super::tasks::start_host_task(callee.instance);
         call(slots.as_mut_ptr());
-        let packed = flat_value(CoreType::I32, &slots[0]).bits() as u32;
-        super::tasks::drive(component, callee.instance, packed, |event| {
-            for (slot, word) in slots.iter_mut().zip(event) {
-                *slot = u128::from(word).to_le_bytes();
-            }
-            callback(slots.as_mut_ptr());
-            flat_value(CoreType::I32, &slots[0]).bits() as u32
-        })
-        .map_err(|kind| (kind, None))?;
+        // Lifted with a callback: the callback loop runs the task to its end. Without
+        // one (stackful), the task ran to its end in the call: with one task on one
+        // thread, its waits blocked where it made them.
+        if let Some(callback) = callback {
+            let packed = flat_value(CoreType::I32, &slots[0]).bits() as u32;
+            super::tasks::drive(component, callee.instance, packed, |event| {
+                for (slot, word) in slots.iter_mut().zip(event) {
+                    *slot = u128::from(word).to_le_bytes();
+                }
+                callback(slots.as_mut_ptr());
+                flat_value(CoreType::I32, &slots[0]).bits() as u32
+            })
+            .map_err(|kind| (kind, None))?;
+        }
         let returned = super::tasks::finish_host_task().map_err(|kind| (kind, None))?;
         // `task.return` passes the results as a call passes parameters.
         let flat_types = match types.flat_count_of(&func.results) > MAX_FLAT_PARAMS as u64 {

@@ -458,10 +458,7 @@ pub(super) fn define_table(
                     .declare_func_in_data(id, &mut description);
                 description.write_function_addr((exports_at + 6 * ptr) as u32, id);
             }
-            // An export lifted `async` without a callback (stackful) is not supported.
-            let func_type = export
-                .func_type
-                .filter(|_| !options.is_async || options.callback.is_some());
+            let func_type = export.func_type;
             put(
                 &mut bytes,
                 exports_at + 2 * ptr,
