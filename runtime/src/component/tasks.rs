@@ -233,7 +233,7 @@ pub fn finish_host_task() -> Result<Vec<ValueSlot>, TrapKind> {
 
 /// Whether `instance` runs an `async` task right now (not a synchronous call it made or
 /// received since).
-fn in_async_task(instance: u32) -> bool {
+pub(super) fn in_async_task(instance: u32) -> bool {
     let in_sync_call = CALLS.with(|calls| !calls.is_empty());
     !in_sync_call && HOST_TASK.with(|task| task.as_ref().is_some_and(|t| t.instance == instance))
 }
