@@ -290,6 +290,8 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         Trampoline::TaskReturn { .. } => "[task-return]".to_string(),
         Trampoline::Async { op, .. } => format!("[{}]", op.name()),
         Trampoline::Copy { name, .. } => format!("[{name}]"),
+        Trampoline::Transfer { future: false, .. } => "[stream-transfer]".to_string(),
+        Trampoline::Transfer { future: true, .. } => "[future-transfer]".to_string(),
         Trampoline::Unsupported { name, .. } => name.clone(),
     }
 }

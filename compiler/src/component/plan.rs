@@ -261,6 +261,15 @@ pub enum Trampoline {
         /// The canonical options of a read or write (their memory holds the buffer).
         options: Option<usize>,
     },
+    /// A fused adapter's move of a stream's or future's readable end from one component
+    /// instance's table to another's: `(end, source table, destination table) -> end`.
+    Transfer {
+        /// A future's (else a stream's).
+        future: bool,
+        /// By the table index adapters pass: its component instance and the stream or
+        /// future type's identity.
+        tables: Vec<(u32, u32)>,
+    },
     /// A built-in of the asynchronous component model (WASI 0.3) that wafer does not
     /// implement: it checks that its instance may leave, as the spec's built-ins do
     /// first, then traps.

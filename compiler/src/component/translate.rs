@@ -114,6 +114,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
     })?;
     let (translation, modules) = translated.map_err(translation_error)?;
     let resource_tables = types.num_resource_tables();
+    let copy_tables = (types.num_stream_tables(), types.num_future_tables());
     let (types, root) = types.finish(&translation.component);
     let input = wasm.as_ptr_range();
     let modules = modules
@@ -160,6 +161,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
             })
             .collect(),
         trampoline_positions: HashMap::new(),
+        copy_tables,
     };
     plan.world(&types[root]);
     plan.resources();
@@ -180,6 +182,8 @@ struct Planner<'a, 'data> {
     lowered: HashMap<wc::LoweredIndex, wc::RuntimeImportIndex>,
     /// Trampolines, by wasmtime-environ's index, that the plan holds.
     trampoline_positions: HashMap<wc::TrampolineIndex, usize>,
+    /// How many stream and future tables the component has.
+    copy_tables: (usize, usize),
 }
 
 impl Planner<'_, '_> {
@@ -444,6 +448,14 @@ impl Planner<'_, '_> {
             wc::Trampoline::BackpressureDec { instance } => Trampoline::Backpressure {
                 instance: instance.as_u32(),
                 delta: -1,
+            },
+            wc::Trampoline::StreamTransfer => Trampoline::Transfer {
+                future: false,
+                tables: self.transfer_tables(false),
+            },
+            wc::Trampoline::FutureTransfer => Trampoline::Transfer {
+                future: true,
+                tables: self.transfer_tables(true),
             },
             other if copy_builtin(other).is_some() => match self.copy_trampoline(other) {
                 Some(trampoline) => trampoline,
@@ -809,6 +821,31 @@ fn copy_builtin(trampoline: &wc::Trampoline) -> Option<CopyBuiltin> {
 }
 
 impl Planner<'_, '_> {
+    /// Every stream (or future) table: its component instance and its type's identity
+    /// (0 for a type the canonical-ABI model cannot hold).
+    fn transfer_tables(&mut self, future: bool) -> Vec<(u32, u32)> {
+        let count = if future {
+            self.copy_tables.1
+        } else {
+            self.copy_tables.0
+        };
+        (0..count as u32)
+            .map(|index| {
+                let (instance, ty) = if future {
+                    let table = wc::TypeFutureTableIndex::from_u32(index);
+                    (self.types[table].instance, wc::InterfaceType::Future(table))
+                } else {
+                    let table = wc::TypeStreamTableIndex::from_u32(index);
+                    (self.types[table].instance, wc::InterfaceType::Stream(table))
+                };
+                let identity = self.canon_type(&ty).map_or(0, |id| {
+                    wafer_abi::component::type_identity(&self.plan.types.display(id).to_string())
+                });
+                (instance.as_u32(), identity)
+            })
+            .collect()
+    }
+
     /// The trampoline of a stream or future built-in; `None` when its type is one the
     /// canonical-ABI model cannot hold.
     fn copy_trampoline(&mut self, trampoline: &wc::Trampoline) -> Option<Trampoline> {

@@ -130,6 +130,9 @@ pub mod copy_op {
     pub const STREAM_DROP_READABLE: u32 = 5;
     /// `stream.drop-writable`: `(end)`.
     pub const STREAM_DROP_WRITABLE: u32 = 6;
+    /// A fused adapter's `stream-transfer`: `(end, destination instance) -> end`, the
+    /// readable end moved from the calling instance's table to the destination's.
+    pub const STREAM_TRANSFER: u32 = 7;
     /// `future.new`: as `stream.new`.
     pub const FUTURE_NEW: u32 = 8;
     /// `future.read`: `(end, ptr) -> result or BLOCKED`.
@@ -144,6 +147,8 @@ pub mod copy_op {
     pub const FUTURE_DROP_READABLE: u32 = 13;
     /// `future.drop-writable`: `(end)`.
     pub const FUTURE_DROP_WRITABLE: u32 = 14;
+    /// A fused adapter's `future-transfer`: as [`STREAM_TRANSFER`].
+    pub const FUTURE_TRANSFER: u32 = 15;
     /// Set for `async` copies and cancels: they return `BLOCKED` rather than wait.
     pub const ASYNC: u32 = 16;
     /// The mask of the operation without [`ASYNC`].

@@ -159,7 +159,7 @@ pub enum TrapKind {
     CopyInProgress = 50,
     /// A cancel of a stream or future end with no copy in progress.
     NoCopyToCancel = 51,
-    /// A stream or future end dropped during a copy.
+    /// A stream's or future's writable end dropped during a copy.
     DropBusyEnd = 52,
     /// A read from a stream whose writable end was reported dropped.
     StreamReadAfterDrop = 53,
@@ -175,11 +175,19 @@ pub enum TrapKind {
     IntraComponentCopy = 58,
     /// A stream or future end passed on after its copy reported the end.
     LiftDoneEnd = 59,
+    /// A future's readable end passed on after its read succeeded.
+    FutureLiftDone = 60,
+    /// A stream's readable end passed on while joined to a waitable set.
+    StreamLiftInSet = 61,
+    /// A future's readable end passed on while joined to a waitable set.
+    FutureLiftInSet = 62,
+    /// A stream's or future's readable end dropped or passed on during a copy.
+    RemoveBusyEnd = 63,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 59] = [
+    pub const ALL: [TrapKind; 63] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -239,6 +247,10 @@ impl TrapKind {
         TrapKind::FutureWriterDroppedEarly,
         TrapKind::IntraComponentCopy,
         TrapKind::LiftDoneEnd,
+        TrapKind::FutureLiftDone,
+        TrapKind::StreamLiftInSet,
+        TrapKind::FutureLiftInSet,
+        TrapKind::RemoveBusyEnd,
     ];
 
     /// The kind with this code, if any.
@@ -397,6 +409,14 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "cannot read from and write to intra-component future",
     // LiftDoneEnd
     "cannot lift stream after being notified that the writable end dropped",
+    // FutureLiftDone
+    "cannot lift future after previous read succeeded",
+    // StreamLiftInSet
+    "cannot lift stream while it's in a waitable set",
+    // FutureLiftInSet
+    "cannot lift future while it's in a waitable set",
+    // RemoveBusyEnd
+    "cannot remove busy stream",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

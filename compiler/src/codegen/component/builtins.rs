@@ -308,6 +308,9 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 options,
                 ..
             } => return self.copy_builtin(t, *op, *instance, *ty, *layout, *options, params),
+            Trampoline::Transfer { future, tables } => {
+                return self.transfer(*future, tables, params);
+            }
             Trampoline::Unsupported { instance, .. } => {
                 if let Some(instance) = instance {
                     self.trap_unless_may_leave(*instance);
@@ -514,6 +517,73 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 false => vec![self.builder.ins().ireduce(types::I32, result)],
             },
         ))
+    }
+
+    /// A fused adapter's transfer of a readable end: looks up both tables' instances
+    /// (and the source's type) among `tables`, then calls the runtime's
+    /// `COPY_BUILTIN`.
+    fn transfer(
+        &mut self,
+        future: bool,
+        tables: &[(u32, u32)],
+        params: &[ir::Value],
+    ) -> Result<Option<Vec<ir::Value>>> {
+        use wafer_abi::component::copy_op;
+        let [end, source, destination] = params else {
+            return Err(CompileError::Codegen(
+                "component: a stream or future transfer without its three operands".into(),
+            ));
+        };
+        // A chain of selects: adapters pass constant table indices, and components
+        // have few tables.
+        let mut lookup = |table: ir::Value, field: fn(&(u32, u32)) -> u32| {
+            let mut value = self.builder.ins().iconst(types::I32, 0);
+            for (index, entry) in tables.iter().enumerate() {
+                let is =
+                    self.builder
+                        .ins()
+                        .icmp_imm_u(ir::condcodes::IntCC::Equal, table, index as i64);
+                let constant = self
+                    .builder
+                    .ins()
+                    .iconst(types::I32, i64::from(field(entry) as i32));
+                value = self.builder.ins().select(is, constant, value);
+            }
+            value
+        };
+        let source_instance = lookup(*source, |entry| entry.0);
+        let ty = lookup(*source, |entry| entry.1);
+        let destination_instance = lookup(*destination, |entry| entry.0);
+        let ptr_type = self.env.pointer_type();
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let null = self.builder.ins().iconst(ptr_type, 0);
+        let op = match future {
+            true => copy_op::FUTURE_TRANSFER,
+            false => copy_op::STREAM_TRANSFER,
+        };
+        let op = self.builder.ins().iconst(types::I32, i64::from(op));
+        let zero = self.builder.ins().iconst(types::I32, 0);
+        let args = [
+            descriptor,
+            null,
+            op,
+            source_instance,
+            ty,
+            zero,
+            *end,
+            destination_instance,
+            zero,
+        ];
+        let mut signature = vec![ptr_type, ptr_type];
+        signature.extend([types::I32; 7]);
+        let result = self.call_runtime(
+            wafer_abi::symbols::COPY_BUILTIN,
+            &args,
+            &signature,
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        Ok(Some(vec![self.builder.ins().ireduce(types::I32, result)]))
     }
 
     fn trap_from_result(&mut self, result: ir::Value) {

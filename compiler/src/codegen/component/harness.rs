@@ -279,6 +279,10 @@ impl Bases {
                 layout: *layout,
                 options: options.map(|o| o + self.options),
             },
+            Trampoline::Transfer { future, tables } => Trampoline::Transfer {
+                future: *future,
+                tables: tables.iter().map(|(i, ty)| (instance(i), *ty)).collect(),
+            },
             Trampoline::Unsupported { instance: i, name } => Trampoline::Unsupported {
                 instance: i.as_ref().map(instance),
                 name: name.clone(),
