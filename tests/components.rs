@@ -1197,7 +1197,8 @@ fn rust_async_timer() {
 /// it writes must be its input byte for byte, and wasmtime's output for the same input
 /// (`-W component-model-async -S p3`). Two inputs: 320 KiB written at once, and 96 KiB
 /// through a pipe that delivers it slowly in pieces of 1 byte to 7 KiB, so that reads
-/// find stdin empty and wait for it in the reactor.
+/// find stdin empty and wait for it in the reactor. Then on every board, with text on
+/// the console.
 #[test]
 fn rust_async_echo() {
     let dir = common::scratch("components-rust-async-echo");
@@ -1274,6 +1275,38 @@ fn rust_async_echo() {
                     }
                 ));
             }
+        }
+    }
+    // On a board stdin is the UART, where Ctrl-D ends the input: text, then Ctrl-D.
+    let text: String = echo_input(6 * 1024)
+        .iter()
+        .map(|byte| match byte % 64 {
+            0 => '\n',
+            n => char::from(b' ' + n % 95),
+        })
+        .collect();
+    let console = format!("{text}\u{4}");
+    for board in common::boards::boards() {
+        let image = dir.join(format!("echo.{}.elf", board.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(
+            &image,
+            Some(console.as_bytes()),
+            std::time::Duration::from_secs(120),
+        ) {
+            Ok(outcome) if (outcome.code, &outcome.stdout) == (0, &text) => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: exit {}, differs from its input:\n{}\n{}",
+                board.name,
+                outcome.code,
+                common::first_difference(&text, &outcome.stdout),
+                outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
         }
     }
     failures.finish("rust async echo");
