@@ -1195,7 +1195,7 @@ fn rust_async_timer() {
 /// The WASI 0.3 echo guest in Rust (`tests/components/rust-async/echo`: wit-bindgen's
 /// streams over `wasi:cli/stdin@0.3.0` and `stdout@0.3.0`) on every Linux target: what
 /// it writes must be its input byte for byte, and wasmtime's output for the same input
-/// (`-W component-model-async -S p3`). Two inputs: 320 KiB written at once, and 96 KiB
+/// (`-W component-model-async -S p3`); its count of the bytes goes to stderr's stream. Two inputs: 320 KiB written at once, and 96 KiB
 /// through a pipe that delivers it slowly in pieces of 1 byte to 7 KiB, so that reads
 /// find stdin empty and wait for it in the reactor. Then on every board, with text on
 /// the console.
@@ -1236,10 +1236,11 @@ fn rust_async_echo() {
                 .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
                 .arg(&wasm)
                 .env_clear();
-            let (code, stdout) = run_fed(&mut command, input, *slowly);
-            if (code, &stdout) != (0, input) {
+            let (code, stdout, stderr) = run_fed(&mut command, input, *slowly);
+            let note = format!("echoed {} bytes\n", input.len());
+            if (code, &stdout, &stderr) != (0, input, &note) {
                 failures.push(format!(
-                    "wasmtime, input {what}: exit {code}, {} of {} bytes, {}",
+                    "wasmtime, input {what}: exit {code}, {} of {} bytes, {}; stderr {stderr:?}",
                     stdout.len(),
                     input.len(),
                     if input.starts_with(&stdout) {
@@ -1261,10 +1262,11 @@ fn rust_async_echo() {
         for (what, input, slowly) in &inputs {
             let mut command = target.command(&image);
             command.env_clear();
-            let (code, stdout) = run_fed(&mut command, input, *slowly);
-            if (code, &stdout) != (0, input) {
+            let (code, stdout, stderr) = run_fed(&mut command, input, *slowly);
+            let note = format!("echoed {} bytes\n", input.len());
+            if (code, &stdout, &stderr) != (0, input, &note) {
                 failures.push(format!(
-                    "{}, input {what}: exit {code}, {} of {} bytes, {}",
+                    "{}, input {what}: exit {code}, {} of {} bytes, {}; stderr {stderr:?}",
                     target.name,
                     stdout.len(),
                     input.len(),
@@ -1286,6 +1288,8 @@ fn rust_async_echo() {
         })
         .collect();
     let console = format!("{text}\u{4}");
+    // The console is stdout and stderr at once.
+    let console_echo = format!("{text}echoed {} bytes\n", text.len());
     for board in common::boards::boards() {
         let image = dir.join(format!("echo.{}.elf", board.name));
         let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
@@ -1298,12 +1302,12 @@ fn rust_async_echo() {
             Some(console.as_bytes()),
             std::time::Duration::from_secs(120),
         ) {
-            Ok(outcome) if (outcome.code, &outcome.stdout) == (0, &text) => {}
+            Ok(outcome) if outcome.code == 0 && outcome.stdout == console_echo => {}
             Ok(outcome) => failures.push(format!(
                 "{}: exit {}, differs from its input:\n{}\n{}",
                 board.name,
                 outcome.code,
-                common::first_difference(&text, &outcome.stdout),
+                common::first_difference(&console_echo, &outcome.stdout),
                 outcome.stderr
             )),
             Err(e) => failures.push(format!("{}: {e}", board.name)),
@@ -1326,8 +1330,8 @@ fn echo_input(len: usize) -> Vec<u8> {
 }
 
 /// Runs `command` with `input` on a pipe to its stdin (at once, or `slowly`: pieces of
-/// growing sizes, 2 ms apart): its exit code and stdout, bytes as written.
-fn run_fed(command: &mut Command, input: &[u8], slowly: bool) -> (i32, Vec<u8>) {
+/// growing sizes, 2 ms apart): its exit code, stdout (bytes as written) and stderr.
+fn run_fed(command: &mut Command, input: &[u8], slowly: bool) -> (i32, Vec<u8>, String) {
     use std::io::Write as _;
     use std::process::Stdio;
     let mut child = command
@@ -1357,5 +1361,9 @@ fn run_fed(command: &mut Command, input: &[u8], slowly: bool) -> (i32, Vec<u8>) 
     });
     let output = child.wait_with_output().expect("wait for the program");
     let _ = feeder.join();
-    (output.status.code().unwrap_or(-1), output.stdout)
+    (
+        output.status.code().unwrap_or(-1),
+        output.stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
