@@ -635,6 +635,19 @@ pub(super) fn join(id: u32, set: Option<u32>) -> Result<(), TrapKind> {
     })
 }
 
+/// Forgets joins to waitable set `set`, which was just created: an end still naming it
+/// was joined to an earlier set of that id, forgotten when a harness command reset the
+/// sets (ends outlive commands).
+pub(super) fn forget_set(set: u32) {
+    STATE.with(|state| {
+        for end in state.ends.iter_mut().flatten() {
+            if end.set == Some(set) {
+                end.set = None;
+            }
+        }
+    });
+}
+
 /// Whether `kind` is an end of a stream or future.
 pub(super) fn is_end(kind: AsyncKind) -> bool {
     matches!(

@@ -353,6 +353,7 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
                 sets.push(Some(WaitableSet::default()));
                 sets.len() as u32 - 1
             });
+            super::streams::forget_set(id);
             component
                 .with_table(instance, |table| {
                     table.add_async(AsyncKind::WaitableSet, id)
