@@ -153,6 +153,8 @@ struct Callee {
     memory: OptionsMemory,
     instance: u32,
     flags: *mut u32,
+    /// Lifted `async` (a function of an `async` type may be lifted synchronously).
+    lifted_async: bool,
     /// The callback of an export lifted `async`.
     callback: Option<extern "C" fn(*mut [u8; 16])>,
 }
@@ -177,7 +179,8 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
     if record_export.field(2) as u64 == NO_FUNC_TYPE {
         return reply_error(b"the export's type is not supported");
     }
-    if record_export.field(5) != 0 {
+    let record_flags = record_export.field(5) as u64;
+    if record_flags & wafer_abi::harness::component::MEMORY64 != 0 {
         return reply_error(b"exports lifted from 64-bit memories are not supported");
     }
     let types_bytes = match (record.field(3), record.field(4)) {
@@ -220,6 +223,7 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
         memory: unsafe { OptionsMemory::new(record_export.field(3) as *const OptionsContext) },
         instance,
         flags,
+        lifted_async: record_flags & wafer_abi::harness::component::LIFTED_ASYNC != 0,
         callback: (callback != 0).then(|| {
             // SAFETY: field 6 is the callback trampoline, when there is one.
             unsafe { core::mem::transmute::<usize, extern "C" fn(*mut [u8; 16])>(callback) }
@@ -280,7 +284,7 @@ fn run(
             _ => StringEncoding::Utf8,
         },
         ptr_type: PtrType::I32,
-        is_async: func.is_async,
+        is_async: callee.lifted_async,
         callback: callee.callback.is_some(),
     };
     let core = flatten_functype(types, func, &options, FuncContext::Lift);
@@ -308,7 +312,7 @@ fn run(
     for (slot, value) in slots.iter_mut().zip(&flat_args) {
         *slot = u128::from(value.bits()).to_le_bytes();
     }
-    if func.is_async {
+    if callee.lifted_async {
         super::tasks::start_host_task(callee.instance);
         call(slots.as_mut_ptr());
         // Lifted with a callback: the callback loop runs the task to its end. Without

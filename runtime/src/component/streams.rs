@@ -635,6 +635,50 @@ pub(super) fn join(id: u32, set: Option<u32>) -> Result<(), TrapKind> {
     })
 }
 
+/// The checks of the spec's `lift_async_value` on readable end `id`: idle, and not
+/// joined to a waitable set.
+fn check_liftable(id: u32, future: bool) -> Result<(), TrapKind> {
+    STATE.with(|state| -> Result<(), TrapKind> {
+        let end = state.end(id)?;
+        match (end.state, future) {
+            (CopyState::Idle, _) => {}
+            (CopyState::Done, false) => return Err(TrapKind::LiftDoneEnd),
+            (CopyState::Done, true) => return Err(TrapKind::FutureLiftDone),
+            _ => return Err(TrapKind::RemoveBusyEnd),
+        }
+        match (end.set, future) {
+            (None, _) => Ok(()),
+            (Some(_), false) => Err(TrapKind::StreamLiftInSet),
+            (Some(_), true) => Err(TrapKind::FutureLiftInSet),
+        }
+    })
+}
+
+/// A readable end lifted from `instance`'s table at `index` by the host (a harness
+/// call's results): the spec's `lift_async_value`. The host keeps it and never reads:
+/// the end's id.
+pub(super) fn lift_to_host(
+    component: Component,
+    instance: u32,
+    future: bool,
+    index: u32,
+) -> Result<u32, TrapKind> {
+    let kind = match future {
+        true => AsyncKind::FutureReadable,
+        false => AsyncKind::StreamReadable,
+    };
+    let id = component
+        .with_table(instance, |table| table.async_id(kind, index))
+        .and_then(|id| id)
+        .map_err(host_trap)?;
+    check_liftable(id, future)?;
+    component
+        .with_table(instance, |table| table.remove_async(kind, index))
+        .and_then(|id| id)
+        .map_err(host_trap)?;
+    Ok(id)
+}
+
 /// Forgets joins to waitable set `set`, which was just created: an end still naming it
 /// was joined to an earlier set of that id, forgotten when a harness command reset the
 /// sets (ends outlive commands).
@@ -841,21 +885,7 @@ impl Call {
     /// `lift_async_value`, then `lower_stream`/`lower_future` there).
     fn transfer(&self, kind: AsyncKind, handle: u32, destination: u32) -> Result<u32, TrapKind> {
         let id = self.end(kind, handle)?;
-        let future = kind == AsyncKind::FutureReadable;
-        STATE.with(|state| -> Result<(), TrapKind> {
-            let end = state.end(id)?;
-            match (end.state, future) {
-                (CopyState::Idle, _) => {}
-                (CopyState::Done, false) => return Err(TrapKind::LiftDoneEnd),
-                (CopyState::Done, true) => return Err(TrapKind::FutureLiftDone),
-                _ => return Err(TrapKind::RemoveBusyEnd),
-            }
-            match (end.set, future) {
-                (None, _) => Ok(()),
-                (Some(_), false) => Err(TrapKind::StreamLiftInSet),
-                (Some(_), true) => Err(TrapKind::FutureLiftInSet),
-            }
-        })?;
+        check_liftable(id, kind == AsyncKind::FutureReadable)?;
         self.table(|table| table.remove_async(kind, handle))?;
         let moved = self
             .component

@@ -219,7 +219,7 @@
   (func (export "cancel-idle") (canon lift (core func $m "cancel-idle")))
   (func (export "sync-read-in-set") (canon lift (core func $m "sync-read-in-set")))
   (func (export "sync-read-blocks") (canon lift (core func $m "sync-read-deadlock")))
-  (func (export "sync-read-deadlock") async (canon lift (core func $m "sync-read-deadlock")))
+  (func (export "sync-read-deadlock") async (canon lift (core func $m "sync-read-deadlock") async))
   (func (export "unaligned-future") (canon lift (core func $m "unaligned-future")))
   (func (export "future") (result u32) (canon lift (core func $m "future")))
   (func (export "future-read-twice") (canon lift (core func $m "future-read-twice")))

@@ -480,7 +480,14 @@ pub(super) fn define_table(
             let memory64 = options
                 .memory
                 .is_some_and(|m| is_memory64(sites, &plan.memories[m]));
-            put(&mut bytes, exports_at + 5 * ptr, u64::from(memory64));
+            let flags = match memory64 {
+                true => wafer_abi::harness::component::MEMORY64,
+                false => 0,
+            } | match options.is_async {
+                true => wafer_abi::harness::component::LIFTED_ASYNC,
+                false => 0,
+            };
+            put(&mut bytes, exports_at + 5 * ptr, flags);
             exports_at += EXPORT_FIELDS * ptr;
         }
     }
