@@ -1191,3 +1191,179 @@ fn rust_async_timer() {
     }
     failures.finish("rust async timer");
 }
+
+/// The WASI 0.3 echo guest in Rust (`tests/components/rust-async/echo`: wit-bindgen's
+/// streams over `wasi:cli/stdin@0.3.0` and `stdout@0.3.0`) on every Linux target: what
+/// it writes must be its input byte for byte, and wasmtime's output for the same input
+/// (`-W component-model-async -S p3`); its count of the bytes goes to stderr's stream. Two inputs: 320 KiB written at once, and 96 KiB
+/// through a pipe that delivers it slowly in pieces of 1 byte to 7 KiB, so that reads
+/// find stdin empty and wait for it in the reactor. Then on every board, with text on
+/// the console.
+#[test]
+fn rust_async_echo() {
+    let dir = common::scratch("components-rust-async-echo");
+    let source = common::tests_dir().join("components/rust-async/echo");
+    let target_dir = common::repo().join("target").join("rust-async");
+    let output = Command::new("cargo")
+        .current_dir(&source)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo build of the echo guest: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        toolchain::RUST_HINT
+    );
+    let wasm = target_dir.join("wasm32-wasip2/release/p3_echo.wasm");
+    let inputs = [
+        ("at once", echo_input(320 * 1024), false),
+        ("slowly", echo_input(96 * 1024), true),
+    ];
+    let wasmtime = common::which("wasmtime");
+    let mut failures = Failures::default();
+    for (what, input, slowly) in &inputs {
+        if let Some(wasmtime) = &wasmtime {
+            let mut command = Command::new(wasmtime);
+            command
+                .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                .arg(&wasm)
+                .env_clear();
+            let (code, stdout, stderr) = run_fed(&mut command, input, *slowly);
+            let note = format!("echoed {} bytes\n", input.len());
+            if (code, &stdout, &stderr) != (0, input, &note) {
+                failures.push(format!(
+                    "wasmtime, input {what}: exit {code}, {} of {} bytes, {}; stderr {stderr:?}",
+                    stdout.len(),
+                    input.len(),
+                    if input.starts_with(&stdout) {
+                        "a prefix"
+                    } else {
+                        "differing"
+                    }
+                ));
+            }
+        }
+    }
+    for target in common::test_targets() {
+        let image = dir.join(format!("echo.{}", target.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        for (what, input, slowly) in &inputs {
+            let mut command = target.command(&image);
+            command.env_clear();
+            let (code, stdout, stderr) = run_fed(&mut command, input, *slowly);
+            let note = format!("echoed {} bytes\n", input.len());
+            if (code, &stdout, &stderr) != (0, input, &note) {
+                failures.push(format!(
+                    "{}, input {what}: exit {code}, {} of {} bytes, {}; stderr {stderr:?}",
+                    target.name,
+                    stdout.len(),
+                    input.len(),
+                    if input.starts_with(&stdout) {
+                        "a prefix"
+                    } else {
+                        "differing"
+                    }
+                ));
+            }
+        }
+    }
+    // On a board stdin is the UART, where Ctrl-D ends the input: text, then Ctrl-D.
+    let text: String = echo_input(6 * 1024)
+        .iter()
+        .map(|byte| match byte % 64 {
+            0 => '\n',
+            n => char::from(b' ' + n % 95),
+        })
+        .collect();
+    let console = format!("{text}\u{4}");
+    // The console is stdout and stderr at once.
+    let console_echo = format!("{text}echoed {} bytes\n", text.len());
+    for board in common::boards::boards() {
+        let image = dir.join(format!("echo.{}.elf", board.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            continue;
+        }
+        match board.boot(
+            &image,
+            Some(console.as_bytes()),
+            std::time::Duration::from_secs(120),
+        ) {
+            Ok(outcome) if outcome.code == 0 && outcome.stdout == console_echo => {}
+            Ok(outcome) => failures.push(format!(
+                "{}: exit {}, differs from its input:\n{}\n{}",
+                board.name,
+                outcome.code,
+                common::first_difference(&console_echo, &outcome.stdout),
+                outcome.stderr
+            )),
+            Err(e) => failures.push(format!("{}: {e}", board.name)),
+        }
+    }
+    failures.finish("rust async echo");
+}
+
+/// `len` bytes of every value, in an order no simple pattern repeats.
+fn echo_input(len: usize) -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// Runs `command` with `input` on a pipe to its stdin (at once, or `slowly`: pieces of
+/// growing sizes, 2 ms apart): its exit code, stdout (bytes as written) and stderr.
+fn run_fed(command: &mut Command, input: &[u8], slowly: bool) -> (i32, Vec<u8>, String) {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        if !slowly {
+            let _ = stdin.write_all(&input);
+            return;
+        }
+        let mut rest = input.as_slice();
+        let mut piece = 1usize;
+        while !rest.is_empty() {
+            let (now, later) = rest.split_at(piece.min(rest.len()));
+            if stdin.write_all(now).and_then(|()| stdin.flush()).is_err() {
+                return;
+            }
+            rest = later;
+            piece = piece * 3 % 7171 + 1;
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    });
+    let output = child.wait_with_output().expect("wait for the program");
+    let _ = feeder.join();
+    (
+        output.status.code().unwrap_or(-1),
+        output.stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

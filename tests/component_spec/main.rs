@@ -115,6 +115,10 @@ const OTHER_WORDINGS: &[(TrapKind, &str)] = &[
         "string pointer/length out of bounds of memory",
     ),
     (TrapKind::InvalidUtf8, "incomplete utf-8 byte sequence"),
+    (
+        TrapKind::Unreachable,
+        "wasm `unreachable` instruction executed",
+    ),
 ];
 
 /// Our message for a trap, with the handle index it names.

@@ -289,6 +289,9 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         Trampoline::Backpressure { .. } => "[backpressure-dec]".to_string(),
         Trampoline::TaskReturn { .. } => "[task-return]".to_string(),
         Trampoline::Async { op, .. } => format!("[{}]", op.name()),
+        Trampoline::Copy { name, .. } => format!("[{name}]"),
+        Trampoline::Transfer { future: false, .. } => "[stream-transfer]".to_string(),
+        Trampoline::Transfer { future: true, .. } => "[future-transfer]".to_string(),
         Trampoline::Unsupported { name, .. } => name.clone(),
     }
 }

@@ -245,6 +245,31 @@ pub enum Trampoline {
         /// and `.poll`.
         options: Option<usize>,
     },
+    /// A stream or future built-in (`stream.new`, `.read`, ..., `future.drop-writable`).
+    Copy {
+        /// The operation: `wafer_abi::component::copy_op`, with `ASYNC` for an `async`
+        /// copy or cancel.
+        op: u32,
+        /// The built-in's name, for symbols and trap reports.
+        name: &'static str,
+        /// The component instance calling it.
+        instance: u32,
+        /// The stream or future type's identity (`wafer_abi::component::type_identity`).
+        ty: u32,
+        /// How its elements lie in memory (`wafer_abi::component::elem_layout`).
+        layout: u32,
+        /// The canonical options of a read or write (their memory holds the buffer).
+        options: Option<usize>,
+    },
+    /// A fused adapter's move of a stream's or future's readable end from one component
+    /// instance's table to another's: `(end, source table, destination table) -> end`.
+    Transfer {
+        /// A future's (else a stream's).
+        future: bool,
+        /// By the table index adapters pass: its component instance and the stream or
+        /// future type's identity.
+        tables: Vec<(u32, u32)>,
+    },
     /// A built-in of the asynchronous component model (WASI 0.3) that wafer does not
     /// implement: it checks that its instance may leave, as the spec's built-ins do
     /// first, then traps.

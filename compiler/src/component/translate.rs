@@ -114,6 +114,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
     })?;
     let (translation, modules) = translated.map_err(translation_error)?;
     let resource_tables = types.num_resource_tables();
+    let copy_tables = (types.num_stream_tables(), types.num_future_tables());
     let (types, root) = types.finish(&translation.component);
     let input = wasm.as_ptr_range();
     let modules = modules
@@ -160,6 +161,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
             })
             .collect(),
         trampoline_positions: HashMap::new(),
+        copy_tables,
     };
     plan.world(&types[root]);
     plan.resources();
@@ -180,6 +182,8 @@ struct Planner<'a, 'data> {
     lowered: HashMap<wc::LoweredIndex, wc::RuntimeImportIndex>,
     /// Trampolines, by wasmtime-environ's index, that the plan holds.
     trampoline_positions: HashMap<wc::TrampolineIndex, usize>,
+    /// How many stream and future tables the component has.
+    copy_tables: (usize, usize),
 }
 
 impl Planner<'_, '_> {
@@ -445,6 +449,22 @@ impl Planner<'_, '_> {
                 instance: instance.as_u32(),
                 delta: -1,
             },
+            wc::Trampoline::StreamTransfer => Trampoline::Transfer {
+                future: false,
+                tables: self.transfer_tables(false),
+            },
+            wc::Trampoline::FutureTransfer => Trampoline::Transfer {
+                future: true,
+                tables: self.transfer_tables(true),
+            },
+            other if copy_builtin(other).is_some() => match self.copy_trampoline(other) {
+                Some(trampoline) => trampoline,
+                // A type the canonical-ABI model cannot hold: the built-in traps.
+                None => Trampoline::Unsupported {
+                    instance: async_builtin_instance(other).map(|i| i.as_u32()),
+                    name: other.symbol_name(),
+                },
+            },
             other => match async_builtin_instance(other) {
                 Some(instance) => Trampoline::Unsupported {
                     instance: Some(instance.as_u32()),
@@ -633,6 +653,234 @@ fn context_slot(intrinsic: wc::UnsafeIntrinsic) -> Option<(u32, bool)> {
         wc::UnsafeIntrinsic::ContextSetI32_1 => (1, true),
         _ => return None,
     })
+}
+
+/// The stream or future built-in `trampoline` is: its name and operation
+/// (`wafer_abi::component::copy_op`), its component instance, its stream or future
+/// type, its options (reads and writes) and whether a cancel is `async`.
+type CopyBuiltin = (
+    &'static str,
+    u32,
+    wc::RuntimeComponentInstanceIndex,
+    wc::InterfaceType,
+    Option<wc::OptionsIndex>,
+    bool,
+);
+
+fn copy_builtin(trampoline: &wc::Trampoline) -> Option<CopyBuiltin> {
+    use wafer_abi::component::copy_op as op;
+    use wc::InterfaceType::{Future, Stream};
+    use wc::Trampoline as T;
+    Some(match *trampoline {
+        T::StreamNew { instance, ty } => (
+            "stream.new",
+            op::STREAM_NEW,
+            instance,
+            Stream(ty),
+            None,
+            false,
+        ),
+        T::StreamRead {
+            instance,
+            ty,
+            options,
+        } => (
+            "stream.read",
+            op::STREAM_READ,
+            instance,
+            Stream(ty),
+            Some(options),
+            false,
+        ),
+        T::StreamWrite {
+            instance,
+            ty,
+            options,
+        } => (
+            "stream.write",
+            op::STREAM_WRITE,
+            instance,
+            Stream(ty),
+            Some(options),
+            false,
+        ),
+        T::StreamCancelRead {
+            instance,
+            ty,
+            async_,
+        } => (
+            "stream.cancel-read",
+            op::STREAM_CANCEL_READ,
+            instance,
+            Stream(ty),
+            None,
+            async_,
+        ),
+        T::StreamCancelWrite {
+            instance,
+            ty,
+            async_,
+        } => (
+            "stream.cancel-write",
+            op::STREAM_CANCEL_WRITE,
+            instance,
+            Stream(ty),
+            None,
+            async_,
+        ),
+        T::StreamDropReadable { instance, ty } => (
+            "stream.drop-readable",
+            op::STREAM_DROP_READABLE,
+            instance,
+            Stream(ty),
+            None,
+            false,
+        ),
+        T::StreamDropWritable { instance, ty } => (
+            "stream.drop-writable",
+            op::STREAM_DROP_WRITABLE,
+            instance,
+            Stream(ty),
+            None,
+            false,
+        ),
+        T::FutureNew { instance, ty } => (
+            "future.new",
+            op::FUTURE_NEW,
+            instance,
+            Future(ty),
+            None,
+            false,
+        ),
+        T::FutureRead {
+            instance,
+            ty,
+            options,
+        } => (
+            "future.read",
+            op::FUTURE_READ,
+            instance,
+            Future(ty),
+            Some(options),
+            false,
+        ),
+        T::FutureWrite {
+            instance,
+            ty,
+            options,
+        } => (
+            "future.write",
+            op::FUTURE_WRITE,
+            instance,
+            Future(ty),
+            Some(options),
+            false,
+        ),
+        T::FutureCancelRead {
+            instance,
+            ty,
+            async_,
+        } => (
+            "future.cancel-read",
+            op::FUTURE_CANCEL_READ,
+            instance,
+            Future(ty),
+            None,
+            async_,
+        ),
+        T::FutureCancelWrite {
+            instance,
+            ty,
+            async_,
+        } => (
+            "future.cancel-write",
+            op::FUTURE_CANCEL_WRITE,
+            instance,
+            Future(ty),
+            None,
+            async_,
+        ),
+        T::FutureDropReadable { instance, ty } => (
+            "future.drop-readable",
+            op::FUTURE_DROP_READABLE,
+            instance,
+            Future(ty),
+            None,
+            false,
+        ),
+        T::FutureDropWritable { instance, ty } => (
+            "future.drop-writable",
+            op::FUTURE_DROP_WRITABLE,
+            instance,
+            Future(ty),
+            None,
+            false,
+        ),
+        _ => return None,
+    })
+}
+
+impl Planner<'_, '_> {
+    /// Every stream (or future) table: its component instance and its type's identity
+    /// (0 for a type the canonical-ABI model cannot hold).
+    fn transfer_tables(&mut self, future: bool) -> Vec<(u32, u32)> {
+        let count = if future {
+            self.copy_tables.1
+        } else {
+            self.copy_tables.0
+        };
+        (0..count as u32)
+            .map(|index| {
+                let (instance, ty) = if future {
+                    let table = wc::TypeFutureTableIndex::from_u32(index);
+                    (self.types[table].instance, wc::InterfaceType::Future(table))
+                } else {
+                    let table = wc::TypeStreamTableIndex::from_u32(index);
+                    (self.types[table].instance, wc::InterfaceType::Stream(table))
+                };
+                let identity = self.canon_type(&ty).map_or(0, |id| {
+                    wafer_abi::component::type_identity(&self.plan.types.display(id).to_string())
+                });
+                (instance.as_u32(), identity)
+            })
+            .collect()
+    }
+
+    /// The trampoline of a stream or future built-in; `None` when its type is one the
+    /// canonical-ABI model cannot hold.
+    fn copy_trampoline(&mut self, trampoline: &wc::Trampoline) -> Option<Trampoline> {
+        use wafer_abi::component::{copy_op, elem_layout, type_identity};
+        use wafer_canon::{PtrType, TypeId, ValType};
+        let (name, mut op, instance, ty, options, async_cancel) = copy_builtin(trampoline)?;
+        let id = self.canon_type(&ty)?;
+        let types = &self.plan.types;
+        let layout = match types.get(id) {
+            ValType::Stream(Some(elem)) | ValType::Future(Some(elem)) => {
+                let number = (TypeId::S8.index()..=TypeId::F64.index()).contains(&elem.index());
+                elem_layout::new(
+                    types.size(*elem, PtrType::I32),
+                    types.alignment(*elem, PtrType::I32),
+                    number,
+                )
+            }
+            _ => elem_layout::NONE,
+        };
+        let is_async = match options {
+            Some(options) => self.component.options[options].async_,
+            None => async_cancel,
+        };
+        if is_async {
+            op |= copy_op::ASYNC;
+        }
+        Some(Trampoline::Copy {
+            op,
+            name,
+            instance: instance.as_u32(),
+            ty: type_identity(&types.display(id).to_string()),
+            layout,
+            options: options.map(|o| o.as_u32() as usize),
+        })
+    }
 }
 
 /// The component instance of a built-in of the asynchronous component model (tasks,

@@ -37,6 +37,10 @@ pub const NO_INSTANCE: u32 = u32::MAX;
 /// Where a built-in's trap kind starts in its `u64` result.
 pub const TRAP_SHIFT: u32 = 48;
 
+/// Where the trap kind starts in the result of `stream.new` and `future.new`, whose low
+/// 56 bits hold two handle indices.
+pub const NEW_TRAP_SHIFT: u32 = 56;
+
 /// Set in a `resource.drop` result when the destructor must run.
 pub const RUN_DESTRUCTOR: u64 = 1 << 32;
 
@@ -108,6 +112,91 @@ pub mod async_op {
     /// `subtask.drop`: `(subtask)`.
     pub const SUBTASK_DROP: u32 = 6;
 }
+
+/// The stream and future built-ins of [`crate::symbols::COPY_BUILTIN`]: one of these,
+/// or'd with [`copy_op::ASYNC`] for a copy or cancel whose canonical options are `async`.
+pub mod copy_op {
+    /// `stream.new`: `() -> readable | writable << 32`.
+    pub const STREAM_NEW: u32 = 0;
+    /// `stream.read`: `(end, ptr, n) -> packed result or BLOCKED`.
+    pub const STREAM_READ: u32 = 1;
+    /// `stream.write`: `(end, ptr, n) -> packed result or BLOCKED`.
+    pub const STREAM_WRITE: u32 = 2;
+    /// `stream.cancel-read`: `(end) -> packed result or BLOCKED`.
+    pub const STREAM_CANCEL_READ: u32 = 3;
+    /// `stream.cancel-write`: `(end) -> packed result or BLOCKED`.
+    pub const STREAM_CANCEL_WRITE: u32 = 4;
+    /// `stream.drop-readable`: `(end)`.
+    pub const STREAM_DROP_READABLE: u32 = 5;
+    /// `stream.drop-writable`: `(end)`.
+    pub const STREAM_DROP_WRITABLE: u32 = 6;
+    /// A fused adapter's `stream-transfer`: `(end, destination instance) -> end`, the
+    /// readable end moved from the calling instance's table to the destination's.
+    pub const STREAM_TRANSFER: u32 = 7;
+    /// `future.new`: as `stream.new`.
+    pub const FUTURE_NEW: u32 = 8;
+    /// `future.read`: `(end, ptr) -> result or BLOCKED`.
+    pub const FUTURE_READ: u32 = 9;
+    /// `future.write`: `(end, ptr) -> result or BLOCKED`.
+    pub const FUTURE_WRITE: u32 = 10;
+    /// `future.cancel-read`: `(end) -> result or BLOCKED`.
+    pub const FUTURE_CANCEL_READ: u32 = 11;
+    /// `future.cancel-write`: `(end) -> result or BLOCKED`.
+    pub const FUTURE_CANCEL_WRITE: u32 = 12;
+    /// `future.drop-readable`: `(end)`.
+    pub const FUTURE_DROP_READABLE: u32 = 13;
+    /// `future.drop-writable`: `(end)`.
+    pub const FUTURE_DROP_WRITABLE: u32 = 14;
+    /// A fused adapter's `future-transfer`: as [`STREAM_TRANSFER`].
+    pub const FUTURE_TRANSFER: u32 = 15;
+    /// Set for `async` copies and cancels: they return `BLOCKED` rather than wait.
+    pub const ASYNC: u32 = 16;
+    /// The mask of the operation without [`ASYNC`].
+    pub const MASK: u32 = 15;
+}
+
+/// How a stream's or future's elements lie in memory, as the compiler passes it to
+/// [`crate::symbols::COPY_BUILTIN`]: the element size in the low 28 bits, log2 of its
+/// alignment above, and two flags.
+pub mod elem_layout {
+    /// The size's bits.
+    pub const SIZE_MASK: u32 = (1 << 28) - 1;
+    /// Where log2 of the alignment starts (two bits: 1, 2, 4 or 8 bytes).
+    pub const ALIGN_SHIFT: u32 = 28;
+    /// No payload (`stream`, `future`): elements are `()`, nothing is copied.
+    pub const NONE: u32 = 1 << 30;
+    /// A number type: lifting and lowering an element copies its bytes (the spec's
+    /// `none_or_number_type`).
+    pub const NUMBER: u32 = 1 << 31;
+
+    /// The layout word of an element of `size` bytes aligned to `align`.
+    pub const fn new(size: u32, align: u32, number: bool) -> u32 {
+        (size & SIZE_MASK)
+            | (align.trailing_zeros() & 3) << ALIGN_SHIFT
+            | if number { NUMBER } else { 0 }
+    }
+}
+
+/// A stream or future type's identity: FNV-1a of its text (`wafer_canon`'s display,
+/// `stream<u8>`), so that the compiler and the host's stdio streams agree on equal
+/// types without sharing a type arena, as the spec compares types structurally.
+pub const fn type_identity(text: &str) -> u32 {
+    let bytes = text.as_bytes();
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u32;
+        hash = hash.wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    hash
+}
+
+/// The text of `stream<u8>`, the stdio streams' type.
+pub const STREAM_U8: &str = "stream<u8>";
+
+/// The text of the `future<result<_, error-code>>` the WASI 0.3 stdio functions return.
+pub const STDIO_RESULT_FUTURE: &str = "future<result<_, enum{io, illegal-byte-sequence, pipe}>>";
 
 /// Offsets in the component descriptor and its records for a target with
 /// `pointer_size`-byte pointers.

@@ -57,8 +57,8 @@
 ///                    | first component instance | component instance count
 /// export record:     call trampoline | post-return trampoline (0: none)
 ///                    | function type (NO_FUNC_TYPE: none) | canonical options context
-///                    | component instance | memory is 64-bit
-///                    | callback trampoline (0: none)
+///                    | component instance | flags ([`component::MEMORY64`],
+///                    [`component::LIFTED_ASYNC`]) | callback trampoline (0: none)
 /// ```
 ///
 /// The types are the component's exported function types in the `wafer_canon::encode`
@@ -76,6 +76,10 @@ pub mod component {
     pub const COMPONENT_FIELDS: usize = 8;
     /// Fields in an export record.
     pub const EXPORT_FIELDS: usize = 7;
+    /// An export record's flag: the options' memory is 64-bit.
+    pub const MEMORY64: u64 = 1;
+    /// An export record's flag: lifted `async` (with a callback, or stackful without).
+    pub const LIFTED_ASYNC: u64 = 2;
     /// The function type of an export whose type the canonical-ABI model cannot hold.
     pub const NO_FUNC_TYPE: u64 = u32::MAX as u64;
 }

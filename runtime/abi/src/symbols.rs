@@ -260,6 +260,18 @@ pub const TASK_RETURN: &str = "wafer_rt_task_return";
 /// options' context of the built-ins that write an event to memory, else null.
 pub const ASYNC_BUILTIN: &str = "wafer_rt_async_builtin";
 
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:
+/// *const CanonContext, op: u32, instance: u32, ty: u32, layout: u32, a: u32, b: u32,
+/// c: u32) -> u64`. The stream or future built-in `op` (`crate::component::copy_op`)
+/// called by `instance` on a stream or future type of identity `ty`
+/// (`crate::component::type_identity`) whose elements lie as `layout` says
+/// (`crate::component::elem_layout`), with its `i32` operands (0 past its arity);
+/// `context` is the canonical options' context of reads and writes, else null. For
+/// `stream.new` and `future.new` the result holds the readable end's index, the
+/// writable end's shifted left by 28 and a trap kind from bit 56
+/// (`crate::component::NEW_TRAP_SHIFT`): handle indices take 28 bits each.
+pub const COPY_BUILTIN: &str = "wafer_rt_copy_builtin";
+
 /// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
 /// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string
 /// transcoding between two memories: `op` is one of [`crate::wasi_p2::transcode`], `args`

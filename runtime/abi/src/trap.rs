@@ -152,11 +152,42 @@ pub enum TrapKind {
     OutOfFuel = 47,
     /// The wall-clock limit of `--deadline` passed.
     DeadlineExceeded = 48,
+    // Streams and futures.
+    /// A synchronous wait, copy or cancel on a waitable joined to a waitable set.
+    SyncWaitableInSet = 49,
+    /// A stream or future end started a copy while one is in progress.
+    CopyInProgress = 50,
+    /// A cancel of a stream or future end with no copy in progress.
+    NoCopyToCancel = 51,
+    /// A stream's or future's writable end dropped during a copy.
+    DropBusyEnd = 52,
+    /// A read from a stream whose writable end was reported dropped.
+    StreamReadAfterDrop = 53,
+    /// A write to a stream whose readable end was reported dropped.
+    StreamWriteAfterDrop = 54,
+    /// A read from a future that was read already.
+    FutureReadAfterDone = 55,
+    /// A write to a future that was written already, or whose reader dropped.
+    FutureWriteAfterDone = 56,
+    /// The writable end of a future dropped before a value was written.
+    FutureWriterDroppedEarly = 57,
+    /// A copy of values that are not numbers between two ends in one component instance.
+    IntraComponentCopy = 58,
+    /// A stream or future end passed on after its copy reported the end.
+    LiftDoneEnd = 59,
+    /// A future's readable end passed on after its read succeeded.
+    FutureLiftDone = 60,
+    /// A stream's readable end passed on while joined to a waitable set.
+    StreamLiftInSet = 61,
+    /// A future's readable end passed on while joined to a waitable set.
+    FutureLiftInSet = 62,
+    /// A stream's or future's readable end dropped or passed on during a copy.
+    RemoveBusyEnd = 63,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 48] = [
+    pub const ALL: [TrapKind; 63] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -205,6 +236,21 @@ impl TrapKind {
         TrapKind::SubtaskNotResolved,
         TrapKind::OutOfFuel,
         TrapKind::DeadlineExceeded,
+        TrapKind::SyncWaitableInSet,
+        TrapKind::CopyInProgress,
+        TrapKind::NoCopyToCancel,
+        TrapKind::DropBusyEnd,
+        TrapKind::StreamReadAfterDrop,
+        TrapKind::StreamWriteAfterDrop,
+        TrapKind::FutureReadAfterDone,
+        TrapKind::FutureWriteAfterDone,
+        TrapKind::FutureWriterDroppedEarly,
+        TrapKind::IntraComponentCopy,
+        TrapKind::LiftDoneEnd,
+        TrapKind::FutureLiftDone,
+        TrapKind::StreamLiftInSet,
+        TrapKind::FutureLiftInSet,
+        TrapKind::RemoveBusyEnd,
     ];
 
     /// The kind with this code, if any.
@@ -341,6 +387,36 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "all fuel consumed",
     // DeadlineExceeded
     "deadline exceeded",
+    // SyncWaitableInSet
+    "waitable cannot be used synchronously while added to a waitable set",
+    // CopyInProgress
+    "a copy is already in progress on this stream or future end",
+    // NoCopyToCancel
+    "no copy in progress on this stream or future end to cancel",
+    // DropBusyEnd
+    "cannot drop busy stream",
+    // StreamReadAfterDrop
+    "cannot read from stream after being notified that the writable end dropped",
+    // StreamWriteAfterDrop
+    "cannot write to stream after being notified that the readable end dropped",
+    // FutureReadAfterDone
+    "cannot read from future after previous read succeeded",
+    // FutureWriteAfterDone
+    "cannot write to future after previous write succeeded or readable end dropped",
+    // FutureWriterDroppedEarly
+    "cannot drop future write end without first writing a value",
+    // IntraComponentCopy
+    "cannot read from and write to intra-component future",
+    // LiftDoneEnd
+    "cannot lift stream after being notified that the writable end dropped",
+    // FutureLiftDone
+    "cannot lift future after previous read succeeded",
+    // StreamLiftInSet
+    "cannot lift stream while it's in a waitable set",
+    // FutureLiftInSet
+    "cannot lift future while it's in a waitable set",
+    // RemoveBusyEnd
+    "cannot remove busy stream",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

@@ -1046,6 +1046,29 @@ pub fn is_compatible_version(version: Option<&str>) -> bool {
 /// The synchronous ones have the ABI of their WASI 0.2 counterparts and share their
 /// symbols.
 pub const P3_FUNCTIONS: &[HostFunc] = &[
+    // The stdio streams (wasmtime 49's shape: `write-via-stream` is synchronous and
+    // returns a future of the outcome).
+    f(
+        "wasi:cli/stdin",
+        "read-via-stream",
+        "wafer_p3_stdin_read_via_stream",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:cli/stdout",
+        "write-via-stream",
+        "wafer_p3_stdout_write_via_stream",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:cli/stderr",
+        "write-via-stream",
+        "wafer_p3_stderr_write_via_stream",
+        &[I32],
+        &[I32],
+    ),
     f(
         "wasi:cli/environment",
         "get-environment",

@@ -144,6 +144,14 @@ pub enum AsyncKind {
     /// A subtask: a call the instance made `async` that has not resolved when it
     /// returned.
     Subtask,
+    /// The readable end of a stream.
+    StreamReadable,
+    /// The writable end of a stream.
+    StreamWritable,
+    /// The readable end of a future.
+    FutureReadable,
+    /// The writable end of a future.
+    FutureWritable,
 }
 
 /// What `resource.drop` dropped.
@@ -280,6 +288,15 @@ impl HandleTable {
     pub fn async_id(&self, kind: AsyncKind, index: u32) -> Result<u32, Trap> {
         match self.get(index)? {
             Entry::Async { kind: k, id } if *k == kind => Ok(*id),
+            _ => Err(Trap::HandleWrongType(index)),
+        }
+    }
+
+    /// The kind and embedder's id of the asynchronous object at `index`, whatever its
+    /// kind (`waitable.join` takes any waitable).
+    pub fn async_entry(&self, index: u32) -> Result<(AsyncKind, u32), Trap> {
+        match self.get(index)? {
+            Entry::Async { kind, id } => Ok((*kind, *id)),
             _ => Err(Trap::HandleWrongType(index)),
         }
     }

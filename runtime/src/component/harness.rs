@@ -153,6 +153,8 @@ struct Callee {
     memory: OptionsMemory,
     instance: u32,
     flags: *mut u32,
+    /// Lifted `async` (a function of an `async` type may be lifted synchronously).
+    lifted_async: bool,
     /// The callback of an export lifted `async`.
     callback: Option<extern "C" fn(*mut [u8; 16])>,
 }
@@ -177,7 +179,8 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
     if record_export.field(2) as u64 == NO_FUNC_TYPE {
         return reply_error(b"the export's type is not supported");
     }
-    if record_export.field(5) != 0 {
+    let record_flags = record_export.field(5) as u64;
+    if record_flags & wafer_abi::harness::component::MEMORY64 != 0 {
         return reply_error(b"exports lifted from 64-bit memories are not supported");
     }
     let types_bytes = match (record.field(3), record.field(4)) {
@@ -192,9 +195,6 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
         return reply_error(b"no such function type");
     };
     let callback = record_export.field(6);
-    if func.is_async && callback == 0 {
-        return reply_error(b"async exports without a callback are not supported");
-    }
     let Some(args) = from_hex(args)
         .and_then(|bytes| wafer_canon::encode::decode_vals(&types, &func.params, &bytes).ok())
     else {
@@ -223,6 +223,7 @@ pub fn call(index: usize, export_index: usize, args: &[u8]) {
         memory: unsafe { OptionsMemory::new(record_export.field(3) as *const OptionsContext) },
         instance,
         flags,
+        lifted_async: record_flags & wafer_abi::harness::component::LIFTED_ASYNC != 0,
         callback: (callback != 0).then(|| {
             // SAFETY: field 6 is the callback trampoline, when there is one.
             unsafe { core::mem::transmute::<usize, extern "C" fn(*mut [u8; 16])>(callback) }
@@ -283,8 +284,8 @@ fn run(
             _ => StringEncoding::Utf8,
         },
         ptr_type: PtrType::I32,
-        is_async: func.is_async,
-        callback: func.is_async,
+        is_async: callee.lifted_async,
+        callback: callee.callback.is_some(),
     };
     let core = flatten_functype(types, func, &options, FuncContext::Lift);
     let (flags, call, post_return, callback) = (
@@ -311,18 +312,23 @@ fn run(
     for (slot, value) in slots.iter_mut().zip(&flat_args) {
         *slot = u128::from(value.bits()).to_le_bytes();
     }
-    if let Some(callback) = callback {
+    if callee.lifted_async {
         super::tasks::start_host_task(callee.instance);
         call(slots.as_mut_ptr());
-        let packed = flat_value(CoreType::I32, &slots[0]).bits() as u32;
-        super::tasks::drive(component, callee.instance, packed, |event| {
-            for (slot, word) in slots.iter_mut().zip(event) {
-                *slot = u128::from(word).to_le_bytes();
-            }
-            callback(slots.as_mut_ptr());
-            flat_value(CoreType::I32, &slots[0]).bits() as u32
-        })
-        .map_err(|kind| (kind, None))?;
+        // Lifted with a callback: the callback loop runs the task to its end. Without
+        // one (stackful), the task ran to its end in the call: with one task on one
+        // thread, its waits blocked where it made them.
+        if let Some(callback) = callback {
+            let packed = flat_value(CoreType::I32, &slots[0]).bits() as u32;
+            super::tasks::drive(component, callee.instance, packed, |event| {
+                for (slot, word) in slots.iter_mut().zip(event) {
+                    *slot = u128::from(word).to_le_bytes();
+                }
+                callback(slots.as_mut_ptr());
+                flat_value(CoreType::I32, &slots[0]).bits() as u32
+            })
+            .map_err(|kind| (kind, None))?;
+        }
         let returned = super::tasks::finish_host_task().map_err(|kind| (kind, None))?;
         // `task.return` passes the results as a call passes parameters.
         let flat_types = match types.flat_count_of(&func.results) > MAX_FLAT_PARAMS as u64 {

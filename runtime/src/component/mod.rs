@@ -27,6 +27,7 @@
 
 pub mod harness;
 mod memory;
+pub mod streams;
 pub mod tasks;
 
 use alloc::boxed::Box;
@@ -126,6 +127,10 @@ static ROOT_CONTEXT: Global<[u32; 2]> = Global::new([0; 2]);
 /// The handle index of the last handle trap a built-in asked for.
 static TRAP_DETAIL: Global<Option<u32>> = Global::new(None);
 
+/// The trap a host-side lift asked for that `wafer_canon::Trap` cannot name (it
+/// reports `Trap::Host`): a stream's or future's end lifted by the host.
+static HOST_TRAP: Global<Option<TrapKind>> = Global::new(None);
+
 /// The handle index the last handle trap named, if the last trap named one.
 pub fn trap_detail() -> Option<u32> {
     // SAFETY: a plain read of a `Copy` value; nothing holds a reference to it across
@@ -136,6 +141,7 @@ pub fn trap_detail() -> Option<u32> {
 /// Forgets the calls in progress, task storage and the trap detail: a harness command
 /// starts afresh (a trap may have left a call unfinished).
 pub fn reset() {
+    HOST_TRAP.with(|slot| *slot = None);
     CALLS.with(Vec::clear);
     ROOT_CONTEXT.with(|slots| *slots = [0; 2]);
     tasks::reset();
@@ -146,7 +152,9 @@ pub fn reset() {
 /// error (a misuse wafer's code would have made) reports as `unreachable`.
 pub fn trap_kind(trap: Trap) -> TrapKind {
     if !trap.is_spec_trap() {
-        return TrapKind::Unreachable;
+        return HOST_TRAP
+            .with(Option::take)
+            .unwrap_or(TrapKind::Unreachable);
     }
     TrapKind::from_u8(17 + trap.code()).unwrap_or(TrapKind::Unreachable)
 }
@@ -357,8 +365,17 @@ impl Handles for InstanceHandles {
     fn lower_borrow(&mut self, _: ResourceId, _: u32) -> Result<u32, Trap> {
         Err(Trap::NoBorrowScope)
     }
-    fn lift_opaque(&mut self, _: OpaqueKind, _: TypeId, _: u32) -> Result<u32, Trap> {
-        Err(Trap::Host)
+    fn lift_opaque(&mut self, kind: OpaqueKind, _: TypeId, index: u32) -> Result<u32, Trap> {
+        let future = match kind {
+            OpaqueKind::Stream => false,
+            OpaqueKind::Future => true,
+            OpaqueKind::ErrorContext => return Err(Trap::Host),
+        };
+        streams::lift_to_host(self.component, self.instance, future, index).map_err(|kind| {
+            // Not a trap `wafer_canon` can name: `trap_kind` finds it here.
+            HOST_TRAP.with(|slot| *slot = Some(kind));
+            Trap::Host
+        })
     }
     fn lower_opaque(&mut self, _: OpaqueKind, _: TypeId, _: u32) -> Result<u32, Trap> {
         Err(Trap::Host)

@@ -109,6 +109,10 @@ fn resolve_due() {
 /// A pending event of waitable set `id`, marked delivered; or the earliest deadline
 /// that can give it one.
 fn take_event(id: u32) -> Result<[u32; 3], Option<u64>> {
+    // A failure to make progress on a copy leaves its end without an event.
+    if let Ok(Some(event)) = super::streams::take_event(id) {
+        return Ok(event);
+    }
     resolve_due();
     SUBTASKS.with(|subtasks| {
         let joined = subtasks.iter_mut().flatten().filter(|s| s.set == Some(id));
@@ -229,7 +233,7 @@ pub fn finish_host_task() -> Result<Vec<ValueSlot>, TrapKind> {
 
 /// Whether `instance` runs an `async` task right now (not a synchronous call it made or
 /// received since).
-fn in_async_task(instance: u32) -> bool {
+pub(super) fn in_async_task(instance: u32) -> bool {
     let in_sync_call = CALLS.with(|calls| !calls.is_empty());
     !in_sync_call && HOST_TASK.with(|task| task.as_ref().is_some_and(|t| t.instance == instance))
 }
@@ -264,16 +268,20 @@ pub fn drive(
 }
 
 /// Waits for an event in waitable set `id`: sleeps in the reactor until a subtask in
-/// it resolves; with none that can, the wait would never end (the spec's deadlock).
+/// it resolves or stdin is ready for a stream read in it; with nothing that can end
+/// the wait, it would never end (the spec's deadlock).
 fn wait(id: u32) -> Result<[u32; 3], TrapKind> {
     with_set(id, |set| set.waiting += 1)?;
     let event = loop {
         match take_event(id) {
             Ok(event) => break Ok(event),
-            Err(None) => break Err(TrapKind::Deadlock),
-            Err(Some(deadline)) => {
-                // Nothing else can run meanwhile (one task): sleep until the deadline.
-                let _ = crate::host::poll::wait(&mut [], Some(deadline));
+            Err(deadline) => {
+                let stdin = super::streams::set_waits_on_stdin(id);
+                if deadline.is_none() && !stdin {
+                    break Err(TrapKind::Deadlock);
+                }
+                // Nothing else can run meanwhile (one task): sleep in the reactor.
+                super::streams::sleep(stdin, deadline);
             }
         }
     };
@@ -345,6 +353,7 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
                 sets.push(Some(WaitableSet::default()));
                 sets.len() as u32 - 1
             });
+            super::streams::forget_set(id);
             component
                 .with_table(instance, |table| {
                     table.add_async(AsyncKind::WaitableSet, id)
@@ -382,18 +391,30 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
             Ok(event[0])
         }),
         async_op::WAITABLE_JOIN => {
-            // The only waitables so far are host subtasks.
-            let subtask = component
-                .with_table(instance, |table| table.async_id(AsyncKind::Subtask, a))
+            // Host subtasks, and the ends of streams and futures.
+            let waitable = component
+                .with_table(instance, |table| match table.async_entry(a) {
+                    Ok((kind, id))
+                        if kind == AsyncKind::Subtask || super::streams::is_end(kind) =>
+                    {
+                        Ok((kind, id))
+                    }
+                    Ok(_) => Err(wafer_canon::Trap::HandleWrongType(a)),
+                    Err(trap) => Err(trap),
+                })
                 .and_then(|id| id)
                 .map_err(host_trap);
             let set = match b {
                 0 => Ok(None),
                 _ => set_id(b).map(Some),
             };
-            subtask.and_then(|subtask| {
+            waitable.and_then(|(kind, waitable)| {
                 let set = set?;
-                with_subtask(subtask, |s| s.set = set)?;
+                if kind == AsyncKind::Subtask {
+                    with_subtask(waitable, |s| s.set = set)?;
+                } else {
+                    super::streams::join(waitable, set)?;
+                }
                 Ok(0)
             })
         }

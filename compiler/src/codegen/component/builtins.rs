@@ -27,7 +27,7 @@ use wafer_abi::wasi_p2::{self, CanonContext, HostFunc};
 use super::super::compile_function;
 use super::super::object::ObjectWriter;
 use super::{core_func, ir_type, memory_site, start, trampoline_name, wasm_signature};
-use crate::component::plan::{ComponentPlan, Resource, Trampoline};
+use crate::component::plan::{ComponentPlan, FlatType, Resource, Trampoline};
 use crate::error::{CompileError, Result};
 use crate::translate::env::{FuncEnv, ModuleEnv, trap_code, vm_flags};
 
@@ -300,6 +300,17 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                     false => vec![self.builder.ins().ireduce(types::I32, result)],
                 }
             }
+            Trampoline::Copy {
+                op,
+                instance,
+                ty,
+                layout,
+                options,
+                ..
+            } => return self.copy_builtin(t, *op, *instance, *ty, *layout, *options, params),
+            Trampoline::Transfer { future, tables } => {
+                return self.transfer(*future, tables, params);
+            }
             Trampoline::Unsupported { instance, .. } => {
                 if let Some(instance) = instance {
                     self.trap_unless_may_leave(*instance);
@@ -424,6 +435,157 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
     }
 
     /// Raises the trap a built-in's `u64` result asks for.
+    /// A stream or future built-in: calls the runtime's `COPY_BUILTIN` with its `i32`
+    /// operands; `stream.new` and `future.new` return the two ends as one `i64`.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_builtin(
+        &mut self,
+        t: usize,
+        op: u32,
+        instance: u32,
+        ty: u32,
+        layout: u32,
+        options: Option<usize>,
+        params: &[ir::Value],
+    ) -> Result<Option<Vec<ir::Value>>> {
+        use wafer_abi::component::{NEW_TRAP_SHIFT, copy_op};
+        self.trap_unless_may_leave(instance);
+        let ptr_type = self.env.pointer_type();
+        let context = match options {
+            Some(options) => self
+                .env
+                .data_addr(self.builder, self.sites.option_contexts[options]),
+            None => self.builder.ins().iconst(ptr_type, 0),
+        };
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let constant = |builder: &mut FunctionBuilder<'_>, value: u32| {
+            builder.ins().iconst(types::I32, i64::from(value as i32))
+        };
+        let mut args = vec![
+            descriptor,
+            context,
+            constant(self.builder, op),
+            constant(self.builder, instance),
+            constant(self.builder, ty),
+            constant(self.builder, layout),
+        ];
+        for i in 0..3 {
+            args.push(match params.get(i) {
+                Some(&value) => value,
+                None => constant(self.builder, 0),
+            });
+        }
+        let mut signature = vec![ptr_type, ptr_type];
+        signature.extend([types::I32; 7]);
+        let result = self.call_runtime(
+            wafer_abi::symbols::COPY_BUILTIN,
+            &args,
+            &signature,
+            &[types::I64],
+        )?[0];
+        let plan = self.sites.plan;
+        let new = matches!(
+            op & copy_op::MASK,
+            copy_op::STREAM_NEW | copy_op::FUTURE_NEW
+        );
+        if new {
+            // Readable | writable << 28, with the trap kind from bit 56: the `i64` the
+            // spec returns is readable | writable << 32.
+            let kind = self
+                .builder
+                .ins()
+                .ushr_imm_u(result, i64::from(NEW_TRAP_SHIFT));
+            let kind = self.builder.ins().ireduce(types::I32, kind);
+            trap_if_nonzero(self.builder, kind);
+            let readable = self.builder.ins().band_imm_u(result, (1 << 28) - 1);
+            let writable = self.builder.ins().ushr_imm_u(result, 28);
+            let writable = self.builder.ins().band_imm_u(writable, (1 << 28) - 1);
+            let writable = self.builder.ins().ishl_imm_u(writable, 32);
+            let ends = self.builder.ins().bor(readable, writable);
+            return Ok(Some(
+                match plan.trampoline_signatures[t].results.as_slice() {
+                    [] => Vec::new(),
+                    [FlatType::I32] => vec![self.builder.ins().ireduce(types::I32, ends)],
+                    _ => vec![ends],
+                },
+            ));
+        }
+        self.trap_from_result(result);
+        Ok(Some(
+            match plan.trampoline_signatures[t].results.is_empty() {
+                true => Vec::new(),
+                false => vec![self.builder.ins().ireduce(types::I32, result)],
+            },
+        ))
+    }
+
+    /// A fused adapter's transfer of a readable end: looks up both tables' instances
+    /// (and the source's type) among `tables`, then calls the runtime's
+    /// `COPY_BUILTIN`.
+    fn transfer(
+        &mut self,
+        future: bool,
+        tables: &[(u32, u32)],
+        params: &[ir::Value],
+    ) -> Result<Option<Vec<ir::Value>>> {
+        use wafer_abi::component::copy_op;
+        let [end, source, destination] = params else {
+            return Err(CompileError::Codegen(
+                "component: a stream or future transfer without its three operands".into(),
+            ));
+        };
+        // A chain of selects: adapters pass constant table indices, and components
+        // have few tables.
+        let mut lookup = |table: ir::Value, field: fn(&(u32, u32)) -> u32| {
+            let mut value = self.builder.ins().iconst(types::I32, 0);
+            for (index, entry) in tables.iter().enumerate() {
+                let is =
+                    self.builder
+                        .ins()
+                        .icmp_imm_u(ir::condcodes::IntCC::Equal, table, index as i64);
+                let constant = self
+                    .builder
+                    .ins()
+                    .iconst(types::I32, i64::from(field(entry) as i32));
+                value = self.builder.ins().select(is, constant, value);
+            }
+            value
+        };
+        let source_instance = lookup(*source, |entry| entry.0);
+        let ty = lookup(*source, |entry| entry.1);
+        let destination_instance = lookup(*destination, |entry| entry.0);
+        let ptr_type = self.env.pointer_type();
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let null = self.builder.ins().iconst(ptr_type, 0);
+        let op = match future {
+            true => copy_op::FUTURE_TRANSFER,
+            false => copy_op::STREAM_TRANSFER,
+        };
+        let op = self.builder.ins().iconst(types::I32, i64::from(op));
+        let zero = self.builder.ins().iconst(types::I32, 0);
+        let args = [
+            descriptor,
+            null,
+            op,
+            source_instance,
+            ty,
+            zero,
+            *end,
+            destination_instance,
+            zero,
+        ];
+        let mut signature = vec![ptr_type, ptr_type];
+        signature.extend([types::I32; 7]);
+        let result = self.call_runtime(
+            wafer_abi::symbols::COPY_BUILTIN,
+            &args,
+            &signature,
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        Ok(Some(vec![self.builder.ins().ireduce(types::I32, result)]))
+    }
+
     fn trap_from_result(&mut self, result: ir::Value) {
         let kind = self.builder.ins().ushr_imm_u(result, i64::from(TRAP_SHIFT));
         let kind = self.builder.ins().ireduce(types::I32, kind);

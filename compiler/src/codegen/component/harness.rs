@@ -264,6 +264,25 @@ impl Bases {
                 instance: instance(i),
                 options: options.map(|o| o + self.options),
             },
+            Trampoline::Copy {
+                op,
+                name,
+                instance: i,
+                ty,
+                layout,
+                options,
+            } => Trampoline::Copy {
+                op: *op,
+                name,
+                instance: instance(i),
+                ty: *ty,
+                layout: *layout,
+                options: options.map(|o| o + self.options),
+            },
+            Trampoline::Transfer { future, tables } => Trampoline::Transfer {
+                future: *future,
+                tables: tables.iter().map(|(i, ty)| (instance(i), *ty)).collect(),
+            },
             Trampoline::Unsupported { instance: i, name } => Trampoline::Unsupported {
                 instance: i.as_ref().map(instance),
                 name: name.clone(),
@@ -443,10 +462,7 @@ pub(super) fn define_table(
                     .declare_func_in_data(id, &mut description);
                 description.write_function_addr((exports_at + 6 * ptr) as u32, id);
             }
-            // An export lifted `async` without a callback (stackful) is not supported.
-            let func_type = export
-                .func_type
-                .filter(|_| !options.is_async || options.callback.is_some());
+            let func_type = export.func_type;
             put(
                 &mut bytes,
                 exports_at + 2 * ptr,
@@ -464,7 +480,14 @@ pub(super) fn define_table(
             let memory64 = options
                 .memory
                 .is_some_and(|m| is_memory64(sites, &plan.memories[m]));
-            put(&mut bytes, exports_at + 5 * ptr, u64::from(memory64));
+            let flags = match memory64 {
+                true => wafer_abi::harness::component::MEMORY64,
+                false => 0,
+            } | match options.is_async {
+                true => wafer_abi::harness::component::LIFTED_ASYNC,
+                false => 0,
+            };
+            put(&mut bytes, exports_at + 5 * ptr, flags);
             exports_at += EXPORT_FIELDS * ptr;
         }
     }

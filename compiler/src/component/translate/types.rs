@@ -35,7 +35,7 @@ impl Planner<'_, '_> {
     }
 
     /// `ty` in the plan's canonical-ABI type arena.
-    fn canon_type(&mut self, ty: &wc::InterfaceType) -> Option<wafer_canon::TypeId> {
+    pub(super) fn canon_type(&mut self, ty: &wc::InterfaceType) -> Option<wafer_canon::TypeId> {
         use wafer_canon::{Case, Field, ResourceId, TypeId, ValType};
         use wc::InterfaceType as I;
         let types = self.types;
@@ -143,5 +143,21 @@ impl Planner<'_, '_> {
             }
         };
         self.plan.types.add(ty).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wafer_abi::component::{STDIO_RESULT_FUTURE, STREAM_U8};
+
+    /// The host's stdio stream and future types are identified by their text: it must
+    /// be exactly what the compiler derives (`wafer_canon`'s display) for the same type.
+    #[test]
+    fn host_stream_type_texts_are_the_canonical_display() {
+        for text in [STREAM_U8, STDIO_RESULT_FUTURE] {
+            let mut types = wafer_canon::Types::new();
+            let id = types.parse(text).expect("the host's type text parses");
+            assert_eq!(types.display(id).to_string(), text);
+        }
     }
 }
