@@ -36,6 +36,7 @@ use crate::target::Target;
 use crate::translate::env::{FuncEnv, ImportTarget, ModuleEnv, WASM_CALL_CONV};
 
 mod builtins;
+mod call_ref;
 pub mod harness;
 
 /// Compiles a component's plan into one relocatable object.
@@ -292,6 +293,8 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         Trampoline::Copy { name, .. } => format!("[{name}]"),
         Trampoline::Transfer { future: false, .. } => "[stream-transfer]".to_string(),
         Trampoline::Transfer { future: true, .. } => "[future-transfer]".to_string(),
+        Trampoline::PrepareCall { .. } => "[prepare-call]".to_string(),
+        Trampoline::StartCall { .. } => "[start-call]".to_string(),
         Trampoline::Unsupported { name, .. } => name.clone(),
     }
 }

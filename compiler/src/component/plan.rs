@@ -270,6 +270,25 @@ pub enum Trampoline {
         /// future type's identity.
         tables: Vec<(u32, u32)>,
     },
+    /// A fused adapter's `prepare-call` for a call lowered or lifted `async` (the
+    /// `start` and `return` function references, instances, result count and the
+    /// lowered parameters): the runtime keeps them for [`Trampoline::StartCall`].
+    PrepareCall {
+        /// Added to the instance numbers the adapter passes (a harness image's merged
+        /// plans number instances past those of the components before).
+        instance_base: u32,
+    },
+    /// A fused adapter's `start-call`: runs the prepared call (`(callee, param count)
+    /// -> results` for a synchronous lower, `(callee, param count, result count, flags)
+    /// -> status` for an `async` one).
+    StartCall {
+        /// The caller lowered `async`.
+        async_lower: bool,
+        /// The callee's callback, by position in [`ComponentPlan::callbacks`].
+        callback: Option<usize>,
+        /// The callee's post-return, by position in [`ComponentPlan::post_returns`].
+        post_return: Option<usize>,
+    },
     /// A built-in of the asynchronous component model (WASI 0.3) that wafer does not
     /// implement: it checks that its instance may leave, as the spec's built-ins do
     /// first, then traps.

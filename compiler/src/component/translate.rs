@@ -457,6 +457,20 @@ impl Planner<'_, '_> {
                 future: true,
                 tables: self.transfer_tables(true),
             },
+            wc::Trampoline::PrepareCall { .. } => Trampoline::PrepareCall { instance_base: 0 },
+            wc::Trampoline::SyncStartCall { callback } => Trampoline::StartCall {
+                async_lower: false,
+                callback: callback.map(|c| c.as_u32() as usize),
+                post_return: None,
+            },
+            wc::Trampoline::AsyncStartCall {
+                callback,
+                post_return,
+            } => Trampoline::StartCall {
+                async_lower: true,
+                callback: callback.map(|c| c.as_u32() as usize),
+                post_return: post_return.map(|p| p.as_u32() as usize),
+            },
             other if copy_builtin(other).is_some() => match self.copy_trampoline(other) {
                 Some(trampoline) => trampoline,
                 // A type the canonical-ABI model cannot hold: the built-in traps.
@@ -932,18 +946,13 @@ fn async_builtin_instance(
 }
 
 /// Whether a trampoline is one of those fused adapters call for an asynchronous call
-/// (with concurrency support): starting the call, moving futures, streams and error
-/// contexts.
+/// (with concurrency support) that is not planned above: moving futures, streams and
+/// error contexts.
 fn is_async_call(trampoline: &wc::Trampoline) -> bool {
     use wc::Trampoline as T;
     matches!(
         trampoline,
-        T::PrepareCall { .. }
-            | T::SyncStartCall { .. }
-            | T::AsyncStartCall { .. }
-            | T::FutureTransfer
-            | T::StreamTransfer
-            | T::ErrorContextTransfer
+        T::FutureTransfer | T::StreamTransfer | T::ErrorContextTransfer
     )
 }
 

@@ -253,6 +253,26 @@ pub const RUN_ASYNC: &str = "wafer_rt_run_async";
 /// in `instance`: its flat results, one per 16-byte value slot (low bytes).
 pub const TASK_RETURN: &str = "wafer_rt_task_return";
 
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, values:
+/// *const [u8; 16], count: u32) -> u64`. A fused adapter's `prepare-call` for a call
+/// between component instances lowered or lifted `async`: its flat arguments, one per
+/// value slot (the `start` and `return` function references, the caller and callee
+/// instances, the `task.return` type, whether the callee is `async`, its string
+/// encoding, the result count or a marker of an `async` lower, then the lowered
+/// parameters).
+pub const PREPARE_CALL: &str = "wafer_rt_prepare_call";
+
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, call_ref:
+/// extern "C" fn(*const u8, *mut [u8; 16]) -> u32, callback: Option<extern "C"
+/// fn(*mut [u8; 16])>, post_return: Option<extern "C" fn(*mut [u8; 16])>, callee: *const
+/// u8, flags: u32, results: *mut [u8; 16]) -> u64`. A fused adapter's `start-call`
+/// after [`PREPARE_CALL`]: runs the callee (`flags`: bit 0 the callee is lifted
+/// `async`, bit 1 the caller lowered `async`) and answers the packed subtask status of
+/// an `async` lower, or writes a synchronous lower's flat results into `results`.
+/// `call_ref` calls a function reference with arguments and results in value slots
+/// (non-zero when the image has no caller for its type).
+pub const START_CALL: &str = "wafer_rt_start_call";
+
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:
 /// *const CanonContext, op: u32, instance: u32, a: u32, b: u32) -> u64`. The
 /// asynchronous built-in `op` (`crate::component::async_op`) called by `instance` with

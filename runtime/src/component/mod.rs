@@ -25,6 +25,7 @@
 //! Every built-in returns a `u64` ([`BuiltinResult`]); a trap is raised by the compiled
 //! caller, and a handle trap leaves the handle's index in [`trap_detail`].
 
+mod calls;
 pub mod harness;
 mod memory;
 pub mod streams;
@@ -115,6 +116,8 @@ struct Call {
     task: TaskId,
     /// The task's storage (`context.get` / `context.set`), zero when it starts.
     context: [u32; 2],
+    /// For a callee lifted `async`: where its `task.return` delivers the results.
+    async_return: Option<calls::AsyncReturn>,
 }
 
 /// The calls in progress, innermost last.
@@ -145,6 +148,7 @@ pub fn reset() {
     CALLS.with(Vec::clear);
     ROOT_CONTEXT.with(|slots| *slots = [0; 2]);
     tasks::reset();
+    calls::reset();
     TRAP_DETAIL.with(|detail| *detail = None);
 }
 
@@ -615,6 +619,7 @@ fn start_call(component: Component, caller: u32, callee: u32) -> Result<(), Trap
                 subtask,
                 task,
                 context: [0; 2],
+                async_return: None,
             })
         });
     match started {
@@ -637,15 +642,19 @@ fn start_call(component: Component, caller: u32, callee: u32) -> Result<(), Trap
 pub unsafe extern "C" fn wafer_rt_exit_sync_call(descriptor: *const Descriptor) -> u64 {
     // SAFETY: forwarded from the caller.
     let component = unsafe { Component::new(descriptor) };
+    answer(end_call(component).map(|()| 0))
+}
+
+/// Ends the innermost call: leaves the callee, which must have dropped its borrows.
+fn end_call(component: Component) -> Result<(), Trap> {
     let Some(call) = CALLS.with(Vec::pop) else {
-        return answer(Err(Trap::NoBorrowScope));
+        return Err(Trap::NoBorrowScope);
     };
     component.leave(Some(call.caller), call.callee);
-    let ended = component
+    component
         .with_table(call.callee, |table| table.end_task(call.task))
         .and_then(|r| r)
-        .and_then(|()| component.with_table(call.caller, |table| table.end_subtask(call.subtask)));
-    answer(ended.map(|()| 0))
+        .and_then(|()| component.with_table(call.caller, |table| table.end_subtask(call.subtask)))
 }
 
 /// Runs `f` on the running task's storage: the innermost call's, or the host's task's.

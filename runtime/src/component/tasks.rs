@@ -11,7 +11,7 @@
 //! its deadline). Waiting on a set delivers a resolved subtask's event, or else sleeps
 //! in the reactor (`crate::host::poll::wait`, on every target) until the earliest
 //! deadline of a subtask in the set; a set nothing in it can wake is the deadlock the
-//! spec traps on. Subtasks of calls between instances, streams and futures come next.
+//! spec traps on. Calls between instances lowered or lifted `async` are `calls.rs`.
 
 use alloc::vec::Vec;
 
@@ -20,7 +20,7 @@ use wafer_abi::harness::VALUE_SLOT_SIZE;
 use wafer_abi::trap::TrapKind;
 use wafer_canon::AsyncKind;
 
-use super::{CALLS, Component, Descriptor, host_trap};
+use super::{Component, Descriptor, host_trap};
 use crate::global::Global;
 
 /// The event codes delivered to a callback or written by `waitable-set.wait/poll`.
@@ -234,8 +234,11 @@ pub fn finish_host_task() -> Result<Vec<ValueSlot>, TrapKind> {
 /// Whether `instance` runs an `async` task right now (not a synchronous call it made or
 /// received since).
 pub(super) fn in_async_task(instance: u32) -> bool {
-    let in_sync_call = CALLS.with(|calls| !calls.is_empty());
-    !in_sync_call && HOST_TASK.with(|task| task.as_ref().is_some_and(|t| t.instance == instance))
+    // The innermost call between instances decides, if one is in progress.
+    match super::calls::in_async_callee(instance) {
+        Some(in_callee) => in_callee,
+        None => HOST_TASK.with(|task| task.as_ref().is_some_and(|t| t.instance == instance)),
+    }
 }
 
 /// The callback loop of an `async` task in `instance` whose core function returned
@@ -314,6 +317,12 @@ pub unsafe extern "C" fn wafer_rt_task_return(
     }
     // SAFETY: the compiled caller spilled `count` slots there.
     let slots = unsafe { core::slice::from_raw_parts(values, count as usize) }.to_vec();
+    if super::calls::in_async_callee(instance) == Some(true) {
+        return match super::calls::task_return(&slots) {
+            Ok(()) => BuiltinResult::value(0).encode(),
+            Err(kind) => BuiltinResult::trap(kind).encode(),
+        };
+    }
     HOST_TASK.with(|task| match task {
         Some(task) if task.results.is_none() => {
             task.results = Some(slots);

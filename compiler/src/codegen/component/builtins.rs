@@ -27,7 +27,7 @@ use wafer_abi::wasi_p2::{self, CanonContext, HostFunc};
 use super::super::compile_function;
 use super::super::object::ObjectWriter;
 use super::{core_func, ir_type, memory_site, start, trampoline_name, wasm_signature};
-use crate::component::plan::{ComponentPlan, FlatType, Resource, Trampoline};
+use crate::component::plan::{ComponentPlan, CoreDef, FlatType, Resource, Trampoline};
 use crate::error::{CompileError, Result};
 use crate::translate::env::{FuncEnv, ModuleEnv, trap_code, vm_flags};
 
@@ -62,7 +62,48 @@ pub(super) fn define_trampolines(
     let plan = sites.plan;
     let menv = &sites.menvs[0];
     let ptr = menv.pointer_type;
+    let starts_calls = plan
+        .trampolines
+        .iter()
+        .any(|t| matches!(t, Trampoline::StartCall { .. }));
+    let call_ref = if starts_calls {
+        Some(super::call_ref::define_call_ref(
+            writer,
+            isa,
+            context,
+            sites.menvs,
+        )?)
+    } else {
+        None
+    };
     for (t, trampoline) in plan.trampolines.iter().enumerate() {
+        let mut calls = CallSites {
+            call_ref,
+            ..CallSites::default()
+        };
+        if let Trampoline::StartCall {
+            callback,
+            post_return,
+            ..
+        } = trampoline
+        {
+            let mut slot_fn = |def: &CoreDef, kind: u32, name: &str| -> Result<FuncId> {
+                let mut signature = ir::Signature::new(menv.host_call_conv);
+                signature.params.push(ir::AbiParam::new(ptr));
+                let symbol = format!("component:start-call-{t}-{name}");
+                let id = writer.declare_local(&symbol, &signature)?;
+                let func = super::harness::slot_trampoline(sites.menvs, def, (kind, t as u32))?;
+                let compiled = compile_function(isa, context, func, id)?;
+                writer.define_function(id, &symbol, compiled)?;
+                Ok(id)
+            };
+            if let Some(c) = callback {
+                calls.callback = Some(slot_fn(&plan.callbacks[*c], 15, "callback")?);
+            }
+            if let Some(p) = post_return {
+                calls.post_return = Some(slot_fn(&plan.post_returns[*p], 16, "post-return")?);
+            }
+        }
         let mut ir_func = ir::Function::with_name_signature(
             UserFuncName::user(5, t as u32),
             wasm_signature(&plan.trampoline_signatures[t], ptr),
@@ -76,6 +117,7 @@ pub(super) fn define_trampolines(
             env: &mut env,
             writer,
             sites,
+            calls,
         };
         // A body that ends in a trap has no results to return.
         if let Some(results) = emit.body(t, trampoline, &params)? {
@@ -102,6 +144,17 @@ struct Emit<'b, 'f, 'e, 'w, 's, 'a, 'data> {
     env: &'e mut FuncEnv<'a>,
     writer: &'w mut ObjectWriter,
     sites: &'s Sites<'a, 'data>,
+    /// The image's function-reference caller and this trampoline's callback and
+    /// post-return callers (for [`Trampoline::StartCall`]).
+    calls: CallSites,
+}
+
+/// What a `start-call` trampoline hands the runtime: generated C-convention callers.
+#[derive(Clone, Copy, Default)]
+struct CallSites {
+    call_ref: Option<FuncId>,
+    callback: Option<FuncId>,
+    post_return: Option<FuncId>,
 }
 
 impl Emit<'_, '_, '_, '_, '_, '_, '_> {
@@ -311,6 +364,29 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
             Trampoline::Transfer { future, tables } => {
                 return self.transfer(*future, tables, params);
             }
+            Trampoline::PrepareCall { instance_base } => {
+                let mut params = params.to_vec();
+                for instance in &mut params[2..4] {
+                    *instance = self
+                        .builder
+                        .ins()
+                        .iadd_imm_u(*instance, i64::from(*instance_base));
+                }
+                let values = self.spill(&params);
+                let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+                let count = i32(self.builder, params.len() as u64);
+                let result = self.call_runtime(
+                    wafer_abi::symbols::PREPARE_CALL,
+                    &[descriptor, values, count],
+                    &[ptr, ptr, types::I32],
+                    &[types::I64],
+                )?[0];
+                self.trap_from_result(result);
+                Vec::new()
+            }
+            Trampoline::StartCall { async_lower, .. } => {
+                return self.start_call(t, *async_lower, params).map(Some);
+            }
             Trampoline::Unsupported { instance, .. } => {
                 if let Some(instance) = instance {
                     self.trap_unless_may_leave(*instance);
@@ -432,6 +508,98 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         )?[0];
         self.trap_from_result(result);
         Ok(())
+    }
+
+    /// Spills `values` into value slots on the stack (at least `START_CALL_SLOTS`):
+    /// their address.
+    fn spill(&mut self, values: &[ir::Value]) -> ir::Value {
+        use wafer_abi::harness::VALUE_SLOT_SIZE;
+        let ptr_type = self.env.pointer_type();
+        let slots = self.builder.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            (values.len().max(super::call_ref::START_CALL_SLOTS) as u32) * VALUE_SLOT_SIZE,
+            4,
+        ));
+        for (i, &value) in values.iter().enumerate() {
+            self.builder.ins().stack_store(
+                ptr_type,
+                value,
+                slots,
+                (i as u32 * VALUE_SLOT_SIZE) as i32,
+            );
+        }
+        self.builder.ins().stack_addr(ptr_type, slots, 0)
+    }
+
+    /// `start-call`: the runtime runs the prepared call; an `async` lower answers the
+    /// packed status, a synchronous one its flat results (from the value slots).
+    fn start_call(
+        &mut self,
+        t: usize,
+        async_lower: bool,
+        params: &[ir::Value],
+    ) -> Result<Vec<ir::Value>> {
+        use wafer_abi::harness::VALUE_SLOT_SIZE;
+        let ptr = self.env.pointer_type();
+        let results = self.spill(&[]);
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let mut slot_signature = ir::Signature::new(self.env.menv.host_call_conv);
+        slot_signature.params.push(ir::AbiParam::new(ptr));
+        let address = |emit: &mut Self, id: Option<FuncId>, signature: &ir::Signature| match id {
+            Some(id) => {
+                let func = emit.env.func_ref(emit.builder.func, id, signature.clone());
+                emit.builder.ins().func_addr(ptr, func)
+            }
+            None => emit.builder.ins().iconst(ptr, 0),
+        };
+        let mut call_ref_signature = ir::Signature::new(self.env.menv.host_call_conv);
+        call_ref_signature.params.push(ir::AbiParam::new(ptr));
+        call_ref_signature.params.push(ir::AbiParam::new(ptr));
+        call_ref_signature
+            .returns
+            .push(ir::AbiParam::new(types::I32));
+        let call_ref = address(self, self.calls.call_ref, &call_ref_signature);
+        let callback = address(self, self.calls.callback, &slot_signature);
+        let post_return = address(self, self.calls.post_return, &slot_signature);
+        // Bit 0: the callee is lifted `async` (the adapter's flag for an `async` lower;
+        // a synchronous lower starts a call only into one); bit 1: an `async` lower.
+        let flags = if async_lower {
+            self.builder.ins().bor_imm_u(params[3], 2)
+        } else {
+            self.builder.ins().iconst(types::I32, 1)
+        };
+        let result = self.call_runtime(
+            wafer_abi::symbols::START_CALL,
+            &[
+                descriptor,
+                call_ref,
+                callback,
+                post_return,
+                params[0],
+                flags,
+                results,
+            ],
+            &[ptr, ptr, ptr, ptr, ptr, types::I32, ptr],
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        if async_lower {
+            return Ok(vec![self.builder.ins().ireduce(types::I32, result)]);
+        }
+        let plan = self.sites.plan;
+        Ok(plan.trampoline_signatures[t]
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, flat)| {
+                self.builder.ins().load(
+                    ir_type(*flat, ptr),
+                    vm_flags(),
+                    results,
+                    (i as u32 * VALUE_SLOT_SIZE) as i32,
+                )
+            })
+            .collect())
     }
 
     /// Raises the trap a built-in's `u64` result asks for.

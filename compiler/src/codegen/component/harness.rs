@@ -283,6 +283,18 @@ impl Bases {
                 future: *future,
                 tables: tables.iter().map(|(i, ty)| (instance(i), *ty)).collect(),
             },
+            Trampoline::PrepareCall { instance_base } => Trampoline::PrepareCall {
+                instance_base: instance(instance_base),
+            },
+            Trampoline::StartCall {
+                async_lower,
+                callback,
+                post_return,
+            } => Trampoline::StartCall {
+                async_lower: *async_lower,
+                callback: callback.map(|c| c + self.callback),
+                post_return: post_return.map(|p| p + self.post_return),
+            },
             Trampoline::Unsupported { instance: i, name } => Trampoline::Unsupported {
                 instance: i.as_ref().map(instance),
                 name: name.clone(),

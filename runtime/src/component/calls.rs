@@ -1,0 +1,305 @@
+//! Calls between component instances lowered or lifted `async`: what FACT's adapters
+//! call in place of a direct call (`prepare-call`, then `start-call`).
+//!
+//! `prepare-call` keeps the call's arguments: the adapter's `start` function (which
+//! lowers the caller's parameters into the callee), its `return` function (which lifts
+//! the callee's results into the caller: what `task.return` passes, or a synchronous
+//! callee's results), the two instances and the caller's lowered parameters.
+//! `start-call` enters the callee as a call of its own (the reentrance rule, a task
+//! with its own storage and borrow scope), calls `start` and then the callee, and
+//! delivers the results through `return`: for a callee lifted `async` when it calls
+//! `task.return`, else when it returns (then its `post-return` runs). A callee lifted
+//! `async` with a callback is driven by its callback loop.
+//!
+//! What is here completes the call before `start-call` returns: an `async` lower
+//! answers `RETURNED`. A callee that would leave its caller waiting (a callback that
+//! yields or waits under an `async` lower) traps as an unsupported built-in, as does a
+//! callee with backpressure: the executor that runs several tasks, with subtasks
+//! `STARTING`/`STARTED`, their events and cancellation, comes next (issue 16).
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use wafer_abi::component::BuiltinResult;
+use wafer_abi::trap::TrapKind;
+
+use super::tasks::{ValueSlot, drive, subtask_state};
+use super::{CALLS, Component, Descriptor, host_trap};
+use crate::global::Global;
+
+/// Calls a function reference with its arguments in value slots, writing its results
+/// there; answers the result count, or `u32::MAX` when the image has no caller for the
+/// function's type. Generated in each image that makes such calls.
+pub type CallRef = extern "C" fn(*const u8, *mut ValueSlot) -> u32;
+
+/// A generated C-convention caller of a fixed core function (a callback, a
+/// post-return) with arguments and results in value slots.
+pub type SlotFn = extern "C" fn(*mut ValueSlot);
+
+/// `start-call` flags: the callee is lifted `async`.
+const ASYNC_CALLEE: u32 = 1;
+/// `start-call` flags: the caller lowered the import `async`.
+const ASYNC_LOWER: u32 = 2;
+/// `prepare-call`'s result count for an `async` lower of a function without results.
+const PREPARE_ASYNC_NO_RESULT: u32 = u32::MAX;
+/// `prepare-call`'s result count for an `async` lower of a function with results.
+const PREPARE_ASYNC_WITH_RESULT: u32 = u32::MAX - 1;
+/// The canonical ABI's most flat results; more go through a return pointer.
+const MAX_FLAT_RESULTS: u32 = 1;
+/// Value slots a call passes: 16 flat parameters or results, and a return pointer.
+const SLOTS: usize = 24;
+/// The fixed arguments of `prepare-call` before the lowered parameters.
+const PREPARE_FIXED: usize = 8;
+
+/// The callback code that ends a task.
+const EXIT: u32 = 0;
+
+/// A call `prepare-call` set up, until `start-call` starts it.
+struct Prepared {
+    start: *const u8,
+    ret: *const u8,
+    caller: u32,
+    callee: u32,
+    /// The caller's flat result count (sync lower) or one of the `PREPARE_ASYNC_*`.
+    result_count: u32,
+    params: Vec<ValueSlot>,
+}
+
+static PREPARED: Global<Option<Prepared>> = Global::new(None);
+
+/// Where a callee lifted `async` sends what `task.return` passes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct AsyncReturn {
+    call_ref: CallRef,
+    ret: *const u8,
+    /// The caller's return pointer, appended to the `return` function's arguments.
+    retptr: Option<ValueSlot>,
+    /// What the `return` function answered (a synchronous lower's flat result, at
+    /// most [`MAX_FLAT_RESULTS`]), once `task.return` has been called.
+    results: Option<(usize, ValueSlot)>,
+}
+
+/// Forgets a prepared call (a harness command starts afresh).
+pub fn reset() {
+    PREPARED.with(|prepared| *prepared = None);
+}
+
+fn word(slot: &ValueSlot) -> u32 {
+    u32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]])
+}
+
+fn pointer(slot: &ValueSlot) -> *const u8 {
+    let mut bytes = [0u8; core::mem::size_of::<usize>()];
+    bytes.copy_from_slice(&slot[..core::mem::size_of::<usize>()]);
+    usize::from_le_bytes(bytes) as *const u8
+}
+
+/// Calls `func` through `call_ref` with `slots` (at least [`SLOTS`] long): the result
+/// count.
+fn call(call_ref: CallRef, func: *const u8, slots: &mut [ValueSlot]) -> Result<usize, TrapKind> {
+    debug_assert!(slots.len() >= SLOTS);
+    match call_ref(func, slots.as_mut_ptr()) {
+        u32::MAX => Err(TrapKind::UnsupportedBuiltin),
+        count => Ok(count as usize),
+    }
+}
+
+/// Delivers a callee's results through the adapter's `return` function: its answer
+/// (the flat results of a synchronous lower).
+fn deliver(
+    call_ref: CallRef,
+    ret: *const u8,
+    retptr: Option<ValueSlot>,
+    values: &[ValueSlot],
+) -> Result<Vec<ValueSlot>, TrapKind> {
+    if values.len() >= SLOTS {
+        return Err(TrapKind::InvalidTaskReturn);
+    }
+    let mut slots = vec![[0u8; 16]; SLOTS];
+    slots[..values.len()].copy_from_slice(values);
+    if let Some(retptr) = retptr {
+        slots[values.len()] = retptr;
+    }
+    let count = call(call_ref, ret, &mut slots)?;
+    Ok(slots[..count.min(SLOTS)].to_vec())
+}
+
+/// `prepare-call`: see `wafer_abi::symbols::PREPARE_CALL`.
+///
+/// # Safety
+/// `values` must point at `count` value slots.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_prepare_call(
+    _descriptor: *const Descriptor,
+    values: *const ValueSlot,
+    count: u32,
+) -> u64 {
+    // SAFETY: the compiled caller spilled `count` slots there.
+    let values = unsafe { core::slice::from_raw_parts(values, count as usize) };
+    if values.len() < PREPARE_FIXED || values.len() - PREPARE_FIXED >= SLOTS {
+        return BuiltinResult::trap(TrapKind::Unreachable).encode();
+    }
+    let prepared = Prepared {
+        start: pointer(&values[0]),
+        ret: pointer(&values[1]),
+        caller: word(&values[2]),
+        callee: word(&values[3]),
+        result_count: word(&values[7]),
+        params: values[PREPARE_FIXED..].to_vec(),
+    };
+    PREPARED.with(|slot| *slot = Some(prepared));
+    BuiltinResult::value(0).encode()
+}
+
+/// `start-call`: see `wafer_abi::symbols::START_CALL`.
+///
+/// # Safety
+/// `descriptor` must be the image's component descriptor, `call_ref`, `callback` and
+/// `post_return` the image's generated callers, `callee` a function reference and
+/// `results` room for [`SLOTS`] value slots.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_start_call(
+    descriptor: *const Descriptor,
+    call_ref: CallRef,
+    callback: Option<SlotFn>,
+    post_return: Option<SlotFn>,
+    callee: *const u8,
+    flags: u32,
+    results: *mut ValueSlot,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    let Some(prepared) = PREPARED.with(Option::take) else {
+        return BuiltinResult::trap(TrapKind::Unreachable).encode();
+    };
+    let caller = prepared.caller;
+    let started = super::start_call(component, caller, prepared.callee);
+    let outcome = started.and_then(|()| {
+        let ran = run(
+            component,
+            call_ref,
+            callback,
+            post_return,
+            callee,
+            flags,
+            prepared,
+        );
+        let ended = super::end_call(component).map_err(host_trap);
+        ran.and_then(|values| ended.map(|()| values))
+    });
+    match outcome {
+        Ok(values) => {
+            // SAFETY: the compiled caller gave room for `SLOTS` slots.
+            let out = unsafe { core::slice::from_raw_parts_mut(results, SLOTS) };
+            out[..values.len()].copy_from_slice(&values);
+            BuiltinResult::value(subtask_state::RETURNED).encode()
+        }
+        Err(kind) => BuiltinResult::trap(kind).encode(),
+    }
+}
+
+/// Runs a started call in the callee (the innermost call): the values its `return`
+/// function answered.
+fn run(
+    component: Component,
+    call_ref: CallRef,
+    callback: Option<SlotFn>,
+    post_return: Option<SlotFn>,
+    callee: *const u8,
+    flags: u32,
+    prepared: Prepared,
+) -> Result<Vec<ValueSlot>, TrapKind> {
+    let async_lower = flags & ASYNC_LOWER != 0;
+    let async_callee = flags & ASYNC_CALLEE != 0;
+    let has_retptr = match prepared.result_count {
+        PREPARE_ASYNC_WITH_RESULT => true,
+        PREPARE_ASYNC_NO_RESULT => false,
+        count => count > MAX_FLAT_RESULTS,
+    };
+    let retptr = if has_retptr {
+        Some(*prepared.params.last().ok_or(TrapKind::Unreachable)?)
+    } else {
+        None
+    };
+    let mut slots = vec![[0u8; 16]; SLOTS];
+    slots[..prepared.params.len()].copy_from_slice(&prepared.params);
+    // `start` reads only its own parameters (not a trailing return pointer).
+    call(call_ref, prepared.start, &mut slots)?;
+    if async_callee {
+        CALLS.with(|calls| {
+            if let Some(call) = calls.last_mut() {
+                call.async_return = Some(AsyncReturn {
+                    call_ref,
+                    ret: prepared.ret,
+                    retptr,
+                    results: None,
+                });
+            }
+        });
+    }
+    let count = call(call_ref, callee, &mut slots)?;
+    if !async_callee {
+        let values = deliver(call_ref, prepared.ret, retptr, &slots[..count.min(SLOTS)])?;
+        if let Some(post_return) = post_return {
+            post_return(slots.as_mut_ptr());
+        }
+        return Ok(values);
+    }
+    if let Some(callback) = callback {
+        let packed = word(&slots[0]);
+        if async_lower && packed & 0xf != EXIT {
+            // The caller would get `STARTED` and run on: not yet (see the module doc).
+            return Err(TrapKind::UnsupportedBuiltin);
+        }
+        drive(component, prepared.callee, packed, |event| {
+            for (slot, word) in slots.iter_mut().zip(event) {
+                *slot = u128::from(word).to_le_bytes();
+            }
+            callback(slots.as_mut_ptr());
+            word(&slots[0])
+        })?;
+    }
+    CALLS
+        .with(|calls| {
+            calls
+                .last_mut()
+                .and_then(|call| call.async_return.as_mut())
+                .and_then(|r| r.results.take())
+        })
+        .map(|(count, slot)| vec![slot; count])
+        .ok_or(TrapKind::TaskNotReturned)
+}
+
+/// Whether the innermost call is into `instance`'s task lifted `async`.
+pub(super) fn in_async_callee(instance: u32) -> Option<bool> {
+    CALLS.with(|calls| {
+        calls
+            .last()
+            .map(|call| call.callee == instance && call.async_return.is_some())
+    })
+}
+
+/// `task.return` of a callee lifted `async` (the innermost call): delivers `values`
+/// through the adapter's `return` function.
+pub(super) fn task_return(values: &[ValueSlot]) -> Result<(), TrapKind> {
+    let target = CALLS.with(|calls| {
+        let r = calls.last_mut()?.async_return.as_mut()?;
+        Some(match r.results {
+            Some(_) => Err(TrapKind::TaskReturnTwice),
+            None => Ok((r.call_ref, r.ret, r.retptr)),
+        })
+    });
+    let (call_ref, ret, retptr) = target.ok_or(TrapKind::InvalidTaskReturn)??;
+    let results = deliver(call_ref, ret, retptr, values)?;
+    let result = match results.as_slice() {
+        [] => (0, [0; 16]),
+        [slot] => (1, *slot),
+        _ => return Err(TrapKind::Unreachable),
+    };
+    CALLS.with(|calls| {
+        if let Some(r) = calls.last_mut().and_then(|call| call.async_return.as_mut()) {
+            r.results = Some(result);
+        }
+    });
+    Ok(())
+}
