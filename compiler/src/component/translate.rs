@@ -982,6 +982,7 @@ pub fn adapter_trap_kinds() -> Vec<(u8, wafer_abi::trap::TrapKind)> {
         (T::UnalignedPointer, K::UnalignedPointer),
         (T::MemoryOutOfBounds, K::MemoryOutOfBounds),
         (T::UnreachableCodeReached, K::Unreachable),
+        (T::CannotBlockSyncTask, K::CannotBlockSyncTask),
         // A fused adapter's exception barrier: an exception left the callee.
         (T::UncaughtException, K::UncaughtException),
     ]

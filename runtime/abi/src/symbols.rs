@@ -265,12 +265,14 @@ pub const PREPARE_CALL: &str = "wafer_rt_prepare_call";
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, call_ref:
 /// extern "C" fn(*const u8, *mut [u8; 16]) -> u32, callback: Option<extern "C"
 /// fn(*mut [u8; 16])>, post_return: Option<extern "C" fn(*mut [u8; 16])>, callee: *const
-/// u8, flags: u32, results: *mut [u8; 16]) -> u64`. A fused adapter's `start-call`
-/// after [`PREPARE_CALL`]: runs the callee (`flags`: bit 0 the callee is lifted
-/// `async`, bit 1 the caller lowered `async`) and answers the packed subtask status of
-/// an `async` lower, or writes a synchronous lower's flat results into `results`.
-/// `call_ref` calls a function reference with arguments and results in value slots
-/// (non-zero when the image has no caller for its type).
+/// u8, flags: u32, may_block: *mut u32, results: *mut [u8; 16]) -> u64`. A fused
+/// adapter's `start-call` after [`PREPARE_CALL`]: runs the callee (`flags`: bit 0 the
+/// callee is lifted `async`, bit 1 the caller lowered `async`; `may_block` the task's
+/// global, checked for a synchronous lower and set for the callee's task) and answers
+/// the packed subtask status of an `async` lower, or writes a synchronous lower's flat
+/// results into `results`. `call_ref` calls a function reference with arguments and
+/// results in value slots (answering its result count, or `u32::MAX` when the image
+/// has no caller for its type).
 pub const START_CALL: &str = "wafer_rt_start_call";
 
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:

@@ -60,6 +60,8 @@ struct Prepared {
     ret: *const u8,
     caller: u32,
     callee: u32,
+    /// The callee's function type is `async`: its task may block.
+    callee_type_async: bool,
     /// The caller's flat result count (sync lower) or one of the `PREPARE_ASYNC_*`.
     result_count: u32,
     params: Vec<ValueSlot>,
@@ -144,6 +146,7 @@ pub unsafe extern "C" fn wafer_rt_prepare_call(
         ret: pointer(&values[1]),
         caller: word(&values[2]),
         callee: word(&values[3]),
+        callee_type_async: word(&values[5]) != 0,
         result_count: word(&values[7]),
         params: values[PREPARE_FIXED..].to_vec(),
     };
@@ -155,8 +158,9 @@ pub unsafe extern "C" fn wafer_rt_prepare_call(
 ///
 /// # Safety
 /// `descriptor` must be the image's component descriptor, `call_ref`, `callback` and
-/// `post_return` the image's generated callers, `callee` a function reference and
-/// `results` room for [`SLOTS`] value slots.
+/// `post_return` the image's generated callers, `callee` a function reference,
+/// `may_block` the address of the task's `may_block` global and `results` room for
+/// [`SLOTS`] value slots.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn wafer_rt_start_call(
     descriptor: *const Descriptor,
@@ -165,6 +169,7 @@ pub unsafe extern "C" fn wafer_rt_start_call(
     post_return: Option<SlotFn>,
     callee: *const u8,
     flags: u32,
+    may_block: *mut u32,
     results: *mut ValueSlot,
 ) -> u64 {
     // SAFETY: forwarded from the caller.
@@ -172,9 +177,19 @@ pub unsafe extern "C" fn wafer_rt_start_call(
     let Some(prepared) = PREPARED.with(Option::take) else {
         return BuiltinResult::trap(TrapKind::Unreachable).encode();
     };
+    // SAFETY: the compiled caller passes the address of the task's `may_block` global.
+    let caller_may_block = unsafe { may_block.read() };
+    if flags & ASYNC_LOWER == 0 && caller_may_block == 0 {
+        // A synchronous lower of a function of `async` type from a task that may not
+        // block (the spec's `canon_lower` check).
+        return BuiltinResult::trap(TrapKind::CannotBlockSyncTask).encode();
+    }
     let caller = prepared.caller;
+    let callee_may_block = u32::from(prepared.callee_type_async);
     let started = super::start_call(component, caller, prepared.callee);
     let outcome = started.and_then(|()| {
+        // SAFETY: as above; the callee's task may block if its type is `async`.
+        unsafe { may_block.write(callee_may_block) };
         let ran = run(
             component,
             call_ref,
@@ -184,6 +199,8 @@ pub unsafe extern "C" fn wafer_rt_start_call(
             flags,
             prepared,
         );
+        // SAFETY: as above.
+        unsafe { may_block.write(caller_may_block) };
         let ended = super::end_call(component).map_err(host_trap);
         ran.and_then(|values| ended.map(|()| values))
     });

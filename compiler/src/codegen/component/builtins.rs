@@ -568,6 +568,14 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         } else {
             self.builder.ins().iconst(types::I32, 1)
         };
+        // The task's `may_block` global: the one global of the image instance after the
+        // flags instances.
+        let task = &self.sites.menvs[self.sites.plan.component_instances as usize];
+        let task_vmctx = self.env.data_addr(self.builder, task.symbols.vmctx);
+        let may_block = self
+            .builder
+            .ins()
+            .iadd_imm_u(task_vmctx, i64::from(task.offsets.defined_global(0)));
         let result = self.call_runtime(
             wafer_abi::symbols::START_CALL,
             &[
@@ -577,9 +585,10 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 post_return,
                 params[0],
                 flags,
+                may_block,
                 results,
             ],
-            &[ptr, ptr, ptr, ptr, ptr, types::I32, ptr],
+            &[ptr, ptr, ptr, ptr, ptr, types::I32, ptr, ptr],
             &[types::I64],
         )?[0];
         self.trap_from_result(result);

@@ -41,6 +41,8 @@ pub struct HarnessComponent {
     /// Its exported functions' types (`wafer_canon::encode::encode_types`); an
     /// export's `func_type` indexes them.
     pub types: Vec<u8>,
+    /// Per export, whether its function type is `async` (a task it starts may block).
+    pub exports_async: Vec<bool>,
 }
 
 /// Compiles `plans` into one relocatable harness object. An error names the plan whose
@@ -174,6 +176,16 @@ pub fn merge<'data>(
             core_instances: base.instance..merged.instances.len(),
             exports,
             types: wafer_canon::encode::encode_types(&plan.types, &plan.funcs),
+            exports_async: plan
+                .exports
+                .iter()
+                .map(|export| {
+                    export
+                        .func_type
+                        .and_then(|f| plan.funcs.get(f))
+                        .is_some_and(|f| f.is_async)
+                })
+                .collect(),
         });
     }
     (merged, components)
@@ -314,6 +326,17 @@ pub(super) fn slot_trampoline(
     def: &CoreDef,
     name: (u32, u32),
 ) -> Result<ir::Function> {
+    slot_trampoline_setting(menvs, def, name, None)
+}
+
+/// [`slot_trampoline`], first storing a value into the task's `may_block` global (the
+/// one global of the given image instance, after the flags instances) if asked.
+fn slot_trampoline_setting(
+    menvs: &[ModuleEnv<'_>],
+    def: &CoreDef,
+    name: (u32, u32),
+    may_block: Option<(&ModuleEnv<'_>, bool)>,
+) -> Result<ir::Function> {
     let menv = &menvs[0];
     let ptr = menv.pointer_type;
     let mut signature = ir::Signature::new(menv.host_call_conv);
@@ -323,6 +346,18 @@ pub(super) fn slot_trampoline(
     let (mut builder, block) = start(&mut func, &mut builder_context);
     let values = builder.block_params(block)[0];
     let mut env = FuncEnv::new(menv);
+    if let Some((task, may_block)) = may_block {
+        let task_vmctx = env.data_addr(&mut builder, task.symbols.vmctx);
+        let value = builder
+            .ins()
+            .iconst(cranelift_codegen::ir::types::I32, i64::from(may_block));
+        builder.ins().store(
+            vm_flags(),
+            value,
+            task_vmctx,
+            task.offsets.defined_global(0) as i32,
+        );
+    }
     let (callee, vmctx, callee_signature) = core_func(menvs, def)?;
     let mut args = vec![env.data_addr(&mut builder, vmctx)];
     for (i, param) in callee_signature.params.iter().skip(1).enumerate() {
@@ -445,7 +480,16 @@ pub(super) fn define_table(
             let options = &plan.options[export.options];
             let call =
                 writer.declare_local(&format!("component[{k}]:export[{e}]"), &c_signature(1))?;
-            let func = slot_trampoline(sites.menvs, &export.func, (7, e as u32))?;
+            // The task an export call starts may block only if its type is `async`
+            // (the spec's `Task.may_block`), which the adapters it calls through check.
+            let type_async = component.exports_async[e - component.exports.start];
+            let task = &sites.menvs[plan.component_instances as usize];
+            let func = slot_trampoline_setting(
+                sites.menvs,
+                &export.func,
+                (7, e as u32),
+                Some((task, type_async)),
+            )?;
             let compiled = compile_function(isa, context, func, call)?;
             writer.define_function(call, &format!("export {}", export.name), compiled)?;
             let call = writer
