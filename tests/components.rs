@@ -1108,15 +1108,10 @@ fn p3_timer_on_boards() {
     failures.finish("p3 timer on boards");
 }
 
-/// The WASI 0.3 timer guest in Rust (`tests/components/rust-async/timer`: wit-bindgen's
-/// async support, fetched from crates.io by cargo; `wasi:cli/run@0.3.0` exported
-/// `async`, waits on `wasi:clocks/monotonic-clock@0.3.0`, prints through std's WASI
-/// 0.2 stdout) on every Linux target and every board, against the golden file and
-/// wasmtime (`-W component-model-async -S p3`).
-#[test]
-fn rust_async_timer() {
-    let dir = common::scratch("components-rust-async");
-    let source = common::tests_dir().join("components/rust-async/timer");
+/// Builds the wit-bindgen async guest `tests/components/rust-async/NAME` for
+/// `wasm32-wasip2` (its crates fetched by cargo); returns the component `ARTIFACT.wasm`.
+fn build_rust_async_guest(name: &str, artifact: &str) -> PathBuf {
+    let source = common::tests_dir().join("components/rust-async").join(name);
     let target_dir = common::repo().join("target").join("rust-async");
     let output = Command::new("cargo")
         .current_dir(&source)
@@ -1132,11 +1127,22 @@ fn rust_async_timer() {
         .expect("run cargo");
     assert!(
         output.status.success(),
-        "cargo build of the timer guest: {}\n{}",
+        "cargo build of the {name} guest: {}\n{}",
         String::from_utf8_lossy(&output.stderr),
         toolchain::RUST_HINT
     );
-    let wasm = target_dir.join("wasm32-wasip2/release/p3_timer.wasm");
+    target_dir.join(format!("wasm32-wasip2/release/{artifact}.wasm"))
+}
+
+/// The WASI 0.3 timer guest in Rust (`tests/components/rust-async/timer`: wit-bindgen's
+/// async support, fetched from crates.io by cargo; `wasi:cli/run@0.3.0` exported
+/// `async`, waits on `wasi:clocks/monotonic-clock@0.3.0`, prints through std's WASI
+/// 0.2 stdout) on every Linux target and every board, against the golden file and
+/// wasmtime (`-W component-model-async -S p3`).
+#[test]
+fn rust_async_timer() {
+    let dir = common::scratch("components-rust-async");
+    let wasm = build_rust_async_guest("timer", "p3_timer");
     let reference = common::which("wasmtime").map(|wasmtime| {
         common::run_command(
             Command::new(wasmtime)
@@ -1202,27 +1208,7 @@ fn rust_async_timer() {
 #[test]
 fn rust_async_echo() {
     let dir = common::scratch("components-rust-async-echo");
-    let source = common::tests_dir().join("components/rust-async/echo");
-    let target_dir = common::repo().join("target").join("rust-async");
-    let output = Command::new("cargo")
-        .current_dir(&source)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
-        .arg(&target_dir)
-        .output()
-        .expect("run cargo");
-    assert!(
-        output.status.success(),
-        "cargo build of the echo guest: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        toolchain::RUST_HINT
-    );
-    let wasm = target_dir.join("wasm32-wasip2/release/p3_echo.wasm");
+    let wasm = build_rust_async_guest("echo", "p3_echo");
     let inputs = [
         ("at once", echo_input(320 * 1024), false),
         ("slowly", echo_input(96 * 1024), true),

@@ -462,6 +462,20 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
     }
 
     /// Calls the runtime's `symbol` in the C convention.
+    /// Calls the runtime's `COPY_BUILTIN` with the descriptor, an options context and
+    /// seven `i32` operands; returns its `i64` answer.
+    fn call_copy_builtin(&mut self, args: &[ir::Value]) -> Result<ir::Value> {
+        let ptr_type = self.env.pointer_type();
+        let mut signature = vec![ptr_type, ptr_type];
+        signature.extend([types::I32; 7]);
+        Ok(self.call_runtime(
+            wafer_abi::symbols::COPY_BUILTIN,
+            args,
+            &signature,
+            &[types::I64],
+        )?[0])
+    }
+
     fn call_runtime(
         &mut self,
         symbol: &str,
@@ -652,14 +666,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 None => constant(self.builder, 0),
             });
         }
-        let mut signature = vec![ptr_type, ptr_type];
-        signature.extend([types::I32; 7]);
-        let result = self.call_runtime(
-            wafer_abi::symbols::COPY_BUILTIN,
-            &args,
-            &signature,
-            &[types::I64],
-        )?[0];
+        let result = self.call_copy_builtin(&args)?;
         let plan = self.sites.plan;
         let new = matches!(
             op & copy_op::MASK,
@@ -751,14 +758,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
             destination_instance,
             zero,
         ];
-        let mut signature = vec![ptr_type, ptr_type];
-        signature.extend([types::I32; 7]);
-        let result = self.call_runtime(
-            wafer_abi::symbols::COPY_BUILTIN,
-            &args,
-            &signature,
-            &[types::I64],
-        )?[0];
+        let result = self.call_copy_builtin(&args)?;
         self.trap_from_result(result);
         Ok(Some(vec![self.builder.ins().ireduce(types::I32, result)]))
     }
