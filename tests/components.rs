@@ -1108,32 +1108,6 @@ fn p3_timer_on_boards() {
     failures.finish("p3 timer on boards");
 }
 
-/// Builds the wit-bindgen async guest `tests/components/rust-async/NAME` for
-/// `wasm32-wasip2` (its crates fetched by cargo); returns the component `ARTIFACT.wasm`.
-fn build_rust_async_guest(name: &str, artifact: &str) -> PathBuf {
-    let source = common::tests_dir().join("components/rust-async").join(name);
-    let target_dir = common::repo().join("target").join("rust-async");
-    let output = Command::new("cargo")
-        .current_dir(&source)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--target-dir",
-        ])
-        .arg(&target_dir)
-        .output()
-        .expect("run cargo");
-    assert!(
-        output.status.success(),
-        "cargo build of the {name} guest: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        toolchain::RUST_HINT
-    );
-    target_dir.join(format!("wasm32-wasip2/release/{artifact}.wasm"))
-}
-
 /// The WASI 0.3 timer guest in Rust (`tests/components/rust-async/timer`: wit-bindgen's
 /// async support, fetched from crates.io by cargo; `wasi:cli/run@0.3.0` exported
 /// `async`, waits on `wasi:clocks/monotonic-clock@0.3.0`, prints through std's WASI
@@ -1142,7 +1116,7 @@ fn build_rust_async_guest(name: &str, artifact: &str) -> PathBuf {
 #[test]
 fn rust_async_timer() {
     let dir = common::scratch("components-rust-async");
-    let wasm = build_rust_async_guest("timer", "p3_timer");
+    let wasm = toolchain::build_rust_async_guest("timer", "p3_timer");
     let reference = common::which("wasmtime").map(|wasmtime| {
         common::run_command(
             Command::new(wasmtime)
@@ -1208,7 +1182,7 @@ fn rust_async_timer() {
 #[test]
 fn rust_async_echo() {
     let dir = common::scratch("components-rust-async-echo");
-    let wasm = build_rust_async_guest("echo", "p3_echo");
+    let wasm = toolchain::build_rust_async_guest("echo", "p3_echo");
     let inputs = [
         ("at once", echo_input(320 * 1024), false),
         ("slowly", echo_input(96 * 1024), true),

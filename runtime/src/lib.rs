@@ -33,6 +33,7 @@ pub mod harness;
 #[cfg(not(target_os = "none"))]
 pub mod heap;
 pub mod host;
+pub mod http;
 pub mod image;
 pub mod math;
 pub mod memory;

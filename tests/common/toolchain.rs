@@ -223,3 +223,29 @@ pub fn run_with_stdin(command: &mut Command, input: Option<&[u8]>) -> Outcome {
         child.wait_with_output().expect("wait for guest").into()
     })
 }
+
+/// Builds the wit-bindgen async guest `tests/components/rust-async/NAME` for
+/// `wasm32-wasip2` (its crates fetched by cargo); returns the component `ARTIFACT.wasm`.
+pub fn build_rust_async_guest(name: &str, artifact: &str) -> PathBuf {
+    let source = super::tests_dir().join("components/rust-async").join(name);
+    let target_dir = super::repo().join("target").join("rust-async");
+    let output = Command::new("cargo")
+        .current_dir(&source)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "cargo build of the {name} guest: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        RUST_HINT
+    );
+    target_dir.join(format!("wasm32-wasip2/release/{artifact}.wasm"))
+}

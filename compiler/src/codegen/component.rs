@@ -52,7 +52,13 @@ pub fn compile_component(
     }
     // A component with nothing to run, or unknown imports, fail the build before
     // anything is compiled.
-    run_export(plan)?;
+    if let (EntryExport::Serve(export), Some(_)) = (entry_export(plan)?, &target.board) {
+        return Err(CompileError::unsupported(format!(
+            "an HTTP service (it exports `{}`) on board `{}`, which has no network: HTTP services run on the Linux targets",
+            export.name.split('#').next().unwrap_or(&export.name),
+            target.name
+        )));
+    }
     host_functions(plan, config.trap_unknown_imports)?;
     compile_plan(plan, target, config, None).map_err(|ImageError { instance, error }| {
         // Offsets in a module count from the component's start.
@@ -321,46 +327,79 @@ pub fn declare_trampolines(
         .collect()
 }
 
-/// The `wasi:cli/run` export's `run` (0.2 or 0.3), which must be `func() -> result`.
-fn run_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<&'p crate::component::plan::Export> {
-    let run = plan
+/// Whether export `name` is `interface`'s function `func` at WASI 0.2 or 0.3 (`http`
+/// only at 0.3: wasi:http 0.2's proxy world is not served).
+fn is_wasi_export(name: &str, interface: &str, func: &str, p2: bool) -> bool {
+    name.split_once('#').is_some_and(|(i, f)| {
+        let (i, version) = wasi_p2::split_version(i);
+        i == interface
+            && f == func
+            && ((p2 && wasi_p2::is_compatible_version(version)) || wasi_p2::is_p3_version(version))
+    })
+}
+
+/// What the image's entry runs: a `wasi:cli/run` command, or a `wasi:http` service.
+#[derive(Clone, Copy)]
+enum EntryExport<'p> {
+    /// The `wasi:cli/run` export's `run` (0.2 or 0.3): `func() -> result`.
+    Run(&'p crate::component::plan::Export),
+    /// The `wasi:http/handler@0.3` export's `handle`, lifted `async`.
+    Serve(&'p crate::component::plan::Export),
+}
+
+impl<'p> EntryExport<'p> {
+    fn export(self) -> &'p crate::component::plan::Export {
+        match self {
+            EntryExport::Run(export) | EntryExport::Serve(export) => export,
+        }
+    }
+}
+
+/// The export the image's entry runs: `wasi:cli/run`'s `run`, or else
+/// `wasi:http/handler@0.3`'s `handle`.
+fn entry_export<'p>(plan: &'p ComponentPlan<'_>) -> Result<EntryExport<'p>> {
+    let find = |interface: &str, func: &str, p2: bool| {
+        plan.exports
+            .iter()
+            .find(|export| is_wasi_export(&export.name, interface, func, p2))
+    };
+    if let Some(run) = find("wasi:cli/run", "run", true) {
+        if !run.signature.params.is_empty() || run.signature.results != [FlatType::I32] {
+            return Err(CompileError::Link(format!(
+                "`{}` must have type `func() -> result`",
+                run.name
+            )));
+        }
+        return Ok(EntryExport::Run(run));
+    }
+    if let Some(handle) = find("wasi:http/handler", "handle", false) {
+        let options = plan.options.get(handle.options);
+        let lifted_with_callback = options.is_some_and(|o| o.is_async && o.callback.is_some());
+        if !lifted_with_callback
+            || handle.signature.params != [FlatType::I32]
+            || handle.signature.results != [FlatType::I32]
+        {
+            return Err(CompileError::unsupported(format!(
+                "`{}` must be `async func(request) -> result<response, error-code>` lifted `async` with a callback",
+                handle.name
+            )));
+        }
+        return Ok(EntryExport::Serve(handle));
+    }
+    let other_http = plan
         .exports
         .iter()
-        .find(|export| {
-            export
-                .name
-                .split_once('#')
-                .is_some_and(|(interface, func)| {
-                    let (interface, version) = wasi_p2::split_version(interface);
-                    interface == "wasi:cli/run"
-                        && (wasi_p2::is_compatible_version(version)
-                            || wasi_p2::is_p3_version(version))
-                        && func == "run"
-                })
-        })
-        .ok_or_else(|| {
-            let handler = plan
-                .exports
-                .iter()
-                .find(|export| export.name.starts_with("wasi:http/"));
-            match handler {
-                Some(export) => CompileError::unsupported(format!(
-                    "an HTTP service component (it exports `{}`); wafer runs `wasi:cli/run` commands",
-                    export.name.split('#').next().unwrap_or(&export.name)
-                )),
-                None => CompileError::Link(
-                    "the component exports no `wasi:cli/run@0.2` or `@0.3` interface: nothing to run"
-                        .into(),
-                ),
-            }
-        })?;
-    if !run.signature.params.is_empty() || run.signature.results != [FlatType::I32] {
-        return Err(CompileError::Link(format!(
-            "`{}` must have type `func() -> result`",
-            run.name
-        )));
-    }
-    Ok(run)
+        .find(|export| export.name.starts_with("wasi:http/"));
+    Err(match other_http {
+        Some(export) => CompileError::unsupported(format!(
+            "an HTTP component exporting `{}`: wafer serves `wasi:http/handler@0.3` and runs `wasi:cli/run` commands",
+            export.name.split('#').next().unwrap_or(&export.name)
+        )),
+        None => CompileError::Link(
+            "the component exports no `wasi:cli/run@0.2` or `@0.3` interface and no `wasi:http/handler@0.3`: nothing to run"
+                .into(),
+        ),
+    })
 }
 
 /// What `wafer_image_main` runs: the `wasi:cli/run` export, `() -> result`.
@@ -368,7 +407,8 @@ pub fn entry_point(
     plan: &ComponentPlan<'_>,
     modules: &[ModuleInfo<'_>],
 ) -> Result<(usize, EntryPoint)> {
-    let run = run_export(plan)?;
+    let entry = entry_export(plan)?;
+    let run = entry.export();
     let func = |def: &CoreDef| match *def {
         CoreDef::Item(CoreItem {
             instance,
@@ -507,13 +547,13 @@ pub fn define(
     // The instance `wasi:cli/run` enters for the whole run (a harness enters its own).
     let entry = match image.harness {
         Some(_) => None,
-        None => Some(plan.options[run_export(plan)?.options].instance),
+        None => Some(plan.options[entry_export(plan)?.export().options].instance),
     };
     let descriptor = define_descriptor(writer, plan, menvs, &states, entry)?;
     if image.harness.is_none() {
-        let run = run_export(plan)?;
-        if plan.options[run.options].is_async {
-            define_async_run(writer, isa, context, plan, menvs, run, descriptor)?;
+        let entry = entry_export(plan)?;
+        if plan.options[entry.export().options].is_async {
+            define_async_run(writer, isa, context, plan, menvs, entry, descriptor)?;
         }
     }
 
@@ -581,19 +621,25 @@ pub fn define(
     Ok(())
 }
 
-/// Defines `wafer_abi::symbols::COMPONENT_ASYNC_RUN` for the `async` `run` export: hands
-/// C-convention trampolines of its core function and of its callback to the runtime's
-/// `RUN_ASYNC`, which starts the task and drives it, and returns the exit status (or a
-/// trap kind, raised here).
+/// Defines `wafer_abi::symbols::COMPONENT_ASYNC_RUN` for an entry export lifted
+/// `async`: hands C-convention trampolines of its core function and of its callback to
+/// the runtime's `RUN_ASYNC` (a `run` export: it starts the task and drives it) or
+/// `SERVE_HTTP` (a `handle` export: a task per request), which returns the exit status
+/// (or a trap kind, raised here).
 fn define_async_run(
     writer: &mut ObjectWriter,
     isa: &dyn TargetIsa,
     context: &mut Context,
     plan: &ComponentPlan<'_>,
     menvs: &[ModuleEnv<'_>],
-    run: &crate::component::plan::Export,
+    entry: EntryExport<'_>,
     descriptor: DataId,
 ) -> Result<()> {
+    let run = entry.export();
+    let runtime_symbol = match entry {
+        EntryExport::Run(_) => wafer_abi::symbols::RUN_ASYNC,
+        EntryExport::Serve(_) => wafer_abi::symbols::SERVE_HTTP,
+    };
     let menv = &menvs[0];
     let ptr = menv.pointer_type;
     let options = &plan.options[run.options];
@@ -636,7 +682,7 @@ fn define_async_run(
     runtime_signature
         .returns
         .push(ir::AbiParam::new(types::I64));
-    let run_async = writer.declare_import(wafer_abi::symbols::RUN_ASYNC, &runtime_signature)?;
+    let run_async = writer.declare_import(runtime_symbol, &runtime_signature)?;
     let run_async = env.func_ref(builder.func, run_async, runtime_signature);
     let call = builder
         .ins()
@@ -868,15 +914,22 @@ mod tests {
                 exports: vec![export(name)],
                 ..ComponentPlan::default()
             };
-            assert_eq!(run_export(&plan).is_ok(), found, "{name}");
+            assert_eq!(entry_export(&plan).is_ok(), found, "{name}");
         }
+        // A handler must be lifted `async` with a callback, `(request) -> result`.
         let service = ComponentPlan {
             exports: vec![export("wasi:http/handler@0.3.0#handle")],
             ..ComponentPlan::default()
         };
-        let why = run_export(&service).unwrap_err().to_string();
+        let why = entry_export(&service).err().unwrap().to_string();
+        assert!(why.contains("must be `async func(request)"), "{why}");
+        let proxy = ComponentPlan {
+            exports: vec![export("wasi:http/incoming-handler@0.2.0#handle")],
+            ..ComponentPlan::default()
+        };
+        let why = entry_export(&proxy).err().unwrap().to_string();
         assert!(
-            why.contains("an HTTP service component (it exports `wasi:http/handler@0.3.0`)"),
+            why.contains("an HTTP component exporting `wasi:http/incoming-handler@0.2.0`"),
             "{why}"
         );
     }

@@ -248,6 +248,13 @@ pub const COMPONENT_ASYNC_RUN: &str = "wafer_component_async_run";
 /// `ok`, 1 for `err`) in the low bits, or a trap kind as other built-ins report one.
 pub const RUN_ASYNC: &str = "wafer_rt_run_async";
 
+/// Defined by the runtime, with [`RUN_ASYNC`]'s signature: serves HTTP with a
+/// `wasi:http/handler@0.3` export lifted `async` with a callback (`start` takes the
+/// request's handle in its first slot). It listens on the granted addresses, runs one
+/// task of the export per request, many at once, and returns only on a trap (or a
+/// failure to listen, as an exit status).
+pub const SERVE_HTTP: &str = "wafer_rt_serve_http";
+
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
 /// u32, values: *const [u8; 16], count: u32) -> u64`. `task.return` of the running task
 /// in `instance`: its flat results, one per 16-byte value slot (low bytes).

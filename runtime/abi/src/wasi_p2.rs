@@ -973,7 +973,39 @@ pub mod resource {
     pub const OUTGOING_DATAGRAM_STREAM: u32 = 13;
     /// `wasi:sockets/ip-name-lookup.resolve-address-stream`
     pub const RESOLVE_ADDRESS_STREAM: u32 = 14;
+    /// `wasi:http/types@0.3.fields`
+    pub const HTTP_FIELDS: u32 = 32;
+    /// `wasi:http/types@0.3.request`
+    pub const HTTP_REQUEST: u32 = 33;
+    /// `wasi:http/types@0.3.response`
+    pub const HTTP_RESPONSE: u32 = 34;
+    /// `wasi:http/types@0.3.request-options`
+    pub const HTTP_REQUEST_OPTIONS: u32 = 35;
 }
+
+/// Whether host resource type `ty` is one of `wasi:http`'s (its representation indexes
+/// the HTTP host's own objects, not the WASI 0.2 host objects).
+pub const fn is_http_resource(ty: u32) -> bool {
+    matches!(
+        ty,
+        resource::HTTP_FIELDS
+            | resource::HTTP_REQUEST
+            | resource::HTTP_RESPONSE
+            | resource::HTTP_REQUEST_OPTIONS
+    )
+}
+
+/// Host resources of WASI 0.3 interfaces (interfaces at `0.3.x`).
+pub const P3_RESOURCES: &[(&str, &str, u32)] = &[
+    ("wasi:http/types", "fields", resource::HTTP_FIELDS),
+    ("wasi:http/types", "request", resource::HTTP_REQUEST),
+    ("wasi:http/types", "response", resource::HTTP_RESPONSE),
+    (
+        "wasi:http/types",
+        "request-options",
+        resource::HTTP_REQUEST_OPTIONS,
+    ),
+];
 
 /// Host resources: (interface without version, resource name, type number).
 pub const RESOURCES: &[(&str, &str, u32)] = &[
@@ -1176,6 +1208,251 @@ pub const P3_FUNCTIONS: &[HostFunc] = &[
         "wafer_p3_clocks_wait_until",
         &[I64],
         &[I32],
+    ), // wasi:http/types: the resources of requests and responses (`runtime/src/http/`).
+    f(
+        "wasi:http/types",
+        "[constructor]fields",
+        "wafer_p3_http_fields_new",
+        &[],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[static]fields.from-list",
+        "wafer_p3_http_fields_from_list",
+        &[I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.get",
+        "wafer_p3_http_fields_get",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.has",
+        "wafer_p3_http_fields_has",
+        &[I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.set",
+        "wafer_p3_http_fields_set",
+        &[I32, I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.delete",
+        "wafer_p3_http_fields_delete",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.get-and-delete",
+        "wafer_p3_http_fields_get_and_delete",
+        &[I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.append",
+        "wafer_p3_http_fields_append",
+        &[I32, I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.copy-all",
+        "wafer_p3_http_fields_copy_all",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]fields.clone",
+        "wafer_p3_http_fields_clone",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[static]request.new",
+        "wafer_p3_http_request_new",
+        &[I32, I32, I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.get-method",
+        "wafer_p3_http_request_get_method",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.set-method",
+        "wafer_p3_http_request_set_method",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.get-path-with-query",
+        "wafer_p3_http_request_get_path_with_query",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.set-path-with-query",
+        "wafer_p3_http_request_set_path_with_query",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.get-scheme",
+        "wafer_p3_http_request_get_scheme",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.set-scheme",
+        "wafer_p3_http_request_set_scheme",
+        &[I32, I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.get-authority",
+        "wafer_p3_http_request_get_authority",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.set-authority",
+        "wafer_p3_http_request_set_authority",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.get-options",
+        "wafer_p3_http_request_get_options",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request.get-headers",
+        "wafer_p3_http_request_get_headers",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[static]request.consume-body",
+        "wafer_p3_http_request_consume_body",
+        &[I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[constructor]request-options",
+        "wafer_p3_http_options_new",
+        &[],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request-options.get-connect-timeout",
+        "wafer_p3_http_options_get_connect_timeout",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request-options.set-connect-timeout",
+        "wafer_p3_http_options_set_connect_timeout",
+        &[I32, I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request-options.get-first-byte-timeout",
+        "wafer_p3_http_options_get_first_byte_timeout",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request-options.set-first-byte-timeout",
+        "wafer_p3_http_options_set_first_byte_timeout",
+        &[I32, I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request-options.get-between-bytes-timeout",
+        "wafer_p3_http_options_get_between_bytes_timeout",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request-options.set-between-bytes-timeout",
+        "wafer_p3_http_options_set_between_bytes_timeout",
+        &[I32, I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]request-options.clone",
+        "wafer_p3_http_options_clone",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[static]response.new",
+        "wafer_p3_http_response_new",
+        &[I32, I32, I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]response.get-status-code",
+        "wafer_p3_http_response_get_status_code",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]response.set-status-code",
+        "wafer_p3_http_response_set_status_code",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[method]response.get-headers",
+        "wafer_p3_http_response_get_headers",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:http/types",
+        "[static]response.consume-body",
+        "wafer_p3_http_response_consume_body",
+        &[I32, I32, I32],
+        &[],
     ),
 ];
 
@@ -1207,10 +1484,14 @@ pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
 /// The host resource type of resource `name` imported from `interface` (versioned).
 pub fn find_resource(interface: &str, name: &str) -> Option<u32> {
     let (interface, version) = split_version(interface);
-    if !is_compatible_version(version) {
+    let resources = if is_compatible_version(version) {
+        RESOURCES
+    } else if is_p3_version(version) {
+        P3_RESOURCES
+    } else {
         return None;
-    }
-    RESOURCES
+    };
+    resources
         .iter()
         .find(|(i, n, _)| *i == interface && *n == name)
         .map(|(_, _, ty)| *ty)

@@ -253,7 +253,11 @@ impl Component {
     }
 
     /// Runs `f` on instance `index`'s handle table.
-    fn with_table<T>(&self, index: u32, f: impl FnOnce(&mut HandleTable) -> T) -> Result<T, Trap> {
+    pub(crate) fn with_table<T>(
+        &self,
+        index: u32,
+        f: impl FnOnce(&mut HandleTable) -> T,
+    ) -> Result<T, Trap> {
         self.with_state(index, |state| f(&mut state.table))
     }
 
@@ -655,6 +659,12 @@ fn end_call(component: Component) -> Result<(), Trap> {
         .with_table(call.callee, |table| table.end_task(call.task))
         .and_then(|r| r)
         .and_then(|()| component.with_table(call.caller, |table| table.end_subtask(call.subtask)))
+}
+
+/// Exchanges the storage of the task the host started with `context`: the executor
+/// keeps each waiting task's storage and puts back the one it runs.
+pub(super) fn swap_root_context(context: &mut [u32; 2]) {
+    ROOT_CONTEXT.with(|slots| core::mem::swap(slots, context));
 }
 
 /// Runs `f` on the running task's storage: the innermost call's, or the host's task's.

@@ -125,9 +125,40 @@ enum Host {
     /// The reader of a stream: stdout or stderr.
     Output(RawHandle),
     /// The writer of a `future<result<_, error-code>>` that reports how stream
-    /// `stream` ended.
-    Outcome { stream: u32 },
+    /// `stream` ended (a future standing alone names itself). The error's case is
+    /// stored `payload_at` bytes in (after the discriminant, aligned as the error type).
+    Outcome { stream: u32, payload_at: u8 },
+    /// A party of an HTTP body or trailers (`crate::http`).
+    Http(HttpEnd),
 }
+
+/// What the host is in an HTTP stream or future.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpEnd {
+    /// The writer of a received request's body: it reads connection `conn`.
+    RequestBody {
+        /// The server's connection.
+        conn: u32,
+    },
+    /// The reader of a response's body: it sends on the response's connection.
+    ResponseBody {
+        /// The response object.
+        response: u32,
+    },
+    /// The reader of a response's trailers future.
+    ResponseTrailers {
+        /// The response object.
+        response: u32,
+    },
+}
+
+/// The type identity of a host future the guest's import type fixes (a `wasi:http`
+/// future of a `result` with `error-code`): the guest's first use names it.
+const IMPORTED_TYPE: u32 = 0;
+
+/// Where the error case of `wasi:http`'s `result<_, error-code>` (and of
+/// `result<option<trailers>, error-code>`) lies: `error-code` has 8-byte payloads.
+const HTTP_PAYLOAD_AT: u8 = 8;
 
 /// A stream or future: what its two ends share.
 #[derive(Debug)]
@@ -144,6 +175,8 @@ struct Shared {
     outcome: Option<Result<(), u8>>,
     /// For a host stream: the future that reports its outcome.
     outcome_future: Option<u32>,
+    /// Tells this stream or future from others that had its slot before.
+    generation: u32,
 }
 
 impl Shared {
@@ -157,6 +190,7 @@ impl Shared {
             host,
             outcome: None,
             outcome_future: None,
+            generation: next_generation(),
         }
     }
 }
@@ -180,9 +214,37 @@ mod error_code {
     pub const PIPE: u8 = 2;
 }
 
+/// Adds `item` in the first free slot of `list`: a long-running service frees as many
+/// streams as it makes, and the lists stay as long as the most alive at once.
 fn push<T>(list: &mut Vec<Option<T>>, item: T) -> u32 {
-    list.push(Some(item));
-    list.len() as u32 - 1
+    match list.iter().position(Option::is_none) {
+        Some(free) => {
+            list[free] = Some(item);
+            free as u32
+        }
+        None => {
+            list.push(Some(item));
+            list.len() as u32 - 1
+        }
+    }
+}
+
+/// The host's hold on a stream or future it keeps (an HTTP body): its shared id and
+/// generation, so that a hold on one freed since (its slot reused) names nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostRef {
+    sid: u32,
+    generation: u32,
+}
+
+/// The generation the next stream or future gets.
+static GENERATION: Global<u32> = Global::new(0);
+
+fn next_generation() -> u32 {
+    GENERATION.with(|g| {
+        *g = g.wrapping_add(1);
+        *g
+    })
 }
 
 impl State {
@@ -315,13 +377,127 @@ impl State {
                 self.shared(sid)?.pending = Some((id, u32::MAX));
                 self.try_stdin(sid)?;
             }
-            Host::Outcome { stream } => {
+            Host::Outcome { .. } => {
                 self.shared(sid)?.pending = Some((id, u32::MAX));
-                if let Some(outcome) = self.shared(stream)?.outcome {
+                if let Some(outcome) = self.shared(sid)?.outcome {
                     self.write_outcome(sid, outcome)?;
                 }
             }
+            Host::Http(HttpEnd::RequestBody { conn }) => {
+                self.shared(sid)?.pending = Some((id, u32::MAX));
+                self.try_request_body(sid, conn)?;
+            }
+            Host::Http(HttpEnd::ResponseBody { response }) => {
+                self.shared(sid)?.pending = Some((id, u32::MAX));
+                self.try_response_body(sid, response)?;
+            }
+            Host::Http(HttpEnd::ResponseTrailers { response }) => {
+                self.take_trailers(id, sid, response)?;
+            }
         }
+        Ok(())
+    }
+
+    /// Reads the request body of connection `conn` into the pending read of stream
+    /// `sid`, as far as the connection has it: whether the read finished.
+    fn try_request_body(&mut self, sid: u32, conn: u32) -> Result<bool, TrapKind> {
+        use crate::http::server::{BodyRead, read_body};
+        let Some((id, _)) = self.shared(sid)?.pending else {
+            return Ok(false);
+        };
+        let buffer = self.end(id)?.buffer.ok_or(TrapKind::Unreachable)?;
+        let destination = buffer
+            .memory()
+            .range(buffer.ptr, buffer.remain())
+            .map_err(|_| TrapKind::PointerOutOfBounds)?;
+        // SAFETY: `range` checked the destination lies in guest memory, and no Rust
+        // reference into guest memory lives across this call.
+        let destination =
+            unsafe { core::slice::from_raw_parts_mut(destination, buffer.remain() as usize) };
+        let outcome = match read_body(conn, destination) {
+            BodyRead::Pending => return Ok(false),
+            BodyRead::Data(n) => {
+                self.shared(sid)?.pending = None;
+                self.advance_bytes(id, n as u32)?;
+                self.end(id)?.event = Some(PendingEvent::Done(copy_result::COMPLETED));
+                return Ok(true);
+            }
+            BodyRead::End => Ok(()),
+            BodyRead::Failed => Err(crate::http::error_code::CONNECTION_TERMINATED),
+        };
+        let shared = self.shared(sid)?;
+        shared.pending = None;
+        shared.dropped = true;
+        self.set_outcome(sid, outcome)?;
+        self.end(id)?.event = Some(PendingEvent::Done(copy_result::DROPPED));
+        Ok(true)
+    }
+
+    /// Sends the pending write of stream `sid` as the body of `response`, as far as
+    /// the connection takes it now: whether the write finished.
+    fn try_response_body(&mut self, sid: u32, response: u32) -> Result<bool, TrapKind> {
+        use crate::http::server::{BodyWrite, write_body};
+        let Some((id, _)) = self.shared(sid)?.pending else {
+            return Ok(false);
+        };
+        let buffer = self.end(id)?.buffer.ok_or(TrapKind::Unreachable)?;
+        let source = buffer
+            .memory()
+            .range(buffer.ptr, buffer.remain())
+            .map_err(|_| TrapKind::PointerOutOfBounds)?;
+        // SAFETY: as in `try_request_body`; the slice is only read.
+        let source = unsafe { core::slice::from_raw_parts(source, buffer.remain() as usize) };
+        match write_body(response, source) {
+            BodyWrite::Pending => return Ok(false),
+            BodyWrite::Sent(n) => {
+                self.advance_bytes(id, n as u32)?;
+                self.end(id)?.event = Some(PendingEvent::Done(copy_result::COMPLETED));
+            }
+            BodyWrite::Failed => {
+                self.shared(sid)?.dropped = true;
+                self.end(id)?.event = Some(PendingEvent::Done(copy_result::DROPPED));
+            }
+        }
+        self.shared(sid)?.pending = None;
+        Ok(true)
+    }
+
+    /// Takes the value the guest wrote to response `response`'s trailers future (end
+    /// `id` of `sid`): `result<option<trailers>, error-code>`, its `trailers` an own
+    /// handle in the writer's table.
+    fn take_trailers(&mut self, id: u32, sid: u32, response: u32) -> Result<(), TrapKind> {
+        let buffer = self.end(id)?.buffer.ok_or(TrapKind::Unreachable)?;
+        let memory = buffer.memory();
+        let byte = |at: u32| {
+            memory
+                .read::<1>(buffer.ptr.wrapping_add(at))
+                .map(|[b]| b)
+                .map_err(|_| TrapKind::PointerOutOfBounds)
+        };
+        let trailers = match (byte(0)?, byte(u32::from(HTTP_PAYLOAD_AT))?) {
+            (0, 0) => Ok(None),
+            (0, 1) => {
+                let handle = memory
+                    .read_u32(buffer.ptr.wrapping_add(u32::from(HTTP_PAYLOAD_AT) + 4))
+                    .map_err(|_| TrapKind::PointerOutOfBounds)?;
+                // SAFETY: the buffer's context is the writer's canonical options.
+                let instance = unsafe { crate::p2::context_instance(buffer.context) };
+                let ty = super::host_resource(wafer_abi::wasi_p2::resource::HTTP_FIELDS);
+                // SAFETY: the state word is the writer's instance's.
+                let rep = unsafe {
+                    super::with_instance_state(instance, |state| state.table().lift_own(ty, handle))
+                }
+                .map_err(host_trap)?;
+                Ok(Some(rep))
+            }
+            (0, _) | (2.., _) => return Err(TrapKind::InvalidDiscriminant),
+            (1, _) => Err(()),
+        };
+        crate::http::with_response(response, |r| r.trailers = Some(trailers))?;
+        self.advance(id, 1)?;
+        // The host read the value: the future is done at both ends.
+        self.shared(sid)?.dropped = true;
+        self.end(id)?.event = Some(PendingEvent::Done(copy_result::COMPLETED));
         Ok(())
     }
 
@@ -390,6 +566,12 @@ impl State {
         }
         shared.outcome = Some(outcome);
         if let Some(future) = shared.outcome_future {
+            // The future keeps its own copy: it may outlive the stream.
+            if let Ok(shared) = self.shared(future)
+                && shared.outcome.is_none()
+            {
+                shared.outcome = Some(outcome);
+            }
             self.write_outcome(future, outcome)?;
         }
         Ok(())
@@ -403,18 +585,30 @@ impl State {
         if future.dropped {
             return Ok(());
         }
+        let payload_at = match future.host {
+            Some(Host::Outcome { payload_at, .. }) => u32::from(payload_at),
+            _ => 1,
+        };
         let Some((reader, _)) = future.pending.take() else {
             return Ok(());
         };
         let buffer = self.end(reader)?.buffer.ok_or(TrapKind::Unreachable)?;
-        // `result<_, enum>`: the discriminant, then the error's case.
-        let bytes: &[u8] = match &outcome {
-            Ok(()) => &[0],
-            Err(code) => &[1, *code],
+        // `result<_, error>`: the discriminant, then the error's case where its payload
+        // lies. (For `result<option<trailers>, _>`, `ok` has `none` there: also 0.)
+        let (discriminant, case) = match outcome {
+            Ok(()) => (0, 0),
+            Err(code) => (1, code),
         };
-        buffer
-            .memory()
-            .write(buffer.ptr, bytes)
+        let memory = buffer.memory();
+        memory
+            .write(buffer.ptr, &[discriminant])
+            .and_then(|()| {
+                if discriminant == 1 || payload_at > 1 {
+                    memory.write(buffer.ptr.wrapping_add(payload_at), &[case])
+                } else {
+                    Ok(())
+                }
+            })
             .map_err(|_| TrapKind::PointerOutOfBounds)?;
         self.advance(reader, 1)?;
         // The host wrote its value: the future is done at both ends.
@@ -425,6 +619,7 @@ impl State {
 
     /// Makes progress on the host's pending copies: reads stdin where it is ready.
     fn progress(&mut self) -> Result<(), TrapKind> {
+        self.progress_http()?;
         for sid in 0..self.shared.len() as u32 {
             let stdin = matches!(
                 self.shared.get(sid as usize),
@@ -439,6 +634,59 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// Frees `sid` when no end of it is left: the host's holds on it ([`HostRef`])
+    /// then name nothing, and a stream's outcome future keeps its own outcome.
+    fn free_if_unused(&mut self, sid: u32) {
+        if self.ends.iter().flatten().any(|end| end.shared == sid) {
+            return;
+        }
+        let Some(Some(shared)) = self.shared.get(sid as usize) else {
+            return;
+        };
+        if let Some(Host::Outcome { stream, .. }) = shared.host
+            && stream != sid
+            && let Ok(stream) = self.shared(stream)
+            && stream.outcome_future == Some(sid)
+        {
+            stream.outcome_future = None;
+        }
+        if let Some(Some(shared)) = self.shared.get(sid as usize)
+            && let Some(future) = shared.outcome_future
+            && let Ok(future) = self.shared(future)
+        {
+            // The future no longer reports this stream (whose slot may be reused).
+            future.host = Some(Host::Outcome {
+                stream: future_self_marker(),
+                payload_at: match future.host {
+                    Some(Host::Outcome { payload_at, .. }) => payload_at,
+                    _ => 1,
+                },
+            });
+        }
+        self.shared[sid as usize] = None;
+    }
+
+    /// Retries the pending copies of HTTP bodies: whether one finished.
+    fn progress_http(&mut self) -> Result<bool, TrapKind> {
+        let mut finished = false;
+        for sid in 0..self.shared.len() as u32 {
+            let Some(Some(Shared {
+                host: Some(Host::Http(end)),
+                pending: Some(_),
+                ..
+            })) = self.shared.get(sid as usize)
+            else {
+                continue;
+            };
+            finished |= match *end {
+                HttpEnd::RequestBody { conn } => self.try_request_body(sid, conn)?,
+                HttpEnd::ResponseBody { response } => self.try_response_body(sid, response)?,
+                HttpEnd::ResponseTrailers { .. } => false,
+            };
+        }
+        Ok(finished)
     }
 
     /// Whether end `id`'s copy waits for stdin.
@@ -505,9 +753,23 @@ impl State {
         match (host, kind) {
             (Some(Host::Output(_)), AsyncKind::StreamWritable)
             | (Some(Host::Stdin), AsyncKind::StreamReadable) => self.set_outcome(sid, Ok(())),
+            (Some(Host::Http(HttpEnd::ResponseBody { response })), AsyncKind::StreamWritable) => {
+                crate::http::server::body_finished(response);
+                Ok(())
+            }
+            (Some(Host::Http(HttpEnd::RequestBody { conn })), AsyncKind::StreamReadable) => {
+                crate::http::server::request_dropped(conn);
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
+}
+
+/// The `stream` an outcome future names once its stream is gone (it reads its own
+/// outcome: nothing looks the stream up).
+const fn future_self_marker() -> u32 {
+    u32::MAX
 }
 
 /// Copies `n` elements from `src` to `dst` (number types and `()`: their bytes).
@@ -760,7 +1022,7 @@ impl Call {
             let sid = state.end(id)?.shared;
             Ok(state.shared(sid)?.ty)
         })?;
-        if ty != self.ty {
+        if ty != self.ty && ty != IMPORTED_TYPE {
             return Err(host_trap(Trap::HandleWrongType(handle)));
         }
         Ok(id)
@@ -918,6 +1180,7 @@ impl Call {
             let sid = end.shared;
             state.drop_shared(sid, kind)?;
             state.ends[id as usize] = None;
+            state.free_if_unused(sid);
             Ok(())
         })?;
         self.table(|table| table.remove_async(kind, handle))?;
@@ -1015,7 +1278,10 @@ fn host_stream(instance: StateWord, host: Host) -> Result<(u32, u32), TrapKind> 
                 future_ty,
                 result_layout,
                 true,
-                Some(Host::Outcome { stream: sid }),
+                Some(Host::Outcome {
+                    stream: sid,
+                    payload_at: 1,
+                }),
             ),
         );
         if let Some(Some(shared)) = state.shared.get_mut(sid as usize) {
@@ -1118,7 +1384,10 @@ unsafe fn write_via_stream(context: *mut CanonContext, data: u32, fd: RawHandle)
                     type_identity(STDIO_RESULT_FUTURE),
                     elem_layout::new(2, 1, false),
                     true,
-                    Some(Host::Outcome { stream: sid }),
+                    Some(Host::Outcome {
+                        stream: sid,
+                        payload_at: 1,
+                    }),
                 ),
             );
             let shared = state.shared(sid)?;
@@ -1143,4 +1412,206 @@ unsafe fn write_via_stream(context: *mut CanonContext, data: u32, fd: RawHandle)
             0
         }
     }
+}
+
+// --- The HTTP host's streams and futures (`crate::http`) ---
+
+impl State {
+    /// The host's hold on `sid`.
+    fn hold(&mut self, sid: u32) -> Result<HostRef, TrapKind> {
+        let generation = self.shared(sid)?.generation;
+        Ok(HostRef { sid, generation })
+    }
+
+    /// The stream or future `held` names, if it is still there.
+    fn held(&mut self, held: HostRef) -> Option<u32> {
+        match self.shared.get(held.sid as usize) {
+            Some(Some(shared)) if shared.generation == held.generation => Some(held.sid),
+            _ => None,
+        }
+    }
+}
+
+/// Takes readable end `handle` (a stream, or a future if `future`) from the table of
+/// `instance`, as a host function taking a `stream` or `future` argument lifts it (the
+/// spec's `lift_async_value`): the host now reads it.
+pub(crate) fn take_readable(
+    instance: StateWord,
+    handle: u32,
+    future: bool,
+) -> Result<HostRef, TrapKind> {
+    let kind = match future {
+        true => AsyncKind::FutureReadable,
+        false => AsyncKind::StreamReadable,
+    };
+    // SAFETY: the state word is the calling instance's.
+    let id = unsafe {
+        super::with_instance_state(instance, |state| state.table().async_id(kind, handle))
+    }
+    .map_err(host_trap)?;
+    check_liftable(id, future)?;
+    // SAFETY: as above.
+    unsafe {
+        super::with_instance_state(instance, |state| state.table().remove_async(kind, handle))
+    }
+    .map_err(host_trap)?;
+    STATE.with(|state| -> Result<HostRef, TrapKind> {
+        let sid = state.end(id)?.shared;
+        state.ends[id as usize] = None;
+        state.hold(sid)
+    })
+}
+
+/// Gives the guest of `instance` a readable end of `held`, which the host read until
+/// now (a body handed back by `consume-body`): the stream is between guests again.
+pub(crate) fn give_readable(instance: StateWord, held: HostRef) -> Result<u32, TrapKind> {
+    let (sid, kind) = STATE.with(|state| -> Result<_, TrapKind> {
+        let sid = state.held(held).ok_or(TrapKind::Unreachable)?;
+        let shared = state.shared(sid)?;
+        shared.host = None;
+        Ok((
+            sid,
+            match shared.future {
+                true => AsyncKind::FutureReadable,
+                false => AsyncKind::StreamReadable,
+            },
+        ))
+    })?;
+    add_host_end(instance, sid, kind)
+}
+
+/// A `stream<u8>` for the guest of `instance` with nothing in it: its writer is gone.
+pub(crate) fn new_empty_stream(instance: StateWord) -> Result<u32, TrapKind> {
+    let sid = STATE.with(|state| {
+        let mut shared = Shared::new(
+            type_identity(STREAM_U8),
+            elem_layout::new(1, 1, true),
+            false,
+            None,
+        );
+        shared.dropped = true;
+        push(&mut state.shared, shared)
+    });
+    add_host_end(instance, sid, AsyncKind::StreamReadable)
+}
+
+/// A future standing alone that the host writes with [`resolve_future`]: an outcome
+/// future of its own.
+fn new_outcome_future(state: &mut State, payload_at: u8) -> u32 {
+    let fid = push(
+        &mut state.shared,
+        Shared::new(IMPORTED_TYPE, elem_layout::new(0, 1, false), true, None),
+    );
+    if let Ok(shared) = state.shared(fid) {
+        shared.host = Some(Host::Outcome {
+            stream: fid,
+            payload_at,
+        });
+    }
+    fid
+}
+
+/// A `future<result<_, error-code>>` of `wasi:http` the host writes (with
+/// [`resolve_future`]) and the guest of `instance` reads: the host's hold, and the
+/// guest's handle.
+pub(crate) fn new_host_future(instance: StateWord) -> Result<(HostRef, u32), TrapKind> {
+    let (fid, held) = STATE.with(|state| {
+        let fid = new_outcome_future(state, HTTP_PAYLOAD_AT);
+        (fid, state.hold(fid))
+    });
+    Ok((
+        held?,
+        add_host_end(instance, fid, AsyncKind::FutureReadable)?,
+    ))
+}
+
+/// Resolves host future `held` (of [`new_host_future`]) with `outcome`.
+pub(crate) fn resolve_future(held: HostRef, outcome: Result<(), u8>) -> Result<(), TrapKind> {
+    STATE.with(|state| {
+        let Some(fid) = state.held(held) else {
+            // The guest dropped it: nobody to tell.
+            return Ok(());
+        };
+        if state.shared(fid)?.outcome.is_none() {
+            state.set_outcome(fid, outcome)?;
+            state.write_outcome(fid, outcome)?;
+        }
+        Ok(())
+    })
+}
+
+/// The body of the request received on connection `conn`, for the guest of
+/// `instance`: its stream (the host writes what the connection brings) and trailers
+/// future (resolved when the body ends). Returns the host's hold on the stream, and
+/// the guest's handles of the stream and the future.
+pub(crate) fn new_http_body(
+    instance: StateWord,
+    conn: u32,
+) -> Result<(HostRef, u32, u32), TrapKind> {
+    let (sid, fid, held) = STATE.with(|state| {
+        let sid = push(
+            &mut state.shared,
+            Shared::new(
+                type_identity(STREAM_U8),
+                elem_layout::new(1, 1, true),
+                false,
+                Some(Host::Http(HttpEnd::RequestBody { conn })),
+            ),
+        );
+        let fid = new_outcome_future(state, HTTP_PAYLOAD_AT);
+        if let Ok(shared) = state.shared(fid) {
+            shared.host = Some(Host::Outcome {
+                stream: sid,
+                payload_at: HTTP_PAYLOAD_AT,
+            });
+        }
+        if let Ok(shared) = state.shared(sid) {
+            shared.outcome_future = Some(fid);
+        }
+        (sid, fid, state.hold(sid))
+    });
+    let stream = add_host_end(instance, sid, AsyncKind::StreamReadable)?;
+    let future = add_host_end(instance, fid, AsyncKind::FutureReadable)?;
+    Ok((held?, stream, future))
+}
+
+/// Makes the host the reader of `held` (which [`take_readable`] took) as `end`; a
+/// write already waiting is taken at once.
+pub(crate) fn attach_http(held: HostRef, end: HttpEnd) -> Result<(), TrapKind> {
+    STATE.with(|state| {
+        let sid = state.held(held).ok_or(TrapKind::Unreachable)?;
+        let shared = state.shared(sid)?;
+        shared.host = Some(Host::Http(end));
+        if shared.dropped {
+            if let HttpEnd::ResponseBody { response } = end {
+                crate::http::server::body_finished(response);
+            }
+        } else if let Some((writer, _)) = shared.pending.take() {
+            state.host_copy(writer, sid)?;
+        }
+        Ok(())
+    })
+}
+
+/// The host is done with its end of `held`: the guest's end learns it was dropped, and
+/// with no end left it is freed.
+pub(crate) fn host_drop(held: HostRef) {
+    STATE.with(|state| {
+        let Some(sid) = state.held(held) else {
+            return;
+        };
+        if let Ok(shared) = state.shared(sid)
+            && !shared.dropped
+        {
+            shared.dropped = true;
+            let _ = state.notify_pending(sid, copy_result::DROPPED);
+        }
+        state.free_if_unused(sid);
+    });
+}
+
+/// Retries the HTTP bodies' pending copies (the connections may have moved): whether
+/// one finished.
+pub(crate) fn progress_http() -> Result<bool, TrapKind> {
+    STATE.with(State::progress_http)
 }

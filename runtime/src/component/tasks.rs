@@ -194,39 +194,91 @@ static SETS: Global<Vec<Option<WaitableSet>>> = Global::new(Vec::new());
 /// One value slot, as `task.return` passes its flat results.
 pub type ValueSlot = [u8; VALUE_SLOT_SIZE as usize];
 
-/// The `async` task the host started (a harness call of an export lifted `async`).
+/// Where a task the host started is between its turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// Running now, or started by a driver that runs its loop itself ([`drive`]).
+    Running,
+    /// Its callback asked to run again soon (`YIELD`).
+    Yielded,
+    /// Its callback waits for an event in this waitable set.
+    Waiting(u32),
+    /// It exited.
+    Exited,
+}
+
+/// An `async` task the host started: a harness call's or the run export's, or one per
+/// request of an HTTP service (many at once: [`spawn`] and [`run_ready`]).
 #[derive(Debug)]
 struct HostTask {
     /// The component instance it runs in.
     instance: u32,
     /// What `task.return` gave, once it has been called.
     results: Option<Vec<ValueSlot>>,
+    /// Its `context.get`/`context.set` storage while another task runs.
+    context: [u32; 2],
+    /// Its callback, for tasks the executor drives.
+    callback: Option<extern "C" fn(*mut ValueSlot)>,
+    turn: Turn,
 }
 
-static HOST_TASK: Global<Option<HostTask>> = Global::new(None);
+static TASKS: Global<Vec<Option<HostTask>>> = Global::new(Vec::new());
+
+/// The task running now, if the host started one.
+static CURRENT: Global<Option<u32>> = Global::new(None);
 
 /// Forgets every task and waitable set (a harness command starts afresh).
 pub fn reset() {
-    HOST_TASK.with(|task| *task = None);
+    TASKS.with(Vec::clear);
+    CURRENT.with(|current| *current = None);
     SETS.with(Vec::clear);
     SUBTASKS.with(Vec::clear);
 }
 
-/// Starts the host's `async` task in `instance`.
-pub fn start_host_task(instance: u32) {
-    HOST_TASK.with(|task| {
-        *task = Some(HostTask {
-            instance,
-            results: None,
-        })
-    });
+/// Adds a task in `instance`; returns its id.
+fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u32 {
+    let task = HostTask {
+        instance,
+        results: None,
+        context: [0; 2],
+        callback,
+        turn: Turn::Running,
+    };
+    TASKS.with(|tasks| match tasks.iter().position(Option::is_none) {
+        Some(free) => {
+            tasks[free] = Some(task);
+            free as u32
+        }
+        None => {
+            tasks.push(Some(task));
+            tasks.len() as u32 - 1
+        }
+    })
 }
 
-/// Ends the host's task: what its `task.return` gave, or the trap for a task that never
-/// called it.
+/// Runs `f` on task `id`.
+fn with_task<T>(id: u32, f: impl FnOnce(&mut HostTask) -> T) -> Result<T, TrapKind> {
+    TASKS.with(|tasks| match tasks.get_mut(id as usize) {
+        Some(Some(task)) => Ok(f(task)),
+        _ => Err(TrapKind::Unreachable),
+    })
+}
+
+/// Starts the host's `async` task in `instance`, which runs now (its driver runs its
+/// loop itself).
+pub fn start_host_task(instance: u32) {
+    let id = new_task(instance, None);
+    CURRENT.with(|current| *current = Some(id));
+}
+
+/// Ends the running task the host started: what its `task.return` gave, or the trap
+/// for a task that never called it.
 pub fn finish_host_task() -> Result<Vec<ValueSlot>, TrapKind> {
-    HOST_TASK
+    let id = CURRENT
         .with(Option::take)
+        .ok_or(TrapKind::TaskNotReturned)?;
+    TASKS
+        .with(|tasks| tasks.get_mut(id as usize).and_then(Option::take))
         .and_then(|task| task.results)
         .ok_or(TrapKind::TaskNotReturned)
 }
@@ -237,8 +289,142 @@ pub(super) fn in_async_task(instance: u32) -> bool {
     // The innermost call between instances decides, if one is in progress.
     match super::calls::in_async_callee(instance) {
         Some(in_callee) => in_callee,
-        None => HOST_TASK.with(|task| task.as_ref().is_some_and(|t| t.instance == instance)),
+        None => CURRENT
+            .with(|current| *current)
+            .is_some_and(|id| with_task(id, |task| task.instance == instance).unwrap_or(false)),
     }
+}
+
+/// Runs `f` as task `id`: it is the current task, with its context storage.
+fn enter<T>(id: u32, f: impl FnOnce() -> T) -> Result<T, TrapKind> {
+    let mut context = with_task(id, |task| task.context)?;
+    let previous = CURRENT.with(|current| current.replace(id));
+    super::swap_root_context(&mut context);
+    let result = f();
+    super::swap_root_context(&mut context);
+    CURRENT.with(|current| *current = previous);
+    with_task(id, |task| task.context = context)?;
+    Ok(result)
+}
+
+/// Starts a task of an export lifted `async` with a callback in `instance`: `start`
+/// calls its core function with `args` in the first value slots, and `callback` is
+/// the export's callback. The task runs until it first returns to the host; then
+/// [`run_ready`] goes on with it whenever it can make progress. Returns its id.
+pub fn spawn(
+    component: Component,
+    instance: u32,
+    start: extern "C" fn(*mut ValueSlot),
+    callback: extern "C" fn(*mut ValueSlot),
+    args: &[u32],
+) -> Result<u32, TrapKind> {
+    let id = new_task(instance, Some(callback));
+    let mut slots = [[0u8; VALUE_SLOT_SIZE as usize]; 3];
+    for (slot, arg) in slots.iter_mut().zip(args) {
+        *slot = u128::from(*arg).to_le_bytes();
+    }
+    let packed = enter(id, || {
+        start(slots.as_mut_ptr());
+        first_word(&slots[0])
+    })?;
+    settle(component, id, packed)?;
+    Ok(id)
+}
+
+fn first_word(slot: &ValueSlot) -> u32 {
+    u32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]])
+}
+
+/// Records what task `id`'s core function or callback returned (`packed`).
+fn settle(component: Component, id: u32, packed: u32) -> Result<(), TrapKind> {
+    let (code, set) = (packed & 0xf, packed >> 4);
+    let turn = match code {
+        callback_code::EXIT => Turn::Exited,
+        callback_code::YIELD => Turn::Yielded,
+        callback_code::WAIT => {
+            let instance = with_task(id, |task| task.instance)?;
+            let set = component
+                .with_table(instance, |table| {
+                    table.async_id(AsyncKind::WaitableSet, set)
+                })
+                .and_then(|id| id)
+                .map_err(host_trap)?;
+            with_set(set, |set| set.waiting += 1)?;
+            Turn::Waiting(set)
+        }
+        _ => return Err(TrapKind::UnsupportedCallbackCode),
+    };
+    with_task(id, |task| task.turn = turn)
+}
+
+/// Gives each task [`spawn`] started that can make progress its next turn: a task
+/// that yielded runs, and a task waiting on a set with an event gets it. Returns
+/// whether any ran.
+pub fn run_ready(component: Component) -> Result<bool, TrapKind> {
+    let mut ran = false;
+    let count = TASKS.with(|tasks| tasks.len()) as u32;
+    for id in 0..count {
+        let Some((turn, callback)) = TASKS.with(|tasks| {
+            let task = tasks.get(id as usize)?.as_ref()?;
+            Some((task.turn, task.callback?))
+        }) else {
+            continue;
+        };
+        let event = match turn {
+            Turn::Yielded => [event::NONE, 0, 0],
+            Turn::Waiting(set) => match take_event(set) {
+                Ok(event) => {
+                    with_set(set, |set| set.waiting -= 1)?;
+                    event
+                }
+                Err(_) => continue,
+            },
+            Turn::Running | Turn::Exited => continue,
+        };
+        with_task(id, |task| task.turn = Turn::Running)?;
+        let mut slots = [[0u8; VALUE_SLOT_SIZE as usize]; 3];
+        for (slot, word) in slots.iter_mut().zip(event) {
+            *slot = u128::from(word).to_le_bytes();
+        }
+        let packed = enter(id, || {
+            callback(slots.as_mut_ptr());
+            first_word(&slots[0])
+        })?;
+        settle(component, id, packed)?;
+        ran = true;
+    }
+    Ok(ran)
+}
+
+/// What task `id` gave `task.return`, once (`None` before it has).
+pub fn take_results(id: u32) -> Option<Vec<ValueSlot>> {
+    with_task(id, |task| task.results.take()).ok().flatten()
+}
+
+/// Whether task `id` exited; an exited task is forgotten after this says so. A task
+/// that exited without `task.return` traps, as the spec says.
+pub fn exited(id: u32) -> Result<bool, TrapKind> {
+    let (exited, returned) = with_task(id, |task| {
+        (task.turn == Turn::Exited, task.results.is_some())
+    })?;
+    if exited {
+        TASKS.with(|tasks| tasks[id as usize] = None);
+    }
+    let _ = returned;
+    Ok(exited)
+}
+
+/// The earliest deadline of a host subtask some task waits for, if any.
+pub fn next_deadline() -> Option<u64> {
+    resolve_due();
+    SUBTASKS.with(|subtasks| {
+        subtasks
+            .iter()
+            .flatten()
+            .filter(|s| !s.resolved && s.set.is_some())
+            .map(|s| s.deadline)
+            .min()
+    })
 }
 
 /// The callback loop of an `async` task in `instance` whose core function returned
@@ -323,13 +509,21 @@ pub unsafe extern "C" fn wafer_rt_task_return(
             Err(kind) => BuiltinResult::trap(kind).encode(),
         };
     }
-    HOST_TASK.with(|task| match task {
-        Some(task) if task.results.is_none() => {
+    let Some(id) = CURRENT.with(|current| *current) else {
+        return BuiltinResult::trap(TrapKind::InvalidTaskReturn).encode();
+    };
+    let stored = with_task(id, |task| match task.results {
+        None => {
             task.results = Some(slots);
-            BuiltinResult::value(0).encode()
+            Ok(())
         }
-        _ => BuiltinResult::trap(TrapKind::TaskReturnTwice).encode(),
+        Some(_) => Err(TrapKind::TaskReturnTwice),
     })
+    .and_then(|r| r);
+    match stored {
+        Ok(()) => BuiltinResult::value(0).encode(),
+        Err(kind) => BuiltinResult::trap(kind).encode(),
+    }
 }
 
 /// The asynchronous built-ins: see `wafer_abi::symbols::ASYNC_BUILTIN`.
@@ -358,11 +552,26 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
     };
     let result: Result<u32, TrapKind> = match op {
         async_op::WAITABLE_SET_NEW => {
-            let id = SETS.with(|sets| {
-                sets.push(Some(WaitableSet::default()));
-                sets.len() as u32 - 1
+            // A freed id is reused (a service makes a set per request); joins still
+            // naming it are forgotten just below.
+            let id = SETS.with(|sets| match sets.iter().position(Option::is_none) {
+                Some(free) => {
+                    sets[free] = Some(WaitableSet::default());
+                    free as u32
+                }
+                None => {
+                    sets.push(Some(WaitableSet::default()));
+                    sets.len() as u32 - 1
+                }
             });
             super::streams::forget_set(id);
+            SUBTASKS.with(|subtasks| {
+                for subtask in subtasks.iter_mut().flatten() {
+                    if subtask.set == Some(id) {
+                        subtask.set = None;
+                    }
+                }
+            });
             component
                 .with_table(instance, |table| {
                     table.add_async(AsyncKind::WaitableSet, id)

@@ -93,13 +93,13 @@ pub type HostResult<T> = Result<T, TrapKind>;
 impl Call {
     /// # Safety
     /// `context` must be a context the compiler emitted, passed by its trampoline.
-    unsafe fn new(context: *mut CanonContext) -> Call {
+    pub(crate) unsafe fn new(context: *mut CanonContext) -> Call {
         Call { context }
     }
 
     /// Runs `body`; a trap is recorded for the trampoline, which raises it, and the
     /// function returns `T::default()` meanwhile.
-    fn run<T: Default>(self, body: impl FnOnce(&Call) -> HostResult<T>) -> T {
+    pub(crate) fn run<T: Default>(self, body: impl FnOnce(&Call) -> HostResult<T>) -> T {
         match body(&self) {
             Ok(value) => value,
             Err(kind) => {
@@ -111,15 +111,21 @@ impl Call {
         }
     }
 
+    /// The calling component instance's state word.
+    pub(crate) fn instance(&self) -> StateWord {
+        // SAFETY: the context is valid (see `new`).
+        unsafe { (*self.context).instance }
+    }
+
     /// The caller's memory as it is now (a `realloc` may grow it: ask again after one).
-    fn memory(&self) -> GuestMemory {
+    pub(crate) fn memory(&self) -> GuestMemory {
         // SAFETY: the context's memory pointer is null or a live definition.
         unsafe { GuestMemory::from_definition((*self.context).memory) }
     }
 
     /// Runs `f` on the calling component instance's handle table; a canonical-ABI trap
     /// becomes the host call's.
-    fn with_handles<T>(
+    pub(crate) fn with_handles<T>(
         &self,
         f: impl FnOnce(&mut HandleTable) -> Result<T, wafer_canon::Trap>,
     ) -> HostResult<T> {
@@ -130,7 +136,7 @@ impl Call {
     }
 
     /// A new own handle of host resource type `ty`.
-    fn new_own(&self, ty: u32, rep: u64) -> HostResult<u32> {
+    pub(crate) fn new_own(&self, ty: u32, rep: u64) -> HostResult<u32> {
         // Every representation the host hands out fits 32 bits (an object index, an
         // errno, a descriptor number).
         self.with_handles(|table| table.lower_own(host_resource(ty), rep as u32))
@@ -138,7 +144,7 @@ impl Call {
 
     /// The representation of `handle` (own or borrow), which must hold a resource of
     /// type `ty` (the call borrows it).
-    fn borrow(&self, handle: u32, ty: u32) -> HostResult<u64> {
+    pub(crate) fn borrow(&self, handle: u32, ty: u32) -> HostResult<u64> {
         self.with_handles(|table| table.resource_rep(host_resource(ty), handle))
             .map(u64::from)
     }
@@ -161,7 +167,7 @@ impl Call {
 
     /// Allocates `size` bytes aligned to `align` in the caller's memory with its
     /// `realloc`, checking what it returns.
-    fn allocate(&self, align: u32, size: u32) -> HostResult<u32> {
+    pub(crate) fn allocate(&self, align: u32, size: u32) -> HostResult<u32> {
         // SAFETY: the context is valid.
         let Some(realloc) = (unsafe { (*self.context).realloc }) else {
             // Validation requires a realloc wherever a lowering allocates.
@@ -181,7 +187,7 @@ impl Call {
     }
 
     /// Writes `bytes` at `at`, which must be aligned to `align` (a return area).
-    fn store(&self, at: u32, align: u32, bytes: &[u8]) -> HostResult<()> {
+    pub(crate) fn store(&self, at: u32, align: u32, bytes: &[u8]) -> HostResult<()> {
         if !at.is_multiple_of(align) {
             return Err(TrapKind::UnalignedPointer);
         }
@@ -191,24 +197,24 @@ impl Call {
     }
 
     /// Stores a `u8` discriminant at `at`.
-    fn store_u8(&self, at: u32, value: u8) -> HostResult<()> {
+    pub(crate) fn store_u8(&self, at: u32, value: u8) -> HostResult<()> {
         self.store(at, 1, &[value])
     }
 
     /// Stores a `u32` at `at`.
-    fn store_u32(&self, at: u32, value: u32) -> HostResult<()> {
+    pub(crate) fn store_u32(&self, at: u32, value: u32) -> HostResult<()> {
         self.store(at, 4, &value.to_le_bytes())
     }
 
     /// Stores a `u64` at `at`.
-    fn store_u64(&self, at: u32, value: u64) -> HostResult<()> {
+    pub(crate) fn store_u64(&self, at: u32, value: u64) -> HostResult<()> {
         self.store(at, 8, &value.to_le_bytes())
     }
 
     /// Lowers host text `bytes` as a `string` in the options' encoding (invalid UTF-8
     /// becomes U+FFFD): allocates, copies, and returns (pointer, length), the length in
     /// code units (latin1+utf16 tags UTF-16 with the top bit).
-    fn lower_string(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
+    pub(crate) fn lower_string(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
         // SAFETY: the context is valid.
         let encoding = unsafe { (*self.context).encoding };
         let too_long = |_| TrapKind::StringOutOfBounds;
@@ -267,7 +273,7 @@ impl Call {
     /// into `buf` as UTF-8. Out-of-bounds or badly encoded strings trap, as the canonical
     /// ABI's lifting does; a string longer than `buf` is `ENAMETOOLONG` (the host's paths
     /// have a limit, so does every argument string it takes).
-    fn lift_string<'b>(
+    pub(crate) fn lift_string<'b>(
         &self,
         ptr: i32,
         len: i32,
@@ -338,7 +344,7 @@ impl Call {
     }
 
     /// Lowers `bytes` as a `list<u8>`, unchanged.
-    fn lower_bytes(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
+    pub(crate) fn lower_bytes(&self, bytes: &[u8]) -> HostResult<(u32, u32)> {
         let len = u32::try_from(bytes.len()).map_err(|_| TrapKind::ListOutOfBounds)?;
         let ptr = self.allocate(1, len)?;
         self.memory()
@@ -370,10 +376,12 @@ pub unsafe extern "C" fn wafer_p2_resource_drop(
     let call = unsafe { Call::new(context) };
     call.run(|call| {
         let dropped = call.with_handles(|table| table.resource_drop(host_resource(ty), handle))?;
-        if let wafer_canon::Dropped::Own { rep } = dropped
-            && is_object(ty)
-        {
-            objects::release(rep);
+        if let wafer_canon::Dropped::Own { rep } = dropped {
+            if wasi_p2::is_http_resource(ty) {
+                crate::http::release(rep);
+            } else if is_object(ty) {
+                objects::release(rep);
+            }
         }
         Ok(0)
     })

@@ -275,6 +275,8 @@ pub enum SocketOption {
     SendBuffer,
     /// The pending error, as an errno of the platform's own, read once (0: none).
     Error,
+    /// TCP segments go out at once (1), not held back to coalesce small ones (0).
+    NoDelay,
 }
 
 /// Everything the runtime needs from what it runs on.

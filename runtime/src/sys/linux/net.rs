@@ -316,6 +316,7 @@ fn option_name(option: SocketOption, ipv6: bool) -> (usize, usize) {
         SocketOption::ReceiveBuffer => (SOL_SOCKET, 8),
         SocketOption::SendBuffer => (SOL_SOCKET, 7),
         SocketOption::Error => (SOL_SOCKET, 4),
+        SocketOption::NoDelay => (SOL_TCP, 1),
     }
 }
 
