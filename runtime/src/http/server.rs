@@ -469,8 +469,9 @@ pub unsafe extern "C" fn wafer_rt_serve_http(
     }
 }
 
-/// Writes `http://ADDR:PORT/` for `listener` on stderr, as `wasmtime serve` does, so
-/// the tools that drive it find the port a grant of port 0 got.
+/// Writes `Serving HTTP on http://ADDR:PORT/` for `listener` on stderr, the line
+/// `wasmtime serve` writes, so the tools that drive it find the port a grant of port 0
+/// got.
 fn announce(listener: Descriptor) {
     use crate::sys::{Current, Platform};
     let Ok(addr) = Current::socket_address(listener.handle, false) else {
@@ -482,7 +483,7 @@ fn announce(listener: Descriptor) {
         port: addr.port,
     };
     let mut line = crate::out::Line::new();
-    line.str(b"http://");
+    line.str(b"Serving HTTP on http://");
     crate::host::grants::write_listen_addr(&mut line, &addr);
     line.str(b"/\n");
     line.write_to(2);
