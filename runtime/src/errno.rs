@@ -18,10 +18,12 @@ impl Errno {
     pub const ACCES: Errno = Errno(errno::ACCES);
     pub const AGAIN: Errno = Errno(errno::AGAIN);
     pub const BADF: Errno = Errno(errno::BADF);
+    pub const CONNREFUSED: Errno = Errno(errno::CONNREFUSED);
     pub const EXIST: Errno = Errno(errno::EXIST);
     pub const FAULT: Errno = Errno(errno::FAULT);
     pub const FBIG: Errno = Errno(errno::FBIG);
     pub const ILSEQ: Errno = Errno(errno::ILSEQ);
+    pub const INPROGRESS: Errno = Errno(errno::INPROGRESS);
     pub const INTR: Errno = Errno(errno::INTR);
     pub const INVAL: Errno = Errno(errno::INVAL);
     pub const IO: Errno = Errno(errno::IO);

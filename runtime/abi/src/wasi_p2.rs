@@ -1208,7 +1208,16 @@ pub const P3_FUNCTIONS: &[HostFunc] = &[
         "wafer_p3_clocks_wait_until",
         &[I64],
         &[I32],
-    ), // wasi:http/types: the resources of requests and responses (`runtime/src/http/`).
+    ),
+    // wasi:http/client: `send` is `async`, lowered `async`.
+    f(
+        "wasi:http/client",
+        "send",
+        "wafer_p3_http_client_send",
+        &[I32, I32],
+        &[I32],
+    ),
+    // wasi:http/types: the resources of requests and responses (`runtime/src/http/`).
     f(
         "wasi:http/types",
         "[constructor]fields",

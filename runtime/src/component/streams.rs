@@ -140,15 +140,16 @@ pub enum HttpEnd {
         /// The server's connection.
         conn: u32,
     },
-    /// The reader of a response's body: it sends on the response's connection.
-    ResponseBody {
-        /// The response object.
-        response: u32,
+    /// The reader of the body of a message the host sends (a response the service
+    /// returned, a request the client sends): it sends on the message's connection.
+    OutgoingBody {
+        /// The request or response object.
+        message: u32,
     },
-    /// The reader of a response's trailers future.
-    ResponseTrailers {
-        /// The response object.
-        response: u32,
+    /// The reader of the trailers future of a message the host sends.
+    OutgoingTrailers {
+        /// The request or response object.
+        message: u32,
     },
 }
 
@@ -387,11 +388,11 @@ impl State {
                 self.shared(sid)?.pending = Some((id, u32::MAX));
                 self.try_request_body(sid, conn)?;
             }
-            Host::Http(HttpEnd::ResponseBody { response }) => {
+            Host::Http(HttpEnd::OutgoingBody { message: response }) => {
                 self.shared(sid)?.pending = Some((id, u32::MAX));
                 self.try_response_body(sid, response)?;
             }
-            Host::Http(HttpEnd::ResponseTrailers { response }) => {
+            Host::Http(HttpEnd::OutgoingTrailers { message: response }) => {
                 self.take_trailers(id, sid, response)?;
             }
         }
@@ -493,7 +494,7 @@ impl State {
             (0, _) | (2.., _) => return Err(TrapKind::InvalidDiscriminant),
             (1, _) => Err(()),
         };
-        crate::http::with_response(response, |r| r.trailers = Some(trailers))?;
+        crate::http::with_outgoing(response, |out| out.trailers = Some(trailers))?;
         self.advance(id, 1)?;
         // The host read the value: the future is done at both ends.
         self.shared(sid)?.dropped = true;
@@ -682,8 +683,10 @@ impl State {
             };
             finished |= match *end {
                 HttpEnd::RequestBody { conn } => self.try_request_body(sid, conn)?,
-                HttpEnd::ResponseBody { response } => self.try_response_body(sid, response)?,
-                HttpEnd::ResponseTrailers { .. } => false,
+                HttpEnd::OutgoingBody { message: response } => {
+                    self.try_response_body(sid, response)?
+                }
+                HttpEnd::OutgoingTrailers { .. } => false,
             };
         }
         Ok(finished)
@@ -753,7 +756,10 @@ impl State {
         match (host, kind) {
             (Some(Host::Output(_)), AsyncKind::StreamWritable)
             | (Some(Host::Stdin), AsyncKind::StreamReadable) => self.set_outcome(sid, Ok(())),
-            (Some(Host::Http(HttpEnd::ResponseBody { response })), AsyncKind::StreamWritable) => {
+            (
+                Some(Host::Http(HttpEnd::OutgoingBody { message: response })),
+                AsyncKind::StreamWritable,
+            ) => {
                 crate::http::server::body_finished(response);
                 Ok(())
             }
@@ -1583,7 +1589,7 @@ pub(crate) fn attach_http(held: HostRef, end: HttpEnd) -> Result<(), TrapKind> {
         let shared = state.shared(sid)?;
         shared.host = Some(Host::Http(end));
         if shared.dropped {
-            if let HttpEnd::ResponseBody { response } = end {
+            if let HttpEnd::OutgoingBody { message: response } = end {
                 crate::http::server::body_finished(response);
             }
         } else if let Some((writer, _)) = shared.pending.take() {

@@ -67,15 +67,43 @@ fn start_host_subtask(instance: super::StateWord, deadline: u64) -> Result<u32, 
     if deadline <= now() {
         return Ok(subtask_state::RETURNED);
     }
+    new_host_subtask(instance, deadline).map(|(packed, _)| packed)
+}
+
+/// The deadline of a subtask the host resolves itself ([`resolve_subtask`]).
+const RESOLVED_BY_HOST: u64 = u64::MAX;
+
+/// Starts a host subtask of `instance` that [`resolve_subtask`] resolves (an HTTP
+/// client's `send`): the packed `STARTED` status, and the subtask's id.
+pub(crate) fn start_pending_subtask(instance: super::StateWord) -> Result<(u32, u32), TrapKind> {
+    new_host_subtask(instance, RESOLVED_BY_HOST)
+}
+
+/// Resolves subtask `id` of [`start_pending_subtask`] (its results are stored).
+pub(crate) fn resolve_subtask(id: u32) {
+    let _ = with_subtask(id, |subtask| subtask.resolved = true);
+}
+
+/// A new host subtask in the table of `instance`: (packed `STARTED` status, id).
+fn new_host_subtask(instance: super::StateWord, deadline: u64) -> Result<(u32, u32), TrapKind> {
     let id = SUBTASKS.with(|subtasks| {
-        subtasks.push(Some(HostSubtask {
+        let subtask = HostSubtask {
             deadline,
             resolved: false,
             delivered: false,
             set: None,
             handle: 0,
-        }));
-        subtasks.len() as u32 - 1
+        };
+        match subtasks.iter().position(Option::is_none) {
+            Some(free) => {
+                subtasks[free] = Some(subtask);
+                free as u32
+            }
+            None => {
+                subtasks.push(Some(subtask));
+                subtasks.len() as u32 - 1
+            }
+        }
     });
     // SAFETY: the context the host function got holds its instance's state word.
     let handle = unsafe {
@@ -85,7 +113,7 @@ fn start_host_subtask(instance: super::StateWord, deadline: u64) -> Result<u32, 
     }
     .map_err(host_trap)?;
     with_subtask(id, |subtask| subtask.handle = handle)?;
-    Ok(subtask_state::STARTED | handle << 4)
+    Ok((subtask_state::STARTED | handle << 4, id))
 }
 
 /// Runs `f` on host subtask `id`.
@@ -122,7 +150,7 @@ fn take_event(id: u32) -> Result<[u32; 3], Option<u64>> {
                 subtask.delivered = true;
                 return Ok([event::SUBTASK, subtask.handle, subtask_state::RETURNED]);
             }
-            if !subtask.resolved {
+            if !subtask.resolved && subtask.deadline != RESOLVED_BY_HOST {
                 next = Some(next.map_or(subtask.deadline, |n| n.min(subtask.deadline)));
             }
         }
@@ -421,7 +449,7 @@ pub fn next_deadline() -> Option<u64> {
         subtasks
             .iter()
             .flatten()
-            .filter(|s| !s.resolved && s.set.is_some())
+            .filter(|s| !s.resolved && s.set.is_some() && s.deadline != RESOLVED_BY_HOST)
             .map(|s| s.deadline)
             .min()
     })
@@ -462,15 +490,18 @@ pub fn drive(
 fn wait(id: u32) -> Result<[u32; 3], TrapKind> {
     with_set(id, |set| set.waiting += 1)?;
     let event = loop {
+        // HTTP exchanges the guest started move on meanwhile.
+        crate::http::server::advance_clients()?;
         match take_event(id) {
             Ok(event) => break Ok(event),
             Err(deadline) => {
                 let stdin = super::streams::set_waits_on_stdin(id);
-                if deadline.is_none() && !stdin {
+                let http = crate::http::server::has_connections();
+                if deadline.is_none() && !stdin && !http {
                     break Err(TrapKind::Deadlock);
                 }
                 // Nothing else can run meanwhile (one task): sleep in the reactor.
-                super::streams::sleep(stdin, deadline);
+                crate::http::server::sleep_with(stdin, deadline);
             }
         }
     };

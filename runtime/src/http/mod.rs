@@ -9,6 +9,7 @@
 //! host writes from the connection, a response the guest returns a stream the host
 //! reads and sends. `wire` is HTTP/1.1 on the wire.
 
+pub mod client;
 pub mod server;
 pub mod wire;
 
@@ -54,7 +55,7 @@ pub enum Method {
 }
 
 /// The methods `method`'s cases name, in discriminant order.
-const METHODS: [&[u8]; 9] = [
+pub(crate) const METHODS: [&[u8]; 9] = [
     b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"CONNECT", b"OPTIONS", b"TRACE", b"PATCH",
 ];
 
@@ -111,6 +112,22 @@ pub struct RequestOptions {
     pub immutable: bool,
 }
 
+/// A message's trailers as the guest wrote them: `Ok` with the fields object if any,
+/// `Err` when it reported an error instead.
+pub type Trailers = Result<Option<u32>, ()>;
+
+/// How far the host has sent a message the guest made (a response it returned, a
+/// request it sends).
+#[derive(Debug, Clone, Default)]
+pub struct Outgoing {
+    /// The connection sending it, once the host sends it.
+    pub conn: Option<u32>,
+    /// The guest dropped the contents stream's writer: the body is complete.
+    pub body_done: bool,
+    /// The trailers, once the guest wrote the trailers future.
+    pub trailers: Option<Trailers>,
+}
+
 /// A request.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -128,6 +145,8 @@ pub struct Request {
     pub options: Option<RequestOptions>,
     /// Its body.
     pub body: Body,
+    /// How far the client sent it.
+    pub out: Outgoing,
 }
 
 /// A response.
@@ -141,13 +160,8 @@ pub struct Response {
     pub body: Body,
     /// The future the guest got to learn whether it was sent.
     pub sent: Option<HostRef>,
-    /// The connection sending it, once the guest returned it from `handle`.
-    pub conn: Option<u32>,
-    /// The guest dropped the contents stream's writer: the body is complete.
-    pub body_done: bool,
-    /// The trailers, once the guest wrote the trailers future: `Ok` with the fields
-    /// object if any, `Err` when it reported an error.
-    pub trailers: Option<Result<Option<u32>, ()>>,
+    /// How far the service sent it.
+    pub out: Outgoing,
 }
 
 /// One of the HTTP host's objects.
@@ -198,9 +212,14 @@ pub fn release(index: u32) {
         return;
     };
     let body = match object {
-        Object::Request(request) => Some(request.body),
+        Object::Request(request) => {
+            if let Some(Ok(Some(trailers))) = request.out.trailers {
+                release(trailers);
+            }
+            Some(request.body)
+        }
         Object::Response(response) => {
-            if let Some(Ok(Some(trailers))) = response.trailers {
+            if let Some(Ok(Some(trailers))) = response.out.trailers {
                 release(trailers);
             }
             if let Some(sent) = response.sent {
@@ -336,7 +355,7 @@ fn with_fields<T>(index: u32, f: impl FnOnce(&mut Fields) -> T) -> HostResult<T>
 }
 
 /// Runs `f` on the request object `index`.
-fn with_request<T>(index: u32, f: impl FnOnce(&mut Request) -> T) -> HostResult<T> {
+pub(crate) fn with_request<T>(index: u32, f: impl FnOnce(&mut Request) -> T) -> HostResult<T> {
     with(index, |object| match object {
         Object::Request(request) => Ok(f(request)),
         _ => Err(TrapKind::InvalidHandle),
@@ -348,6 +367,16 @@ fn with_request<T>(index: u32, f: impl FnOnce(&mut Request) -> T) -> HostResult<
 pub(crate) fn with_response<T>(index: u32, f: impl FnOnce(&mut Response) -> T) -> HostResult<T> {
     with(index, |object| match object {
         Object::Response(response) => Ok(f(response)),
+        _ => Err(TrapKind::InvalidHandle),
+    })
+    .unwrap_or(Err(TrapKind::InvalidHandle))
+}
+
+/// Runs `f` on how far the host sent the request or response `index`, with its body.
+pub(crate) fn with_outgoing<T>(index: u32, f: impl FnOnce(&mut Outgoing) -> T) -> HostResult<T> {
+    with(index, |object| match object {
+        Object::Request(request) => Ok(f(&mut request.out)),
+        Object::Response(response) => Ok(f(&mut response.out)),
         _ => Err(TrapKind::InvalidHandle),
     })
     .unwrap_or(Err(TrapKind::InvalidHandle))
@@ -657,6 +686,7 @@ fn request_new(
         headers,
         options,
         body,
+        out: Outgoing::default(),
     };
     let handle = call.new_http(resource::HTTP_REQUEST, Object::Request(request))?;
     // The transmission future: only `wasi:http/client` sends a request, and this host
@@ -868,9 +898,7 @@ fn response_new(
         headers,
         body,
         sent: None,
-        conn: None,
-        body_done: false,
-        trailers: None,
+        out: Outgoing::default(),
     }));
     let handle = call
         .new_own(resource::HTTP_RESPONSE, u64::from(index))
@@ -879,9 +907,9 @@ fn response_new(
     with_response(index, |response| response.sent = Some(sent))?;
     if let Body::Guest { contents, trailers } = body {
         if let Some(contents) = contents {
-            streams::attach_http(contents, HttpEnd::ResponseBody { response: index })?;
+            streams::attach_http(contents, HttpEnd::OutgoingBody { message: index })?;
         }
-        streams::attach_http(trailers, HttpEnd::ResponseTrailers { response: index })?;
+        streams::attach_http(trailers, HttpEnd::OutgoingTrailers { message: index })?;
     }
     call.store_u32(ret as u32, handle)?;
     call.store_u32(ret as u32 + 4, future)

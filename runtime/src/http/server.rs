@@ -64,6 +64,8 @@ enum BodyIn {
     Length(u64),
     /// Chunked, decoded so far.
     Chunked(Chunked),
+    /// Delimited by the end of the connection (a response without framing).
+    UntilClose,
     /// Ended.
     Done,
     /// Broken: the connection cannot carry another request.
@@ -87,6 +89,19 @@ enum Phase {
     },
     /// Sending what is left of the output, then closing.
     Closing,
+    /// A client's request: connecting, then sending its head and body.
+    Requesting {
+        /// The exchange (`super::client`).
+        exchange: u32,
+    },
+    /// A client's request is sent: reading the response's head.
+    AwaitingResponse {
+        /// The exchange.
+        exchange: u32,
+    },
+    /// A client's response: the guest reads its body; the connection closes when the
+    /// guest drops it.
+    Receiving,
 }
 
 /// An accepted connection.
@@ -113,6 +128,8 @@ struct Conn {
     /// The reactor said the socket has something to read (or it was not asked yet):
     /// a receive is worth its system call.
     readable: bool,
+    /// The connection is established (a client's connects without blocking).
+    connected: bool,
 }
 
 impl Conn {
@@ -130,6 +147,7 @@ impl Conn {
             length_left: 0,
             wants_read: false,
             readable: true,
+            connected: true,
         }
     }
 }
@@ -266,6 +284,34 @@ fn read_body_of(conn: &mut Conn, dst: &mut [u8]) -> BodyRead {
                 conn.body_in = BodyIn::Done;
                 return BodyRead::End;
             }
+            BodyIn::UntilClose => {
+                if !conn.input.is_empty() {
+                    let n = dst.len().min(conn.input.len());
+                    dst[..n].copy_from_slice(&conn.input[..n]);
+                    conn.input.drain(..n);
+                    return BodyRead::Data(n);
+                }
+                if !conn.readable {
+                    conn.wants_read = true;
+                    return BodyRead::Pending;
+                }
+                return match receive(conn.socket, dst) {
+                    Ok(0) => {
+                        conn.body_in = BodyIn::Done;
+                        BodyRead::End
+                    }
+                    Ok(n) => BodyRead::Data(n),
+                    Err(Errno::AGAIN) => {
+                        conn.readable = false;
+                        conn.wants_read = true;
+                        BodyRead::Pending
+                    }
+                    Err(_) => {
+                        conn.body_in = BodyIn::Failed;
+                        BodyRead::Failed
+                    }
+                };
+            }
             BodyIn::Length(left) => {
                 let want = (dst.len() as u64).min(left) as usize;
                 if !conn.input.is_empty() {
@@ -342,9 +388,9 @@ fn read_body_of(conn: &mut Conn, dst: &mut [u8]) -> BodyRead {
     }
 }
 
-/// Sends `data` as the body of `response`.
-pub fn write_body(response: u32, data: &[u8]) -> BodyWrite {
-    let Ok(Some(conn)) = super::with_response(response, |r| r.conn) else {
+/// Sends `data` as the body of `message` (a response or request the host sends).
+pub fn write_body(message: u32, data: &[u8]) -> BodyWrite {
+    let Ok(Some(conn)) = super::with_outgoing(message, |out| out.conn) else {
         // Not returned from `handle` yet: the write waits for the connection.
         return BodyWrite::Pending;
     };
@@ -352,6 +398,9 @@ pub fn write_body(response: u32, data: &[u8]) -> BodyWrite {
 }
 
 fn write_body_to(conn: &mut Conn, data: &[u8]) -> BodyWrite {
+    if !conn.connected {
+        return BodyWrite::Pending;
+    }
     if conn.output.len() >= OUTPUT_HIGH_WATER && conn.flush().is_err() {
         return BodyWrite::Failed;
     }
@@ -382,16 +431,19 @@ fn write_body_to(conn: &mut Conn, data: &[u8]) -> BodyWrite {
     }
 }
 
-/// The guest dropped the writer of `response`'s body: it is complete.
-pub fn body_finished(response: u32) {
-    let _ = super::with_response(response, |r| r.body_done = true);
+/// The guest dropped the writer of `message`'s body: it is complete.
+pub fn body_finished(message: u32) {
+    let _ = super::with_outgoing(message, |out| out.body_done = true);
 }
 
 /// The guest dropped the request on `conn` (or its body stream) before reading its
 /// body to the end: the connection cannot carry another request.
 pub fn request_dropped(conn: u32) {
     with_conn(conn, |conn| {
-        if conn.body_in != BodyIn::Done {
+        if conn.phase == Phase::Receiving {
+            // A client's response the guest is done with: the connection goes.
+            conn.phase = Phase::Closing;
+        } else if conn.body_in != BodyIn::Done {
             conn.keep_alive = false;
         }
     });
@@ -524,6 +576,9 @@ fn advance_connections(service: Service) -> Result<bool, TrapKind> {
                 Phase::Handling { task } => await_response(service, id, task)?,
                 Phase::Sending { response } => send_response(id, response)?,
                 Phase::Closing => close_when_sent(id),
+                Phase::Requesting { .. } | Phase::AwaitingResponse { .. } | Phase::Receiving => {
+                    advance_client(id, phase)?
+                }
             };
             if !step {
                 break;
@@ -618,6 +673,7 @@ fn take_request(conn: &mut Conn, head: wire::RequestHead, id: u32) -> Request {
         headers,
         options: None,
         body: Body::Incoming { conn: id },
+        out: super::Outgoing::default(),
     };
     conn.head_request = request.method.is_head();
     conn.keep_alive = head.keep_alive;
@@ -670,7 +726,7 @@ fn await_response(service: Service, id: u32, task: u32) -> Result<bool, TrapKind
         return Ok(true);
     };
     let (status, headers) = super::with_response(response, |r| {
-        r.conn = Some(id);
+        r.out.conn = Some(id);
         (r.status, r.headers.clone())
     })?;
     with_conn(id, |conn| {
@@ -726,59 +782,82 @@ fn reap_exited() -> Result<(), TrapKind> {
     Ok(())
 }
 
+/// Whether the guest finished the body of `message` it sends, and its trailers (for a
+/// message without contents, none to wait for).
+fn outgoing_state(message: u32) -> Result<(bool, Option<super::Trailers>), TrapKind> {
+    let body = super::with(message, |object| match object {
+        Object::Request(request) => Ok(request.body),
+        Object::Response(response) => Ok(response.body),
+        _ => Err(TrapKind::InvalidHandle),
+    })
+    .unwrap_or(Err(TrapKind::InvalidHandle))?;
+    super::with_outgoing(message, |out| match body {
+        Body::Guest {
+            contents: Some(_), ..
+        } => (out.body_done, out.trailers),
+        // No contents: nothing to wait for (a trailers future the guest still writes is
+        // taken, and has nothing to go with).
+        _ => (true, Some(Ok(None))),
+    })
+}
+
+/// Ends the body connection `conn` sends once the guest finished it (`finished`) and
+/// its trailers are known: the last chunk with the trailers, then the output. `None`
+/// while it is still being sent; then `Ok`, or the `error-code` case ending it.
+fn finish_outgoing(
+    conn: &mut Conn,
+    finished: bool,
+    trailers: Option<super::Trailers>,
+) -> Option<Result<(), u8>> {
+    let terminated = Err(super::error_code::CONNECTION_TERMINATED);
+    // The output (the head, at first) goes with the next body write, or before the
+    // loop sleeps: one segment, not two.
+    let trailers = match (finished, trailers) {
+        (true, Some(trailers)) => trailers,
+        _ => return None,
+    };
+    let Ok(trailers) = trailers else {
+        // The guest reported an error instead of trailers: the message is cut short,
+        // which only closing the connection can say.
+        conn.keep_alive = false;
+        return Some(terminated);
+    };
+    if conn.head_request {
+        // No body was sent.
+    } else if conn.framing == Framing::Chunked {
+        conn.output.extend_from_slice(b"0\r\n");
+        if let Some(fields) = trailers {
+            let _ = super::with(fields, |object| {
+                if let Object::Fields(fields) = object {
+                    for (name, value) in &fields.entries {
+                        conn.output.extend_from_slice(name);
+                        conn.output.extend_from_slice(b": ");
+                        conn.output.extend_from_slice(value);
+                        conn.output.extend_from_slice(b"\r\n");
+                    }
+                }
+            });
+        }
+        conn.output.extend_from_slice(b"\r\n");
+    } else if conn.length_left > 0 {
+        // Shorter than its `Content-Length`: the peer would wait for the rest.
+        conn.keep_alive = false;
+        return Some(terminated);
+    }
+    if conn.flush().is_err() {
+        conn.keep_alive = false;
+        return Some(terminated);
+    }
+    Some(Ok(()))
+}
+
 /// Sends response `response` on connection `id` as far as it can: the head and what
 /// is buffered, and once the guest has finished the body and written the trailers,
 /// the end of the body. Whether the connection moved.
 fn send_response(id: u32, response: u32) -> Result<bool, TrapKind> {
-    let (finished, trailers) = super::with_response(response, |r| match r.body {
-        Body::Guest { contents, .. } => (r.body_done || contents.is_none(), r.trailers),
-        // No body of the guest's: nothing to wait for.
-        _ => (true, Some(Ok(None))),
-    })?;
-    let ended = with_conn(id, |conn| -> Option<Result<(), u8>> {
-        let terminated = Err(super::error_code::CONNECTION_TERMINATED);
-        // The output (the head, at first) goes with the next body write, or before the
-        // loop sleeps: one segment, not two.
-        let trailers = match (finished, trailers) {
-            (true, Some(trailers)) => trailers,
-            _ => return None,
-        };
-        let Ok(trailers) = trailers else {
-            // The guest reported an error instead of trailers: the response is cut
-            // short, which only closing the connection can say.
-            conn.keep_alive = false;
-            return Some(terminated);
-        };
-        if conn.head_request {
-            // No body was sent.
-        } else if conn.framing == Framing::Chunked {
-            conn.output.extend_from_slice(b"0\r\n");
-            if let Some(fields) = trailers {
-                let _ = super::with(fields, |object| {
-                    if let Object::Fields(fields) = object {
-                        for (name, value) in &fields.entries {
-                            conn.output.extend_from_slice(name);
-                            conn.output.extend_from_slice(b": ");
-                            conn.output.extend_from_slice(value);
-                            conn.output.extend_from_slice(b"\r\n");
-                        }
-                    }
-                });
-            }
-            conn.output.extend_from_slice(b"\r\n");
-        } else if conn.length_left > 0 {
-            // Shorter than its `Content-Length`: the client would wait for the rest.
-            conn.keep_alive = false;
-            return Some(terminated);
-        }
-        if conn.flush().is_err() {
-            conn.keep_alive = false;
-            return Some(terminated);
-        }
-        Some(Ok(()))
-    })
-    .flatten();
-    let Some(outcome) = ended else {
+    let (finished, trailers) = outgoing_state(response)?;
+    let Some(outcome) = with_conn(id, |conn| finish_outgoing(conn, finished, trailers)).flatten()
+    else {
         return Ok(false);
     };
     if let Some(sent) = super::with_response(response, |r| r.sent)? {
@@ -796,6 +875,235 @@ fn send_response(id: u32, response: u32) -> Result<bool, TrapKind> {
         conn.body_stream = None;
     });
     Ok(true)
+}
+
+// --- The client side (`super::client`) ---
+
+/// A client connection on `socket` (connecting) that will send `head` and a body
+/// framed as `framing` (`None`: none); returns its id.
+pub fn open_client(
+    socket: Descriptor,
+    head: Vec<u8>,
+    framing: Option<Framing>,
+    head_request: bool,
+) -> u32 {
+    let _ = socket.set_socket_option(crate::sys::SocketOption::NoDelay, false, 1);
+    let mut conn = Conn::new(socket);
+    conn.output = head;
+    conn.connected = false;
+    conn.keep_alive = false;
+    conn.head_request = head_request;
+    conn.framing = framing.unwrap_or(Framing::Length(0));
+    conn.length_left = match framing {
+        Some(Framing::Length(n)) => n,
+        _ => 0,
+    };
+    conn.phase = Phase::Closing;
+    CONNS.with(|conns| match conns.iter().position(Option::is_none) {
+        Some(free) => {
+            conns[free] = Some(conn);
+            free as u32
+        }
+        None => {
+            conns.push(Some(conn));
+            conns.len() as u32 - 1
+        }
+    })
+}
+
+/// Starts exchange `exchange` on client connection `id`.
+pub fn start_exchange(id: u32, exchange: u32) {
+    with_conn(id, |conn| conn.phase = Phase::Requesting { exchange });
+}
+
+/// Takes client connection `id` a step in `phase`: whether it moved.
+fn advance_client(id: u32, phase: Phase) -> Result<bool, TrapKind> {
+    match phase {
+        Phase::Requesting { exchange } => {
+            let connected = with_conn(id, |conn| {
+                if conn.connected {
+                    return Ok(true);
+                }
+                match conn.socket.socket_address(true) {
+                    Ok(_) => {
+                        conn.connected = true;
+                        Ok(true)
+                    }
+                    // Still connecting, unless it failed.
+                    Err(Errno::NOTCONN) => match conn.socket.socket_error() {
+                        Ok(None) => Ok(false),
+                        Ok(Some(err)) | Err(err) => Err(err),
+                    },
+                    Err(err) => Err(err),
+                }
+            });
+            match connected {
+                None | Some(Ok(false)) => return Ok(false),
+                Some(Err(err)) => {
+                    fail_exchange(id, exchange, super::client::connect_error(err))?;
+                    return Ok(true);
+                }
+                Some(Ok(true)) => {}
+            }
+            let request = super::client::request_of(exchange);
+            let (finished, trailers) = outgoing_state(request)?;
+            let outcome = with_conn(id, |conn| {
+                let outcome = finish_outgoing(conn, finished, trailers);
+                if outcome.is_none() && conn.flush().is_err() {
+                    return Some(Err(super::error_code::CONNECTION_TERMINATED));
+                }
+                outcome
+            })
+            .flatten();
+            match outcome {
+                None => Ok(false),
+                Some(Ok(())) => {
+                    super::release(request);
+                    with_conn(id, |conn| conn.phase = Phase::AwaitingResponse { exchange });
+                    Ok(true)
+                }
+                Some(Err(case)) => {
+                    fail_exchange(id, exchange, case)?;
+                    Ok(true)
+                }
+            }
+        }
+        Phase::AwaitingResponse { exchange } => {
+            let head_request = super::client::is_head(exchange);
+            let found = with_conn(id, |conn| {
+                loop {
+                    match wire::parse_response_head(&conn.input, head_request) {
+                        Ok(Some(head)) => break Ok(Some(take_response(conn, head, id))),
+                        Ok(None) => {}
+                        Err(wire::MalformedResponse) => {
+                            break Err(super::error_code::PROTOCOL_ERROR);
+                        }
+                    }
+                    match conn.fill() {
+                        Ok(true) => {}
+                        Ok(false) => break Ok(None),
+                        Err(()) => break Err(super::error_code::CONNECTION_TERMINATED),
+                    }
+                }
+            });
+            match found {
+                None | Some(Ok(None)) => Ok(false),
+                Some(Ok(Some(response))) => {
+                    let index = super::insert(Object::Response(response));
+                    with_conn(id, |conn| conn.phase = Phase::Receiving);
+                    super::client::complete(exchange, Ok(index))?;
+                    Ok(true)
+                }
+                Some(Err(case)) => {
+                    fail_exchange(id, exchange, case)?;
+                    Ok(true)
+                }
+            }
+        }
+        _ => Ok(false),
+    }
+}
+
+/// The response of `head` (parsed from the start of `conn`'s input), taken out of the
+/// input; its body stays to be read.
+fn take_response(conn: &mut Conn, head: wire::ResponseHead, id: u32) -> super::Response {
+    let text =
+        |range: (usize, usize)| -> alloc::boxed::Box<[u8]> { conn.input[range.0..range.1].into() };
+    let headers = Fields {
+        entries: head
+            .fields
+            .iter()
+            .map(|&(name, value)| (text(name), text(value)))
+            .collect(),
+        immutable: true,
+    };
+    conn.body_in = match head.framing {
+        wire::ResponseFraming::Framed(Framing::Length(0)) => BodyIn::Done,
+        wire::ResponseFraming::Framed(Framing::Length(n)) => BodyIn::Length(n),
+        wire::ResponseFraming::Framed(Framing::Chunked) => BodyIn::Chunked(Chunked::Size),
+        wire::ResponseFraming::UntilClose => BodyIn::UntilClose,
+    };
+    conn.input.drain(..head.len);
+    super::Response {
+        status: head.status,
+        headers,
+        body: Body::Incoming { conn: id },
+        sent: None,
+        out: super::Outgoing::default(),
+    }
+}
+
+/// Ends exchange `exchange` on connection `id` with `error-code` case `case`.
+fn fail_exchange(id: u32, exchange: u32, case: u8) -> Result<(), TrapKind> {
+    let request = super::client::request_of(exchange);
+    super::release(request);
+    close(id);
+    super::client::complete(exchange, Err(case))
+}
+
+/// Takes every client connection a step (when no service loop does): whether any moved.
+pub fn advance_clients() -> Result<bool, TrapKind> {
+    let count = CONNS.with(|conns| conns.len()) as u32;
+    let mut moved = false;
+    for id in 0..count {
+        while let Some(phase) = with_conn(id, |conn| conn.phase) {
+            let step = match phase {
+                Phase::Requesting { .. } | Phase::AwaitingResponse { .. } => {
+                    advance_client(id, phase)?
+                }
+                Phase::Closing => close_when_sent(id),
+                _ => false,
+            };
+            if !step {
+                break;
+            }
+            moved = true;
+        }
+    }
+    Ok(moved)
+}
+
+/// Whether any connection is open (a task waiting may still be woken by one).
+pub fn has_connections() -> bool {
+    CONNS.with(|conns| conns.iter().any(Option::is_some))
+}
+
+/// The reactor of a command (no service loop): sends what waits in the outputs, then
+/// sleeps until stdin (if `stdin`) or a connection is ready, or `deadline`.
+pub fn sleep_with(stdin: bool, deadline: Option<u64>) {
+    let mut targets: Vec<Target> = Vec::new();
+    if stdin {
+        targets.push(Target {
+            fd: crate::sys::PollFd {
+                handle: 0,
+                interest: Interest::Read,
+                ..crate::sys::PollFd::default()
+            },
+            always_ready: false,
+        });
+    }
+    CONNS.with(|conns| {
+        for conn in conns.iter_mut().flatten() {
+            if conn.flush().is_err() {
+                conn.output.clear();
+            }
+            let reading = matches!(conn.phase, Phase::AwaitingResponse { .. }) || conn.wants_read;
+            if reading && let Ok(target) = conn.socket.poll_target(Interest::Read) {
+                targets.push(target);
+            }
+            if (!conn.output.is_empty() || !conn.connected)
+                && let Ok(target) = conn.socket.poll_target(Interest::Write)
+            {
+                targets.push(target);
+            }
+        }
+    });
+    let _ = crate::host::poll::wait(&mut targets, deadline);
+    CONNS.with(|conns| {
+        for conn in conns.iter_mut().flatten() {
+            conn.readable = true;
+        }
+    });
 }
 
 /// Sends the rest of connection `id`'s output and closes it: whether it moved.

@@ -226,6 +226,155 @@ pub fn parse_request_head(buf: &[u8]) -> Result<Option<RequestHead>, HeadError> 
     Ok(Some(head))
 }
 
+/// How a response's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseFraming {
+    /// As a request's.
+    Framed(Framing),
+    /// By the end of the connection.
+    UntilClose,
+}
+
+/// A parsed response head. Ranges index the buffer it was parsed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: u16,
+    /// The fields in order: (name, value).
+    pub fields: Vec<((usize, usize), (usize, usize))>,
+    /// How the body is delimited.
+    pub framing: ResponseFraming,
+    /// Bytes the head took.
+    pub len: usize,
+}
+
+/// A response head that is not HTTP/1.x.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedResponse;
+
+/// Parses the response head at the start of `buf` (`head_request`: the request was
+/// `HEAD`): `Ok(None)` while it is incomplete. Interim (1xx) responses are skipped.
+pub fn parse_response_head(
+    buf: &[u8],
+    head_request: bool,
+) -> Result<Option<ResponseHead>, MalformedResponse> {
+    let mut start = 0;
+    loop {
+        let Some(len) = head_end(&buf[start..]) else {
+            return if buf.len() - start > MAX_HEAD {
+                Err(MalformedResponse)
+            } else {
+                Ok(None)
+            };
+        };
+        let end = start + len;
+        let head = &buf[start..end - 2];
+        let mut lines = head
+            .split(|&b| b == b'\n')
+            .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+        let status_line = lines.next().ok_or(MalformedResponse)?;
+        let mut parts = status_line.splitn(3, |&b| b == b' ');
+        let (Some(version), Some(code)) = (parts.next(), parts.next()) else {
+            return Err(MalformedResponse);
+        };
+        if !matches!(version, b"HTTP/1.1" | b"HTTP/1.0") || code.len() != 3 {
+            return Err(MalformedResponse);
+        }
+        let status = parse_decimal(code).ok_or(MalformedResponse)? as u16;
+        if !(100..=999).contains(&status) {
+            return Err(MalformedResponse);
+        }
+        if (100..200).contains(&status) && status != 101 {
+            start = end;
+            continue;
+        }
+        let mut fields = Vec::new();
+        let mut length = None::<u64>;
+        let mut chunked = false;
+        let mut at = start + status_line.len() + 2;
+        for line in lines {
+            let line_start = at;
+            at += line.len() + 2;
+            if line.is_empty() {
+                break;
+            }
+            let colon = line
+                .iter()
+                .position(|&b| b == b':')
+                .ok_or(MalformedResponse)?;
+            if !is_field_name(&line[..colon]) {
+                return Err(MalformedResponse);
+            }
+            let value = trim(buf, line_start + colon + 1, line_start + line.len());
+            let name = &line[..colon];
+            let text = &buf[value.0..value.1];
+            if name.eq_ignore_ascii_case(b"content-length") {
+                length = Some(parse_decimal(text).ok_or(MalformedResponse)?);
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                chunked = text.rsplit(|&b| b == b',').next().is_some_and(|last| {
+                    let (s, e) = trim(last, 0, last.len());
+                    last[s..e].eq_ignore_ascii_case(b"chunked")
+                });
+            }
+            fields.push(((line_start, line_start + colon), value));
+        }
+        let bodiless = head_request || status == 204 || status == 304;
+        let framing = match (bodiless, chunked, length) {
+            (true, ..) => ResponseFraming::Framed(Framing::Length(0)),
+            (false, true, _) => ResponseFraming::Framed(Framing::Chunked),
+            (false, false, Some(n)) => ResponseFraming::Framed(Framing::Length(n)),
+            (false, false, None) => ResponseFraming::UntilClose,
+        };
+        return Ok(Some(ResponseHead {
+            status,
+            fields,
+            framing,
+            len: end,
+        }));
+    }
+}
+
+/// Appends a request head: the request line, `Host`, the guest's fields (except
+/// hop-by-hop ones and `Host`) and the framing fields (none for a request without a
+/// body).
+pub fn write_request_head<'a>(
+    out: &mut Vec<u8>,
+    method: &[u8],
+    target: &[u8],
+    authority: &[u8],
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    framing: Option<Framing>,
+) {
+    out.extend_from_slice(method);
+    out.push(b' ');
+    out.extend_from_slice(target);
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(authority);
+    out.extend_from_slice(b"\r\n");
+    for (name, value) in fields {
+        if is_hop_by_hop(name)
+            || name.eq_ignore_ascii_case(b"content-length")
+            || name.eq_ignore_ascii_case(b"host")
+        {
+            continue;
+        }
+        out.extend_from_slice(name);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        Some(Framing::Length(n)) => {
+            out.extend_from_slice(b"content-length: ");
+            push_decimal(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        Some(Framing::Chunked) => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        None => {}
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
 /// A decimal number of at most 19 digits.
 fn parse_decimal(text: &[u8]) -> Option<u64> {
     if text.is_empty() || text.len() > 19 || !text.iter().all(u8::is_ascii_digit) {
@@ -585,6 +734,39 @@ mod tests {
         }
         assert_eq!(Chunked::Size.step(b"zz\r\n"), Step::Invalid);
         assert_eq!(Chunked::DataEnd.step(b"xx"), Step::Invalid);
+    }
+
+    #[test]
+    fn response_heads_parse_past_interim_ones() {
+        let buf =
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: y\r\n\r\nabc";
+        let head = parse_response_head(buf, false).unwrap().unwrap();
+        assert_eq!(head.status, 200);
+        assert_eq!(head.framing, ResponseFraming::Framed(Framing::Length(3)));
+        assert_eq!(&buf[head.len..], b"abc");
+        assert_eq!(text(buf, head.fields[1].0), b"X");
+        assert_eq!(text(buf, head.fields[1].1), b"y");
+        let buf = b"HTTP/1.1 200 OK\r\n\r\n";
+        let head = parse_response_head(buf, false).unwrap().unwrap();
+        assert_eq!(head.framing, ResponseFraming::UntilClose);
+        let head = parse_response_head(buf, true).unwrap().unwrap();
+        assert_eq!(head.framing, ResponseFraming::Framed(Framing::Length(0)));
+        assert_eq!(parse_response_head(b"HTTP/1.1 200 OK\r\n", false), Ok(None));
+        assert!(parse_response_head(b"SPDY 200 OK\r\n\r\n", false).is_err());
+        let mut out = Vec::new();
+        let fields = [(&b"host"[..], &b"evil"[..]), (b"x-a", b"1")];
+        write_request_head(
+            &mut out,
+            b"POST",
+            b"/e",
+            b"h:1",
+            fields.into_iter(),
+            Some(Framing::Chunked),
+        );
+        assert_eq!(
+            out,
+            b"POST /e HTTP/1.1\r\nhost: h:1\r\nx-a: 1\r\ntransfer-encoding: chunked\r\n\r\n"
+        );
     }
 
     #[test]
