@@ -270,6 +270,23 @@ pub enum Trampoline {
         /// future type's identity.
         tables: Vec<(u32, u32)>,
     },
+    /// An error-context built-in (`error-context.new`, `.debug-message`, `.drop`).
+    ErrorContext {
+        /// The operation: `wafer_abi::component::error_context_op`.
+        op: u32,
+        /// The component instance calling it.
+        instance: u32,
+        /// The canonical options of `new` and `debug-message` (their memory holds the
+        /// message; `debug-message` allocates with their `realloc`).
+        options: Option<usize>,
+    },
+    /// A fused adapter's `error-context-transfer`: `(handle, source table, destination
+    /// table) -> handle`, the error context added to the destination's table.
+    ErrorContextTransfer {
+        /// By the table index adapters pass: the component instance of each
+        /// error-context table.
+        tables: Vec<u32>,
+    },
     /// A fused adapter's `prepare-call` for a call lowered or lifted `async` (the
     /// `start` and `return` function references, instances, result count and the
     /// lowered parameters): the runtime keeps them for [`Trampoline::StartCall`].

@@ -294,6 +294,13 @@ pub const ASYNC_BUILTIN: &str = "wafer_rt_async_builtin";
 /// (`crate::component::NEW_TRAP_SHIFT`): handle indices take 28 bits each.
 pub const COPY_BUILTIN: &str = "wafer_rt_copy_builtin";
 
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:
+/// *const CanonContext, op: u32, instance: u32, a: u32, b: u32, c: u32) -> u64`. The
+/// error-context built-in `op` (`crate::component::error_context_op`) called by
+/// `instance` with its `i32` operands (0 past its arity); `context` is the canonical
+/// options' context of `error-context.new` and `.debug-message`, else null.
+pub const ERROR_CONTEXT_BUILTIN: &str = "wafer_rt_error_context";
+
 /// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
 /// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string
 /// transcoding between two memories: `op` is one of [`crate::wasi_p2::transcode`], `args`

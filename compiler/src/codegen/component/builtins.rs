@@ -364,6 +364,50 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
             Trampoline::Transfer { future, tables } => {
                 return self.transfer(*future, tables, params);
             }
+            Trampoline::ErrorContext {
+                op,
+                instance,
+                options,
+            } => {
+                self.trap_unless_may_leave(*instance);
+                let context = match options {
+                    Some(options) => self
+                        .env
+                        .data_addr(self.builder, self.sites.option_contexts[*options]),
+                    None => self.builder.ins().iconst(ptr, 0),
+                };
+                let op = i32(self.builder, u64::from(*op));
+                let instance = i32(self.builder, u64::from(*instance));
+                let mut operands = params.to_vec();
+                operands.resize_with(3, || i32(self.builder, 0));
+                let result = self.call_error_context_builtin(context, op, instance, &operands)?;
+                match plan.trampoline_signatures[t].results.is_empty() {
+                    true => Vec::new(),
+                    false => vec![self.builder.ins().ireduce(types::I32, result)],
+                }
+            }
+            Trampoline::ErrorContextTransfer { tables } => {
+                let [handle, source, destination] = params else {
+                    return Err(CompileError::Codegen(
+                        "component: an error-context transfer without its three operands".into(),
+                    ));
+                };
+                let source = self.table_instance(tables, *source);
+                let destination = self.table_instance(tables, *destination);
+                let context = self.builder.ins().iconst(ptr, 0);
+                let op = i32(
+                    self.builder,
+                    u64::from(wafer_abi::component::error_context_op::TRANSFER),
+                );
+                let zero = i32(self.builder, 0);
+                let result = self.call_error_context_builtin(
+                    context,
+                    op,
+                    source,
+                    &[*handle, destination, zero],
+                )?;
+                vec![self.builder.ins().ireduce(types::I32, result)]
+            }
             Trampoline::PrepareCall { instance_base } => {
                 let mut params = params.to_vec();
                 for instance in &mut params[2..4] {
@@ -761,6 +805,50 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let result = self.call_copy_builtin(&args)?;
         self.trap_from_result(result);
         Ok(Some(vec![self.builder.ins().ireduce(types::I32, result)]))
+    }
+
+    /// Calls the runtime's `ERROR_CONTEXT_BUILTIN` with the descriptor, an options
+    /// context (or null), the operation, the calling instance and three `i32` operands,
+    /// and raises the trap its answer asks for; returns the answer.
+    fn call_error_context_builtin(
+        &mut self,
+        context: ir::Value,
+        op: ir::Value,
+        instance: ir::Value,
+        operands: &[ir::Value],
+    ) -> Result<ir::Value> {
+        let ptr_type = self.env.pointer_type();
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let mut args = vec![descriptor, context, op, instance];
+        args.extend_from_slice(operands);
+        let mut signature = vec![ptr_type, ptr_type];
+        signature.extend([types::I32; 5]);
+        let result = self.call_runtime(
+            wafer_abi::symbols::ERROR_CONTEXT_BUILTIN,
+            &args,
+            &signature,
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        Ok(result)
+    }
+
+    /// The component instance of error-context table `table` (an `i32` the adapter
+    /// passes, a constant in practice): a chain of selects over `tables`.
+    fn table_instance(&mut self, tables: &[u32], table: ir::Value) -> ir::Value {
+        let mut value = self.builder.ins().iconst(types::I32, 0);
+        for (index, instance) in tables.iter().enumerate() {
+            let is =
+                self.builder
+                    .ins()
+                    .icmp_imm_u(ir::condcodes::IntCC::Equal, table, index as i64);
+            let constant = self
+                .builder
+                .ins()
+                .iconst(types::I32, i64::from(*instance as i32));
+            value = self.builder.ins().select(is, constant, value);
+        }
+        value
     }
 
     fn trap_from_result(&mut self, result: ir::Value) {

@@ -295,6 +295,18 @@ impl Bases {
                 future: *future,
                 tables: tables.iter().map(|(i, ty)| (instance(i), *ty)).collect(),
             },
+            Trampoline::ErrorContext {
+                op,
+                instance: i,
+                options,
+            } => Trampoline::ErrorContext {
+                op: *op,
+                instance: instance(i),
+                options: options.map(|o| o + self.options),
+            },
+            Trampoline::ErrorContextTransfer { tables } => Trampoline::ErrorContextTransfer {
+                tables: tables.iter().map(instance).collect(),
+            },
             Trampoline::PrepareCall { instance_base } => Trampoline::PrepareCall {
                 instance_base: instance(instance_base),
             },
