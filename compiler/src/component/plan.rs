@@ -260,6 +260,14 @@ pub enum Trampoline {
         layout: u32,
         /// The canonical options of a read or write (their memory holds the buffer).
         options: Option<usize>,
+        /// For a read or write of elements that are not numbers: the element type, as
+        /// `wafer_canon::encode::encode_types` of an arena with one function type whose
+        /// one parameter it is (empty otherwise). Copies between component instances
+        /// lift and lower elements of it.
+        elem_type: Vec<u8>,
+        /// What to add to the resource ids of `elem_type` (resource indices of the
+        /// plan; non-zero once plans are merged).
+        resource_base: u32,
     },
     /// A fused adapter's move of a stream's or future's readable end from one component
     /// instance's table to another's: `(end, source table, destination table) -> end`.

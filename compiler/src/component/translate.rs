@@ -911,6 +911,19 @@ impl Planner<'_, '_> {
             }
             _ => elem_layout::NONE,
         };
+        let elem_type = match types.get(id) {
+            ValType::Stream(Some(elem)) | ValType::Future(Some(elem))
+                if options.is_some() && layout & (elem_layout::NUMBER | elem_layout::NONE) == 0 =>
+            {
+                let carrier = wafer_canon::FuncType {
+                    params: vec![*elem],
+                    results: Vec::new(),
+                    is_async: false,
+                };
+                wafer_canon::encode::encode_types(types, &[carrier])
+            }
+            _ => Vec::new(),
+        };
         let is_async = match options {
             Some(options) => self.component.options[options].async_,
             None => async_cancel,
@@ -925,6 +938,8 @@ impl Planner<'_, '_> {
             ty: type_identity(&types.display(id).to_string()),
             layout,
             options: options.map(|o| o.as_u32() as usize),
+            elem_type,
+            resource_base: 0,
         })
     }
 }

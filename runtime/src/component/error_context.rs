@@ -88,7 +88,7 @@ impl ErrorContexts {
 }
 
 /// Adds a handle for error context `id` to instance `instance`'s table.
-fn lower(component: Component, instance: u32, id: u32) -> Result<u32, Trap> {
+pub(super) fn lower(component: Component, instance: u32, id: u32) -> Result<u32, Trap> {
     ERROR_CONTEXTS.with(|contexts| contexts.retain(id))?;
     let added = component
         .with_table(instance, |table| {
@@ -102,7 +102,7 @@ fn lower(component: Component, instance: u32, id: u32) -> Result<u32, Trap> {
 }
 
 /// The error context handle `index` of instance `instance` stands for (it stays).
-fn lift(component: Component, instance: u32, index: u32) -> Result<u32, Trap> {
+pub(super) fn lift(component: Component, instance: u32, index: u32) -> Result<u32, Trap> {
     component
         .with_table(instance, |table| {
             table.lift_opaque(OpaqueKind::ErrorContext, TypeId::ERROR_CONTEXT, index)
@@ -123,9 +123,9 @@ pub(super) fn lower_from_host(component: Component, instance: u32, id: u32) -> R
     lower(component, instance, id)
 }
 
-/// Copies an element of a stream or future between two instances: the error context
-/// of handle `index` in `from`, as a new handle in `to`.
-pub(super) fn transfer(component: Component, from: u32, to: u32, index: u32) -> Result<u32, Trap> {
+/// A fused adapter's `error-context-transfer`: the error context of handle `index` in
+/// `from`, as a new handle in `to`.
+fn transfer(component: Component, from: u32, to: u32, index: u32) -> Result<u32, Trap> {
     let id = lift(component, from, index)?;
     lower(component, to, id)
 }

@@ -29,6 +29,7 @@ mod calls;
 mod error_context;
 pub mod harness;
 mod memory;
+mod stream_values;
 pub mod streams;
 pub mod tasks;
 

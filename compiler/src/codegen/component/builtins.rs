@@ -359,8 +359,14 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 ty,
                 layout,
                 options,
+                elem_type,
+                resource_base,
                 ..
-            } => return self.copy_builtin(t, *op, *instance, *ty, *layout, *options, params),
+            } => {
+                let elem_type = (!elem_type.is_empty()).then_some((&elem_type[..], *resource_base));
+                let copy = (*op, *instance, *ty, *layout);
+                return self.copy_builtin(t, copy, *options, elem_type, params);
+            }
             Trampoline::Transfer { future, tables } => {
                 return self.transfer(*future, tables, params);
             }
@@ -672,19 +678,22 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
     /// Raises the trap a built-in's `u64` result asks for.
     /// A stream or future built-in: calls the runtime's `COPY_BUILTIN` with its `i32`
     /// operands; `stream.new` and `future.new` return the two ends as one `i64`.
-    #[allow(clippy::too_many_arguments)]
+    /// `copy` is the operation, the calling instance, the type's identity and its
+    /// layout; `elem_type` the element type and resource base of a read or write of
+    /// elements that are not numbers.
     fn copy_builtin(
         &mut self,
         t: usize,
-        op: u32,
-        instance: u32,
-        ty: u32,
-        layout: u32,
+        (op, instance, ty, layout): (u32, u32, u32, u32),
         options: Option<usize>,
+        elem_type: Option<(&[u8], u32)>,
         params: &[ir::Value],
     ) -> Result<Option<Vec<ir::Value>>> {
         use wafer_abi::component::{NEW_TRAP_SHIFT, copy_op};
         self.trap_unless_may_leave(instance);
+        if let Some((elem_type, resource_base)) = elem_type {
+            self.register_elem_type(t, instance, ty, elem_type, resource_base)?;
+        }
         let ptr_type = self.env.pointer_type();
         let context = match options {
             Some(options) => self
@@ -805,6 +814,45 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let result = self.call_copy_builtin(&args)?;
         self.trap_from_result(result);
         Ok(Some(vec![self.builder.ins().ireduce(types::I32, result)]))
+    }
+
+    /// Before a read or write of elements that are not numbers: hands the runtime the
+    /// element type (static data) of stream or future type `ty` as instance `instance`
+    /// sees it, for copies that lift and lower elements (`STREAM_ELEM_TYPE`).
+    fn register_elem_type(
+        &mut self,
+        t: usize,
+        instance: u32,
+        ty: u32,
+        elem_type: &[u8],
+        resource_base: u32,
+    ) -> Result<()> {
+        use cranelift_module::DataDescription;
+        let data = self
+            .writer
+            .declare_data(&format!("component:elem-type[{t}]"), false)?;
+        let mut description = DataDescription::new();
+        description.define(elem_type.to_vec().into_boxed_slice());
+        self.writer.define_data(data, &description)?;
+        let ptr = self.env.pointer_type();
+        let address = self.env.data_addr(self.builder, data);
+        let constant = |builder: &mut FunctionBuilder<'_>, value: u32| {
+            builder.ins().iconst(types::I32, i64::from(value as i32))
+        };
+        let args = [
+            constant(self.builder, instance),
+            constant(self.builder, ty),
+            address,
+            constant(self.builder, elem_type.len() as u32),
+            constant(self.builder, resource_base),
+        ];
+        self.call_runtime(
+            wafer_abi::symbols::STREAM_ELEM_TYPE,
+            &args,
+            &[types::I32, types::I32, ptr, types::I32, types::I32],
+            &[],
+        )?;
+        Ok(())
     }
 
     /// Calls the runtime's `ERROR_CONTEXT_BUILTIN` with the descriptor, an options

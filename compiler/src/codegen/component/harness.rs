@@ -283,6 +283,8 @@ impl Bases {
                 ty,
                 layout,
                 options,
+                elem_type,
+                resource_base,
             } => Trampoline::Copy {
                 op: *op,
                 name,
@@ -290,6 +292,8 @@ impl Bases {
                 ty: *ty,
                 layout: *layout,
                 options: options.map(|o| o + self.options),
+                elem_type: elem_type.clone(),
+                resource_base: resource_base + self.resource as u32,
             },
             Trampoline::Transfer { future, tables } => Trampoline::Transfer {
                 future: *future,
