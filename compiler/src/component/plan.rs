@@ -244,6 +244,9 @@ pub enum Trampoline {
         /// The canonical options whose memory it writes an event to, for `waitable-set.wait`
         /// and `.poll`.
         options: Option<usize>,
+        /// `waitable-set.wait`, `.poll` or `thread.yield` with the `cancellable`
+        /// immediate.
+        cancellable: bool,
     },
     /// A stream or future built-in (`stream.new`, `.read`, ..., `future.drop-writable`).
     Copy {

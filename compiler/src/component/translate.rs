@@ -415,36 +415,46 @@ impl Planner<'_, '_> {
                 op: AsyncOp::WaitableSetNew,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
             wc::Trampoline::WaitableSetDrop { instance } => Trampoline::Async {
                 op: AsyncOp::WaitableSetDrop,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
             wc::Trampoline::WaitableSetWait { instance, options } => Trampoline::Async {
                 op: AsyncOp::WaitableSetWait,
                 instance: instance.as_u32(),
                 options: Some(options.as_u32() as usize),
+                cancellable: self.component.options[*options].cancellable,
             },
             wc::Trampoline::WaitableSetPoll { instance, options } => Trampoline::Async {
                 op: AsyncOp::WaitableSetPoll,
                 instance: instance.as_u32(),
                 options: Some(options.as_u32() as usize),
+                cancellable: self.component.options[*options].cancellable,
             },
             wc::Trampoline::WaitableJoin { instance } => Trampoline::Async {
                 op: AsyncOp::WaitableJoin,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
             wc::Trampoline::SubtaskDrop { instance } => Trampoline::Async {
                 op: AsyncOp::SubtaskDrop,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
-            wc::Trampoline::ThreadYield { instance, .. } => Trampoline::Async {
+            wc::Trampoline::ThreadYield {
+                instance,
+                cancellable,
+            } => Trampoline::Async {
                 op: AsyncOp::ThreadYield,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: *cancellable,
             },
             wc::Trampoline::BackpressureInc { instance } => Trampoline::Backpressure {
                 instance: instance.as_u32(),

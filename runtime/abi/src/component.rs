@@ -111,6 +111,9 @@ pub mod async_op {
     pub const THREAD_YIELD: u32 = 5;
     /// `subtask.drop`: `(subtask)`.
     pub const SUBTASK_DROP: u32 = 6;
+    /// Or'd into `waitable-set.wait`, `.poll` and `thread.yield` given the
+    /// `cancellable` immediate: the task may learn of its cancellation there.
+    pub const CANCELLABLE: u32 = 1 << 8;
 }
 
 /// The stream and future built-ins of [`crate::symbols::COPY_BUILTIN`]: one of these,

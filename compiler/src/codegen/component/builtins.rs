@@ -312,6 +312,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 op,
                 instance,
                 options,
+                cancellable,
             } => {
                 self.trap_unless_may_leave(*instance);
                 let ptr_type = self.env.pointer_type();
@@ -325,7 +326,14 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 let mut args = vec![
                     descriptor,
                     context,
-                    i32(self.builder, u64::from(op.code())),
+                    i32(
+                        self.builder,
+                        u64::from(op.code())
+                            | match cancellable {
+                                true => u64::from(wafer_abi::component::async_op::CANCELLABLE),
+                                false => 0,
+                            },
+                    ),
                     i32(self.builder, u64::from(*instance)),
                 ];
                 for i in 0..2 {

@@ -271,10 +271,12 @@ impl Bases {
                 op,
                 instance: i,
                 options,
+                cancellable,
             } => Trampoline::Async {
                 op: *op,
                 instance: instance(i),
                 options: options.map(|o| o + self.options),
+                cancellable: *cancellable,
             },
             Trampoline::Copy {
                 op,
