@@ -110,11 +110,14 @@ pub unsafe extern "C" fn wafer_rt_stream_elem_type(
     });
 }
 
-/// Runs the move a copy left, if any.
-pub(super) fn run_deferred(component: Component) -> Result<(), TrapKind> {
+/// Runs the move a copy left, if any (forgets it if the copy failed).
+pub(super) fn run_deferred(component: Component, copied: bool) -> Result<(), TrapKind> {
     let Some(elements) = DEFERRED.with(Option::take) else {
         return Ok(());
     };
+    if !copied {
+        return Ok(());
+    }
     move_elements(component, elements).map_err(host_trap)
 }
 

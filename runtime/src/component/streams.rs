@@ -847,7 +847,7 @@ impl Call {
         let id = self.end(kind, handle)?;
         let future = matches!(kind, AsyncKind::FutureReadable | AsyncKind::FutureWritable);
         let reading = matches!(kind, AsyncKind::StreamReadable | AsyncKind::FutureReadable);
-        STATE.with(|state| -> Result<(), TrapKind> {
+        let copied = STATE.with(|state| -> Result<(), TrapKind> {
             let end = state.end(id)?;
             match (end.state, future, reading) {
                 (CopyState::Idle, ..) => {}
@@ -887,8 +887,11 @@ impl Call {
                 progress: 0,
             });
             state.copy(id, self.instance)
-        })?;
-        super::stream_values::run_deferred(self.component)?;
+        });
+        // Elements that are not numbers move now, with the state released (or not at
+        // all, if the copy failed).
+        super::stream_values::run_deferred(self.component, copied.is_ok())?;
+        copied?;
         if !STATE.with(|state| state.end(id).map(|end| end.event.is_some()))? {
             if self.is_async {
                 return Ok(BLOCKED);
