@@ -254,3 +254,37 @@ pub unsafe extern "C" fn wafer_rt_error_context(
         Err(trap) => BuiltinResult::trap(host_trap(trap)).encode(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wafer_canon::StrOrigin;
+
+    fn message(text: &str) -> Str {
+        Str::with_origin(text.into(), StrOrigin::Utf8(text.len() as u64)).unwrap()
+    }
+
+    #[test]
+    fn an_error_context_lives_until_its_last_reference_is_released() {
+        let mut contexts = ErrorContexts {
+            objects: Vec::new(),
+            free: Vec::new(),
+        };
+        let a = contexts.add(message("a"));
+        let b = contexts.add(message("b"));
+        // A second handle (another instance's, say) for `a`.
+        contexts.retain(a).unwrap();
+        contexts.release(a);
+        assert_eq!(
+            contexts.get(a).map(|o| o.message.as_str().to_string()),
+            Ok("a".into())
+        );
+        contexts.release(a);
+        assert!(contexts.get(a).is_err());
+        assert_eq!(contexts.retain(a), Err(Trap::Host));
+        // Its id is reused, and `b` is untouched.
+        let c = contexts.add(message("c"));
+        assert_eq!(c, a);
+        assert_eq!(contexts.get(b).map(|o| o.refs), Ok(1));
+    }
+}
