@@ -18,7 +18,8 @@ use alloc::vec::Vec;
 
 use wafer_abi::component::{BuiltinResult, error_context_op};
 use wafer_canon::{
-    Cx, NoHandles, OpaqueKind, Options, PtrType, Str, StringEncoding, Trap, TypeId, Types, Val,
+    Cx, Memory as _, NoHandles, OpaqueKind, Options, PtrType, Str, StringEncoding, Trap, TypeId,
+    Types,
 };
 
 use super::memory::{OptionsContext, OptionsMemory};
@@ -196,12 +197,13 @@ fn debug_message(
     let types = Types::new();
     let mut handles = NoHandles;
     let mut cx = string_cx(&types, memory, &mut handles);
-    wafer_canon::store(
-        &mut cx,
-        &Val::String(message),
-        TypeId::STRING,
-        u64::from(ptr),
-    )?;
+    // The spec's `store_string`: the string through `realloc`, then its pointer and
+    // length at `ptr`, which is not checked for alignment (wasmtime neither).
+    let (begin, units) = wafer_canon::string::store_string_into_range(&mut cx, &message)?;
+    let mut pair = [0u8; 8];
+    pair[..4].copy_from_slice(&(begin as u32).to_le_bytes());
+    pair[4..].copy_from_slice(&(units as u32).to_le_bytes());
+    memory.write(u64::from(ptr), &pair)?;
     Ok(0)
 }
 

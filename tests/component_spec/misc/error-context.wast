@@ -1,9 +1,9 @@
 ;; wafer's own tests of `error-context`: `error-context.new` lifting the debug message in
 ;; each string encoding, `error-context.debug-message` lowering it through the caller's
-;; `realloc` (transcoded from where it came from), `error-context.drop`, and error
-;; contexts passed between component instances as parameters, results and through
-;; `task.return` (each instance gets a handle of its own; dropping one leaves the
-;; others), and the traps of each built-in.
+;; `realloc` (transcoded from where it came from; the pointer it is given need not be
+;; aligned), `error-context.drop`, and error contexts passed between component
+;; instances as parameters, results and through `task.return` (each instance gets a
+;; handle of its own; dropping one leaves the others), and the traps of each built-in.
 (component definition $Tester
   (component $B
     (core module $Memory
@@ -138,6 +138,10 @@
         (if (i32.ne (i32.load (i32.const 0x8c)) (i32.const 5))
           (then unreachable))
         (if (i32.ne (i32.load (i32.load (i32.const 0x88))) (i32.const 0x00650068 (; "he" ;)))
+          (then unreachable))
+        ;; The pointer of the message's pointer and length need not be aligned.
+        (call $message8 (local.get $e1) (i32.const 0x91))
+        (if (i32.ne (i32.load (i32.const 0x95)) (i32.const 5))
           (then unreachable))
         ;; Passed to B, which reads it and drops its handle: A's stays.
         (if (i32.ne (call $message-len (local.get $e1)) (i32.const 5))
