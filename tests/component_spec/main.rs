@@ -18,6 +18,7 @@
 //! passes fewer assertions or components than its expectation records, or if a
 //! skip-list entry has no reason.
 
+mod cancellable;
 #[path = "../common/mod.rs"]
 mod common;
 mod script;

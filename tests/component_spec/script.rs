@@ -91,6 +91,9 @@ struct Planner {
     definitions: HashMap<String, Vec<u8>>,
     current: Option<usize>,
     line_of: Box<dyn Fn(wast::token::Span) -> usize>,
+    /// The `cancellable` flags of the built-ins written in the current directive
+    /// (`cancellable.rs`).
+    cancellable: Vec<bool>,
 }
 
 /// Why wafer's front end rejects `wasm`, if it does.
@@ -273,7 +276,7 @@ impl Planner {
     ) -> Step {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(invoke, results, expect, line),
-            WastExecute::Wat(wat) => match wat.encode() {
+            WastExecute::Wat(wat) => match self.patched(wat.encode()) {
                 Ok(wasm) => match self.add_instance(wasm) {
                     Ok(instance) => Step::Instantiate {
                         instance,
@@ -299,12 +302,24 @@ impl Planner {
         }
     }
 
+    /// Encodes `module`, with the `cancellable` immediates the text had.
+    fn encode(&self, module: &mut QuoteWat<'_>) -> Result<Vec<u8>, String> {
+        self.patched(module.encode())
+    }
+
+    /// An encoded component, with the `cancellable` immediates the text had.
+    fn patched(&self, encoded: Result<Vec<u8>, wast::Error>) -> Result<Vec<u8>, String> {
+        let mut wasm = encoded.map_err(|e| e.to_string())?;
+        crate::cancellable::patch(&mut wasm, &self.cancellable)?;
+        Ok(wasm)
+    }
+
     fn directive(&mut self, directive: WastDirective<'_>) {
         let line = (self.line_of)(directive.span());
         let step = match directive {
             WastDirective::Module(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
-                match module.encode() {
+                match self.encode(&mut module) {
                     Ok(wasm) => self.instantiate(wasm, name, line),
                     Err(e) => Step::Broken {
                         why: format!("cannot encode component: {e}"),
@@ -314,7 +329,7 @@ impl Planner {
             }
             WastDirective::ModuleDefinition(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
-                match module.encode() {
+                match self.encode(&mut module) {
                     Ok(wasm) => {
                         // A definition must compile, even if it is never instantiated.
                         let result = translate(&wasm)
@@ -360,26 +375,28 @@ impl Planner {
             WastDirective::AssertTrap {
                 mut exec, message, ..
             } => self.execute(&mut exec, None, Expect::Trap(message.to_string()), line),
-            WastDirective::AssertUnlinkable { mut module, .. } => match module.encode() {
-                Ok(wasm) => match self.add_instance(wasm) {
-                    Ok(instance) => Step::Instantiate {
-                        instance,
-                        expect: Expect::Unlinkable,
-                        assertion: true,
+            WastDirective::AssertUnlinkable { mut module, .. } => {
+                match self.patched(module.encode()) {
+                    Ok(wasm) => match self.add_instance(wasm) {
+                        Ok(instance) => Step::Instantiate {
+                            instance,
+                            expect: Expect::Unlinkable,
+                            assertion: true,
+                            line,
+                        },
+                        // Linking a component happens while translating it.
+                        Err(_) => Step::Decided {
+                            result: Ok(()),
+                            definition: false,
+                            line,
+                        },
+                    },
+                    Err(e) => Step::Broken {
+                        why: format!("cannot encode component: {e}"),
                         line,
                     },
-                    // Linking a component happens while translating it.
-                    Err(_) => Step::Decided {
-                        result: Ok(()),
-                        definition: false,
-                        line,
-                    },
-                },
-                Err(e) => Step::Broken {
-                    why: format!("cannot encode component: {e}"),
-                    line,
-                },
-            },
+                }
+            }
             WastDirective::AssertInvalid { mut module, .. }
             | WastDirective::AssertMalformed { mut module, .. } => {
                 self.must_not_compile(&mut module, line)
@@ -406,6 +423,8 @@ impl Planner {
 
 /// Plans the script `text`.
 pub fn plan(text: &str) -> Result<Plan, String> {
+    let (text, marks) = crate::cancellable::strip(text);
+    let text = text.as_str();
     let mut lexer = wast::lexer::Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buffer = wast::parser::ParseBuffer::new_with_lexer(lexer).map_err(|e| e.to_string())?;
@@ -420,8 +439,20 @@ pub fn plan(text: &str) -> Result<Plan, String> {
         definitions: HashMap::new(),
         current: None,
         line_of: Box::new(move |span| span.linecol_in(&owned).0 + 1),
+        cancellable: Vec::new(),
     };
-    for directive in script.directives {
+    let starts: Vec<usize> = script
+        .directives
+        .iter()
+        .map(|d| d.span().offset())
+        .collect();
+    for (i, directive) in script.directives.into_iter().enumerate() {
+        let range = starts[i]..starts.get(i + 1).copied().unwrap_or(text.len());
+        planner.cancellable = marks
+            .iter()
+            .filter(|(at, _)| range.contains(at))
+            .map(|(_, cancellable)| *cancellable)
+            .collect();
         planner.directive(directive);
     }
     Ok(planner.plan)

@@ -299,6 +299,16 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         Trampoline::Copy { name, .. } => format!("[{name}]"),
         Trampoline::Transfer { future: false, .. } => "[stream-transfer]".to_string(),
         Trampoline::Transfer { future: true, .. } => "[future-transfer]".to_string(),
+        Trampoline::ErrorContext { op, .. } => {
+            use wafer_abi::component::error_context_op as ec;
+            match *op {
+                ec::NEW => "[error-context-new]",
+                ec::DEBUG_MESSAGE => "[error-context-debug-message]",
+                _ => "[error-context-drop]",
+            }
+            .to_string()
+        }
+        Trampoline::ErrorContextTransfer { .. } => "[error-context-transfer]".to_string(),
         Trampoline::PrepareCall { .. } => "[prepare-call]".to_string(),
         Trampoline::StartCall { .. } => "[start-call]".to_string(),
         Trampoline::Unsupported { name, .. } => name.clone(),

@@ -244,6 +244,9 @@ pub enum Trampoline {
         /// The canonical options whose memory it writes an event to, for `waitable-set.wait`
         /// and `.poll`.
         options: Option<usize>,
+        /// `waitable-set.wait`, `.poll` or `thread.yield` with the `cancellable`
+        /// immediate.
+        cancellable: bool,
     },
     /// A stream or future built-in (`stream.new`, `.read`, ..., `future.drop-writable`).
     Copy {
@@ -260,6 +263,14 @@ pub enum Trampoline {
         layout: u32,
         /// The canonical options of a read or write (their memory holds the buffer).
         options: Option<usize>,
+        /// For a read or write of elements that are not numbers: the element type, as
+        /// `wafer_canon::encode::encode_types` of an arena with one function type whose
+        /// one parameter it is (empty otherwise). Copies between component instances
+        /// lift and lower elements of it.
+        elem_type: Vec<u8>,
+        /// What to add to the resource ids of `elem_type` (resource indices of the
+        /// plan; non-zero once plans are merged).
+        resource_base: u32,
     },
     /// A fused adapter's move of a stream's or future's readable end from one component
     /// instance's table to another's: `(end, source table, destination table) -> end`.
@@ -269,6 +280,23 @@ pub enum Trampoline {
         /// By the table index adapters pass: its component instance and the stream or
         /// future type's identity.
         tables: Vec<(u32, u32)>,
+    },
+    /// An error-context built-in (`error-context.new`, `.debug-message`, `.drop`).
+    ErrorContext {
+        /// The operation: `wafer_abi::component::error_context_op`.
+        op: u32,
+        /// The component instance calling it.
+        instance: u32,
+        /// The canonical options of `new` and `debug-message` (their memory holds the
+        /// message; `debug-message` allocates with their `realloc`).
+        options: Option<usize>,
+    },
+    /// A fused adapter's `error-context-transfer`: `(handle, source table, destination
+    /// table) -> handle`, the error context added to the destination's table.
+    ErrorContextTransfer {
+        /// By the table index adapters pass: the component instance of each
+        /// error-context table.
+        tables: Vec<u32>,
     },
     /// A fused adapter's `prepare-call` for a call lowered or lifted `async` (the
     /// `start` and `return` function references, instances, result count and the

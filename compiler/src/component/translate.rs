@@ -40,8 +40,8 @@ fn tunables() -> Tunables {
 /// compiles the same inside a component as on its own; with exceptions on, fused
 /// adapters wrap each call in a `try_table` that turns an escaping exception into a
 /// trap, which wafer compiles like any other), plus the component model with the
-/// proposals its test suite assumes (async, threads, fixed-length lists, maps,
-/// `implements`): a component using them is valid, and fails to build only if it needs
+/// proposals its test suite assumes (async, error contexts, threads, fixed-length
+/// lists, maps, `implements`): a component using them is valid, and fails to build only if it needs
 /// what wafer does not implement (asynchronous calls; the asynchronous built-ins build
 /// and trap when called).
 fn features() -> wp::WasmFeatures {
@@ -51,6 +51,7 @@ fn features() -> wp::WasmFeatures {
         | F::CM_ASYNC
         | F::CM_ASYNC_STACKFUL
         | F::CM_MORE_ASYNC_BUILTINS
+        | F::CM_ERROR_CONTEXT
         | F::CM_THREADING
         | F::CM_FIXED_LENGTH_LISTS
         | F::CM_MAP
@@ -115,6 +116,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
     let (translation, modules) = translated.map_err(translation_error)?;
     let resource_tables = types.num_resource_tables();
     let copy_tables = (types.num_stream_tables(), types.num_future_tables());
+    let error_context_tables = types.num_error_context_tables();
     let (types, root) = types.finish(&translation.component);
     let input = wasm.as_ptr_range();
     let modules = modules
@@ -162,6 +164,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
             .collect(),
         trampoline_positions: HashMap::new(),
         copy_tables,
+        error_context_tables,
     };
     plan.world(&types[root]);
     plan.resources();
@@ -184,6 +187,8 @@ struct Planner<'a, 'data> {
     trampoline_positions: HashMap<wc::TrampolineIndex, usize>,
     /// How many stream and future tables the component has.
     copy_tables: (usize, usize),
+    /// How many error-context tables the component has.
+    error_context_tables: usize,
 }
 
 impl Planner<'_, '_> {
@@ -410,36 +415,46 @@ impl Planner<'_, '_> {
                 op: AsyncOp::WaitableSetNew,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
             wc::Trampoline::WaitableSetDrop { instance } => Trampoline::Async {
                 op: AsyncOp::WaitableSetDrop,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
             wc::Trampoline::WaitableSetWait { instance, options } => Trampoline::Async {
                 op: AsyncOp::WaitableSetWait,
                 instance: instance.as_u32(),
                 options: Some(options.as_u32() as usize),
+                cancellable: self.component.options[*options].cancellable,
             },
             wc::Trampoline::WaitableSetPoll { instance, options } => Trampoline::Async {
                 op: AsyncOp::WaitableSetPoll,
                 instance: instance.as_u32(),
                 options: Some(options.as_u32() as usize),
+                cancellable: self.component.options[*options].cancellable,
             },
             wc::Trampoline::WaitableJoin { instance } => Trampoline::Async {
                 op: AsyncOp::WaitableJoin,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
             wc::Trampoline::SubtaskDrop { instance } => Trampoline::Async {
                 op: AsyncOp::SubtaskDrop,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: false,
             },
-            wc::Trampoline::ThreadYield { instance, .. } => Trampoline::Async {
+            wc::Trampoline::ThreadYield {
+                instance,
+                cancellable,
+            } => Trampoline::Async {
                 op: AsyncOp::ThreadYield,
                 instance: instance.as_u32(),
                 options: None,
+                cancellable: *cancellable,
             },
             wc::Trampoline::BackpressureInc { instance } => Trampoline::Backpressure {
                 instance: instance.as_u32(),
@@ -456,6 +471,33 @@ impl Planner<'_, '_> {
             wc::Trampoline::FutureTransfer => Trampoline::Transfer {
                 future: true,
                 tables: self.transfer_tables(true),
+            },
+            wc::Trampoline::ErrorContextNew {
+                instance, options, ..
+            } => Trampoline::ErrorContext {
+                op: wafer_abi::component::error_context_op::NEW,
+                instance: instance.as_u32(),
+                options: Some(options.as_u32() as usize),
+            },
+            wc::Trampoline::ErrorContextDebugMessage {
+                instance, options, ..
+            } => Trampoline::ErrorContext {
+                op: wafer_abi::component::error_context_op::DEBUG_MESSAGE,
+                instance: instance.as_u32(),
+                options: Some(options.as_u32() as usize),
+            },
+            wc::Trampoline::ErrorContextDrop { instance, .. } => Trampoline::ErrorContext {
+                op: wafer_abi::component::error_context_op::DROP,
+                instance: instance.as_u32(),
+                options: None,
+            },
+            wc::Trampoline::ErrorContextTransfer => Trampoline::ErrorContextTransfer {
+                tables: (0..self.error_context_tables as u32)
+                    .map(|index| {
+                        let table = wc::TypeComponentLocalErrorContextTableIndex::from_u32(index);
+                        self.types[table].instance.as_u32()
+                    })
+                    .collect(),
             },
             wc::Trampoline::PrepareCall { .. } => Trampoline::PrepareCall { instance_base: 0 },
             wc::Trampoline::SyncStartCall { callback } => Trampoline::StartCall {
@@ -879,6 +921,19 @@ impl Planner<'_, '_> {
             }
             _ => elem_layout::NONE,
         };
+        let elem_type = match types.get(id) {
+            ValType::Stream(Some(elem)) | ValType::Future(Some(elem))
+                if options.is_some() && layout & (elem_layout::NUMBER | elem_layout::NONE) == 0 =>
+            {
+                let carrier = wafer_canon::FuncType {
+                    params: vec![*elem],
+                    results: Vec::new(),
+                    is_async: false,
+                };
+                wafer_canon::encode::encode_types(types, &[carrier])
+            }
+            _ => Vec::new(),
+        };
         let is_async = match options {
             Some(options) => self.component.options[options].async_,
             None => async_cancel,
@@ -893,12 +948,14 @@ impl Planner<'_, '_> {
             ty: type_identity(&types.display(id).to_string()),
             layout,
             options: options.map(|o| o.as_u32() as usize),
+            elem_type,
+            resource_base: 0,
         })
     }
 }
 
 /// The component instance of a built-in of the asynchronous component model (tasks,
-/// waitables, streams, futures, error contexts, threads); `None` for any other
+/// waitables, streams, futures, threads); `None` for any other
 /// trampoline. Asked only of the built-ins wafer does not implement yet (those it does
 /// are matched before).
 fn async_builtin_instance(
@@ -929,9 +986,6 @@ fn async_builtin_instance(
         | T::FutureCancelWrite { instance, .. }
         | T::FutureDropReadable { instance, .. }
         | T::FutureDropWritable { instance, .. }
-        | T::ErrorContextNew { instance, .. }
-        | T::ErrorContextDebugMessage { instance, .. }
-        | T::ErrorContextDrop { instance, .. }
         | T::ThreadIndex { instance }
         | T::ThreadNewIndirect { instance, .. }
         | T::ThreadResumeLater { instance }
@@ -946,14 +1000,10 @@ fn async_builtin_instance(
 }
 
 /// Whether a trampoline is one of those fused adapters call for an asynchronous call
-/// (with concurrency support) that is not planned above: moving futures, streams and
-/// error contexts.
+/// (with concurrency support) that is not planned above.
 fn is_async_call(trampoline: &wc::Trampoline) -> bool {
     use wc::Trampoline as T;
-    matches!(
-        trampoline,
-        T::FutureTransfer | T::StreamTransfer | T::ErrorContextTransfer
-    )
+    matches!(trampoline, T::FutureTransfer | T::StreamTransfer)
 }
 
 /// Initializers number memories, reallocs and post-returns in order.

@@ -111,6 +111,9 @@ pub mod async_op {
     pub const THREAD_YIELD: u32 = 5;
     /// `subtask.drop`: `(subtask)`.
     pub const SUBTASK_DROP: u32 = 6;
+    /// Or'd into `waitable-set.wait`, `.poll` and `thread.yield` given the
+    /// `cancellable` immediate: the task may learn of its cancellation there.
+    pub const CANCELLABLE: u32 = 1 << 8;
 }
 
 /// The stream and future built-ins of [`crate::symbols::COPY_BUILTIN`]: one of these,
@@ -153,6 +156,22 @@ pub mod copy_op {
     pub const ASYNC: u32 = 16;
     /// The mask of the operation without [`ASYNC`].
     pub const MASK: u32 = 15;
+}
+
+/// The error-context built-ins of [`crate::symbols::ERROR_CONTEXT_BUILTIN`].
+pub mod error_context_op {
+    /// `error-context.new`: `(ptr, tagged code units) -> handle`, the debug message
+    /// lifted in the options' string encoding.
+    pub const NEW: u32 = 0;
+    /// `error-context.debug-message`: `(handle, ptr)`, the message stored at `ptr` as a
+    /// string (pointer and length) in memory the options' `realloc` gives.
+    pub const DEBUG_MESSAGE: u32 = 1;
+    /// `error-context.drop`: `(handle)`.
+    pub const DROP: u32 = 2;
+    /// A fused adapter's `error-context-transfer`: `(handle, destination instance) ->
+    /// handle`, called with the source instance: the same error context in the
+    /// destination's table (the source keeps its handle).
+    pub const TRANSFER: u32 = 3;
 }
 
 /// How a stream's or future's elements lie in memory, as the compiler passes it to

@@ -301,6 +301,22 @@ pub const ASYNC_BUILTIN: &str = "wafer_rt_async_builtin";
 /// (`crate::component::NEW_TRAP_SHIFT`): handle indices take 28 bits each.
 pub const COPY_BUILTIN: &str = "wafer_rt_copy_builtin";
 
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:
+/// *const CanonContext, op: u32, instance: u32, a: u32, b: u32, c: u32) -> u64`. The
+/// error-context built-in `op` (`crate::component::error_context_op`) called by
+/// `instance` with its `i32` operands (0 past its arity); `context` is the canonical
+/// options' context of `error-context.new` and `.debug-message`, else null.
+pub const ERROR_CONTEXT_BUILTIN: &str = "wafer_rt_error_context";
+
+/// Defined by the runtime: `extern "C" fn(instance: u32, ty: u32, elem_type: *const u8,
+/// len: u32, resource_base: u32)`. Called before a read or write of a stream or future
+/// type of identity `ty` whose elements are not numbers: the element type as `instance`
+/// sees it (`len` bytes of `wafer_canon::encode::encode_types`, one function type whose
+/// one parameter it is; its resource ids plus `resource_base` are the component's
+/// resource indices), for copies between component instances, which lift each element
+/// from the writer's memory and lower it into the reader's.
+pub const STREAM_ELEM_TYPE: &str = "wafer_rt_stream_elem_type";
+
 /// Defined by the runtime: `extern "C" fn(from: *const VMMemoryDefinition, to: *const
 /// VMMemoryDefinition, op: u32, args: *mut [u32; 5]) -> u32`. A fused adapter's string
 /// transcoding between two memories: `op` is one of [`crate::wasi_p2::transcode`], `args`

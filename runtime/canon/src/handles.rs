@@ -424,6 +424,21 @@ impl HandleTable {
         Ok(value)
     }
 
+    /// Removes handle `index`, which must hold a stream, future or error context of
+    /// `kind` and type `ty` (`error-context.drop`); returns the value it stood for.
+    pub fn remove_opaque(&mut self, kind: OpaqueKind, ty: TypeId, index: u32) -> Result<u32, Trap> {
+        let value = match *self.get(index)? {
+            Entry::Opaque {
+                kind: held_kind,
+                ty: held_ty,
+                value,
+            } if held_kind == kind && held_ty == ty => value,
+            _ => return Err(Trap::HandleWrongType(index)),
+        };
+        self.remove(index)?;
+        Ok(value)
+    }
+
     /// Lowers a stream, future or error context: a new handle for `value`.
     pub fn lower_opaque(&mut self, kind: OpaqueKind, ty: TypeId, value: u32) -> Result<u32, Trap> {
         self.add(Entry::Opaque { kind, ty, value })

@@ -26,8 +26,10 @@
 //! caller, and a handle trap leaves the handle's index in [`trap_detail`].
 
 mod calls;
+mod error_context;
 pub mod harness;
 mod memory;
+mod stream_values;
 pub mod streams;
 pub mod tasks;
 
@@ -377,7 +379,9 @@ impl Handles for InstanceHandles {
         let future = match kind {
             OpaqueKind::Stream => false,
             OpaqueKind::Future => true,
-            OpaqueKind::ErrorContext => return Err(Trap::Host),
+            OpaqueKind::ErrorContext => {
+                return error_context::lift_to_host(self.component, self.instance, index);
+            }
         };
         streams::lift_to_host(self.component, self.instance, future, index).map_err(|kind| {
             // Not a trap `wafer_canon` can name: `trap_kind` finds it here.
@@ -385,8 +389,14 @@ impl Handles for InstanceHandles {
             Trap::Host
         })
     }
-    fn lower_opaque(&mut self, _: OpaqueKind, _: TypeId, _: u32) -> Result<u32, Trap> {
-        Err(Trap::Host)
+    fn lower_opaque(&mut self, kind: OpaqueKind, _: TypeId, value: u32) -> Result<u32, Trap> {
+        match kind {
+            OpaqueKind::ErrorContext => {
+                error_context::lower_from_host(self.component, self.instance, value)
+            }
+            // The host hands out no stream or future ends through a harness call.
+            OpaqueKind::Stream | OpaqueKind::Future => Err(Trap::Host),
+        }
     }
 }
 

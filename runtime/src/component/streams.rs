@@ -9,8 +9,8 @@
 //! awaited by a synchronous copy). A pending end keeps its buffer until its event is
 //! delivered, so copies meanwhile keep filling or draining it, and the event reports
 //! all of them. Elements of number types (and of no type) are copied as bytes, which is
-//! what lifting and lowering them does; other element types trap as not implemented
-//! (see `ARCHITECTURE.md`). Fused adapters move readable ends between component
+//! what lifting and lowering them does; other element types are lifted from the
+//! writer's memory and lowered into the reader's (`stream_values`). Fused adapters move readable ends between component
 //! instances' tables (`stream-transfer`, `future-transfer`).
 //!
 //! The host end of a stdio stream copies straight between the descriptor and the guest
@@ -295,7 +295,7 @@ impl State {
             AsyncKind::StreamWritable | AsyncKind::FutureWritable
         );
         let shared = self.shared(sid)?;
-        let (future, layout) = (shared.future, shared.layout);
+        let (future, layout, ty) = (shared.future, shared.layout, shared.ty);
         if shared.dropped {
             self.end(id)?.event = Some(PendingEvent::Done(copy_result::DROPPED));
             return Ok(());
@@ -312,13 +312,19 @@ impl State {
         }
         let mine = self.end(id)?.buffer.ok_or(TrapKind::Unreachable)?;
         let theirs = self.end(other)?.buffer.ok_or(TrapKind::Unreachable)?;
+        // (writer, reader) instances, for elements lifted from one and lowered into the
+        // other.
+        let parties = match writing {
+            true => (instance, other_instance),
+            false => (other_instance, instance),
+        };
         if future {
             let (src, dst) = if writing {
                 (mine, theirs)
             } else {
                 (theirs, mine)
             };
-            move_elements(layout, src, dst, 1)?;
+            move_elements(layout, src, dst, 1, (ty, parties))?;
             self.advance(id, 1)?;
             self.advance(other, 1)?;
             self.notify_pending(sid, copy_result::COMPLETED)?;
@@ -333,7 +339,7 @@ impl State {
                 } else {
                     (theirs, mine)
                 };
-                move_elements(layout, src, dst, n)?;
+                move_elements(layout, src, dst, n, (ty, parties))?;
                 self.advance(id, n)?;
                 self.advance(other, n)?;
                 self.end(other)?.event = Some(PendingEvent::Copied);
@@ -778,14 +784,31 @@ const fn future_self_marker() -> u32 {
     u32::MAX
 }
 
-/// Copies `n` elements from `src` to `dst` (number types and `()`: their bytes).
-fn move_elements(layout: u32, src: Buffer, dst: Buffer, n: u32) -> Result<(), TrapKind> {
+/// Copies `n` elements from `src` to `dst` (number types and `()`: their bytes) of
+/// stream or future type `ty` between the (writer, reader) instances `parties`. Other
+/// element types are lifted and lowered after the copy's bookkeeping, outside this
+/// state (lowering calls the reader's `realloc`): `stream_values`.
+fn move_elements(
+    layout: u32,
+    src: Buffer,
+    dst: Buffer,
+    n: u32,
+    (ty, parties): (u32, (u32, u32)),
+) -> Result<(), TrapKind> {
     if layout & elem_layout::NONE != 0 {
         return Ok(());
     }
     if layout & elem_layout::NUMBER == 0 {
-        // Lifting and lowering elements of other types is not implemented.
-        return Err(TrapKind::UnsupportedBuiltin);
+        super::stream_values::defer(super::stream_values::Move {
+            ty,
+            writer: parties.0,
+            reader: parties.1,
+            src: (src.context, src.ptr),
+            dst: (dst.context, dst.ptr),
+            size: layout & elem_layout::SIZE_MASK,
+            count: n,
+        });
+        return Ok(());
     }
     let bytes = n * (layout & elem_layout::SIZE_MASK);
     let from = src
@@ -947,6 +970,37 @@ pub(super) fn lift_to_host(
     Ok(id)
 }
 
+/// The type identity of the stream or future of end `id`.
+pub(super) fn end_type(id: u32) -> Result<u32, TrapKind> {
+    STATE.with(|state| {
+        let sid = state.end(id)?.shared;
+        Ok(state.shared(sid)?.ty)
+    })
+}
+
+/// Adds readable end `id` (lifted from another instance) to `instance`'s table: the
+/// spec's `lower_stream`/`lower_future`; its index there.
+pub(super) fn lower_end(
+    component: Component,
+    instance: u32,
+    future: bool,
+    id: u32,
+) -> Result<u32, TrapKind> {
+    let kind = match future {
+        true => AsyncKind::FutureReadable,
+        false => AsyncKind::StreamReadable,
+    };
+    let index = component
+        .with_table(instance, |table| table.add_async(kind, id))
+        .and_then(|index| index)
+        .map_err(host_trap)?;
+    STATE.with(|state| -> Result<(), TrapKind> {
+        state.end(id)?.handle = index;
+        Ok(())
+    })?;
+    Ok(index)
+}
+
 /// Forgets joins to waitable set `set`, which was just created: an end still naming it
 /// was joined to an earlier set of that id, forgotten when a harness command reset the
 /// sets (ends outlive commands).
@@ -1061,7 +1115,7 @@ impl Call {
         let id = self.end(kind, handle)?;
         let future = matches!(kind, AsyncKind::FutureReadable | AsyncKind::FutureWritable);
         let reading = matches!(kind, AsyncKind::StreamReadable | AsyncKind::FutureReadable);
-        STATE.with(|state| -> Result<(), TrapKind> {
+        let copied = STATE.with(|state| -> Result<(), TrapKind> {
             let end = state.end(id)?;
             match (end.state, future, reading) {
                 (CopyState::Idle, ..) => {}
@@ -1101,7 +1155,11 @@ impl Call {
                 progress: 0,
             });
             state.copy(id, self.instance)
-        })?;
+        });
+        // Elements that are not numbers move now, with the state released (or not at
+        // all, if the copy failed).
+        super::stream_values::run_deferred(self.component, copied.is_ok())?;
+        copied?;
         if !STATE.with(|state| state.end(id).map(|end| end.event.is_some()))? {
             if self.is_async {
                 return Ok(BLOCKED);

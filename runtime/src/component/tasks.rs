@@ -581,6 +581,10 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
             .and_then(|id| id)
             .map_err(host_trap)
     };
+    // `cancellable` waits, polls and yields may deliver the task's cancellation. Nothing
+    // can cancel a task yet (`subtask.cancel` and `task.cancel` are not implemented), so
+    // none is ever pending and they do what the plain ones do.
+    let op = op & !async_op::CANCELLABLE;
     let result: Result<u32, TrapKind> = match op {
         async_op::WAITABLE_SET_NEW => {
             // A freed id is reused (a service makes a set per request); joins still

@@ -312,6 +312,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 op,
                 instance,
                 options,
+                cancellable,
             } => {
                 self.trap_unless_may_leave(*instance);
                 let ptr_type = self.env.pointer_type();
@@ -325,7 +326,14 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 let mut args = vec![
                     descriptor,
                     context,
-                    i32(self.builder, u64::from(op.code())),
+                    i32(
+                        self.builder,
+                        u64::from(op.code())
+                            | match cancellable {
+                                true => u64::from(wafer_abi::component::async_op::CANCELLABLE),
+                                false => 0,
+                            },
+                    ),
                     i32(self.builder, u64::from(*instance)),
                 ];
                 for i in 0..2 {
@@ -359,10 +367,60 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 ty,
                 layout,
                 options,
+                elem_type,
+                resource_base,
                 ..
-            } => return self.copy_builtin(t, *op, *instance, *ty, *layout, *options, params),
+            } => {
+                let elem_type = (!elem_type.is_empty()).then_some((&elem_type[..], *resource_base));
+                let copy = (*op, *instance, *ty, *layout);
+                return self.copy_builtin(t, copy, *options, elem_type, params);
+            }
             Trampoline::Transfer { future, tables } => {
                 return self.transfer(*future, tables, params);
+            }
+            Trampoline::ErrorContext {
+                op,
+                instance,
+                options,
+            } => {
+                self.trap_unless_may_leave(*instance);
+                let context = match options {
+                    Some(options) => self
+                        .env
+                        .data_addr(self.builder, self.sites.option_contexts[*options]),
+                    None => self.builder.ins().iconst(ptr, 0),
+                };
+                let op = i32(self.builder, u64::from(*op));
+                let instance = i32(self.builder, u64::from(*instance));
+                let mut operands = params.to_vec();
+                operands.resize_with(3, || i32(self.builder, 0));
+                let result = self.call_error_context_builtin(context, op, instance, &operands)?;
+                match plan.trampoline_signatures[t].results.is_empty() {
+                    true => Vec::new(),
+                    false => vec![self.builder.ins().ireduce(types::I32, result)],
+                }
+            }
+            Trampoline::ErrorContextTransfer { tables } => {
+                let [handle, source, destination] = params else {
+                    return Err(CompileError::Codegen(
+                        "component: an error-context transfer without its three operands".into(),
+                    ));
+                };
+                let source = self.table_instance(tables, *source);
+                let destination = self.table_instance(tables, *destination);
+                let context = self.builder.ins().iconst(ptr, 0);
+                let op = i32(
+                    self.builder,
+                    u64::from(wafer_abi::component::error_context_op::TRANSFER),
+                );
+                let zero = i32(self.builder, 0);
+                let result = self.call_error_context_builtin(
+                    context,
+                    op,
+                    source,
+                    &[*handle, destination, zero],
+                )?;
+                vec![self.builder.ins().ireduce(types::I32, result)]
             }
             Trampoline::PrepareCall { instance_base } => {
                 let mut params = params.to_vec();
@@ -628,19 +686,22 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
     /// Raises the trap a built-in's `u64` result asks for.
     /// A stream or future built-in: calls the runtime's `COPY_BUILTIN` with its `i32`
     /// operands; `stream.new` and `future.new` return the two ends as one `i64`.
-    #[allow(clippy::too_many_arguments)]
+    /// `copy` is the operation, the calling instance, the type's identity and its
+    /// layout; `elem_type` the element type and resource base of a read or write of
+    /// elements that are not numbers.
     fn copy_builtin(
         &mut self,
         t: usize,
-        op: u32,
-        instance: u32,
-        ty: u32,
-        layout: u32,
+        (op, instance, ty, layout): (u32, u32, u32, u32),
         options: Option<usize>,
+        elem_type: Option<(&[u8], u32)>,
         params: &[ir::Value],
     ) -> Result<Option<Vec<ir::Value>>> {
         use wafer_abi::component::{NEW_TRAP_SHIFT, copy_op};
         self.trap_unless_may_leave(instance);
+        if let Some((elem_type, resource_base)) = elem_type {
+            self.register_elem_type(t, instance, ty, elem_type, resource_base)?;
+        }
         let ptr_type = self.env.pointer_type();
         let context = match options {
             Some(options) => self
@@ -761,6 +822,89 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let result = self.call_copy_builtin(&args)?;
         self.trap_from_result(result);
         Ok(Some(vec![self.builder.ins().ireduce(types::I32, result)]))
+    }
+
+    /// Before a read or write of elements that are not numbers: hands the runtime the
+    /// element type (static data) of stream or future type `ty` as instance `instance`
+    /// sees it, for copies that lift and lower elements (`STREAM_ELEM_TYPE`).
+    fn register_elem_type(
+        &mut self,
+        t: usize,
+        instance: u32,
+        ty: u32,
+        elem_type: &[u8],
+        resource_base: u32,
+    ) -> Result<()> {
+        use cranelift_module::DataDescription;
+        let data = self
+            .writer
+            .declare_data(&format!("component:elem-type[{t}]"), false)?;
+        let mut description = DataDescription::new();
+        description.define(elem_type.to_vec().into_boxed_slice());
+        self.writer.define_data(data, &description)?;
+        let ptr = self.env.pointer_type();
+        let address = self.env.data_addr(self.builder, data);
+        let constant = |builder: &mut FunctionBuilder<'_>, value: u32| {
+            builder.ins().iconst(types::I32, i64::from(value as i32))
+        };
+        let args = [
+            constant(self.builder, instance),
+            constant(self.builder, ty),
+            address,
+            constant(self.builder, elem_type.len() as u32),
+            constant(self.builder, resource_base),
+        ];
+        self.call_runtime(
+            wafer_abi::symbols::STREAM_ELEM_TYPE,
+            &args,
+            &[types::I32, types::I32, ptr, types::I32, types::I32],
+            &[],
+        )?;
+        Ok(())
+    }
+
+    /// Calls the runtime's `ERROR_CONTEXT_BUILTIN` with the descriptor, an options
+    /// context (or null), the operation, the calling instance and three `i32` operands,
+    /// and raises the trap its answer asks for; returns the answer.
+    fn call_error_context_builtin(
+        &mut self,
+        context: ir::Value,
+        op: ir::Value,
+        instance: ir::Value,
+        operands: &[ir::Value],
+    ) -> Result<ir::Value> {
+        let ptr_type = self.env.pointer_type();
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let mut args = vec![descriptor, context, op, instance];
+        args.extend_from_slice(operands);
+        let mut signature = vec![ptr_type, ptr_type];
+        signature.extend([types::I32; 5]);
+        let result = self.call_runtime(
+            wafer_abi::symbols::ERROR_CONTEXT_BUILTIN,
+            &args,
+            &signature,
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        Ok(result)
+    }
+
+    /// The component instance of error-context table `table` (an `i32` the adapter
+    /// passes, a constant in practice): a chain of selects over `tables`.
+    fn table_instance(&mut self, tables: &[u32], table: ir::Value) -> ir::Value {
+        let mut value = self.builder.ins().iconst(types::I32, 0);
+        for (index, instance) in tables.iter().enumerate() {
+            let is =
+                self.builder
+                    .ins()
+                    .icmp_imm_u(ir::condcodes::IntCC::Equal, table, index as i64);
+            let constant = self
+                .builder
+                .ins()
+                .iconst(types::I32, i64::from(*instance as i32));
+            value = self.builder.ins().select(is, constant, value);
+        }
+        value
     }
 
     fn trap_from_result(&mut self, result: ir::Value) {

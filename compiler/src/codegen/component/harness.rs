@@ -271,10 +271,12 @@ impl Bases {
                 op,
                 instance: i,
                 options,
+                cancellable,
             } => Trampoline::Async {
                 op: *op,
                 instance: instance(i),
                 options: options.map(|o| o + self.options),
+                cancellable: *cancellable,
             },
             Trampoline::Copy {
                 op,
@@ -283,6 +285,8 @@ impl Bases {
                 ty,
                 layout,
                 options,
+                elem_type,
+                resource_base,
             } => Trampoline::Copy {
                 op: *op,
                 name,
@@ -290,10 +294,24 @@ impl Bases {
                 ty: *ty,
                 layout: *layout,
                 options: options.map(|o| o + self.options),
+                elem_type: elem_type.clone(),
+                resource_base: resource_base + self.resource as u32,
             },
             Trampoline::Transfer { future, tables } => Trampoline::Transfer {
                 future: *future,
                 tables: tables.iter().map(|(i, ty)| (instance(i), *ty)).collect(),
+            },
+            Trampoline::ErrorContext {
+                op,
+                instance: i,
+                options,
+            } => Trampoline::ErrorContext {
+                op: *op,
+                instance: instance(i),
+                options: options.map(|o| o + self.options),
+            },
+            Trampoline::ErrorContextTransfer { tables } => Trampoline::ErrorContextTransfer {
+                tables: tables.iter().map(instance).collect(),
             },
             Trampoline::PrepareCall { instance_base } => Trampoline::PrepareCall {
                 instance_base: instance(instance_base),

@@ -249,6 +249,25 @@ fn streams_and_futures_move_and_error_contexts_stay() {
     assert_eq!(table.len(), 1);
 }
 
+#[test]
+fn removing_an_error_context_checks_its_kind_and_frees_the_index() {
+    let mut table = HandleTable::new();
+    let set = table.add_async(AsyncKind::WaitableSet, 7).unwrap();
+    let e = table
+        .lower_opaque(OpaqueKind::ErrorContext, TypeId::ERROR_CONTEXT, 300)
+        .unwrap();
+    let remove = |table: &mut HandleTable, index| {
+        table.remove_opaque(OpaqueKind::ErrorContext, TypeId::ERROR_CONTEXT, index)
+    };
+    assert_eq!(remove(&mut table, set), Err(Trap::HandleWrongType(set)));
+    assert_eq!(remove(&mut table, 9), Err(Trap::UnknownHandle(9)));
+    assert_eq!(remove(&mut table, e), Ok(300));
+    assert_eq!(remove(&mut table, e), Err(Trap::UnknownHandle(e)));
+    // The index is free again, and the waitable set is untouched.
+    assert_eq!(table.add_async(AsyncKind::WaitableSet, 8), Ok(e));
+    assert_eq!(table.async_id(AsyncKind::WaitableSet, set), Ok(7));
+}
+
 /// A call from instance A to instance B passing `borrow<R1>` and `own<R2>`, through
 /// flat values: A lifts the arguments (lending its handle, moving the own out), B
 /// lowers them (a borrow handle in its task, a new own handle).
