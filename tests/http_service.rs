@@ -404,6 +404,29 @@ fn drive(
     Ok(transcripts)
 }
 
+/// `count` connections open at once (more than one `poll` call could watch), each
+/// sending `GET /` only after all are open, every answer checked.
+fn many_connections(addr: &str, count: usize) -> Result<(), String> {
+    let mut clients = Vec::new();
+    for i in 0..count {
+        clients.push(Client::connect(addr).map_err(|e| format!("connection {i}: {e}"))?);
+    }
+    for client in &mut clients {
+        client
+            .writer
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .map_err(|e| e.to_string())?;
+    }
+    for (i, client) in clients.iter_mut().enumerate() {
+        let response =
+            read_response(&mut client.reader, false).map_err(|e| format!("connection {i}: {e}"))?;
+        if response.body != b"hello from wasi:http 0.3\n" {
+            return Err(format!("connection {i}: {response:?}"));
+        }
+    }
+    Ok(())
+}
+
 /// Requests no server may take: each is refused with its status, and the connection
 /// closed. (Only wafer's are checked: wasmtime's hyper words them differently.)
 fn refusals(addr: &str) -> Result<(), String> {
@@ -506,6 +529,9 @@ fn http_service_under_parallel_load() {
             Err(why) => failures.push(format!("{}: {why}", target.name)),
         }
         if let Err(why) = refusals(&server.addr) {
+            failures.push(format!("{}: {why}", target.name));
+        }
+        if let Err(why) = many_connections(&server.addr, if native { 700 } else { 100 }) {
             failures.push(format!("{}: {why}", target.name));
         }
     }

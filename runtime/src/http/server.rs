@@ -155,6 +155,34 @@ impl Conn {
 /// The connections; `None` is a free slot.
 static CONNS: Global<Vec<Option<Conn>>> = Global::new(Vec::new());
 
+/// The service loop's reactor (epoll on Linux), once it runs: connections are added to
+/// it as they open (edge-triggered: a connection is read until it would block), and
+/// closing one removes it.
+static REACTOR: Global<Option<crate::sys::RawHandle>> = Global::new(None);
+
+/// Reactor tokens from here on name listeners (by index); below, connections.
+const LISTENER_TOKENS: u64 = 1 << 32;
+
+/// Adds `conn` in a free slot (and to the reactor, if the service loop runs); its id.
+fn add_conn(conn: Conn) -> u32 {
+    use crate::sys::{Current, Platform};
+    let handle = conn.socket.handle;
+    let id = CONNS.with(|conns| match conns.iter().position(Option::is_none) {
+        Some(free) => {
+            conns[free] = Some(conn);
+            free as u32
+        }
+        None => {
+            conns.push(Some(conn));
+            conns.len() as u32 - 1
+        }
+    });
+    if let Some(reactor) = REACTOR.with(|r| *r) {
+        let _ = Current::reactor_add(reactor, handle, u64::from(id), true);
+    }
+    id
+}
+
 /// Runs `f` on connection `id`, if it is open.
 fn with_conn<T>(id: u32, f: impl FnOnce(&mut Conn) -> T) -> Option<T> {
     CONNS.with(|conns| conns.get_mut(id as usize)?.as_mut().map(f))
@@ -484,7 +512,27 @@ pub fn serve(
         line.write_to(2);
         crate::host::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE);
     }
-    for listener in &listeners {
+    use crate::sys::{Current, Platform};
+    let reactor = match Current::reactor_new() {
+        Ok(reactor) => reactor,
+        Err(err) => {
+            let mut line = crate::out::Line::new();
+            line.str(b"wafer: error: cannot watch connections: ");
+            crate::host::describe(&mut line, err);
+            line.str(b"\n").write_to(2);
+            crate::host::exit(wafer_abi::INTERNAL_ERROR_EXIT_CODE);
+        }
+    };
+    REACTOR.with(|r| *r = Some(reactor));
+    for (index, listener) in listeners.iter().enumerate() {
+        // Level-triggered: one connection is accepted a turn, and the rest stay
+        // reported.
+        let _ = Current::reactor_add(
+            reactor,
+            listener.handle,
+            LISTENER_TOKENS + index as u64,
+            false,
+        );
         announce(*listener);
     }
     let mut pending = alloc::vec![true; listeners.len()];
@@ -493,9 +541,9 @@ pub fn serve(
         busy |= advance_connections(service)?;
         busy |= streams::progress_http()?;
         busy |= tasks::run_ready(component)?;
-        // One look at every socket a turn: waiting when nothing moved, else only
+        // One look at the reactor a turn: waiting when nothing moved, else only
         // learning what became ready meanwhile.
-        react(&listeners, &mut pending, busy);
+        react(reactor, &mut pending, busy);
     }
 }
 
@@ -554,11 +602,7 @@ fn accept(listeners: &[Descriptor], ready: &mut [bool]) -> bool {
             // framing): holding small segments back for coalescing only delays them,
             // up to a delayed ACK's 40 ms.
             let _ = socket.set_socket_option(crate::sys::SocketOption::NoDelay, false, 1);
-            let conn = Conn::new(socket);
-            CONNS.with(|conns| match conns.iter().position(Option::is_none) {
-                Some(free) => conns[free] = Some(conn),
-                None => conns.push(Some(conn)),
-            });
+            add_conn(Conn::new(socket));
             accepted = true;
         }
     }
@@ -899,16 +943,7 @@ pub fn open_client(
         _ => 0,
     };
     conn.phase = Phase::Closing;
-    CONNS.with(|conns| match conns.iter().position(Option::is_none) {
-        Some(free) => {
-            conns[free] = Some(conn);
-            free as u32
-        }
-        None => {
-            conns.push(Some(conn));
-            conns.len() as u32 - 1
-        }
-    })
+    add_conn(conn)
 }
 
 /// Starts exchange `exchange` on client connection `id`.
@@ -1133,7 +1168,8 @@ fn close(id: u32) {
 /// The reactor: waits until a listener or connection is ready or the next timer a task
 /// waits for is due (only looks, when `busy`), and records what is ready: listeners in
 /// `listeners_ready`, connections in their `readable`.
-fn react(listeners: &[Descriptor], listeners_ready: &mut [bool], busy: bool) {
+fn react(reactor: crate::sys::RawHandle, listeners_ready: &mut [bool], busy: bool) {
+    use crate::sys::{Clock, Current, Platform, Readiness};
     let _ = reap_exited();
     if !busy {
         // What waits in the outputs goes out now: nothing else will come with it.
@@ -1156,47 +1192,24 @@ fn react(listeners: &[Descriptor], listeners_ready: &mut [bool], busy: bool) {
             });
         }
     }
-    let mut targets: Vec<Target> = Vec::new();
-    // Which connection each target after the listeners' is.
-    let mut owners: Vec<u32> = Vec::new();
-    for listener in listeners {
-        if let Ok(target) = listener.poll_target(Interest::Read) {
-            targets.push(target);
-        }
-    }
-    CONNS.with(|conns| {
-        for (id, conn) in conns.iter().enumerate() {
-            let Some(conn) = conn else { continue };
-            let reading = (conn.phase == Phase::Head || conn.wants_read) && !conn.readable;
-            if reading && let Ok(target) = conn.socket.poll_target(Interest::Read) {
-                targets.push(target);
-                owners.push(id as u32);
-            }
-            if !conn.output.is_empty()
-                && let Ok(target) = conn.socket.poll_target(Interest::Write)
-            {
-                targets.push(target);
-                owners.push(id as u32);
-            }
-        }
-    });
-    let deadline = if busy {
+    let timeout = if busy {
         Some(0)
     } else {
-        tasks::next_deadline()
+        tasks::next_deadline().map(|deadline| {
+            deadline.saturating_sub(Current::now(Clock::Monotonic).unwrap_or(deadline))
+        })
     };
-    if crate::host::poll::wait(&mut targets, deadline).is_err() {
+    let mut events = [(0u64, Readiness::default()); 64];
+    let Ok(ready) = Current::reactor_wait(reactor, &mut events, timeout) else {
         return;
-    }
-    for (ready, target) in listeners_ready.iter_mut().zip(&targets) {
-        *ready |= target.is_ready();
-    }
-    for (owner, target) in owners
-        .iter()
-        .zip(&targets[listeners.len().min(targets.len())..])
-    {
-        if target.is_ready() && target.fd.interest == Interest::Read {
-            with_conn(*owner, |conn| conn.readable = true);
+    };
+    for &(token, readiness) in &events[..ready] {
+        if token >= LISTENER_TOKENS {
+            if let Some(ready) = listeners_ready.get_mut((token - LISTENER_TOKENS) as usize) {
+                *ready = true;
+            }
+        } else if readiness.readable || readiness.hangup || readiness.error {
+            with_conn(token as u32, |conn| conn.readable = true);
         }
     }
 }

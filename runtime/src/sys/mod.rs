@@ -534,6 +534,20 @@ pub trait Platform {
     /// Waits until one of `fds` is ready or `timeout` nanoseconds pass (`None`: no
     /// limit); fills each one's `ready`. May return `EINTR`.
     fn poll(fds: &mut [PollFd], timeout: Option<u64>) -> Result<usize>;
+    /// A readiness queue (epoll on Linux), for a loop watching many descriptors: each
+    /// added once, then [`Platform::reactor_wait`] reports what became ready.
+    fn reactor_new() -> Result<RawHandle>;
+    /// Adds `handle` to `reactor` for reads and writes, reported with `token`;
+    /// `edge`: only when its readiness changes (the caller reads or writes until it
+    /// would block), else as long as it lasts.
+    fn reactor_add(reactor: RawHandle, handle: RawHandle, token: u64, edge: bool) -> Result;
+    /// Waits until something in `reactor` is ready or `timeout` nanoseconds pass
+    /// (`None`: no limit); fills `events` with (token, readiness); returns how many.
+    fn reactor_wait(
+        reactor: RawHandle,
+        events: &mut [(u64, Readiness)],
+        timeout: Option<u64>,
+    ) -> Result<usize>;
     /// Sleeps until the monotonic clock reaches `deadline`.
     fn sleep_until(deadline: u64) -> Result;
     /// The time of `clock`, in nanoseconds.

@@ -552,6 +552,23 @@ impl Platform for BareMetal {
         }
     }
 
+    fn reactor_new() -> Result<RawHandle> {
+        // No descriptors to watch in numbers: `poll` serves.
+        Err(Errno::NOSYS)
+    }
+
+    fn reactor_add(_reactor: RawHandle, _handle: RawHandle, _token: u64, _edge: bool) -> Result {
+        Err(Errno::NOSYS)
+    }
+
+    fn reactor_wait(
+        _reactor: RawHandle,
+        _events: &mut [(u64, Readiness)],
+        _timeout: Option<u64>,
+    ) -> Result<usize> {
+        Err(Errno::NOSYS)
+    }
+
     fn sleep_until(deadline: u64) -> Result {
         while uptime() < deadline {
             core::hint::spin_loop();

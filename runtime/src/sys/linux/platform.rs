@@ -846,6 +846,43 @@ impl Platform for Linux {
         Ok(ready)
     }
 
+    fn reactor_new() -> Result<RawHandle> {
+        Ok(poll::epoll_create()?)
+    }
+
+    fn reactor_add(reactor: RawHandle, handle: RawHandle, token: u64, edge: bool) -> Result {
+        let mut events = poll::EPOLLIN | poll::EPOLLOUT | poll::EPOLLRDHUP;
+        if edge {
+            events |= poll::EPOLLET;
+        }
+        Ok(poll::epoll_add(reactor, handle, events, token)?)
+    }
+
+    fn reactor_wait(
+        reactor: RawHandle,
+        events: &mut [(u64, Readiness)],
+        timeout: Option<u64>,
+    ) -> Result<usize> {
+        const BATCH: usize = 256;
+        let mut host = [poll::EpollEvent::default(); BATCH];
+        let len = events.len().min(BATCH);
+        let ready = poll::epoll_wait(reactor, &mut host[..len], timeout)?;
+        for (out, event) in events.iter_mut().zip(&host[..ready]) {
+            let (bits, token) = (event.events, event.data);
+            *out = (
+                token,
+                Readiness {
+                    readable: bits & (poll::EPOLLIN | poll::EPOLLRDHUP) != 0,
+                    writable: bits & poll::EPOLLOUT != 0,
+                    hangup: bits & poll::EPOLLHUP != 0,
+                    error: bits & poll::EPOLLERR != 0,
+                    invalid: false,
+                },
+            );
+        }
+        Ok(ready)
+    }
+
     fn sleep_until(deadline: u64) -> Result {
         Ok(poll::sleep(
             clock_id(Clock::Monotonic),

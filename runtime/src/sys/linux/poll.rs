@@ -49,6 +49,85 @@ pub fn ppoll(fds: &mut [PollFd], timeout: Option<u64>) -> Result<usize, Errno> {
     })
 }
 
+/// `EPOLLIN`.
+pub const EPOLLIN: u32 = 0x1;
+/// `EPOLLOUT`.
+pub const EPOLLOUT: u32 = 0x4;
+/// `EPOLLERR`.
+pub const EPOLLERR: u32 = 0x8;
+/// `EPOLLHUP`.
+pub const EPOLLHUP: u32 = 0x10;
+/// `EPOLLRDHUP`.
+pub const EPOLLRDHUP: u32 = 0x2000;
+/// `EPOLLET`: edge-triggered.
+pub const EPOLLET: u32 = 1 << 31;
+
+/// `struct epoll_event`: packed on x86_64 (the kernel's ABI there), naturally aligned
+/// elsewhere.
+#[repr(C)]
+#[cfg_attr(target_arch = "x86_64", repr(packed))]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EpollEvent {
+    /// The events.
+    pub events: u32,
+    /// The caller's token.
+    pub data: u64,
+}
+
+/// `epoll_create1(EPOLL_CLOEXEC)`.
+pub fn epoll_create() -> Result<i32, Errno> {
+    const EPOLL_CLOEXEC: usize = 0o2_000_000;
+    // SAFETY: no pointers.
+    check(unsafe { syscall6(nr::EPOLL_CREATE1, EPOLL_CLOEXEC, 0, 0, 0, 0, 0) }).map(|fd| fd as i32)
+}
+
+/// `epoll_ctl(EPOLL_CTL_ADD)` of `fd` for `events`, reported with `token`.
+pub fn epoll_add(epoll: i32, fd: i32, events: u32, token: u64) -> Result<(), Errno> {
+    const EPOLL_CTL_ADD: usize = 1;
+    let event = EpollEvent {
+        events,
+        data: token,
+    };
+    // SAFETY: `event` is one `struct epoll_event`, read by the call.
+    check(unsafe {
+        syscall6(
+            nr::EPOLL_CTL,
+            epoll as usize,
+            EPOLL_CTL_ADD,
+            fd as usize,
+            &event as *const EpollEvent as usize,
+            0,
+            0,
+        )
+    })
+    .map(drop)
+}
+
+/// `epoll_pwait(2)`: fills `events` with what is ready, waiting at most `timeout`
+/// nanoseconds (`None`: forever; rounded up to milliseconds); returns how many.
+pub fn epoll_wait(
+    epoll: i32,
+    events: &mut [EpollEvent],
+    timeout: Option<u64>,
+) -> Result<usize, Errno> {
+    let timeout_ms = match timeout {
+        None => -1isize,
+        Some(ns) => ns.div_ceil(1_000_000).min(i32::MAX as u64) as isize,
+    };
+    // SAFETY: `events` is an array of `struct epoll_event` the kernel fills; no mask.
+    check(unsafe {
+        syscall6(
+            nr::EPOLL_PWAIT,
+            epoll as usize,
+            events.as_mut_ptr() as usize,
+            events.len(),
+            timeout_ms as usize,
+            0,
+            8,
+        )
+    })
+}
+
 /// `TIMER_ABSTIME`: the time is a deadline on the clock, not a duration.
 pub const TIMER_ABSTIME: u32 = 1;
 

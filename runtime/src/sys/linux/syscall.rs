@@ -44,6 +44,9 @@ pub mod nr {
     pub const GETDENTS64: usize = 217;
     pub const FCNTL: usize = 72;
     pub const PPOLL: usize = 271;
+    pub const EPOLL_CREATE1: usize = 291;
+    pub const EPOLL_CTL: usize = 233;
+    pub const EPOLL_PWAIT: usize = 281;
     pub const CLOCK_NANOSLEEP: usize = 230;
     pub const IOCTL: usize = 16;
     pub const SOCKET: usize = 41;
@@ -110,6 +113,9 @@ pub mod nr {
     pub const GETDENTS64: usize = 61;
     pub const FCNTL: usize = 25;
     pub const PPOLL: usize = 73;
+    pub const EPOLL_CREATE1: usize = 20;
+    pub const EPOLL_CTL: usize = 21;
+    pub const EPOLL_PWAIT: usize = 22;
     pub const CLOCK_NANOSLEEP: usize = 115;
     pub const IOCTL: usize = 29;
     pub const SOCKET: usize = 198;
