@@ -973,6 +973,9 @@ pub mod resource {
     pub const OUTGOING_DATAGRAM_STREAM: u32 = 13;
     /// `wasi:sockets/ip-name-lookup.resolve-address-stream`
     pub const RESOLVE_ADDRESS_STREAM: u32 = 14;
+    /// `wasi:filesystem/types@0.3.descriptor`: the same host object as 0.2's, a
+    /// resource type of its own (a handle of one is not a handle of the other).
+    pub const DESCRIPTOR_P3: u32 = 15;
 }
 
 /// Host resources: (interface without version, resource name, type number).
@@ -1179,6 +1182,196 @@ pub const P3_FUNCTIONS: &[HostFunc] = &[
     ),
 ];
 
+/// `wasi:filesystem@0.3`: the functions of `descriptor` that take or give streams are
+/// synchronous (`read-via-stream`, `read-directory`: a stream and the future of its
+/// outcome through the return pointer); the others are `async` (parameters past 4 flat
+/// values through a pointer, results through the return pointer, the subtask's status
+/// returned).
+const P3_FILESYSTEM: &[HostFunc] = &[
+    f(
+        "wasi:filesystem/preopens",
+        "get-directories",
+        "wafer_p3_filesystem_get_directories",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.read-via-stream",
+        "wafer_p3_filesystem_read_via_stream",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.write-via-stream",
+        "wafer_p3_filesystem_write_via_stream",
+        &[I32, I32, I64],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.append-via-stream",
+        "wafer_p3_filesystem_append_via_stream",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.read-directory",
+        "wafer_p3_filesystem_read_directory",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.advise",
+        "wafer_p3_filesystem_advise",
+        &[I32, I64, I64, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.sync-data",
+        "wafer_p3_filesystem_sync_data",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.sync",
+        "wafer_p3_filesystem_sync",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.get-flags",
+        "wafer_p3_filesystem_get_flags",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.get-type",
+        "wafer_p3_filesystem_get_type",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-size",
+        "wafer_p3_filesystem_set_size",
+        &[I32, I64, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-times",
+        "wafer_p3_filesystem_set_times",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.create-directory-at",
+        "wafer_p3_filesystem_create_directory_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.stat",
+        "wafer_p3_filesystem_stat",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.stat-at",
+        "wafer_p3_filesystem_stat_at",
+        &[I32, I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-times-at",
+        "wafer_p3_filesystem_set_times_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.link-at",
+        "wafer_p3_filesystem_link_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.open-at",
+        "wafer_p3_filesystem_open_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.readlink-at",
+        "wafer_p3_filesystem_readlink_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.remove-directory-at",
+        "wafer_p3_filesystem_remove_directory_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.rename-at",
+        "wafer_p3_filesystem_rename_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.symlink-at",
+        "wafer_p3_filesystem_symlink_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.unlink-file-at",
+        "wafer_p3_filesystem_unlink_file_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.is-same-object",
+        "wafer_p3_filesystem_is_same_object",
+        &[I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash",
+        "wafer_p3_filesystem_metadata_hash",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash-at",
+        "wafer_p3_filesystem_metadata_hash_at",
+        &[I32, I32, I32, I32, I32],
+        &[I32],
+    ),
+];
+
 /// Whether `version` is a WASI 0.3 version (`0.3.x`, with any pre-release suffix).
 pub fn is_p3_version(version: Option<&str>) -> bool {
     let mut parts = version.unwrap_or_default().splitn(3, '.');
@@ -1195,7 +1388,10 @@ pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
     let functions = if is_compatible_version(version) {
         FUNCTIONS
     } else if is_p3_version(version) {
-        P3_FUNCTIONS
+        return P3_FUNCTIONS
+            .iter()
+            .chain(P3_FILESYSTEM)
+            .find(|func| func.interface == interface && func.name == name);
     } else {
         return None;
     };
@@ -1204,13 +1400,25 @@ pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
         .find(|func| func.interface == interface && func.name == name)
 }
 
+/// Host resources of WASI 0.3 interfaces: (interface without version, resource name,
+/// type number).
+pub const P3_RESOURCES: &[(&str, &str, u32)] = &[(
+    "wasi:filesystem/types",
+    "descriptor",
+    resource::DESCRIPTOR_P3,
+)];
+
 /// The host resource type of resource `name` imported from `interface` (versioned).
 pub fn find_resource(interface: &str, name: &str) -> Option<u32> {
     let (interface, version) = split_version(interface);
-    if !is_compatible_version(version) {
+    let resources = if is_compatible_version(version) {
+        RESOURCES
+    } else if is_p3_version(version) {
+        P3_RESOURCES
+    } else {
         return None;
-    }
-    RESOURCES
+    };
+    resources
         .iter()
         .find(|(i, n, _)| *i == interface && *n == name)
         .map(|(_, _, ty)| *ty)
