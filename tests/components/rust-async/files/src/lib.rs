@@ -9,9 +9,11 @@
 
 wit_bindgen::generate!({ path: "wit", world: "files", generate_all });
 
+use wasi::clocks::system_clock::Instant;
 use wasi::filesystem::preopens;
 use wasi::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorStat, ErrorCode, OpenFlags, PathFlags,
+    Advice, Descriptor, DescriptorFlags, DescriptorStat, ErrorCode, NewTimestamp, OpenFlags,
+    PathFlags,
 };
 use wit_bindgen::StreamResult;
 
@@ -297,7 +299,83 @@ async fn files(work: &Descriptor) -> Result<(), ErrorCode> {
     };
     println!("metadata-hash equal to metadata-hash-at: {same}");
     drop(moved);
+
+    // A hard link, and times set (a time long past is not recent).
+    println!(
+        "link-at sub/moved.bin -> hard: {:?}",
+        work.link_at(
+            PathFlags::empty(),
+            "sub/moved.bin".into(),
+            work,
+            "hard".into()
+        )
+        .await
+    );
+    println!(
+        "link-at following a symlink: {:?}",
+        work.link_at(
+            PathFlags::SYMLINK_FOLLOW,
+            "hard".into(),
+            work,
+            "hard2".into()
+        )
+        .await
+    );
+    println!("stat of the linked file: {}", describe(&file.stat().await?));
+    let long_ago = Instant {
+        seconds: 1_000_000_000,
+        nanoseconds: 500,
+    };
+    println!(
+        "set-times: {:?}",
+        file.set_times(NewTimestamp::NoChange, NewTimestamp::Timestamp(long_ago))
+            .await
+    );
+    println!("stat: {}", describe(&file.stat().await?));
+    println!(
+        "set-times-at hard: {:?}",
+        work.set_times_at(
+            PathFlags::empty(),
+            "hard".into(),
+            NewTimestamp::Timestamp(long_ago),
+            NewTimestamp::Now,
+        )
+        .await
+    );
+    println!(
+        "stat-at hard: {:?}",
+        work.stat_at(PathFlags::empty(), "hard".into())
+            .await
+            .map(|s| describe(&s))
+    );
+    println!(
+        "advise: {:?}",
+        file.advise(0, 100, Advice::Sequential).await
+    );
+    println!(
+        "unlink-file-at hard: {:?}",
+        work.unlink_file_at("hard".into()).await
+    );
+
+    // A stream read in part and dropped ends well; a stream outlives its descriptor.
+    let (mut part, done) = file.read_via_stream(10);
+    let (_, piece) = part.read(Vec::with_capacity(100)).await;
+    drop(part);
+    println!(
+        "a read of {} bytes, then the stream dropped: {:?}",
+        piece.len(),
+        done.await
+    );
+    let (mut rest, done) = file.read_via_stream(900);
     drop(file);
+    let (_, piece) = rest.read(Vec::with_capacity(PIECE)).await;
+    let (result, _) = rest.read(Vec::with_capacity(PIECE)).await;
+    drop(rest);
+    println!(
+        "after the descriptor was dropped: {} bytes, then {result:?}, {:?}",
+        piece.len(),
+        done.await
+    );
 
     // What the sandbox and the filesystem refuse.
     let _ = open(work, "missing.txt", false, DescriptorFlags::READ).await;
