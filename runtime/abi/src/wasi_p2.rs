@@ -1577,5 +1577,48 @@ mod tests {
             Some(resource::OUTPUT_STREAM)
         );
         assert_eq!(find_resource("wasi:io/streams@0.2.12", "pollable"), None);
+        // 0.2's and 0.3's descriptors are different resource types.
+        assert_eq!(
+            find_resource("wasi:filesystem/types@0.2.6", "descriptor"),
+            Some(resource::DESCRIPTOR)
+        );
+        assert_eq!(
+            find_resource("wasi:filesystem/types@0.3.0", "descriptor"),
+            Some(resource::DESCRIPTOR_P3)
+        );
+        assert_eq!(
+            find_resource("wasi:io/streams@0.3.0", "output-stream"),
+            None
+        );
+    }
+
+    /// `INTERFACE@0.3.0` in `buf` (the crate has no allocator without `alloc`).
+    fn at_0_3<'b>(interface: &str, buf: &'b mut [u8; 64]) -> &'b str {
+        let len = interface.len() + 6;
+        buf[..interface.len()].copy_from_slice(interface.as_bytes());
+        buf[interface.len()..len].copy_from_slice(b"@0.3.0");
+        core::str::from_utf8(&buf[..len]).unwrap()
+    }
+
+    #[test]
+    fn p3_functions_are_found_only_at_0_3() {
+        let all = || P3_FUNCTIONS.iter().chain(P3_FILESYSTEM);
+        for (i, a) in all().enumerate() {
+            assert!(a.results.len() <= 1, "{}", a.name);
+            assert_eq!(find(at_0_3(a.interface, &mut [0; 64]), a.name), Some(a));
+            // Symbols may be shared (`wall-clock.now` and `system-clock.now`); names not.
+            for b in all().skip(i + 1) {
+                assert!(a.interface != b.interface || a.name != b.name);
+            }
+        }
+        let open_at = "[method]descriptor.open-at";
+        assert_eq!(
+            find("wasi:filesystem/types@0.3.0", open_at).map(|f| f.symbol),
+            Some("wafer_p3_filesystem_open_at")
+        );
+        assert_eq!(
+            find("wasi:filesystem/types@0.2.6", open_at).map(|f| f.symbol),
+            Some("wafer_p2_filesystem_open_at")
+        );
     }
 }
