@@ -1,6 +1,7 @@
 //! Streams and futures (`stream<T>`, `future<T>`): the shared objects behind their two
 //! ends, the copies between guest buffers, and the host as the other party of the WASI
-//! 0.3 stdio streams (`wasi:cli/stdin`, `stdout`, `stderr`).
+//! 0.3 stdio streams (`wasi:cli/stdin`, `stdout`, `stderr`) and of `wasi:filesystem`'s
+//! file and directory streams.
 //!
 //! Shaped as `definitions.py`'s `SharedStreamImpl`, `SharedFutureImpl` and `CopyEnd`: a
 //! copy that finds no copy waiting at the other end leaves its buffer pending there;
@@ -17,6 +18,8 @@
 //! buffer (`read(2)` into guest memory, `write(2)` from it): nothing is allocated. A read
 //! of stdin that would block stays pending; `waitable-set.wait` then sleeps in the
 //! reactor (`crate::host::poll::wait`) on stdin, and the read happens when it is ready.
+//! A file stream's host end is a `crate::p2` host object (`Host::Object`), which is
+//! always ready: its copies complete at once, between the file and the guest buffer.
 
 use alloc::vec::Vec;
 
