@@ -82,6 +82,9 @@ struct Buffer {
     size: u32,
     length: u32,
     progress: u32,
+    /// The flags global (`may_leave`) of the instance whose buffer it is: the host
+    /// clears it while it lowers into the buffer with the instance's `realloc`.
+    flags: *mut u32,
 }
 
 impl Buffer {
@@ -336,7 +339,7 @@ impl State {
                 let copied = crate::p2::object_copy(
                     object,
                     reading,
-                    buffer.context,
+                    (buffer.context, buffer.flags),
                     buffer.ptr,
                     buffer.remain(),
                 )?;
@@ -843,6 +846,7 @@ impl Call {
         let id = self.end(kind, handle)?;
         let future = matches!(kind, AsyncKind::FutureReadable | AsyncKind::FutureWritable);
         let reading = matches!(kind, AsyncKind::StreamReadable | AsyncKind::FutureReadable);
+        let flags = self.component.flags(self.instance).map_err(host_trap)?;
         STATE.with(|state| -> Result<(), TrapKind> {
             let end = state.end(id)?;
             match (end.state, future, reading) {
@@ -881,6 +885,7 @@ impl Call {
                 size,
                 length: n,
                 progress: 0,
+                flags,
             });
             state.copy(id, self.instance)
         })?;

@@ -181,12 +181,12 @@ pub(crate) struct Copied {
 
 /// A copy between host object `object` (a file stream or a directory listing) and a
 /// guest buffer of `count` elements at `ptr` in the memory of `context` (the copy's
-/// canonical options): the guest `reading` from the object, or writing to it. The
-/// caller checked the buffer lies in guest memory.
+/// canonical options; `flags` is its instance's flags global): the guest `reading` from
+/// the object, or writing to it. The caller checked the buffer lies in guest memory.
 pub(crate) fn object_copy(
     object: u32,
     reading: bool,
-    context: *const CanonContext,
+    (context, flags): (*const CanonContext, *mut u32),
     ptr: u32,
     count: u32,
 ) -> Result<Copied, TrapKind> {
@@ -198,7 +198,7 @@ pub(crate) fn object_copy(
     let call = unsafe { Call::new(context.cast_mut()) };
     match objects::get(object) {
         Some(Object::Stream(stream)) => Ok(bytes_copy(&call, object, stream, reading, ptr, count)?),
-        Some(Object::Entries { .. }) if reading => entries_copy(&call, object, ptr, count),
+        Some(Object::Entries { .. }) if reading => entries_copy(&call, flags, object, ptr, count),
         _ => Err(TrapKind::Unreachable),
     }
 }
@@ -246,8 +246,30 @@ fn bytes_copy(
     })
 }
 
+/// Lowers `name` as a `string` with the reader's `realloc`, its instance's `may_leave`
+/// (in `flags`) clear meanwhile, as the canonical ABI lowers: a `realloc` that calls an
+/// import or a built-in traps, and never re-enters the runtime in the middle of a copy.
+fn lower_name(call: &Call, flags: *mut u32, name: &[u8]) -> HostResult<(u32, u32)> {
+    // SAFETY: `flags` is the address of the reader's flags global, an `i32` that
+    // compiled code reads and writes only while it runs, which it does not between
+    // these accesses but in `realloc`, where it reads the cleared flag.
+    let old = unsafe { flags.read() };
+    // SAFETY: as above.
+    unsafe { flags.write(old & !1) };
+    let lowered = call.lower_string(name);
+    // SAFETY: as above.
+    unsafe { flags.write(old) };
+    lowered
+}
+
 /// Lowers up to `count` entries of listing `object` into the guest buffer at `ptr`.
-fn entries_copy(call: &Call, object: u32, ptr: u32, count: u32) -> Result<Copied, TrapKind> {
+fn entries_copy(
+    call: &Call,
+    flags: *mut u32,
+    object: u32,
+    ptr: u32,
+    count: u32,
+) -> Result<Copied, TrapKind> {
     let mut name = [0u8; NAME_MAX];
     for done in 0..count {
         let (len, kind) = match next_entry(object, &mut name) {
@@ -265,7 +287,7 @@ fn entries_copy(call: &Call, object: u32, ptr: u32, count: u32) -> Result<Copied
                 });
             }
         };
-        let (name_ptr, name_len) = call.lower_string(name.get(..len).unwrap_or_default())?;
+        let (name_ptr, name_len) = lower_name(call, flags, name.get(..len).unwrap_or_default())?;
         let at = ptr + done * ENTRY_SIZE;
         store_type(call, at, kind)?;
         call.store_u32(at + 16, name_ptr)?;
