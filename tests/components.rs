@@ -133,6 +133,15 @@ const CASES: &[Case] = &[
         ..Case::new("wat_p3_drop_unresolved", "wat/p3_drop_unresolved.wat")
     },
     Case {
+        // A directory to list: the test's working directory, read-only.
+        build: &["--dir", ".::d:ro"],
+        stderr: &[
+            "wafer: trap: cannot leave component instance in [stream.new] called from realloc (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_p3_realloc_leaves", "wat/p3_realloc_leaves.wat")
+    },
+    Case {
         stderr: &[
             "wafer: trap: handle index 1 used with the wrong type in [resource-drop]resource2 called from run (wasm offset 0x",
         ],
