@@ -133,6 +133,15 @@ const CASES: &[Case] = &[
         ..Case::new("wat_p3_drop_unresolved", "wat/p3_drop_unresolved.wat")
     },
     Case {
+        // A directory to list: the test's working directory, read-only.
+        build: &["--dir", ".::d:ro"],
+        stderr: &[
+            "wafer: trap: cannot leave component instance in [stream.new] called from realloc (wasm offset 0x",
+        ],
+        same_as_wasmtime: false,
+        ..Case::new("wat_p3_realloc_leaves", "wat/p3_realloc_leaves.wat")
+    },
+    Case {
         stderr: &[
             "wafer: trap: handle index 1 used with the wrong type in [resource-drop]resource2 called from run (wasm offset 0x",
         ],
@@ -1274,6 +1283,107 @@ fn rust_async_echo() {
         }
     }
     failures.finish("rust async echo");
+}
+
+/// The WASI 0.3 files guest in Rust (`tests/components/rust-async/files`: wit-bindgen's
+/// streams and `async` functions over `wasi:filesystem@0.3.0`) on every Linux target,
+/// in a fresh directory granted as `work`: files written through `write-via-stream` and
+/// `append-via-stream` in chunks larger than a buffer, read back from several offsets,
+/// listed through `read-directory`, stat'ed, renamed, linked and removed, and what the
+/// sandbox refuses. Its output must be the golden file's and wasmtime's with the same
+/// grant (`-W component-model-async -S p3`), and the directory must end empty. Then
+/// with a second, read-only grant `ro` (wasmtime's CLI has none), whose refusals are
+/// 0.2's (`not-permitted`), against a golden file of its own; `ro` is left unchanged.
+#[test]
+fn rust_async_files() {
+    let dir = common::scratch("components-rust-async-files");
+    let wasm = toolchain::build_rust_async_guest("files", "p3_files");
+    let fresh = |name: &str| -> PathBuf {
+        let work = dir.join(name);
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        work
+    };
+    let ro = fresh("ro");
+    std::fs::write(ro.join("data.txt"), "read-only data\n").unwrap();
+    let listing = |path: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(path)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let reference = common::which("wasmtime").map(|wasmtime| {
+        let work = fresh("work.wasmtime");
+        common::run_command(
+            Command::new(wasmtime)
+                .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                .arg("--dir")
+                .arg(format!("{}::work", work.display()))
+                .arg(&wasm)
+                .env_clear(),
+        )
+    });
+    let mut failures = Failures::default();
+    if let Some(reference) = &reference
+        && reference.code != 0
+    {
+        failures.push(format!(
+            "wasmtime: exit {}:\n{}",
+            reference.code, reference.stderr
+        ));
+    }
+    let read_only = format!("{}::ro:ro", ro.display());
+    for target in common::test_targets() {
+        for (name, extra) in [
+            ("rust_async_files", &[][..]),
+            ("rust_async_files_ro", &["--dir", read_only.as_str()][..]),
+        ] {
+            let work = fresh(&format!("work.{name}.{}", target.name));
+            let image = dir.join(format!("{name}.{}", target.name));
+            let grant = format!("{}::work", work.display());
+            let mut flags = vec!["--dir", grant.as_str(), "--target", target.name];
+            flags.extend(extra);
+            let build = common::wafer_build(&wasm, &image, &flags);
+            if build.code != 0 {
+                failures.push(format!(
+                    "{name} ({}): build failed: {}",
+                    target.name, build.stderr
+                ));
+                continue;
+            }
+            let outcome = common::run_image_on(&target, &image, &[], &[]);
+            if let Err(e) = check_expected(name, &target, &outcome) {
+                failures.push(format!("{name} ({}): {e}\n{}", target.name, outcome.stderr));
+            }
+            if !listing(&work).is_empty() {
+                failures.push(format!(
+                    "{name} ({}): `work` not left empty: {:?}",
+                    target.name,
+                    listing(&work)
+                ));
+            }
+            if let Some(reference) = reference.as_ref().filter(|_| extra.is_empty())
+                && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+            {
+                failures.push(format!(
+                    "{name} ({}): differs from wasmtime:\n{}",
+                    target.name,
+                    common::first_difference(&reference.stdout, &outcome.stdout)
+                ));
+            }
+        }
+    }
+    let unchanged = std::fs::read_to_string(ro.join("data.txt")).unwrap_or_default();
+    if (listing(&ro), unchanged.as_str()) != (vec!["data.txt".to_string()], "read-only data\n") {
+        failures.push(format!("the read-only grant changed: {:?}", listing(&ro)));
+    }
+    failures.finish("rust async files");
 }
 
 /// `len` bytes of every value, in an order no simple pattern repeats.

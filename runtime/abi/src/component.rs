@@ -217,6 +217,39 @@ pub const STREAM_U8: &str = "stream<u8>";
 /// The text of the `future<result<_, error-code>>` the WASI 0.3 stdio functions return.
 pub const STDIO_RESULT_FUTURE: &str = "future<result<_, enum{io, illegal-byte-sequence, pipe}>>";
 
+/// The text of `wasi:filesystem@0.3`'s `descriptor-type`.
+macro_rules! descriptor_type {
+    () => {
+        "variant{block-device, character-device, directory, fifo, symbolic-link, \
+         regular-file, socket, other(option<string>)}"
+    };
+}
+
+/// The text of `wasi:filesystem@0.3`'s `error-code`.
+macro_rules! filesystem_error_code {
+    () => {
+        "variant{access, already, bad-descriptor, busy, deadlock, quota, exist, \
+         file-too-large, illegal-byte-sequence, in-progress, interrupted, invalid, io, \
+         is-directory, loop, too-many-links, message-size, name-too-long, no-device, \
+         no-entry, no-lock, insufficient-memory, insufficient-space, not-directory, \
+         not-empty, not-recoverable, unsupported, no-tty, no-such-device, overflow, \
+         not-permitted, pipe, read-only, invalid-seek, text-file-busy, cross-device, \
+         other(option<string>)}"
+    };
+}
+
+/// The text of the `future<result<_, error-code>>` of a `wasi:filesystem@0.3` stream's
+/// outcome.
+pub const FILESYSTEM_RESULT_FUTURE: &str =
+    concat!("future<result<_, ", filesystem_error_code!(), ">>");
+
+/// The text of `read-directory`'s `stream<directory-entry>`.
+pub const DIRECTORY_ENTRY_STREAM: &str = concat!(
+    "stream<record{type: ",
+    descriptor_type!(),
+    ", name: string}>"
+);
+
 /// Offsets in the component descriptor and its records for a target with
 /// `pointer_size`-byte pointers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -981,6 +981,9 @@ pub mod resource {
     pub const HTTP_RESPONSE: u32 = 34;
     /// `wasi:http/types@0.3.request-options`
     pub const HTTP_REQUEST_OPTIONS: u32 = 35;
+    /// `wasi:filesystem/types@0.3.descriptor`: the same host object as 0.2's, a
+    /// resource type of its own (a handle of one is not a handle of the other).
+    pub const DESCRIPTOR_P3: u32 = 15;
 }
 
 /// Whether host resource type `ty` is one of `wasi:http`'s (its representation indexes
@@ -995,8 +998,14 @@ pub const fn is_http_resource(ty: u32) -> bool {
     )
 }
 
-/// Host resources of WASI 0.3 interfaces (interfaces at `0.3.x`).
+/// Host resources of WASI 0.3 interfaces (interfaces at `0.3.x`): (interface without
+/// version, resource name, type number).
 pub const P3_RESOURCES: &[(&str, &str, u32)] = &[
+    (
+        "wasi:filesystem/types",
+        "descriptor",
+        resource::DESCRIPTOR_P3,
+    ),
     ("wasi:http/types", "fields", resource::HTTP_FIELDS),
     ("wasi:http/types", "request", resource::HTTP_REQUEST),
     ("wasi:http/types", "response", resource::HTTP_RESPONSE),
@@ -1465,6 +1474,196 @@ pub const P3_FUNCTIONS: &[HostFunc] = &[
     ),
 ];
 
+/// `wasi:filesystem@0.3`: the functions of `descriptor` that take or give streams are
+/// synchronous (`read-via-stream`, `read-directory`: a stream and the future of its
+/// outcome through the return pointer); the others are `async` (parameters past 4 flat
+/// values through a pointer, results through the return pointer, the subtask's status
+/// returned).
+const P3_FILESYSTEM: &[HostFunc] = &[
+    f(
+        "wasi:filesystem/preopens",
+        "get-directories",
+        "wafer_p3_filesystem_get_directories",
+        &[I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.read-via-stream",
+        "wafer_p3_filesystem_read_via_stream",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.write-via-stream",
+        "wafer_p3_filesystem_write_via_stream",
+        &[I32, I32, I64],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.append-via-stream",
+        "wafer_p3_filesystem_append_via_stream",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.read-directory",
+        "wafer_p3_filesystem_read_directory",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.advise",
+        "wafer_p3_filesystem_advise",
+        &[I32, I64, I64, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.sync-data",
+        "wafer_p3_filesystem_sync_data",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.sync",
+        "wafer_p3_filesystem_sync",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.get-flags",
+        "wafer_p3_filesystem_get_flags",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.get-type",
+        "wafer_p3_filesystem_get_type",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-size",
+        "wafer_p3_filesystem_set_size",
+        &[I32, I64, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-times",
+        "wafer_p3_filesystem_set_times",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.create-directory-at",
+        "wafer_p3_filesystem_create_directory_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.stat",
+        "wafer_p3_filesystem_stat",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.stat-at",
+        "wafer_p3_filesystem_stat_at",
+        &[I32, I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.set-times-at",
+        "wafer_p3_filesystem_set_times_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.link-at",
+        "wafer_p3_filesystem_link_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.open-at",
+        "wafer_p3_filesystem_open_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.readlink-at",
+        "wafer_p3_filesystem_readlink_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.remove-directory-at",
+        "wafer_p3_filesystem_remove_directory_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.rename-at",
+        "wafer_p3_filesystem_rename_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.symlink-at",
+        "wafer_p3_filesystem_symlink_at",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.unlink-file-at",
+        "wafer_p3_filesystem_unlink_file_at",
+        &[I32, I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.is-same-object",
+        "wafer_p3_filesystem_is_same_object",
+        &[I32, I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash",
+        "wafer_p3_filesystem_metadata_hash",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:filesystem/types",
+        "[method]descriptor.metadata-hash-at",
+        "wafer_p3_filesystem_metadata_hash_at",
+        &[I32, I32, I32, I32, I32],
+        &[I32],
+    ),
+];
+
 /// Whether `version` is a WASI 0.3 version (`0.3.x`, with any pre-release suffix).
 pub fn is_p3_version(version: Option<&str>) -> bool {
     let mut parts = version.unwrap_or_default().splitn(3, '.');
@@ -1481,7 +1680,10 @@ pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
     let functions = if is_compatible_version(version) {
         FUNCTIONS
     } else if is_p3_version(version) {
-        P3_FUNCTIONS
+        return P3_FUNCTIONS
+            .iter()
+            .chain(P3_FILESYSTEM)
+            .find(|func| func.interface == interface && func.name == name);
     } else {
         return None;
     };
@@ -1659,5 +1861,48 @@ mod tests {
             Some(resource::OUTPUT_STREAM)
         );
         assert_eq!(find_resource("wasi:io/streams@0.2.12", "pollable"), None);
+        // 0.2's and 0.3's descriptors are different resource types.
+        assert_eq!(
+            find_resource("wasi:filesystem/types@0.2.6", "descriptor"),
+            Some(resource::DESCRIPTOR)
+        );
+        assert_eq!(
+            find_resource("wasi:filesystem/types@0.3.0", "descriptor"),
+            Some(resource::DESCRIPTOR_P3)
+        );
+        assert_eq!(
+            find_resource("wasi:io/streams@0.3.0", "output-stream"),
+            None
+        );
+    }
+
+    /// `INTERFACE@0.3.0` in `buf` (the crate has no allocator without `alloc`).
+    fn at_0_3<'b>(interface: &str, buf: &'b mut [u8; 64]) -> &'b str {
+        let len = interface.len() + 6;
+        buf[..interface.len()].copy_from_slice(interface.as_bytes());
+        buf[interface.len()..len].copy_from_slice(b"@0.3.0");
+        core::str::from_utf8(&buf[..len]).unwrap()
+    }
+
+    #[test]
+    fn p3_functions_are_found_only_at_0_3() {
+        let all = || P3_FUNCTIONS.iter().chain(P3_FILESYSTEM);
+        for (i, a) in all().enumerate() {
+            assert!(a.results.len() <= 1, "{}", a.name);
+            assert_eq!(find(at_0_3(a.interface, &mut [0; 64]), a.name), Some(a));
+            // Symbols may be shared (`wall-clock.now` and `system-clock.now`); names not.
+            for b in all().skip(i + 1) {
+                assert!(a.interface != b.interface || a.name != b.name);
+            }
+        }
+        let open_at = "[method]descriptor.open-at";
+        assert_eq!(
+            find("wasi:filesystem/types@0.3.0", open_at).map(|f| f.symbol),
+            Some("wafer_p3_filesystem_open_at")
+        );
+        assert_eq!(
+            find("wasi:filesystem/types@0.2.6", open_at).map(|f| f.symbol),
+            Some("wafer_p2_filesystem_open_at")
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Streams and futures (`stream<T>`, `future<T>`): the shared objects behind their two
 //! ends, the copies between guest buffers, and the host as the other party of the WASI
-//! 0.3 stdio streams (`wasi:cli/stdin`, `stdout`, `stderr`).
+//! 0.3 stdio streams (`wasi:cli/stdin`, `stdout`, `stderr`) and of `wasi:filesystem`'s
+//! file and directory streams.
 //!
 //! Shaped as `definitions.py`'s `SharedStreamImpl`, `SharedFutureImpl` and `CopyEnd`: a
 //! copy that finds no copy waiting at the other end leaves its buffer pending there;
@@ -17,12 +18,14 @@
 //! buffer (`read(2)` into guest memory, `write(2)` from it): nothing is allocated. A read
 //! of stdin that would block stays pending; `waitable-set.wait` then sleeps in the
 //! reactor (`crate::host::poll::wait`) on stdin, and the read happens when it is ready.
+//! A file stream's host end is a `crate::p2` host object (`Host::Object`), which is
+//! always ready: its copies complete at once, between the file and the guest buffer.
 
 use alloc::vec::Vec;
 
 use wafer_abi::component::{
-    BuiltinResult, NEW_TRAP_SHIFT, STDIO_RESULT_FUTURE, STREAM_U8, copy_op, elem_layout,
-    type_identity,
+    BuiltinResult, DIRECTORY_ENTRY_STREAM, FILESYSTEM_RESULT_FUTURE, NEW_TRAP_SHIFT,
+    STDIO_RESULT_FUTURE, STREAM_U8, copy_op, elem_layout, type_identity,
 };
 use wafer_abi::trap::TrapKind;
 use wafer_canon::{AsyncKind, Trap};
@@ -79,6 +82,9 @@ struct Buffer {
     size: u32,
     length: u32,
     progress: u32,
+    /// The flags global (`may_leave`) of the instance whose buffer it is: the host
+    /// clears it while it lowers into the buffer with the instance's `realloc`.
+    flags: *mut u32,
 }
 
 impl Buffer {
@@ -130,6 +136,10 @@ enum Host {
     Outcome { stream: u32, payload_at: u8 },
     /// A party of an HTTP body or trailers (`crate::http`).
     Http(HttpEnd),
+    /// A `wasi:filesystem@0.3` stream: the host object of `crate::p2` it reads or
+    /// writes (a file at an offset or at its end, or a directory's listing), which the
+    /// stream holds until it ends.
+    Object(u32),
 }
 
 /// What the host is in an HTTP stream or future.
@@ -401,6 +411,28 @@ impl State {
             Host::Http(HttpEnd::OutgoingTrailers { message: response }) => {
                 self.take_trailers(id, sid, response)?;
             }
+            Host::Object(object) => {
+                // Files are always ready: the copy completes now, in guest memory.
+                let end = self.end(id)?;
+                let reading = end.kind == AsyncKind::StreamReadable;
+                let buffer = end.buffer.ok_or(TrapKind::Unreachable)?;
+                let copied = crate::p2::object_copy(
+                    object,
+                    reading,
+                    (buffer.context, buffer.flags),
+                    buffer.ptr,
+                    buffer.remain(),
+                )?;
+                self.advance(id, copied.count)?;
+                let result = match copied.end {
+                    None => copy_result::COMPLETED,
+                    Some(outcome) => {
+                        self.end_object_stream(sid, outcome)?;
+                        copy_result::DROPPED
+                    }
+                };
+                self.end(id)?.event = Some(PendingEvent::Done(result));
+            }
         }
         Ok(())
     }
@@ -506,6 +538,20 @@ impl State {
         self.shared(sid)?.dropped = true;
         self.end(id)?.event = Some(PendingEvent::Done(copy_result::COMPLETED));
         Ok(())
+    }
+
+    /// Ends host object stream `sid` with `outcome` (the host's side): the stream lets
+    /// its object go, and its outcome future resolves.
+    fn end_object_stream(&mut self, sid: u32, outcome: Result<(), u8>) -> Result<(), TrapKind> {
+        let shared = self.shared(sid)?;
+        if shared.dropped {
+            return Ok(());
+        }
+        shared.dropped = true;
+        if let Some(Host::Object(object)) = shared.host {
+            crate::p2::object_release(object);
+        }
+        self.set_outcome(sid, outcome)
     }
 
     fn advance_bytes(&mut self, id: u32, bytes: u32) -> Result<(), TrapKind> {
@@ -772,6 +818,10 @@ impl State {
             (Some(Host::Http(HttpEnd::RequestBody { conn })), AsyncKind::StreamReadable) => {
                 crate::http::server::request_dropped(conn);
                 Ok(())
+            }
+            (Some(Host::Object(object)), AsyncKind::StreamWritable | AsyncKind::StreamReadable) => {
+                crate::p2::object_release(object);
+                self.set_outcome(sid, Ok(()))
             }
             _ => Ok(()),
         }
@@ -1115,6 +1165,7 @@ impl Call {
         let id = self.end(kind, handle)?;
         let future = matches!(kind, AsyncKind::FutureReadable | AsyncKind::FutureWritable);
         let reading = matches!(kind, AsyncKind::StreamReadable | AsyncKind::FutureReadable);
+        let flags = self.component.flags(self.instance).map_err(host_trap)?;
         let copied = STATE.with(|state| -> Result<(), TrapKind> {
             let end = state.end(id)?;
             match (end.state, future, reading) {
@@ -1153,6 +1204,7 @@ impl Call {
                 size,
                 length: n,
                 progress: 0,
+                flags,
             });
             state.copy(id, self.instance)
         });
@@ -1327,38 +1379,178 @@ fn add_host_end(instance: StateWord, sid: u32, kind: AsyncKind) -> Result<u32, T
 /// handles. `host` is the host's part in the stream; the guest gets the readable end of
 /// the future and, for stdin, of the stream.
 fn host_stream(instance: StateWord, host: Host) -> Result<(u32, u32), TrapKind> {
-    let stream_ty = type_identity(STREAM_U8);
-    let future_ty = type_identity(STDIO_RESULT_FUTURE);
-    let byte = elem_layout::new(1, 1, true);
-    let result_layout = elem_layout::new(2, 1, false);
-    let (sid, fid) = STATE.with(|state| {
-        let sid = push(
-            &mut state.shared,
-            Shared::new(stream_ty, byte, false, Some(host)),
-        );
-        let fid = push(
-            &mut state.shared,
-            Shared::new(
-                future_ty,
-                result_layout,
-                true,
-                Some(Host::Outcome {
-                    stream: sid,
-                    payload_at: 1,
-                }),
-            ),
-        );
-        if let Some(Some(shared)) = state.shared.get_mut(sid as usize) {
-            shared.outcome_future = Some(fid);
-        }
-        (sid, fid)
-    });
+    let (sid, fid) = STATE.with(|state| state.new_host_stream(STDIO_TYPES, Some(host)));
     let stream = match host {
         Host::Stdin => add_host_end(instance, sid, AsyncKind::StreamReadable)?,
         _ => 0,
     };
     let future = add_host_end(instance, fid, AsyncKind::FutureReadable)?;
     Ok((stream, future))
+}
+
+/// The types of a host stream and of the future of its outcome: (stream identity,
+/// element layout, future identity, its element layout).
+type HostTypes = (u32, u32, u32, u32);
+
+/// `stream<u8>` with the stdio functions' `future<result<_, error-code>>`.
+const STDIO_TYPES: HostTypes = (
+    type_identity(STREAM_U8),
+    elem_layout::new(1, 1, true),
+    type_identity(STDIO_RESULT_FUTURE),
+    elem_layout::new(2, 1, false),
+);
+
+/// `stream<u8>` with `wasi:filesystem@0.3`'s `future<result<_, error-code>>` (an
+/// `error-code` is 16 bytes aligned to 4).
+const FILE_TYPES: HostTypes = (
+    type_identity(STREAM_U8),
+    elem_layout::new(1, 1, true),
+    type_identity(FILESYSTEM_RESULT_FUTURE),
+    elem_layout::new(20, 4, false),
+);
+
+/// `stream<directory-entry>` (a `descriptor-type` and a `string`: 24 bytes aligned to
+/// 4) with `wasi:filesystem@0.3`'s outcome future.
+const ENTRY_TYPES: HostTypes = (
+    type_identity(DIRECTORY_ENTRY_STREAM),
+    elem_layout::new(24, 4, false),
+    type_identity(FILESYSTEM_RESULT_FUTURE),
+    elem_layout::new(20, 4, false),
+);
+
+impl State {
+    /// A new host stream of `types` (`host` its host party) and the future of its
+    /// outcome: their shared ids.
+    fn new_host_stream(&mut self, types: HostTypes, host: Option<Host>) -> (u32, u32) {
+        let (stream_ty, stream_layout, ..) = types;
+        let sid = push(
+            &mut self.shared,
+            Shared::new(stream_ty, stream_layout, false, host),
+        );
+        (sid, self.new_outcome_future(sid, types))
+    }
+
+    /// A new future (of the future type of `types`) that the host writes how stream
+    /// `sid` ended to: its shared id.
+    fn new_outcome_future(&mut self, sid: u32, types: HostTypes) -> u32 {
+        let (_, _, future_ty, future_layout) = types;
+        let fid = push(
+            &mut self.shared,
+            Shared::new(
+                future_ty,
+                future_layout,
+                true,
+                Some(Host::Outcome {
+                    stream: sid,
+                    // The error's case at the error type's alignment, the result's.
+                    payload_at: 1 << ((future_layout >> elem_layout::ALIGN_SHIFT) & 3),
+                }),
+            ),
+        );
+        if let Some(Some(shared)) = self.shared.get_mut(sid as usize) {
+            shared.outcome_future = Some(fid);
+        }
+        fid
+    }
+
+    /// Makes the host the reader of stream `sid` (taken from the guest) as `host`, or,
+    /// for `Err(code)`, ends the stream at once with that `error-code`: the id of the
+    /// future of its outcome (of the future type of `types`).
+    fn host_reads(
+        &mut self,
+        sid: u32,
+        types: HostTypes,
+        host: Result<Host, u8>,
+    ) -> Result<u32, TrapKind> {
+        let fid = self.new_outcome_future(sid, types);
+        let shared = self.shared(sid)?;
+        match host {
+            Ok(host) => {
+                shared.host = Some(host);
+                if shared.dropped {
+                    // The writer is gone already: the stream has ended.
+                    if let Host::Object(object) = host {
+                        crate::p2::object_release(object);
+                    }
+                    self.set_outcome(sid, Ok(()))?;
+                } else if let Some((writer, _)) = shared.pending.take() {
+                    // A write waiting for a reader: the host reads it now.
+                    self.host_copy(writer, sid)?;
+                }
+            }
+            Err(code) => {
+                shared.dropped = true;
+                // A write waiting for a reader learns that there is none.
+                self.notify_pending(sid, copy_result::DROPPED)?;
+                self.set_outcome(sid, Err(code))?;
+            }
+        }
+        Ok(fid)
+    }
+}
+
+/// A `wasi:filesystem@0.3` stream the guest reads (`read-via-stream`, or with
+/// `entries`, `read-directory`): the host writes what it reads from host object
+/// `source` (which the stream takes over), or, for `Err(code)`, the stream has already
+/// ended with that `error-code`. The guest's (stream, future) handles.
+pub(crate) fn filesystem_source(
+    instance: StateWord,
+    entries: bool,
+    source: Result<u32, u8>,
+) -> Result<(u32, u32), TrapKind> {
+    let types = if entries { ENTRY_TYPES } else { FILE_TYPES };
+    let (sid, fid) = STATE.with(|state| -> Result<(u32, u32), TrapKind> {
+        let (sid, fid) = state.new_host_stream(types, source.ok().map(Host::Object));
+        if let Err(code) = source {
+            state.shared(sid)?.dropped = true;
+            state.set_outcome(sid, Err(code))?;
+        }
+        Ok((sid, fid))
+    })?;
+    let stream = add_host_end(instance, sid, AsyncKind::StreamReadable)?;
+    let future = add_host_end(instance, fid, AsyncKind::FutureReadable)?;
+    Ok((stream, future))
+}
+
+/// A `wasi:filesystem@0.3` stream the guest writes (`write-via-stream`,
+/// `append-via-stream`): takes the guest's readable end `data` and writes what the
+/// guest writes to host object `sink` (which the stream takes over), or, for
+/// `Err(code)`, ends the stream at once with that `error-code`. The guest's handle of
+/// the outcome future.
+pub(crate) fn filesystem_sink(
+    instance: StateWord,
+    data: u32,
+    sink: Result<u32, u8>,
+) -> Result<u32, TrapKind> {
+    let sid = take_readable_bytes(instance, data)?;
+    let fid = STATE.with(|state| state.host_reads(sid, FILE_TYPES, sink.map(Host::Object)))?;
+    add_host_end(instance, fid, AsyncKind::FutureReadable)
+}
+
+/// Takes the readable end `data` of a `stream<u8>` from the guest (the spec's
+/// `lift_async_value`): the shared stream's id.
+fn take_readable_bytes(instance: StateWord, data: u32) -> Result<u32, TrapKind> {
+    // SAFETY: the context the host function got holds its instance's state word.
+    let id = unsafe {
+        super::with_instance_state(instance, |state| {
+            state.table().remove_async(AsyncKind::StreamReadable, data)
+        })
+    }
+    .map_err(host_trap)?;
+    STATE.with(|state| -> Result<u32, TrapKind> {
+        let end = state.end(id)?;
+        let sid = end.shared;
+        match end.state {
+            CopyState::Idle => {}
+            CopyState::Done => return Err(TrapKind::LiftDoneEnd),
+            _ => return Err(TrapKind::CopyInProgress),
+        }
+        if state.shared(sid)?.ty != type_identity(STREAM_U8) {
+            return Err(host_trap(Trap::HandleWrongType(data)));
+        }
+        state.ends[id as usize] = None;
+        Ok(sid)
+    })
 }
 
 /// `wasi:cli/stdin@0.3.x#read-via-stream`: `() -> tuple<stream<u8>, future<result<_,
@@ -1420,52 +1612,8 @@ unsafe fn write_via_stream(context: *mut CanonContext, data: u32, fd: RawHandle)
     // SAFETY: forwarded from the caller.
     let instance = unsafe { crate::p2::context_instance(context) };
     let result = (|| -> Result<u32, TrapKind> {
-        // SAFETY: as above.
-        let id = unsafe {
-            super::with_instance_state(instance, |state| {
-                state.table().remove_async(AsyncKind::StreamReadable, data)
-            })
-        }
-        .map_err(host_trap)?;
-        let sid = STATE.with(|state| -> Result<u32, TrapKind> {
-            let end = state.end(id)?;
-            let sid = end.shared;
-            match end.state {
-                CopyState::Idle => {}
-                CopyState::Done => return Err(TrapKind::LiftDoneEnd),
-                _ => return Err(TrapKind::CopyInProgress),
-            }
-            if state.shared(sid)?.ty != type_identity(STREAM_U8) {
-                return Err(host_trap(Trap::HandleWrongType(data)));
-            }
-            state.ends[id as usize] = None;
-            Ok(sid)
-        })?;
-        let fid = STATE.with(|state| -> Result<u32, TrapKind> {
-            let fid = push(
-                &mut state.shared,
-                Shared::new(
-                    type_identity(STDIO_RESULT_FUTURE),
-                    elem_layout::new(2, 1, false),
-                    true,
-                    Some(Host::Outcome {
-                        stream: sid,
-                        payload_at: 1,
-                    }),
-                ),
-            );
-            let shared = state.shared(sid)?;
-            shared.host = Some(Host::Output(fd));
-            shared.outcome_future = Some(fid);
-            if shared.dropped {
-                // The writer is gone already: the stream has ended.
-                state.set_outcome(sid, Ok(()))?;
-            } else if let Some((writer, _)) = shared.pending.take() {
-                // A write waiting for a reader: the host reads it now.
-                state.host_copy(writer, sid)?;
-            }
-            Ok(fid)
-        })?;
+        let sid = take_readable_bytes(instance, data)?;
+        let fid = STATE.with(|state| state.host_reads(sid, STDIO_TYPES, Ok(Host::Output(fd))))?;
         add_host_end(instance, fid, AsyncKind::FutureReadable)
     })();
     match result {

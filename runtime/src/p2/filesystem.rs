@@ -12,6 +12,15 @@
 //!
 //! The granted directories are opened at start-up (`wafer_p2_open_granted_dirs`) as the
 //! first objects, which the host keeps; `get-directories` hands out new handles to them.
+//!
+//! `wasi:filesystem@0.3` (`p3`) is the same host objects and the same operations under
+//! another ABI: its `descriptor` is a resource type of its own, `error-code` and
+//! `descriptor-type` are variants (16 bytes, aligned to 4), and its streams are the
+//! canonical ABI's. The functions here take the [`Version`] whose layouts they store.
+
+mod p3;
+
+pub(crate) use p3::{object_copy, object_release};
 
 use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi::errno as e;
@@ -42,6 +51,44 @@ pub extern "C" fn wafer_p2_open_granted_dirs() {
             _ => crate::fatal(b"the granted directories must be the first host objects"),
         },
     );
+}
+
+/// The WASI version whose ABI a function serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    /// `wasi:filesystem@0.2`.
+    P2,
+    /// `wasi:filesystem@0.3`.
+    P3,
+}
+
+use Version::P2;
+
+impl Version {
+    /// The host resource type of its `descriptor`.
+    fn descriptor(self) -> u32 {
+        match self {
+            Version::P2 => resource::DESCRIPTOR,
+            Version::P3 => resource::DESCRIPTOR_P3,
+        }
+    }
+
+    /// Its `error-code` case for a host errno.
+    fn error_code(self, err: Errno) -> u8 {
+        match self {
+            Version::P2 => error_code(err),
+            Version::P3 => p3::error_code(err),
+        }
+    }
+
+    /// Where the payload of a `result<T, error-code>` goes, for `payload_at`, where it
+    /// goes with 0.2's one-byte `error-code` (0.3's is aligned to 4).
+    fn payload_at(self, payload_at: u32) -> u32 {
+        match self {
+            Version::P2 => payload_at,
+            Version::P3 => payload_at.max(4),
+        }
+    }
 }
 
 /// `error-code` for a host errno. The errnos `error-code` has map one to one (as
@@ -90,15 +137,17 @@ pub(super) fn error_code(err: Errno) -> u8 {
     }
 }
 
-/// Stores `result<T, error-code>` at `ret`: `payload_at` is where `T` (or the error)
-/// goes, and `ok` stores `T` there.
+/// Stores `result<T, error-code>` of `v` at `ret`: `payload_at` is where `T` (or the
+/// error) goes in 0.2, and `ok` stores `T` where it goes.
 fn store(
     call: &Call,
+    v: Version,
     ret: i32,
     payload_at: u32,
     result: core::result::Result<impl FnOnce(u32) -> HostResult<()>, Errno>,
 ) -> HostResult<()> {
     let ret = ret as u32;
+    let payload_at = v.payload_at(payload_at);
     match result {
         Ok(ok) => {
             call.store_u8(ret, 0)?;
@@ -106,27 +155,27 @@ fn store(
         }
         Err(err) => {
             call.store_u8(ret, 1)?;
-            call.store_u8(ret + payload_at, error_code(err))
+            call.store_u8(ret + payload_at, v.error_code(err))
         }
     }
 }
 
 /// Stores `result<_, error-code>`.
-fn store_unit(call: &Call, ret: i32, result: Result) -> HostResult<()> {
-    store(call, ret, 1, result.map(|()| |_| Ok(())))
+fn store_unit(call: &Call, v: Version, ret: i32, result: Result) -> HostResult<()> {
+    store(call, v, ret, 1, result.map(|()| |_| Ok(())))
 }
 
-/// The descriptor behind `handle`, with its object.
-fn descriptor(call: &Call, handle: i32) -> HostResult<(u32, Descriptor)> {
-    match call.object(handle as u32, resource::DESCRIPTOR)? {
+/// The descriptor behind `handle` (a `descriptor` of `v`), with its object.
+fn descriptor(call: &Call, v: Version, handle: i32) -> HostResult<(u32, Descriptor)> {
+    match call.object(handle as u32, v.descriptor())? {
         (index, Object::Descriptor(desc)) => Ok((index, desc)),
         _ => Err(TrapKind::InvalidHandle),
     }
 }
 
 /// The directory behind `handle`: a path operation on anything else is `not-directory`.
-fn dir(call: &Call, handle: i32) -> HostResult<Result<Descriptor>> {
-    let (_, desc) = descriptor(call, handle)?;
+fn dir(call: &Call, v: Version, handle: i32) -> HostResult<Result<Descriptor>> {
+    let (_, desc) = descriptor(call, v, handle)?;
     Ok(if desc.is_dir() {
         Ok(desc)
     } else {
@@ -135,8 +184,8 @@ fn dir(call: &Call, handle: i32) -> HostResult<Result<Descriptor>> {
 }
 
 /// The file behind `handle`: a file operation on a directory is `bad-descriptor`.
-fn file(call: &Call, handle: i32) -> HostResult<Result<(u32, Descriptor)>> {
-    let (index, desc) = descriptor(call, handle)?;
+fn file(call: &Call, v: Version, handle: i32) -> HostResult<Result<(u32, Descriptor)>> {
+    let (index, desc) = descriptor(call, v, handle)?;
     Ok(if desc.is_dir() {
         Err(Errno::BADF)
     } else {
@@ -152,6 +201,7 @@ fn follows(path_flags: i32) -> bool {
 /// Runs `op` on the directory behind `handle` and the path at (`ptr`, `len`).
 fn with_path<T>(
     call: &Call,
+    v: Version,
     handle: i32,
     ptr: i32,
     len: i32,
@@ -159,7 +209,7 @@ fn with_path<T>(
 ) -> HostResult<Result<T>> {
     let mut buf = [0u8; PATH_MAX];
     let path = call.lift_string(ptr, len, &mut buf)?;
-    let dir = dir(call, handle)?;
+    let dir = dir(call, v, handle)?;
     Ok(dir.and_then(|dir| op(dir, path?)))
 }
 
@@ -177,13 +227,26 @@ fn descriptor_type(kind: FileKind) -> u8 {
     }
 }
 
-/// Stores a `descriptor-stat` at `at` (96 bytes, aligned to 8).
-fn store_stat(call: &Call, at: u32, stat: &FileStat) -> HostResult<()> {
-    call.store_u8(at, descriptor_type(stat.kind))?;
+/// Stores the `descriptor-type` of `v` for `kind` at `at`.
+fn store_type(call: &Call, v: Version, at: u32, kind: FileKind) -> HostResult<()> {
+    match v {
+        Version::P2 => call.store_u8(at, descriptor_type(kind)),
+        Version::P3 => p3::store_type(call, at, kind),
+    }
+}
+
+/// Stores a `descriptor-stat` of `v` at `at` (aligned to 8; 96 bytes in 0.2, 104 in
+/// 0.3, whose `descriptor-type` takes 16 bytes).
+fn store_stat(call: &Call, v: Version, at: u32, stat: &FileStat) -> HostResult<()> {
+    store_type(call, v, at, stat.kind)?;
+    let at = match v {
+        Version::P2 => at,
+        Version::P3 => at + 8,
+    };
     call.store_u64(at + 8, stat.nlink)?;
     call.store_u64(at + 16, stat.size)?;
     for (i, ns) in [stat.atime, stat.mtime, stat.ctime].into_iter().enumerate() {
-        // `option<datetime>`: always `some`.
+        // `option<datetime>` (0.3: `option<instant>`, the same layout): always `some`.
         let field = at + 24 + 24 * i as u32;
         call.store_u8(field, 1)?;
         call.store_u64(field + 8, ns / 1_000_000_000)?;
@@ -209,7 +272,7 @@ fn new_timestamp(kind: i32, seconds: i64, nanoseconds: i32) -> HostResult<Result
 /// A `metadata-hash-value` for a file's identity: a fixed-key mix of its device and
 /// inode numbers, the same for the same file and, with 128 bits, all but never equal
 /// for two files (wasmtime too hashes the two with a fixed-key hasher).
-fn metadata_hash(stat: &FileStat) -> (u64, u64) {
+fn identity_hash(stat: &FileStat) -> (u64, u64) {
     fn mix(mut x: u64) -> u64 {
         // SplitMix64's finaliser: a bijection with good avalanche.
         x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -222,19 +285,47 @@ fn metadata_hash(stat: &FileStat) -> (u64, u64) {
 }
 
 /// Stores `result<metadata-hash-value, error-code>`.
-fn store_hash(call: &Call, ret: i32, stat: Result<FileStat>) -> HostResult<()> {
+fn store_hash(call: &Call, v: Version, ret: i32, stat: Result<FileStat>) -> HostResult<()> {
     store(
         call,
+        v,
         ret,
         8,
         stat.map(|stat| {
             move |at: u32| {
-                let (lower, upper) = metadata_hash(&stat);
+                let (lower, upper) = identity_hash(&stat);
                 call.store_u64(at, lower)?;
                 call.store_u64(at + 8, upper)
             }
         }),
     )
+}
+
+/// A new stream of the file `desc` (object `index`, which the stream holds) for
+/// `read-via-stream` or (`output`) `write-via-stream`/`append-via-stream`, added by
+/// `insert`: its index, or why the descriptor refuses.
+fn new_stream(
+    index: u32,
+    desc: Descriptor,
+    output: bool,
+    insert: impl FnOnce() -> HostResult<u32>,
+) -> HostResult<Result<u32>> {
+    let checked = if desc.is_dir() {
+        // Reading a directory as bytes is POSIX's `EISDIR`; writing one is no file.
+        Err(if output { Errno::BADF } else { Errno::ISDIR })
+    } else if output {
+        // A read-only grant refuses at once, as wasmtime does (writes would fail later).
+        desc.check_changeable().map(drop)
+    } else {
+        Ok(())
+    };
+    Ok(match checked {
+        Ok(()) => {
+            objects::retain(index);
+            Ok(insert().inspect_err(|_| objects::release(index))?)
+        }
+        Err(err) => Err(err),
+    })
 }
 
 /// `[method]descriptor.read-via-stream` / `write-via-stream` / `append-via-stream`.
@@ -245,32 +336,18 @@ fn via_stream(
     output: bool,
     ret: i32,
 ) -> HostResult<()> {
-    let (index, desc) = descriptor(call, handle)?;
-    let checked = if desc.is_dir() {
-        // Reading a directory as bytes is POSIX's `EISDIR`; writing one is no file.
-        Err(if output { Errno::BADF } else { Errno::ISDIR })
-    } else if output {
-        // A read-only grant refuses at once, as wasmtime does (writes would fail later).
-        desc.check_changeable().map(drop)
+    let (index, desc) = descriptor(call, Version::P2, handle)?;
+    let ty = if output {
+        resource::OUTPUT_STREAM
     } else {
-        Ok(())
+        resource::INPUT_STREAM
     };
-    let created = match checked {
-        Ok(()) => {
-            objects::retain(index);
-            let ty = if output {
-                resource::OUTPUT_STREAM
-            } else {
-                resource::INPUT_STREAM
-            };
-            Ok(call
-                .new_object(ty, Object::Stream(stream(index)))
-                .inspect_err(|_| objects::release(index))?)
-        }
-        Err(err) => Err(err),
-    };
+    let created = new_stream(index, desc, output, || {
+        call.new_object(ty, Object::Stream(stream(index)))
+    })?;
     store(
         call,
+        Version::P2,
         ret,
         4,
         created.map(|stream| move |at| call.store_u32(at, stream)),
@@ -278,8 +355,8 @@ fn via_stream(
 }
 
 /// `[method]descriptor.get-flags`.
-fn get_flags(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
-    let (_, desc) = descriptor(call, handle)?;
+fn get_flags(call: &Call, v: Version, handle: i32, ret: i32) -> HostResult<()> {
+    let (_, desc) = descriptor(call, v, handle)?;
     let flags = desc.status_flags().map(|status| {
         let mut flags = 0u8;
         if desc.access.read {
@@ -305,6 +382,7 @@ fn get_flags(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
     });
     store(
         call,
+        v,
         ret,
         1,
         flags.map(|flags| move |at| call.store_u8(at, flags)),
@@ -312,8 +390,8 @@ fn get_flags(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
 }
 
 /// `[method]descriptor.get-type`.
-fn get_type(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
-    let (_, desc) = descriptor(call, handle)?;
+fn get_type(call: &Call, v: Version, handle: i32, ret: i32) -> HostResult<()> {
+    let (_, desc) = descriptor(call, v, handle)?;
     let kind = if desc.is_dir() {
         Ok(FileKind::Directory)
     } else {
@@ -321,9 +399,10 @@ fn get_type(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
     };
     store(
         call,
+        v,
         ret,
         1,
-        kind.map(|kind| move |at| call.store_u8(at, descriptor_type(kind))),
+        kind.map(|kind| move |at| store_type(call, v, at, kind)),
     )
 }
 
@@ -337,7 +416,8 @@ fn read(call: &Call, handle: i32, len: i64, offset: i64, ret: i32) -> HostResult
         len: want,
     }];
     // SAFETY: `buf` is writable for `want` bytes.
-    let read = file(call, handle)?.and_then(|(_, desc)| unsafe { desc.pread(&iov, offset as u64) });
+    let read = file(call, Version::P2, handle)?
+        .and_then(|(_, desc)| unsafe { desc.pread(&iov, offset as u64) });
     let lowered = match read {
         Ok(n) => Ok((
             call.lower_bytes(buf.get(..n).unwrap_or_default())?,
@@ -347,6 +427,7 @@ fn read(call: &Call, handle: i32, len: i64, offset: i64, ret: i32) -> HostResult
     };
     store(
         call,
+        Version::P2,
         ret,
         4,
         lowered.map(|((ptr, len), end)| {
@@ -370,37 +451,49 @@ fn write(call: &Call, handle: i32, ptr: i32, len: i32, offset: i64, ret: i32) ->
         base,
         len: len as u32 as usize,
     }];
-    let written = file(call, handle)?.and_then(|(_, desc)| {
+    let written = file(call, Version::P2, handle)?.and_then(|(_, desc)| {
         desc.check_changeable()?;
         // SAFETY: `range` checked the guest buffer; a write only reads it.
         unsafe { desc.pwrite(&iov, offset as u64) }
     });
     store(
         call,
+        Version::P2,
         ret,
         8,
         written.map(|n| move |at| call.store_u64(at, n as u64)),
     )
 }
 
-/// `[method]descriptor.read-directory`.
-fn read_directory(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
-    let (index, desc) = descriptor(call, handle)?;
-    let listing = match desc.check_read_dir() {
+/// A new listing of the directory `desc` (object `index`, which the listing holds),
+/// added by `insert`: its index, or why the descriptor cannot be listed.
+fn new_listing(
+    index: u32,
+    desc: Descriptor,
+    insert: impl FnOnce(Object) -> HostResult<u32>,
+) -> HostResult<Result<u32>> {
+    match desc.check_read_dir() {
         Ok(_) => {
             objects::retain(index);
             let entries = Object::Entries {
                 dir: index,
                 cookie: 0,
             };
-            Ok(call
-                .new_object(resource::DIRECTORY_ENTRY_STREAM, entries)
-                .inspect_err(|_| objects::release(index))?)
+            Ok(Ok(insert(entries).inspect_err(|_| objects::release(index))?))
         }
-        Err(err) => Err(if desc.is_dir() { err } else { Errno::NOTDIR }),
-    };
+        Err(err) => Ok(Err(if desc.is_dir() { err } else { Errno::NOTDIR })),
+    }
+}
+
+/// `[method]descriptor.read-directory`.
+fn read_directory(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
+    let (index, desc) = descriptor(call, Version::P2, handle)?;
+    let listing = new_listing(index, desc, |entries| {
+        call.new_object(resource::DIRECTORY_ENTRY_STREAM, entries)
+    })?;
     store(
         call,
+        Version::P2,
         ret,
         4,
         listing.map(|stream| move |at| call.store_u32(at, stream)),
@@ -410,25 +503,16 @@ fn read_directory(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
 /// The longest file name a listing reports (Linux's `NAME_MAX` is 255 bytes).
 const NAME_MAX: usize = 1024;
 
-/// `[method]directory-entry-stream.read-directory-entry`: the next entry but `.` and
-/// `..`, or none at the end.
-fn read_directory_entry(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
-    let (index, dir, cookie) = match call.object(handle as u32, resource::DIRECTORY_ENTRY_STREAM)? {
-        (index, Object::Entries { dir, cookie }) => (index, dir, cookie),
-        _ => return Err(TrapKind::InvalidHandle),
+/// The next entry of listing object `index` but `.` and `..`, its name copied into
+/// `name`: the name's length and the entry's kind, or none at the end.
+fn next_entry(index: u32, name: &mut [u8; NAME_MAX]) -> Result<Option<(usize, FileKind)>> {
+    let Some(Object::Entries { dir, cookie }) = objects::get(index) else {
+        return Err(Errno::BADF);
     };
-    let Some(desc) = descriptor_of(dir) else {
-        return store(
-            call,
-            ret,
-            4,
-            Err::<fn(u32) -> HostResult<()>, _>(Errno::BADF),
-        );
-    };
-    let mut name = [0u8; NAME_MAX];
+    let desc = descriptor_of(dir).ok_or(Errno::BADF)?;
     let mut found: Option<(usize, FileKind, u64)> = None;
     let mut next_cookie = cookie;
-    let listed = desc.read_dir(cookie, &mut |entry| {
+    desc.read_dir(cookie, &mut |entry| {
         next_cookie = entry.next;
         if entry.name == b"." || entry.name == b".." {
             return true;
@@ -440,39 +524,46 @@ fn read_directory_entry(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
         out.copy_from_slice(entry.name);
         found = Some((entry.name.len(), entry.kind, entry.next));
         false
-    });
-    let result = listed.and_then(|()| {
-        let Some((len, kind, next)) = found else {
-            objects::set(
-                index,
-                Object::Entries {
-                    dir,
-                    cookie: next_cookie,
-                },
-            );
-            return Ok(None);
-        };
-        objects::set(index, Object::Entries { dir, cookie: next });
-        let name = name.get(..len).ok_or(Errno::NAMETOOLONG)?;
-        if core::str::from_utf8(name).is_err() {
-            return Err(Errno::ILSEQ);
+    })?;
+    let Some((len, kind, next)) = found else {
+        let cookie = next_cookie;
+        objects::set(index, Object::Entries { dir, cookie });
+        return Ok(None);
+    };
+    objects::set(index, Object::Entries { dir, cookie: next });
+    let name = name.get(..len).ok_or(Errno::NAMETOOLONG)?;
+    if core::str::from_utf8(name).is_err() {
+        return Err(Errno::ILSEQ);
+    }
+    // Filesystems that do not say what an entry is: ask (without following).
+    let kind = if kind == FileKind::Unknown {
+        desc.stat_at(name, false)
+            .map_or(FileKind::Unknown, |stat| stat.kind)
+    } else {
+        kind
+    };
+    Ok(Some((len, kind)))
+}
+
+/// `[method]directory-entry-stream.read-directory-entry`: the next entry but `.` and
+/// `..`, or none at the end.
+fn read_directory_entry(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
+    let index = match call.object(handle as u32, resource::DIRECTORY_ENTRY_STREAM)? {
+        (index, Object::Entries { .. }) => index,
+        _ => return Err(TrapKind::InvalidHandle),
+    };
+    let mut name = [0u8; NAME_MAX];
+    let lowered = match next_entry(index, &mut name) {
+        Ok(Some((len, kind))) => {
+            let name = name.get(..len).unwrap_or_default();
+            Ok(Some((call.lower_string(name)?, kind)))
         }
-        // Filesystems that do not say what an entry is: ask (without following).
-        let kind = if kind == FileKind::Unknown {
-            desc.stat_at(name, false)
-                .map_or(FileKind::Unknown, |stat| stat.kind)
-        } else {
-            kind
-        };
-        Ok(Some((name, kind)))
-    });
-    let lowered = match result {
-        Ok(Some((name, kind))) => Ok(Some((call.lower_string(name)?, kind))),
         Ok(None) => Ok(None),
         Err(err) => Err(err),
     };
     store(
         call,
+        Version::P2,
         ret,
         4,
         lowered.map(|entry| {
@@ -493,6 +584,7 @@ fn read_directory_entry(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
 #[allow(clippy::too_many_arguments, reason = "the flat signature")]
 fn open_at(
     call: &Call,
+    v: Version,
     handle: i32,
     path_flags: i32,
     ptr: i32,
@@ -527,17 +619,18 @@ fn open_at(
         },
     };
     let all = crate::host::rights::FILE_RIGHTS | crate::host::rights::DIRECTORY_RIGHTS;
-    let opened = with_path(call, handle, ptr, len, |dir, path| {
+    let opened = with_path(call, v, handle, ptr, len, |dir, path| {
         dir.open_at(path, &options, all, all)
     })?;
     let created = match opened {
         Ok(desc) => Ok(call
-            .new_object(resource::DESCRIPTOR, Object::Descriptor(desc))
+            .new_object(v.descriptor(), Object::Descriptor(desc))
             .inspect_err(|_| desc.close())?),
         Err(err) => Err(err),
     };
     store(
         call,
+        v,
         ret,
         4,
         created.map(|handle| move |at| call.store_u32(at, handle)),
@@ -545,9 +638,16 @@ fn open_at(
 }
 
 /// `[method]descriptor.readlink-at`.
-fn readlink_at(call: &Call, handle: i32, ptr: i32, len: i32, ret: i32) -> HostResult<()> {
+fn readlink_at(
+    call: &Call,
+    v: Version,
+    handle: i32,
+    ptr: i32,
+    len: i32,
+    ret: i32,
+) -> HostResult<()> {
     let mut target = [0u8; PATH_MAX];
-    let read = with_path(call, handle, ptr, len, |dir, path| {
+    let read = with_path(call, v, handle, ptr, len, |dir, path| {
         dir.readlink_at(path, &mut target)
     })?;
     let checked = read.and_then(|n| {
@@ -561,6 +661,7 @@ fn readlink_at(call: &Call, handle: i32, ptr: i32, len: i32, ret: i32) -> HostRe
     };
     store(
         call,
+        v,
         ret,
         4,
         lowered.map(|(ptr, len)| {
@@ -572,31 +673,50 @@ fn readlink_at(call: &Call, handle: i32, ptr: i32, len: i32, ret: i32) -> HostRe
     )
 }
 
-/// Runs `op` on two directories and two paths (`link-at`, `rename-at`).
-#[allow(clippy::too_many_arguments, reason = "the flat signature")]
+/// A path in a directory: (the directory's handle, the path's pointer and length).
+type PathAt = (i32, i32, i32);
+
+/// Runs `op` on two directories and two paths (`link-at`, `rename-at`) and stores its
+/// `result<_, error-code>`.
 fn two_paths(
     call: &Call,
-    handle: i32,
-    old_ptr: i32,
-    old_len: i32,
-    new_handle: i32,
-    new_ptr: i32,
-    new_len: i32,
+    v: Version,
+    (handle, old_ptr, old_len): PathAt,
+    (new_handle, new_ptr, new_len): PathAt,
+    ret: i32,
     op: impl FnOnce(Descriptor, &[u8], Descriptor, &[u8]) -> Result,
-) -> HostResult<Result> {
+) -> HostResult<()> {
     let mut old_buf = [0u8; PATH_MAX];
     let mut new_buf = [0u8; PATH_MAX];
     let old_path = call.lift_string(old_ptr, old_len, &mut old_buf)?;
     let new_path = call.lift_string(new_ptr, new_len, &mut new_buf)?;
-    let old_dir = dir(call, handle)?;
-    let new_dir = dir(call, new_handle)?;
-    Ok((|| op(old_dir?, old_path?, new_dir?, new_path?))())
+    let old_dir = dir(call, v, handle)?;
+    let new_dir = dir(call, v, new_handle)?;
+    let result = (|| op(old_dir?, old_path?, new_dir?, new_path?))();
+    store_unit(call, v, ret, result)
+}
+
+/// `link-at`'s operation: `path_flags` must not ask to follow a final symlink (a hard
+/// link to what a symlink points at is not something every platform can make beneath
+/// a directory: refused, as wasmtime does).
+fn link(path_flags: i32) -> impl FnOnce(Descriptor, &[u8], Descriptor, &[u8]) -> Result {
+    move |old, old_path, new, new_path| {
+        if follows(path_flags) {
+            return Err(Errno::INVAL);
+        }
+        old.link_at(old_path, new, new_path)
+    }
+}
+
+/// `rename-at`'s operation.
+fn rename(old: Descriptor, old_path: &[u8], new: Descriptor, new_path: &[u8]) -> Result {
+    old.rename_at(old_path, new, new_path)
 }
 
 /// `[method]descriptor.is-same-object`.
-fn is_same_object(call: &Call, handle: i32, other: i32) -> HostResult<u32> {
-    let (_, a) = descriptor(call, handle)?;
-    let (_, b) = descriptor(call, other)?;
+fn is_same_object(call: &Call, v: Version, handle: i32, other: i32) -> HostResult<u32> {
+    let (_, a) = descriptor(call, v, handle)?;
+    let (_, b) = descriptor(call, v, other)?;
     let same = match (Current::stat(a.handle), Current::stat(b.handle)) {
         (Ok(a), Ok(b)) => a.dev == b.dev && a.ino == b.ino,
         _ => false,
@@ -605,14 +725,14 @@ fn is_same_object(call: &Call, handle: i32, other: i32) -> HostResult<u32> {
 }
 
 /// `preopens.get-directories`: `list<tuple<descriptor, string>>`.
-fn get_directories(call: &Call, ret: i32) -> HostResult<()> {
+fn get_directories(call: &Call, v: Version, ret: i32) -> HostResult<()> {
     let count = PREOPENED.with(|count| *count);
     let array = call.allocate(4, count.saturating_mul(12))?;
     for (i, (_, guest, _)) in grants::preopens().take(count as usize).enumerate() {
         let object = i as u32;
         objects::retain(object);
         let handle = call
-            .new_own(resource::DESCRIPTOR, u64::from(object))
+            .new_own(v.descriptor(), u64::from(object))
             .inspect_err(|_| objects::release(object))?;
         let (ptr, len) = call.lower_string(guest)?;
         let at = array + 12 * i as u32;
@@ -644,9 +764,141 @@ fn advice(advice: i32) -> HostResult<Advice> {
     })
 }
 
+/// `[method]descriptor.advise`.
+fn advise(
+    call: &Call,
+    v: Version,
+    fd: i32,
+    offset: i64,
+    len: i64,
+    how: i32,
+    ret: i32,
+) -> HostResult<()> {
+    let how = advice(how)?;
+    let result =
+        file(call, v, fd)?.and_then(|(_, desc)| desc.advise(offset as u64, len as u64, how));
+    store_unit(call, v, ret, result)
+}
+
+/// `[method]descriptor.sync-data` (`data`) or `sync`.
+fn sync(call: &Call, v: Version, fd: i32, data: bool, ret: i32) -> HostResult<()> {
+    let (_, desc) = descriptor(call, v, fd)?;
+    let result = if data { desc.datasync() } else { desc.sync() };
+    store_unit(call, v, ret, result)
+}
+
+/// `[method]descriptor.set-size`.
+fn set_size(call: &Call, v: Version, fd: i32, size: i64, ret: i32) -> HostResult<()> {
+    let result = file(call, v, fd)?.and_then(|(_, desc)| desc.set_size(size as u64));
+    store_unit(call, v, ret, result)
+}
+
+/// The flat parts of two `new-timestamp`s: (kind, seconds, nanoseconds) each.
+type Timestamps = [(i32, i64, i32); 2];
+
+/// `[method]descriptor.set-times`.
+fn set_times(call: &Call, v: Version, fd: i32, times: Timestamps, ret: i32) -> HostResult<()> {
+    let (_, desc) = descriptor(call, v, fd)?;
+    let [(a_kind, a_s, a_ns), (m_kind, m_s, m_ns)] = times;
+    let atime = new_timestamp(a_kind, a_s, a_ns)?;
+    let mtime = new_timestamp(m_kind, m_s, m_ns)?;
+    store_unit(call, v, ret, (|| desc.set_times(atime?, mtime?))())
+}
+
+/// A path operation with no result (`create-directory-at`, `remove-directory-at`,
+/// `unlink-file-at`).
+fn path_op(
+    call: &Call,
+    v: Version,
+    (fd, ptr, len): (i32, i32, i32),
+    ret: i32,
+    op: impl FnOnce(Descriptor, &[u8]) -> Result,
+) -> HostResult<()> {
+    let result = with_path(call, v, fd, ptr, len, op)?;
+    store_unit(call, v, ret, result)
+}
+
+/// Stores `stat` as `result<descriptor-stat, error-code>`, or (`hash`) as
+/// `result<metadata-hash-value, error-code>`.
+fn store_stat_or_hash(
+    call: &Call,
+    v: Version,
+    ret: i32,
+    stat: Result<FileStat>,
+    hash: bool,
+) -> HostResult<()> {
+    if hash {
+        return store_hash(call, v, ret, stat);
+    }
+    store(
+        call,
+        v,
+        ret,
+        8,
+        stat.map(|stat| move |at| store_stat(call, v, at, &stat)),
+    )
+}
+
+/// `[method]descriptor.stat`, or (`hash`) `metadata-hash`.
+fn stat(call: &Call, v: Version, fd: i32, hash: bool, ret: i32) -> HostResult<()> {
+    let (_, desc) = descriptor(call, v, fd)?;
+    store_stat_or_hash(call, v, ret, desc.stat(), hash)
+}
+
+/// `[method]descriptor.stat-at`, or (`hash`) `metadata-hash-at`: (the directory's
+/// handle, `path-flags`, the path's pointer and length).
+fn stat_at(
+    call: &Call,
+    v: Version,
+    (fd, path_flags, ptr, len): (i32, i32, i32, i32),
+    hash: bool,
+    ret: i32,
+) -> HostResult<()> {
+    let stat = with_path(call, v, fd, ptr, len, |dir, path| {
+        dir.stat_at(path, follows(path_flags))
+    })?;
+    store_stat_or_hash(call, v, ret, stat, hash)
+}
+
+/// `[method]descriptor.set-times-at`.
+fn set_times_at(
+    call: &Call,
+    v: Version,
+    fd: i32,
+    path_flags: i32,
+    (ptr, len): (i32, i32),
+    times: Timestamps,
+    ret: i32,
+) -> HostResult<()> {
+    let [(a_kind, a_s, a_ns), (m_kind, m_s, m_ns)] = times;
+    let atime = new_timestamp(a_kind, a_s, a_ns)?;
+    let mtime = new_timestamp(m_kind, m_s, m_ns)?;
+    let result = with_path(call, v, fd, ptr, len, |dir, path| {
+        dir.set_times_at(path, follows(path_flags), atime?, mtime?)
+    })?;
+    store_unit(call, v, ret, result)
+}
+
+/// `[method]descriptor.symlink-at`.
+fn symlink_at(
+    call: &Call,
+    v: Version,
+    fd: i32,
+    (old_ptr, old_len): (i32, i32),
+    (new_ptr, new_len): (i32, i32),
+    ret: i32,
+) -> HostResult<()> {
+    let mut target = [0u8; PATH_MAX];
+    let target = call.lift_string(old_ptr, old_len, &mut target)?;
+    let result = with_path(call, v, fd, new_ptr, new_len, |dir, path| {
+        dir.symlink_at(target?, path)
+    })?;
+    store_unit(call, v, ret, result)
+}
+
 host_fns! {
     /// `wasi:filesystem/preopens.get-directories`.
-    wafer_p2_filesystem_get_directories(ret: i32) => get_directories;
+    wafer_p2_filesystem_get_directories(ret: i32) => |call, ret| get_directories(call, P2, ret);
     /// `wasi:filesystem/types.filesystem-error-code`.
     wafer_p2_filesystem_error_code(error: i32, ret: i32) => filesystem_error_code;
     /// `[method]descriptor.read-via-stream`.
@@ -662,36 +914,22 @@ host_fns! {
         via_stream(call, fd, |desc| Stream::Append { desc }, true, ret)
     };
     /// `[method]descriptor.advise`.
-    wafer_p2_filesystem_advise(fd: i32, offset: i64, len: i64, how: i32, ret: i32) => |call: &Call, fd, offset: i64, len: i64, how, ret| {
-        let how = advice(how)?;
-        let result = file(call, fd)?.and_then(|(_, desc)| desc.advise(offset as u64, len as u64, how));
-        store_unit(call, ret, result)
+    wafer_p2_filesystem_advise(fd: i32, offset: i64, len: i64, how: i32, ret: i32) => |call, fd, offset, len, how, ret| {
+        advise(call, P2, fd, offset, len, how, ret)
     };
     /// `[method]descriptor.sync-data`.
-    wafer_p2_filesystem_sync_data(fd: i32, ret: i32) => |call: &Call, fd, ret| {
-        let (_, desc) = descriptor(call, fd)?;
-        store_unit(call, ret, desc.datasync())
-    };
+    wafer_p2_filesystem_sync_data(fd: i32, ret: i32) => |call, fd, ret| sync(call, P2, fd, true, ret);
     /// `[method]descriptor.sync`.
-    wafer_p2_filesystem_sync(fd: i32, ret: i32) => |call: &Call, fd, ret| {
-        let (_, desc) = descriptor(call, fd)?;
-        store_unit(call, ret, desc.sync())
-    };
+    wafer_p2_filesystem_sync(fd: i32, ret: i32) => |call, fd, ret| sync(call, P2, fd, false, ret);
     /// `[method]descriptor.get-flags`.
-    wafer_p2_filesystem_get_flags(fd: i32, ret: i32) => get_flags;
+    wafer_p2_filesystem_get_flags(fd: i32, ret: i32) => |call, fd, ret| get_flags(call, P2, fd, ret);
     /// `[method]descriptor.get-type`.
-    wafer_p2_filesystem_get_type(fd: i32, ret: i32) => get_type;
+    wafer_p2_filesystem_get_type(fd: i32, ret: i32) => |call, fd, ret| get_type(call, P2, fd, ret);
     /// `[method]descriptor.set-size`.
-    wafer_p2_filesystem_set_size(fd: i32, size: i64, ret: i32) => |call: &Call, fd, size: i64, ret| {
-        let result = file(call, fd)?.and_then(|(_, desc)| desc.set_size(size as u64));
-        store_unit(call, ret, result)
-    };
+    wafer_p2_filesystem_set_size(fd: i32, size: i64, ret: i32) => |call, fd, size, ret| set_size(call, P2, fd, size, ret);
     /// `[method]descriptor.set-times`.
-    wafer_p2_filesystem_set_times(fd: i32, a_kind: i32, a_s: i64, a_ns: i32, m_kind: i32, m_s: i64, m_ns: i32, ret: i32) => |call: &Call, fd, a_kind, a_s, a_ns, m_kind, m_s, m_ns, ret| {
-        let (_, desc) = descriptor(call, fd)?;
-        let atime = new_timestamp(a_kind, a_s, a_ns)?;
-        let mtime = new_timestamp(m_kind, m_s, m_ns)?;
-        store_unit(call, ret, (|| desc.set_times(atime?, mtime?))())
+    wafer_p2_filesystem_set_times(fd: i32, a_kind: i32, a_s: i64, a_ns: i32, m_kind: i32, m_s: i64, m_ns: i32, ret: i32) => |call, fd, a_kind, a_s, a_ns, m_kind, m_s, m_ns, ret| {
+        set_times(call, P2, fd, [(a_kind, a_s, a_ns), (m_kind, m_s, m_ns)], ret)
     };
     /// `[method]descriptor.read`.
     wafer_p2_filesystem_read(fd: i32, len: i64, offset: i64, ret: i32) => read;
@@ -703,78 +941,52 @@ host_fns! {
     wafer_p2_filesystem_read_directory_entry(stream: i32, ret: i32) => read_directory_entry;
     /// `[method]descriptor.create-directory-at`.
     wafer_p2_filesystem_create_directory_at(fd: i32, ptr: i32, len: i32, ret: i32) => |call, fd, ptr, len, ret| {
-        let result = with_path(call, fd, ptr, len, |dir, path| dir.create_dir_at(path))?;
-        store_unit(call, ret, result)
+        path_op(call, P2, (fd, ptr, len), ret, |dir, path| dir.create_dir_at(path))
     };
     /// `[method]descriptor.remove-directory-at`.
     wafer_p2_filesystem_remove_directory_at(fd: i32, ptr: i32, len: i32, ret: i32) => |call, fd, ptr, len, ret| {
-        let result = with_path(call, fd, ptr, len, |dir, path| dir.remove_dir_at(path))?;
-        store_unit(call, ret, result)
+        path_op(call, P2, (fd, ptr, len), ret, |dir, path| dir.remove_dir_at(path))
     };
     /// `[method]descriptor.unlink-file-at`.
     wafer_p2_filesystem_unlink_file_at(fd: i32, ptr: i32, len: i32, ret: i32) => |call, fd, ptr, len, ret| {
-        let result = with_path(call, fd, ptr, len, |dir, path| dir.unlink_file_at(path))?;
-        store_unit(call, ret, result)
+        path_op(call, P2, (fd, ptr, len), ret, |dir, path| dir.unlink_file_at(path))
     };
     /// `[method]descriptor.stat`.
-    wafer_p2_filesystem_stat(fd: i32, ret: i32) => |call: &Call, fd, ret| {
-        let (_, desc) = descriptor(call, fd)?;
-        store(call, ret, 8, desc.stat().map(|stat| move |at| store_stat(call, at, &stat)))
-    };
+    wafer_p2_filesystem_stat(fd: i32, ret: i32) => |call, fd, ret| stat(call, P2, fd, false, ret);
     /// `[method]descriptor.stat-at`.
     wafer_p2_filesystem_stat_at(fd: i32, path_flags: i32, ptr: i32, len: i32, ret: i32) => |call, fd, path_flags, ptr, len, ret| {
-        let stat = with_path(call, fd, ptr, len, |dir, path| dir.stat_at(path, follows(path_flags)))?;
-        store(call, ret, 8, stat.map(|stat| move |at| store_stat(call, at, &stat)))
+        stat_at(call, P2, (fd, path_flags, ptr, len), false, ret)
     };
     /// `[method]descriptor.set-times-at`.
     wafer_p2_filesystem_set_times_at(fd: i32, path_flags: i32, ptr: i32, len: i32, a_kind: i32, a_s: i64, a_ns: i32, m_kind: i32, m_s: i64, m_ns: i32, ret: i32) => |call, fd, path_flags, ptr, len, a_kind, a_s, a_ns, m_kind, m_s, m_ns, ret| {
-        let atime = new_timestamp(a_kind, a_s, a_ns)?;
-        let mtime = new_timestamp(m_kind, m_s, m_ns)?;
-        let result = with_path(call, fd, ptr, len, |dir, path| {
-            dir.set_times_at(path, follows(path_flags), atime?, mtime?)
-        })?;
-        store_unit(call, ret, result)
+        set_times_at(call, P2, fd, path_flags, (ptr, len), [(a_kind, a_s, a_ns), (m_kind, m_s, m_ns)], ret)
     };
     /// `[method]descriptor.link-at`.
     wafer_p2_filesystem_link_at(fd: i32, path_flags: i32, old_ptr: i32, old_len: i32, new_fd: i32, new_ptr: i32, new_len: i32, ret: i32) => |call, fd, path_flags, old_ptr, old_len, new_fd, new_ptr, new_len, ret| {
-        let result = two_paths(call, fd, old_ptr, old_len, new_fd, new_ptr, new_len, |old, old_path, new, new_path| {
-            // A hard link to what a symlink points at is not something every platform
-            // can make beneath a directory: refused, as wasmtime does.
-            if follows(path_flags) {
-                return Err(Errno::INVAL);
-            }
-            old.link_at(old_path, new, new_path)
-        })?;
-        store_unit(call, ret, result)
+        two_paths(call, P2, (fd, old_ptr, old_len), (new_fd, new_ptr, new_len), ret, link(path_flags))
     };
     /// `[method]descriptor.open-at`.
-    wafer_p2_filesystem_open_at(fd: i32, path_flags: i32, ptr: i32, len: i32, open_flags: i32, flags: i32, ret: i32) => open_at;
+    wafer_p2_filesystem_open_at(fd: i32, path_flags: i32, ptr: i32, len: i32, open_flags: i32, flags: i32, ret: i32) => |call, fd, path_flags, ptr, len, open_flags, flags, ret| {
+        open_at(call, P2, fd, path_flags, ptr, len, open_flags, flags, ret)
+    };
     /// `[method]descriptor.readlink-at`.
-    wafer_p2_filesystem_readlink_at(fd: i32, ptr: i32, len: i32, ret: i32) => readlink_at;
+    wafer_p2_filesystem_readlink_at(fd: i32, ptr: i32, len: i32, ret: i32) => |call, fd, ptr, len, ret| {
+        readlink_at(call, P2, fd, ptr, len, ret)
+    };
     /// `[method]descriptor.rename-at`.
     wafer_p2_filesystem_rename_at(fd: i32, old_ptr: i32, old_len: i32, new_fd: i32, new_ptr: i32, new_len: i32, ret: i32) => |call, fd, old_ptr, old_len, new_fd, new_ptr, new_len, ret| {
-        let result = two_paths(call, fd, old_ptr, old_len, new_fd, new_ptr, new_len, |old, old_path, new, new_path| {
-            old.rename_at(old_path, new, new_path)
-        })?;
-        store_unit(call, ret, result)
+        two_paths(call, P2, (fd, old_ptr, old_len), (new_fd, new_ptr, new_len), ret, rename)
     };
     /// `[method]descriptor.symlink-at`.
-    wafer_p2_filesystem_symlink_at(fd: i32, old_ptr: i32, old_len: i32, new_ptr: i32, new_len: i32, ret: i32) => |call: &Call, fd, old_ptr, old_len, new_ptr, new_len, ret| {
-        let mut target = [0u8; PATH_MAX];
-        let target = call.lift_string(old_ptr, old_len, &mut target)?;
-        let result = with_path(call, fd, new_ptr, new_len, |dir, path| dir.symlink_at(target?, path))?;
-        store_unit(call, ret, result)
+    wafer_p2_filesystem_symlink_at(fd: i32, old_ptr: i32, old_len: i32, new_ptr: i32, new_len: i32, ret: i32) => |call, fd, old_ptr, old_len, new_ptr, new_len, ret| {
+        symlink_at(call, P2, fd, (old_ptr, old_len), (new_ptr, new_len), ret)
     };
     /// `[method]descriptor.is-same-object`.
-    wafer_p2_filesystem_is_same_object(fd: i32, other: i32) -> u32 => is_same_object;
+    wafer_p2_filesystem_is_same_object(fd: i32, other: i32) -> u32 => |call, fd, other| is_same_object(call, P2, fd, other);
     /// `[method]descriptor.metadata-hash`.
-    wafer_p2_filesystem_metadata_hash(fd: i32, ret: i32) => |call: &Call, fd, ret| {
-        let (_, desc) = descriptor(call, fd)?;
-        store_hash(call, ret, desc.stat())
-    };
+    wafer_p2_filesystem_metadata_hash(fd: i32, ret: i32) => |call, fd, ret| stat(call, P2, fd, true, ret);
     /// `[method]descriptor.metadata-hash-at`.
     wafer_p2_filesystem_metadata_hash_at(fd: i32, path_flags: i32, ptr: i32, len: i32, ret: i32) => |call, fd, path_flags, ptr, len, ret| {
-        let stat = with_path(call, fd, ptr, len, |dir, path| dir.stat_at(path, follows(path_flags)))?;
-        store_hash(call, ret, stat)
+        stat_at(call, P2, (fd, path_flags, ptr, len), true, ret)
     };
 }

@@ -30,6 +30,8 @@ use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2;
 use wafer_canon::HandleTable;
 
+pub(crate) use filesystem::{object_copy, object_release};
+
 use crate::component::{StateWord, host_resource, host_trap, with_instance_state};
 use crate::guest::GuestMemory;
 use crate::memory::VMMemoryDefinition;

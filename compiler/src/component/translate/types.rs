@@ -148,13 +148,20 @@ impl Planner<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use wafer_abi::component::{STDIO_RESULT_FUTURE, STREAM_U8};
+    use wafer_abi::component::{
+        DIRECTORY_ENTRY_STREAM, FILESYSTEM_RESULT_FUTURE, STDIO_RESULT_FUTURE, STREAM_U8,
+    };
 
-    /// The host's stdio stream and future types are identified by their text: it must
+    /// The host's stream and future types are identified by their text: it must
     /// be exactly what the compiler derives (`wafer_canon`'s display) for the same type.
     #[test]
     fn host_stream_type_texts_are_the_canonical_display() {
-        for text in [STREAM_U8, STDIO_RESULT_FUTURE] {
+        for text in [
+            STREAM_U8,
+            STDIO_RESULT_FUTURE,
+            FILESYSTEM_RESULT_FUTURE,
+            DIRECTORY_ENTRY_STREAM,
+        ] {
             let mut types = wafer_canon::Types::new();
             let id = types.parse(text).expect("the host's type text parses");
             assert_eq!(types.display(id).to_string(), text);
