@@ -538,7 +538,8 @@ fn http_service_under_parallel_load() {
     failures.finish("http service");
 }
 
-/// An HTTP service image built without an address to listen on says so, in one line.
+/// `wafer inspect` says an HTTP service image serves; built without an address to
+/// listen on, it says so when run, in one line.
 #[test]
 fn http_service_without_listen_grant_says_what_to_grant() {
     let dir = common::scratch("http-service-no-grant");
@@ -546,6 +547,14 @@ fn http_service_without_listen_grant_says_what_to_grant() {
     let image = dir.join("http-service");
     let build = common::wafer_build(&wasm, &image, &[]);
     assert_eq!(build.code, 0, "{}", build.stderr);
+    let inspect = common::run_command(Command::new(common::wafer()).arg("inspect").arg(&image));
+    assert!(
+        inspect.stdout.contains(
+            "entry point: the wasi:http/handler export: an HTTP service on the granted --listen addresses\n"
+        ) && inspect.stdout.contains("  export wasi:http/handler@0.3.0\n    handle\n"),
+        "{}",
+        inspect.stdout
+    );
     let outcome = common::run_image(&image, &[], &[]);
     assert_ne!(outcome.code, 0);
     assert_eq!(

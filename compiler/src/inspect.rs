@@ -84,13 +84,26 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
     writeln!(out, "stack:       {} bytes", field(ImageField::StackSize)).unwrap();
     let main = field(ImageField::Flags) & flags::HAS_MAIN != 0;
     let component = field(ImageField::WorldLen) != 0;
+    // A component without `wasi:cli/run` that exports `wasi:http/handler` is a service.
+    let serves = component
+        && table(".wafer.world", ImageField::World, ImageField::WorldLen).is_some_and(|world| {
+            let entries = crate::component::world::decode(&world);
+            let exports = |prefix: &str| {
+                entries
+                    .iter()
+                    .any(|e| !e.import && e.name.starts_with(prefix))
+            };
+            exports("wasi:http/handler@") && !exports("wasi:cli/run@")
+        });
     writeln!(
         out,
         "entry point: {}",
-        match (main, component) {
-            (true, true) => "the wasi:cli/run export",
-            (true, false) => "_start",
-            (false, _) => "start function only",
+        match (main, component, serves) {
+            (true, true, true) =>
+                "the wasi:http/handler export: an HTTP service on the granted --listen addresses",
+            (true, true, false) => "the wasi:cli/run export",
+            (true, false, _) => "_start",
+            (false, ..) => "start function only",
         }
     )
     .unwrap();

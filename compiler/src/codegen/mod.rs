@@ -866,7 +866,19 @@ fn compile_instances(
             None => writer.set_debug_module(None, 0, symbols[0].vmctx),
         }
     }
-    let has_main = matches!(main_entry, Some((_, EntryPoint { main: Some(_), .. })));
+    // An `async` entry export (a 0.3 command's `run`, a service's `handle`) is run
+    // through the runtime: a main too.
+    let has_main = matches!(
+        main_entry,
+        Some((_, EntryPoint { main: Some(_), .. }))
+            | Some((
+                _,
+                EntryPoint {
+                    status: ExitStatus::AsyncRun,
+                    ..
+                }
+            ))
+    );
     // How many memories the image defines: a board shares its free RAM among them.
     let memories: usize = modules
         .iter()
