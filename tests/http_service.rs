@@ -427,6 +427,32 @@ fn many_connections(addr: &str, count: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Clients that go away in the middle of a request (of its head, of a body with a
+/// length, of a chunked body) or without reading the answer: the service goes on
+/// answering others.
+fn abandoned_requests(addr: &str) -> Result<(), String> {
+    let starts: [&[u8]; 4] = [
+        b"GET / HTTP/1.1\r\nHost: a\r\nX-Half: ",
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nsome of it",
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+    ];
+    for start in starts {
+        let mut client = Client::connect(addr).map_err(|e| e.to_string())?;
+        client.writer.write_all(start).map_err(|e| e.to_string())?;
+        std::thread::sleep(Duration::from_millis(20));
+        drop(client);
+    }
+    let mut client = Client::connect(addr).map_err(|e| e.to_string())?;
+    let response = client
+        .get("/")
+        .map_err(|e| format!("after abandoned requests: {e}"))?;
+    if response.body != b"hello from wasi:http 0.3\n" {
+        return Err(format!("after abandoned requests: {response:?}"));
+    }
+    Ok(())
+}
+
 /// Requests no server may take: each is refused with its status, and the connection
 /// closed. (Only wafer's are checked: wasmtime's hyper words them differently.)
 fn refusals(addr: &str) -> Result<(), String> {
@@ -529,6 +555,9 @@ fn http_service_under_parallel_load() {
             Err(why) => failures.push(format!("{}: {why}", target.name)),
         }
         if let Err(why) = refusals(&server.addr) {
+            failures.push(format!("{}: {why}", target.name));
+        }
+        if let Err(why) = abandoned_requests(&server.addr) {
             failures.push(format!("{}: {why}", target.name));
         }
         if let Err(why) = many_connections(&server.addr, if native { 700 } else { 100 }) {

@@ -101,6 +101,9 @@ pub enum Body {
     },
     /// `consume-body` took it.
     Consumed,
+    /// It came on a connection that closed before the guest took it: the guest gets a
+    /// stream that has ended and trailers that say `connection-terminated`.
+    Broken,
 }
 
 /// Request options: timeouts in nanoseconds.
@@ -239,6 +242,23 @@ pub fn release(index: u32) {
         Some(Body::Incoming { conn }) => server::request_dropped(conn),
         _ => {}
     }
+}
+
+/// Connection `conn` closed: a request or response still waiting to be taken from it
+/// is broken (its id may name another connection next).
+pub fn detach_conn(conn: u32) {
+    OBJECTS.with(|objects| {
+        for object in objects.iter_mut().flatten() {
+            let body = match object {
+                Object::Request(request) => &mut request.body,
+                Object::Response(response) => &mut response.body,
+                _ => continue,
+            };
+            if *body == (Body::Incoming { conn }) {
+                *body = Body::Broken;
+            }
+        }
+    });
 }
 
 /// `header-error` cases.
@@ -873,6 +893,12 @@ fn consume_body(call: &Call, ty: u32, this: i32, res: i32, ret: i32) -> HostResu
                 None => streams::new_empty_stream(call.instance())?,
             };
             (stream, streams::give_readable(call.instance(), trailers)?)
+        }
+        Body::Broken => {
+            let stream = streams::new_empty_stream(call.instance())?;
+            let (held, trailers) = streams::new_host_future(call.instance())?;
+            streams::resolve_future(held, Err(error_code::CONNECTION_TERMINATED))?;
+            (stream, trailers)
         }
         Body::Consumed => return Err(TrapKind::InvalidHandle),
     };

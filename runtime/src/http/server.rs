@@ -1162,6 +1162,7 @@ fn close(id: u32) {
     {
         streams::host_drop(sid);
     }
+    super::detach_conn(id);
     conn.socket.close();
 }
 
