@@ -665,6 +665,12 @@ fn end_call(component: Component) -> Result<(), Trap> {
         return Err(Trap::NoBorrowScope);
     };
     component.leave(Some(call.caller), call.callee);
+    finish_call(component, call)
+}
+
+/// Ends the callee's task of `call` (which must have dropped its borrows) and the
+/// caller's subtask: a call that returned, or a parked callee's task that exited.
+fn finish_call(component: Component, call: Call) -> Result<(), Trap> {
     component
         .with_table(call.callee, |table| table.end_task(call.task))
         .and_then(|r| r)

@@ -86,6 +86,35 @@ pub(crate) fn resolve_subtask(id: u32) {
 
 /// A new host subtask in the table of `instance`: (packed `STARTED` status, id).
 fn new_host_subtask(instance: super::StateWord, deadline: u64) -> Result<(u32, u32), TrapKind> {
+    new_subtask(deadline, |id| {
+        // SAFETY: the context the host function got holds its instance's state word.
+        unsafe {
+            super::with_instance_state(instance, |state| {
+                state.table().add_async(AsyncKind::Subtask, id)
+            })
+        }
+        .map_err(host_trap)
+    })
+}
+
+/// The subtask of a call from `caller` lowered `async` whose callee's task was parked
+/// ([`park`]): it resolves when the callee calls `task.return`. Answers (packed
+/// `STARTED` status, id).
+pub(super) fn new_call_subtask(component: Component, caller: u32) -> Result<(u32, u32), TrapKind> {
+    new_subtask(RESOLVED_BY_HOST, |id| {
+        component
+            .with_table(caller, |table| table.add_async(AsyncKind::Subtask, id))
+            .and_then(|handle| handle)
+            .map_err(host_trap)
+    })
+}
+
+/// A new subtask resolving at `deadline`, which `add` puts in its instance's table
+/// (answering its handle): (packed `STARTED` status, id).
+fn new_subtask(
+    deadline: u64,
+    add: impl FnOnce(u32) -> Result<u32, TrapKind>,
+) -> Result<(u32, u32), TrapKind> {
     let id = SUBTASKS.with(|subtasks| {
         let subtask = HostSubtask {
             deadline,
@@ -105,13 +134,13 @@ fn new_host_subtask(instance: super::StateWord, deadline: u64) -> Result<(u32, u
             }
         }
     });
-    // SAFETY: the context the host function got holds its instance's state word.
-    let handle = unsafe {
-        super::with_instance_state(instance, |state| {
-            state.table().add_async(AsyncKind::Subtask, id)
-        })
-    }
-    .map_err(host_trap)?;
+    let handle = match add(id) {
+        Ok(handle) => handle,
+        Err(kind) => {
+            SUBTASKS.with(|subtasks| subtasks[id as usize] = None);
+            return Err(kind);
+        }
+    };
     with_subtask(id, |subtask| subtask.handle = handle)?;
     Ok((subtask_state::STARTED | handle << 4, id))
 }
@@ -248,6 +277,21 @@ struct HostTask {
     /// Its callback, for tasks the executor drives.
     callback: Option<extern "C" fn(*mut ValueSlot)>,
     turn: Turn,
+    /// For the callee's task of a call between instances that blocked: its call.
+    parked: Option<Parked>,
+}
+
+/// The callee's task of a call between instances lowered `async` whose callback
+/// loop blocked before it returned (`calls::park`): what its turns need. Its storage,
+/// borrows and `task.return` target are its call's, which each turn puts back on the
+/// stack of calls; `context` is unused.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Parked {
+    pub(super) call: super::Call,
+    pub(super) callback: extern "C" fn(*mut ValueSlot),
+    /// The image's `may_block` global, set for the callee during its turns.
+    pub(super) may_block: *mut u32,
+    pub(super) callee_may_block: u32,
 }
 
 static TASKS: Global<Vec<Option<HostTask>>> = Global::new(Vec::new());
@@ -271,6 +315,7 @@ fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u
         context: [0; 2],
         callback,
         turn: Turn::Running,
+        parked: None,
     };
     TASKS.with(|tasks| match tasks.iter().position(Option::is_none) {
         Some(free) => {
@@ -389,39 +434,121 @@ fn settle(component: Component, id: u32, packed: u32) -> Result<(), TrapKind> {
 /// that yielded runs, and a task waiting on a set with an event gets it. Returns
 /// whether any ran.
 pub fn run_ready(component: Component) -> Result<bool, TrapKind> {
+    run_turns(component, false)
+}
+
+/// Gives each task that can make progress its next turn, as [`run_ready`]; with
+/// `parked_only`, only the parked callees of calls between instances (a task that
+/// waits or yields on its own stack lets them run, not the host's other tasks, whose
+/// driver runs them). A parked callee runs only when its instance can be entered
+/// (another call into it is not in progress). Returns whether any ran.
+fn run_turns(component: Component, parked_only: bool) -> Result<bool, TrapKind> {
     let mut ran = false;
     let count = TASKS.with(|tasks| tasks.len()) as u32;
     for id in 0..count {
-        let Some((turn, callback)) = TASKS.with(|tasks| {
+        let Some((turn, callback, parked)) = TASKS.with(|tasks| {
             let task = tasks.get(id as usize)?.as_ref()?;
-            Some((task.turn, task.callback?))
+            Some((task.turn, task.callback?, task.parked))
         }) else {
             continue;
         };
+        if (parked_only && parked.is_none()) || matches!(turn, Turn::Running | Turn::Exited) {
+            continue;
+        }
+        if let Some(parked) = &parked
+            && component
+                .enter(Some(parked.call.caller), parked.call.callee)
+                .is_err()
+        {
+            continue;
+        }
         let event = match turn {
-            Turn::Yielded => [event::NONE, 0, 0],
             Turn::Waiting(set) => match take_event(set) {
                 Ok(event) => {
                     with_set(set, |set| set.waiting -= 1)?;
                     event
                 }
-                Err(_) => continue,
+                Err(_) => {
+                    if let Some(parked) = &parked {
+                        component.leave(Some(parked.call.caller), parked.call.callee);
+                    }
+                    continue;
+                }
             },
-            Turn::Running | Turn::Exited => continue,
+            _ => [event::NONE, 0, 0],
         };
         with_task(id, |task| task.turn = Turn::Running)?;
         let mut slots = [[0u8; VALUE_SLOT_SIZE as usize]; 3];
         for (slot, word) in slots.iter_mut().zip(event) {
             *slot = u128::from(word).to_le_bytes();
         }
-        let packed = enter(id, || {
+        let run_callback = || {
             callback(slots.as_mut_ptr());
             first_word(&slots[0])
-        })?;
+        };
+        let packed = match parked {
+            None => enter(id, run_callback)?,
+            Some(parked) => parked_turn(component, id, parked, run_callback)?,
+        };
         settle(component, id, packed)?;
+        if parked.is_some() && with_task(id, |task| task.turn)? == Turn::Exited {
+            finish_parked(component, id)?;
+        }
         ran = true;
     }
     Ok(ran)
+}
+
+/// Runs `f` (a turn of parked callee `id`, whose instance it has entered) inside the
+/// callee's call: on the stack of calls, with the callee's `may_block`. Leaves the
+/// instance after.
+fn parked_turn(
+    component: Component,
+    id: u32,
+    parked: Parked,
+    f: impl FnOnce() -> u32,
+) -> Result<u32, TrapKind> {
+    super::CALLS.with(|calls| calls.push(parked.call));
+    // SAFETY: `may_block` is the address of the image's `may_block` global, which
+    // compiled code reads only while it runs (not now).
+    let caller_may_block = unsafe { parked.may_block.read() };
+    // SAFETY: as above.
+    unsafe { parked.may_block.write(parked.callee_may_block) };
+    let packed = enter(id, f);
+    // SAFETY: as above.
+    unsafe { parked.may_block.write(caller_may_block) };
+    let call = super::CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?;
+    component.leave(Some(call.caller), call.callee);
+    with_task(id, |task| {
+        if let Some(parked) = &mut task.parked {
+            parked.call = call;
+        }
+    })?;
+    packed
+}
+
+/// Ends parked callee `id`, whose callback exited: it must have called
+/// `task.return`, and its call ends (its borrows dropped, its caller's lent handles
+/// free again).
+fn finish_parked(component: Component, id: u32) -> Result<(), TrapKind> {
+    let task = TASKS.with(|tasks| tasks.get_mut(id as usize).and_then(Option::take));
+    let call = task
+        .and_then(|task| task.parked)
+        .ok_or(TrapKind::Unreachable)?
+        .call;
+    if !call.async_return.is_some_and(|r| r.returned()) {
+        return Err(TrapKind::TaskNotReturned);
+    }
+    super::finish_call(component, call).map_err(host_trap)
+}
+
+/// Parks the callee's task of a call between instances whose callback loop returned
+/// `packed` (`YIELD` or `WAIT`) before the call returned: [`run_turns`] goes on with
+/// it whenever it can make progress.
+pub(super) fn park(component: Component, parked: Parked, packed: u32) -> Result<(), TrapKind> {
+    let id = new_task(parked.call.callee, Some(parked.callback));
+    with_task(id, |task| task.parked = Some(parked))?;
+    settle(component, id, packed)
 }
 
 /// What task `id` gave `task.return`, once (`None` before it has).
@@ -468,7 +595,11 @@ pub fn drive(
         let (code, set) = (packed & 0xf, packed >> 4);
         let event = match code {
             callback_code::EXIT => return Ok(()),
-            callback_code::YIELD => [event::NONE, 0, 0],
+            callback_code::YIELD => {
+                // Others make progress meanwhile.
+                run_turns(component, true)?;
+                [event::NONE, 0, 0]
+            }
             callback_code::WAIT => {
                 let id = component
                     .with_table(instance, |table| {
@@ -476,7 +607,7 @@ pub fn drive(
                     })
                     .and_then(|id| id)
                     .map_err(host_trap)?;
-                wait(id)?
+                wait(component, id)?
             }
             _ => return Err(TrapKind::UnsupportedCallbackCode),
         };
@@ -484,10 +615,11 @@ pub fn drive(
     }
 }
 
-/// Waits for an event in waitable set `id`: sleeps in the reactor until a subtask in
-/// it resolves or stdin is ready for a stream read in it; with nothing that can end
-/// the wait, it would never end (the spec's deadlock).
-fn wait(id: u32) -> Result<[u32; 3], TrapKind> {
+/// Waits for an event in waitable set `id`: parked callees of calls between
+/// instances take their turns meanwhile; with none ready, sleeps in the reactor until
+/// a subtask resolves or stdin is ready for a stream read in the set; with nothing
+/// that can end the wait, it would never end (the spec's deadlock).
+fn wait(component: Component, id: u32) -> Result<[u32; 3], TrapKind> {
     with_set(id, |set| set.waiting += 1)?;
     let event = loop {
         // HTTP exchanges the guest started move on meanwhile.
@@ -495,12 +627,22 @@ fn wait(id: u32) -> Result<[u32; 3], TrapKind> {
         match take_event(id) {
             Ok(event) => break Ok(event),
             Err(deadline) => {
+                match run_turns(component, true) {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(kind) => break Err(kind),
+                }
+                // A parked callee may wait for a deadline too.
+                let deadline = match (deadline, next_deadline()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 let stdin = super::streams::set_waits_on_stdin(id);
                 let http = crate::http::server::has_connections();
                 if deadline.is_none() && !stdin && !http {
                     break Err(TrapKind::Deadlock);
                 }
-                // Nothing else can run meanwhile (one task): sleep in the reactor.
+                // Nothing else can run meanwhile: sleep in the reactor.
                 crate::http::server::sleep_with(stdin, deadline);
             }
         }
@@ -633,7 +775,7 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
             } else if !in_async_task(instance) {
                 return Err(TrapKind::CannotBlockSyncTask);
             } else {
-                wait(id)?
+                wait(component, id)?
             };
             // SAFETY: the compiler passes the options' context for these built-ins.
             let memory = unsafe { crate::p2::context_memory(context) };
@@ -686,8 +828,9 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
                     .map(|_| 0)
                     .map_err(host_trap)
             }),
-        // Nothing can cancel a task yet: never cancelled.
-        async_op::THREAD_YIELD => Ok(0),
+        // Nothing can cancel a task yet: never cancelled. Parked callees of calls
+        // between instances take their turns.
+        async_op::THREAD_YIELD => run_turns(component, true).map(|_| 0),
         _ => Err(TrapKind::Unreachable),
     };
     match result {
