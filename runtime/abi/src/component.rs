@@ -114,6 +114,9 @@ pub mod async_op {
     /// Or'd into `waitable-set.wait`, `.poll` and `thread.yield` given the
     /// `cancellable` immediate: the task may learn of its cancellation there.
     pub const CANCELLABLE: u32 = 1 << 8;
+    /// Or'd in when the running task may block (its type is `async`, the spec's
+    /// `may_block`): `waitable-set.wait` traps without it.
+    pub const MAY_BLOCK: u32 = 1 << 9;
 }
 
 /// The stream and future built-ins of [`crate::symbols::COPY_BUILTIN`]: one of these,

@@ -299,12 +299,19 @@ static TASKS: Global<Vec<Option<HostTask>>> = Global::new(Vec::new());
 /// The task running now, if the host started one.
 static CURRENT: Global<Option<u32>> = Global::new(None);
 
-/// Forgets every task and waitable set (a harness command starts afresh).
+/// Forgets every task, subtask and waitable set (a harness instantiates a new
+/// component).
 pub fn reset() {
     TASKS.with(Vec::clear);
     CURRENT.with(|current| *current = None);
     SETS.with(Vec::clear);
     SUBTASKS.with(Vec::clear);
+}
+
+/// Forgets which task runs (a harness call starts afresh; a trap may have left one
+/// running). A task that was running when it trapped never runs again.
+pub fn reset_current() {
+    CURRENT.with(|current| *current = None);
 }
 
 /// Adds a task in `instance`; returns its id.
@@ -726,7 +733,8 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
     // `cancellable` waits, polls and yields may deliver the task's cancellation. Nothing
     // can cancel a task yet (`subtask.cancel` and `task.cancel` are not implemented), so
     // none is ever pending and they do what the plain ones do.
-    let op = op & !async_op::CANCELLABLE;
+    let may_block = op & async_op::MAY_BLOCK != 0;
+    let op = op & !(async_op::CANCELLABLE | async_op::MAY_BLOCK);
     let result: Result<u32, TrapKind> = match op {
         async_op::WAITABLE_SET_NEW => {
             // A freed id is reused (a service makes a set per request); joins still
@@ -772,7 +780,7 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
         async_op::WAITABLE_SET_WAIT | async_op::WAITABLE_SET_POLL => set_id(a).and_then(|id| {
             let event = if op == async_op::WAITABLE_SET_POLL {
                 take_event(id).unwrap_or([event::NONE, 0, 0])
-            } else if !in_async_task(instance) {
+            } else if !may_block {
                 return Err(TrapKind::CannotBlockSyncTask);
             } else {
                 wait(component, id)?
