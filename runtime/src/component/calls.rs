@@ -28,7 +28,7 @@ use alloc::vec::Vec;
 use wafer_abi::component::BuiltinResult;
 use wafer_abi::trap::TrapKind;
 
-use super::tasks::{Parked, ValueSlot, drive, subtask_state};
+use super::tasks::{Parked, ValueSlot, drive_until, subtask_state};
 use super::{CALLS, Component, Descriptor, host_trap};
 use crate::global::Global;
 
@@ -226,17 +226,23 @@ pub unsafe extern "C" fn wafer_rt_start_call(
         // SAFETY: as above.
         unsafe { may_block.write(caller_may_block) };
         match (ran, callback) {
-            (Ok(Ran::Blocked(packed)), Some(callback)) => park(
-                component,
-                Parked {
-                    call: CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?,
+            (Ok(Ran::Blocked(packed)), Some(callback)) => {
+                let call = CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?;
+                // What the callee's `task.return` delivered, if it has (the flat
+                // results of a synchronous lower).
+                let values = call
+                    .async_return
+                    .and_then(|r| r.results)
+                    .map(|(count, slot)| vec![slot; count])
+                    .unwrap_or_default();
+                let parked = Parked {
+                    call,
                     callback,
                     may_block,
                     callee_may_block,
-                },
-                packed,
-            )
-            .map(|status| (status, Vec::new())),
+                };
+                park(component, parked, packed).map(|status| (status, values))
+            }
             (ran, _) => {
                 let ended = super::end_call(component).map_err(host_trap);
                 match ran {
@@ -332,13 +338,24 @@ fn run(
             // The caller gets `STARTED` and runs on.
             return Ok(Ran::Blocked(packed));
         }
-        drive(component, prepared.callee, packed, |event| {
-            for (slot, word) in slots.iter_mut().zip(event) {
-                *slot = u128::from(word).to_le_bytes();
-            }
-            callback(slots.as_mut_ptr());
-            word(&slots[0])
-        })?;
+        // A synchronous caller waits (other tasks run meanwhile) until the callee
+        // returns its results; a callee that runs on after `task.return` is parked.
+        let blocked = drive_until(
+            component,
+            prepared.callee,
+            packed,
+            |event| {
+                for (slot, word) in slots.iter_mut().zip(event) {
+                    *slot = u128::from(word).to_le_bytes();
+                }
+                callback(slots.as_mut_ptr());
+                word(&slots[0])
+            },
+            returned,
+        )?;
+        if let Some(packed) = blocked {
+            return Ok(Ran::Blocked(packed));
+        }
     }
     CALLS
         .with(|calls| {
@@ -349,6 +366,16 @@ fn run(
         })
         .map(|(count, slot)| Ran::Returned(vec![slot; count]))
         .ok_or(TrapKind::TaskNotReturned)
+}
+
+/// Whether the innermost call's callee, lifted `async`, has called `task.return`.
+fn returned() -> bool {
+    CALLS.with(|calls| {
+        calls
+            .last()
+            .and_then(|call| call.async_return)
+            .is_some_and(|r| r.returned())
+    })
 }
 
 /// Whether the innermost call is into `instance`'s task lifted `async`.

@@ -595,13 +595,29 @@ pub fn next_deadline() -> Option<u64> {
 pub fn drive(
     component: Component,
     instance: u32,
+    packed: u32,
+    callback: impl FnMut([u32; 3]) -> u32,
+) -> Result<(), TrapKind> {
+    drive_until(component, instance, packed, callback, || false).map(|_| ())
+}
+
+/// [`drive`], stopping before the task would yield or wait once `stop` says so: then
+/// answers the packed code it returned last (its task can be parked with it), else
+/// `None` when it exited.
+pub(super) fn drive_until(
+    component: Component,
+    instance: u32,
     mut packed: u32,
     mut callback: impl FnMut([u32; 3]) -> u32,
-) -> Result<(), TrapKind> {
+    mut stop: impl FnMut() -> bool,
+) -> Result<Option<u32>, TrapKind> {
     loop {
         let (code, set) = (packed & 0xf, packed >> 4);
+        if code != callback_code::EXIT && stop() {
+            return Ok(Some(packed));
+        }
         let event = match code {
-            callback_code::EXIT => return Ok(()),
+            callback_code::EXIT => return Ok(None),
             callback_code::YIELD => {
                 // Others make progress meanwhile.
                 run_turns(component, true)?;
