@@ -19,8 +19,9 @@
 //! resolves the subtask, which the caller learns of as a `SUBTASK` event. A callee
 //! lifted without a callback, or under a synchronous lower, runs to its end before
 //! `start-call` returns (its waits block where it makes them: wafer has one stack).
-//! Backpressure's queue of calls waiting to start (`STARTING`) and cancellation are
-//! not implemented yet (issue 16).
+//! `subtask.cancel` of a parked callee's subtask is `tasks.rs`'s; its `task.cancel`
+//! ends the call with no results ([`task_cancel`]). Backpressure's queue of calls
+//! waiting to start (`STARTING`) is not implemented yet (issue 16).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -93,6 +94,11 @@ impl AsyncReturn {
     /// Whether the callee has called `task.return`.
     pub(super) fn returned(&self) -> bool {
         self.results.is_some()
+    }
+
+    /// The caller's subtask, once the call was parked with one.
+    pub(super) fn subtask(&self) -> Option<u32> {
+        self.subtask
     }
 }
 
@@ -366,6 +372,22 @@ fn run(
         })
         .map(|(count, slot)| Ran::Returned(vec![slot; count]))
         .ok_or(TrapKind::TaskNotReturned)
+}
+
+/// `task.cancel` of a callee lifted `async` (the innermost call): it ends with no
+/// results. Answers its caller's subtask, if the call was parked with one.
+pub(super) fn task_cancel() -> Result<Option<u32>, TrapKind> {
+    CALLS.with(|calls| {
+        let r = calls
+            .last_mut()
+            .and_then(|call| call.async_return.as_mut())
+            .ok_or(TrapKind::TaskCancelNotCancelled)?;
+        if r.results.is_some() {
+            return Err(TrapKind::TaskReturnTwice);
+        }
+        r.results = Some((0, [0; 16]));
+        Ok(r.subtask)
+    })
 }
 
 /// Whether the innermost call's callee, lifted `async`, has called `task.return`.

@@ -32,6 +32,8 @@ pub mod event {
     pub const NONE: u32 = 0;
     /// A subtask's state changed (payload: its handle and its new state).
     pub const SUBTASK: u32 = 1;
+    /// The task was cancelled (`subtask.cancel` of its caller).
+    pub const TASK_CANCELLED: u32 = 6;
 }
 
 /// A subtask's states, as `async` lowers return them (low 4 bits) and events report.
@@ -40,7 +42,12 @@ pub mod subtask_state {
     pub const STARTED: u32 = 1;
     /// The callee has returned.
     pub const RETURNED: u32 = 2;
+    /// The callee was cancelled (`task.cancel`) before it returned.
+    pub const CANCELLED_BEFORE_RETURNED: u32 = 4;
 }
+
+/// What `subtask.cancel async` answers while the callee has not resolved.
+const BLOCKED: u32 = u32::MAX;
 
 /// A subtask of a host function: it resolves when the monotonic clock reaches its
 /// deadline.
@@ -54,6 +61,12 @@ struct HostSubtask {
     set: Option<u32>,
     /// Its handle in its instance's table.
     handle: u32,
+    /// The state it resolved with (`RETURNED`, or `CANCELLED_BEFORE_RETURNED`).
+    state: u32,
+    /// The callee's task, for the subtask of a parked call between instances.
+    task: Option<u32>,
+    /// Its caller asked to cancel it (`subtask.cancel`).
+    cancel_requested: bool,
 }
 
 static SUBTASKS: Global<Vec<Option<HostSubtask>>> = Global::new(Vec::new());
@@ -125,6 +138,9 @@ fn new_subtask(
             delivered: false,
             set: None,
             handle: 0,
+            state: subtask_state::RETURNED,
+            task: None,
+            cancel_requested: false,
         };
         match subtasks.iter().position(Option::is_none) {
             Some(free) => {
@@ -180,7 +196,7 @@ fn take_event(id: u32) -> Result<[u32; 3], Option<u64>> {
         for subtask in joined {
             if subtask.resolved && !subtask.delivered {
                 subtask.delivered = true;
-                return Ok([event::SUBTASK, subtask.handle, subtask_state::RETURNED]);
+                return Ok([event::SUBTASK, subtask.handle, subtask.state]);
             }
             if !subtask.resolved && subtask.deadline != RESOLVED_BY_HOST {
                 next = Some(next.map_or(subtask.deadline, |n| n.min(subtask.deadline)));
@@ -282,6 +298,17 @@ struct HostTask {
     turn: Turn,
     /// For the callee's task of a call between instances that blocked: its call.
     parked: Option<Parked>,
+    /// Its caller cancelled it: pending until its next turn delivers
+    /// `TASK_CANCELLED`, then delivered (`task.cancel` may be called).
+    cancel: Cancel,
+}
+
+/// Where a task's cancellation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancel {
+    None,
+    Pending,
+    Delivered,
 }
 
 /// The callee's task of a call between instances lowered `async` whose callback
@@ -326,6 +353,7 @@ fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u
         callback,
         turn: Turn::Running,
         parked: None,
+        cancel: Cancel::None,
     };
     TASKS.with(|tasks| match tasks.iter().position(Option::is_none) {
         Some(free) => {
@@ -472,7 +500,18 @@ fn run_turns(component: Component, parked_only: bool) -> Result<bool, TrapKind> 
         {
             continue;
         }
+        let cancel = with_task(id, |task| task.cancel)?;
         let event = match turn {
+            // A callback task learns of its cancellation when it next waits or yields.
+            Turn::Waiting(set) if cancel == Cancel::Pending => {
+                with_set(set, |set| set.waiting -= 1)?;
+                with_task(id, |task| task.cancel = Cancel::Delivered)?;
+                [event::TASK_CANCELLED, 0, 0]
+            }
+            _ if cancel == Cancel::Pending => {
+                with_task(id, |task| task.cancel = Cancel::Delivered)?;
+                [event::TASK_CANCELLED, 0, 0]
+            }
             Turn::Waiting(set) => match take_event(set) {
                 Ok(event) => {
                     with_set(set, |set| set.waiting -= 1)?;
@@ -557,8 +596,80 @@ fn finish_parked(component: Component, id: u32) -> Result<(), TrapKind> {
 /// it whenever it can make progress.
 pub(super) fn park(component: Component, parked: Parked, packed: u32) -> Result<(), TrapKind> {
     let id = new_task(parked.call.callee, Some(parked.callback));
+    let subtask = parked.call.async_return.and_then(|r| r.subtask());
     with_task(id, |task| task.parked = Some(parked))?;
+    if let Some(subtask) = subtask {
+        with_subtask(subtask, |s| s.task = Some(id))?;
+    }
     settle(component, id, packed)
+}
+
+/// `subtask.cancel` of subtask `id`: asks its callee's task to cancel, which it learns
+/// of at once if it is waiting or yielding (a turn delivers `TASK_CANCELLED`). Answers
+/// the state it resolved with; while it has not, `BLOCKED` for an `async` cancel, else
+/// the caller waits for it (other tasks run meanwhile).
+fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, TrapKind> {
+    let (delivered, requested, task, joined) = with_subtask(id, |s| {
+        (s.delivered, s.cancel_requested, s.task, s.set.is_some())
+    })?;
+    if joined && !is_async {
+        return Err(TrapKind::SyncWaitableInSet);
+    }
+    if delivered || requested {
+        return Err(TrapKind::SubtaskCancelAfterResolved);
+    }
+    with_subtask(id, |s| s.cancel_requested = true)?;
+    if !with_subtask(id, |s| s.resolved)? {
+        // Only the subtasks of parked calls between instances can be cancelled.
+        let task = task.ok_or(TrapKind::UnsupportedBuiltin)?;
+        with_task(task, |task| {
+            if task.cancel == Cancel::None {
+                task.cancel = Cancel::Pending;
+            }
+        })?;
+        run_turns(component, true)?;
+    }
+    loop {
+        if with_subtask(id, |s| s.resolved)? {
+            // The caller learns the resolution here rather than as an event.
+            return with_subtask(id, |s| {
+                s.delivered = true;
+                s.state
+            });
+        }
+        if is_async {
+            return Ok(BLOCKED);
+        }
+        if !run_turns(component, true)? {
+            match next_deadline() {
+                Some(deadline) => crate::http::server::sleep_with(false, Some(deadline)),
+                None => return Err(TrapKind::Deadlock),
+            }
+        }
+    }
+}
+
+/// `task.cancel` of the running task in `instance`: it must be a parked callee that
+/// was told of its cancellation; its caller's subtask resolves as
+/// `CANCELLED_BEFORE_RETURNED`, with no results.
+fn cancel_task(instance: u32) -> Result<(), TrapKind> {
+    let id = CURRENT
+        .with(|current| *current)
+        .ok_or(TrapKind::TaskCancelNotCancelled)?;
+    let delivered = with_task(id, |task| {
+        task.instance == instance && task.cancel == Cancel::Delivered
+    })
+    .unwrap_or(false);
+    if !delivered || super::calls::in_async_callee(instance) != Some(true) {
+        return Err(TrapKind::TaskCancelNotCancelled);
+    }
+    if let Some(subtask) = super::calls::task_cancel()? {
+        with_subtask(subtask, |s| {
+            s.state = subtask_state::CANCELLED_BEFORE_RETURNED;
+            s.resolved = true;
+        })?;
+    }
+    Ok(())
 }
 
 /// What task `id` gave `task.return`, once (`None` before it has).
@@ -858,6 +969,14 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
         // Nothing can cancel a task yet: never cancelled. Parked callees of calls
         // between instances take their turns.
         async_op::THREAD_YIELD => run_turns(component, true).map(|_| 0),
+        // A synchronous cancel may block.
+        async_op::SUBTASK_CANCEL if !may_block => Err(TrapKind::CannotBlockSyncTask),
+        async_op::SUBTASK_CANCEL | async_op::SUBTASK_CANCEL_ASYNC => component
+            .with_table(instance, |table| table.async_id(AsyncKind::Subtask, a))
+            .and_then(|id| id)
+            .map_err(host_trap)
+            .and_then(|id| cancel_subtask(component, id, op == async_op::SUBTASK_CANCEL_ASYNC)),
+        async_op::TASK_CANCEL => cancel_task(instance).map(|()| 0),
         _ => Err(TrapKind::Unreachable),
     };
     match result {
