@@ -860,9 +860,9 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
             .and_then(|id| id)
             .map_err(host_trap)
     };
-    // `cancellable` waits, polls and yields may deliver the task's cancellation. Nothing
-    // can cancel a task yet (`subtask.cancel` and `task.cancel` are not implemented), so
-    // none is ever pending and they do what the plain ones do.
+    // `cancellable` waits, polls and yields may deliver the task's cancellation. Only a
+    // parked callee's callback turn delivers one here (`run_turns`), so they do what
+    // the plain ones do.
     let may_block = op & async_op::MAY_BLOCK != 0;
     let op = op & !(async_op::CANCELLABLE | async_op::MAY_BLOCK);
     let result: Result<u32, TrapKind> = match op {
@@ -966,8 +966,8 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
                     .map(|_| 0)
                     .map_err(host_trap)
             }),
-        // Nothing can cancel a task yet: never cancelled. Parked callees of calls
-        // between instances take their turns.
+        // Answers "not cancelled" (see above). Parked callees of calls between
+        // instances take their turns.
         async_op::THREAD_YIELD => run_turns(component, true).map(|_| 0),
         // A synchronous cancel may block.
         async_op::SUBTASK_CANCEL if !may_block => Err(TrapKind::CannotBlockSyncTask),
