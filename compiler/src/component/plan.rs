@@ -346,6 +346,10 @@ pub enum AsyncOp {
     ThreadYield,
     /// `subtask.drop`: `(subtask)`.
     SubtaskDrop,
+    /// `subtask.cancel`, `async` or not: `(subtask) -> state`.
+    SubtaskCancel { is_async: bool },
+    /// `task.cancel`: `()`.
+    TaskCancel,
 }
 
 impl AsyncOp {
@@ -359,6 +363,8 @@ impl AsyncOp {
             AsyncOp::WaitableJoin => "waitable.join",
             AsyncOp::ThreadYield => "thread.yield",
             AsyncOp::SubtaskDrop => "subtask.drop",
+            AsyncOp::SubtaskCancel { .. } => "subtask.cancel",
+            AsyncOp::TaskCancel => "task.cancel",
         }
     }
 
@@ -373,6 +379,9 @@ impl AsyncOp {
             AsyncOp::WaitableJoin => op::WAITABLE_JOIN,
             AsyncOp::ThreadYield => op::THREAD_YIELD,
             AsyncOp::SubtaskDrop => op::SUBTASK_DROP,
+            AsyncOp::SubtaskCancel { is_async: false } => op::SUBTASK_CANCEL,
+            AsyncOp::SubtaskCancel { is_async: true } => op::SUBTASK_CANCEL_ASYNC,
+            AsyncOp::TaskCancel => op::TASK_CANCEL,
         }
     }
 }

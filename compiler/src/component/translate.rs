@@ -447,6 +447,18 @@ impl Planner<'_, '_> {
                 options: None,
                 cancellable: false,
             },
+            wc::Trampoline::SubtaskCancel { instance, async_ } => Trampoline::Async {
+                op: AsyncOp::SubtaskCancel { is_async: *async_ },
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: false,
+            },
+            wc::Trampoline::TaskCancel { instance } => Trampoline::Async {
+                op: AsyncOp::TaskCancel,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: false,
+            },
             wc::Trampoline::ThreadYield {
                 instance,
                 cancellable,

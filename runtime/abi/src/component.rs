@@ -111,9 +111,18 @@ pub mod async_op {
     pub const THREAD_YIELD: u32 = 5;
     /// `subtask.drop`: `(subtask)`.
     pub const SUBTASK_DROP: u32 = 6;
+    /// `subtask.cancel` (synchronous): `(subtask) -> state`.
+    pub const SUBTASK_CANCEL: u32 = 7;
+    /// `subtask.cancel async`: `(subtask) -> state or BLOCKED`.
+    pub const SUBTASK_CANCEL_ASYNC: u32 = 8;
+    /// `task.cancel`: `()`.
+    pub const TASK_CANCEL: u32 = 9;
     /// Or'd into `waitable-set.wait`, `.poll` and `thread.yield` given the
     /// `cancellable` immediate: the task may learn of its cancellation there.
     pub const CANCELLABLE: u32 = 1 << 8;
+    /// Or'd in when the running task may block (its type is `async`, the spec's
+    /// `may_block`): `waitable-set.wait` traps without it.
+    pub const MAY_BLOCK: u32 = 1 << 9;
 }
 
 /// The stream and future built-ins of [`crate::symbols::COPY_BUILTIN`]: one of these,

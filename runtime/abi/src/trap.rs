@@ -183,11 +183,16 @@ pub enum TrapKind {
     FutureLiftInSet = 62,
     /// A stream's or future's readable end dropped or passed on during a copy.
     RemoveBusyEnd = 63,
+    /// `task.cancel` of a task that was not cancelled.
+    TaskCancelNotCancelled = 64,
+    /// `subtask.cancel` of a subtask whose resolution was delivered, or cancelled
+    /// already.
+    SubtaskCancelAfterResolved = 65,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 63] = [
+    pub const ALL: [TrapKind; 65] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -251,6 +256,8 @@ impl TrapKind {
         TrapKind::StreamLiftInSet,
         TrapKind::FutureLiftInSet,
         TrapKind::RemoveBusyEnd,
+        TrapKind::TaskCancelNotCancelled,
+        TrapKind::SubtaskCancelAfterResolved,
     ];
 
     /// The kind with this code, if any.
@@ -417,6 +424,10 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "cannot lift future while it's in a waitable set",
     // RemoveBusyEnd
     "cannot remove busy stream",
+    // TaskCancelNotCancelled
+    "`task.cancel` called by task which has not been cancelled",
+    // SubtaskCancelAfterResolved
+    "`subtask.cancel` called after terminal status delivered",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

@@ -11,11 +11,17 @@
 //! `task.return`, else when it returns (then its `post-return` runs). A callee lifted
 //! `async` with a callback is driven by its callback loop.
 //!
-//! What is here completes the call before `start-call` returns: an `async` lower
-//! answers `RETURNED`. A callee that would leave its caller waiting (a callback that
-//! yields or waits under an `async` lower) traps as an unsupported built-in, as does a
-//! callee with backpressure: the executor that runs several tasks, with subtasks
-//! `STARTING`/`STARTED`, their events and cancellation, comes next (issue 16).
+//! Under an `async` lower, a callee lifted with a callback whose first call asks to
+//! yield or wait is parked (`park`): its call leaves the stack of calls and its
+//! instance, the caller gets `STARTED` with a new subtask (or `RETURNED`, when the
+//! callee called `task.return` already) and runs on, and the executor (`tasks.rs`)
+//! gives the callee its turns while some task waits or yields; its `task.return`
+//! resolves the subtask, which the caller learns of as a `SUBTASK` event. A callee
+//! lifted without a callback, or under a synchronous lower, runs to its end before
+//! `start-call` returns (its waits block where it makes them: wafer has one stack).
+//! `subtask.cancel` of a parked callee's subtask is `tasks.rs`'s; its `task.cancel`
+//! ends the call with no results ([`task_cancel`]). Backpressure's queue of calls
+//! waiting to start (`STARTING`) is not implemented yet (issue 16).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -23,7 +29,7 @@ use alloc::vec::Vec;
 use wafer_abi::component::BuiltinResult;
 use wafer_abi::trap::TrapKind;
 
-use super::tasks::{ValueSlot, drive, subtask_state};
+use super::tasks::{Parked, ValueSlot, drive_until, subtask_state};
 use super::{CALLS, Component, Descriptor, host_trap};
 use crate::global::Global;
 
@@ -79,6 +85,30 @@ pub(super) struct AsyncReturn {
     /// What the `return` function answered (a synchronous lower's flat result, at
     /// most [`MAX_FLAT_RESULTS`]), once `task.return` has been called.
     results: Option<(usize, ValueSlot)>,
+    /// The caller's subtask (its id in `tasks`) once the callee blocked under an
+    /// `async` lower: `task.return` resolves it.
+    subtask: Option<u32>,
+}
+
+impl AsyncReturn {
+    /// Whether the callee has called `task.return`.
+    pub(super) fn returned(&self) -> bool {
+        self.results.is_some()
+    }
+
+    /// The caller's subtask, once the call was parked with one.
+    pub(super) fn subtask(&self) -> Option<u32> {
+        self.subtask
+    }
+}
+
+/// What a call's callee did before returning to `start-call`.
+enum Ran {
+    /// It returned its results: the values the `return` function answered.
+    Returned(Vec<ValueSlot>),
+    /// Under an `async` lower, its callback loop asked to yield or wait (`packed`):
+    /// the caller goes on while the callee's task is parked.
+    Blocked(u32),
 }
 
 /// Forgets a prepared call (a harness command starts afresh).
@@ -201,18 +231,63 @@ pub unsafe extern "C" fn wafer_rt_start_call(
         );
         // SAFETY: as above.
         unsafe { may_block.write(caller_may_block) };
-        let ended = super::end_call(component).map_err(host_trap);
-        ran.and_then(|values| ended.map(|()| values))
+        match (ran, callback) {
+            (Ok(Ran::Blocked(packed)), Some(callback)) => {
+                let call = CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?;
+                // What the callee's `task.return` delivered, if it has (the flat
+                // results of a synchronous lower).
+                let values = call
+                    .async_return
+                    .and_then(|r| r.results)
+                    .map(|(count, slot)| vec![slot; count])
+                    .unwrap_or_default();
+                let parked = Parked {
+                    call,
+                    callback,
+                    may_block,
+                    callee_may_block,
+                };
+                park(component, parked, packed).map(|status| (status, values))
+            }
+            (ran, _) => {
+                let ended = super::end_call(component).map_err(host_trap);
+                match ran {
+                    Ok(Ran::Returned(values)) => ended.map(|()| (subtask_state::RETURNED, values)),
+                    Ok(Ran::Blocked(_)) => Err(TrapKind::Unreachable),
+                    Err(kind) => Err(kind),
+                }
+            }
+        }
     });
     match outcome {
-        Ok(values) => {
+        Ok((status, values)) => {
             // SAFETY: the compiled caller gave room for `SLOTS` slots.
             let out = unsafe { core::slice::from_raw_parts_mut(results, SLOTS) };
             out[..values.len()].copy_from_slice(&values);
-            BuiltinResult::value(subtask_state::RETURNED).encode()
+            BuiltinResult::value(status).encode()
         }
         Err(kind) => BuiltinResult::trap(kind).encode(),
     }
+}
+
+/// Parks the callee's task of a call lowered `async` whose callback loop asked to
+/// yield or wait (`packed`), its call taken off the stack of calls: it leaves the
+/// callee's instance, and the executor gives it its turns from now on. Answers the
+/// caller's packed status: `STARTED` with a new subtask's handle, or `RETURNED` when
+/// the callee has called `task.return` already (it runs on with no subtask).
+fn park(component: Component, mut parked: Parked, packed: u32) -> Result<u32, TrapKind> {
+    let call = &mut parked.call;
+    component.leave(Some(call.caller), call.callee);
+    let r = call.async_return.as_mut().ok_or(TrapKind::Unreachable)?;
+    let status = if r.returned() {
+        subtask_state::RETURNED
+    } else {
+        let (status, subtask) = super::tasks::new_call_subtask(component, call.caller)?;
+        r.subtask = Some(subtask);
+        status
+    };
+    super::tasks::park(component, parked, packed)?;
+    Ok(status)
 }
 
 /// Runs a started call in the callee (the innermost call): the values its `return`
@@ -225,7 +300,7 @@ fn run(
     callee: *const u8,
     flags: u32,
     prepared: Prepared,
-) -> Result<Vec<ValueSlot>, TrapKind> {
+) -> Result<Ran, TrapKind> {
     let async_lower = flags & ASYNC_LOWER != 0;
     let async_callee = flags & ASYNC_CALLEE != 0;
     let has_retptr = match prepared.result_count {
@@ -250,6 +325,7 @@ fn run(
                     ret: prepared.ret,
                     retptr,
                     results: None,
+                    subtask: None,
                 });
             }
         });
@@ -260,21 +336,32 @@ fn run(
         if let Some(post_return) = post_return {
             post_return(slots.as_mut_ptr());
         }
-        return Ok(values);
+        return Ok(Ran::Returned(values));
     }
     if let Some(callback) = callback {
         let packed = word(&slots[0]);
         if async_lower && packed & 0xf != EXIT {
-            // The caller would get `STARTED` and run on: not yet (see the module doc).
-            return Err(TrapKind::UnsupportedBuiltin);
+            // The caller gets `STARTED` and runs on.
+            return Ok(Ran::Blocked(packed));
         }
-        drive(component, prepared.callee, packed, |event| {
-            for (slot, word) in slots.iter_mut().zip(event) {
-                *slot = u128::from(word).to_le_bytes();
-            }
-            callback(slots.as_mut_ptr());
-            word(&slots[0])
-        })?;
+        // A synchronous caller waits (other tasks run meanwhile) until the callee
+        // returns its results; a callee that runs on after `task.return` is parked.
+        let blocked = drive_until(
+            component,
+            prepared.callee,
+            packed,
+            |event| {
+                for (slot, word) in slots.iter_mut().zip(event) {
+                    *slot = u128::from(word).to_le_bytes();
+                }
+                callback(slots.as_mut_ptr());
+                word(&slots[0])
+            },
+            returned,
+        )?;
+        if let Some(packed) = blocked {
+            return Ok(Ran::Blocked(packed));
+        }
     }
     CALLS
         .with(|calls| {
@@ -283,8 +370,34 @@ fn run(
                 .and_then(|call| call.async_return.as_mut())
                 .and_then(|r| r.results.take())
         })
-        .map(|(count, slot)| vec![slot; count])
+        .map(|(count, slot)| Ran::Returned(vec![slot; count]))
         .ok_or(TrapKind::TaskNotReturned)
+}
+
+/// `task.cancel` of a callee lifted `async` (the innermost call): it ends with no
+/// results. Answers its caller's subtask, if the call was parked with one.
+pub(super) fn task_cancel() -> Result<Option<u32>, TrapKind> {
+    CALLS.with(|calls| {
+        let r = calls
+            .last_mut()
+            .and_then(|call| call.async_return.as_mut())
+            .ok_or(TrapKind::TaskCancelNotCancelled)?;
+        if r.results.is_some() {
+            return Err(TrapKind::TaskReturnTwice);
+        }
+        r.results = Some((0, [0; 16]));
+        Ok(r.subtask)
+    })
+}
+
+/// Whether the innermost call's callee, lifted `async`, has called `task.return`.
+fn returned() -> bool {
+    CALLS.with(|calls| {
+        calls
+            .last()
+            .and_then(|call| call.async_return)
+            .is_some_and(|r| r.returned())
+    })
 }
 
 /// Whether the innermost call is into `instance`'s task lifted `async`.
@@ -313,10 +426,14 @@ pub(super) fn task_return(values: &[ValueSlot]) -> Result<(), TrapKind> {
         [slot] => (1, *slot),
         _ => return Err(TrapKind::Unreachable),
     };
-    CALLS.with(|calls| {
-        if let Some(r) = calls.last_mut().and_then(|call| call.async_return.as_mut()) {
-            r.results = Some(result);
-        }
+    let subtask = CALLS.with(|calls| {
+        let r = calls.last_mut()?.async_return.as_mut()?;
+        r.results = Some(result);
+        r.subtask
     });
+    // A parked callee's caller learns of it through its subtask.
+    if let Some(subtask) = subtask {
+        super::tasks::resolve_subtask(subtask);
+    }
     Ok(())
 }

@@ -169,7 +169,7 @@ fn failure(trap: Trap) -> Failure {
 /// `x K E A`: calls export `export` of component `index` with the arguments `args`
 /// (hex).
 pub fn call(index: usize, export_index: usize, args: &[u8]) {
-    super::reset();
+    super::reset_call();
     let Some(record) = component(index) else {
         return reply_error(b"no such component");
     };

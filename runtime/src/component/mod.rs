@@ -143,15 +143,24 @@ pub fn trap_detail() -> Option<u32> {
     unsafe { *TRAP_DETAIL.as_ptr() }
 }
 
-/// Forgets the calls in progress, task storage and the trap detail: a harness command
-/// starts afresh (a trap may have left a call unfinished).
-pub fn reset() {
+/// Forgets the calls in progress, task storage and the trap detail: a harness call
+/// starts afresh (a trap may have left a call unfinished). Tasks parked in the
+/// component's instances, their subtasks and waitable sets stay, as the instances'
+/// tables do: a later call's waits go on with them.
+pub fn reset_call() {
     HOST_TRAP.with(|slot| *slot = None);
     CALLS.with(Vec::clear);
     ROOT_CONTEXT.with(|slots| *slots = [0; 2]);
-    tasks::reset();
+    tasks::reset_current();
     calls::reset();
     TRAP_DETAIL.with(|detail| *detail = None);
+}
+
+/// As [`reset_call`], also forgetting every task, subtask and waitable set: a harness
+/// instantiates a new component.
+pub fn reset() {
+    reset_call();
+    tasks::reset();
 }
 
 /// The trap kind of a canonical-ABI trap: spec traps are kinds `17 + code`; an embedder
@@ -665,6 +674,12 @@ fn end_call(component: Component) -> Result<(), Trap> {
         return Err(Trap::NoBorrowScope);
     };
     component.leave(Some(call.caller), call.callee);
+    finish_call(component, call)
+}
+
+/// Ends the callee's task of `call` (which must have dropped its borrows) and the
+/// caller's subtask: a call that returned, or a parked callee's task that exited.
+fn finish_call(component: Component, call: Call) -> Result<(), Trap> {
     component
         .with_table(call.callee, |table| table.end_task(call.task))
         .and_then(|r| r)

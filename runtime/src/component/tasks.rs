@@ -11,7 +11,10 @@
 //! its deadline). Waiting on a set delivers a resolved subtask's event, or else sleeps
 //! in the reactor (`crate::host::poll::wait`, on every target) until the earliest
 //! deadline of a subtask in the set; a set nothing in it can wake is the deadlock the
-//! spec traps on. Calls between instances lowered or lifted `async` are `calls.rs`.
+//! spec traps on. Calls between instances lowered or lifted `async` are `calls.rs`;
+//! a callee of one whose callback loop blocks is parked here as a task ([`park`]),
+//! given its turns by [`run_turns`] whenever a task waits or yields, and its caller's
+//! subtask resolves when it calls `task.return`.
 
 use alloc::vec::Vec;
 
@@ -29,6 +32,8 @@ pub mod event {
     pub const NONE: u32 = 0;
     /// A subtask's state changed (payload: its handle and its new state).
     pub const SUBTASK: u32 = 1;
+    /// The task was cancelled (`subtask.cancel` of its caller).
+    pub const TASK_CANCELLED: u32 = 6;
 }
 
 /// A subtask's states, as `async` lowers return them (low 4 bits) and events report.
@@ -37,7 +42,12 @@ pub mod subtask_state {
     pub const STARTED: u32 = 1;
     /// The callee has returned.
     pub const RETURNED: u32 = 2;
+    /// The callee was cancelled (`task.cancel`) before it returned.
+    pub const CANCELLED_BEFORE_RETURNED: u32 = 4;
 }
+
+/// What `subtask.cancel async` answers while the callee has not resolved.
+const BLOCKED: u32 = u32::MAX;
 
 /// A subtask of a host function: it resolves when the monotonic clock reaches its
 /// deadline.
@@ -51,6 +61,12 @@ struct HostSubtask {
     set: Option<u32>,
     /// Its handle in its instance's table.
     handle: u32,
+    /// The state it resolved with (`RETURNED`, or `CANCELLED_BEFORE_RETURNED`).
+    state: u32,
+    /// The callee's task, for the subtask of a parked call between instances.
+    task: Option<u32>,
+    /// Its caller asked to cancel it (`subtask.cancel`).
+    cancel_requested: bool,
 }
 
 static SUBTASKS: Global<Vec<Option<HostSubtask>>> = Global::new(Vec::new());
@@ -86,6 +102,35 @@ pub(crate) fn resolve_subtask(id: u32) {
 
 /// A new host subtask in the table of `instance`: (packed `STARTED` status, id).
 fn new_host_subtask(instance: super::StateWord, deadline: u64) -> Result<(u32, u32), TrapKind> {
+    new_subtask(deadline, |id| {
+        // SAFETY: the context the host function got holds its instance's state word.
+        unsafe {
+            super::with_instance_state(instance, |state| {
+                state.table().add_async(AsyncKind::Subtask, id)
+            })
+        }
+        .map_err(host_trap)
+    })
+}
+
+/// The subtask of a call from `caller` lowered `async` whose callee's task was parked
+/// ([`park`]): it resolves when the callee calls `task.return`. Answers (packed
+/// `STARTED` status, id).
+pub(super) fn new_call_subtask(component: Component, caller: u32) -> Result<(u32, u32), TrapKind> {
+    new_subtask(RESOLVED_BY_HOST, |id| {
+        component
+            .with_table(caller, |table| table.add_async(AsyncKind::Subtask, id))
+            .and_then(|handle| handle)
+            .map_err(host_trap)
+    })
+}
+
+/// A new subtask resolving at `deadline`, which `add` puts in its instance's table
+/// (answering its handle): (packed `STARTED` status, id).
+fn new_subtask(
+    deadline: u64,
+    add: impl FnOnce(u32) -> Result<u32, TrapKind>,
+) -> Result<(u32, u32), TrapKind> {
     let id = SUBTASKS.with(|subtasks| {
         let subtask = HostSubtask {
             deadline,
@@ -93,6 +138,9 @@ fn new_host_subtask(instance: super::StateWord, deadline: u64) -> Result<(u32, u
             delivered: false,
             set: None,
             handle: 0,
+            state: subtask_state::RETURNED,
+            task: None,
+            cancel_requested: false,
         };
         match subtasks.iter().position(Option::is_none) {
             Some(free) => {
@@ -105,13 +153,13 @@ fn new_host_subtask(instance: super::StateWord, deadline: u64) -> Result<(u32, u
             }
         }
     });
-    // SAFETY: the context the host function got holds its instance's state word.
-    let handle = unsafe {
-        super::with_instance_state(instance, |state| {
-            state.table().add_async(AsyncKind::Subtask, id)
-        })
-    }
-    .map_err(host_trap)?;
+    let handle = match add(id) {
+        Ok(handle) => handle,
+        Err(kind) => {
+            SUBTASKS.with(|subtasks| subtasks[id as usize] = None);
+            return Err(kind);
+        }
+    };
     with_subtask(id, |subtask| subtask.handle = handle)?;
     Ok((subtask_state::STARTED | handle << 4, id))
 }
@@ -148,7 +196,7 @@ fn take_event(id: u32) -> Result<[u32; 3], Option<u64>> {
         for subtask in joined {
             if subtask.resolved && !subtask.delivered {
                 subtask.delivered = true;
-                return Ok([event::SUBTASK, subtask.handle, subtask_state::RETURNED]);
+                return Ok([event::SUBTASK, subtask.handle, subtask.state]);
             }
             if !subtask.resolved && subtask.deadline != RESOLVED_BY_HOST {
                 next = Some(next.map_or(subtask.deadline, |n| n.min(subtask.deadline)));
@@ -248,6 +296,32 @@ struct HostTask {
     /// Its callback, for tasks the executor drives.
     callback: Option<extern "C" fn(*mut ValueSlot)>,
     turn: Turn,
+    /// For the callee's task of a call between instances that blocked: its call.
+    parked: Option<Parked>,
+    /// Its caller cancelled it: pending until its next turn delivers
+    /// `TASK_CANCELLED`, then delivered (`task.cancel` may be called).
+    cancel: Cancel,
+}
+
+/// Where a task's cancellation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancel {
+    None,
+    Pending,
+    Delivered,
+}
+
+/// The callee's task of a call between instances lowered `async` whose callback
+/// loop blocked before it returned (`calls::park`): what its turns need. Its storage,
+/// borrows and `task.return` target are its call's, which each turn puts back on the
+/// stack of calls; `context` is unused.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Parked {
+    pub(super) call: super::Call,
+    pub(super) callback: extern "C" fn(*mut ValueSlot),
+    /// The image's `may_block` global, set for the callee during its turns.
+    pub(super) may_block: *mut u32,
+    pub(super) callee_may_block: u32,
 }
 
 static TASKS: Global<Vec<Option<HostTask>>> = Global::new(Vec::new());
@@ -255,12 +329,19 @@ static TASKS: Global<Vec<Option<HostTask>>> = Global::new(Vec::new());
 /// The task running now, if the host started one.
 static CURRENT: Global<Option<u32>> = Global::new(None);
 
-/// Forgets every task and waitable set (a harness command starts afresh).
+/// Forgets every task, subtask and waitable set (a harness instantiates a new
+/// component).
 pub fn reset() {
     TASKS.with(Vec::clear);
     CURRENT.with(|current| *current = None);
     SETS.with(Vec::clear);
     SUBTASKS.with(Vec::clear);
+}
+
+/// Forgets which task runs (a harness call starts afresh; a trap may have left one
+/// running). A task that was running when it trapped never runs again.
+pub fn reset_current() {
+    CURRENT.with(|current| *current = None);
 }
 
 /// Adds a task in `instance`; returns its id.
@@ -271,6 +352,8 @@ fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u
         context: [0; 2],
         callback,
         turn: Turn::Running,
+        parked: None,
+        cancel: Cancel::None,
     };
     TASKS.with(|tasks| match tasks.iter().position(Option::is_none) {
         Some(free) => {
@@ -389,39 +472,204 @@ fn settle(component: Component, id: u32, packed: u32) -> Result<(), TrapKind> {
 /// that yielded runs, and a task waiting on a set with an event gets it. Returns
 /// whether any ran.
 pub fn run_ready(component: Component) -> Result<bool, TrapKind> {
+    run_turns(component, false)
+}
+
+/// Gives each task that can make progress its next turn, as [`run_ready`]; with
+/// `parked_only`, only the parked callees of calls between instances (a task that
+/// waits or yields on its own stack lets them run, not the host's other tasks, whose
+/// driver runs them). A parked callee runs only when its instance can be entered
+/// (another call into it is not in progress). Returns whether any ran.
+fn run_turns(component: Component, parked_only: bool) -> Result<bool, TrapKind> {
     let mut ran = false;
     let count = TASKS.with(|tasks| tasks.len()) as u32;
     for id in 0..count {
-        let Some((turn, callback)) = TASKS.with(|tasks| {
+        let Some((turn, callback, parked)) = TASKS.with(|tasks| {
             let task = tasks.get(id as usize)?.as_ref()?;
-            Some((task.turn, task.callback?))
+            Some((task.turn, task.callback?, task.parked))
         }) else {
             continue;
         };
+        if (parked_only && parked.is_none()) || matches!(turn, Turn::Running | Turn::Exited) {
+            continue;
+        }
+        if let Some(parked) = &parked
+            && component
+                .enter(Some(parked.call.caller), parked.call.callee)
+                .is_err()
+        {
+            continue;
+        }
+        let cancel = with_task(id, |task| task.cancel)?;
         let event = match turn {
-            Turn::Yielded => [event::NONE, 0, 0],
+            // A callback task learns of its cancellation when it next waits or yields.
+            Turn::Waiting(set) if cancel == Cancel::Pending => {
+                with_set(set, |set| set.waiting -= 1)?;
+                with_task(id, |task| task.cancel = Cancel::Delivered)?;
+                [event::TASK_CANCELLED, 0, 0]
+            }
+            _ if cancel == Cancel::Pending => {
+                with_task(id, |task| task.cancel = Cancel::Delivered)?;
+                [event::TASK_CANCELLED, 0, 0]
+            }
             Turn::Waiting(set) => match take_event(set) {
                 Ok(event) => {
                     with_set(set, |set| set.waiting -= 1)?;
                     event
                 }
-                Err(_) => continue,
+                Err(_) => {
+                    if let Some(parked) = &parked {
+                        component.leave(Some(parked.call.caller), parked.call.callee);
+                    }
+                    continue;
+                }
             },
-            Turn::Running | Turn::Exited => continue,
+            _ => [event::NONE, 0, 0],
         };
         with_task(id, |task| task.turn = Turn::Running)?;
         let mut slots = [[0u8; VALUE_SLOT_SIZE as usize]; 3];
         for (slot, word) in slots.iter_mut().zip(event) {
             *slot = u128::from(word).to_le_bytes();
         }
-        let packed = enter(id, || {
+        let run_callback = || {
             callback(slots.as_mut_ptr());
             first_word(&slots[0])
-        })?;
+        };
+        let packed = match parked {
+            None => enter(id, run_callback)?,
+            Some(parked) => parked_turn(component, id, parked, run_callback)?,
+        };
         settle(component, id, packed)?;
+        if parked.is_some() && with_task(id, |task| task.turn)? == Turn::Exited {
+            finish_parked(component, id)?;
+        }
         ran = true;
     }
     Ok(ran)
+}
+
+/// Runs `f` (a turn of parked callee `id`, whose instance it has entered) inside the
+/// callee's call: on the stack of calls, with the callee's `may_block`. Leaves the
+/// instance after.
+fn parked_turn(
+    component: Component,
+    id: u32,
+    parked: Parked,
+    f: impl FnOnce() -> u32,
+) -> Result<u32, TrapKind> {
+    super::CALLS.with(|calls| calls.push(parked.call));
+    // SAFETY: `may_block` is the address of the image's `may_block` global, which
+    // compiled code reads only while it runs (not now).
+    let caller_may_block = unsafe { parked.may_block.read() };
+    // SAFETY: as above.
+    unsafe { parked.may_block.write(parked.callee_may_block) };
+    let packed = enter(id, f);
+    // SAFETY: as above.
+    unsafe { parked.may_block.write(caller_may_block) };
+    let call = super::CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?;
+    component.leave(Some(call.caller), call.callee);
+    with_task(id, |task| {
+        if let Some(parked) = &mut task.parked {
+            parked.call = call;
+        }
+    })?;
+    packed
+}
+
+/// Ends parked callee `id`, whose callback exited: it must have called
+/// `task.return`, and its call ends (its borrows dropped, its caller's lent handles
+/// free again).
+fn finish_parked(component: Component, id: u32) -> Result<(), TrapKind> {
+    let task = TASKS.with(|tasks| tasks.get_mut(id as usize).and_then(Option::take));
+    let call = task
+        .and_then(|task| task.parked)
+        .ok_or(TrapKind::Unreachable)?
+        .call;
+    if !call.async_return.is_some_and(|r| r.returned()) {
+        return Err(TrapKind::TaskNotReturned);
+    }
+    super::finish_call(component, call).map_err(host_trap)
+}
+
+/// Parks the callee's task of a call between instances whose callback loop returned
+/// `packed` (`YIELD` or `WAIT`) before the call returned: [`run_turns`] goes on with
+/// it whenever it can make progress.
+pub(super) fn park(component: Component, parked: Parked, packed: u32) -> Result<(), TrapKind> {
+    let id = new_task(parked.call.callee, Some(parked.callback));
+    let subtask = parked.call.async_return.and_then(|r| r.subtask());
+    with_task(id, |task| task.parked = Some(parked))?;
+    if let Some(subtask) = subtask {
+        with_subtask(subtask, |s| s.task = Some(id))?;
+    }
+    settle(component, id, packed)
+}
+
+/// `subtask.cancel` of subtask `id`: asks its callee's task to cancel, which it learns
+/// of at once if it is waiting or yielding (a turn delivers `TASK_CANCELLED`). Answers
+/// the state it resolved with; while it has not, `BLOCKED` for an `async` cancel, else
+/// the caller waits for it (other tasks run meanwhile).
+fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, TrapKind> {
+    let (delivered, requested, task, joined) = with_subtask(id, |s| {
+        (s.delivered, s.cancel_requested, s.task, s.set.is_some())
+    })?;
+    if joined && !is_async {
+        return Err(TrapKind::SyncWaitableInSet);
+    }
+    if delivered || requested {
+        return Err(TrapKind::SubtaskCancelAfterResolved);
+    }
+    with_subtask(id, |s| s.cancel_requested = true)?;
+    if !with_subtask(id, |s| s.resolved)? {
+        // Only the subtasks of parked calls between instances can be cancelled.
+        let task = task.ok_or(TrapKind::UnsupportedBuiltin)?;
+        with_task(task, |task| {
+            if task.cancel == Cancel::None {
+                task.cancel = Cancel::Pending;
+            }
+        })?;
+        run_turns(component, true)?;
+    }
+    loop {
+        if with_subtask(id, |s| s.resolved)? {
+            // The caller learns the resolution here rather than as an event.
+            return with_subtask(id, |s| {
+                s.delivered = true;
+                s.state
+            });
+        }
+        if is_async {
+            return Ok(BLOCKED);
+        }
+        if !run_turns(component, true)? {
+            match next_deadline() {
+                Some(deadline) => crate::http::server::sleep_with(false, Some(deadline)),
+                None => return Err(TrapKind::Deadlock),
+            }
+        }
+    }
+}
+
+/// `task.cancel` of the running task in `instance`: it must be a parked callee that
+/// was told of its cancellation; its caller's subtask resolves as
+/// `CANCELLED_BEFORE_RETURNED`, with no results.
+fn cancel_task(instance: u32) -> Result<(), TrapKind> {
+    let id = CURRENT
+        .with(|current| *current)
+        .ok_or(TrapKind::TaskCancelNotCancelled)?;
+    let delivered = with_task(id, |task| {
+        task.instance == instance && task.cancel == Cancel::Delivered
+    })
+    .unwrap_or(false);
+    if !delivered || super::calls::in_async_callee(instance) != Some(true) {
+        return Err(TrapKind::TaskCancelNotCancelled);
+    }
+    if let Some(subtask) = super::calls::task_cancel()? {
+        with_subtask(subtask, |s| {
+            s.state = subtask_state::CANCELLED_BEFORE_RETURNED;
+            s.resolved = true;
+        })?;
+    }
+    Ok(())
 }
 
 /// What task `id` gave `task.return`, once (`None` before it has).
@@ -461,14 +709,34 @@ pub fn next_deadline() -> Option<u64> {
 pub fn drive(
     component: Component,
     instance: u32,
+    packed: u32,
+    callback: impl FnMut([u32; 3]) -> u32,
+) -> Result<(), TrapKind> {
+    drive_until(component, instance, packed, callback, || false).map(|_| ())
+}
+
+/// [`drive`], stopping before the task would yield or wait once `stop` says so: then
+/// answers the packed code it returned last (its task can be parked with it), else
+/// `None` when it exited.
+pub(super) fn drive_until(
+    component: Component,
+    instance: u32,
     mut packed: u32,
     mut callback: impl FnMut([u32; 3]) -> u32,
-) -> Result<(), TrapKind> {
+    mut stop: impl FnMut() -> bool,
+) -> Result<Option<u32>, TrapKind> {
     loop {
         let (code, set) = (packed & 0xf, packed >> 4);
+        if code != callback_code::EXIT && stop() {
+            return Ok(Some(packed));
+        }
         let event = match code {
-            callback_code::EXIT => return Ok(()),
-            callback_code::YIELD => [event::NONE, 0, 0],
+            callback_code::EXIT => return Ok(None),
+            callback_code::YIELD => {
+                // Others make progress meanwhile.
+                run_turns(component, true)?;
+                [event::NONE, 0, 0]
+            }
             callback_code::WAIT => {
                 let id = component
                     .with_table(instance, |table| {
@@ -476,7 +744,7 @@ pub fn drive(
                     })
                     .and_then(|id| id)
                     .map_err(host_trap)?;
-                wait(id)?
+                wait(component, id)?
             }
             _ => return Err(TrapKind::UnsupportedCallbackCode),
         };
@@ -484,10 +752,11 @@ pub fn drive(
     }
 }
 
-/// Waits for an event in waitable set `id`: sleeps in the reactor until a subtask in
-/// it resolves or stdin is ready for a stream read in it; with nothing that can end
-/// the wait, it would never end (the spec's deadlock).
-fn wait(id: u32) -> Result<[u32; 3], TrapKind> {
+/// Waits for an event in waitable set `id`: parked callees of calls between
+/// instances take their turns meanwhile; with none ready, sleeps in the reactor until
+/// a subtask resolves or stdin is ready for a stream read in the set; with nothing
+/// that can end the wait, it would never end (the spec's deadlock).
+fn wait(component: Component, id: u32) -> Result<[u32; 3], TrapKind> {
     with_set(id, |set| set.waiting += 1)?;
     let event = loop {
         // HTTP exchanges the guest started move on meanwhile.
@@ -495,12 +764,22 @@ fn wait(id: u32) -> Result<[u32; 3], TrapKind> {
         match take_event(id) {
             Ok(event) => break Ok(event),
             Err(deadline) => {
+                match run_turns(component, true) {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(kind) => break Err(kind),
+                }
+                // A parked callee may wait for a deadline too.
+                let deadline = match (deadline, next_deadline()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 let stdin = super::streams::set_waits_on_stdin(id);
                 let http = crate::http::server::has_connections();
                 if deadline.is_none() && !stdin && !http {
                     break Err(TrapKind::Deadlock);
                 }
-                // Nothing else can run meanwhile (one task): sleep in the reactor.
+                // Nothing else can run meanwhile: sleep in the reactor.
                 crate::http::server::sleep_with(stdin, deadline);
             }
         }
@@ -581,10 +860,11 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
             .and_then(|id| id)
             .map_err(host_trap)
     };
-    // `cancellable` waits, polls and yields may deliver the task's cancellation. Nothing
-    // can cancel a task yet (`subtask.cancel` and `task.cancel` are not implemented), so
-    // none is ever pending and they do what the plain ones do.
-    let op = op & !async_op::CANCELLABLE;
+    // `cancellable` waits, polls and yields may deliver the task's cancellation. Only a
+    // parked callee's callback turn delivers one here (`run_turns`), so they do what
+    // the plain ones do.
+    let may_block = op & async_op::MAY_BLOCK != 0;
+    let op = op & !(async_op::CANCELLABLE | async_op::MAY_BLOCK);
     let result: Result<u32, TrapKind> = match op {
         async_op::WAITABLE_SET_NEW => {
             // A freed id is reused (a service makes a set per request); joins still
@@ -630,10 +910,10 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
         async_op::WAITABLE_SET_WAIT | async_op::WAITABLE_SET_POLL => set_id(a).and_then(|id| {
             let event = if op == async_op::WAITABLE_SET_POLL {
                 take_event(id).unwrap_or([event::NONE, 0, 0])
-            } else if !in_async_task(instance) {
+            } else if !may_block {
                 return Err(TrapKind::CannotBlockSyncTask);
             } else {
-                wait(id)?
+                wait(component, id)?
             };
             // SAFETY: the compiler passes the options' context for these built-ins.
             let memory = unsafe { crate::p2::context_memory(context) };
@@ -686,8 +966,17 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
                     .map(|_| 0)
                     .map_err(host_trap)
             }),
-        // Nothing can cancel a task yet: never cancelled.
-        async_op::THREAD_YIELD => Ok(0),
+        // Answers "not cancelled" (see above). Parked callees of calls between
+        // instances take their turns.
+        async_op::THREAD_YIELD => run_turns(component, true).map(|_| 0),
+        // A synchronous cancel may block.
+        async_op::SUBTASK_CANCEL if !may_block => Err(TrapKind::CannotBlockSyncTask),
+        async_op::SUBTASK_CANCEL | async_op::SUBTASK_CANCEL_ASYNC => component
+            .with_table(instance, |table| table.async_id(AsyncKind::Subtask, a))
+            .and_then(|id| id)
+            .map_err(host_trap)
+            .and_then(|id| cancel_subtask(component, id, op == async_op::SUBTASK_CANCEL_ASYNC)),
+        async_op::TASK_CANCEL => cancel_task(instance).map(|()| 0),
         _ => Err(TrapKind::Unreachable),
     };
     match result {

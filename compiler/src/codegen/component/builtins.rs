@@ -323,17 +323,26 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                     None => self.builder.ins().iconst(ptr_type, 0),
                 };
                 let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+                let code = i32(
+                    self.builder,
+                    u64::from(op.code())
+                        | match cancellable {
+                            true => u64::from(wafer_abi::component::async_op::CANCELLABLE),
+                            false => 0,
+                        },
+                );
+                // The running task may block (its `may_block` global): the runtime
+                // checks it where a built-in would block.
+                let may_block = self.task_may_block();
+                let may_block = self.builder.ins().ishl_imm_u(
+                    may_block,
+                    i64::from(wafer_abi::component::async_op::MAY_BLOCK.trailing_zeros()),
+                );
+                let code = self.builder.ins().bor(code, may_block);
                 let mut args = vec![
                     descriptor,
                     context,
-                    i32(
-                        self.builder,
-                        u64::from(op.code())
-                            | match cancellable {
-                                true => u64::from(wafer_abi::component::async_op::CANCELLABLE),
-                                false => 0,
-                            },
-                    ),
+                    code,
                     i32(self.builder, u64::from(*instance)),
                 ];
                 for i in 0..2 {
@@ -640,14 +649,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         } else {
             self.builder.ins().iconst(types::I32, 1)
         };
-        // The task's `may_block` global: the one global of the image instance after the
-        // flags instances.
-        let task = &self.sites.menvs[self.sites.plan.component_instances as usize];
-        let task_vmctx = self.env.data_addr(self.builder, task.symbols.vmctx);
-        let may_block = self
-            .builder
-            .ins()
-            .iadd_imm_u(task_vmctx, i64::from(task.offsets.defined_global(0)));
+        let may_block = self.task_may_block_address();
         let result = self.call_runtime(
             wafer_abi::symbols::START_CALL,
             &[
@@ -681,6 +683,27 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 )
             })
             .collect())
+    }
+
+    /// The address of the running task's `may_block` global: the one global of the
+    /// image instance after the flags instances.
+    fn task_may_block_address(&mut self) -> ir::Value {
+        let task = &self.sites.menvs[self.sites.plan.component_instances as usize];
+        let task_vmctx = self.env.data_addr(self.builder, task.symbols.vmctx);
+        self.builder
+            .ins()
+            .iadd_imm_u(task_vmctx, i64::from(task.offsets.defined_global(0)))
+    }
+
+    /// The running task's `may_block`, as an `i32` 0 or 1.
+    fn task_may_block(&mut self) -> ir::Value {
+        let address = self.task_may_block_address();
+        let value = self.builder.ins().load(types::I32, vm_flags(), address, 0);
+        let set = self
+            .builder
+            .ins()
+            .icmp_imm_u(ir::condcodes::IntCC::NotEqual, value, 0);
+        self.builder.ins().uextend(types::I32, set)
     }
 
     /// Raises the trap a built-in's `u64` result asks for.

@@ -458,15 +458,30 @@ pub(super) fn define_table(
         let mut builder_context = FunctionBuilderContext::new();
         let (mut builder, _) = start(&mut func, &mut builder_context);
         let mut env = FuncEnv::new(menv);
-        let image_instances = component
-            .component_instances
-            .clone()
-            .map(|i| i as usize)
-            .chain(component.core_instances.clone().map(|i| i + core_base));
-        for instance in image_instances {
+        for instance in component.component_instances.clone() {
+            let callee = env.func_ref(builder.func, inits[instance as usize], c_signature(0));
+            builder.ins().call(callee, &[]);
+        }
+        // Start functions run as a synchronous task, which may not block: the task's
+        // `may_block` is clear meanwhile (and set again after, as it starts).
+        let task = &sites.menvs[plan.component_instances as usize];
+        let task_vmctx = env.data_addr(&mut builder, task.symbols.vmctx);
+        let may_block_at = task.offsets.defined_global(0) as i32;
+        let store_may_block = |builder: &mut cranelift_frontend::FunctionBuilder<'_>,
+                               value: i64| {
+            let value = builder
+                .ins()
+                .iconst(cranelift_codegen::ir::types::I32, value);
+            builder
+                .ins()
+                .store(vm_flags(), value, task_vmctx, may_block_at);
+        };
+        store_may_block(&mut builder, 0);
+        for instance in component.core_instances.clone().map(|i| i + core_base) {
             let callee = env.func_ref(builder.func, inits[instance], c_signature(0));
             builder.ins().call(callee, &[]);
         }
+        store_may_block(&mut builder, 1);
         builder.ins().return_(&[]);
         builder.finalize(menv.frontend_config);
         let compiled = compile_function(isa, context, func, id)?;

@@ -1,0 +1,93 @@
+;; wafer's own regression test of `subtask.cancel` / `task.cancel` on callees parked by
+;; calls between instances: $C.f waits on an empty waitable set; its caller cancels
+;; it, f's callback gets TASK_CANCELLED at once and calls `task.cancel`, so the cancel
+;; answers CANCELLED_BEFORE_RETURNED and nothing is written to the return area. $C.g
+;; answers a cancellation with `task.return` instead: RETURNED, with its result. A
+;; second cancel of a resolved subtask traps.
+(component
+  (component $C
+    (canon waitable-set.new (core func $set.new))
+    (canon task.cancel (core func $task.cancel))
+    (canon task.return (result u32) (core func $task.return))
+    (core module $M
+      (import "" "set.new" (func $set.new (result i32)))
+      (import "" "task.cancel" (func $task.cancel))
+      (import "" "task.return" (func $task.return (param i32)))
+      (func (export "f") (result i32)
+        (i32.or (i32.const 2 (; WAIT ;)) (i32.shl (call $set.new) (i32.const 4))))
+      (func (export "f-cb") (param $event i32) (param $index i32) (param $payload i32) (result i32)
+        (if (i32.ne (local.get $event) (i32.const 6 (; TASK_CANCELLED ;))) (then unreachable))
+        (call $task.cancel)
+        (i32.const 0 (; EXIT ;)))
+      (func (export "g") (result i32)
+        (i32.const 1 (; YIELD ;)))
+      (func (export "g-cb") (param $event i32) (param $index i32) (param $payload i32) (result i32)
+        (if (i32.ne (local.get $event) (i32.const 6 (; TASK_CANCELLED ;))) (then
+          (return (i32.const 1 (; YIELD ;)))))
+        (call $task.return (i32.const 7))
+        (i32.const 0 (; EXIT ;))))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "set.new" (func $set.new))
+      (export "task.cancel" (func $task.cancel))
+      (export "task.return" (func $task.return))))))
+    (func (export "f") async (result u32)
+      (canon lift (core func $m "f") async (callback (core func $m "f-cb"))))
+    (func (export "g") async (result u32)
+      (canon lift (core func $m "g") async (callback (core func $m "g-cb")))))
+
+  (component $D
+    (import "f" (func $f async (result u32)))
+    (import "g" (func $g async (result u32)))
+    (core module $Memory (memory (export "mem") 1))
+    (core instance $memory (instantiate $Memory))
+    (canon lower (func $f) async (memory (core memory $memory "mem")) (core func $f'))
+    (canon lower (func $g) async (memory (core memory $memory "mem")) (core func $g'))
+    (canon subtask.cancel async (core func $cancel-async))
+    (canon subtask.cancel (core func $cancel-sync))
+    (canon subtask.drop (core func $subtask.drop))
+    (core module $M
+      (import "" "mem" (memory 1))
+      (import "" "f" (func $f (param i32) (result i32)))
+      (import "" "g" (func $g (param i32) (result i32)))
+      (import "" "cancel-async" (func $cancel-async (param i32) (result i32)))
+      (import "" "cancel-sync" (func $cancel-sync (param i32) (result i32)))
+      (import "" "subtask.drop" (func $subtask.drop (param i32)))
+      (func $start (param $ret i32) (result i32)
+        (if (i32.ne (i32.and (local.get $ret) (i32.const 0xf)) (i32.const 1 (; STARTED ;)))
+          (then unreachable))
+        (i32.shr_u (local.get $ret) (i32.const 4)))
+      (func (export "run") (result i32)
+        (local $s i32)
+        (i32.store (i32.const 8) (i32.const 0xbad))
+        (local.set $s (call $start (call $f (i32.const 8))))
+        (if (i32.ne (call $cancel-async (local.get $s)) (i32.const 4 (; CANCELLED_BEFORE_RETURNED ;)))
+          (then unreachable))
+        (if (i32.ne (i32.load (i32.const 8)) (i32.const 0xbad)) (then unreachable))
+        (call $subtask.drop (local.get $s))
+        (local.set $s (call $start (call $g (i32.const 8))))
+        (if (i32.ne (call $cancel-sync (local.get $s)) (i32.const 2 (; RETURNED ;)))
+          (then unreachable))
+        (call $subtask.drop (local.get $s))
+        (i32.load (i32.const 8)))
+      (func (export "cancel-twice") (result i32)
+        (local $s i32)
+        (local.set $s (call $start (call $f (i32.const 8))))
+        (drop (call $cancel-async (local.get $s)))
+        (call $cancel-async (local.get $s))))
+    (core instance $m (instantiate $M (with "" (instance
+      (export "mem" (memory $memory "mem"))
+      (export "f" (func $f'))
+      (export "g" (func $g'))
+      (export "cancel-async" (func $cancel-async))
+      (export "cancel-sync" (func $cancel-sync))
+      (export "subtask.drop" (func $subtask.drop))))))
+    (func (export "run") async (result u32) (canon lift (core func $m "run")))
+    (func (export "cancel-twice") async (result u32) (canon lift (core func $m "cancel-twice"))))
+
+  (instance $c (instantiate $C))
+  (instance $d (instantiate $D (with "f" (func $c "f")) (with "g" (func $c "g"))))
+  (func (export "run") (alias export $d "run"))
+  (func (export "cancel-twice") (alias export $d "cancel-twice")))
+
+(assert_return (invoke "run") (u32.const 7))
+(assert_trap (invoke "cancel-twice") "`subtask.cancel` called after terminal status delivered")
