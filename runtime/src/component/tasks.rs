@@ -12,8 +12,8 @@
 //! in the reactor (`crate::host::poll::wait`, on every target) until the earliest
 //! deadline of a subtask in the set; a set nothing in it can wake is the deadlock the
 //! spec traps on. Calls between instances lowered or lifted `async` are `calls.rs`;
-//! a callee of one whose callback loop blocks is parked here as a task ([`park`]),
-//! given its turns by [`run_turns`] whenever a task waits or yields, and its caller's
+//! a callee of one whose callback loop blocks is parked here as a task (`park`),
+//! given its turns by `run_turns` whenever a task waits or yields, and its caller's
 //! subtask resolves when it calls `task.return`.
 
 use alloc::vec::Vec;
