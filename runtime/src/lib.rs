@@ -40,6 +40,7 @@ pub mod memory;
 pub mod meter;
 pub mod out;
 pub mod p2;
+pub mod slots;
 pub mod stack;
 pub mod sys;
 pub mod table;

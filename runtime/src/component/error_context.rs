@@ -91,6 +91,12 @@ impl ErrorContexts {
 /// Adds a handle for error context `id` to instance `instance`'s table.
 pub(super) fn lower(component: Component, instance: u32, id: u32) -> Result<u32, Trap> {
     ERROR_CONTEXTS.with(|contexts| contexts.retain(id))?;
+    add_handle(component, instance, id)
+}
+
+/// Adds a handle for error context `id`, whose count already includes it, to
+/// `instance`'s table; if the table refuses, the count goes back down.
+fn add_handle(component: Component, instance: u32, id: u32) -> Result<u32, Trap> {
     let added = component
         .with_table(instance, |table| {
             table.lower_opaque(OpaqueKind::ErrorContext, TypeId::ERROR_CONTEXT, id)
@@ -170,15 +176,7 @@ fn new(
     let message =
         wafer_canon::string::load_string_from_range(&mut cx, u64::from(ptr), u64::from(units))?;
     let id = ERROR_CONTEXTS.with(|contexts| contexts.add(message));
-    let added = component
-        .with_table(instance, |table| {
-            table.lower_opaque(OpaqueKind::ErrorContext, TypeId::ERROR_CONTEXT, id)
-        })
-        .and_then(|r| r);
-    if added.is_err() {
-        ERROR_CONTEXTS.with(|contexts| contexts.release(id));
-    }
-    added
+    add_handle(component, instance, id)
 }
 
 /// `error-context.debug-message`: stores the message of handle `index` at `ptr` (a

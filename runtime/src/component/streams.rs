@@ -225,20 +225,7 @@ mod error_code {
     pub const PIPE: u8 = 2;
 }
 
-/// Adds `item` in the first free slot of `list`: a long-running service frees as many
-/// streams as it makes, and the lists stay as long as the most alive at once.
-fn push<T>(list: &mut Vec<Option<T>>, item: T) -> u32 {
-    match list.iter().position(Option::is_none) {
-        Some(free) => {
-            list[free] = Some(item);
-            free as u32
-        }
-        None => {
-            list.push(Some(item));
-            list.len() as u32 - 1
-        }
-    }
-}
+use crate::slots::insert as push;
 
 /// The host's hold on a stream or future it keeps (an HTTP body): its shared id and
 /// generation, so that a hold on one freed since (its slot reused) names nothing.

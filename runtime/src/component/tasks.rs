@@ -142,16 +142,7 @@ fn new_subtask(
             task: None,
             cancel_requested: false,
         };
-        match subtasks.iter().position(Option::is_none) {
-            Some(free) => {
-                subtasks[free] = Some(subtask);
-                free as u32
-            }
-            None => {
-                subtasks.push(Some(subtask));
-                subtasks.len() as u32 - 1
-            }
-        }
+        crate::slots::insert(subtasks, subtask)
     });
     let handle = match add(id) {
         Ok(handle) => handle,
@@ -355,16 +346,7 @@ fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u
         parked: None,
         cancel: Cancel::None,
     };
-    TASKS.with(|tasks| match tasks.iter().position(Option::is_none) {
-        Some(free) => {
-            tasks[free] = Some(task);
-            free as u32
-        }
-        None => {
-            tasks.push(Some(task));
-            tasks.len() as u32 - 1
-        }
-    })
+    TASKS.with(|tasks| crate::slots::insert(tasks, task))
 }
 
 /// Runs `f` on task `id`.
@@ -677,16 +659,13 @@ pub fn take_results(id: u32) -> Option<Vec<ValueSlot>> {
     with_task(id, |task| task.results.take()).ok().flatten()
 }
 
-/// Whether task `id` exited; an exited task is forgotten after this says so. A task
-/// that exited without `task.return` traps, as the spec says.
+/// Whether task `id` exited; an exited task is forgotten after this says so (its
+/// driver traps for one that exited without `task.return`, as the spec says).
 pub fn exited(id: u32) -> Result<bool, TrapKind> {
-    let (exited, returned) = with_task(id, |task| {
-        (task.turn == Turn::Exited, task.results.is_some())
-    })?;
+    let exited = with_task(id, |task| task.turn == Turn::Exited)?;
     if exited {
         TASKS.with(|tasks| tasks[id as usize] = None);
     }
-    let _ = returned;
     Ok(exited)
 }
 
@@ -869,16 +848,7 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
         async_op::WAITABLE_SET_NEW => {
             // A freed id is reused (a service makes a set per request); joins still
             // naming it are forgotten just below.
-            let id = SETS.with(|sets| match sets.iter().position(Option::is_none) {
-                Some(free) => {
-                    sets[free] = Some(WaitableSet::default());
-                    free as u32
-                }
-                None => {
-                    sets.push(Some(WaitableSet::default()));
-                    sets.len() as u32 - 1
-                }
-            });
+            let id = SETS.with(|sets| crate::slots::insert(sets, WaitableSet::default()));
             super::streams::forget_set(id);
             SUBTASKS.with(|subtasks| {
                 for subtask in subtasks.iter_mut().flatten() {

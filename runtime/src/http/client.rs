@@ -222,18 +222,7 @@ fn send(call: &Call, context: *mut CanonContext, handle: u32, ret: u32) -> HostR
         ret,
         head_request: request.method.is_head(),
     };
-    let id = EXCHANGES.with(
-        |exchanges| match exchanges.iter().position(Option::is_none) {
-            Some(free) => {
-                exchanges[free] = Some(exchange);
-                free as u32
-            }
-            None => {
-                exchanges.push(Some(exchange));
-                exchanges.len() as u32 - 1
-            }
-        },
-    );
+    let id = EXCHANGES.with(|exchanges| crate::slots::insert(exchanges, exchange));
     server::start_exchange(conn, id);
     Ok(packed)
 }

@@ -185,16 +185,7 @@ static OBJECTS: Global<Vec<Option<Object>>> = Global::new(Vec::new());
 
 /// Adds `object`; returns its index.
 pub fn insert(object: Object) -> u32 {
-    OBJECTS.with(|objects| match objects.iter().position(Option::is_none) {
-        Some(free) => {
-            objects[free] = Some(object);
-            free as u32
-        }
-        None => {
-            objects.push(Some(object));
-            objects.len() as u32 - 1
-        }
-    })
+    OBJECTS.with(|objects| crate::slots::insert(objects, object))
 }
 
 /// Runs `f` on object `index`.
@@ -365,50 +356,72 @@ impl Call {
     }
 }
 
+/// Runs `f` on the part of object `index` that `part` picks (`None`: the handle names
+/// an object of another kind).
+fn with_part<P, T>(
+    index: u32,
+    part: fn(&mut Object) -> Option<&mut P>,
+    f: impl FnOnce(&mut P) -> T,
+) -> HostResult<T> {
+    with(index, |object| part(object).map(f))
+        .flatten()
+        .ok_or(TrapKind::InvalidHandle)
+}
+
 /// Runs `f` on the fields object `index`.
 fn with_fields<T>(index: u32, f: impl FnOnce(&mut Fields) -> T) -> HostResult<T> {
-    with(index, |object| match object {
-        Object::Fields(fields) => Ok(f(fields)),
-        _ => Err(TrapKind::InvalidHandle),
-    })
-    .unwrap_or(Err(TrapKind::InvalidHandle))
+    fn part(object: &mut Object) -> Option<&mut Fields> {
+        match object {
+            Object::Fields(fields) => Some(fields),
+            _ => None,
+        }
+    }
+    with_part(index, part, f)
 }
 
 /// Runs `f` on the request object `index`.
 pub(crate) fn with_request<T>(index: u32, f: impl FnOnce(&mut Request) -> T) -> HostResult<T> {
-    with(index, |object| match object {
-        Object::Request(request) => Ok(f(request)),
-        _ => Err(TrapKind::InvalidHandle),
-    })
-    .unwrap_or(Err(TrapKind::InvalidHandle))
+    fn part(object: &mut Object) -> Option<&mut Request> {
+        match object {
+            Object::Request(request) => Some(request),
+            _ => None,
+        }
+    }
+    with_part(index, part, f)
 }
 
 /// Runs `f` on the response object `index`.
 pub(crate) fn with_response<T>(index: u32, f: impl FnOnce(&mut Response) -> T) -> HostResult<T> {
-    with(index, |object| match object {
-        Object::Response(response) => Ok(f(response)),
-        _ => Err(TrapKind::InvalidHandle),
-    })
-    .unwrap_or(Err(TrapKind::InvalidHandle))
+    fn part(object: &mut Object) -> Option<&mut Response> {
+        match object {
+            Object::Response(response) => Some(response),
+            _ => None,
+        }
+    }
+    with_part(index, part, f)
 }
 
-/// Runs `f` on how far the host sent the request or response `index`, with its body.
+/// Runs `f` on how far the host sent the request or response `index`.
 pub(crate) fn with_outgoing<T>(index: u32, f: impl FnOnce(&mut Outgoing) -> T) -> HostResult<T> {
-    with(index, |object| match object {
-        Object::Request(request) => Ok(f(&mut request.out)),
-        Object::Response(response) => Ok(f(&mut response.out)),
-        _ => Err(TrapKind::InvalidHandle),
-    })
-    .unwrap_or(Err(TrapKind::InvalidHandle))
+    fn part(object: &mut Object) -> Option<&mut Outgoing> {
+        match object {
+            Object::Request(request) => Some(&mut request.out),
+            Object::Response(response) => Some(&mut response.out),
+            _ => None,
+        }
+    }
+    with_part(index, part, f)
 }
 
 /// Runs `f` on the options object `index`.
 fn with_options<T>(index: u32, f: impl FnOnce(&mut RequestOptions) -> T) -> HostResult<T> {
-    with(index, |object| match object {
-        Object::Options(options) => Ok(f(options)),
-        _ => Err(TrapKind::InvalidHandle),
-    })
-    .unwrap_or(Err(TrapKind::InvalidHandle))
+    fn part(object: &mut Object) -> Option<&mut RequestOptions> {
+        match object {
+            Object::Options(options) => Some(options),
+            _ => None,
+        }
+    }
+    with_part(index, part, f)
 }
 
 /// Stores `result<_, header-error>` (or `result<T, header-error>` whose `ok` the caller

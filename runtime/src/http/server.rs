@@ -167,16 +167,7 @@ const LISTENER_TOKENS: u64 = 1 << 32;
 fn add_conn(conn: Conn) -> u32 {
     use crate::sys::{Current, Platform};
     let handle = conn.socket.handle;
-    let id = CONNS.with(|conns| match conns.iter().position(Option::is_none) {
-        Some(free) => {
-            conns[free] = Some(conn);
-            free as u32
-        }
-        None => {
-            conns.push(Some(conn));
-            conns.len() as u32 - 1
-        }
-    });
+    let id = CONNS.with(|conns| crate::slots::insert(conns, conn));
     if let Some(reactor) = REACTOR.with(|r| *r) {
         let _ = Current::reactor_add(reactor, handle, u64::from(id), true);
     }
@@ -695,20 +686,27 @@ fn read_head(service: Service, id: u32) -> Result<bool, TrapKind> {
     }
 }
 
+/// The fields a head parsed from `input` names (ranges of it), as the guest sees
+/// received ones: immutable.
+fn received_fields(input: &[u8], ranges: &[wire::FieldRange]) -> Fields {
+    let text =
+        |(start, end): (usize, usize)| -> alloc::boxed::Box<[u8]> { input[start..end].into() };
+    Fields {
+        entries: ranges
+            .iter()
+            .map(|&(name, value)| (text(name), text(value)))
+            .collect(),
+        immutable: true,
+    }
+}
+
 /// The request of `head` (parsed from the start of `conn`'s input), taken out of the
 /// input; its body stays to be read.
 fn take_request(conn: &mut Conn, head: wire::RequestHead, id: u32) -> Request {
     let text =
         |range: (usize, usize)| -> alloc::boxed::Box<[u8]> { conn.input[range.0..range.1].into() };
     let method = Method::from_token(&conn.input[head.method.0..head.method.1]);
-    let headers = Fields {
-        entries: head
-            .fields
-            .iter()
-            .map(|&(name, value)| (text(name), text(value)))
-            .collect(),
-        immutable: true,
-    };
+    let headers = received_fields(&conn.input, &head.fields);
     let request = Request {
         method,
         path: Some(text(head.target)),
@@ -1042,16 +1040,7 @@ fn advance_client(id: u32, phase: Phase) -> Result<bool, TrapKind> {
 /// The response of `head` (parsed from the start of `conn`'s input), taken out of the
 /// input; its body stays to be read.
 fn take_response(conn: &mut Conn, head: wire::ResponseHead, id: u32) -> super::Response {
-    let text =
-        |range: (usize, usize)| -> alloc::boxed::Box<[u8]> { conn.input[range.0..range.1].into() };
-    let headers = Fields {
-        entries: head
-            .fields
-            .iter()
-            .map(|&(name, value)| (text(name), text(value)))
-            .collect(),
-        immutable: true,
-    };
+    let headers = received_fields(&conn.input, &head.fields);
     conn.body_in = match head.framing {
         wire::ResponseFraming::Framed(Framing::Length(0)) => BodyIn::Done,
         wire::ResponseFraming::Framed(Framing::Length(n)) => BodyIn::Length(n),

@@ -10,6 +10,9 @@ pub const MAX_HEAD: usize = 64 * 1024;
 /// The most fields a request head may have.
 pub const MAX_FIELDS: usize = 128;
 
+/// A field of a parsed head: the (start, end) ranges of its name and value.
+pub type FieldRange = ((usize, usize), (usize, usize));
+
 /// How a message's body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -27,7 +30,7 @@ pub struct RequestHead {
     /// The request target (origin form: the path and query).
     pub target: (usize, usize),
     /// The fields in order: (name, value), value without surrounding whitespace.
-    pub fields: Vec<((usize, usize), (usize, usize))>,
+    pub fields: Vec<FieldRange>,
     /// How the body is delimited.
     pub framing: Framing,
     /// Whether the connection stays open after the response (HTTP/1.1 without
@@ -241,7 +244,7 @@ pub struct ResponseHead {
     /// The status code.
     pub status: u16,
     /// The fields in order: (name, value).
-    pub fields: Vec<((usize, usize), (usize, usize))>,
+    pub fields: Vec<FieldRange>,
     /// How the body is delimited.
     pub framing: ResponseFraming,
     /// Bytes the head took.

@@ -415,8 +415,8 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                         "component: an error-context transfer without its three operands".into(),
                     ));
                 };
-                let source = self.table_instance(tables, *source);
-                let destination = self.table_instance(tables, *destination);
+                let source = self.select_by_index(*source, tables.iter().copied());
+                let destination = self.select_by_index(*destination, tables.iter().copied());
                 let context = self.builder.ins().iconst(ptr, 0);
                 let op = i32(
                     self.builder,
@@ -802,26 +802,11 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 "component: a stream or future transfer without its three operands".into(),
             ));
         };
-        // A chain of selects: adapters pass constant table indices, and components
-        // have few tables.
-        let mut lookup = |table: ir::Value, field: fn(&(u32, u32)) -> u32| {
-            let mut value = self.builder.ins().iconst(types::I32, 0);
-            for (index, entry) in tables.iter().enumerate() {
-                let is =
-                    self.builder
-                        .ins()
-                        .icmp_imm_u(ir::condcodes::IntCC::Equal, table, index as i64);
-                let constant = self
-                    .builder
-                    .ins()
-                    .iconst(types::I32, i64::from(field(entry) as i32));
-                value = self.builder.ins().select(is, constant, value);
-            }
-            value
-        };
-        let source_instance = lookup(*source, |entry| entry.0);
-        let ty = lookup(*source, |entry| entry.1);
-        let destination_instance = lookup(*destination, |entry| entry.0);
+        // Adapters pass constant table indices, and components have few tables.
+        let source_instance = self.select_by_index(*source, tables.iter().map(|entry| entry.0));
+        let ty = self.select_by_index(*source, tables.iter().map(|entry| entry.1));
+        let destination_instance =
+            self.select_by_index(*destination, tables.iter().map(|entry| entry.0));
         let ptr_type = self.env.pointer_type();
         let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
         let null = self.builder.ins().iconst(ptr_type, 0);
@@ -912,19 +897,23 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         Ok(result)
     }
 
-    /// The component instance of error-context table `table` (an `i32` the adapter
-    /// passes, a constant in practice): a chain of selects over `tables`.
-    fn table_instance(&mut self, tables: &[u32], table: ir::Value) -> ir::Value {
+    /// The `index`-th of `values`, for `index` an `i32` the adapter passes (a table
+    /// index, a constant in practice): a chain of selects, 0 past the end.
+    fn select_by_index(
+        &mut self,
+        index: ir::Value,
+        values: impl Iterator<Item = u32>,
+    ) -> ir::Value {
         let mut value = self.builder.ins().iconst(types::I32, 0);
-        for (index, instance) in tables.iter().enumerate() {
+        for (position, entry) in values.enumerate() {
             let is =
                 self.builder
                     .ins()
-                    .icmp_imm_u(ir::condcodes::IntCC::Equal, table, index as i64);
+                    .icmp_imm_u(ir::condcodes::IntCC::Equal, index, position as i64);
             let constant = self
                 .builder
                 .ins()
-                .iconst(types::I32, i64::from(*instance as i32));
+                .iconst(types::I32, i64::from(entry as i32));
             value = self.builder.ins().select(is, constant, value);
         }
         value
