@@ -27,6 +27,7 @@ pub mod devices;
 pub mod entry;
 pub mod errno;
 pub mod exceptions;
+pub mod fiber;
 pub mod global;
 pub mod guest;
 pub mod harness;

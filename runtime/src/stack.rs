@@ -24,6 +24,8 @@ pub fn limit_for(bottom: usize, size: usize) -> usize {
 /// `wafer_abi::symbols::STACK_LIMIT`): instantiation stores it in the VM context.
 #[unsafe(no_mangle)]
 pub extern "C" fn wafer_rt_stack_limit() -> usize {
+    // Code that checks this limit cannot run on a fiber's stack.
+    crate::fiber::note_stack_limit();
     let size = crate::image::descriptor().stack_size as usize;
     limit_for(Current::stack_bottom(), size)
 }

@@ -47,7 +47,11 @@ impl Harness {
             let spawned = command
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::null())
+                .stderr(if std::env::var_os("WAFER_HARNESS_STDERR").is_some() {
+                    Stdio::inherit()
+                } else {
+                    Stdio::null()
+                })
                 .env_clear()
                 .spawn();
             match spawned {

@@ -284,6 +284,9 @@ fn run(
         *dead = Some("no image".into());
         return Err("no image".into());
     };
+    if std::env::var_os("WAFER_SPEC_TRACE").is_some() {
+        eprintln!("{command}");
+    }
     let reply = h.request(command).and_then(|line| {
         if std::env::var_os("WAFER_SPEC_TRACE").is_some() {
             eprintln!("{command} -> {line}");

@@ -397,7 +397,7 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     // SyncWaitableInSet
     "waitable cannot be used synchronously while added to a waitable set",
     // CopyInProgress
-    "a copy is already in progress on this stream or future end",
+    "cannot have concurrent operations active on a future/stream",
     // NoCopyToCancel
     "no copy in progress on this stream or future end to cancel",
     // DropBusyEnd

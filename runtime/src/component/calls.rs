@@ -16,12 +16,13 @@
 //! instance, the caller gets `STARTED` with a new subtask (or `RETURNED`, when the
 //! callee called `task.return` already) and runs on, and the executor (`tasks.rs`)
 //! gives the callee its turns while some task waits or yields; its `task.return`
-//! resolves the subtask, which the caller learns of as a `SUBTASK` event. A callee
-//! lifted without a callback, or under a synchronous lower, runs to its end before
-//! `start-call` returns (its waits block where it makes them: wafer has one stack).
-//! `subtask.cancel` of a parked callee's subtask is `tasks.rs`'s; its `task.cancel`
-//! ends the call with no results ([`task_cancel`]). Backpressure's queue of calls
-//! waiting to start (`STARTING`) is not implemented yet (issue 16).
+//! resolves the subtask, which the caller learns of as a `SUBTASK` event. Any other
+//! callee that blocks before it returns (lifted without a callback or synchronously,
+//! or blocking inside a callback's core function) suspends the fiber the call runs on
+//! (`stackful.rs`); so does a call of an `async` function that must wait for
+//! backpressure or for an instance another task has to itself before it starts (the
+//! caller gets `STARTING`). `subtask.cancel` of a parked callee's subtask is
+//! `tasks.rs`'s; its `task.cancel` ends the call with no results ([`task_cancel`]).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -99,6 +100,17 @@ impl AsyncReturn {
     /// The caller's subtask, once the call was parked with one.
     pub(super) fn subtask(&self) -> Option<u32> {
         self.subtask
+    }
+
+    /// What the `return` function answered once `task.return` was called: (flat
+    /// result count, value).
+    pub(super) fn results(&self) -> Option<(usize, ValueSlot)> {
+        self.results
+    }
+
+    /// Makes `task.return` resolve the caller's subtask `id`.
+    pub(super) fn set_subtask(&mut self, id: u32) {
+        self.subtask = Some(id);
     }
 }
 
@@ -215,50 +227,87 @@ pub unsafe extern "C" fn wafer_rt_start_call(
         return BuiltinResult::trap(TrapKind::CannotBlockSyncTask).encode();
     }
     let caller = prepared.caller;
+    let callee_instance = prepared.callee;
     let callee_may_block = u32::from(prepared.callee_type_async);
-    let started = super::start_call(component, caller, prepared.callee);
-    let outcome = started.and_then(|()| {
-        // SAFETY: as above; the callee's task may block if its type is `async`.
-        unsafe { may_block.write(callee_may_block) };
-        let ran = run(
-            component,
-            call_ref,
-            callback,
-            post_return,
-            callee,
-            flags,
-            prepared,
-        );
-        // SAFETY: as above.
-        unsafe { may_block.write(caller_may_block) };
-        match (ran, callback) {
-            (Ok(Ran::Blocked(packed)), Some(callback)) => {
-                let call = CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?;
-                // What the callee's `task.return` delivered, if it has (the flat
-                // results of a synchronous lower).
-                let values = call
-                    .async_return
-                    .and_then(|r| r.results)
-                    .map(|(count, slot)| vec![slot; count])
-                    .unwrap_or_default();
-                let parked = Parked {
-                    call,
-                    callback,
-                    may_block,
-                    callee_may_block,
-                };
-                park(component, parked, packed).map(|status| (status, values))
+    // The spec's `needs_exclusive`: a task of an `async` function lifted synchronously
+    // or with a callback has its instance to itself (but for its callback loop's
+    // waits).
+    let exclusive = prepared.callee_type_async && (flags & ASYNC_CALLEE == 0 || callback.is_some());
+    let type_async = prepared.callee_type_async;
+    let work = move || {
+        super::start_call(component, caller, callee_instance)?;
+        if type_async && super::stackful::wait_to_start(component, callee_instance, exclusive)? {
+            // Cancelled before it started.
+            super::end_call(component).map_err(host_trap)?;
+            return Ok((subtask_state::CANCELLED_BEFORE_STARTED, Vec::new()));
+        }
+        if exclusive {
+            component.set_exclusive(callee_instance, true);
+        }
+        super::stackful::started(component);
+        {
+            // SAFETY: as above; the callee's task may block if its type is `async`.
+            unsafe { may_block.write(callee_may_block) };
+            let ran = run(
+                component,
+                call_ref,
+                callback,
+                post_return,
+                callee,
+                flags,
+                prepared,
+            );
+            // SAFETY: as above.
+            unsafe { may_block.write(caller_may_block) };
+            if exclusive {
+                component.set_exclusive(callee_instance, false);
             }
-            (ran, _) => {
-                let ended = super::end_call(component).map_err(host_trap);
-                match ran {
-                    Ok(Ran::Returned(values)) => ended.map(|()| (subtask_state::RETURNED, values)),
-                    Ok(Ran::Blocked(_)) => Err(TrapKind::Unreachable),
-                    Err(kind) => Err(kind),
+            match (ran, callback) {
+                (Ok(Ran::Blocked(packed)), Some(callback)) => {
+                    let call = CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?;
+                    // What the callee's `task.return` delivered, if it has (the flat
+                    // results of a synchronous lower).
+                    let values = call
+                        .async_return
+                        .and_then(|r| r.results)
+                        .map(|(count, slot)| vec![slot; count])
+                        .unwrap_or_default();
+                    let parked = Parked {
+                        call,
+                        callback,
+                        may_block,
+                        callee_may_block,
+                        exclusive,
+                    };
+                    park(component, parked, packed).map(|status| (status, values))
+                }
+                (ran, _) => {
+                    let ended = super::end_call(component).map_err(host_trap);
+                    match ran {
+                        Ok(Ran::Returned(values)) => {
+                            ended.map(|()| (subtask_state::RETURNED, values))
+                        }
+                        Ok(Ran::Blocked(_)) => Err(TrapKind::Unreachable),
+                        Err(kind) => Err(kind),
+                    }
                 }
             }
         }
-    });
+    };
+    // On a fiber of its own, a callee that blocks lets its caller go on.
+    let async_lower = flags & ASYNC_LOWER != 0;
+    let outcome = if crate::fiber::available() {
+        super::stackful::run_call(
+            component,
+            caller,
+            callee_instance,
+            async_lower,
+            may_block,
+            work,
+        )
+    } else {
+        work()
+    };
     match outcome {
         Ok((status, values)) => {
             // SAFETY: the compiled caller gave room for `SLOTS` slots.
@@ -340,7 +389,9 @@ fn run(
     }
     if let Some(callback) = callback {
         let packed = word(&slots[0]);
-        if async_lower && packed & 0xf != EXIT {
+        // (Once its fiber suspended, the callee's caller has its answer already: the
+        // callback loop goes on on the fiber.)
+        if async_lower && packed & 0xf != EXIT && !super::stackful::running_has_suspended() {
             // The caller gets `STARTED` and runs on.
             return Ok(Ran::Blocked(packed));
         }
@@ -349,6 +400,7 @@ fn run(
         let blocked = drive_until(
             component,
             prepared.callee,
+            prepared.callee_type_async,
             packed,
             |event| {
                 for (slot, word) in slots.iter_mut().zip(event) {

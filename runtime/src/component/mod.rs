@@ -29,6 +29,7 @@ mod calls;
 mod error_context;
 pub mod harness;
 mod memory;
+mod stackful;
 mod stream_values;
 pub mod streams;
 pub mod tasks;
@@ -99,6 +100,11 @@ pub struct InstanceState {
     table: HandleTable,
     /// `backpressure.inc` minus `backpressure.dec`.
     backpressure: i32,
+    /// A task that needs the instance to itself (of an `async` function, lifted
+    /// synchronously or with a callback, outside its callback loop's waits) runs in it.
+    exclusive: bool,
+    /// Calls waiting for backpressure to lift before they start.
+    waiting_to_enter: u32,
     /// A call into it trapped: it may not be entered again.
     poisoned: bool,
     /// A call is in it, or in an instance it instantiated (the spec's `may_enter` is
@@ -342,6 +348,45 @@ impl Component {
 
     fn set_entered(&self, index: u32, entered: bool) {
         let _ = self.with_state(index, |state| state.entered = entered);
+    }
+
+    /// Whether a task of an `async` function must wait before it starts in instance
+    /// `index` (the spec's `has_backpressure`): backpressure is on, or the task needs
+    /// the instance to itself (`exclusive`) and another task has it.
+    fn has_backpressure(&self, index: u32, exclusive: bool) -> bool {
+        self.with_state(index, |state| {
+            state.backpressure > 0 || (exclusive && state.exclusive)
+        })
+        .unwrap_or(false)
+    }
+
+    /// Whether a task waiting to start in instance `index` must wait: as
+    /// [`Component::has_backpressure`], or other calls wait already (first come, first
+    /// served).
+    fn must_wait_to_enter(&self, index: u32, exclusive: bool) -> bool {
+        self.has_backpressure(index, exclusive)
+            || self
+                .with_state(index, |state| state.waiting_to_enter > 0)
+                .unwrap_or(false)
+    }
+
+    /// Counts a call waiting to start in instance `index` (`delta` 1) or one that
+    /// stopped waiting (-1).
+    fn count_waiting_to_enter(&self, index: u32, delta: i32) {
+        let _ = self.with_state(index, |state| {
+            state.waiting_to_enter = state.waiting_to_enter.saturating_add_signed(delta);
+        });
+    }
+
+    /// Takes (`true`) or gives back instance `index` as a task's own.
+    fn set_exclusive(&self, index: u32, exclusive: bool) {
+        let _ = self.with_state(index, |state| state.exclusive = exclusive);
+    }
+
+    /// Whether a task has instance `index` to itself.
+    fn is_exclusive(&self, index: u32) -> bool {
+        self.with_state(index, |state| state.exclusive)
+            .unwrap_or(false)
     }
 
     /// Marks instance `index` as not enterable: a call into it trapped.

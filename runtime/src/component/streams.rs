@@ -940,21 +940,6 @@ pub(super) fn set_waits_on_stdin(set: u32) -> bool {
     })
 }
 
-/// Sleeps in the reactor until stdin is readable or the monotonic clock reaches
-/// `deadline`.
-pub(super) fn sleep(stdin: bool, deadline: Option<u64>) {
-    let mut targets = [crate::host::poll::Target {
-        fd: PollFd {
-            handle: 0,
-            interest: Interest::Read,
-            ..PollFd::default()
-        },
-        always_ready: false,
-    }];
-    let targets = if stdin { &mut targets[..] } else { &mut [] };
-    let _ = crate::host::poll::wait(targets, deadline);
-}
-
 /// `waitable.join` of end `id` (of `kind`) to `set`.
 pub(super) fn join(id: u32, set: Option<u32>) -> Result<(), TrapKind> {
     STATE.with(|state| {
@@ -1064,31 +1049,27 @@ pub(super) fn is_end(kind: AsyncKind) -> bool {
 
 impl Call {
     /// Waits, for a synchronous copy or cancel, until end `id` has an event: only an
-    /// `async` task may block.
+    /// `async` task may block. Other tasks run meanwhile (a task on a stack of its own
+    /// suspends until then).
     fn wait_for_event(&self, id: u32) -> Result<(), TrapKind> {
         if !super::tasks::in_async_task(self.instance) {
             return Err(TrapKind::CannotBlockSyncTask);
         }
-        wait_for_event(id)
+        super::tasks::wait_until(self.component, super::tasks::Turn::AwaitEnd(id)).map(|_| ())
     }
 }
 
-/// Waits until end `id` has an event.
-fn wait_for_event(id: u32) -> Result<(), TrapKind> {
-    loop {
-        let (has_event, stdin) = STATE.with(|state| -> Result<_, TrapKind> {
-            state.progress()?;
-            Ok((state.end(id)?.event.is_some(), state.waits_on_stdin(id)))
-        })?;
-        if has_event {
-            return Ok(());
-        }
-        if !stdin {
-            // One task, and nothing the host does can end this copy.
-            return Err(TrapKind::Deadlock);
-        }
-        sleep(true, None);
-    }
+/// Whether end `id` has an event (copies make what progress they can first).
+pub(super) fn end_has_event(id: u32) -> Result<bool, TrapKind> {
+    STATE.with(|state| {
+        state.progress()?;
+        Ok(state.end(id)?.event.is_some())
+    })
+}
+
+/// Whether end `id`'s copy waits for stdin.
+pub(super) fn end_waits_on_stdin(id: u32) -> bool {
+    STATE.with(|state| state.waits_on_stdin(id))
 }
 
 /// The arguments of a copy built-in.

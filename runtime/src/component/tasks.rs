@@ -38,10 +38,14 @@ pub mod event {
 
 /// A subtask's states, as `async` lowers return them (low 4 bits) and events report.
 pub mod subtask_state {
+    /// The callee waits to start (backpressure).
+    pub const STARTING: u32 = 0;
     /// The callee has started.
     pub const STARTED: u32 = 1;
     /// The callee has returned.
     pub const RETURNED: u32 = 2;
+    /// The callee was cancelled before it started.
+    pub const CANCELLED_BEFORE_STARTED: u32 = 3;
     /// The callee was cancelled (`task.cancel`) before it returned.
     pub const CANCELLED_BEFORE_RETURNED: u32 = 4;
 }
@@ -52,21 +56,23 @@ const BLOCKED: u32 = u32::MAX;
 /// A subtask of a host function: it resolves when the monotonic clock reaches its
 /// deadline.
 #[derive(Debug)]
-struct HostSubtask {
+pub(super) struct HostSubtask {
     deadline: u64,
-    resolved: bool,
+    pub(super) resolved: bool,
     /// Its resolution was delivered as an event.
     delivered: bool,
     /// The waitable set it is joined to.
     set: Option<u32>,
     /// Its handle in its instance's table.
     handle: u32,
-    /// The state it resolved with (`RETURNED`, or `CANCELLED_BEFORE_RETURNED`).
-    state: u32,
+    /// The state it resolved with (`RETURNED`, or a `CANCELLED_*` one).
+    pub(super) state: u32,
     /// The callee's task, for the subtask of a parked call between instances.
-    task: Option<u32>,
+    pub(super) task: Option<u32>,
     /// Its caller asked to cancel it (`subtask.cancel`).
     cancel_requested: bool,
+    /// It was `STARTING` and has started since: a `STARTED` event is pending.
+    pub(super) started_event: bool,
 }
 
 static SUBTASKS: Global<Vec<Option<HostSubtask>>> = Global::new(Vec::new());
@@ -141,6 +147,7 @@ fn new_subtask(
             state: subtask_state::RETURNED,
             task: None,
             cancel_requested: false,
+            started_event: false,
         };
         crate::slots::insert(subtasks, subtask)
     });
@@ -156,7 +163,10 @@ fn new_subtask(
 }
 
 /// Runs `f` on host subtask `id`.
-fn with_subtask<T>(id: u32, f: impl FnOnce(&mut HostSubtask) -> T) -> Result<T, TrapKind> {
+pub(super) fn with_subtask<T>(
+    id: u32,
+    f: impl FnOnce(&mut HostSubtask) -> T,
+) -> Result<T, TrapKind> {
     SUBTASKS.with(|subtasks| match subtasks.get_mut(id as usize) {
         Some(Some(subtask)) => Ok(f(subtask)),
         _ => Err(TrapKind::Unreachable),
@@ -175,7 +185,7 @@ fn resolve_due() {
 
 /// A pending event of waitable set `id`, marked delivered; or the earliest deadline
 /// that can give it one.
-fn take_event(id: u32) -> Result<[u32; 3], Option<u64>> {
+pub(super) fn take_event(id: u32) -> Result<[u32; 3], Option<u64>> {
     // A failure to make progress on a copy leaves its end without an event.
     if let Ok(Some(event)) = super::streams::take_event(id) {
         return Ok(event);
@@ -187,7 +197,12 @@ fn take_event(id: u32) -> Result<[u32; 3], Option<u64>> {
         for subtask in joined {
             if subtask.resolved && !subtask.delivered {
                 subtask.delivered = true;
+                subtask.started_event = false;
                 return Ok([event::SUBTASK, subtask.handle, subtask.state]);
+            }
+            if subtask.started_event && !subtask.resolved {
+                subtask.started_event = false;
+                return Ok([event::SUBTASK, subtask.handle, subtask_state::STARTED]);
             }
             if !subtask.resolved && subtask.deadline != RESOLVED_BY_HOST {
                 next = Some(next.map_or(subtask.deadline, |n| n.min(subtask.deadline)));
@@ -261,9 +276,9 @@ static SETS: Global<Vec<Option<WaitableSet>>> = Global::new(Vec::new());
 /// One value slot, as `task.return` passes its flat results.
 pub type ValueSlot = [u8; VALUE_SLOT_SIZE as usize];
 
-/// Where a task the host started is between its turns.
+/// Where a task is between its turns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Turn {
+pub(super) enum Turn {
     /// Running now, or started by a driver that runs its loop itself ([`drive`]).
     Running,
     /// Its callback asked to run again soon (`YIELD`).
@@ -272,12 +287,24 @@ enum Turn {
     Waiting(u32),
     /// It exited.
     Exited,
+    /// A task on a fiber waits until subtask `id` resolves (a synchronous cancel).
+    AwaitSubtask(u32),
+    /// A task on a fiber waits until end `id` of a stream or future has an event (a
+    /// synchronous copy or cancel).
+    AwaitEnd(u32),
+    /// A task waits until the task on a fiber `id` returns (a synchronous call into it).
+    AwaitTask(u32),
+    /// A call waits to start in an instance until it has no backpressure (for a task
+    /// that needs the instance to itself, until no other has it either).
+    AwaitEnter { instance: u32, exclusive: bool },
+    /// A callback loop waits to have its instance to itself again.
+    AwaitExclusive(u32),
 }
 
 /// An `async` task the host started: a harness call's or the run export's, or one per
 /// request of an HTTP service (many at once: [`spawn`] and [`run_ready`]).
 #[derive(Debug)]
-struct HostTask {
+pub(super) struct HostTask {
     /// The component instance it runs in.
     instance: u32,
     /// What `task.return` gave, once it has been called.
@@ -286,17 +313,19 @@ struct HostTask {
     context: [u32; 2],
     /// Its callback, for tasks the executor drives.
     callback: Option<extern "C" fn(*mut ValueSlot)>,
-    turn: Turn,
+    pub(super) turn: Turn,
     /// For the callee's task of a call between instances that blocked: its call.
     parked: Option<Parked>,
     /// Its caller cancelled it: pending until its next turn delivers
     /// `TASK_CANCELLED`, then delivered (`task.cancel` may be called).
-    cancel: Cancel,
+    pub(super) cancel: Cancel,
+    /// For the callee's task of a call between instances run on a fiber: the fiber.
+    pub(super) fiber: Option<super::stackful::FiberTask>,
 }
 
 /// Where a task's cancellation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cancel {
+pub(super) enum Cancel {
     None,
     Pending,
     Delivered,
@@ -313,9 +342,11 @@ pub(super) struct Parked {
     /// The image's `may_block` global, set for the callee during its turns.
     pub(super) may_block: *mut u32,
     pub(super) callee_may_block: u32,
+    /// It needs its instance to itself for each turn (the spec's `needs_exclusive`).
+    pub(super) exclusive: bool,
 }
 
-static TASKS: Global<Vec<Option<HostTask>>> = Global::new(Vec::new());
+pub(super) static TASKS: Global<Vec<Option<HostTask>>> = Global::new(Vec::new());
 
 /// The task running now, if the host started one.
 static CURRENT: Global<Option<u32>> = Global::new(None);
@@ -324,6 +355,7 @@ static CURRENT: Global<Option<u32>> = Global::new(None);
 /// component).
 pub fn reset() {
     TASKS.with(Vec::clear);
+    crate::fiber::reset();
     CURRENT.with(|current| *current = None);
     SETS.with(Vec::clear);
     SUBTASKS.with(Vec::clear);
@@ -333,10 +365,11 @@ pub fn reset() {
 /// running). A task that was running when it trapped never runs again.
 pub fn reset_current() {
     CURRENT.with(|current| *current = None);
+    crate::fiber::abandon_running();
 }
 
 /// Adds a task in `instance`; returns its id.
-fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u32 {
+pub(super) fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u32 {
     let task = HostTask {
         instance,
         results: None,
@@ -345,12 +378,13 @@ fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueSlot)>) -> u
         turn: Turn::Running,
         parked: None,
         cancel: Cancel::None,
+        fiber: None,
     };
     TASKS.with(|tasks| crate::slots::insert(tasks, task))
 }
 
 /// Runs `f` on task `id`.
-fn with_task<T>(id: u32, f: impl FnOnce(&mut HostTask) -> T) -> Result<T, TrapKind> {
+pub(super) fn with_task<T>(id: u32, f: impl FnOnce(&mut HostTask) -> T) -> Result<T, TrapKind> {
     TASKS.with(|tasks| match tasks.get_mut(id as usize) {
         Some(Some(task)) => Ok(f(task)),
         _ => Err(TrapKind::Unreachable),
@@ -466,6 +500,10 @@ fn run_turns(component: Component, parked_only: bool) -> Result<bool, TrapKind> 
     let mut ran = false;
     let count = TASKS.with(|tasks| tasks.len()) as u32;
     for id in 0..count {
+        if super::stackful::is_fiber_task(id) {
+            ran |= super::stackful::turn(component, id)?;
+            continue;
+        }
         let Some((turn, callback, parked)) = TASKS.with(|tasks| {
             let task = tasks.get(id as usize)?.as_ref()?;
             Some((task.turn, task.callback?, task.parked))
@@ -476,9 +514,10 @@ fn run_turns(component: Component, parked_only: bool) -> Result<bool, TrapKind> 
             continue;
         }
         if let Some(parked) = &parked
-            && component
-                .enter(Some(parked.call.caller), parked.call.callee)
-                .is_err()
+            && ((parked.exclusive && component.is_exclusive(parked.call.callee))
+                || component
+                    .enter(Some(parked.call.caller), parked.call.callee)
+                    .is_err())
         {
             continue;
         }
@@ -540,12 +579,18 @@ fn parked_turn(
     f: impl FnOnce() -> u32,
 ) -> Result<u32, TrapKind> {
     super::CALLS.with(|calls| calls.push(parked.call));
+    if parked.exclusive {
+        component.set_exclusive(parked.call.callee, true);
+    }
     // SAFETY: `may_block` is the address of the image's `may_block` global, which
     // compiled code reads only while it runs (not now).
     let caller_may_block = unsafe { parked.may_block.read() };
     // SAFETY: as above.
     unsafe { parked.may_block.write(parked.callee_may_block) };
     let packed = enter(id, f);
+    if parked.exclusive {
+        component.set_exclusive(parked.call.callee, false);
+    }
     // SAFETY: as above.
     unsafe { parked.may_block.write(caller_may_block) };
     let call = super::CALLS.with(Vec::pop).ok_or(TrapKind::Unreachable)?;
@@ -622,12 +667,7 @@ fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, 
         if is_async {
             return Ok(BLOCKED);
         }
-        if !run_turns(component, true)? {
-            match next_deadline() {
-                Some(deadline) => crate::http::server::sleep_with(false, Some(deadline)),
-                None => return Err(TrapKind::Deadlock),
-            }
-        }
+        wait_until(component, Turn::AwaitSubtask(id))?;
     }
 }
 
@@ -635,8 +675,8 @@ fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, 
 /// was told of its cancellation; its caller's subtask resolves as
 /// `CANCELLED_BEFORE_RETURNED`, with no results.
 fn cancel_task(instance: u32) -> Result<(), TrapKind> {
-    let id = CURRENT
-        .with(|current| *current)
+    let id = super::stackful::current()
+        .or_else(|| CURRENT.with(|current| *current))
         .ok_or(TrapKind::TaskCancelNotCancelled)?;
     let delivered = with_task(id, |task| {
         task.instance == instance && task.cancel == Cancel::Delivered
@@ -691,15 +731,17 @@ pub fn drive(
     packed: u32,
     callback: impl FnMut([u32; 3]) -> u32,
 ) -> Result<(), TrapKind> {
-    drive_until(component, instance, packed, callback, || false).map(|_| ())
+    drive_until(component, instance, false, packed, callback, || false).map(|_| ())
 }
 
 /// [`drive`], stopping before the task would yield or wait once `stop` says so: then
 /// answers the packed code it returned last (its task can be parked with it), else
-/// `None` when it exited.
+/// `None` when it exited. With `exclusive`, the task has its instance to itself, and
+/// gives it up while it yields or waits (the spec's callback loop).
 pub(super) fn drive_until(
     component: Component,
     instance: u32,
+    exclusive: bool,
     mut packed: u32,
     mut callback: impl FnMut([u32; 3]) -> u32,
     mut stop: impl FnMut() -> bool,
@@ -709,12 +751,14 @@ pub(super) fn drive_until(
         if code != callback_code::EXIT && stop() {
             return Ok(Some(packed));
         }
+        if exclusive && code != callback_code::EXIT {
+            component.set_exclusive(instance, false);
+        }
         let event = match code {
             callback_code::EXIT => return Ok(None),
             callback_code::YIELD => {
                 // Others make progress meanwhile.
-                run_turns(component, true)?;
-                [event::NONE, 0, 0]
+                yield_turn(component, true)?
             }
             callback_code::WAIT => {
                 let id = component
@@ -723,48 +767,118 @@ pub(super) fn drive_until(
                     })
                     .and_then(|id| id)
                     .map_err(host_trap)?;
-                wait(component, id)?
+                wait(component, id, true)?
             }
             _ => return Err(TrapKind::UnsupportedCallbackCode),
         };
+        if exclusive {
+            wait_until(component, Turn::AwaitExclusive(instance))?;
+            component.set_exclusive(instance, true);
+        }
         packed = callback(event);
     }
 }
 
-/// Waits for an event in waitable set `id`: parked callees of calls between
-/// instances take their turns meanwhile; with none ready, sleeps in the reactor until
-/// a subtask resolves or stdin is ready for a stream read in the set; with nothing
-/// that can end the wait, it would never end (the spec's deadlock).
-fn wait(component: Component, id: u32) -> Result<[u32; 3], TrapKind> {
+/// Waits for an event in waitable set `id` ([`wait_until`]).
+fn wait(component: Component, id: u32, cancellable: bool) -> Result<[u32; 3], TrapKind> {
     with_set(id, |set| set.waiting += 1)?;
-    let event = loop {
-        // HTTP exchanges the guest started move on meanwhile.
-        crate::http::server::advance_clients()?;
-        match take_event(id) {
-            Ok(event) => break Ok(event),
-            Err(deadline) => {
-                match run_turns(component, true) {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(kind) => break Err(kind),
-                }
-                // A parked callee may wait for a deadline too.
-                let deadline = match (deadline, next_deadline()) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                let stdin = super::streams::set_waits_on_stdin(id);
-                let http = crate::http::server::has_connections();
-                if deadline.is_none() && !stdin && !http {
-                    break Err(TrapKind::Deadlock);
-                }
-                // Nothing else can run meanwhile: sleep in the reactor.
-                crate::http::server::sleep_with(stdin, deadline);
-            }
-        }
-    };
+    let event = wait_for(component, Turn::Waiting(id), cancellable);
     with_set(id, |set| set.waiting -= 1)?;
     event
+}
+
+/// Delivers the running task's pending cancellation, if it has one (for a
+/// `cancellable` wait, poll or yield): whether it did.
+fn deliver_pending_cancel() -> Result<bool, TrapKind> {
+    let Some(id) = super::stackful::current().or_else(|| CURRENT.with(|current| *current)) else {
+        return Ok(false);
+    };
+    with_task(id, |task| {
+        let pending = task.cancel == Cancel::Pending;
+        if pending {
+            task.cancel = Cancel::Delivered;
+        }
+        pending
+    })
+}
+
+/// Lets the others run (`thread.yield`, a callback's `YIELD`): a task on a fiber
+/// suspends until its next turn; on the guest stack, the parked callees take theirs.
+fn yield_turn(component: Component, cancellable: bool) -> Result<[u32; 3], TrapKind> {
+    if super::stackful::current().is_some() {
+        return wait_for(component, Turn::Yielded, cancellable);
+    }
+    run_turns(component, true)?;
+    Ok([event::NONE, 0, 0])
+}
+
+/// What ends a wait for `turn` now, if anything does: the event it delivers (taken).
+pub(super) fn ready(component: Component, turn: Turn) -> Result<Option<[u32; 3]>, TrapKind> {
+    let none = [event::NONE, 0, 0];
+    Ok(match turn {
+        Turn::AwaitEnter {
+            instance,
+            exclusive,
+        } => (!component.has_backpressure(instance, exclusive)).then_some(none),
+        Turn::AwaitExclusive(instance) => (!component.is_exclusive(instance)).then_some(none),
+        Turn::Waiting(set) => take_event(set).ok(),
+        Turn::Yielded => Some([event::NONE, 0, 0]),
+        Turn::AwaitSubtask(id) => with_subtask(id, |s| s.resolved)?.then_some([event::NONE, 0, 0]),
+        Turn::AwaitEnd(id) => super::streams::end_has_event(id)?.then_some([event::NONE, 0, 0]),
+        Turn::AwaitTask(id) => super::stackful::has_returned(id).then_some([event::NONE, 0, 0]),
+        Turn::Running | Turn::Exited => None,
+    })
+}
+
+/// Waits until `turn` is ready ([`ready`]): a task on a fiber suspends until then,
+/// while on the guest stack the parked callees and fibers take their turns, and with
+/// none ready the reactor sleeps until a subtask's deadline, stdin or a connection;
+/// with nothing that can end the wait, it would never end (the spec's deadlock).
+pub(super) fn wait_until(component: Component, turn: Turn) -> Result<[u32; 3], TrapKind> {
+    wait_for(component, turn, false)
+}
+
+/// [`wait_until`]; with `cancellable`, a task on a fiber that is asked to cancel
+/// learns of it (`TASK_CANCELLED`) rather than waiting on.
+pub(super) fn wait_for(
+    component: Component,
+    turn: Turn,
+    cancellable: bool,
+) -> Result<[u32; 3], TrapKind> {
+    if cancellable && deliver_pending_cancel()? {
+        return Ok([event::TASK_CANCELLED, 0, 0]);
+    }
+    if super::stackful::current().is_some() {
+        // A wait that is over already does not suspend (but a yield does).
+        if turn != Turn::Yielded
+            && let Some(event) = ready(component, turn)?
+        {
+            return Ok(event);
+        }
+        return super::stackful::block(component, turn, cancellable);
+    }
+    loop {
+        // HTTP exchanges the guest started move on meanwhile.
+        crate::http::server::advance_clients()?;
+        if let Some(event) = ready(component, turn)? {
+            return Ok(event);
+        }
+        if run_turns(component, true)? {
+            continue;
+        }
+        let deadline = next_deadline();
+        let stdin = match turn {
+            Turn::Waiting(set) => super::streams::set_waits_on_stdin(set),
+            Turn::AwaitEnd(id) => super::streams::end_waits_on_stdin(id),
+            _ => false,
+        };
+        let http = crate::http::server::has_connections();
+        if deadline.is_none() && !stdin && !http {
+            return Err(TrapKind::Deadlock);
+        }
+        // Nothing else can run meanwhile: sleep in the reactor.
+        crate::http::server::sleep_with(stdin, deadline);
+    }
 }
 
 /// Runs `f` on waitable set `id`.
@@ -843,6 +957,7 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
     // parked callee's callback turn delivers one here (`run_turns`), so they do what
     // the plain ones do.
     let may_block = op & async_op::MAY_BLOCK != 0;
+    let cancellable = op & async_op::CANCELLABLE != 0;
     let op = op & !(async_op::CANCELLABLE | async_op::MAY_BLOCK);
     let result: Result<u32, TrapKind> = match op {
         async_op::WAITABLE_SET_NEW => {
@@ -879,11 +994,15 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
         }),
         async_op::WAITABLE_SET_WAIT | async_op::WAITABLE_SET_POLL => set_id(a).and_then(|id| {
             let event = if op == async_op::WAITABLE_SET_POLL {
-                take_event(id).unwrap_or([event::NONE, 0, 0])
+                if cancellable && deliver_pending_cancel()? {
+                    [event::TASK_CANCELLED, 0, 0]
+                } else {
+                    take_event(id).unwrap_or([event::NONE, 0, 0])
+                }
             } else if !may_block {
                 return Err(TrapKind::CannotBlockSyncTask);
             } else {
-                wait(component, id)?
+                wait(component, id, cancellable)?
             };
             // SAFETY: the compiler passes the options' context for these built-ins.
             let memory = unsafe { crate::p2::context_memory(context) };
@@ -938,7 +1057,9 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
             }),
         // Answers "not cancelled" (see above). Parked callees of calls between
         // instances take their turns.
-        async_op::THREAD_YIELD => run_turns(component, true).map(|_| 0),
+        // Answers whether the task was cancelled.
+        async_op::THREAD_YIELD => yield_turn(component, cancellable)
+            .map(|event| u32::from(event[0] == event::TASK_CANCELLED)),
         // A synchronous cancel may block.
         async_op::SUBTASK_CANCEL if !may_block => Err(TrapKind::CannotBlockSyncTask),
         async_op::SUBTASK_CANCEL | async_op::SUBTASK_CANCEL_ASYNC => component

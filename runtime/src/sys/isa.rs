@@ -98,6 +98,53 @@ mod imp {
         "ret",
         ".popsection",
     );
+
+    // wafer_rt_fiber_switch(save, to): pushes the callee-saved registers, stores the
+    // stack pointer in `*save`, then pops the registers saved at `to` and returns on
+    // that stack. A new fiber's stack (see `FIBER_FRAME_WORDS`) returns into
+    // wafer_rt_fiber_start with its entry in r12 and argument in rbx.
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_fiber_switch,\"ax\",@progbits",
+        ".globl wafer_rt_fiber_switch",
+        ".type wafer_rt_fiber_switch,@function",
+        "wafer_rt_fiber_switch:",
+        "push rbp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "mov [rdi], rsp",
+        "mov rsp, rsi",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        ".globl wafer_rt_fiber_start",
+        ".type wafer_rt_fiber_start,@function",
+        "wafer_rt_fiber_start:",
+        "mov rdi, rbx",
+        "call r12",
+        "ud2",
+        ".popsection",
+    );
+
+    /// A new fiber's first frame, in words from its stack pointer: r15, r14, r13, r12
+    /// (entry), rbx (argument), rbp (zero: the end of the frame chain), the return
+    /// address (`wafer_rt_fiber_start`) and one unused word.
+    pub const FIBER_FRAME_WORDS: usize = 8;
+    /// The first frame's address modulo 16: the entry is called with the stack 16-byte
+    /// aligned before the call pushes its return address.
+    pub const FIBER_FRAME_BIAS: usize = 8;
+    /// Where the entry, its argument and the return address go in that frame.
+    pub const FIBER_FRAME_SLOTS: super::FiberFrameSlots = super::FiberFrameSlots {
+        entry: 3,
+        argument: 4,
+        start: 6,
+    };
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -192,6 +239,63 @@ mod imp {
         "ret",
         ".popsection",
     );
+
+    // wafer_rt_fiber_switch(save, to): saves x19-x30 and d8-d15 on the stack, stores
+    // the stack pointer in `*save`, then restores them from `to` and returns there. A
+    // new fiber's frame returns into wafer_rt_fiber_start with its entry in x20 and
+    // argument in x19.
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_fiber_switch,\"ax\",%progbits",
+        ".globl wafer_rt_fiber_switch",
+        ".type wafer_rt_fiber_switch,%function",
+        "wafer_rt_fiber_switch:",
+        "sub sp, sp, #160",
+        "stp x19, x20, [sp, #0]",
+        "stp x21, x22, [sp, #16]",
+        "stp x23, x24, [sp, #32]",
+        "stp x25, x26, [sp, #48]",
+        "stp x27, x28, [sp, #64]",
+        "stp x29, x30, [sp, #80]",
+        "stp d8, d9, [sp, #96]",
+        "stp d10, d11, [sp, #112]",
+        "stp d12, d13, [sp, #128]",
+        "stp d14, d15, [sp, #144]",
+        "mov x9, sp",
+        "str x9, [x0]",
+        "mov sp, x1",
+        "ldp x19, x20, [sp, #0]",
+        "ldp x21, x22, [sp, #16]",
+        "ldp x23, x24, [sp, #32]",
+        "ldp x25, x26, [sp, #48]",
+        "ldp x27, x28, [sp, #64]",
+        "ldp x29, x30, [sp, #80]",
+        "ldp d8, d9, [sp, #96]",
+        "ldp d10, d11, [sp, #112]",
+        "ldp d12, d13, [sp, #128]",
+        "ldp d14, d15, [sp, #144]",
+        "add sp, sp, #160",
+        "ret",
+        ".globl wafer_rt_fiber_start",
+        ".type wafer_rt_fiber_start,%function",
+        "wafer_rt_fiber_start:",
+        "mov x0, x19",
+        "blr x20",
+        "brk #1",
+        ".popsection",
+    );
+
+    /// A new fiber's first frame, in words from its stack pointer: x19 (argument), x20
+    /// (entry), x21-x28, x29 (zero: the end of the frame chain), x30 (the return
+    /// address, `wafer_rt_fiber_start`) and d8-d15.
+    pub const FIBER_FRAME_WORDS: usize = 20;
+    /// The first frame's address modulo 16 (the stack pointer stays 16-byte aligned).
+    pub const FIBER_FRAME_BIAS: usize = 0;
+    /// Where the entry, its argument and the return address go in that frame.
+    pub const FIBER_FRAME_SLOTS: super::FiberFrameSlots = super::FiberFrameSlots {
+        entry: 1,
+        argument: 0,
+        start: 11,
+    };
 }
 
 #[cfg(target_arch = "riscv64")]
@@ -422,11 +526,112 @@ mod imp {
         "ret",
         ".popsection",
     );
+
+    // wafer_rt_fiber_switch(save, to): saves ra, s0-s11 and fs0-fs11 on the stack,
+    // stores the stack pointer in `*save`, then restores them from `to` and returns
+    // there. A new fiber's frame returns into wafer_rt_fiber_start with its entry in s2
+    // and argument in s1.
+    core::arch::global_asm!(
+        ".pushsection .text.wafer_rt_fiber_switch,\"ax\",@progbits",
+        ".globl wafer_rt_fiber_switch",
+        ".type wafer_rt_fiber_switch,@function",
+        "wafer_rt_fiber_switch:",
+        "addi sp, sp, -208",
+        "sd ra, 0(sp)",
+        "sd s0, 8(sp)",
+        "sd s1, 16(sp)",
+        "sd s2, 24(sp)",
+        "sd s3, 32(sp)",
+        "sd s4, 40(sp)",
+        "sd s5, 48(sp)",
+        "sd s6, 56(sp)",
+        "sd s7, 64(sp)",
+        "sd s8, 72(sp)",
+        "sd s9, 80(sp)",
+        "sd s10, 88(sp)",
+        "sd s11, 96(sp)",
+        "fsd fs0, 104(sp)",
+        "fsd fs1, 112(sp)",
+        "fsd fs2, 120(sp)",
+        "fsd fs3, 128(sp)",
+        "fsd fs4, 136(sp)",
+        "fsd fs5, 144(sp)",
+        "fsd fs6, 152(sp)",
+        "fsd fs7, 160(sp)",
+        "fsd fs8, 168(sp)",
+        "fsd fs9, 176(sp)",
+        "fsd fs10, 184(sp)",
+        "fsd fs11, 192(sp)",
+        "sd sp, 0(a0)",
+        "mv sp, a1",
+        "ld ra, 0(sp)",
+        "ld s0, 8(sp)",
+        "ld s1, 16(sp)",
+        "ld s2, 24(sp)",
+        "ld s3, 32(sp)",
+        "ld s4, 40(sp)",
+        "ld s5, 48(sp)",
+        "ld s6, 56(sp)",
+        "ld s7, 64(sp)",
+        "ld s8, 72(sp)",
+        "ld s9, 80(sp)",
+        "ld s10, 88(sp)",
+        "ld s11, 96(sp)",
+        "fld fs0, 104(sp)",
+        "fld fs1, 112(sp)",
+        "fld fs2, 120(sp)",
+        "fld fs3, 128(sp)",
+        "fld fs4, 136(sp)",
+        "fld fs5, 144(sp)",
+        "fld fs6, 152(sp)",
+        "fld fs7, 160(sp)",
+        "fld fs8, 168(sp)",
+        "fld fs9, 176(sp)",
+        "fld fs10, 184(sp)",
+        "fld fs11, 192(sp)",
+        "addi sp, sp, 208",
+        "ret",
+        ".globl wafer_rt_fiber_start",
+        ".type wafer_rt_fiber_start,@function",
+        "wafer_rt_fiber_start:",
+        "mv a0, s1",
+        "jalr s2",
+        "unimp",
+        ".popsection",
+    );
+
+    /// A new fiber's first frame, in words from its stack pointer: ra (the return
+    /// address, `wafer_rt_fiber_start`), s0 (zero: the end of the frame chain), s1
+    /// (argument), s2 (entry), s3-s11, fs0-fs11 and one word of padding.
+    pub const FIBER_FRAME_WORDS: usize = 26;
+    /// The first frame's address modulo 16 (the stack pointer stays 16-byte aligned).
+    pub const FIBER_FRAME_BIAS: usize = 0;
+    /// Where the entry, its argument and the return address go in that frame.
+    pub const FIBER_FRAME_SLOTS: super::FiberFrameSlots = super::FiberFrameSlots {
+        entry: 3,
+        argument: 2,
+        start: 0,
+    };
 }
 
 pub use imp::*;
 
+/// Where a new fiber's first frame (`FIBER_FRAME_WORDS` words, lowest first) holds
+/// the values `wafer_rt_fiber_start` reads.
+pub struct FiberFrameSlots {
+    /// The entry function, `extern "C" fn(usize)`.
+    pub entry: usize,
+    /// Its argument.
+    pub argument: usize,
+    /// The address of `wafer_rt_fiber_start`, where the first switch returns to.
+    pub start: usize,
+}
+
 unsafe extern "C" {
+    /// See the `wafer_rt_fiber_switch` assembly.
+    pub fn wafer_rt_fiber_switch(save: *mut usize, to: usize);
+    /// Where a new fiber's first switch returns to (never called directly).
+    pub fn wafer_rt_fiber_start();
     fn wafer_rt_call_on_stack(top: *mut u8, f: extern "C" fn());
     /// See the `wafer_rt_catch` assembly.
     pub fn wafer_rt_catch(

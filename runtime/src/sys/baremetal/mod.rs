@@ -191,6 +191,12 @@ impl Platform for BareMetal {
         Self::exit(128 + signal as i32)
     }
 
+    fn fiber_stack(_size: usize) -> Option<(usize, usize, usize)> {
+        None
+    }
+
+    fn set_fiber_guard(_guard: Option<(usize, usize)>) {}
+
     fn stack_bottom() -> usize {
         unsafe extern "C" {
             /// Defined by wafer-link: the lowest address of the stack.

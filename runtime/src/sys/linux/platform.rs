@@ -271,6 +271,14 @@ impl Platform for Linux {
         super::signals::guest_stack_bottom()
     }
 
+    fn fiber_stack(size: usize) -> Option<(usize, usize, usize)> {
+        super::signals::allocate_fiber_stack(size)
+    }
+
+    fn set_fiber_guard(guard: Option<(usize, usize)>) {
+        super::signals::set_fiber_guard(guard);
+    }
+
     fn console_write(stream: RawHandle, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {

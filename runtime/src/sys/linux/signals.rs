@@ -142,9 +142,36 @@ pub fn guest_stack_bottom() -> usize {
     GUARD_END.load(Ordering::Relaxed)
 }
 
-/// Whether `addr` lies in the guard region below the guest stack.
+/// Allocates a fiber's stack of `size` bytes (rounded up to pages) with a guard region
+/// below it: (guard start, lowest usable address, top).
+pub fn allocate_fiber_stack(size: usize) -> Option<(usize, usize, usize)> {
+    let page = page_size();
+    let size = size.checked_add(page - 1)? & !(page - 1);
+    let base = reserve(size.checked_add(GUARD_SIZE)?)?;
+    // SAFETY: the range lies inside the reservation just made, above the guard.
+    if !unsafe { commit(base.wrapping_add(GUARD_SIZE), size) } {
+        return None;
+    }
+    let bottom = base as usize + GUARD_SIZE;
+    Some((base as usize, bottom, bottom + size))
+}
+
+static FIBER_GUARD_START: AtomicUsize = AtomicUsize::new(0);
+static FIBER_GUARD_END: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the guard region of the fiber stack compiled code runs on now.
+pub fn set_fiber_guard(guard: Option<(usize, usize)>) {
+    let (start, end) = guard.unwrap_or((0, 0));
+    FIBER_GUARD_START.store(start, Ordering::Relaxed);
+    FIBER_GUARD_END.store(end, Ordering::Relaxed);
+}
+
+/// Whether `addr` lies in the guard region below the guest stack, or below the fiber
+/// stack in use.
 fn in_stack_guard(addr: usize) -> bool {
     (GUARD_START.load(Ordering::Relaxed)..GUARD_END.load(Ordering::Relaxed)).contains(&addr)
+        || (FIBER_GUARD_START.load(Ordering::Relaxed)..FIBER_GUARD_END.load(Ordering::Relaxed))
+            .contains(&addr)
 }
 
 /// `siginfo_t`, as far as we read it.

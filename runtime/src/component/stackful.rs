@@ -1,0 +1,433 @@
+//! Calls between component instances run on fibers (`crate::fiber`): a callee that
+//! blocks before it returns (a synchronous callee waiting on a set, a copy or a call,
+//! a callback's core function making a blocking call, a `thread.yield`) suspends its
+//! fiber, and its caller goes on. An `async` lower then gets `STARTED` and a subtask
+//! that resolves when the callee returns; a synchronous lower gets its results as soon
+//! as the callee calls `task.return`, and otherwise waits (itself suspending, if it is
+//! on a fiber) until it has them. The executor (`tasks::run_turns`) resumes a suspended
+//! fiber when what it waits for is ready.
+//!
+//! While a fiber is suspended, its calls (the part of the stack of calls it pushed)
+//! are kept with its task, and their instances are left; resuming enters them again
+//! and pushes the calls back, so the reentrance rule and each call's borrows and
+//! storage are as they were. A fiber is resumed only when its instances can be
+//! entered. Where there are no fibers (boards, images with stack-limit checks) calls
+//! run on the caller's stack, as they did before fibers: their waits block in place.
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use wafer_abi::trap::TrapKind;
+
+use super::tasks::{self, Cancel, TASKS, Turn, ValueSlot, event, subtask_state, with_task};
+use super::{CALLS, Call, Component};
+use crate::global::Global;
+
+/// What a call run on a fiber ended with: its packed status for the caller and the
+/// values a synchronous lower gets, or a trap.
+pub(super) type Outcome = Result<(u32, Vec<ValueSlot>), TrapKind>;
+
+/// The fiber part of a task (`tasks::HostTask::fiber`).
+pub(super) struct FiberTask {
+    fiber: u32,
+    /// The calls it pushed, while it is suspended (innermost last).
+    calls: Vec<Call>,
+    /// Where its calls start in the stack of calls while it runs.
+    calls_base: usize,
+    /// The image's `may_block` value inside it, while it is suspended.
+    may_block: u32,
+    /// What the turn that resumes it delivers to its wait.
+    event: [u32; 3],
+    /// Its caller's subtask, once it blocked under an `async` lower.
+    subtask: Option<u32>,
+    /// What its work ended with, once it has.
+    outcome: Rc<RefCell<Option<Outcome>>>,
+    /// A synchronous caller waits for it (and takes its outcome).
+    awaited: bool,
+    /// It has suspended at least once.
+    suspended: bool,
+    /// Its wait may end with its cancellation.
+    cancellable: bool,
+    /// Its callee started (it did not wait for backpressure, or waited and started).
+    started: bool,
+    /// Its callee has no `task.return` (it is lifted synchronously): the caller's
+    /// subtask resolves when the fiber finishes.
+    resolves_at_end: bool,
+}
+
+impl core::fmt::Debug for FiberTask {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FiberTask")
+            .field("fiber", &self.fiber)
+            .field("calls", &self.calls.len())
+            .finish()
+    }
+}
+
+/// The address of the image's `may_block` global (zero before a call ran on a fiber).
+static MAY_BLOCK: Global<usize> = Global::new(0);
+
+fn may_block() -> u32 {
+    let at = MAY_BLOCK.with(|at| *at);
+    if at == 0 {
+        return 0;
+    }
+    // SAFETY: `MAY_BLOCK` holds the address of the image's `may_block` global, which
+    // compiled code reads only while it runs (not now).
+    unsafe { (at as *const u32).read() }
+}
+
+fn set_may_block(value: u32) {
+    let at = MAY_BLOCK.with(|at| *at);
+    if at != 0 {
+        // SAFETY: as in `may_block`.
+        unsafe { (at as *mut u32).write(value) };
+    }
+}
+
+/// Waits, if it must, until a call of an `async` function may start in `instance`
+/// (the spec's backpressure; `exclusive`: the task needs the instance to itself).
+/// Answers whether it was cancelled while it waited.
+pub(super) fn wait_to_start(
+    component: Component,
+    instance: u32,
+    exclusive: bool,
+) -> Result<bool, TrapKind> {
+    if !component.must_wait_to_enter(instance, exclusive) {
+        return Ok(false);
+    }
+    component.count_waiting_to_enter(instance, 1);
+    let waited = tasks::wait_for(
+        component,
+        Turn::AwaitEnter {
+            instance,
+            exclusive,
+        },
+        true,
+    );
+    component.count_waiting_to_enter(instance, -1);
+    Ok(waited?[0] == event::TASK_CANCELLED)
+}
+
+/// Notes that the call of the running fiber started: a caller that got `STARTING`
+/// learns of it as an event.
+pub(super) fn started(_component: Component) {
+    let Some(id) = current() else {
+        return;
+    };
+    let subtask = with_task(id, |task| {
+        let f = task.fiber.as_mut()?;
+        f.started = true;
+        f.subtask
+    })
+    .ok()
+    .flatten();
+    if let Some(subtask) = subtask {
+        let _ = tasks::with_subtask(subtask, |s| s.started_event = true);
+    }
+}
+
+/// Whether the fiber running now has suspended before (its caller has its answer).
+pub(super) fn running_has_suspended() -> bool {
+    current().is_some_and(|id| {
+        with_task(id, |task| task.fiber.as_ref().is_some_and(|f| f.suspended)).unwrap_or(false)
+    })
+}
+
+/// Whether task `id` runs on a fiber.
+pub(super) fn is_fiber_task(id: u32) -> bool {
+    TASKS.with(|tasks| {
+        tasks
+            .get(id as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|task| task.fiber.is_some())
+    })
+}
+
+/// The task of the fiber running now, if any.
+pub(super) fn current() -> Option<u32> {
+    let fiber = crate::fiber::running()?;
+    TASKS.with(|tasks| {
+        tasks.iter().enumerate().find_map(|(id, task)| {
+            task.as_ref()
+                .and_then(|task| task.fiber.as_ref())
+                .is_some_and(|f| f.fiber == fiber)
+                .then_some(id as u32)
+        })
+    })
+}
+
+/// Runs `work`, a call from `caller` into `callee` lowered `async` (`async_lower`) or
+/// not, on a new fiber: `None` when there is no fiber to be had (the caller runs it
+/// itself, when `crate::fiber::available` says there are none). `may_block` is the
+/// image's `may_block` global. Answers the call's outcome: what `work` answered when
+/// it ran to its end, or else the status of a call that blocked (see the module's
+/// documentation).
+pub(super) fn run_call(
+    component: Component,
+    caller: u32,
+    callee: u32,
+    async_lower: bool,
+    may_block_at: *mut u32,
+    work: impl FnOnce() -> Outcome + 'static,
+) -> Outcome {
+    MAY_BLOCK.with(|at| *at = may_block_at as usize);
+    let outcome = Rc::new(RefCell::new(None));
+    let id = tasks::new_task(callee, None);
+    let slot = outcome.clone();
+    let fiber = crate::fiber::new(Box::new(move || {
+        let base = CALLS.with(|calls| calls.len());
+        let _ = with_task(id, |task| {
+            if let Some(f) = &mut task.fiber {
+                f.calls_base = base;
+            }
+        });
+        let result = work();
+        *slot.borrow_mut() = Some(result);
+    }));
+    let Some(fiber) = fiber else {
+        TASKS.with(|tasks| tasks[id as usize] = None);
+        return Err(TrapKind::Unreachable);
+    };
+    let _ = with_task(id, |task| {
+        task.fiber = Some(FiberTask {
+            fiber,
+            calls: Vec::new(),
+            calls_base: 0,
+            may_block: 0,
+            event: [event::NONE, 0, 0],
+            subtask: None,
+            outcome,
+            awaited: false,
+            suspended: false,
+            cancellable: false,
+            started: false,
+            resolves_at_end: false,
+        });
+    });
+    resume(component, id).and_then(|finished| match finished {
+        true => take_outcome(id),
+        false => blocked(component, id, caller, async_lower),
+    })
+}
+
+/// Resumes the fiber of task `id` (its turn is taken): whether it finished.
+fn resume(_component: Component, id: u32) -> Result<bool, TrapKind> {
+    let fiber =
+        with_task(id, |task| task.fiber.as_ref().map(|f| f.fiber))?.ok_or(TrapKind::Unreachable)?;
+    let mine = may_block();
+    let state = crate::fiber::resume(fiber);
+    set_may_block(mine);
+    match state {
+        Some(crate::fiber::State::Finished) => Ok(true),
+        Some(_) => Ok(false),
+        None => Err(TrapKind::Unreachable),
+    }
+}
+
+/// The outcome of finished task `id`, which is forgotten.
+fn take_outcome(id: u32) -> Outcome {
+    let task = TASKS.with(|tasks| tasks.get_mut(id as usize).and_then(Option::take));
+    task.and_then(|task| task.fiber)
+        .and_then(|f| f.outcome.borrow_mut().take())
+        .unwrap_or(Err(TrapKind::Unreachable))
+}
+
+/// What `task.return` gave the innermost call of suspended task `id`'s root call,
+/// if it has been called: (flat result count, value).
+fn root_results(id: u32) -> Option<(usize, ValueSlot)> {
+    with_task(id, |task| {
+        task.fiber.as_ref()?.calls.first()?.async_return?.results()
+    })
+    .ok()
+    .flatten()
+}
+
+/// The caller's answer for the call of task `id`, which blocked before its end.
+fn blocked(component: Component, id: u32, caller: u32, async_lower: bool) -> Outcome {
+    if async_lower {
+        if root_results(id).is_some() {
+            // It returned already and runs on with no subtask.
+            return Ok((subtask_state::RETURNED, Vec::new()));
+        }
+        let (mut status, subtask) = tasks::new_call_subtask(component, caller)?;
+        if !with_task(id, |task| task.fiber.as_ref().is_some_and(|f| f.started))? {
+            status = (status & !0xf) | subtask_state::STARTING;
+        }
+        with_task(id, |task| {
+            if let Some(f) = &mut task.fiber {
+                f.subtask = Some(subtask);
+                match f.calls.first_mut().and_then(|c| c.async_return.as_mut()) {
+                    Some(r) => r.set_subtask(subtask),
+                    None => f.resolves_at_end = true,
+                }
+            }
+        })?;
+        tasks::with_subtask(subtask, |s| s.task = Some(id))?;
+        return Ok((status, Vec::new()));
+    }
+    // A synchronous caller waits for the results.
+    with_task(id, |task| {
+        if let Some(f) = &mut task.fiber {
+            f.awaited = true;
+        }
+    })?;
+    tasks::wait_until(component, Turn::AwaitTask(id))?;
+    match root_results(id) {
+        Some((count, slot)) if is_fiber_task(id) && !finished(id) => {
+            with_task(id, |task| {
+                if let Some(f) = &mut task.fiber {
+                    f.awaited = false;
+                }
+            })?;
+            Ok((subtask_state::RETURNED, vec![slot; count]))
+        }
+        _ => take_outcome(id),
+    }
+}
+
+/// Whether task `id`'s fiber finished (its outcome is kept for an awaiting caller).
+fn finished(id: u32) -> bool {
+    with_task(id, |task| task.turn == Turn::Exited).unwrap_or(true)
+}
+
+/// Whether the caller awaiting task `id` can go on: it called `task.return`, or it
+/// finished.
+pub(super) fn has_returned(id: u32) -> bool {
+    !is_fiber_task(id) || finished(id) || root_results(id).is_some()
+}
+
+/// Suspends the running fiber's task until `turn` is ready: its calls leave the stack
+/// of calls and their instances until a turn resumes it. Answers the event that turn
+/// delivers.
+pub(super) fn block(
+    component: Component,
+    turn: Turn,
+    cancellable: bool,
+) -> Result<[u32; 3], TrapKind> {
+    let id = current().ok_or(TrapKind::Unreachable)?;
+    let base = with_task(id, |task| task.fiber.as_ref().map_or(0, |f| f.calls_base))?;
+    let calls = CALLS.with(|calls| calls.split_off(base.min(calls.len())));
+    for call in calls.iter().rev() {
+        component.leave(Some(call.caller), call.callee);
+    }
+    let inside = may_block();
+    with_task(id, |task| {
+        task.turn = turn;
+        if let Some(f) = &mut task.fiber {
+            f.calls = calls;
+            f.may_block = inside;
+            f.suspended = true;
+            f.cancellable = cancellable;
+        }
+    })?;
+    crate::fiber::suspend();
+    // Resumed by `turn` below, which checked that the instances can be entered.
+    let (calls, inside, event) = with_task(id, |task| {
+        let f = task.fiber.as_mut()?;
+        Some((core::mem::take(&mut f.calls), f.may_block, f.event))
+    })?
+    .ok_or(TrapKind::Unreachable)?;
+    for call in &calls {
+        component.enter(Some(call.caller), call.callee)?;
+    }
+    let base = CALLS.with(|stack| {
+        let base = stack.len();
+        stack.extend(calls);
+        base
+    });
+    with_task(id, |task| {
+        if let Some(f) = &mut task.fiber {
+            f.calls_base = base;
+        }
+    })?;
+    set_may_block(inside);
+    Ok(event)
+}
+
+/// Whether every call of a suspended fiber can enter its instance again.
+fn can_enter(component: Component, calls: &[Call]) -> bool {
+    let mut entered: Vec<&Call> = Vec::new();
+    let mut ok = true;
+    for call in calls {
+        if component.enter(Some(call.caller), call.callee).is_err() {
+            ok = false;
+            break;
+        }
+        entered.push(call);
+    }
+    for call in entered.iter().rev() {
+        component.leave(Some(call.caller), call.callee);
+    }
+    ok
+}
+
+/// Gives fiber task `id` its turn if what it waits for is ready: resumes it, and
+/// resolves its caller's subtask once it finishes. Answers whether it ran.
+pub(super) fn turn(component: Component, id: u32) -> Result<bool, TrapKind> {
+    let (turn, cancel, enterable) = with_task(id, |task| {
+        let f = task.fiber.as_ref();
+        (
+            task.turn,
+            if f.is_some_and(|f| f.cancellable) {
+                task.cancel
+            } else {
+                Cancel::None
+            },
+            f.is_some_and(|f| can_enter(component, &f.calls)),
+        )
+    })?;
+    if matches!(turn, Turn::Running | Turn::Exited) || !enterable {
+        return Ok(false);
+    }
+    // A task learns of its cancellation when it next waits or yields.
+    let event = match turn {
+        _ if cancel == Cancel::Pending => {
+            with_task(id, |task| task.cancel = Cancel::Delivered)?;
+            [event::TASK_CANCELLED, 0, 0]
+        }
+        _ => match tasks::ready(component, turn)? {
+            Some(event) => event,
+            None => return Ok(false),
+        },
+    };
+    with_task(id, |task| {
+        task.turn = Turn::Running;
+        if let Some(f) = &mut task.fiber {
+            f.event = event;
+        }
+    })?;
+    if resume(component, id)? {
+        finish(id)?;
+    }
+    Ok(true)
+}
+
+/// Ends task `id`, whose fiber finished: its caller's subtask resolves (a trap in it
+/// traps here), and its outcome is kept for a synchronous caller waiting for it.
+fn finish(id: u32) -> Result<(), TrapKind> {
+    let (awaited, subtask) = with_task(id, |task| {
+        task.turn = Turn::Exited;
+        task.fiber
+            .as_ref()
+            .map_or((false, None), |f| (f.awaited, f.subtask))
+    })?;
+    if awaited {
+        return Ok(());
+    }
+    let resolves_at_end = with_task(id, |task| {
+        task.fiber.as_ref().is_some_and(|f| f.resolves_at_end)
+    })?;
+    let (status, _) = take_outcome(id)?;
+    let cancelled = status == subtask_state::CANCELLED_BEFORE_STARTED;
+    if let Some(subtask) = subtask.filter(|_| resolves_at_end || cancelled) {
+        tasks::with_subtask(subtask, |s| {
+            s.state = status;
+            s.resolved = true;
+        })?;
+    }
+    Ok(())
+}
