@@ -20,12 +20,15 @@
 //! reactor (`crate::host::poll::wait`) on stdin, and the read happens when it is ready.
 //! A file stream's host end is a `crate::p2` host object (`Host::Object`), which is
 //! always ready: its copies complete at once, between the file and the guest buffer.
+//! A `wasi:sockets@0.3` stream's host end (`Host::Socket`) copies between the socket
+//! and the guest buffer when the socket is ready, and otherwise stays pending, as a
+//! stdin read does: the reactor wakes it.
 
 use alloc::vec::Vec;
 
 use wafer_abi::component::{
     BuiltinResult, DIRECTORY_ENTRY_STREAM, FILESYSTEM_RESULT_FUTURE, NEW_TRAP_SHIFT,
-    STDIO_RESULT_FUTURE, STREAM_U8, copy_op, elem_layout, type_identity,
+    SOCKETS_RESULT_FUTURE, STDIO_RESULT_FUTURE, STREAM_U8, copy_op, elem_layout, type_identity,
 };
 use wafer_abi::trap::TrapKind;
 use wafer_canon::{AsyncKind, Trap};
@@ -140,6 +143,9 @@ enum Host {
     /// writes (a file at an offset or at its end, or a directory's listing), which the
     /// stream holds until it ends.
     Object(u32),
+    /// A `wasi:sockets@0.3` stream: a TCP connection's bytes, or a listener's
+    /// connections (the socket's object, held until the stream ends).
+    Socket(crate::p2::SocketEnd),
 }
 
 /// What the host is in an HTTP stream or future.
@@ -398,6 +404,10 @@ impl State {
             Host::Http(HttpEnd::OutgoingTrailers { message: response }) => {
                 self.take_trailers(id, sid, response)?;
             }
+            Host::Socket(_) => {
+                self.shared(sid)?.pending = Some((id, u32::MAX));
+                self.try_socket(sid)?;
+            }
             Host::Object(object) => {
                 // Files are always ready: the copy completes now, in guest memory.
                 let end = self.end(id)?;
@@ -535,10 +545,62 @@ impl State {
             return Ok(());
         }
         shared.dropped = true;
-        if let Some(Host::Object(object)) = shared.host {
-            crate::p2::object_release(object);
+        match shared.host {
+            Some(Host::Object(object)) => crate::p2::object_release(object),
+            Some(Host::Socket(end)) => crate::p2::socket_release(end),
+            _ => {}
         }
         self.set_outcome(sid, outcome)
+    }
+
+    /// Copies between the socket and the pending copy of socket stream `sid`, if the
+    /// socket is ready: whether the copy finished.
+    fn try_socket(&mut self, sid: u32) -> Result<bool, TrapKind> {
+        let shared = self.shared(sid)?;
+        let (Some((id, _)), Some(Host::Socket(end))) = (shared.pending, shared.host) else {
+            return Ok(false);
+        };
+        let buffer = self.end(id)?.buffer.ok_or(TrapKind::Unreachable)?;
+        let Some(copied) =
+            crate::p2::socket_copy(end, buffer.context, buffer.ptr, buffer.remain())?
+        else {
+            return Ok(false);
+        };
+        self.shared(sid)?.pending = None;
+        self.advance(id, copied.count)?;
+        let result = match copied.end {
+            None => copy_result::COMPLETED,
+            Some(outcome) => {
+                self.end_object_stream(sid, outcome)?;
+                copy_result::DROPPED
+            }
+        };
+        self.end(id)?.event = Some(PendingEvent::Done(result));
+        Ok(true)
+    }
+
+    /// Retries the socket streams' pending copies: whether one finished.
+    fn progress_sockets(&mut self) -> Result<bool, TrapKind> {
+        let mut finished = false;
+        for sid in 0..self.shared.len() as u32 {
+            if self.socket_waiting(sid).is_some() {
+                finished |= self.try_socket(sid)?;
+            }
+        }
+        Ok(finished)
+    }
+
+    /// The host end of socket stream `sid` if a copy on it waits for the socket.
+    fn socket_waiting(&self, sid: u32) -> Option<crate::p2::SocketEnd> {
+        match self.shared.get(sid as usize) {
+            Some(Some(Shared {
+                host: Some(Host::Socket(end)),
+                pending: Some(_),
+                dropped: false,
+                ..
+            })) => Some(*end),
+            _ => None,
+        }
     }
 
     fn advance_bytes(&mut self, id: u32, bytes: u32) -> Result<(), TrapKind> {
@@ -629,6 +691,7 @@ impl State {
             Some(Host::Outcome { payload_at, .. }) => u32::from(payload_at),
             _ => 1,
         };
+        let size = future.layout & elem_layout::SIZE_MASK;
         let Some((reader, _)) = future.pending.take() else {
             return Ok(());
         };
@@ -640,14 +703,20 @@ impl State {
             Err(code) => (1, code),
         };
         let memory = buffer.memory();
+        // The rest of the error's payload is zero: a case with an optional payload
+        // (`other(option<string>)`) has none.
+        let zeros = [0u8; 16];
+        let rest = size.saturating_sub(payload_at + 1).min(zeros.len() as u32) as usize;
         memory
             .write(buffer.ptr, &[discriminant])
             .and_then(|()| {
                 if discriminant == 1 || payload_at > 1 {
-                    memory.write(buffer.ptr.wrapping_add(payload_at), &[case])
-                } else {
-                    Ok(())
+                    memory.write(buffer.ptr.wrapping_add(payload_at), &[case])?;
                 }
+                if discriminant == 1 {
+                    memory.write(buffer.ptr.wrapping_add(payload_at + 1), &zeros[..rest])?;
+                }
+                Ok(())
             })
             .map_err(|_| TrapKind::PointerOutOfBounds)?;
         self.advance(reader, 1)?;
@@ -660,6 +729,7 @@ impl State {
     /// Makes progress on the host's pending copies: reads stdin where it is ready.
     fn progress(&mut self) -> Result<(), TrapKind> {
         self.progress_http()?;
+        self.progress_sockets()?;
         for sid in 0..self.shared.len() as u32 {
             let stdin = matches!(
                 self.shared.get(sid as usize),
@@ -810,6 +880,10 @@ impl State {
                 crate::p2::object_release(object);
                 self.set_outcome(sid, Ok(()))
             }
+            (Some(Host::Socket(end)), AsyncKind::StreamWritable | AsyncKind::StreamReadable) => {
+                crate::p2::socket_release(end);
+                self.set_outcome(sid, Ok(()))
+            }
             _ => Ok(()),
         }
     }
@@ -940,21 +1014,6 @@ pub(super) fn set_waits_on_stdin(set: u32) -> bool {
     })
 }
 
-/// Sleeps in the reactor until stdin is readable or the monotonic clock reaches
-/// `deadline`.
-pub(super) fn sleep(stdin: bool, deadline: Option<u64>) {
-    let mut targets = [crate::host::poll::Target {
-        fd: PollFd {
-            handle: 0,
-            interest: Interest::Read,
-            ..PollFd::default()
-        },
-        always_ready: false,
-    }];
-    let targets = if stdin { &mut targets[..] } else { &mut [] };
-    let _ = crate::host::poll::wait(targets, deadline);
-}
-
 /// `waitable.join` of end `id` (of `kind`) to `set`.
 pub(super) fn join(id: u32, set: Option<u32>) -> Result<(), TrapKind> {
     STATE.with(|state| {
@@ -1076,18 +1135,23 @@ impl Call {
 /// Waits until end `id` has an event.
 fn wait_for_event(id: u32) -> Result<(), TrapKind> {
     loop {
-        let (has_event, stdin) = STATE.with(|state| -> Result<_, TrapKind> {
+        let (has_event, stdin, socket) = STATE.with(|state| -> Result<_, TrapKind> {
             state.progress()?;
-            Ok((state.end(id)?.event.is_some(), state.waits_on_stdin(id)))
+            let sid = state.end(id)?.shared;
+            Ok((
+                state.end(id)?.event.is_some(),
+                state.waits_on_stdin(id),
+                state.socket_waiting(sid).is_some(),
+            ))
         })?;
         if has_event {
             return Ok(());
         }
-        if !stdin {
+        if !stdin && !socket {
             // One task, and nothing the host does can end this copy.
             return Err(TrapKind::Deadlock);
         }
-        sleep(true, None);
+        crate::http::server::sleep_with(stdin, None);
     }
 }
 
@@ -1456,8 +1520,10 @@ impl State {
                 shared.host = Some(host);
                 if shared.dropped {
                     // The writer is gone already: the stream has ended.
-                    if let Host::Object(object) = host {
-                        crate::p2::object_release(object);
+                    match host {
+                        Host::Object(object) => crate::p2::object_release(object),
+                        Host::Socket(end) => crate::p2::socket_release(end),
+                        _ => {}
                     }
                     self.set_outcome(sid, Ok(()))?;
                 } else if let Some((writer, _)) = shared.pending.take() {
@@ -1813,4 +1879,98 @@ pub(crate) fn host_drop(held: HostRef) {
 /// one finished.
 pub(crate) fn progress_http() -> Result<bool, TrapKind> {
     STATE.with(State::progress_http)
+}
+
+// --- The `wasi:sockets@0.3` host's streams (`crate::p2::sockets::p3`) ---
+
+/// `stream<u8>` with `wasi:sockets@0.3`'s `future<result<_, error-code>>` (an
+/// `error-code` is 16 bytes aligned to 4).
+const SOCKET_TYPES: HostTypes = (
+    type_identity(STREAM_U8),
+    elem_layout::new(1, 1, true),
+    type_identity(SOCKETS_RESULT_FUTURE),
+    elem_layout::new(20, 4, false),
+);
+
+/// A socket stream the guest of `instance` reads, written by the host as `end` says
+/// (which the stream takes over): the guest's stream handle, and with `outcome` the
+/// handle of the future of how it ends. A listener's `stream<tcp-socket>` has no
+/// outcome; its type is the guest's (its element a handle of the guest's resource
+/// type, which the host cannot name).
+pub(crate) fn socket_source(
+    instance: StateWord,
+    end: crate::p2::SocketEnd,
+    outcome: bool,
+) -> Result<(u32, Option<u32>), TrapKind> {
+    let (sid, fid) = STATE.with(|state| {
+        if outcome {
+            let (sid, fid) = state.new_host_stream(SOCKET_TYPES, Some(Host::Socket(end)));
+            (sid, Some(fid))
+        } else {
+            let shared = Shared::new(
+                IMPORTED_TYPE,
+                elem_layout::new(4, 4, false),
+                false,
+                Some(Host::Socket(end)),
+            );
+            (push(&mut state.shared, shared), None)
+        }
+    });
+    let stream = add_host_end(instance, sid, AsyncKind::StreamReadable)?;
+    let future = match fid {
+        Some(fid) => Some(add_host_end(instance, fid, AsyncKind::FutureReadable)?),
+        None => None,
+    };
+    Ok((stream, future))
+}
+
+/// A `stream<u8>` that has ended and the future of its error `code`, for a socket
+/// that cannot receive: the guest's handles.
+pub(crate) fn socket_failed_source(
+    instance: StateWord,
+    code: u8,
+) -> Result<(u32, Option<u32>), TrapKind> {
+    let (sid, fid) = STATE.with(|state| -> Result<(u32, u32), TrapKind> {
+        let (sid, fid) = state.new_host_stream(SOCKET_TYPES, None);
+        state.shared(sid)?.dropped = true;
+        state.set_outcome(sid, Err(code))?;
+        Ok((sid, fid))
+    })?;
+    let stream = add_host_end(instance, sid, AsyncKind::StreamReadable)?;
+    let future = add_host_end(instance, fid, AsyncKind::FutureReadable)?;
+    Ok((stream, Some(future)))
+}
+
+/// A socket stream the guest writes (`send`): takes the guest's readable end `data`
+/// and makes the host its reader as `sink` says, or, for `Err(code)`, ends it at once
+/// with that `error-code`. The guest's handle of the outcome future.
+pub(crate) fn socket_sink(
+    instance: StateWord,
+    data: u32,
+    sink: Result<crate::p2::SocketEnd, u8>,
+) -> Result<u32, TrapKind> {
+    let sid = take_readable_bytes(instance, data)?;
+    let fid = STATE.with(|state| state.host_reads(sid, SOCKET_TYPES, sink.map(Host::Socket)))?;
+    add_host_end(instance, fid, AsyncKind::FutureReadable)
+}
+
+/// Retries the socket streams' pending copies: whether one finished.
+pub(crate) fn progress_sockets() -> Result<bool, TrapKind> {
+    STATE.with(State::progress_sockets)
+}
+
+/// Whether a copy on a socket stream waits for its socket.
+pub(crate) fn waits_on_sockets() -> bool {
+    STATE
+        .with(|state| (0..state.shared.len() as u32).any(|sid| state.socket_waiting(sid).is_some()))
+}
+
+/// Adds the reactor's targets of the socket streams' pending copies to `targets`.
+pub(crate) fn socket_targets(targets: &mut Vec<crate::host::poll::Target>) {
+    let ends: Vec<crate::p2::SocketEnd> = STATE.with(|state| {
+        (0..state.shared.len() as u32)
+            .filter_map(|sid| state.socket_waiting(sid))
+            .collect()
+    });
+    targets.extend(ends.into_iter().filter_map(crate::p2::SocketEnd::target));
 }

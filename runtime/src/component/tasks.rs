@@ -733,13 +733,15 @@ pub(super) fn drive_until(
 
 /// Waits for an event in waitable set `id`: parked callees of calls between
 /// instances take their turns meanwhile; with none ready, sleeps in the reactor until
-/// a subtask resolves or stdin is ready for a stream read in the set; with nothing
+/// a subtask resolves, stdin is ready for a stream read in the set, or a socket for
+/// what waits on it (`wasi:sockets@0.3`); with nothing
 /// that can end the wait, it would never end (the spec's deadlock).
 fn wait(component: Component, id: u32) -> Result<[u32; 3], TrapKind> {
     with_set(id, |set| set.waiting += 1)?;
     let event = loop {
-        // HTTP exchanges the guest started move on meanwhile.
+        // HTTP exchanges and socket operations the guest started move on meanwhile.
         crate::http::server::advance_clients()?;
+        crate::p2::sockets_p3::advance()?;
         match take_event(id) {
             Ok(event) => break Ok(event),
             Err(deadline) => {
@@ -755,7 +757,8 @@ fn wait(component: Component, id: u32) -> Result<[u32; 3], TrapKind> {
                 };
                 let stdin = super::streams::set_waits_on_stdin(id);
                 let http = crate::http::server::has_connections();
-                if deadline.is_none() && !stdin && !http {
+                let sockets = crate::p2::sockets_p3::waiting();
+                if deadline.is_none() && !stdin && !http && !sockets {
                     break Err(TrapKind::Deadlock);
                 }
                 // Nothing else can run meanwhile: sleep in the reactor.
