@@ -294,6 +294,24 @@ pub(crate) fn advance() -> Result<bool, TrapKind> {
     Ok(finished)
 }
 
+/// Forgets the operation of host subtask `subtask` (its caller cancelled it), which
+/// has not finished: whether there was one.
+pub(crate) fn cancel(subtask: u32) -> bool {
+    let cancelled = PENDING.with(|pending| {
+        let slot = pending
+            .iter_mut()
+            .find(|op| op.is_some_and(|op| op.subtask == subtask))?;
+        slot.take()
+    });
+    match cancelled {
+        Some(op) => {
+            objects::release(op.socket);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Whether anything waits for a socket (a task waiting on it is not deadlocked).
 pub(crate) fn waiting() -> bool {
     PENDING.with(|pending| pending.iter().any(Option::is_some))

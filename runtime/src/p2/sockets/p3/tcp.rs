@@ -27,11 +27,6 @@ const RECEIVE_TAKEN: u8 = 1;
 /// `send` took one.
 const SEND_TAKEN: u8 = 2;
 
-/// The calling component instance's state word.
-fn instance(call: &Call) -> crate::component::StateWord {
-    call.instance()
-}
-
 /// `bind`.
 fn bind(call: &Call, handle: i32, flat: [i32; 12], ret: i32) -> HostResult<()> {
     let addr = lift_address(flat)?;
@@ -107,7 +102,7 @@ fn listen(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
         Ok(()) => {
             objects::retain(index);
             let (stream, _) =
-                socket_source(instance(call), SocketEnd::Accept { socket: index }, false)
+                socket_source(call.instance(), SocketEnd::Accept { socket: index }, false)
                     .inspect_err(|_| objects::release(index))?;
             Ok(stream)
         }
@@ -143,7 +138,7 @@ fn take_stream(index: u32, mut socket: shared_tcp::TcpSocket, bit: u8) -> Result
 fn send(call: &Call, handle: i32, data: i32) -> HostResult<u32> {
     let (index, socket) = socket(call, P3, handle)?;
     let sink = take_stream(index, socket, SEND_TAKEN).map(|socket| SocketEnd::Send { socket });
-    socket_sink(instance(call), data as u32, sink)
+    socket_sink(call.instance(), data as u32, sink)
 }
 
 /// `receive`: the stream of what the socket receives and the future of its outcome,
@@ -153,9 +148,9 @@ fn receive(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
     let (index, socket) = socket(call, P3, handle)?;
     let source = take_stream(index, socket, RECEIVE_TAKEN);
     let (stream, future) = match source {
-        Ok(socket) => socket_source(instance(call), SocketEnd::Receive { socket }, true)
+        Ok(socket) => socket_source(call.instance(), SocketEnd::Receive { socket }, true)
             .inspect_err(|_| objects::release(socket))?,
-        Err(code) => crate::component::streams::socket_failed_source(instance(call), code)?,
+        Err(code) => crate::component::streams::socket_failed_source(call.instance(), code)?,
     };
     call.store_u32(ret as u32, stream)?;
     call.store_u32(ret as u32 + 4, future.unwrap_or_default())

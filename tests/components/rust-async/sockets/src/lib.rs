@@ -3,7 +3,7 @@
 //! accepted side and echoed back by a task of the same program while the client is
 //! still writing, addresses and options read back, the errors of refused and
 //! out-of-order operations; a UDP round trip, one of its receives waiting before the
-//! datagram is sent; and name lookup. Every line it prints is the same wherever it
+//! datagram is sent and one given up while it waits; and name lookup. Every line it prints is the same wherever it
 //! runs: ports show only as whether they match, never as numbers. An operation the
 //! grants refuse prints its error, and what depends on it is skipped.
 
@@ -379,6 +379,18 @@ async fn udp() {
             from == a_addr
         ),
         Err(code) => println!("udp b received: error {}", code_name(&code)),
+    }
+    // A receive given up while it waits (its subtask cancelled): the datagram sent
+    // next is the next one received.
+    let waited = {
+        let mut receive = pin!(a.receive());
+        std::future::poll_fn(|cx| Poll::Ready(receive.as_mut().poll(cx).is_pending())).await
+    };
+    println!("udp receive given up while waiting: {waited}");
+    println!("udp send again: {}", show(&b.send(b"again".to_vec(), None).await));
+    match a.receive().await {
+        Ok((data, _)) => println!("udp a received {:?}", String::from_utf8_lossy(&data)),
+        Err(code) => println!("udp a received: error {}", code_name(&code)),
     }
     println!("udp send without an address: {}", show(&a.send(b"x".to_vec(), None).await));
     println!(
