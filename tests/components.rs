@@ -1395,38 +1395,61 @@ fn rust_async_files() {
 /// loopback's `127.0.0.1` (`--listen`/`--connect` with port 0, any port) it is refused
 /// `127.0.0.2` and name lookup; granted nothing, every socket is `access-denied` at
 /// once (wasmtime, which cannot grant addresses, creates them and refuses the bind).
+/// Where the host has IPv6 loopback, the program's IPv6 part (`ipv6`: `::1`) runs too,
+/// against wasmtime and its golden file.
 #[test]
 fn rust_async_sockets() {
     let dir = common::scratch("components-rust-async-sockets");
     let wasm = toolchain::build_rust_async_guest("sockets", "p3_sockets");
-    let reference = common::which("wasmtime").map(|wasmtime| {
-        common::run_command(
-            Command::new(wasmtime)
-                .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
-                .args(["-S", "inherit-network=y", "-S", "allow-ip-name-lookup=y"])
-                .arg(&wasm)
-                .env_clear(),
-        )
-    });
-    let mut failures = Failures::default();
-    if let Some(reference) = &reference
-        && reference.code != 0
-    {
-        failures.push(format!(
-            "wasmtime: exit {}:\n{}",
-            reference.code, reference.stderr
-        ));
+    let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !ipv6 {
+        eprintln!("rust_async_sockets: no IPv6 loopback here: its IPv6 part is not run");
     }
-    let runs: [(&str, &[&str]); 3] = [
-        ("rust_async_sockets", &["--inherit-network"]),
+    let reference = |args: &[&str]| {
+        common::which("wasmtime").map(|wasmtime| {
+            common::run_command(
+                Command::new(wasmtime)
+                    .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                    .args(["-S", "inherit-network=y", "-S", "allow-ip-name-lookup=y"])
+                    .arg(&wasm)
+                    .args(args)
+                    .env_clear(),
+            )
+        })
+    };
+    let mut failures = Failures::default();
+    let references = [
+        ("rust_async_sockets", reference(&[])),
+        (
+            "rust_async_sockets_ipv6",
+            reference(&["ipv6"]).filter(|_| ipv6),
+        ),
+    ];
+    for (name, reference) in &references {
+        if let Some(reference) = reference
+            && reference.code != 0
+        {
+            failures.push(format!(
+                "{name}: wasmtime: exit {}:\n{}",
+                reference.code, reference.stderr
+            ));
+        }
+    }
+    let runs: [(&str, &[&str], &[&str]); 4] = [
+        ("rust_async_sockets", &["--inherit-network"], &[]),
         (
             "rust_async_sockets_granted",
             &["--listen", "127.0.0.1:0", "--connect", "127.0.0.1:0"],
+            &[],
         ),
-        ("rust_async_sockets_denied", &[]),
+        ("rust_async_sockets_denied", &[], &[]),
+        ("rust_async_sockets_ipv6", &["--inherit-network"], &["ipv6"]),
     ];
     for target in common::test_targets() {
-        for (name, grants) in runs {
+        for (name, grants, args) in runs {
+            if name == "rust_async_sockets_ipv6" && !ipv6 {
+                continue;
+            }
             let image = dir.join(format!("{name}.{}", target.name));
             let mut flags = grants.to_vec();
             flags.extend(["--target", target.name]);
@@ -1438,11 +1461,15 @@ fn rust_async_sockets() {
                 ));
                 continue;
             }
-            let outcome = common::run_image_on(&target, &image, &[], &[]);
+            let outcome = common::run_image_on(&target, &image, args, &[]);
             if let Err(e) = check_expected(name, &target, &outcome) {
                 failures.push(format!("{name} ({}): {e}\n{}", target.name, outcome.stderr));
             }
-            if let Some(reference) = reference.as_ref().filter(|_| name == "rust_async_sockets")
+            let reference = references
+                .iter()
+                .find(|(reference, _)| *reference == name)
+                .and_then(|(_, reference)| reference.as_ref());
+            if let Some(reference) = reference
                 && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
             {
                 failures.push(format!(

@@ -112,10 +112,99 @@ async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
 
 impl exports::wasi::cli::run::Guest for Sockets {
     async fn run() -> Result<(), ()> {
+        // With the argument `ipv6`, IPv6 on `::1` instead (not every host has it).
+        if std::env::args().nth(1).as_deref() == Some("ipv6") {
+            ipv6().await;
+            return Ok(());
+        }
         tcp().await;
         udp().await;
         lookup().await;
         Ok(())
+    }
+}
+
+const LOOPBACK6: (u16, u16, u16, u16, u16, u16, u16, u16) = (0, 0, 0, 0, 0, 0, 0, 1);
+
+fn v6(address: (u16, u16, u16, u16, u16, u16, u16, u16), port: u16) -> IpSocketAddress {
+    IpSocketAddress::Ipv6(Ipv6SocketAddress {
+        port,
+        flow_info: 0,
+        address,
+        scope_id: 0,
+    })
+}
+
+/// `addr` without its port, for IPv6.
+fn host6(addr: &IpSocketAddress) -> String {
+    match addr {
+        IpSocketAddress::Ipv6(a) => format!(
+            "{:x?}, flow {}, scope {}",
+            a.address, a.flow_info, a.scope_id
+        ),
+        IpSocketAddress::Ipv4(_) => "an IPv4 address".to_string(),
+    }
+}
+
+/// TCP and UDP on `::1`: addresses of the IPv6 shape both ways, a short echo, and the
+/// addresses an IPv6 socket refuses.
+async fn ipv6() {
+    let listener = TcpSocket::create(IpAddressFamily::Ipv6).expect("an IPv6 socket");
+    println!("family: {:?}", listener.get_address_family());
+    let mapped = (0, 0, 0, 0, 0, 0xffff, 0x7f00, 1);
+    println!("bind ::ffff:127.0.0.1: {}", show(&listener.bind(v6(mapped, 0))));
+    println!("bind 127.0.0.1: {}", show(&listener.bind(v4(LOOPBACK, 0))));
+    println!("bind ::1: {}", show(&listener.bind(v6(LOOPBACK6, 0))));
+    let mut accepts = listener.listen().expect("listening");
+    let server_addr = listener.get_local_address().expect("an address");
+    println!("listener: {}", host6(&server_addr));
+    let client = TcpSocket::create(IpAddressFamily::Ipv6).expect("an IPv6 socket");
+    println!(
+        "connect to 127.0.0.1: {}",
+        show(&client.connect(v4(LOOPBACK, port(&server_addr))).await)
+    );
+    let client = TcpSocket::create(IpAddressFamily::Ipv6).expect("an IPv6 socket");
+    let (connected, accepted) = join(client.connect(server_addr), accepts.next()).await;
+    println!("connect: {}", show(&connected));
+    let server = accepted.expect("a connection");
+    let client_local = client.get_local_address().expect("an address");
+    println!(
+        "client: {}, server's peer is the client: {}",
+        host6(&client_local),
+        server.get_remote_address().is_ok_and(|a| a == client_local)
+    );
+    let (mut server_in, _) = server.receive();
+    let (mut out, reader) = wit_stream::new::<u8>();
+    let sent = client.send(reader);
+    let message = pattern(1000);
+    let rest = out.write_all(message.clone()).await;
+    drop(out);
+    let (got, _) = read_all(&mut server_in).await;
+    println!(
+        "sent {} bytes: {}, received the same: {}",
+        message.len() - rest.len(),
+        show(&sent.await),
+        got == message
+    );
+    let a = UdpSocket::create(IpAddressFamily::Ipv6).expect("an IPv6 UDP socket");
+    let b = UdpSocket::create(IpAddressFamily::Ipv6).expect("an IPv6 UDP socket");
+    println!("udp bind a: {}", show(&a.bind(v6(LOOPBACK6, 0))));
+    println!("udp bind b: {}", show(&b.bind(v6(LOOPBACK6, 0))));
+    let (a_addr, b_addr) = (a.get_local_address().unwrap(), b.get_local_address().unwrap());
+    println!("udp send to 127.0.0.1: {}", show(&b.send(b"x".to_vec(), Some(v4(LOOPBACK, 9))).await));
+    let (received, sent) = join(a.receive(), b.send(b"six".to_vec(), Some(a_addr))).await;
+    println!("udp send: {}", show(&sent));
+    match received {
+        Ok((data, from)) => println!(
+            "udp received {:?} from b: {}",
+            String::from_utf8_lossy(&data),
+            from == b_addr
+        ),
+        Err(code) => println!("udp received: error {}", code_name(&code)),
+    }
+    match resolve_addresses("::1".to_string()).await {
+        Ok(found) => println!("::1: {:?}", found.iter().map(show_address).collect::<Vec<_>>()),
+        Err(code) => println!("::1: error {code:?}"),
     }
 }
 
