@@ -1386,6 +1386,125 @@ fn rust_async_files() {
     failures.finish("rust async files");
 }
 
+/// The WASI 0.3 sockets program (`tests/components/rust-async/sockets`: a TCP listener
+/// and a connection to it on loopback, 200 kB streamed each way with the echo done by
+/// the same program at once, addresses, options and the errors of out-of-order
+/// operations, a UDP round trip whose receive waits before the datagram is sent, and
+/// name lookup) built for every Linux target: with the whole network granted it prints
+/// what wasmtime prints (`-S inherit-network`) and the golden file; granted only
+/// loopback's `127.0.0.1` (`--listen`/`--connect` with port 0, any port) it is refused
+/// `127.0.0.2` and name lookup; granted nothing, every socket is `access-denied` at
+/// once (wasmtime, which cannot grant addresses, creates them and refuses the bind).
+/// Where the host has IPv6 loopback, the program's IPv6 part (`ipv6`: `::1`) runs too,
+/// against wasmtime and its golden file.
+#[test]
+fn rust_async_sockets() {
+    let dir = common::scratch("components-rust-async-sockets");
+    let wasm = toolchain::build_rust_async_guest("sockets", "p3_sockets");
+    let ipv6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    if !ipv6 {
+        eprintln!("rust_async_sockets: no IPv6 loopback here: its IPv6 part is not run");
+    }
+    let reference = |args: &[&str]| {
+        common::which("wasmtime").map(|wasmtime| {
+            common::run_command(
+                Command::new(wasmtime)
+                    .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                    .args(["-S", "inherit-network=y", "-S", "allow-ip-name-lookup=y"])
+                    .arg(&wasm)
+                    .args(args)
+                    .env_clear(),
+            )
+        })
+    };
+    let mut failures = Failures::default();
+    let references = [
+        ("rust_async_sockets", reference(&[])),
+        (
+            "rust_async_sockets_ipv6",
+            reference(&["ipv6"]).filter(|_| ipv6),
+        ),
+    ];
+    for (name, reference) in &references {
+        if let Some(reference) = reference
+            && reference.code != 0
+        {
+            failures.push(format!(
+                "{name}: wasmtime: exit {}:\n{}",
+                reference.code, reference.stderr
+            ));
+        }
+    }
+    let runs: [(&str, &[&str], &[&str]); 4] = [
+        ("rust_async_sockets", &["--inherit-network"], &[]),
+        (
+            "rust_async_sockets_granted",
+            &["--listen", "127.0.0.1:0", "--connect", "127.0.0.1:0"],
+            &[],
+        ),
+        ("rust_async_sockets_denied", &[], &[]),
+        ("rust_async_sockets_ipv6", &["--inherit-network"], &["ipv6"]),
+    ];
+    for target in common::test_targets() {
+        for (name, grants, args) in runs {
+            if name == "rust_async_sockets_ipv6" && !ipv6 {
+                continue;
+            }
+            let image = dir.join(format!("{name}.{}", target.name));
+            let mut flags = grants.to_vec();
+            flags.extend(["--target", target.name]);
+            let build = common::wafer_build(&wasm, &image, &flags);
+            if build.code != 0 {
+                failures.push(format!(
+                    "{name} ({}): build failed: {}",
+                    target.name, build.stderr
+                ));
+                continue;
+            }
+            let outcome = common::run_image_on(&target, &image, args, &[]);
+            if let Err(e) = check_expected(name, &target, &outcome) {
+                failures.push(format!("{name} ({}): {e}\n{}", target.name, outcome.stderr));
+            }
+            let reference = references
+                .iter()
+                .find(|(reference, _)| *reference == name)
+                .and_then(|(_, reference)| reference.as_ref());
+            if let Some(reference) = reference
+                && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+            {
+                failures.push(format!(
+                    "{name} ({}): differs from wasmtime:\n{}",
+                    target.name,
+                    common::first_difference(&reference.stdout, &outcome.stdout)
+                ));
+            }
+        }
+    }
+    failures.finish("rust async sockets");
+}
+
+/// A board has no network: the build refuses a component importing
+/// `wasi:sockets@0.3` in one line, as it refuses an HTTP service.
+#[test]
+fn rust_async_sockets_are_refused_on_a_board() {
+    let dir = common::scratch("components-rust-async-sockets-board");
+    let wasm = toolchain::build_rust_async_guest("sockets", "p3_sockets");
+    let build = common::wafer_build(
+        &wasm,
+        &dir.join("sockets.elf"),
+        &["--target", "qemu-virt-riscv64"],
+    );
+    assert_ne!(build.code, 0);
+    assert!(
+        build
+            .stderr
+            .contains("on board `qemu-virt-riscv64`, which has no network")
+            && build.stderr.lines().count() == 1,
+        "{}",
+        build.stderr
+    );
+}
+
 /// `len` bytes of every value, in an order no simple pattern repeats.
 fn echo_input(len: usize) -> Vec<u8> {
     let mut state = 0x2545_f491_4f6c_dd1d_u64;

@@ -59,6 +59,12 @@ pub fn compile_component(
             target.name
         )));
     }
+    if let (Some(import), Some(_)) = (network_import(plan), &target.board) {
+        return Err(CompileError::unsupported(format!(
+            "`{import}` on board `{}`, which has no network: WASI 0.3 sockets run on the Linux targets",
+            target.name
+        )));
+    }
     host_functions(plan, config.trap_unknown_imports)?;
     compile_plan(plan, target, config, None).map_err(|ImageError { instance, error }| {
         // Offsets in a module count from the component's start.
@@ -196,6 +202,19 @@ fn shifted<'data>(plan: &ComponentPlan<'data>, shift: usize) -> ComponentPlan<'d
 /// imports nothing provides under `--trap-unknown-imports`); an unknown import, or a
 /// signature that differs from the host's, is an error. (The host lowers strings in
 /// every encoding the options name.)
+/// The first `wasi:sockets@0.3` interface the component calls, if any: a board has no
+/// network for it. (A 0.2 socket there is created and refused as a denied grant is.)
+fn network_import(plan: &ComponentPlan<'_>) -> Option<String> {
+    plan.trampolines.iter().find_map(|trampoline| {
+        let Trampoline::LowerImport { func, .. } = trampoline else {
+            return None;
+        };
+        let (interface, version) = wasi_p2::split_version(&func.interface);
+        (interface.starts_with("wasi:sockets/") && wasi_p2::is_p3_version(version))
+            .then(|| func.interface.clone())
+    })
+}
+
 fn host_functions(
     plan: &ComponentPlan<'_>,
     trap_unknown: bool,

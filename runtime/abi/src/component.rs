@@ -259,6 +259,20 @@ pub const DIRECTORY_ENTRY_STREAM: &str = concat!(
     ", name: string}>"
 );
 
+/// The text of `wasi:sockets@0.3`'s `error-code`.
+macro_rules! sockets_error_code {
+    () => {
+        "variant{access-denied, not-supported, invalid-argument, out-of-memory, timeout, \
+         invalid-state, address-not-bindable, address-in-use, remote-unreachable, \
+         connection-refused, connection-broken, connection-reset, connection-aborted, \
+         datagram-too-large, other(option<string>)}"
+    };
+}
+
+/// The text of the `future<result<_, error-code>>` of a `wasi:sockets@0.3` TCP
+/// stream's outcome.
+pub const SOCKETS_RESULT_FUTURE: &str = concat!("future<result<_, ", sockets_error_code!(), ">>");
+
 /// Offsets in the component descriptor and its records for a target with
 /// `pointer_size`-byte pointers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -984,6 +984,11 @@ pub mod resource {
     /// `wasi:filesystem/types@0.3.descriptor`: the same host object as 0.2's, a
     /// resource type of its own (a handle of one is not a handle of the other).
     pub const DESCRIPTOR_P3: u32 = 15;
+    /// `wasi:sockets/types@0.3.tcp-socket`: 0.2's socket object, a resource type of
+    /// its own.
+    pub const TCP_SOCKET_P3: u32 = 16;
+    /// `wasi:sockets/types@0.3.udp-socket`.
+    pub const UDP_SOCKET_P3: u32 = 17;
 }
 
 /// Whether host resource type `ty` is one of `wasi:http`'s (its representation indexes
@@ -1006,6 +1011,8 @@ pub const P3_RESOURCES: &[(&str, &str, u32)] = &[
         "descriptor",
         resource::DESCRIPTOR_P3,
     ),
+    ("wasi:sockets/types", "tcp-socket", resource::TCP_SOCKET_P3),
+    ("wasi:sockets/types", "udp-socket", resource::UDP_SOCKET_P3),
     ("wasi:http/types", "fields", resource::HTTP_FIELDS),
     ("wasi:http/types", "request", resource::HTTP_REQUEST),
     ("wasi:http/types", "response", resource::HTTP_RESPONSE),
@@ -1664,6 +1671,307 @@ const P3_FILESYSTEM: &[HostFunc] = &[
     ),
 ];
 
+/// `wasi:sockets@0.3`: `tcp-socket.connect`, `udp-socket.send` and `.receive` and
+/// `resolve-addresses` are `async` (parameters past 4 flat values through a pointer,
+/// results through the return pointer, the subtask's status returned); the rest are
+/// synchronous. An `ip-socket-address` is 12 flat values (the case, then the port and
+/// the IPv6 fields, an IPv4 address in the first four).
+const P3_SOCKETS: &[HostFunc] = &[
+    f(
+        "wasi:sockets/types",
+        "[static]tcp-socket.create",
+        "wafer_p3_sockets_tcp_create",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.bind",
+        "wafer_p3_sockets_tcp_bind",
+        &[
+            I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
+        ],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.connect",
+        "wafer_p3_sockets_tcp_connect",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.listen",
+        "wafer_p3_sockets_tcp_listen",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.send",
+        "wafer_p3_sockets_tcp_send",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.receive",
+        "wafer_p3_sockets_tcp_receive",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-local-address",
+        "wafer_p3_sockets_tcp_local_address",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-remote-address",
+        "wafer_p3_sockets_tcp_remote_address",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-is-listening",
+        "wafer_p3_sockets_tcp_is_listening",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-address-family",
+        "wafer_p3_sockets_tcp_address_family",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-listen-backlog-size",
+        "wafer_p3_sockets_tcp_set_listen_backlog_size",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-keep-alive-enabled",
+        "wafer_p3_sockets_tcp_keep_alive_enabled",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-keep-alive-enabled",
+        "wafer_p3_sockets_tcp_set_keep_alive_enabled",
+        &[I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-keep-alive-idle-time",
+        "wafer_p3_sockets_tcp_keep_alive_idle_time",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-keep-alive-idle-time",
+        "wafer_p3_sockets_tcp_set_keep_alive_idle_time",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-keep-alive-interval",
+        "wafer_p3_sockets_tcp_keep_alive_interval",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-keep-alive-interval",
+        "wafer_p3_sockets_tcp_set_keep_alive_interval",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-keep-alive-count",
+        "wafer_p3_sockets_tcp_keep_alive_count",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-keep-alive-count",
+        "wafer_p3_sockets_tcp_set_keep_alive_count",
+        &[I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-hop-limit",
+        "wafer_p3_sockets_tcp_hop_limit",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-hop-limit",
+        "wafer_p3_sockets_tcp_set_hop_limit",
+        &[I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-receive-buffer-size",
+        "wafer_p3_sockets_tcp_receive_buffer_size",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-receive-buffer-size",
+        "wafer_p3_sockets_tcp_set_receive_buffer_size",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.get-send-buffer-size",
+        "wafer_p3_sockets_tcp_send_buffer_size",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]tcp-socket.set-send-buffer-size",
+        "wafer_p3_sockets_tcp_set_send_buffer_size",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[static]udp-socket.create",
+        "wafer_p3_sockets_udp_create",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.bind",
+        "wafer_p3_sockets_udp_bind",
+        &[
+            I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
+        ],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.connect",
+        "wafer_p3_sockets_udp_connect",
+        &[
+            I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32,
+        ],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.disconnect",
+        "wafer_p3_sockets_udp_disconnect",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.send",
+        "wafer_p3_sockets_udp_send",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.receive",
+        "wafer_p3_sockets_udp_receive",
+        &[I32, I32],
+        &[I32],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.get-local-address",
+        "wafer_p3_sockets_udp_local_address",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.get-remote-address",
+        "wafer_p3_sockets_udp_remote_address",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.get-address-family",
+        "wafer_p3_sockets_udp_address_family",
+        &[I32],
+        &[I32],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.get-unicast-hop-limit",
+        "wafer_p3_sockets_udp_unicast_hop_limit",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.set-unicast-hop-limit",
+        "wafer_p3_sockets_udp_set_unicast_hop_limit",
+        &[I32, I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.get-receive-buffer-size",
+        "wafer_p3_sockets_udp_receive_buffer_size",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.set-receive-buffer-size",
+        "wafer_p3_sockets_udp_set_receive_buffer_size",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.get-send-buffer-size",
+        "wafer_p3_sockets_udp_send_buffer_size",
+        &[I32, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/types",
+        "[method]udp-socket.set-send-buffer-size",
+        "wafer_p3_sockets_udp_set_send_buffer_size",
+        &[I32, I64, I32],
+        &[],
+    ),
+    f(
+        "wasi:sockets/ip-name-lookup",
+        "resolve-addresses",
+        "wafer_p3_sockets_resolve_addresses",
+        &[I32, I32, I32],
+        &[I32],
+    ),
+];
+
 /// Whether `version` is a WASI 0.3 version (`0.3.x`, with any pre-release suffix).
 pub fn is_p3_version(version: Option<&str>) -> bool {
     let mut parts = version.unwrap_or_default().splitn(3, '.');
@@ -1683,6 +1991,7 @@ pub fn find(interface: &str, name: &str) -> Option<&'static HostFunc> {
         return P3_FUNCTIONS
             .iter()
             .chain(P3_FILESYSTEM)
+            .chain(P3_SOCKETS)
             .find(|func| func.interface == interface && func.name == name);
     } else {
         return None;
@@ -1886,7 +2195,7 @@ mod tests {
 
     #[test]
     fn p3_functions_are_found_only_at_0_3() {
-        let all = || P3_FUNCTIONS.iter().chain(P3_FILESYSTEM);
+        let all = || P3_FUNCTIONS.iter().chain(P3_FILESYSTEM).chain(P3_SOCKETS);
         for (i, a) in all().enumerate() {
             assert!(a.results.len() <= 1, "{}", a.name);
             assert_eq!(find(at_0_3(a.interface, &mut [0; 64]), a.name), Some(a));

@@ -20,6 +20,9 @@
 //! reactor (`crate::host::poll::wait`) on stdin, and the read happens when it is ready.
 //! A file stream's host end is a `crate::p2` host object (`Host::Object`), which is
 //! always ready: its copies complete at once, between the file and the guest buffer.
+//! A `wasi:sockets@0.3` stream's host end (`Host::Socket`) copies between the socket
+//! and the guest buffer when the socket is ready, and otherwise stays pending, as a
+//! stdin read does: the reactor wakes it.
 
 use alloc::vec::Vec;
 
@@ -140,6 +143,9 @@ enum Host {
     /// writes (a file at an offset or at its end, or a directory's listing), which the
     /// stream holds until it ends.
     Object(u32),
+    /// A `wasi:sockets@0.3` stream: a TCP connection's bytes, or a listener's
+    /// connections (the socket's object, held until the stream ends).
+    Socket(crate::p2::SocketEnd),
 }
 
 /// What the host is in an HTTP stream or future.
@@ -226,6 +232,12 @@ mod error_code {
 }
 
 use crate::slots::insert as push;
+
+mod sockets;
+pub(crate) use sockets::{
+    progress_sockets, socket_failed_source, socket_sink, socket_source, socket_targets,
+    waits_on_sockets,
+};
 
 /// The host's hold on a stream or future it keeps (an HTTP body): its shared id and
 /// generation, so that a hold on one freed since (its slot reused) names nothing.
@@ -398,6 +410,10 @@ impl State {
             Host::Http(HttpEnd::OutgoingTrailers { message: response }) => {
                 self.take_trailers(id, sid, response)?;
             }
+            Host::Socket(_) => {
+                self.shared(sid)?.pending = Some((id, u32::MAX));
+                self.try_socket(sid)?;
+            }
             Host::Object(object) => {
                 // Files are always ready: the copy completes now, in guest memory.
                 let end = self.end(id)?;
@@ -535,8 +551,10 @@ impl State {
             return Ok(());
         }
         shared.dropped = true;
-        if let Some(Host::Object(object)) = shared.host {
-            crate::p2::object_release(object);
+        match shared.host {
+            Some(Host::Object(object)) => crate::p2::object_release(object),
+            Some(Host::Socket(end)) => crate::p2::socket_release(end),
+            _ => {}
         }
         self.set_outcome(sid, outcome)
     }
@@ -629,6 +647,7 @@ impl State {
             Some(Host::Outcome { payload_at, .. }) => u32::from(payload_at),
             _ => 1,
         };
+        let size = future.layout & elem_layout::SIZE_MASK;
         let Some((reader, _)) = future.pending.take() else {
             return Ok(());
         };
@@ -640,14 +659,20 @@ impl State {
             Err(code) => (1, code),
         };
         let memory = buffer.memory();
+        // The rest of the error's payload is zero: a case with an optional payload
+        // (`other(option<string>)`) has none.
+        let zeros = [0u8; 16];
+        let rest = size.saturating_sub(payload_at + 1).min(zeros.len() as u32) as usize;
         memory
             .write(buffer.ptr, &[discriminant])
             .and_then(|()| {
                 if discriminant == 1 || payload_at > 1 {
-                    memory.write(buffer.ptr.wrapping_add(payload_at), &[case])
-                } else {
-                    Ok(())
+                    memory.write(buffer.ptr.wrapping_add(payload_at), &[case])?;
                 }
+                if discriminant == 1 {
+                    memory.write(buffer.ptr.wrapping_add(payload_at + 1), &zeros[..rest])?;
+                }
+                Ok(())
             })
             .map_err(|_| TrapKind::PointerOutOfBounds)?;
         self.advance(reader, 1)?;
@@ -660,6 +685,7 @@ impl State {
     /// Makes progress on the host's pending copies: reads stdin where it is ready.
     fn progress(&mut self) -> Result<(), TrapKind> {
         self.progress_http()?;
+        self.progress_sockets()?;
         for sid in 0..self.shared.len() as u32 {
             let stdin = matches!(
                 self.shared.get(sid as usize),
@@ -808,6 +834,10 @@ impl State {
             }
             (Some(Host::Object(object)), AsyncKind::StreamWritable | AsyncKind::StreamReadable) => {
                 crate::p2::object_release(object);
+                self.set_outcome(sid, Ok(()))
+            }
+            (Some(Host::Socket(end)), AsyncKind::StreamWritable | AsyncKind::StreamReadable) => {
+                crate::p2::socket_release(end);
                 self.set_outcome(sid, Ok(()))
             }
             _ => Ok(()),
@@ -1437,8 +1467,10 @@ impl State {
                 shared.host = Some(host);
                 if shared.dropped {
                     // The writer is gone already: the stream has ended.
-                    if let Host::Object(object) = host {
-                        crate::p2::object_release(object);
+                    match host {
+                        Host::Object(object) => crate::p2::object_release(object),
+                        Host::Socket(end) => crate::p2::socket_release(end),
+                        _ => {}
                     }
                     self.set_outcome(sid, Ok(()))?;
                 } else if let Some((writer, _)) = shared.pending.take() {

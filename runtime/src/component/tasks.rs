@@ -632,7 +632,8 @@ pub(super) fn park(component: Component, parked: Parked, packed: u32) -> Result<
 }
 
 /// `subtask.cancel` of subtask `id`: asks its callee's task to cancel, which it learns
-/// of at once if it is waiting or yielding (a turn delivers `TASK_CANCELLED`). Answers
+/// of at once if it is waiting or yielding (a turn delivers `TASK_CANCELLED`); a
+/// `wasi:sockets@0.3` operation waiting for its socket is dropped at once. Answers
 /// the state it resolved with; while it has not, `BLOCKED` for an `async` cancel, else
 /// the caller waits for it (other tasks run meanwhile).
 fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, TrapKind> {
@@ -647,14 +648,25 @@ fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, 
     }
     with_subtask(id, |s| s.cancel_requested = true)?;
     if !with_subtask(id, |s| s.resolved)? {
-        // Only the subtasks of parked calls between instances can be cancelled.
-        let task = task.ok_or(TrapKind::UnsupportedBuiltin)?;
-        with_task(task, |task| {
-            if task.cancel == Cancel::None {
-                task.cancel = Cancel::Pending;
+        match task {
+            Some(task) => {
+                with_task(task, |task| {
+                    if task.cancel == Cancel::None {
+                        task.cancel = Cancel::Pending;
+                    }
+                })?;
+                run_turns(component, true)?;
             }
-        })?;
-        run_turns(component, true)?;
+            // A `wasi:sockets@0.3` operation waiting for its socket stops at once, with
+            // nothing done.
+            None if crate::p2::sockets_p3::cancel(id) => with_subtask(id, |s| {
+                s.state = subtask_state::CANCELLED_BEFORE_RETURNED;
+                s.resolved = true;
+            })?,
+            // Only those, and the subtasks of parked calls between instances, can be
+            // cancelled.
+            None => return Err(TrapKind::UnsupportedBuiltin),
+        }
     }
     loop {
         if with_subtask(id, |s| s.resolved)? {
@@ -858,8 +870,9 @@ pub(super) fn wait_for(
         return super::stackful::block(component, turn, cancellable);
     }
     loop {
-        // HTTP exchanges the guest started move on meanwhile.
+        // HTTP exchanges and socket operations the guest started move on meanwhile.
         crate::http::server::advance_clients()?;
+        crate::p2::sockets_p3::advance()?;
         if let Some(event) = ready(component, turn)? {
             return Ok(event);
         }
@@ -873,7 +886,8 @@ pub(super) fn wait_for(
             _ => false,
         };
         let http = crate::http::server::has_connections();
-        if deadline.is_none() && !stdin && !http {
+        let sockets = crate::p2::sockets_p3::waiting();
+        if deadline.is_none() && !stdin && !http && !sockets {
             return Err(TrapKind::Deadlock);
         }
         // Nothing else can run meanwhile: sleep in the reactor.

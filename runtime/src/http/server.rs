@@ -163,6 +163,21 @@ static REACTOR: Global<Option<crate::sys::RawHandle>> = Global::new(None);
 /// Reactor tokens from here on name listeners (by index); below, connections.
 const LISTENER_TOKENS: u64 = 1 << 32;
 
+/// The reactor token of the guest's own sockets (`wasi:sockets`): their readiness only
+/// wakes the loop, which then retries what waits on them.
+const SOCKET_TOKEN: u64 = u64::MAX;
+
+/// Adds a socket the guest made (`wasi:sockets`) to the service loop's reactor, if
+/// one runs (edge-triggered: what waits on it is retried on every turn, and the
+/// reactor only has to wake the loop when it changes). A closed socket leaves the
+/// reactor by itself.
+pub fn watch(handle: crate::sys::RawHandle) {
+    use crate::sys::{Current, Platform};
+    if let Some(reactor) = REACTOR.with(|r| *r) {
+        let _ = Current::reactor_add(reactor, handle, SOCKET_TOKEN, true);
+    }
+}
+
 /// Adds `conn` in a free slot (and to the reactor, if the service loop runs); its id.
 fn add_conn(conn: Conn) -> u32 {
     use crate::sys::{Current, Platform};
@@ -531,6 +546,7 @@ pub fn serve(
         let mut busy = accept(&listeners, &mut pending);
         busy |= advance_connections(service)?;
         busy |= streams::progress_http()?;
+        busy |= crate::p2::sockets_p3::advance()?;
         busy |= tasks::run_ready(component)?;
         // One look at the reactor a turn: waiting when nothing moved, else only
         // learning what became ready meanwhile.
@@ -1093,7 +1109,8 @@ pub fn has_connections() -> bool {
 }
 
 /// The reactor of a command (no service loop): sends what waits in the outputs, then
-/// sleeps until stdin (if `stdin`) or a connection is ready, or `deadline`.
+/// sleeps until stdin (if `stdin`), a connection or a socket something waits on
+/// (`wasi:sockets@0.3`) is ready, or `deadline`.
 pub fn sleep_with(stdin: bool, deadline: Option<u64>) {
     let mut targets: Vec<Target> = Vec::new();
     if stdin {
@@ -1122,6 +1139,7 @@ pub fn sleep_with(stdin: bool, deadline: Option<u64>) {
             }
         }
     });
+    crate::p2::sockets_p3::reactor_targets(&mut targets);
     let _ = crate::host::poll::wait(&mut targets, deadline);
     CONNS.with(|conns| {
         for conn in conns.iter_mut().flatten() {
@@ -1194,7 +1212,9 @@ fn react(reactor: crate::sys::RawHandle, listeners_ready: &mut [bool], busy: boo
         return;
     };
     for &(token, readiness) in &events[..ready] {
-        if token >= LISTENER_TOKENS {
+        if token == SOCKET_TOKEN {
+            // The guest's socket: the next turn retries what waits on it.
+        } else if token >= LISTENER_TOKENS {
             if let Some(ready) = listeners_ready.get_mut((token - LISTENER_TOKENS) as usize) {
                 *ready = true;
             }

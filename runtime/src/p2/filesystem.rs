@@ -20,7 +20,7 @@
 
 mod p3;
 
-pub(crate) use p3::{object_copy, object_release};
+pub(crate) use p3::{Copied, object_copy, object_release};
 
 use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi::errno as e;

@@ -30,7 +30,9 @@ use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2;
 use wafer_canon::HandleTable;
 
-pub(crate) use filesystem::{object_copy, object_release};
+pub(crate) use filesystem::{Copied, object_copy, object_release};
+pub(crate) use sockets::p3 as sockets_p3;
+pub(crate) use sockets::p3::{SocketEnd, socket_copy, socket_release};
 
 use crate::component::{StateWord, host_resource, host_trap, with_instance_state};
 use crate::guest::GuestMemory;
@@ -111,6 +113,11 @@ impl Call {
                 T::default()
             }
         }
+    }
+
+    /// The canonical-ABI context of the call.
+    pub(crate) fn context(&self) -> *mut CanonContext {
+        self.context
     }
 
     /// The calling component instance's state word.
@@ -353,6 +360,58 @@ impl Call {
             .write(ptr, bytes)
             .map_err(|_| TrapKind::ListOutOfBounds)?;
         Ok((ptr, len))
+    }
+}
+
+/// The parameters an `async` lower passes through a pointer (more than 4 flat values):
+/// a tuple of `size` bytes aligned to `align`, checked as lifting it checks.
+pub(crate) struct Params<'c> {
+    call: &'c Call,
+    at: u32,
+}
+
+impl<'c> Params<'c> {
+    pub(crate) fn new(call: &'c Call, at: i32, size: u32, align: u32) -> HostResult<Params<'c>> {
+        let at = at as u32;
+        if !at.is_multiple_of(align) {
+            return Err(TrapKind::UnalignedPointer);
+        }
+        call.memory()
+            .range(at, size)
+            .map_err(|_| TrapKind::MemoryOutOfBounds)?;
+        Ok(Params { call, at })
+    }
+
+    pub(crate) fn bytes<const N: usize>(&self, offset: u32) -> HostResult<[u8; N]> {
+        self.call
+            .memory()
+            .read::<N>(self.at + offset)
+            .map_err(|_| TrapKind::MemoryOutOfBounds)
+    }
+
+    /// A `u8`-sized value (flags), as its flat `i32`.
+    pub(crate) fn u8(&self, offset: u32) -> HostResult<i32> {
+        Ok(i32::from(self.bytes::<1>(offset)?[0]))
+    }
+
+    /// An `i32`-sized value (a handle, a pointer, a length).
+    pub(crate) fn i32(&self, offset: u32) -> HostResult<i32> {
+        Ok(i32::from_le_bytes(self.bytes(offset)?))
+    }
+
+    /// A string's (pointer, length).
+    pub(crate) fn string(&self, offset: u32) -> HostResult<(i32, i32)> {
+        Ok((self.i32(offset)?, self.i32(offset + 4)?))
+    }
+
+    /// A `new-timestamp` (24 bytes: the case, then an `instant` at 8) as its flat
+    /// parts.
+    pub(crate) fn timestamp(&self, offset: u32) -> HostResult<(i32, i64, i32)> {
+        Ok((
+            self.u8(offset)?,
+            i64::from_le_bytes(self.bytes(offset + 8)?),
+            self.i32(offset + 16)?,
+        ))
     }
 }
 

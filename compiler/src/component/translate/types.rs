@@ -149,7 +149,8 @@ impl Planner<'_, '_> {
 #[cfg(test)]
 mod tests {
     use wafer_abi::component::{
-        DIRECTORY_ENTRY_STREAM, FILESYSTEM_RESULT_FUTURE, STDIO_RESULT_FUTURE, STREAM_U8,
+        DIRECTORY_ENTRY_STREAM, FILESYSTEM_RESULT_FUTURE, SOCKETS_RESULT_FUTURE,
+        STDIO_RESULT_FUTURE, STREAM_U8,
     };
 
     /// The host's stream and future types are identified by their text: it must
@@ -161,6 +162,7 @@ mod tests {
             STDIO_RESULT_FUTURE,
             FILESYSTEM_RESULT_FUTURE,
             DIRECTORY_ENTRY_STREAM,
+            SOCKETS_RESULT_FUTURE,
         ] {
             let mut types = wafer_canon::Types::new();
             let id = types.parse(text).expect("the host's type text parses");

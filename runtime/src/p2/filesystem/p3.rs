@@ -19,7 +19,7 @@ use wafer_abi::trap::TrapKind;
 
 use super::super::io::{StreamError, read_stream, write_stream};
 use super::super::objects::{self, Object};
-use super::super::{Call, CanonContext, HostResult, host_fns};
+use super::super::{Call, CanonContext, HostResult, Params, host_fns};
 use super::{
     NAME_MAX, Timestamps, Version, descriptor, descriptor_type, get_directories, new_listing,
     new_stream, next_entry,
@@ -66,58 +66,6 @@ pub(super) fn store_type(call: &Call, at: u32, kind: FileKind) -> HostResult<()>
 /// The status of an `async`-lowered call that finished before returning.
 fn returned(result: HostResult<()>) -> HostResult<u32> {
     result.map(|()| RETURNED)
-}
-
-/// The parameters an `async` lower passes through a pointer (more than 4 flat values):
-/// a tuple of `size` bytes aligned to `align`, checked as lifting it checks.
-struct Params<'c> {
-    call: &'c Call,
-    at: u32,
-}
-
-impl<'c> Params<'c> {
-    fn new(call: &'c Call, at: i32, size: u32, align: u32) -> HostResult<Params<'c>> {
-        let at = at as u32;
-        if !at.is_multiple_of(align) {
-            return Err(TrapKind::UnalignedPointer);
-        }
-        call.memory()
-            .range(at, size)
-            .map_err(|_| TrapKind::MemoryOutOfBounds)?;
-        Ok(Params { call, at })
-    }
-
-    fn bytes<const N: usize>(&self, offset: u32) -> HostResult<[u8; N]> {
-        self.call
-            .memory()
-            .read::<N>(self.at + offset)
-            .map_err(|_| TrapKind::MemoryOutOfBounds)
-    }
-
-    /// A `u8`-sized value (flags), as its flat `i32`.
-    fn u8(&self, offset: u32) -> HostResult<i32> {
-        Ok(i32::from(self.bytes::<1>(offset)?[0]))
-    }
-
-    /// An `i32`-sized value (a handle, a pointer, a length).
-    fn i32(&self, offset: u32) -> HostResult<i32> {
-        Ok(i32::from_le_bytes(self.bytes(offset)?))
-    }
-
-    /// A string's (pointer, length).
-    fn string(&self, offset: u32) -> HostResult<(i32, i32)> {
-        Ok((self.i32(offset)?, self.i32(offset + 4)?))
-    }
-
-    /// A `new-timestamp` (24 bytes: the case, then an `instant` at 8) as its flat
-    /// parts.
-    fn timestamp(&self, offset: u32) -> HostResult<(i32, i64, i32)> {
-        Ok((
-            self.u8(offset)?,
-            i64::from_le_bytes(self.bytes(offset + 8)?),
-            self.i32(offset + 16)?,
-        ))
-    }
 }
 
 /// The state word of the calling component instance.

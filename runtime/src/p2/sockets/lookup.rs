@@ -6,7 +6,7 @@
 use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2::resource;
 
-use super::{Code, network, store};
+use super::{Code, Version, network, store};
 use crate::host::dns::{self, LookupError};
 use crate::p2::objects::Object;
 use crate::p2::{Call, HostResult, host_fns};
@@ -20,7 +20,7 @@ pub struct Addresses {
 }
 
 /// The longest name looked up (DNS's limit, with a trailing dot).
-const NAME_MAX: usize = 254;
+pub(super) const NAME_MAX: usize = 254;
 
 /// `resolve-addresses`.
 fn resolve_addresses(call: &Call, net: i32, ptr: i32, len: i32, ret: i32) -> HostResult<()> {
@@ -48,6 +48,7 @@ fn resolve_addresses(call: &Call, net: i32, ptr: i32, len: i32, ret: i32) -> Hos
     };
     store(
         call,
+        Version::P2,
         ret,
         4,
         created.map(|handle| move |at| call.store_u32(at, handle)),
@@ -68,6 +69,7 @@ fn resolve_next_address(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
     }
     store(
         call,
+        Version::P2,
         ret,
         2,
         Ok(move |at: u32| match next {

@@ -10,6 +10,7 @@
 //! On a board (no network, no grant) every socket is refused as a denied grant is.
 
 mod lookup;
+pub(crate) mod p3;
 mod tcp;
 mod udp;
 
@@ -86,30 +87,88 @@ impl From<Errno> for Code {
 /// The result of a socket operation.
 pub type SocketResult<T = ()> = core::result::Result<T, Code>;
 
-/// Stores `result<T, error-code>` at `ret`: `payload_at` is where `T` (or the error)
-/// goes, and `ok` stores `T` there.
-fn store(
-    call: &Call,
-    ret: i32,
-    payload_at: u32,
-    result: SocketResult<impl FnOnce(u32) -> HostResult<()>>,
-) -> HostResult<()> {
-    let ret = ret as u32;
-    match result {
-        Ok(ok) => {
-            call.store_u8(ret, 0)?;
-            ok(ret + payload_at)
+/// The WASI version a socket function speaks: the layouts it stores, its resource
+/// types and its `error-code` numbering. The checks and the sockets are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    /// `wasi:sockets@0.2`.
+    P2,
+    /// `wasi:sockets@0.3`.
+    P3,
+}
+
+impl Version {
+    /// The `tcp-socket` resource type.
+    fn tcp_socket(self) -> u32 {
+        match self {
+            Version::P2 => resource::TCP_SOCKET,
+            Version::P3 => resource::TCP_SOCKET_P3,
         }
-        Err(code) => {
-            call.store_u8(ret, 1)?;
-            call.store_u8(ret + payload_at, code.0)
+    }
+
+    /// The `udp-socket` resource type.
+    fn udp_socket(self) -> u32 {
+        match self {
+            Version::P2 => resource::UDP_SOCKET,
+            Version::P3 => resource::UDP_SOCKET_P3,
+        }
+    }
+
+    /// The `error-code` case of `code` in this version's numbering.
+    pub(crate) fn case(self, code: Code) -> u8 {
+        match self {
+            Version::P2 => code.0,
+            Version::P3 => p3::case(code),
+        }
+    }
+
+    /// Where the payload of a `result<T, error-code>` lies, for `T` aligned to
+    /// `ok_align`: 0.2's `error-code` is an enum (one byte), 0.3's a variant aligned
+    /// to 4 (`other(option<string>)`).
+    fn payload_at(self, ok_align: u32) -> u32 {
+        match self {
+            Version::P2 => ok_align.max(1),
+            Version::P3 => ok_align.max(4),
         }
     }
 }
 
+/// Stores `result<T, error-code>` at `ret` for `version`: `T` is aligned to
+/// `ok_align`, and `ok` stores it where its payload goes.
+fn store(
+    call: &Call,
+    version: Version,
+    ret: i32,
+    ok_align: u32,
+    result: SocketResult<impl FnOnce(u32) -> HostResult<()>>,
+) -> HostResult<()> {
+    let ret = ret as u32;
+    let payload = ret + version.payload_at(ok_align);
+    match result {
+        Ok(ok) => {
+            call.store_u8(ret, 0)?;
+            ok(payload)
+        }
+        Err(code) => {
+            call.store_u8(ret, 1)?;
+            store_code(call, version, payload, code)
+        }
+    }
+}
+
+/// Stores `error-code` `code` at `at` (0.3's `other` with no message).
+fn store_code(call: &Call, version: Version, at: u32, code: Code) -> HostResult<()> {
+    let case = version.case(code);
+    call.store_u8(at, case)?;
+    if version == Version::P3 && case == p3::OTHER {
+        call.store_u8(at + 4, 0)?;
+    }
+    Ok(())
+}
+
 /// Stores `result<_, error-code>`.
-fn store_unit(call: &Call, ret: i32, result: SocketResult) -> HostResult<()> {
-    store(call, ret, 1, result.map(|()| |_| Ok(())))
+fn store_unit(call: &Call, version: Version, ret: i32, result: SocketResult) -> HostResult<()> {
+    store(call, version, ret, 1, result.map(|()| |_| Ok(())))
 }
 
 /// An `ip-socket-address` from its twelve flat values (the discriminant first).
@@ -154,10 +213,49 @@ fn store_address(call: &Call, at: u32, addr: &SocketAddr) -> HostResult<()> {
     }
 }
 
+/// An `ip-socket-address` read from the caller's memory at `at`.
+fn load_address(call: &Call, at: u32) -> HostResult<SocketAddr> {
+    let memory = call.memory();
+    let fault = |_| TrapKind::MemoryOutOfBounds;
+    let [tag] = memory.read::<1>(at).map_err(fault)?;
+    let payload = at + 4;
+    let half = |offset: u32| -> HostResult<i32> {
+        Ok(i32::from(u16::from_le_bytes(
+            memory.read::<2>(payload + offset).map_err(fault)?,
+        )))
+    };
+    let mut flat = [0i32; 12];
+    flat[0] = i32::from(tag);
+    flat[1] = half(0)?;
+    match tag {
+        0 => {
+            let bytes = memory.read::<4>(payload + 2).map_err(fault)?;
+            for (value, byte) in flat[2..6].iter_mut().zip(bytes) {
+                *value = i32::from(byte);
+            }
+        }
+        1 => {
+            flat[2] = memory.read_u32(payload + 4).map_err(fault)? as i32;
+            for (i, value) in flat[3..11].iter_mut().enumerate() {
+                *value = half(8 + 2 * i as u32)?;
+            }
+            flat[11] = memory.read_u32(payload + 24).map_err(fault)? as i32;
+        }
+        _ => return Err(TrapKind::InvalidDiscriminant),
+    }
+    lift_address(flat)
+}
+
 /// Stores `result<ip-socket-address, error-code>`.
-fn store_address_result(call: &Call, ret: i32, addr: SocketResult<SocketAddr>) -> HostResult<()> {
+fn store_address_result(
+    call: &Call,
+    version: Version,
+    ret: i32,
+    addr: SocketResult<SocketAddr>,
+) -> HostResult<()> {
     store(
         call,
+        version,
         ret,
         4,
         addr.map(|addr| move |at| store_address(call, at, &addr)),

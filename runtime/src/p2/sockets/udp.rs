@@ -3,13 +3,16 @@
 //! A socket is bound first (`start-bind`, as the grants allow), then `stream` gives its
 //! datagram streams, optionally connected to one remote address (which must be granted).
 //! Every datagram sent to an address goes through the host core's check of that address.
+//!
+//! The socket, its checks and its options are shared with `wasi:sockets@0.3`
+//! (`super::p3::udp`), which calls the functions here with its [`Version`].
 
 use wafer_abi::trap::TrapKind;
 use wafer_abi::wasi_p2::resource;
 
 use super::{
-    Code, family, family_matches, is_remote, is_unicast, lift_address, network, store,
-    store_address, store_address_result, store_unit,
+    Code, SocketResult, Version, family, family_matches, is_remote, is_unicast, lift_address,
+    load_address, network, store, store_address, store_address_result, store_unit,
 };
 use crate::errno::Errno;
 use crate::global::Global;
@@ -22,14 +25,14 @@ use crate::sys::{Interest, IoVec, SocketAddr, SocketOption};
 /// A `udp-socket`.
 #[derive(Debug, Clone, Copy)]
 pub struct UdpSocket {
-    desc: Descriptor,
-    ipv6: bool,
-    /// Bound (by `start-bind`).
-    bound: bool,
+    pub(super) desc: Descriptor,
+    pub(super) ipv6: bool,
+    /// Bound (by `start-bind`, or implicitly by a 0.3 `connect` or `send`).
+    pub(super) bound: bool,
     /// `start-bind` done, `finish-bind` not yet.
     binding: bool,
     /// The remote address of the streams, when connected.
-    remote: Option<SocketAddr>,
+    pub(super) remote: Option<SocketAddr>,
 }
 
 impl UdpSocket {
@@ -65,15 +68,15 @@ impl Datagrams {
 const BATCH: usize = 16;
 
 /// A datagram's largest payload (IPv4's, which IPv6 matches without jumbograms).
-const MAX_DATAGRAM: usize = 65_536;
+pub(super) const MAX_DATAGRAM: usize = 65_536;
 
 /// Where `receive` reads a datagram before the guest's memory has room for it: larger
 /// than the stack a host call may use.
-static BUFFER: Global<[u8; MAX_DATAGRAM]> = Global::new([0; MAX_DATAGRAM]);
+pub(super) static BUFFER: Global<[u8; MAX_DATAGRAM]> = Global::new([0; MAX_DATAGRAM]);
 
-/// The socket behind `handle`, with its object.
-fn socket(call: &Call, handle: i32) -> HostResult<(u32, UdpSocket)> {
-    match call.object(handle as u32, resource::UDP_SOCKET)? {
+/// The socket behind `handle` (a `udp-socket` of `version`), with its object.
+pub(super) fn socket(call: &Call, version: Version, handle: i32) -> HostResult<(u32, UdpSocket)> {
+    match call.object(handle as u32, version.udp_socket())? {
         (index, Object::Udp(socket)) => Ok((index, socket)),
         _ => Err(TrapKind::InvalidHandle),
     }
@@ -90,8 +93,8 @@ fn datagrams(call: &Call, handle: i32, ty: u32) -> HostResult<(Datagrams, Descri
     }
 }
 
-/// `create-udp-socket`.
-fn create(call: &Call, family_value: i32, ret: i32) -> HostResult<()> {
+/// `create-udp-socket` (0.3's `[static]udp-socket.create`).
+pub(super) fn create(call: &Call, version: Version, family_value: i32, ret: i32) -> HostResult<()> {
     let ipv6 = family(family_value)?;
     let created = match Descriptor::socket(ipv6, true) {
         Ok(desc) => {
@@ -102,47 +105,55 @@ fn create(call: &Call, family_value: i32, ret: i32) -> HostResult<()> {
                 binding: false,
                 remote: None,
             };
+            crate::http::server::watch(desc.handle);
             Ok(call
-                .new_object(resource::UDP_SOCKET, Object::Udp(socket))
+                .new_object(version.udp_socket(), Object::Udp(socket))
                 .inspect_err(|_| desc.close())?)
         }
         Err(err) => Err(Code::from(err)),
     };
     store(
         call,
+        version,
         ret,
         4,
         created.map(|handle| move |at| call.store_u32(at, handle)),
     )
 }
 
+/// Binds `socket` (unbound) to `addr`, as the grants allow.
+pub(super) fn bind(socket: &mut UdpSocket, addr: &SocketAddr) -> SocketResult {
+    if socket.bound {
+        return Err(Code::INVALID_STATE);
+    }
+    if !is_unicast(addr) || !family_matches(addr, socket.ipv6) {
+        return Err(Code::INVALID_ARGUMENT);
+    }
+    socket.desc.bind(addr).map_err(Code::from)?;
+    socket.bound = true;
+    Ok(())
+}
+
 /// `start-bind`.
 fn start_bind(call: &Call, handle: i32, net: i32, flat: [i32; 12], ret: i32) -> HostResult<()> {
     network(call, net)?;
     let addr = lift_address(flat)?;
-    let (index, mut socket) = socket(call, handle)?;
+    let (index, mut socket) = socket(call, Version::P2, handle)?;
     let result = (|| {
         if socket.binding {
             return Err(Code::CONCURRENCY_CONFLICT);
         }
-        if socket.bound {
-            return Err(Code::INVALID_STATE);
-        }
-        if !is_unicast(&addr) || !family_matches(&addr, socket.ipv6) {
-            return Err(Code::INVALID_ARGUMENT);
-        }
-        socket.desc.bind(&addr).map_err(Code::from)?;
-        socket.bound = true;
+        bind(&mut socket, &addr)?;
         socket.binding = true;
         objects::set(index, Object::Udp(socket));
         Ok(())
     })();
-    store_unit(call, ret, result)
+    store_unit(call, Version::P2, ret, result)
 }
 
 /// `finish-bind`.
 fn finish_bind(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
-    let (index, mut socket) = socket(call, handle)?;
+    let (index, mut socket) = socket(call, Version::P2, handle)?;
     let result = if socket.binding {
         socket.binding = false;
         objects::set(index, Object::Udp(socket));
@@ -150,7 +161,7 @@ fn finish_bind(call: &Call, handle: i32, ret: i32) -> HostResult<()> {
     } else {
         Err(Code::NOT_IN_PROGRESS)
     };
-    store_unit(call, ret, result)
+    store_unit(call, Version::P2, ret, result)
 }
 
 /// `stream`: the datagram streams, connected to `remote` if given.
@@ -160,7 +171,7 @@ fn stream(call: &Call, handle: i32, has_remote: i32, flat: [i32; 12], ret: i32) 
         1 => Some(lift_address(flat)?),
         _ => return Err(TrapKind::InvalidDiscriminant),
     };
-    let (index, mut socket) = socket(call, handle)?;
+    let (index, mut socket) = socket(call, Version::P2, handle)?;
     let connected = (|| {
         if !socket.bound {
             return Err(Code::INVALID_STATE);
@@ -206,6 +217,7 @@ fn stream(call: &Call, handle: i32, has_remote: i32, flat: [i32; 12], ret: i32) 
     };
     store(
         call,
+        Version::P2,
         ret,
         4,
         created.map(|[incoming, outgoing]| {
@@ -218,15 +230,21 @@ fn stream(call: &Call, handle: i32, has_remote: i32, flat: [i32; 12], ret: i32) 
 }
 
 /// `local-address` and `remote-address`.
-fn address(call: &Call, handle: i32, peer: bool, ret: i32) -> HostResult<()> {
-    let (_, socket) = socket(call, handle)?;
+pub(super) fn address(
+    call: &Call,
+    version: Version,
+    handle: i32,
+    peer: bool,
+    ret: i32,
+) -> HostResult<()> {
+    let (_, socket) = socket(call, version, handle)?;
     let result = match (peer, socket.remote) {
         (true, Some(remote)) => Ok(remote),
         (true, None) => Err(Code::INVALID_STATE),
         (false, _) if !socket.bound => Err(Code::INVALID_STATE),
         (false, _) => socket.desc.socket_address(false).map_err(Code::from),
     };
-    store_address_result(call, ret, result)
+    store_address_result(call, version, ret, result)
 }
 
 /// `[method]incoming-datagram-stream.receive`: up to `max` datagrams waiting now.
@@ -282,6 +300,7 @@ fn receive(call: &Call, handle: i32, max: i64, ret: i32) -> HostResult<()> {
     };
     store(
         call,
+        Version::P2,
         ret,
         4,
         lowered.map(|(array, count)| {
@@ -291,39 +310,6 @@ fn receive(call: &Call, handle: i32, max: i64, ret: i32) -> HostResult<()> {
             }
         }),
     )
-}
-
-/// An `ip-socket-address` read from the caller's memory at `at`.
-fn load_address(call: &Call, at: u32) -> HostResult<SocketAddr> {
-    let memory = call.memory();
-    let fault = |_| TrapKind::MemoryOutOfBounds;
-    let [tag] = memory.read::<1>(at).map_err(fault)?;
-    let payload = at + 4;
-    let half = |offset: u32| -> HostResult<i32> {
-        Ok(i32::from(u16::from_le_bytes(
-            memory.read::<2>(payload + offset).map_err(fault)?,
-        )))
-    };
-    let mut flat = [0i32; 12];
-    flat[0] = i32::from(tag);
-    flat[1] = half(0)?;
-    match tag {
-        0 => {
-            let bytes = memory.read::<4>(payload + 2).map_err(fault)?;
-            for (value, byte) in flat[2..6].iter_mut().zip(bytes) {
-                *value = i32::from(byte);
-            }
-        }
-        1 => {
-            flat[2] = memory.read_u32(payload + 4).map_err(fault)? as i32;
-            for (i, value) in flat[3..11].iter_mut().enumerate() {
-                *value = half(8 + 2 * i as u32)?;
-            }
-            flat[11] = memory.read_u32(payload + 24).map_err(fault)? as i32;
-        }
-        _ => return Err(TrapKind::InvalidDiscriminant),
-    }
-    lift_address(flat)
 }
 
 /// `[method]outgoing-datagram-stream.send`: sends each datagram; returns how many went.
@@ -393,6 +379,7 @@ fn send(call: &Call, handle: i32, list: i32, len: i32, ret: i32) -> HostResult<(
     };
     store(
         call,
+        Version::P2,
         ret,
         8,
         result.map(|sent| move |at| call.store_u64(at, sent)),
@@ -401,20 +388,22 @@ fn send(call: &Call, handle: i32, list: i32, len: i32, ret: i32) -> HostResult<(
 
 /// Reads an option of the socket behind `handle`, as `result<T, error-code>` `width`
 /// bytes wide (buffer sizes halved back, as wasmtime reports them on Linux).
-fn get_option(
+pub(super) fn get_option(
     call: &Call,
+    version: Version,
     handle: i32,
     option: SocketOption,
     width: u32,
     ret: i32,
 ) -> HostResult<()> {
-    let (_, socket) = socket(call, handle)?;
+    let (_, socket) = socket(call, version, handle)?;
     let value = socket
         .desc
         .socket_option(option, socket.ipv6)
         .map_err(Code::from);
     store(
         call,
+        version,
         ret,
         width,
         value.map(|raw| {
@@ -431,14 +420,15 @@ fn get_option(
 }
 
 /// Sets an option of the socket behind `handle` (0 is `invalid-argument`).
-fn set_option(
+pub(super) fn set_option(
     call: &Call,
+    version: Version,
     handle: i32,
     option: SocketOption,
     value: i64,
     ret: i32,
 ) -> HostResult<()> {
-    let (_, socket) = socket(call, handle)?;
+    let (_, socket) = socket(call, version, handle)?;
     let result = if value == 0 {
         Err(Code::INVALID_ARGUMENT)
     } else {
@@ -448,12 +438,12 @@ fn set_option(
             other => other.map_err(Code::from),
         }
     };
-    store_unit(call, ret, result)
+    store_unit(call, version, ret, result)
 }
 
 host_fns! {
     /// `wasi:sockets/udp-create-socket.create-udp-socket`.
-    wafer_p2_sockets_create_udp_socket(family: i32, ret: i32) => create;
+    wafer_p2_sockets_create_udp_socket(family: i32, ret: i32) => |call, family, ret| create(call, Version::P2, family, ret);
     /// `[method]udp-socket.start-bind`.
     wafer_p2_sockets_udp_start_bind(handle: i32, net: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32, a10: i32, a11: i32, ret: i32) => |call, handle, net, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, ret| {
         start_bind(call, handle, net, [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11], ret)
@@ -465,36 +455,36 @@ host_fns! {
         stream(call, handle, has_remote, [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11], ret)
     };
     /// `[method]udp-socket.local-address`.
-    wafer_p2_sockets_udp_local_address(handle: i32, ret: i32) => |call, handle, ret| address(call, handle, false, ret);
+    wafer_p2_sockets_udp_local_address(handle: i32, ret: i32) => |call, handle, ret| address(call, Version::P2, handle, false, ret);
     /// `[method]udp-socket.remote-address`.
-    wafer_p2_sockets_udp_remote_address(handle: i32, ret: i32) => |call, handle, ret| address(call, handle, true, ret);
+    wafer_p2_sockets_udp_remote_address(handle: i32, ret: i32) => |call, handle, ret| address(call, Version::P2, handle, true, ret);
     /// `[method]udp-socket.address-family`.
     wafer_p2_sockets_udp_address_family(handle: i32) -> u32 => |call, handle| {
-        Ok(u32::from(socket(call, handle)?.1.ipv6))
+        Ok(u32::from(socket(call, Version::P2, handle)?.1.ipv6))
     };
     /// `[method]udp-socket.unicast-hop-limit`.
     wafer_p2_sockets_udp_unicast_hop_limit(handle: i32, ret: i32) => |call, handle, ret| {
-        get_option(call, handle, SocketOption::HopLimit, 1, ret)
+        get_option(call, Version::P2, handle, SocketOption::HopLimit, 1, ret)
     };
     /// `[method]udp-socket.set-unicast-hop-limit`.
     wafer_p2_sockets_udp_set_unicast_hop_limit(handle: i32, value: i32, ret: i32) => |call, handle, value: i32, ret| {
-        set_option(call, handle, SocketOption::HopLimit, i64::from(value as u8), ret)
+        set_option(call, Version::P2, handle, SocketOption::HopLimit, i64::from(value as u8), ret)
     };
     /// `[method]udp-socket.receive-buffer-size`.
     wafer_p2_sockets_udp_receive_buffer_size(handle: i32, ret: i32) => |call, handle, ret| {
-        get_option(call, handle, SocketOption::ReceiveBuffer, 8, ret)
+        get_option(call, Version::P2, handle, SocketOption::ReceiveBuffer, 8, ret)
     };
     /// `[method]udp-socket.set-receive-buffer-size`.
     wafer_p2_sockets_udp_set_receive_buffer_size(handle: i32, value: i64, ret: i32) => |call, handle, value, ret| {
-        set_option(call, handle, SocketOption::ReceiveBuffer, value, ret)
+        set_option(call, Version::P2, handle, SocketOption::ReceiveBuffer, value, ret)
     };
     /// `[method]udp-socket.send-buffer-size`.
     wafer_p2_sockets_udp_send_buffer_size(handle: i32, ret: i32) => |call, handle, ret| {
-        get_option(call, handle, SocketOption::SendBuffer, 8, ret)
+        get_option(call, Version::P2, handle, SocketOption::SendBuffer, 8, ret)
     };
     /// `[method]udp-socket.set-send-buffer-size`.
     wafer_p2_sockets_udp_set_send_buffer_size(handle: i32, value: i64, ret: i32) => |call, handle, value, ret| {
-        set_option(call, handle, SocketOption::SendBuffer, value, ret)
+        set_option(call, Version::P2, handle, SocketOption::SendBuffer, value, ret)
     };
     /// `[method]udp-socket.subscribe`: always ready (its streams wait).
     wafer_p2_sockets_udp_subscribe(handle: i32) -> u32 => |call, handle| {
@@ -509,7 +499,7 @@ host_fns! {
     /// `[method]outgoing-datagram-stream.check-send`.
     wafer_p2_sockets_udp_check_send(handle: i32, ret: i32) => |call: &Call, handle, ret| {
         datagrams(call, handle, resource::OUTGOING_DATAGRAM_STREAM)?;
-        store(call, ret, 8, Ok(|at| call.store_u64(at, BATCH as u64)))
+        store(call, Version::P2, ret, 8, Ok(|at| call.store_u64(at, BATCH as u64)))
     };
     /// `[method]outgoing-datagram-stream.send`.
     wafer_p2_sockets_udp_send(handle: i32, list: i32, len: i32, ret: i32) => send;
