@@ -426,15 +426,7 @@ impl State {
                     buffer.ptr,
                     buffer.remain(),
                 )?;
-                self.advance(id, copied.count)?;
-                let result = match copied.end {
-                    None => copy_result::COMPLETED,
-                    Some(outcome) => {
-                        self.end_object_stream(sid, outcome)?;
-                        copy_result::DROPPED
-                    }
-                };
-                self.end(id)?.event = Some(PendingEvent::Done(result));
+                self.finish_host_copy(id, sid, copied)?;
             }
         }
         Ok(())
@@ -540,6 +532,26 @@ impl State {
         // The host read the value: the future is done at both ends.
         self.shared(sid)?.dropped = true;
         self.end(id)?.event = Some(PendingEvent::Done(copy_result::COMPLETED));
+        Ok(())
+    }
+
+    /// Ends the copy of end `id` of host stream `sid` that moved `copied`: it
+    /// completes, or the stream ended with it (its outcome recorded).
+    fn finish_host_copy(
+        &mut self,
+        id: u32,
+        sid: u32,
+        copied: crate::p2::Copied,
+    ) -> Result<(), TrapKind> {
+        self.advance(id, copied.count)?;
+        let result = match copied.end {
+            None => copy_result::COMPLETED,
+            Some(outcome) => {
+                self.end_object_stream(sid, outcome)?;
+                copy_result::DROPPED
+            }
+        };
+        self.end(id)?.event = Some(PendingEvent::Done(result));
         Ok(())
     }
 

@@ -10,8 +10,8 @@ use wafer_abi::trap::TrapKind;
 use wafer_canon::AsyncKind;
 
 use super::{
-    Host, HostTypes, IMPORTED_TYPE, PendingEvent, STATE, Shared, State, StateWord, add_host_end,
-    copy_result, push, take_readable_bytes,
+    Host, HostTypes, IMPORTED_TYPE, STATE, Shared, State, StateWord, add_host_end, push,
+    take_readable_bytes,
 };
 
 impl State {
@@ -29,15 +29,7 @@ impl State {
             return Ok(false);
         };
         self.shared(sid)?.pending = None;
-        self.advance(id, copied.count)?;
-        let result = match copied.end {
-            None => copy_result::COMPLETED,
-            Some(outcome) => {
-                self.end_object_stream(sid, outcome)?;
-                copy_result::DROPPED
-            }
-        };
-        self.end(id)?.event = Some(PendingEvent::Done(result));
+        self.finish_host_copy(id, sid, copied)?;
         Ok(true)
     }
 
