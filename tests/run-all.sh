@@ -122,6 +122,12 @@ WAFER_CRANELIFT_VERIFY=1 cargo test --workspace --release
 step "following docs/adding-a-board.md; popular crates' tests with wafer as cargo's runner"
 cargo test --release -p wafer --test docs --test cargo_runner -- --ignored
 
+# The component suite again with explicit bounds and stack-limit checks, which must
+# pass the same: calls between instances then run on fibers whose stack limit the
+# runtime puts in every VM context at each switch.
+step "component spec suite on the host with explicit checks"
+WAFER_CHECKS=all cargo test --release -p wafer --test component_spec
+
 for target in aarch64-linux riscv64-linux; do
   step "spec suite on $target (qemu-user)"
   WAFER_SPEC_TARGET=$target cargo test --release -p wafer --test spec

@@ -6,9 +6,9 @@
 //! One thread runs everything, so a fiber runs only between a [`resume`] and its next
 //! [`suspend`] (or its end). Stacks come from the platform (`Platform::fiber_stack`,
 //! with a guard region) and are kept for reuse once a fiber ends. Where there are none
-//! (boards), or where compiled code checks one fixed stack limit (images built with
-//! stack-limit checks, whose limit belongs to the guest stack), [`available`] says so
-//! and the caller runs the work on its own stack instead.
+//! (boards), [`available`] says so and the caller runs the work on its own stack
+//! instead. Images with stack-limit checks get the limit of the stack that runs in
+//! their VM contexts at each switch (`crate::stack::set_limit`).
 //!
 //! A trap in a fiber lands where any trap lands: at the harness's catch on the guest
 //! stack, or at the end of the process. The fiber is abandoned then; [`reset`] forgets
@@ -16,7 +16,6 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::global::Global;
 use crate::sys::isa::{self, FIBER_FRAME_BIAS, FIBER_FRAME_SLOTS, FIBER_FRAME_WORDS};
@@ -24,15 +23,6 @@ use crate::sys::{Current, Platform};
 
 /// Bytes of a fiber's stack when the image does not say how large its stack is.
 const MIN_STACK: usize = 256 * 1024;
-
-/// Set once compiled code asked for the stack limit of prologue checks: such code
-/// cannot run on another stack.
-static STACK_LIMITED: AtomicBool = AtomicBool::new(false);
-
-/// Notes that compiled code checks the guest stack's limit (see `crate::stack`).
-pub fn note_stack_limit() {
-    STACK_LIMITED.store(true, Ordering::Relaxed);
-}
 
 /// A stack from the platform: (guard start, lowest usable address, top).
 #[derive(Clone, Copy)]
@@ -75,7 +65,31 @@ static RUNNING: Global<Option<u32>> = Global::new(None);
 
 /// Whether work can run on a fiber here.
 pub fn available() -> bool {
-    !STACK_LIMITED.load(Ordering::Relaxed) && stack().is_some()
+    stack().is_some()
+}
+
+impl Stack {
+    /// The limit of prologue checks on this stack (see `crate::stack`).
+    fn limit(&self) -> usize {
+        crate::stack::limit_for(self.bottom, self.top - self.bottom)
+    }
+}
+
+/// The stack limit of the fiber running now, if one is.
+pub fn running_stack_limit() -> Option<usize> {
+    let id = running()?;
+    with_fiber(id, |fiber| fiber.stack.limit())
+}
+
+/// Puts the limit of the stack of `fiber` (`None`: the guest stack) where compiled
+/// code checks it, and tells the fault handler its guard region.
+fn use_stack_of(fiber: Option<u32>) {
+    let stack = fiber.and_then(|id| with_fiber(id, |f| f.stack));
+    Current::set_fiber_guard(stack.map(|s| (s.guard, s.bottom)));
+    crate::stack::set_limit(match stack {
+        Some(stack) => stack.limit(),
+        None => crate::stack::guest_stack_limit(),
+    });
 }
 
 /// A stack for a new fiber: a free one, or a new one from the platform.
@@ -98,9 +112,6 @@ pub fn running() -> Option<u32> {
 /// A new fiber that will run `work` when first resumed; `None` when no stack can be
 /// had (see [`available`]).
 pub fn new(work: Box<dyn FnOnce()>) -> Option<u32> {
-    if STACK_LIMITED.load(Ordering::Relaxed) {
-        return None;
-    }
     stack()?;
     let stack = FREE_STACKS.with(Vec::pop)?;
     let fiber = Box::new(Fiber {
@@ -151,19 +162,17 @@ pub fn resume(id: u32) -> Option<State> {
     }
     let resumer = RUNNING.with(|running| running.replace(id));
     // SAFETY: as above.
-    let (sp, guard) = unsafe {
+    let sp = unsafe {
         (*fiber).state = State::Running;
         (*fiber).resumer = resumer;
-        ((*fiber).sp, (*fiber).stack)
+        (*fiber).sp
     };
-    Current::set_fiber_guard(Some((guard.guard, guard.bottom)));
+    use_stack_of(Some(id));
     // SAFETY: `sp` is the fiber's saved stack pointer (or its first frame); the switch
     // saves ours in the record, where its `suspend` or end finds it.
     unsafe { isa::wafer_rt_fiber_switch(&raw mut (*fiber).resumer_sp, sp) };
     RUNNING.with(|running| *running = resumer);
-    Current::set_fiber_guard(
-        resumer.and_then(|r| with_fiber(r, |f| (f.stack.guard, f.stack.bottom))),
-    );
+    use_stack_of(resumer);
     // SAFETY: as above (the fiber switched back, so it is not running).
     let state = unsafe { (*fiber).state };
     if state == State::Finished {
@@ -230,7 +239,7 @@ pub fn abandon_running() {
     });
     FREE_STACKS.with(|free| free.extend(stacks));
     RUNNING.with(|running| *running = None);
-    Current::set_fiber_guard(None);
+    use_stack_of(None);
 }
 
 /// Forgets every fiber (a trap abandoned them, or a harness starts afresh), keeping
@@ -245,5 +254,5 @@ pub fn reset() {
     });
     FREE_STACKS.with(|free| free.extend(stacks));
     RUNNING.with(|running| *running = None);
-    Current::set_fiber_guard(None);
+    use_stack_of(None);
 }

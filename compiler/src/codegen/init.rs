@@ -46,7 +46,10 @@ pub fn build_init(
 
     // Before any of the instance's code can run (its start function, last here).
     if let Some(stack_limit) = stack_limit {
-        let limit = env.call_libcall(&mut builder, stack_limit, &[], &[ptr], &[])[0];
+        let slot = builder
+            .ins()
+            .iadd_imm_u(vmctx, i64::from(offsets.stack_limit()));
+        let limit = env.call_libcall(&mut builder, stack_limit, &[ptr], &[ptr], &[slot])[0];
         builder
             .ins()
             .store(vm_flags(), limit, vmctx, offsets.stack_limit() as i32);

@@ -184,7 +184,7 @@ impl ObjectWriter {
             exception_new: self
                 .declare_import(s::EXCEPTION_NEW, &sig(&[types::I32, types::I32], &[ptr]))?,
             stack_limit: match stack_limit {
-                true => Some(self.declare_import(s::STACK_LIMIT, &sig(&[], &[ptr]))?),
+                true => Some(self.declare_import(s::STACK_LIMIT, &sig(&[ptr], &[ptr]))?),
                 false => None,
             },
             // Declared only when metered: a declared import pulls the runtime's

@@ -71,7 +71,10 @@ pub const MEMORY_GROW: &str = "wafer_rt_memory_grow";
 /// Defined by the runtime: `extern "C" fn() -> usize`. The lowest address the stack
 /// pointer of compiled code may reach, leaving room below it for the runtime's host
 /// functions. Images built with stack-limit checks store it in each VM context's
-/// `stack_limit` slot when the instance is instantiated (see [`crate::vmctx`]).
+/// `stack_limit` slot when the instance is instantiated (see [`crate::vmctx`]), passing
+/// the slot's address, which the runtime keeps: code that runs on another stack (a
+/// fiber) gets that stack's limit in every slot while it runs.
+/// `extern "C" fn(slot: *mut usize) -> usize`.
 pub const STACK_LIMIT: &str = "wafer_rt_stack_limit";
 
 /// Defined by the runtime: `static mut wafer_rt_meter: i64`, the metered images' count
