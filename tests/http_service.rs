@@ -617,7 +617,9 @@ fn http_service_on_a_board_is_refused_at_build() {
 /// `wasi:http/client@0.3.0`, a 100 kB body streamed out while the echo streams back)
 /// built for every Linux target, granted `--connect` to the service only, against the
 /// service served by wafer and by wasmtime serve (the reference server): the same
-/// output, the golden file's, from both; an address it was not granted is refused.
+/// output, the golden file's, from both; an address it was not granted is refused, and
+/// a request to a granted server that never answers is given up by a timeout (its
+/// `send` cancelled while in flight).
 /// (wasmtime 49's own p3 client cannot be the reference: run against either server it
 /// gets truncated bodies.)
 #[test]
@@ -630,6 +632,12 @@ fn http_client_talks_to_the_service() {
     )
     .unwrap_or_default();
     let mut failures = common::Failures::default();
+    // Connections to it are accepted by the kernel, and nothing is ever answered.
+    let silent_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
+    let silent = silent_listener
+        .local_addr()
+        .expect("its address")
+        .to_string();
     let image = dir.join("http-service");
     let build = common::wafer_build(&service, &image, &["--listen", "127.0.0.1:0"]);
     assert_eq!(build.code, 0, "{}", build.stderr);
@@ -657,7 +665,14 @@ fn http_client_talks_to_the_service() {
             let build = common::wafer_build(
                 &client,
                 &image,
-                &["--target", target.name, "--connect", &server.addr],
+                &[
+                    "--target",
+                    target.name,
+                    "--connect",
+                    &server.addr,
+                    "--connect",
+                    &silent,
+                ],
             );
             if build.code != 0 {
                 failures.push(format!("{}: build failed: {}", target.name, build.stderr));
@@ -665,7 +680,7 @@ fn http_client_talks_to_the_service() {
             }
             let output = target
                 .command(&image)
-                .args([&server.addr, "127.0.0.1:1"])
+                .args([&server.addr, "127.0.0.1:1", &silent])
                 .output()
                 .expect("run the client");
             let stdout = String::from_utf8_lossy(&output.stdout);
@@ -686,5 +701,6 @@ fn http_client_talks_to_the_service() {
             }
         }
     }
+    drop(silent_listener);
     failures.finish("http client");
 }

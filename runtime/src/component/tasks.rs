@@ -657,15 +657,20 @@ fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, 
                 })?;
                 run_turns(component, true)?;
             }
-            // A `wasi:sockets@0.3` operation waiting for its socket stops at once, with
-            // nothing done.
-            None if crate::p2::sockets_p3::cancel(id) => with_subtask(id, |s| {
-                s.state = subtask_state::CANCELLED_BEFORE_RETURNED;
-                s.resolved = true;
-            })?,
-            // Only those, and the subtasks of parked calls between instances, can be
-            // cancelled.
-            None => return Err(TrapKind::UnsupportedBuiltin),
+            // A host subtask stops at once, with nothing done: a wait on the clock, a
+            // `wasi:sockets@0.3` operation waiting for its socket, or an HTTP client's
+            // request (its connection closed).
+            None if with_subtask(id, |s| s.deadline != RESOLVED_BY_HOST)?
+                || crate::p2::sockets_p3::cancel(id)
+                || crate::http::server::cancel_exchange(id) =>
+            {
+                with_subtask(id, |s| {
+                    s.state = subtask_state::CANCELLED_BEFORE_RETURNED;
+                    s.resolved = true;
+                })?
+            }
+            // Every host subtask is one of those.
+            None => return Err(TrapKind::Unreachable),
         }
     }
     loop {

@@ -53,6 +53,25 @@ pub fn request_of(exchange: u32) -> u32 {
     })
 }
 
+/// The caller's subtask of `exchange`, while it is on its way.
+pub fn subtask_of(exchange: u32) -> Option<u32> {
+    EXCHANGES.with(|exchanges| {
+        exchanges
+            .get(exchange as usize)
+            .and_then(Option::as_ref)
+            .map(|e| e.subtask)
+    })
+}
+
+/// Forgets `exchange` without an answer (its caller cancelled it).
+pub fn forget(exchange: u32) {
+    EXCHANGES.with(|exchanges| {
+        if let Some(slot) = exchanges.get_mut(exchange as usize) {
+            *slot = None;
+        }
+    });
+}
+
 /// Whether `exchange`'s request is `HEAD`.
 pub fn is_head(exchange: u32) -> bool {
     EXCHANGES.with(|exchanges| {

@@ -1073,6 +1073,29 @@ fn take_response(conn: &mut Conn, head: wire::ResponseHead, id: u32) -> super::R
     }
 }
 
+/// Cancels the client exchange whose caller's subtask is `subtask` (`subtask.cancel`
+/// of a `send` in flight): its connection closes, its request is released, and no
+/// result is stored. Answers whether there was one.
+pub fn cancel_exchange(subtask: u32) -> bool {
+    let count = CONNS.with(|conns| conns.len()) as u32;
+    for id in 0..count {
+        let exchange = with_conn(id, |conn| match conn.phase {
+            Phase::Requesting { exchange } | Phase::AwaitingResponse { exchange } => Some(exchange),
+            _ => None,
+        })
+        .flatten();
+        if let Some(exchange) = exchange
+            && super::client::subtask_of(exchange) == Some(subtask)
+        {
+            super::release(super::client::request_of(exchange));
+            close(id);
+            super::client::forget(exchange);
+            return true;
+        }
+    }
+    false
+}
+
 /// Ends exchange `exchange` on connection `id` with `error-code` case `case`.
 fn fail_exchange(id: u32, exchange: u32, case: u8) -> Result<(), TrapKind> {
     let request = super::client::request_of(exchange);

@@ -2,11 +2,14 @@
 //! (`HOST:PORT`, the HTTP service of `tests/components/rust-async/http-service`) through
 //! `wasi:http/client@0.3.0` and prints what came back: `GET /`, a `POST /echo` whose
 //! body is written as a stream while the response streams back, `GET /missing`, and,
-//! if a second argument names one, a request to an authority it may not reach.
+//! if a second argument names one, a request to an authority it may not reach, and if a
+//! third does, a request to a server that never answers, given up after 200 ms (the
+//! `send` in flight is cancelled).
 
 wit_bindgen::generate!({ path: "wit", world: "client", generate_all });
 
 use wasi::cli::environment::get_arguments;
+use wasi::clocks::monotonic_clock::{now, wait_for};
 use wasi::http::client::send;
 use wasi::http::types::{ErrorCode, Fields, Method, Request, Response, Scheme};
 
@@ -43,8 +46,35 @@ impl exports::wasi::cli::run::Guest for Client {
                 Err(e) => println!("GET http://{other}/ -> error {e:?}"),
             }
         }
+        if let Some(silent) = args.get(3) {
+            const MS: u64 = 1_000_000;
+            let begin = now();
+            let answered = race(get(silent, "/"), wait_for(200 * MS)).await;
+            let took = now() - begin;
+            println!(
+                "GET of a silent server, 200 ms timeout -> answered: {}, gave up in time: {}",
+                answered.is_some(),
+                (200 * MS..5_000 * MS).contains(&took)
+            );
+        }
         Ok(())
     }
+}
+
+/// Awaits `a` unless `b` ends first (then `a` is dropped, and with it whatever it had
+/// in flight): `a`'s output, if it won.
+async fn race<T>(a: impl Future<Output = T>, b: impl Future<Output = ()>) -> Option<T> {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(value) = a.as_mut().poll(cx) {
+            std::task::Poll::Ready(Some(value))
+        } else if b.as_mut().poll(cx).is_ready() {
+            std::task::Poll::Ready(None)
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }
 
 /// A request of `method` to `http://AUTHORITY PATH` whose body is `body` (none if

@@ -1,6 +1,7 @@
 //! A WASI 0.3 program: arguments, environment, random numbers and the clock's
 //! resolution, then a timer that waits on the monotonic clock twice in sequence, then twice at once,
-//! and checks each took as long as asked (and the two at once no longer than one).
+//! and checks each took as long as asked (and the two at once no longer than one), then
+//! a timeout: a short wait racing a long one, which is cancelled when it loses.
 
 wit_bindgen::generate!({ path: "wit", world: "timer", generate_all });
 
@@ -33,8 +34,29 @@ impl exports::wasi::cli::run::Guest for Timer {
         futures_join(wait_for(40 * MS), wait_for(40 * MS)).await;
         let both = now() - begin;
         println!("two 40 ms waits at once: {}", (40 * MS..80 * MS).contains(&both));
+        // A timeout: a 10 ms wait races a 10 s one, which is dropped (its subtask
+        // cancelled) as soon as the short one ends.
+        let begin = now();
+        let short_won = race(wait_for(10 * MS), wait_for(10_000 * MS)).await;
+        let took = now() - begin;
+        println!("a 10 ms wait beat a 10 s one: {}", short_won && took < 5_000 * MS);
         Ok(())
     }
+}
+
+/// Awaits whichever of two futures ends first, dropping the other: whether `a` won.
+async fn race(a: impl Future<Output = ()>, b: impl Future<Output = ()>) -> bool {
+    let (mut a, mut b) = (Box::pin(a), Box::pin(b));
+    std::future::poll_fn(|cx| {
+        if a.as_mut().poll(cx).is_ready() {
+            std::task::Poll::Ready(true)
+        } else if b.as_mut().poll(cx).is_ready() {
+            std::task::Poll::Ready(false)
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Awaits two futures concurrently.
