@@ -1090,31 +1090,54 @@ fn components_on_boards() {
     failures.finish("board checks");
 }
 
-/// The WASI 0.3 timer program (`wat/p3_timer.wat`: an `async` run waiting on
-/// `monotonic-clock.wait-for` through the runtime's reactor) on every board: it exits 0
-/// only if its 20 ms wait resolved after 20 ms.
+/// WASI 0.3 programs on every board (and on Linux), each exiting 0 only if it saw what
+/// the component model says: `wat/p3_timer.wat` (an `async` run waiting on
+/// `monotonic-clock.wait-for` through the runtime's reactor: its 20 ms wait must resolve
+/// after 20 ms) and `wat/p3_fibers.wat` (calls between two components whose callee
+/// blocks on a stack of its own: STARTED, STARTING, then the results; wasmtime 49 runs
+/// it to exit 0 too).
 #[test]
 fn p3_timer_on_boards() {
     let dir = common::scratch("components-p3-boards");
-    let wasm = common::tests_dir().join("components/wat/p3_timer.wat");
     let mut failures = Failures::default();
+    for program in ["p3_timer", "p3_fibers"] {
+        let wasm = common::tests_dir().join(format!("components/wat/{program}.wat"));
+        let linux = dir.join(program);
+        let build = common::wafer_build(&wasm, &linux, &[]);
+        assert_eq!(build.code, 0, "{}", build.stderr);
+        let outcome = common::run_image(&linux, &[], &[]);
+        if outcome.code != 0 {
+            failures.push(format!(
+                "{program} on Linux: exit {}: {}",
+                outcome.code, outcome.stderr
+            ));
+        }
+        p3_program_on_boards(&dir, program, &wasm, &mut failures);
+    }
+    failures.finish("p3 programs on boards");
+}
+
+/// Builds `wasm` for every board and boots it: it must exit 0.
+fn p3_program_on_boards(dir: &Path, program: &str, wasm: &Path, failures: &mut Failures) {
     for board in common::boards::boards() {
-        let image = dir.join(format!("{}.elf", board.name));
-        let build = common::wafer_build(&wasm, &image, &["--target", &board.name]);
+        let image = dir.join(format!("{program}.{}.elf", board.name));
+        let build = common::wafer_build(wasm, &image, &["--target", &board.name]);
         if build.code != 0 {
-            failures.push(format!("{}: build failed: {}", board.name, build.stderr));
+            failures.push(format!(
+                "{program} on {}: build failed: {}",
+                board.name, build.stderr
+            ));
             continue;
         }
         match board.boot(&image, None, std::time::Duration::from_secs(120)) {
             Ok(outcome) if outcome.code == 0 => {}
             Ok(outcome) => failures.push(format!(
-                "{}: exit {}:\n{}\n{}",
+                "{program} on {}: exit {}:\n{}\n{}",
                 board.name, outcome.code, outcome.stdout, outcome.stderr
             )),
-            Err(e) => failures.push(format!("{}: {e}", board.name)),
+            Err(e) => failures.push(format!("{program} on {}: {e}", board.name)),
         }
     }
-    failures.finish("p3 timer on boards");
 }
 
 /// The WASI 0.3 timer guest in Rust (`tests/components/rust-async/timer`: wit-bindgen's

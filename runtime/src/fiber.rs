@@ -5,9 +5,9 @@
 //!
 //! One thread runs everything, so a fiber runs only between a [`resume`] and its next
 //! [`suspend`] (or its end). Stacks come from the platform (`Platform::fiber_stack`,
-//! with a guard region) and are kept for reuse once a fiber ends. Where there are none
-//! (boards), [`available`] says so and the caller runs the work on its own stack
-//! instead. Images with stack-limit checks get the limit of the stack that runs in
+//! with a guard region on Linux, from the heap on boards) and are kept for reuse once a
+//! fiber ends. Where there are none, [`available`] says so and the caller runs the
+//! work on its own stack instead. Images with stack-limit checks get the limit of the stack that runs in
 //! their VM contexts at each switch (`crate::stack::set_limit`).
 //!
 //! A trap in a fiber lands where any trap lands: at the harness's catch on the guest

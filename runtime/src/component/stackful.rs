@@ -11,8 +11,8 @@
 //! are kept with its task, and their instances are left; resuming enters them again
 //! and pushes the calls back, so the reentrance rule and each call's borrows and
 //! storage are as they were. A fiber is resumed only when its instances can be
-//! entered. Where there are no fibers (boards, images with stack-limit checks) calls
-//! run on the caller's stack, as they did before fibers: their waits block in place.
+//! entered. Where no fiber stack can be had, calls run on the caller's stack: their
+//! waits block in place.
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -161,9 +161,8 @@ pub(super) fn current() -> Option<u32> {
 }
 
 /// Runs `work`, a call from `caller` into `callee` lowered `async` (`async_lower`) or
-/// not, on a new fiber: `None` when there is no fiber to be had (the caller runs it
-/// itself, when `crate::fiber::available` says there are none). `may_block` is the
-/// image's `may_block` global. Answers the call's outcome: what `work` answered when
+/// not, on a new fiber (the caller runs it itself when `crate::fiber::available` says
+/// there is none to be had). `may_block` is the image's `may_block` global. Answers the call's outcome: what `work` answered when
 /// it ran to its end, or else the status of a call that blocked (see the module's
 /// documentation).
 pub(super) fn run_call(

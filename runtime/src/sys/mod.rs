@@ -307,10 +307,10 @@ pub trait Platform {
     /// region, where there is one), or 0 while there is none: the stack limit of
     /// prologue checks is measured from it (see `crate::stack`).
     fn stack_bottom() -> usize;
-    /// A new stack of at least `size` bytes for a fiber (a component task that blocks
-    /// on a stack of its own), with a guard region below it: (guard start, lowest
-    /// usable address, top). `None` where the platform has none to give (boards run
-    /// every task on the one stack).
+    /// A new stack for a fiber (a component task that blocks on a stack of its own) of
+    /// `size` bytes, or less where memory is scarce: (start of its guard region, lowest
+    /// usable address, top); a platform without guard regions gives the lowest address
+    /// twice. `None` when there is none to give.
     fn fiber_stack(size: usize) -> Option<(usize, usize, usize)>;
     /// Tells the fault handler the guard region of the fiber stack compiled code now
     /// runs on (`None`: the guest stack), so that an overflow there is reported as one.

@@ -142,6 +142,10 @@ fn is_console(handle: RawHandle) -> bool {
     (0..CONSOLE_HANDLES).contains(&handle)
 }
 
+/// The most a fiber's stack takes from a board's heap (`--heap-size`, 128 KiB by
+/// default): half of it is kept for the runtime's host calls (`crate::stack`).
+const FIBER_STACK_MAX: usize = 32 * 1024;
+
 impl Platform for BareMetal {
     fn exit(code: i32) -> ! {
         EXITING.store(true, Ordering::Relaxed);
@@ -191,8 +195,15 @@ impl Platform for BareMetal {
         Self::exit(128 + signal as i32)
     }
 
-    fn fiber_stack(_size: usize) -> Option<(usize, usize, usize)> {
-        None
+    fn fiber_stack(size: usize) -> Option<(usize, usize, usize)> {
+        // From the heap, with no guard region: images for boards always have stack-limit
+        // checks, which the runtime points at the stack that runs.
+        let size = size.min(FIBER_STACK_MAX);
+        let layout = core::alloc::Layout::from_size_align(size, 16).ok()?;
+        // SAFETY: the layout has a nonzero size; the stack is never freed (fibers keep
+        // their stacks for reuse).
+        let bottom = unsafe { alloc::alloc::alloc(layout) } as usize;
+        (bottom != 0).then_some((bottom, bottom, bottom + size))
     }
 
     fn set_fiber_guard(_guard: Option<(usize, usize)>) {}
