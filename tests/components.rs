@@ -1094,8 +1094,8 @@ fn components_on_boards() {
 /// the component model says: `wat/p3_timer.wat` (an `async` run waiting on
 /// `monotonic-clock.wait-for` through the runtime's reactor: its 20 ms wait must resolve
 /// after 20 ms) and `wat/p3_fibers.wat` (calls between two components whose callee
-/// blocks on a stack of its own: STARTED, STARTING, then the results; wasmtime 49 runs
-/// it to exit 0 too).
+/// blocks on a stack of its own: STARTED, STARTING, then the results). Each must exit
+/// 0 under wasmtime too.
 #[test]
 fn p3_timer_on_boards() {
     let dir = common::scratch("components-p3-boards");
@@ -1111,6 +1111,17 @@ fn p3_timer_on_boards() {
                 "{program} on Linux: exit {}: {}",
                 outcome.code, outcome.stderr
             ));
+        }
+        // The reference agrees.
+        if let Some(wasmtime) = common::which("wasmtime") {
+            let reference = common::run_command(
+                Command::new(wasmtime)
+                    .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                    .arg(&wasm),
+            );
+            if reference.code != 0 {
+                failures.push(format!("{program} under wasmtime: exit {}", reference.code));
+            }
         }
         p3_program_on_boards(&dir, program, &wasm, &mut failures);
     }
