@@ -749,15 +749,12 @@ fn name_lookup_through_hosts_and_dns() {
         if let Err(e) = result {
             failures.push(format!("lookup ({}): {e}\n{}", target.name, outcome.stderr));
         }
-        if let Some(reference) = &reference
-            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
-        {
-            failures.push(format!(
-                "lookup ({}): differs from wasmtime:\n{}",
-                target.name,
-                common::first_difference(&reference.stdout, &outcome.stdout)
-            ));
-        }
+        agrees_with_reference(
+            &mut failures,
+            &format!("lookup ({})", target.name),
+            reference.as_ref(),
+            &outcome,
+        );
     }
     failures.finish("lookup checks");
 }
@@ -882,15 +879,12 @@ fn composed_components_call_across_memories() {
                 target.name, outcome.stderr
             ));
         }
-        if let Some(reference) = &reference
-            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
-        {
-            failures.push(format!(
-                "composed ({}): differs from wasmtime:\n{}",
-                target.name,
-                common::first_difference(&reference.stdout, &outcome.stdout)
-            ));
-        }
+        agrees_with_reference(
+            &mut failures,
+            &format!("composed ({})", target.name),
+            reference.as_ref(),
+            &outcome,
+        );
     }
     failures.finish("composition checks");
 }
@@ -1180,15 +1174,12 @@ fn rust_async_timer() {
         if let Err(e) = check_expected("rust_async_timer", &target, &outcome) {
             failures.push(format!("timer ({}): {e}\n{}", target.name, outcome.stderr));
         }
-        if let Some(reference) = &reference
-            && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
-        {
-            failures.push(format!(
-                "timer ({}): differs from wasmtime:\n{}",
-                target.name,
-                common::first_difference(&reference.stdout, &outcome.stdout)
-            ));
-        }
+        agrees_with_reference(
+            &mut failures,
+            &format!("timer ({})", target.name),
+            reference.as_ref(),
+            &outcome,
+        );
     }
     let expected = std::fs::read_to_string(
         common::tests_dir().join("components/expected/rust_async_timer.expected"),
@@ -1402,15 +1393,12 @@ fn rust_async_files() {
                     listing(&work)
                 ));
             }
-            if let Some(reference) = reference.as_ref().filter(|_| extra.is_empty())
-                && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
-            {
-                failures.push(format!(
-                    "{name} ({}): differs from wasmtime:\n{}",
-                    target.name,
-                    common::first_difference(&reference.stdout, &outcome.stdout)
-                ));
-            }
+            agrees_with_reference(
+                &mut failures,
+                &format!("{name} ({})", target.name),
+                reference.as_ref().filter(|_| extra.is_empty()),
+                &outcome,
+            );
         }
     }
     let unchanged = std::fs::read_to_string(ro.join("data.txt")).unwrap_or_default();
@@ -1503,15 +1491,12 @@ fn rust_async_sockets() {
                 .iter()
                 .find(|(reference, _)| *reference == name)
                 .and_then(|(_, reference)| reference.as_ref());
-            if let Some(reference) = reference
-                && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
-            {
-                failures.push(format!(
-                    "{name} ({}): differs from wasmtime:\n{}",
-                    target.name,
-                    common::first_difference(&reference.stdout, &outcome.stdout)
-                ));
-            }
+            agrees_with_reference(
+                &mut failures,
+                &format!("{name} ({})", target.name),
+                reference,
+                &outcome,
+            );
         }
     }
     failures.finish("rust async sockets");
@@ -1589,4 +1574,22 @@ fn run_fed(command: &mut Command, input: &[u8], slowly: bool) -> (i32, Vec<u8>, 
         output.stdout,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Records a failure labelled `label` unless `reference` (wasmtime's run of the same
+/// program, when wasmtime is installed) exited as `outcome` did with the same stdout.
+fn agrees_with_reference(
+    failures: &mut Failures,
+    label: &str,
+    reference: Option<&common::Outcome>,
+    outcome: &common::Outcome,
+) {
+    if let Some(reference) = reference
+        && (reference.code, &reference.stdout) != (outcome.code, &outcome.stdout)
+    {
+        failures.push(format!(
+            "{label}: differs from wasmtime:\n{}",
+            common::first_difference(&reference.stdout, &outcome.stdout)
+        ));
+    }
 }
