@@ -244,7 +244,7 @@ pub unsafe extern "C" fn wafer_rt_start_call(
         if exclusive {
             component.set_exclusive(callee_instance, true);
         }
-        super::stackful::started(component);
+        super::stackful::started();
         {
             // SAFETY: as above; the callee's task may block if its type is `async`.
             unsafe { may_block.write(callee_may_block) };

@@ -31,6 +31,7 @@ use crate::global::Global;
 pub(super) type Outcome = Result<(u32, Vec<ValueSlot>), TrapKind>;
 
 /// The fiber part of a task (`tasks::HostTask::fiber`).
+#[derive(Debug)]
 pub(super) struct FiberTask {
     fiber: u32,
     /// The calls it pushed, while it is suspended (innermost last).
@@ -56,15 +57,6 @@ pub(super) struct FiberTask {
     /// Its callee has no `task.return` (it is lifted synchronously): the caller's
     /// subtask resolves when the fiber finishes.
     resolves_at_end: bool,
-}
-
-impl core::fmt::Debug for FiberTask {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("FiberTask")
-            .field("fiber", &self.fiber)
-            .field("calls", &self.calls.len())
-            .finish()
-    }
 }
 
 /// The address of the image's `may_block` global (zero before a call ran on a fiber).
@@ -114,7 +106,7 @@ pub(super) fn wait_to_start(
 
 /// Notes that the call of the running fiber started: a caller that got `STARTING`
 /// learns of it as an event.
-pub(super) fn started(_component: Component) {
+pub(super) fn started() {
     let Some(id) = current() else {
         return;
     };
@@ -207,14 +199,14 @@ pub(super) fn run_call(
             resolves_at_end: false,
         });
     });
-    resume(component, id).and_then(|finished| match finished {
+    resume(id).and_then(|finished| match finished {
         true => take_outcome(id),
         false => blocked(component, id, caller, async_lower),
     })
 }
 
 /// Resumes the fiber of task `id` (its turn is taken): whether it finished.
-fn resume(_component: Component, id: u32) -> Result<bool, TrapKind> {
+fn resume(id: u32) -> Result<bool, TrapKind> {
     let fiber =
         with_task(id, |task| task.fiber.as_ref().map(|f| f.fiber))?.ok_or(TrapKind::Unreachable)?;
     let mine = may_block();
@@ -235,8 +227,8 @@ fn take_outcome(id: u32) -> Outcome {
         .unwrap_or(Err(TrapKind::Unreachable))
 }
 
-/// What `task.return` gave the innermost call of suspended task `id`'s root call,
-/// if it has been called: (flat result count, value).
+/// What `task.return` gave the call suspended task `id` was started for, if its
+/// callee has called it: (flat result count, value).
 fn root_results(id: u32) -> Option<(usize, ValueSlot)> {
     with_task(id, |task| {
         task.fiber.as_ref()?.calls.first()?.async_return?.results()
@@ -276,7 +268,7 @@ fn blocked(component: Component, id: u32, caller: u32, async_lower: bool) -> Out
     })?;
     tasks::wait_until(component, Turn::AwaitTask(id))?;
     match root_results(id) {
-        Some((count, slot)) if is_fiber_task(id) && !finished(id) => {
+        Some((count, slot)) if !finished(id) => {
             with_task(id, |task| {
                 if let Some(f) = &mut task.fiber {
                     f.awaited = false;
@@ -349,19 +341,14 @@ pub(super) fn block(
 
 /// Whether every call of a suspended fiber can enter its instance again.
 fn can_enter(component: Component, calls: &[Call]) -> bool {
-    let mut entered: Vec<&Call> = Vec::new();
-    let mut ok = true;
-    for call in calls {
-        if component.enter(Some(call.caller), call.callee).is_err() {
-            ok = false;
-            break;
-        }
-        entered.push(call);
-    }
-    for call in entered.iter().rev() {
+    let entered = calls
+        .iter()
+        .take_while(|call| component.enter(Some(call.caller), call.callee).is_ok())
+        .count();
+    for call in calls[..entered].iter().rev() {
         component.leave(Some(call.caller), call.callee);
     }
-    ok
+    entered == calls.len()
 }
 
 /// Gives fiber task `id` its turn if what it waits for is ready: resumes it, and
@@ -399,7 +386,7 @@ pub(super) fn turn(component: Component, id: u32) -> Result<bool, TrapKind> {
             f.event = event;
         }
     })?;
-    if resume(component, id)? {
+    if resume(id)? {
         finish(id)?;
     }
     Ok(true)

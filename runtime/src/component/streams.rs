@@ -1511,8 +1511,19 @@ pub(crate) fn filesystem_source(
     source: Result<u32, u8>,
 ) -> Result<(u32, u32), TrapKind> {
     let types = if entries { ENTRY_TYPES } else { FILE_TYPES };
+    host_source(instance, types, source.map(Host::Object))
+}
+
+/// A stream of `types` the guest reads, which the host writes from `source`, or, for
+/// `Err(code)`, which has already ended with that `error-code`: the guest's (stream,
+/// future) handles.
+fn host_source(
+    instance: StateWord,
+    types: HostTypes,
+    source: Result<Host, u8>,
+) -> Result<(u32, u32), TrapKind> {
     let (sid, fid) = STATE.with(|state| -> Result<(u32, u32), TrapKind> {
-        let (sid, fid) = state.new_host_stream(types, source.ok().map(Host::Object));
+        let (sid, fid) = state.new_host_stream(types, source.ok());
         if let Err(code) = source {
             state.shared(sid)?.dropped = true;
             state.set_outcome(sid, Err(code))?;

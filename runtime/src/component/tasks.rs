@@ -12,9 +12,10 @@
 //! in the reactor (`crate::host::poll::wait`, on every target) until the earliest
 //! deadline of a subtask in the set; a set nothing in it can wake is the deadlock the
 //! spec traps on. Calls between instances lowered or lifted `async` are `calls.rs`;
-//! a callee of one whose callback loop blocks is parked here as a task (`park`),
-//! given its turns by `run_turns` whenever a task waits or yields, and its caller's
-//! subtask resolves when it calls `task.return`.
+//! a callee of one whose callback loop blocks is parked here as a task (`park`), one
+//! that blocks elsewhere suspends its fiber (`stackful.rs`); both are given their
+//! turns by `run_turns` whenever a task waits or yields (`wait_until`, the one wait
+//! loop), and the caller's subtask resolves when the callee calls `task.return`.
 
 use alloc::vec::Vec;
 
@@ -492,10 +493,10 @@ pub fn run_ready(component: Component) -> Result<bool, TrapKind> {
 }
 
 /// Gives each task that can make progress its next turn, as [`run_ready`]; with
-/// `parked_only`, only the parked callees of calls between instances (a task that
-/// waits or yields on its own stack lets them run, not the host's other tasks, whose
-/// driver runs them). A parked callee runs only when its instance can be entered
-/// (another call into it is not in progress). Returns whether any ran.
+/// `parked_only`, only the callees of calls between instances, parked or suspended on
+/// their fibers (a task that waits or yields lets them run, not the host's other
+/// tasks, whose driver runs them). A callee runs only when its instances can be
+/// entered (another call into them is not in progress). Returns whether any ran.
 fn run_turns(component: Component, parked_only: bool) -> Result<bool, TrapKind> {
     let mut ran = false;
     let count = TASKS.with(|tasks| tasks.len()) as u32;

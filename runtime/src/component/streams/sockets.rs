@@ -105,14 +105,7 @@ pub(crate) fn socket_failed_source(
     instance: StateWord,
     code: u8,
 ) -> Result<(u32, Option<u32>), TrapKind> {
-    let (sid, fid) = STATE.with(|state| -> Result<(u32, u32), TrapKind> {
-        let (sid, fid) = state.new_host_stream(SOCKET_TYPES, None);
-        state.shared(sid)?.dropped = true;
-        state.set_outcome(sid, Err(code))?;
-        Ok((sid, fid))
-    })?;
-    let stream = add_host_end(instance, sid, AsyncKind::StreamReadable)?;
-    let future = add_host_end(instance, fid, AsyncKind::FutureReadable)?;
+    let (stream, future) = super::host_source(instance, SOCKET_TYPES, Err(code))?;
     Ok((stream, Some(future)))
 }
 
