@@ -186,6 +186,12 @@ fn shifted<'data>(plan: &ComponentPlan<'data>, shift: usize) -> ComponentPlan<'d
     plan.post_returns.iter_mut().for_each(def);
     plan.callbacks.iter_mut().for_each(def);
     plan.exports.iter_mut().for_each(|e| def(&mut e.func));
+    plan.tables.iter_mut().for_each(item);
+    for trampoline in &mut plan.trampolines {
+        if let Trampoline::ThreadNew { table, .. } = trampoline {
+            item(table);
+        }
+    }
     for resource in &mut plan.resources {
         if let Resource::Defined {
             destructor: Some(d),
@@ -314,6 +320,7 @@ fn trampoline_name(plan: &ComponentPlan<'_>, index: usize) -> String {
         Trampoline::Backpressure { delta, .. } if *delta > 0 => "[backpressure-inc]".into(),
         Trampoline::Backpressure { .. } => "[backpressure-dec]".to_string(),
         Trampoline::TaskReturn { .. } => "[task-return]".to_string(),
+        Trampoline::ThreadNew { .. } => "[thread.new-indirect]".to_string(),
         Trampoline::Async { op, .. } => format!("[{}]", op.name()),
         Trampoline::Copy { name, .. } => format!("[{name}]"),
         Trampoline::Transfer { future: false, .. } => "[stream-transfer]".to_string(),

@@ -18,6 +18,9 @@ pub struct ComponentPlan<'data> {
     pub options: Vec<CanonOptions>,
     /// Memories canonical options name (`RuntimeMemoryIndex`): exports of instances.
     pub memories: Vec<CoreItem>,
+    /// Tables `thread.new-indirect` reads start functions from (`RuntimeTableIndex`):
+    /// exports of instances.
+    pub tables: Vec<CoreItem>,
     /// Functions named as `realloc` options.
     pub reallocs: Vec<CoreDef>,
     /// Functions named as `post-return` options.
@@ -221,6 +224,14 @@ pub enum Trampoline {
         /// The slot.
         slot: u32,
     },
+    /// `thread.new-indirect`: a new thread of the running task, which will call the
+    /// function at an index of `table` (checked to be of type `(func (param i32))`).
+    ThreadNew {
+        /// The component instance.
+        instance: u32,
+        /// The core table the start function comes from.
+        table: CoreItem,
+    },
     /// `backpressure.inc` (`delta` 1) or `backpressure.dec` (-1).
     Backpressure {
         /// The component instance.
@@ -350,6 +361,20 @@ pub enum AsyncOp {
     SubtaskCancel { is_async: bool },
     /// `task.cancel`: `()`.
     TaskCancel,
+    /// `thread.index`: `() -> thread`.
+    ThreadIndex,
+    /// `thread.resume-later`: `(thread)`.
+    ThreadResumeLater,
+    /// `thread.suspend`: `() -> cancelled`.
+    ThreadSuspend,
+    /// `thread.suspend-then-resume`: `(thread) -> cancelled`.
+    ThreadSuspendThenResume,
+    /// `thread.yield-then-resume`: `(thread) -> cancelled`.
+    ThreadYieldThenResume,
+    /// `thread.suspend-then-promote`: `(thread) -> cancelled`.
+    ThreadSuspendThenPromote,
+    /// `thread.yield-then-promote`: `(thread) -> cancelled`.
+    ThreadYieldThenPromote,
 }
 
 impl AsyncOp {
@@ -365,6 +390,13 @@ impl AsyncOp {
             AsyncOp::SubtaskDrop => "subtask.drop",
             AsyncOp::SubtaskCancel { .. } => "subtask.cancel",
             AsyncOp::TaskCancel => "task.cancel",
+            AsyncOp::ThreadIndex => "thread.index",
+            AsyncOp::ThreadResumeLater => "thread.resume-later",
+            AsyncOp::ThreadSuspend => "thread.suspend",
+            AsyncOp::ThreadSuspendThenResume => "thread.suspend-then-resume",
+            AsyncOp::ThreadYieldThenResume => "thread.yield-then-resume",
+            AsyncOp::ThreadSuspendThenPromote => "thread.suspend-then-promote",
+            AsyncOp::ThreadYieldThenPromote => "thread.yield-then-promote",
         }
     }
 
@@ -382,6 +414,13 @@ impl AsyncOp {
             AsyncOp::SubtaskCancel { is_async: false } => op::SUBTASK_CANCEL,
             AsyncOp::SubtaskCancel { is_async: true } => op::SUBTASK_CANCEL_ASYNC,
             AsyncOp::TaskCancel => op::TASK_CANCEL,
+            AsyncOp::ThreadIndex => op::THREAD_INDEX,
+            AsyncOp::ThreadResumeLater => op::THREAD_RESUME_LATER,
+            AsyncOp::ThreadSuspend => op::THREAD_SUSPEND,
+            AsyncOp::ThreadSuspendThenResume => op::THREAD_SUSPEND_THEN_RESUME,
+            AsyncOp::ThreadYieldThenResume => op::THREAD_YIELD_THEN_RESUME,
+            AsyncOp::ThreadSuspendThenPromote => op::THREAD_SUSPEND_THEN_PROMOTE,
+            AsyncOp::ThreadYieldThenPromote => op::THREAD_YIELD_THEN_PROMOTE,
         }
     }
 }

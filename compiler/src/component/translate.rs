@@ -468,6 +468,71 @@ impl Planner<'_, '_> {
                 options: None,
                 cancellable: *cancellable,
             },
+            wc::Trampoline::ThreadIndex { instance } => Trampoline::Async {
+                op: AsyncOp::ThreadIndex,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: false,
+            },
+            wc::Trampoline::ThreadResumeLater { instance } => Trampoline::Async {
+                op: AsyncOp::ThreadResumeLater,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: false,
+            },
+            wc::Trampoline::ThreadSuspend {
+                instance,
+                cancellable,
+            } => Trampoline::Async {
+                op: AsyncOp::ThreadSuspend,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: *cancellable,
+            },
+            wc::Trampoline::ThreadSuspendThenResume {
+                instance,
+                cancellable,
+            } => Trampoline::Async {
+                op: AsyncOp::ThreadSuspendThenResume,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: *cancellable,
+            },
+            wc::Trampoline::ThreadYieldThenResume {
+                instance,
+                cancellable,
+            } => Trampoline::Async {
+                op: AsyncOp::ThreadYieldThenResume,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: *cancellable,
+            },
+            wc::Trampoline::ThreadSuspendThenPromote {
+                instance,
+                cancellable,
+            } => Trampoline::Async {
+                op: AsyncOp::ThreadSuspendThenPromote,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: *cancellable,
+            },
+            wc::Trampoline::ThreadYieldThenPromote {
+                instance,
+                cancellable,
+            } => Trampoline::Async {
+                op: AsyncOp::ThreadYieldThenPromote,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable: *cancellable,
+            },
+            wc::Trampoline::ThreadNewIndirect {
+                instance,
+                start_func_table_idx,
+                ..
+            } => Trampoline::ThreadNew {
+                instance: instance.as_u32(),
+                table: self.table_item(*start_func_table_idx)?,
+            },
             wc::Trampoline::BackpressureInc { instance } => Trampoline::Backpressure {
                 instance: instance.as_u32(),
                 delta: 1,
@@ -568,6 +633,20 @@ impl Planner<'_, '_> {
         self.plan.trampolines.len() - 1
     }
 
+    /// The core table `thread.new-indirect` reads, extracted before it is used.
+    fn table_item(&self, index: wc::RuntimeTableIndex) -> Result<CoreItem> {
+        self.plan
+            .tables
+            .get(index.as_u32() as usize)
+            .copied()
+            .ok_or_else(|| {
+                CompileError::Codegen(format!(
+                    "component: table {} used before it is defined",
+                    index.as_u32()
+                ))
+            })
+    }
+
     fn resource_of(&self, table: wc::TypeResourceTableIndex) -> Result<usize> {
         match &self.types[table] {
             wc::TypeResourceTable::Concrete { ty, .. } => Ok(ty.index()),
@@ -641,8 +720,14 @@ impl Planner<'_, '_> {
                     let def = self.core_def(&callback.def)?;
                     self.plan.callbacks.push(def);
                 }
-                // The tables `thread.new-indirect` reads (threads are not implemented).
-                GlobalInitializer::ExtractTable(_) => {}
+                GlobalInitializer::ExtractTable(table) => {
+                    expect_next(self.plan.tables.len(), table.index.as_u32())?;
+                    let def = self.core_def(&table.export.clone().into())?;
+                    let CoreDef::Item(item) = def else {
+                        return Err(CompileError::Codegen("a table that is no export".into()));
+                    };
+                    self.plan.tables.push(item);
+                }
             }
         }
         Ok(())

@@ -117,6 +117,20 @@ pub mod async_op {
     pub const SUBTASK_CANCEL_ASYNC: u32 = 8;
     /// `task.cancel`: `()`.
     pub const TASK_CANCEL: u32 = 9;
+    /// `thread.index`: `() -> thread`.
+    pub const THREAD_INDEX: u32 = 10;
+    /// `thread.resume-later`: `(thread)`.
+    pub const THREAD_RESUME_LATER: u32 = 11;
+    /// `thread.suspend`: `() -> cancelled`.
+    pub const THREAD_SUSPEND: u32 = 12;
+    /// `thread.suspend-then-resume`: `(thread) -> cancelled`.
+    pub const THREAD_SUSPEND_THEN_RESUME: u32 = 13;
+    /// `thread.yield-then-resume`: `(thread) -> cancelled`.
+    pub const THREAD_YIELD_THEN_RESUME: u32 = 14;
+    /// `thread.suspend-then-promote`: `(thread) -> cancelled`.
+    pub const THREAD_SUSPEND_THEN_PROMOTE: u32 = 15;
+    /// `thread.yield-then-promote`: `(thread) -> cancelled`.
+    pub const THREAD_YIELD_THEN_PROMOTE: u32 = 16;
     /// Or'd into `waitable-set.wait`, `.poll` and `thread.yield` given the
     /// `cancellable` immediate: the task may learn of its cancellation there.
     pub const CANCELLABLE: u32 = 1 << 8;
@@ -165,6 +179,9 @@ pub mod copy_op {
     pub const ASYNC: u32 = 16;
     /// The mask of the operation without [`ASYNC`].
     pub const MASK: u32 = 15;
+    /// Or'd in when the running task may block (as `async_op::MAY_BLOCK`): a
+    /// synchronous copy or cancel traps without it, unless another thread is ready.
+    pub const MAY_BLOCK: u32 = 32;
 }
 
 /// The error-context built-ins of [`crate::symbols::ERROR_CONTEXT_BUILTIN`].

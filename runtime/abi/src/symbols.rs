@@ -292,6 +292,16 @@ pub const START_CALL: &str = "wafer_rt_start_call";
 /// options' context of the built-ins that write an event to memory, else null.
 pub const ASYNC_BUILTIN: &str = "wafer_rt_async_builtin";
 
+/// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, instance:
+/// u32, func_ref: *const u8, arg: u32, call_ref: extern "C" fn(*const u8, *mut
+/// [u8; 16]) -> u32, may_block: *mut u32) -> u64`. `thread.new-indirect` called by
+/// `instance`: a new suspended thread that will call `func_ref` with `arg` through
+/// `call_ref` (the image's caller of function references, as for `START_CALL`), where
+/// `func_ref` is the `VMFuncRef` the compiled code took from the table (checked:
+/// present, of the start function's type) and `may_block` the address of the task's
+/// `may_block` global. The result holds the thread's index.
+pub const THREAD_NEW: &str = "wafer_rt_thread_new";
+
 /// Defined by the runtime: `extern "C" fn(info: *const ComponentDescriptor, context:
 /// *const CanonContext, op: u32, instance: u32, ty: u32, layout: u32, a: u32, b: u32,
 /// c: u32) -> u64`. The stream or future built-in `op` (`crate::component::copy_op`)

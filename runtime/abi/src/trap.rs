@@ -188,11 +188,16 @@ pub enum TrapKind {
     /// `subtask.cancel` of a subtask whose resolution was delivered, or cancelled
     /// already.
     SubtaskCancelAfterResolved = 65,
+    /// A `thread.*` built-in named no thread of its instance.
+    InvalidThread = 66,
+    /// `thread.resume-later` or a `thread.*-then-resume` of a thread that is not
+    /// suspended (it runs, or waits for something other than being resumed).
+    ThreadNotSuspended = 67,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 65] = [
+    pub const ALL: [TrapKind; 67] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -258,6 +263,8 @@ impl TrapKind {
         TrapKind::RemoveBusyEnd,
         TrapKind::TaskCancelNotCancelled,
         TrapKind::SubtaskCancelAfterResolved,
+        TrapKind::InvalidThread,
+        TrapKind::ThreadNotSuspended,
     ];
 
     /// The kind with this code, if any.
@@ -428,6 +435,10 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "`task.cancel` called by task which has not been cancelled",
     // SubtaskCancelAfterResolved
     "`subtask.cancel` called after terminal status delivered",
+    // InvalidThread
+    "invalid thread index",
+    // ThreadNotSuspended
+    "cannot resume thread which is not suspended",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

@@ -221,9 +221,10 @@ pub unsafe extern "C" fn wafer_rt_start_call(
     };
     // SAFETY: the compiled caller passes the address of the task's `may_block` global.
     let caller_may_block = unsafe { may_block.read() };
-    if flags & ASYNC_LOWER == 0 && caller_may_block == 0 {
+    if flags & ASYNC_LOWER == 0 && !super::threads::may_wait(component, caller_may_block != 0) {
         // A synchronous lower of a function of `async` type from a task that may not
-        // block (the spec's `canon_lower` check).
+        // block, with no other thread to run meanwhile (the spec's `canon_lower`
+        // check).
         return BuiltinResult::trap(TrapKind::CannotBlockSyncTask).encode();
     }
     let caller = prepared.caller;
@@ -302,6 +303,8 @@ pub unsafe extern "C" fn wafer_rt_start_call(
             caller,
             callee_instance,
             async_lower,
+            type_async,
+            exclusive,
             may_block,
             work,
         )

@@ -318,18 +318,35 @@ fn run(
         // Lifted with a callback: the callback loop runs the task to its end. Without
         // one (stackful), the task ran to its end in the call: with one task on one
         // thread, its waits blocked where it made them.
-        if let Some(callback) = callback {
-            let packed = flat_value(CoreType::I32, &slots[0]).bits() as u32;
-            super::tasks::drive(component, callee.instance, packed, |event| {
-                for (slot, word) in slots.iter_mut().zip(event) {
-                    *slot = u128::from(word).to_le_bytes();
-                }
-                callback(slots.as_mut_ptr());
-                flat_value(CoreType::I32, &slots[0]).bits() as u32
-            })
-            .map_err(|kind| (kind, None))?;
+        // Once it returned, the call ends when the loop would yield or wait next; the
+        // task goes on in later turns (a task may go on after it returns).
+        let parked = match callback {
+            Some(callback) => {
+                let packed = flat_value(CoreType::I32, &slots[0]).bits() as u32;
+                super::tasks::drive_until(
+                    component,
+                    callee.instance,
+                    false,
+                    packed,
+                    |event| {
+                        for (slot, word) in slots.iter_mut().zip(event) {
+                            *slot = u128::from(word).to_le_bytes();
+                        }
+                        callback(slots.as_mut_ptr());
+                        flat_value(CoreType::I32, &slots[0]).bits() as u32
+                    },
+                    super::tasks::host_task_returned,
+                )
+                .map_err(|kind| (kind, None))?
+                .map(|packed| (callback, packed))
+            }
+            None => None,
+        };
+        let returned = match parked {
+            Some((callback, packed)) => super::tasks::park_host_task(component, callback, packed),
+            None => super::tasks::finish_host_task(),
         }
-        let returned = super::tasks::finish_host_task().map_err(|kind| (kind, None))?;
+        .map_err(|kind| (kind, None))?;
         // `task.return` passes the results as a call passes parameters.
         let flat_types = match types.flat_count_of(&func.results) > MAX_FLAT_PARAMS as u64 {
             true => alloc::vec![CoreType::I32],

@@ -33,6 +33,7 @@ mod stackful;
 mod stream_values;
 pub mod streams;
 pub mod tasks;
+mod threads;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -126,6 +127,9 @@ struct Call {
     context: [u32; 2],
     /// For a callee lifted `async`: where its `task.return` delivers the results.
     async_return: Option<calls::AsyncReturn>,
+    /// The thread it runs as, once a `thread.*` built-in named it (`threads`): the
+    /// callee's task's implicit thread, or the thread a `thread.new-indirect` made.
+    thread: Option<u32>,
 }
 
 /// The calls in progress, innermost last.
@@ -155,6 +159,7 @@ pub fn trap_detail() -> Option<u32> {
 /// tables do: a later call's waits go on with them.
 pub fn reset_call() {
     HOST_TRAP.with(|slot| *slot = None);
+    threads::reset_stack();
     CALLS.with(Vec::clear);
     ROOT_CONTEXT.with(|slots| *slots = [0; 2]);
     tasks::reset_current();
@@ -167,6 +172,7 @@ pub fn reset_call() {
 pub fn reset() {
     reset_call();
     tasks::reset();
+    threads::reset();
 }
 
 /// The trap kind of a canonical-ABI trap: spec traps are kinds `17 + code`; an embedder
@@ -688,6 +694,7 @@ fn start_call(component: Component, caller: u32, callee: u32) -> Result<(), Trap
                 task,
                 context: [0; 2],
                 async_return: None,
+                thread: None,
             })
         });
     match started {
@@ -700,6 +707,28 @@ fn start_call(component: Component, caller: u32, callee: u32) -> Result<(), Trap
             Err(host_trap(trap))
         }
     }
+}
+
+/// Starts the call a thread `thread.new-indirect` made runs in: from `instance` into
+/// itself (it enters nothing), so the thread has storage and borrows of its own.
+fn start_thread_call(component: Component, instance: u32, thread: u32) -> Result<(), TrapKind> {
+    let call = component
+        .with_table(instance, HandleTable::begin_subtask)
+        .and_then(|subtask| {
+            let task = component.with_table(instance, HandleTable::begin_task)?;
+            Ok(Call {
+                caller: instance,
+                callee: instance,
+                subtask,
+                task,
+                context: [0; 2],
+                async_return: None,
+                thread: Some(thread),
+            })
+        })
+        .map_err(host_trap)?;
+    CALLS.with(|calls| calls.push(call));
+    Ok(())
 }
 
 /// Ends the innermost call: see `wafer_abi::symbols::EXIT_SYNC_CALL`.
@@ -725,6 +754,9 @@ fn end_call(component: Component) -> Result<(), Trap> {
 /// Ends the callee's task of `call` (which must have dropped its borrows) and the
 /// caller's subtask: a call that returned, or a parked callee's task that exited.
 fn finish_call(component: Component, call: Call) -> Result<(), Trap> {
+    if let Some(thread) = call.thread {
+        threads::forget(thread);
+    }
     component
         .with_table(call.callee, |table| table.end_task(call.task))
         .and_then(|r| r)

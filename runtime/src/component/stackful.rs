@@ -57,10 +57,36 @@ pub(super) struct FiberTask {
     /// Its callee has no `task.return` (it is lifted synchronously): the caller's
     /// subtask resolves when the fiber finishes.
     resolves_at_end: bool,
+    /// Its callee's task needs its instance to itself (the spec's `needs_exclusive`):
+    /// a synchronous task's wait does not run it.
+    exclusive: bool,
+    /// For a thread `thread.new-indirect` made: its instance, which it enters (if no
+    /// thread of the instance is in it already) whenever it runs.
+    thread_of: Option<u32>,
+}
+
+/// The task on a fiber the trampoline in [`resume`] runs next: a thread switched to
+/// one on a fiber, and suspended its own.
+static SWITCH_NEXT: Global<Option<u32>> = Global::new(None);
+
+/// Has the trampoline that resumed the running fiber run task `id`'s next (a switch).
+pub(super) fn switch_next(id: u32) {
+    SWITCH_NEXT.with(|next| *next = Some(id));
 }
 
 /// The address of the image's `may_block` global (zero before a call ran on a fiber).
 static MAY_BLOCK: Global<usize> = Global::new(0);
+
+/// Notes the address of the image's `may_block` global, which compiled code passed.
+pub(super) fn note_may_block_at(at: *mut u32) {
+    MAY_BLOCK.with(|slot| *slot = at as usize);
+}
+
+/// Lets the running thread block from now on (its `may_block` global is set): another
+/// thread is ready to run meanwhile.
+pub(super) fn allow_blocking() {
+    set_may_block(1);
+}
 
 fn may_block() -> u32 {
     let at = MAY_BLOCK.with(|at| *at);
@@ -157,11 +183,14 @@ pub(super) fn current() -> Option<u32> {
 /// there is none to be had). `may_block` is the image's `may_block` global. Answers the call's outcome: what `work` answered when
 /// it ran to its end, or else the status of a call that blocked (see the module's
 /// documentation).
+#[allow(clippy::too_many_arguments, reason = "the parts of a call")]
 pub(super) fn run_call(
     component: Component,
     caller: u32,
     callee: u32,
     async_lower: bool,
+    callee_async: bool,
+    exclusive: bool,
     may_block_at: *mut u32,
     work: impl FnOnce() -> Outcome + 'static,
 ) -> Outcome {
@@ -197,21 +226,70 @@ pub(super) fn run_call(
             cancellable: false,
             started: false,
             resolves_at_end: false,
+            exclusive,
+            thread_of: None,
         });
     });
-    resume(id).and_then(|finished| match finished {
+    let mut finished = resume(component, id)?;
+    if !finished && !callee_async {
+        // A synchronous callee blocked: until it returns, only the threads of its
+        // instance that can use the stack run (its own among them), else it deadlocks.
+        while !has_returned(id) {
+            if !super::tasks::run_scoped(component, callee)? {
+                return Err(TrapKind::Deadlock);
+            }
+        }
+        finished = self::finished(id);
+    }
+    match finished {
         true => take_outcome(id),
         false => blocked(component, id, caller, async_lower),
-    })
+    }
 }
 
-/// Resumes the fiber of task `id` (its turn is taken): whether it finished.
-fn resume(id: u32) -> Result<bool, TrapKind> {
-    let fiber =
-        with_task(id, |task| task.fiber.as_ref().map(|f| f.fiber))?.ok_or(TrapKind::Unreachable)?;
+/// Resumes the fiber of task `id` (its turn is taken): whether it finished. A thread
+/// that suspends by switching to a thread on another fiber has that fiber run next,
+/// here, and so on (a trampoline: switches do not nest).
+fn resume(component: Component, id: u32) -> Result<bool, TrapKind> {
+    let mut running = id;
+    let mut id_finished = false;
+    loop {
+        let finished = resume_one(component, running)?;
+        if running == id {
+            id_finished = finished;
+        } else if finished {
+            finish(running)?;
+        }
+        let Some(next) = SWITCH_NEXT.with(Option::take) else {
+            return Ok(id_finished);
+        };
+        if !prepare_turn(component, next)? {
+            // It cannot run now (its instance is busy): a later turn runs it.
+            return Ok(id_finished);
+        }
+        running = next;
+    }
+}
+
+/// Resumes the fiber of task `id` once: whether it finished. A thread
+/// `thread.new-indirect` made enters its instance while it runs, unless a thread of
+/// the instance is in it already (it was switched to, or a synchronous task's wait
+/// runs it).
+fn resume_one(component: Component, id: u32) -> Result<bool, TrapKind> {
+    let (fiber, thread_of) = with_task(id, |task| {
+        task.fiber.as_ref().map(|f| (f.fiber, f.thread_of))
+    })?
+    .ok_or(TrapKind::Unreachable)?;
+    let entered = match thread_of {
+        Some(instance) => component.enter(None, instance).is_ok(),
+        None => false,
+    };
     let mine = may_block();
     let state = crate::fiber::resume(fiber);
     set_may_block(mine);
+    if let (true, Some(instance)) = (entered, thread_of) {
+        component.leave(None, instance);
+    }
     match state {
         Some(crate::fiber::State::Finished) => Ok(true),
         Some(_) => Ok(false),
@@ -266,7 +344,10 @@ fn blocked(component: Component, id: u32, caller: u32, async_lower: bool) -> Out
             f.awaited = true;
         }
     })?;
-    tasks::wait_until(component, Turn::AwaitTask(id))?;
+    let caller_may_block = may_block() != 0;
+    super::threads::scoped(caller, caller_may_block, || {
+        tasks::wait_until(component, Turn::AwaitTask(id))
+    })?;
     match root_results(id) {
         Some((count, slot)) if !finished(id) => {
             with_task(id, |task| {
@@ -354,6 +435,18 @@ fn can_enter(component: Component, calls: &[Call]) -> bool {
 /// Gives fiber task `id` its turn if what it waits for is ready: resumes it, and
 /// resolves its caller's subtask once it finishes. Answers whether it ran.
 pub(super) fn turn(component: Component, id: u32) -> Result<bool, TrapKind> {
+    if !prepare_turn(component, id)? {
+        return Ok(false);
+    }
+    if resume(component, id)? {
+        finish(id)?;
+    }
+    Ok(true)
+}
+
+/// Takes fiber task `id`'s turn if what it waits for is ready (and its instances can
+/// be entered): its wait's event is set for it to find. Answers whether it may run.
+fn prepare_turn(component: Component, id: u32) -> Result<bool, TrapKind> {
     let (turn, cancel, enterable) = with_task(id, |task| {
         let f = task.fiber.as_ref();
         (
@@ -386,10 +479,76 @@ pub(super) fn turn(component: Component, id: u32) -> Result<bool, TrapKind> {
             f.event = event;
         }
     })?;
-    if resume(id)? {
-        finish(id)?;
-    }
     Ok(true)
+}
+
+/// Whether fiber task `id` is a thread of `instance` that a synchronous task's wait
+/// there may run: any but the implicit thread of a task that needs the instance to
+/// itself.
+pub(super) fn may_run_in_scope(id: u32, instance: u32) -> bool {
+    TASKS.with(|tasks| {
+        tasks
+            .get(id as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|task| {
+                task.instance() == instance && task.fiber.as_ref().is_some_and(|f| !f.exclusive)
+            })
+    })
+}
+
+/// `thread.new-indirect`: a new thread of `instance`, suspended, whose fiber will run
+/// `work` inside a call of the instance into itself (its own storage and borrows)
+/// with `may_block` as its task's `may_block`. Answers its thread id.
+pub(super) fn spawn_thread(
+    component: Component,
+    instance: u32,
+    may_block: u32,
+    work: impl FnOnce() -> Result<(), TrapKind> + 'static,
+) -> Result<u32, TrapKind> {
+    let outcome = Rc::new(RefCell::new(None));
+    let id = tasks::new_task(instance, None);
+    let thread = super::threads::new_thread(instance, id);
+    let slot = outcome.clone();
+    let fiber = crate::fiber::new(Box::new(move || {
+        let result = (|| {
+            super::start_thread_call(component, instance, thread)?;
+            let base = CALLS.with(|calls| calls.len() - 1);
+            with_task(id, |task| {
+                if let Some(f) = &mut task.fiber {
+                    f.calls_base = base;
+                }
+            })?;
+            set_may_block(may_block);
+            work()?;
+            super::end_call(component).map_err(super::host_trap)
+        })();
+        *slot.borrow_mut() = Some(result.map(|()| (0, Vec::new())));
+    }));
+    let Some(fiber) = fiber else {
+        TASKS.with(|tasks| tasks[id as usize] = None);
+        super::threads::forget(thread);
+        return Err(TrapKind::Unreachable);
+    };
+    with_task(id, |task| {
+        task.turn = Turn::Thread(thread);
+        task.fiber = Some(FiberTask {
+            fiber,
+            calls: Vec::new(),
+            calls_base: 0,
+            may_block,
+            event: [event::NONE, 0, 0],
+            subtask: None,
+            outcome,
+            awaited: false,
+            suspended: true,
+            cancellable: false,
+            started: true,
+            resolves_at_end: false,
+            exclusive: false,
+            thread_of: Some(instance),
+        });
+    })?;
+    Ok(thread)
 }
 
 /// Ends task `id`, whose fiber finished: its caller's subtask resolves (a trap in it

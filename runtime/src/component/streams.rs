@@ -124,6 +124,8 @@ struct End {
     set: Option<u32>,
     /// Its index in its instance's table.
     handle: u32,
+    /// A synchronous copy or cancel waits on it: it may not join a waitable set.
+    sync_waiter: bool,
 }
 
 /// The host as one party of a stream or future.
@@ -283,6 +285,7 @@ impl State {
                 event: None,
                 set: None,
                 handle: 0,
+                sync_waiter: false,
             },
         )
     }
@@ -970,6 +973,17 @@ pub(super) fn take_event(set: u32) -> Result<Option<[u32; 3]>, TrapKind> {
     })
 }
 
+/// Whether an end joined to waitable set `set` has an event (none is delivered).
+pub(super) fn set_has_event(set: u32) -> bool {
+    STATE.with(|state| {
+        state
+            .ends
+            .iter()
+            .flatten()
+            .any(|end| end.set == Some(set) && end.event.is_some())
+    })
+}
+
 /// Whether an end joined to `set` waits for stdin (the reactor should wake on it).
 pub(super) fn set_waits_on_stdin(set: u32) -> bool {
     STATE.with(|state| {
@@ -985,9 +999,22 @@ pub(super) fn set_waits_on_stdin(set: u32) -> bool {
 /// `waitable.join` of end `id` (of `kind`) to `set`.
 pub(super) fn join(id: u32, set: Option<u32>) -> Result<(), TrapKind> {
     STATE.with(|state| {
-        state.end(id)?.set = set;
+        let end = state.end(id)?;
+        if set.is_some() && end.sync_waiter {
+            return Err(TrapKind::SyncWaitableInSet);
+        }
+        end.set = set;
         Ok(())
     })
+}
+
+/// Marks end `id` as waited on by a synchronous copy or cancel, or no longer.
+fn set_sync_waiter(id: u32, waiting: bool) {
+    STATE.with(|state| {
+        if let Ok(end) = state.end(id) {
+            end.sync_waiter = waiting;
+        }
+    });
 }
 
 /// The checks of the spec's `lift_async_value` on readable end `id`: idle, and not
@@ -1094,10 +1121,21 @@ impl Call {
     /// `async` task may block. Other tasks run meanwhile (a task on a stack of its own
     /// suspends until then).
     fn wait_for_event(&self, id: u32) -> Result<(), TrapKind> {
-        if !super::tasks::in_async_task(self.instance) {
+        if !self.may_wait() {
             return Err(TrapKind::CannotBlockSyncTask);
         }
-        super::tasks::wait_until(self.component, super::tasks::Turn::AwaitEnd(id)).map(|_| ())
+        set_sync_waiter(id, true);
+        let waited = super::threads::scoped(self.instance, self.may_block, || {
+            super::tasks::wait_until(self.component, super::tasks::Turn::AwaitEnd(id))
+        });
+        set_sync_waiter(id, false);
+        waited.map(|_| ())
+    }
+
+    /// Whether the running task may wait here: it is `async`, or another thread
+    /// could run meanwhile.
+    fn may_wait(&self) -> bool {
+        super::threads::may_wait(self.component, self.may_block)
     }
 }
 
@@ -1122,6 +1160,8 @@ struct Call {
     ty: u32,
     layout: u32,
     is_async: bool,
+    /// The running task may block (its type is `async`).
+    may_block: bool,
 }
 
 impl Call {
@@ -1340,8 +1380,25 @@ pub unsafe extern "C" fn wafer_rt_copy_builtin(
         ty,
         layout,
         is_async: op & copy_op::ASYNC != 0,
+        may_block: op & copy_op::MAY_BLOCK != 0,
     };
     use AsyncKind::{FutureReadable, FutureWritable, StreamReadable, StreamWritable};
+    // A synchronous copy or cancel may block: a synchronous task may make one only
+    // while another thread could run meanwhile (checked before its operands).
+    let may_block = matches!(
+        op & copy_op::MASK,
+        copy_op::STREAM_READ
+            | copy_op::STREAM_WRITE
+            | copy_op::FUTURE_READ
+            | copy_op::FUTURE_WRITE
+            | copy_op::STREAM_CANCEL_READ
+            | copy_op::STREAM_CANCEL_WRITE
+            | copy_op::FUTURE_CANCEL_READ
+            | copy_op::FUTURE_CANCEL_WRITE
+    );
+    if may_block && !call.is_async && !call.may_wait() {
+        return BuiltinResult::trap(TrapKind::CannotBlockSyncTask).encode();
+    }
     let result = match op & copy_op::MASK {
         copy_op::STREAM_NEW | copy_op::FUTURE_NEW => {
             return match call.create(op & copy_op::MASK == copy_op::FUTURE_NEW) {

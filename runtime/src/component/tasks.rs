@@ -74,6 +74,8 @@ pub(super) struct HostSubtask {
     cancel_requested: bool,
     /// It was `STARTING` and has started since: a `STARTED` event is pending.
     pub(super) started_event: bool,
+    /// A synchronous `subtask.cancel` waits on it: it may not join a waitable set.
+    sync_waiter: bool,
 }
 
 static SUBTASKS: Global<Vec<Option<HostSubtask>>> = Global::new(Vec::new());
@@ -149,6 +151,7 @@ fn new_subtask(
             task: None,
             cancel_requested: false,
             started_event: false,
+            sync_waiter: false,
         };
         crate::slots::insert(subtasks, subtask)
     });
@@ -300,6 +303,8 @@ pub(super) enum Turn {
     AwaitEnter { instance: u32, exclusive: bool },
     /// A callback loop waits to have its instance to itself again.
     AwaitExclusive(u32),
+    /// Thread `id` (`threads`) waits to be resumed.
+    Thread(u32),
 }
 
 /// An `async` task the host started: a harness call's or the run export's, or one per
@@ -322,6 +327,9 @@ pub(super) struct HostTask {
     pub(super) cancel: Cancel,
     /// For the callee's task of a call between instances run on a fiber: the fiber.
     pub(super) fiber: Option<super::stackful::FiberTask>,
+    /// For a task the host started: its implicit thread, once a `thread.*` built-in
+    /// named it (`threads`).
+    pub(super) thread: Option<u32>,
 }
 
 /// Where a task's cancellation is.
@@ -380,6 +388,7 @@ pub(super) fn new_task(instance: u32, callback: Option<extern "C" fn(*mut ValueS
         parked: None,
         cancel: Cancel::None,
         fiber: None,
+        thread: None,
     };
     TASKS.with(|tasks| crate::slots::insert(tasks, task))
 }
@@ -390,6 +399,52 @@ pub(super) fn with_task<T>(id: u32, f: impl FnOnce(&mut HostTask) -> T) -> Resul
         Some(Some(task)) => Ok(f(task)),
         _ => Err(TrapKind::Unreachable),
     })
+}
+
+impl HostTask {
+    /// The component instance it runs in.
+    pub(super) fn instance(&self) -> u32 {
+        self.instance
+    }
+}
+
+/// `thread.new-indirect`: see `wafer_abi::symbols::THREAD_NEW`.
+///
+/// # Safety
+/// `descriptor` must be the image's component descriptor, `func_ref` a function
+/// reference of type `(func (param i32))`, `call_ref` the image's caller of function
+/// references and `may_block` the address of the task's `may_block` global.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn wafer_rt_thread_new(
+    descriptor: *const Descriptor,
+    instance: u32,
+    func_ref: *const u8,
+    arg: u32,
+    call_ref: super::calls::CallRef,
+    may_block: *mut u32,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    let component = unsafe { Component::new(descriptor) };
+    super::stackful::note_may_block_at(may_block);
+    // SAFETY: as above; the new thread inherits its task's `may_block`.
+    let inherited = unsafe { may_block.read() };
+    let func_ref = func_ref as usize;
+    let work = move || {
+        let mut slots = [[0u8; VALUE_SLOT_SIZE as usize]; 1];
+        slots[0] = u128::from(arg).to_le_bytes();
+        // The compiled caller checked the reference's type, so the image's caller
+        // calls it with the one `i32` argument in the first slot.
+        match call_ref(func_ref as *const u8, slots.as_mut_ptr()) {
+            0 => Ok(()),
+            _ => Err(TrapKind::Unreachable),
+        }
+    };
+    let made = super::stackful::spawn_thread(component, instance, inherited, work)
+        .and_then(super::threads::index_of);
+    match made {
+        Ok(index) => BuiltinResult::value(index).encode(),
+        Err(kind) => BuiltinResult::trap(kind).encode(),
+    }
 }
 
 /// Starts the host's `async` task in `instance`, which runs now (its driver runs its
@@ -405,10 +460,49 @@ pub fn finish_host_task() -> Result<Vec<ValueSlot>, TrapKind> {
     let id = CURRENT
         .with(Option::take)
         .ok_or(TrapKind::TaskNotReturned)?;
-    TASKS
-        .with(|tasks| tasks.get_mut(id as usize).and_then(Option::take))
-        .and_then(|task| task.results)
+    let task = TASKS.with(|tasks| tasks.get_mut(id as usize).and_then(Option::take));
+    if let Some(thread) = task.as_ref().and_then(|task| task.thread) {
+        super::threads::forget(thread);
+    }
+    task.and_then(|task| task.results)
         .ok_or(TrapKind::TaskNotReturned)
+}
+
+/// The task the host started that runs now, if any.
+pub(super) fn current_host_task() -> Option<u32> {
+    CURRENT.with(|current| *current)
+}
+
+/// Whether the running task the host started has called `task.return`.
+pub(super) fn host_task_returned() -> bool {
+    CURRENT
+        .with(|current| *current)
+        .and_then(|id| with_task(id, |task| task.results.is_some()).ok())
+        .unwrap_or(false)
+}
+
+/// Ends the host's call of the running task it started, which returned but whose
+/// callback loop goes on (it asked to yield or wait, `packed`): what its `task.return`
+/// gave. The task stays, with its storage, for the executor's later turns
+/// ([`run_ready`]).
+pub(super) fn park_host_task(
+    component: Component,
+    callback: extern "C" fn(*mut ValueSlot),
+    packed: u32,
+) -> Result<Vec<ValueSlot>, TrapKind> {
+    let id = CURRENT
+        .with(Option::take)
+        .ok_or(TrapKind::TaskNotReturned)?;
+    let mut context = [0; 2];
+    super::swap_root_context(&mut context);
+    let results = with_task(id, |task| {
+        task.callback = Some(callback);
+        task.context = context;
+        task.results.take()
+    })?
+    .ok_or(TrapKind::TaskNotReturned)?;
+    settle(component, id, packed)?;
+    Ok(results)
 }
 
 /// Whether `instance` runs an `async` task right now (not a synchronous call it made or
@@ -685,7 +779,10 @@ fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, 
         if is_async {
             return Ok(BLOCKED);
         }
-        wait_until(component, Turn::AwaitSubtask(id))?;
+        with_subtask(id, |s| s.sync_waiter = true)?;
+        let waited = wait_until(component, Turn::AwaitSubtask(id));
+        let _ = with_subtask(id, |s| s.sync_waiter = false);
+        waited?;
     }
 }
 
@@ -722,7 +819,10 @@ pub fn take_results(id: u32) -> Option<Vec<ValueSlot>> {
 pub fn exited(id: u32) -> Result<bool, TrapKind> {
     let exited = with_task(id, |task| task.turn == Turn::Exited)?;
     if exited {
-        TASKS.with(|tasks| tasks[id as usize] = None);
+        let task = TASKS.with(|tasks| tasks[id as usize].take());
+        if let Some(thread) = task.and_then(|task| task.thread) {
+            super::threads::forget(thread);
+        }
     }
     Ok(exited)
 }
@@ -807,7 +907,7 @@ fn wait(component: Component, id: u32, cancellable: bool) -> Result<[u32; 3], Tr
 
 /// Delivers the running task's pending cancellation, if it has one (for a
 /// `cancellable` wait, poll or yield): whether it did.
-fn deliver_pending_cancel() -> Result<bool, TrapKind> {
+pub(super) fn deliver_pending_cancel() -> Result<bool, TrapKind> {
     let Some(id) = super::stackful::current().or_else(|| CURRENT.with(|current| *current)) else {
         return Ok(false);
     };
@@ -826,7 +926,14 @@ fn yield_turn(component: Component, cancellable: bool) -> Result<[u32; 3], TrapK
     if super::stackful::current().is_some() {
         return wait_for(component, Turn::Yielded, cancellable);
     }
-    run_turns(component, true)?;
+    match super::threads::sync_scope() {
+        Some(instance) => {
+            run_scoped(component, instance)?;
+        }
+        None => {
+            run_turns(component, true)?;
+        }
+    }
     Ok([event::NONE, 0, 0])
 }
 
@@ -844,8 +951,69 @@ pub(super) fn ready(component: Component, turn: Turn) -> Result<Option<[u32; 3]>
         Turn::AwaitSubtask(id) => with_subtask(id, |s| s.resolved)?.then_some([event::NONE, 0, 0]),
         Turn::AwaitEnd(id) => super::streams::end_has_event(id)?.then_some([event::NONE, 0, 0]),
         Turn::AwaitTask(id) => super::stackful::has_returned(id).then_some([event::NONE, 0, 0]),
+        Turn::Thread(id) => super::threads::take_resumed(id),
         Turn::Running | Turn::Exited => None,
     })
+}
+
+/// Whether a wait for `turn` would end now, as [`ready`] says, without taking its
+/// event.
+fn would_be_ready(component: Component, turn: Turn) -> bool {
+    match turn {
+        Turn::AwaitEnter {
+            instance,
+            exclusive,
+        } => !component.has_backpressure(instance, exclusive),
+        Turn::AwaitExclusive(instance) => !component.is_exclusive(instance),
+        Turn::Waiting(set) => {
+            super::streams::set_has_event(set)
+                || SUBTASKS.with(|subtasks| {
+                    subtasks.iter().flatten().any(|s| {
+                        s.set == Some(set)
+                            && ((s.resolved && !s.delivered) || (s.started_event && !s.resolved))
+                    })
+                })
+        }
+        Turn::Yielded => true,
+        Turn::AwaitSubtask(id) => with_subtask(id, |s| s.resolved).unwrap_or(false),
+        Turn::AwaitEnd(id) => super::streams::end_has_event(id).unwrap_or(false),
+        Turn::AwaitTask(id) => super::stackful::has_returned(id),
+        Turn::Thread(id) => super::threads::is_resumable(id),
+        Turn::Running | Turn::Exited => false,
+    }
+}
+
+/// Whether some task that waits could go on now.
+pub(super) fn any_ready(component: Component) -> bool {
+    let turns: Vec<Turn> = TASKS.with(|tasks| tasks.iter().flatten().map(|t| t.turn).collect());
+    turns
+        .into_iter()
+        .any(|turn| would_be_ready(component, turn))
+}
+
+/// Gives one ready thread of `instance` that may use the stack its turn (a task on a
+/// fiber that does not need the instance to itself): what a synchronous task's wait
+/// runs meanwhile. Answers whether one ran.
+pub(super) fn run_scoped(component: Component, instance: u32) -> Result<bool, TrapKind> {
+    let count = TASKS.with(|tasks| tasks.len()) as u32;
+    for id in 0..count {
+        if super::stackful::may_run_in_scope(id, instance) && super::stackful::turn(component, id)?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `thread.yield` (or a `thread.yield-then-promote` with no thread to promote) of a
+/// thread of `instance`: answers the event that ended it.
+pub(super) fn yield_now(
+    component: Component,
+    instance: u32,
+    may_block: bool,
+    cancellable: bool,
+) -> Result<[u32; 3], TrapKind> {
+    super::threads::scoped(instance, may_block, || yield_turn(component, cancellable))
 }
 
 /// Waits until `turn` is ready ([`ready`]): a task on a fiber suspends until then,
@@ -881,6 +1049,13 @@ pub(super) fn wait_for(
         crate::p2::sockets_p3::advance()?;
         if let Some(event) = ready(component, turn)? {
             return Ok(event);
+        }
+        if let Some(instance) = super::threads::sync_scope() {
+            // A synchronous task waits: only its instance's threads may run.
+            if run_scoped(component, instance)? {
+                continue;
+            }
+            return Err(TrapKind::Deadlock);
         }
         if run_turns(component, true)? {
             continue;
@@ -1019,10 +1194,10 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
                 } else {
                     take_event(id).unwrap_or([event::NONE, 0, 0])
                 }
-            } else if !may_block {
+            } else if !super::threads::may_wait(component, may_block) {
                 return Err(TrapKind::CannotBlockSyncTask);
             } else {
-                wait(component, id, cancellable)?
+                super::threads::scoped(instance, may_block, || wait(component, id, cancellable))?
             };
             // SAFETY: the compiler passes the options' context for these built-ins.
             let memory = unsafe { crate::p2::context_memory(context) };
@@ -1053,7 +1228,13 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
             waitable.and_then(|(kind, waitable)| {
                 let set = set?;
                 if kind == AsyncKind::Subtask {
-                    with_subtask(waitable, |s| s.set = set)?;
+                    with_subtask(waitable, |s| {
+                        if set.is_some() && s.sync_waiter {
+                            return Err(TrapKind::SyncWaitableInSet);
+                        }
+                        s.set = set;
+                        Ok(())
+                    })??;
                 } else {
                     super::streams::join(waitable, set)?;
                 }
@@ -1078,16 +1259,25 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
         // Answers "not cancelled" (see above). Parked callees of calls between
         // instances take their turns.
         // Answers whether the task was cancelled.
-        async_op::THREAD_YIELD => yield_turn(component, cancellable)
+        async_op::THREAD_YIELD => yield_now(component, instance, may_block, cancellable)
             .map(|event| u32::from(event[0] == event::TASK_CANCELLED)),
         // A synchronous cancel may block.
-        async_op::SUBTASK_CANCEL if !may_block => Err(TrapKind::CannotBlockSyncTask),
+        async_op::SUBTASK_CANCEL if !super::threads::may_wait(component, may_block) => {
+            Err(TrapKind::CannotBlockSyncTask)
+        }
         async_op::SUBTASK_CANCEL | async_op::SUBTASK_CANCEL_ASYNC => component
             .with_table(instance, |table| table.async_id(AsyncKind::Subtask, a))
             .and_then(|id| id)
             .map_err(host_trap)
-            .and_then(|id| cancel_subtask(component, id, op == async_op::SUBTASK_CANCEL_ASYNC)),
+            .and_then(|id| {
+                super::threads::scoped(instance, may_block, || {
+                    cancel_subtask(component, id, op == async_op::SUBTASK_CANCEL_ASYNC)
+                })
+            }),
         async_op::TASK_CANCEL => cancel_task(instance).map(|()| 0),
+        async_op::THREAD_INDEX..=async_op::THREAD_YIELD_THEN_PROMOTE => {
+            super::threads::builtin(component, op, instance, a, may_block, cancellable)
+        }
         _ => Err(TrapKind::Unreachable),
     };
     match result {

@@ -134,6 +134,8 @@
       (call $new-stream)
       (drop (call $stream.cancel-write (global.get $tx))))
 
+    ;; (Its task is `async`: a synchronous task's synchronous read traps sooner, as
+    ;; one that cannot block.)
     (func (export "sync-read-in-set")
       (call $new-stream)
       (call $join (global.get $rx) (call $set.new))
@@ -217,7 +219,7 @@
   (func (export "write-after-dropped") (canon lift (core func $m "write-after-dropped")))
   (func (export "concurrent-writes") (canon lift (core func $m "concurrent-writes")))
   (func (export "cancel-idle") (canon lift (core func $m "cancel-idle")))
-  (func (export "sync-read-in-set") (canon lift (core func $m "sync-read-in-set")))
+  (func (export "sync-read-in-set") async (canon lift (core func $m "sync-read-in-set")))
   (func (export "sync-read-blocks") (canon lift (core func $m "sync-read-deadlock")))
   (func (export "sync-read-deadlock") async (canon lift (core func $m "sync-read-deadlock") async))
   (func (export "unaligned-future") (canon lift (core func $m "unaligned-future")))

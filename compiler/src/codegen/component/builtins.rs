@@ -27,7 +27,7 @@ use wafer_abi::wasi_p2::{self, CanonContext, HostFunc};
 use super::super::compile_function;
 use super::super::object::ObjectWriter;
 use super::{core_func, ir_type, memory_site, start, trampoline_name, wasm_signature};
-use crate::component::plan::{ComponentPlan, CoreDef, FlatType, Resource, Trampoline};
+use crate::component::plan::{ComponentPlan, CoreDef, CoreItem, FlatType, Resource, Trampoline};
 use crate::error::{CompileError, Result};
 use crate::translate::env::{FuncEnv, ModuleEnv, trap_code, vm_flags};
 
@@ -62,10 +62,12 @@ pub(super) fn define_trampolines(
     let plan = sites.plan;
     let menv = &sites.menvs[0];
     let ptr = menv.pointer_type;
-    let starts_calls = plan
-        .trampolines
-        .iter()
-        .any(|t| matches!(t, Trampoline::StartCall { .. }));
+    let starts_calls = plan.trampolines.iter().any(|t| {
+        matches!(
+            t,
+            Trampoline::StartCall { .. } | Trampoline::ThreadNew { .. }
+        )
+    });
     let call_ref = if starts_calls {
         Some(super::call_ref::define_call_ref(
             writer,
@@ -128,6 +130,27 @@ pub(super) fn define_trampolines(
         writer.define_function(trampolines[t], &trampoline_name(plan, t), compiled)?;
     }
     Ok(())
+}
+
+/// The canonical type identity of `(func (param i32))`, the type of every thread's
+/// start function, if a module of the image has that type (else no function has it,
+/// and an identity no type has).
+fn start_func_type_id(menvs: &[ModuleEnv<'_>]) -> u32 {
+    menvs
+        .iter()
+        .flat_map(|m| {
+            m.module
+                .types
+                .iter()
+                .zip(&m.module.canonical_types)
+                .filter_map(|(sig, &canonical)| {
+                    let sig = sig.as_ref()?;
+                    (sig.params == [wasmparser::ValType::I32] && sig.results.is_empty())
+                        .then_some(canonical)
+                })
+        })
+        .next()
+        .unwrap_or(u32::MAX)
 }
 
 /// Traps a host function or a built-in may ask its trampoline to raise: every
@@ -308,6 +331,10 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
                 self.task_return(*instance, params)?;
                 Vec::new()
             }
+            Trampoline::ThreadNew { instance, table } => {
+                self.trap_unless_may_leave(*instance);
+                vec![self.thread_new(*instance, *table, params)?]
+            }
             Trampoline::Async {
                 op,
                 instance,
@@ -482,6 +509,70 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
 
     /// Traps with "cannot leave component instance" unless component instance
     /// `instance`'s `may_leave` flag is set.
+    /// `thread.new-indirect`: takes the start function from `table` at `params[0]` as
+    /// `call_indirect` does (in bounds, present, of type `(func (param i32))`), and has
+    /// the runtime make a thread that calls it with `params[1]` through the image's
+    /// function-reference caller. Returns the thread's index.
+    fn thread_new(
+        &mut self,
+        instance: u32,
+        table: CoreItem,
+        params: &[ir::Value],
+    ) -> Result<ir::Value> {
+        let owner = &self.sites.menvs[table.instance];
+        let mut owner_env = FuncEnv::new(owner);
+        let owner_vmctx = owner_env.data_addr(self.builder, owner.symbols.vmctx);
+        owner_env.set_vmctx(owner_vmctx);
+        let slot = owner_env.table_element_addr(
+            self.builder,
+            table.index,
+            params[0],
+            TrapKind::UndefinedElement,
+        );
+        let ptr = self.env.pointer_type();
+        let funcref = self.builder.ins().load(ptr, vm_flags(), slot, 0);
+        self.builder
+            .ins()
+            .trapz(funcref, trap_code(TrapKind::UninitializedElement));
+        let actual = self.builder.ins().load(
+            types::I32,
+            vm_flags().with_readonly(),
+            funcref,
+            owner.offsets.func_ref_type_id() as i32,
+        );
+        let expected = start_func_type_id(self.sites.menvs);
+        let matches = self.builder.ins().icmp_imm_s(
+            ir::condcodes::IntCC::Equal,
+            actual,
+            i64::from(expected as i32),
+        );
+        self.builder
+            .ins()
+            .trapz(matches, trap_code(TrapKind::IndirectCallTypeMismatch));
+        let call_ref = self.calls.call_ref.ok_or_else(|| {
+            CompileError::Codegen("component: no function-reference caller".into())
+        })?;
+        let mut caller_signature = ir::Signature::new(self.env.menv.host_call_conv);
+        caller_signature.params.push(ir::AbiParam::new(ptr));
+        caller_signature.params.push(ir::AbiParam::new(ptr));
+        caller_signature.returns.push(ir::AbiParam::new(types::I32));
+        let caller = self
+            .env
+            .func_ref(self.builder.func, call_ref, caller_signature);
+        let caller = self.builder.ins().func_addr(ptr, caller);
+        let descriptor = self.env.data_addr(self.builder, self.sites.descriptor);
+        let instance = self.builder.ins().iconst(types::I32, i64::from(instance));
+        let may_block = self.task_may_block_address();
+        let result = self.call_runtime(
+            wafer_abi::symbols::THREAD_NEW,
+            &[descriptor, instance, funcref, params[1], caller, may_block],
+            &[ptr, types::I32, ptr, types::I32, ptr, ptr],
+            &[types::I64],
+        )?[0];
+        self.trap_from_result(result);
+        Ok(self.builder.ins().ireduce(types::I32, result))
+    }
+
     fn trap_unless_may_leave(&mut self, instance: u32) {
         let flags = &self.sites.menvs[instance as usize];
         let vmctx = self.env.data_addr(self.builder, flags.symbols.vmctx);
@@ -736,10 +827,18 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let constant = |builder: &mut FunctionBuilder<'_>, value: u32| {
             builder.ins().iconst(types::I32, i64::from(value as i32))
         };
+        // The running task may block (its `may_block` global), for synchronous copies.
+        let may_block = self.task_may_block();
+        let may_block = self
+            .builder
+            .ins()
+            .ishl_imm_u(may_block, i64::from(copy_op::MAY_BLOCK.trailing_zeros()));
+        let op_value = constant(self.builder, op);
+        let op_value = self.builder.ins().bor(op_value, may_block);
         let mut args = vec![
             descriptor,
             context,
-            constant(self.builder, op),
+            op_value,
             constant(self.builder, instance),
             constant(self.builder, ty),
             constant(self.builder, layout),

@@ -24,7 +24,7 @@ use super::super::object::ObjectWriter;
 use super::super::{CompileConfig, ImageError, compile_function};
 use super::builtins::Sites;
 use super::{core_func, start};
-use crate::component::plan::{ComponentPlan, CoreDef, Resource, Trampoline};
+use crate::component::plan::{ComponentPlan, CoreDef, CoreItem, Resource, Trampoline};
 use crate::error::Result;
 use crate::target::Target;
 use crate::translate::env::{FuncEnv, ModuleEnv, vm_flags};
@@ -266,6 +266,13 @@ impl Bases {
             },
             Trampoline::TaskReturn { instance: i } => Trampoline::TaskReturn {
                 instance: instance(i),
+            },
+            Trampoline::ThreadNew { instance: i, table } => Trampoline::ThreadNew {
+                instance: instance(i),
+                table: CoreItem {
+                    instance: table.instance + self.instance,
+                    ..*table
+                },
             },
             Trampoline::Async {
                 op,
