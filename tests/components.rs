@@ -1088,13 +1088,14 @@ fn components_on_boards() {
 /// the component model says: `wat/p3_timer.wat` (an `async` run waiting on
 /// `monotonic-clock.wait-for` through the runtime's reactor: its 20 ms wait must resolve
 /// after 20 ms) and `wat/p3_fibers.wat` (calls between two components whose callee
-/// blocks on a stack of its own: STARTED, STARTING, then the results). Each must exit
-/// 0 under wasmtime too.
+/// blocks on a stack of its own: STARTED, STARTING, then the results) and
+/// `wat/p3_threads.wat` (cooperative threads: yields, a blocked read, 4000 switches).
+/// Each must exit 0 under wasmtime too.
 #[test]
 fn p3_timer_on_boards() {
     let dir = common::scratch("components-p3-boards");
     let mut failures = Failures::default();
-    for program in ["p3_timer", "p3_fibers"] {
+    for program in ["p3_timer", "p3_fibers", "p3_threads"] {
         let wasm = common::tests_dir().join(format!("components/wat/{program}.wat"));
         let linux = dir.join(program);
         let build = common::wafer_build(&wasm, &linux, &[]);
@@ -1110,7 +1111,9 @@ fn p3_timer_on_boards() {
         if let Some(wasmtime) = common::which("wasmtime") {
             let reference = common::run_command(
                 Command::new(wasmtime)
-                    .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+                    .args(["run", "-W", "component-model-async=y", "-W"])
+                    .args(["component-model-threading=y,component-model-more-async-builtins=y"])
+                    .args(["-S", "p3=y"])
                     .arg(&wasm),
             );
             if reference.code != 0 {
@@ -1126,7 +1129,14 @@ fn p3_timer_on_boards() {
 fn p3_program_on_boards(dir: &Path, program: &str, wasm: &Path, failures: &mut Failures) {
     for board in common::boards::boards() {
         let image = dir.join(format!("{program}.{}.elf", board.name));
-        let build = common::wafer_build(wasm, &image, &["--target", &board.name]);
+        // Seven threads take 32 KiB of stack each from the heap.
+        let heap: &[&str] = match program {
+            "p3_threads" => &["--heap-size", "512K"],
+            _ => &[],
+        };
+        let mut args = vec!["--target", board.name.as_str()];
+        args.extend_from_slice(heap);
+        let build = common::wafer_build(wasm, &image, &args);
         if build.code != 0 {
             failures.push(format!(
                 "{program} on {}: build failed: {}",

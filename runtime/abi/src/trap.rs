@@ -188,16 +188,21 @@ pub enum TrapKind {
     /// `subtask.cancel` of a subtask whose resolution was delivered, or cancelled
     /// already.
     SubtaskCancelAfterResolved = 65,
-    /// A `thread.*` built-in named no thread of its instance.
-    InvalidThread = 66,
+    /// `thread.new-indirect` of a start function whose type is not `(func (param i32))`.
+    ThreadStartType = 66,
     /// `thread.resume-later` or a `thread.*-then-resume` of a thread that is not
     /// suspended (it runs, or waits for something other than being resumed).
     ThreadNotSuspended = 67,
+    /// `thread.new-indirect` of a null table element.
+    ThreadStartMissing = 68,
+    /// A new thread, or a call that may block, found no memory for its stack (on a
+    /// board: the heap, `--heap-size`).
+    NoFiberStack = 69,
 }
 
 impl TrapKind {
     /// Every trap kind.
-    pub const ALL: [TrapKind; 67] = [
+    pub const ALL: [TrapKind; 69] = [
         TrapKind::Unreachable,
         TrapKind::MemoryOutOfBounds,
         TrapKind::TableOutOfBounds,
@@ -263,8 +268,10 @@ impl TrapKind {
         TrapKind::RemoveBusyEnd,
         TrapKind::TaskCancelNotCancelled,
         TrapKind::SubtaskCancelAfterResolved,
-        TrapKind::InvalidThread,
+        TrapKind::ThreadStartType,
         TrapKind::ThreadNotSuspended,
+        TrapKind::ThreadStartMissing,
+        TrapKind::NoFiberStack,
     ];
 
     /// The kind with this code, if any.
@@ -435,10 +442,14 @@ const MESSAGES: [&str; TrapKind::ALL.len()] = [
     "`task.cancel` called by task which has not been cancelled",
     // SubtaskCancelAfterResolved
     "`subtask.cancel` called after terminal status delivered",
-    // InvalidThread
-    "invalid thread index",
+    // ThreadStartType (wasmtime's wording)
+    "start function does not match expected type",
     // ThreadNotSuspended
     "cannot resume thread which is not suspended",
+    // ThreadStartMissing (wasmtime's wording)
+    "the start function index points to an uninitialized function",
+    // NoFiberStack
+    "no memory for a thread's stack (a board's heap: --heap-size)",
 ];
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WTR6");

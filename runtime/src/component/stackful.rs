@@ -210,7 +210,7 @@ pub(super) fn run_call(
     }));
     let Some(fiber) = fiber else {
         TASKS.with(|tasks| tasks[id as usize] = None);
-        return Err(TrapKind::Unreachable);
+        return Err(TrapKind::NoFiberStack);
     };
     let _ = with_task(id, |task| {
         task.fiber = Some(FiberTask {
@@ -527,7 +527,7 @@ pub(super) fn spawn_thread(
     let Some(fiber) = fiber else {
         TASKS.with(|tasks| tasks[id as usize] = None);
         super::threads::forget(thread);
-        return Err(TrapKind::Unreachable);
+        return Err(TrapKind::NoFiberStack);
     };
     with_task(id, |task| {
         task.turn = Turn::Thread(thread);

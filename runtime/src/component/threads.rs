@@ -76,7 +76,7 @@ static SYNC_SCOPE: Global<Option<u32>> = Global::new(None);
 fn with_thread<T>(id: u32, f: impl FnOnce(&mut Thread) -> T) -> Result<T, TrapKind> {
     THREADS.with(|threads| match threads.get_mut(id as usize) {
         Some(Some(thread)) => Ok(f(thread)),
-        _ => Err(TrapKind::InvalidThread),
+        _ => Err(TrapKind::Unreachable),
     })
 }
 
@@ -138,7 +138,8 @@ pub(super) fn register(instance: u32, home: Home, state: State) -> u32 {
     })
 }
 
-/// The id of the thread that instance `instance` numbers `index`.
+/// The id of the thread that instance `instance` numbers `index` ("unknown handle
+/// index", as for handles, when there is none).
 fn lookup(instance: u32, index: u32) -> Result<u32, TrapKind> {
     THREADS.with(|threads| {
         threads
@@ -148,7 +149,7 @@ fn lookup(instance: u32, index: u32) -> Result<u32, TrapKind> {
                     .is_some_and(|t| t.instance == instance && t.index == index)
             })
             .map(|id| id as u32)
-            .ok_or(TrapKind::InvalidThread)
+            .ok_or_else(|| super::host_trap(wafer_canon::Trap::UnknownHandle(index)))
     })
 }
 

@@ -533,7 +533,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let funcref = self.builder.ins().load(ptr, vm_flags(), slot, 0);
         self.builder
             .ins()
-            .trapz(funcref, trap_code(TrapKind::UninitializedElement));
+            .trapz(funcref, trap_code(TrapKind::ThreadStartMissing));
         let actual = self.builder.ins().load(
             types::I32,
             vm_flags().with_readonly(),
@@ -548,7 +548,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         );
         self.builder
             .ins()
-            .trapz(matches, trap_code(TrapKind::IndirectCallTypeMismatch));
+            .trapz(matches, trap_code(TrapKind::ThreadStartType));
         let call_ref = self.calls.call_ref.ok_or_else(|| {
             CompileError::Codegen("component: no function-reference caller".into())
         })?;
