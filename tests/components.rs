@@ -1603,3 +1603,100 @@ fn agrees_with_reference(
         ));
     }
 }
+
+/// A WASI 0.3 program whose stdout pipe is full does not stop its executor:
+/// `wat/p3_stdout_full.wat` writes 1 MiB to stdout's stream while a 20 ms timer runs,
+/// and says "tick" on stderr when the timer fires. The test reads nothing of stdout
+/// until "tick" has come (so the pipe stays full and the inherited, blocking descriptor
+/// would block a write), then all of it: 1 MiB of `x`, exit 0. On every Linux target.
+/// wasmtime 49 writes the same when its stdout is read as it comes, but its timer does
+/// not fire while stdout is held (so the reference is only the output here).
+#[test]
+fn p3_full_stdout_pipe_does_not_stop_the_executor() {
+    let dir = common::scratch("components-p3-stdout-full");
+    let wasm = common::tests_dir().join("components/wat/p3_stdout_full.wat");
+    let mut failures = Failures::default();
+    if let Some(wasmtime) = common::which("wasmtime") {
+        let output = Command::new(wasmtime)
+            .args(["run", "-W", "component-model-async=y", "-S", "p3=y"])
+            .arg(&wasm)
+            .output()
+            .expect("run wasmtime");
+        if output.status.code() != Some(0)
+            || output.stdout.len() != 1 << 20
+            || output.stderr != b"tick\n"
+        {
+            failures.push(format!(
+                "wasmtime: exit {:?}, {} bytes of stdout, stderr {:?}",
+                output.status.code(),
+                output.stdout.len(),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    for target in common::test_targets() {
+        let image = dir.join(format!("stdout-full.{}", target.name));
+        let build = common::wafer_build(&wasm, &image, &["--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!("{}: build failed: {}", target.name, build.stderr));
+            continue;
+        }
+        if let Err(e) = run_holding_stdout(&mut target.command(&image)) {
+            failures.push(format!("{}: {e}", target.name));
+        }
+    }
+    failures.finish("a full stdout pipe");
+}
+
+/// Runs `command` with stdout and stderr piped, reading stdout only once stderr said
+/// "tick": checks stdout is 1 MiB of `x` and the exit status 0.
+fn run_holding_stdout(command: &mut Command) -> Result<(), String> {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let (told, heard) = std::sync::mpsc::channel();
+    let listener = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = stderr.read(&mut byte) {
+            text.push(byte[0]);
+            if text.ends_with(b"tick\n") {
+                let _ = told.send(());
+            }
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let ticked = heard
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .is_ok();
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_end(&mut stdout)
+        .map_err(|e| format!("reading stdout: {e}"))?;
+    let status = child.wait().map_err(|e| format!("waiting: {e}"))?;
+    let stderr = listener.join().unwrap_or_default();
+    if !ticked {
+        return Err(format!(
+            "no \"tick\" on stderr within 30 s while stdout was held (stderr {stderr:?})"
+        ));
+    }
+    if stdout.len() != 1 << 20 || stdout.iter().any(|&b| b != b'x') {
+        return Err(format!(
+            "stdout: {} bytes, expected 1 MiB of x",
+            stdout.len()
+        ));
+    }
+    if status.code() != Some(0) {
+        return Err(format!("exit {:?}, stderr {stderr:?}", status.code()));
+    }
+    Ok(())
+}

@@ -379,18 +379,9 @@ impl State {
         let shared = self.shared(sid)?;
         let host = shared.host.ok_or(TrapKind::Unreachable)?;
         match host {
-            Host::Output(fd) => {
-                let buffer = self.end(id)?.buffer.ok_or(TrapKind::Unreachable)?;
-                let (written, failure) = write_out(fd, buffer);
-                self.advance_bytes(id, written)?;
-                match failure {
-                    None => self.end(id)?.event = Some(PendingEvent::Done(copy_result::COMPLETED)),
-                    Some(code) => {
-                        self.shared(sid)?.dropped = true;
-                        self.set_outcome(sid, Err(code))?;
-                        self.end(id)?.event = Some(PendingEvent::Done(copy_result::DROPPED));
-                    }
-                }
+            Host::Output(_) => {
+                self.shared(sid)?.pending = Some((id, u32::MAX));
+                self.try_output(sid)?;
             }
             Host::Stdin => {
                 self.shared(sid)?.pending = Some((id, u32::MAX));
@@ -631,6 +622,35 @@ impl State {
         Ok(())
     }
 
+    /// Goes on with the pending write of host output stream `sid` (stdout or stderr):
+    /// writes what the descriptor takes without blocking, and completes the copy with
+    /// that much (a full pipe leaves it pending: the reactor waits until the descriptor
+    /// is writable, and other tasks run meanwhile).
+    fn try_output(&mut self, sid: u32) -> Result<(), TrapKind> {
+        let Some((id, _)) = self.shared(sid)?.pending else {
+            return Ok(());
+        };
+        let Some(Host::Output(fd)) = self.shared(sid)?.host else {
+            return Err(TrapKind::Unreachable);
+        };
+        let buffer = self.end(id)?.buffer.ok_or(TrapKind::Unreachable)?;
+        let (written, failure) = write_out(fd, buffer);
+        if written == 0 && failure.is_none() && buffer.remain() > 0 {
+            return Ok(());
+        }
+        self.shared(sid)?.pending = None;
+        self.advance_bytes(id, written)?;
+        match failure {
+            None => self.end(id)?.event = Some(PendingEvent::Done(copy_result::COMPLETED)),
+            Some(code) => {
+                self.shared(sid)?.dropped = true;
+                self.set_outcome(sid, Err(code))?;
+                self.end(id)?.event = Some(PendingEvent::Done(copy_result::DROPPED));
+            }
+        }
+        Ok(())
+    }
+
     /// Records how host stream `sid` ended, and completes a read of its outcome future.
     fn set_outcome(&mut self, sid: u32, outcome: Result<(), u8>) -> Result<(), TrapKind> {
         let shared = self.shared(sid)?;
@@ -702,16 +722,18 @@ impl State {
         self.progress_http()?;
         self.progress_sockets()?;
         for sid in 0..self.shared.len() as u32 {
-            let stdin = matches!(
-                self.shared.get(sid as usize),
+            match self.shared.get(sid as usize) {
                 Some(Some(Shared {
                     host: Some(Host::Stdin),
                     pending: Some(_),
                     ..
-                }))
-            );
-            if stdin {
-                self.try_stdin(sid)?;
+                })) => self.try_stdin(sid)?,
+                Some(Some(Shared {
+                    host: Some(Host::Output(_)),
+                    pending: Some(_),
+                    ..
+                })) => self.try_output(sid)?,
+                _ => {}
             }
         }
         Ok(())
@@ -924,38 +946,53 @@ fn ready(fd: RawHandle, interest: Interest) -> bool {
     }
 }
 
-/// Writes all of `buffer`'s remaining bytes to `fd` from guest memory: the bytes
-/// written, and the `error-code` case of a failure.
+/// The most one write to an output descriptor that polled writable takes: a pipe then
+/// has a free page, which holds this much (`PIPE_BUF`), so the write does not block.
+const OUTPUT_CHUNK: usize = 4096;
+
+/// Writes what `fd` takes now of `buffer`'s remaining bytes, from guest memory, in
+/// chunks that each find it writable first (the descriptor the program inherited may
+/// be a blocking pipe, which a larger write would block on): the bytes written, and
+/// the `error-code` case of a failure.
 fn write_out(fd: RawHandle, buffer: Buffer) -> (u32, Option<u8>) {
     let Ok(source) = buffer.memory().range(buffer.ptr, buffer.remain()) else {
         return (0, Some(error_code::IO));
     };
     let total = buffer.remain() as usize;
     let mut done = 0usize;
-    while done < total {
+    while done < total && ready(fd, Interest::Write) {
         let iov = [IoVec {
             base: source.wrapping_add(done),
-            len: total - done,
+            len: (total - done).min(OUTPUT_CHUNK),
         }];
         // SAFETY: the range was checked to lie in guest memory; a write only reads it.
         match unsafe { HostDescriptor::stdio(fd).write(&iov) } {
             Ok(n) => done += n,
             Err(Errno::INTR) => {}
-            Err(Errno::AGAIN) => {
-                let mut fds = [PollFd {
-                    handle: fd,
-                    interest: Interest::Write,
-                    ..PollFd::default()
-                }];
-                let _ = Current::poll(&mut fds, None);
-            }
+            Err(Errno::AGAIN) => break,
             Err(err) if err == Errno(wafer_abi::wasi::errno::PIPE) => {
                 return (done as u32, Some(error_code::PIPE));
             }
             Err(_) => return (done as u32, Some(error_code::IO)),
         }
     }
-    (total as u32, None)
+    (done as u32, None)
+}
+
+/// The output descriptors a pending write waits to find writable (the reactor polls
+/// them).
+pub fn waiting_outputs() -> Vec<RawHandle> {
+    STATE.with(|state| {
+        state
+            .shared
+            .iter()
+            .flatten()
+            .filter_map(|shared| match (shared.host, shared.pending) {
+                (Some(Host::Output(fd)), Some(_)) => Some(fd),
+                _ => None,
+            })
+            .collect()
+    })
 }
 
 /// A pending event of an end joined to waitable set `set`, delivered.

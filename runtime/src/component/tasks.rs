@@ -1068,7 +1068,8 @@ pub(super) fn wait_for(
         };
         let http = crate::http::server::has_connections();
         let sockets = crate::p2::sockets_p3::waiting();
-        if deadline.is_none() && !stdin && !http && !sockets {
+        let output = !super::streams::waiting_outputs().is_empty();
+        if deadline.is_none() && !stdin && !http && !sockets && !output {
             return Err(TrapKind::Deadlock);
         }
         // Nothing else can run meanwhile: sleep in the reactor.

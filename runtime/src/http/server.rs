@@ -1163,6 +1163,16 @@ pub fn sleep_with(stdin: bool, deadline: Option<u64>) {
         }
     });
     crate::p2::sockets_p3::reactor_targets(&mut targets);
+    for fd in crate::component::streams::waiting_outputs() {
+        targets.push(Target {
+            fd: crate::sys::PollFd {
+                handle: fd,
+                interest: Interest::Write,
+                ..crate::sys::PollFd::default()
+            },
+            always_ready: false,
+        });
+    }
     let _ = crate::host::poll::wait(&mut targets, deadline);
     CONNS.with(|conns| {
         for conn in conns.iter_mut().flatten() {
