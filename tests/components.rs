@@ -627,7 +627,9 @@ fn sockets_as_granted() {
 /// A DNS server for the lookup test: answers A and AAAA queries from a table, with
 /// NXDOMAIN for other names, on 127.0.0.1:53 of the test's network namespace.
 const FAKE_DNS: &str = r#"import socket, struct
+import time
 RECORDS = {b"a.example.test": [(1, bytes([10, 1, 2, 3])), (28, bytes([0xfd] + [0] * 14 + [3]))],
+           b"slow.example.test": [(1, bytes([10, 1, 2, 3]))],
            b"v4only.example.test": [(1, bytes([10, 4, 4, 4]))]}
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 53))
@@ -641,6 +643,8 @@ while True:
     qtype = struct.unpack(">H", data[at + 1:at + 3])[0]
     question = data[12:at + 5]
     name = b".".join(labels).lower()
+    if name.startswith(b"slow."):
+        time.sleep(0.3)
     if name not in RECORDS:
         s.sendto(struct.pack(">HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question, peer); continue
     answers = [rdata for (t, rdata) in RECORDS[name] if t == qtype]
@@ -755,6 +759,53 @@ fn name_lookup_through_hosts_and_dns() {
             reference.as_ref(),
             &outcome,
         );
+    }
+    // WASI 0.3 (`wat/p3_lookup.wat`): a name the server answers after 300 ms is looked
+    // up as a subtask, and a 50 ms timer started after it resolves first.
+    let p3 = common::tests_dir().join("components/wat/p3_lookup.wat");
+    if let Some(wasmtime) = common::which("wasmtime") {
+        let program: Vec<String> = [
+            wasmtime.display().to_string(),
+            "run".into(),
+            "-W".into(),
+            "component-model-async=y".into(),
+            "-S".into(),
+            "p3=y,inherit-network,allow-ip-name-lookup".into(),
+            p3.display().to_string(),
+        ]
+        .into();
+        let outcome = in_namespace(&program);
+        if outcome.code != 0 {
+            failures.push(format!(
+                "p3 lookup (wasmtime): exit {}: {}",
+                outcome.code, outcome.stderr
+            ));
+        }
+    }
+    for target in common::test_targets() {
+        let image = dir.join(format!("p3-lookup.{}", target.name));
+        let build =
+            common::wafer_build(&p3, &image, &["--inherit-network", "--target", target.name]);
+        if build.code != 0 {
+            failures.push(format!(
+                "p3 lookup ({}): build failed: {}",
+                target.name, build.stderr
+            ));
+            continue;
+        }
+        let mut program: Vec<String> = target
+            .emulator
+            .iter()
+            .map(|emulator| emulator.to_string())
+            .collect();
+        program.push(image.display().to_string());
+        let outcome = in_namespace(&program);
+        if outcome.code != 0 {
+            failures.push(format!(
+                "p3 lookup ({}): exit {}: {}",
+                target.name, outcome.code, outcome.stderr
+            ));
+        }
     }
     failures.finish("lookup checks");
 }

@@ -830,14 +830,19 @@ pub fn exited(id: u32) -> Result<bool, TrapKind> {
 /// The earliest deadline of a host subtask some task waits for, if any.
 pub fn next_deadline() -> Option<u64> {
     resolve_due();
-    SUBTASKS.with(|subtasks| {
+    let clocks = SUBTASKS.with(|subtasks| {
         subtasks
             .iter()
             .flatten()
             .filter(|s| !s.resolved && s.set.is_some() && s.deadline != RESOLVED_BY_HOST)
             .map(|s| s.deadline)
             .min()
-    })
+    });
+    // A DNS lookup gives up (or asks again) at its deadline.
+    match (clocks, crate::p2::sockets_p3::next_deadline()) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The callback loop of an `async` task in `instance` whose core function returned

@@ -4,7 +4,7 @@
 //! Deliberately small: no search domains (names are taken as absolute), no TCP fallback
 //! for truncated answers (the addresses of one name fit a UDP answer), no caching. The
 //! parsers and the DNS message code are plain functions over bytes, tested here; only
-//! [`resolve`] touches the platform.
+//! [`start`], [`Lookup`] and [`resolve`] touch the platform.
 
 use crate::errno::Errno;
 use crate::sys::{Current, Interest, IoVec, OpenOptions, Platform, PollFd, SocketAddr};
@@ -336,47 +336,141 @@ fn read_etc(name: &[u8], buf: &mut [u8]) -> usize {
 /// How long to wait for the resolver, per try.
 const TIMEOUT_NS: u64 = 2_000_000_000;
 
-/// Asks the nameserver for `name`'s records of type `qtype`.
-fn query(server: IpAddr, name: &[u8], qtype: u16, found: &mut Addresses) -> Answer {
-    let mut id = [0u8; 2];
-    // SAFETY: `id` is writable for 2 bytes. Without randomness the id is 0, which the
-    // answer must still echo.
-    let _ = unsafe { Current::random(id.as_mut_ptr(), 2) };
-    let id = u16::from_ne_bytes(id);
-    let mut message = [0u8; 512];
-    let Some(len) = encode_query(id, name, qtype, &mut message) else {
-        return Answer::Failed;
-    };
-    let Ok(socket) = Current::socket(server.ipv6, true) else {
-        return Answer::Failed;
-    };
-    let to = SocketAddr {
-        ipv6: server.ipv6,
-        ip: server.bytes,
-        port: 53,
-        ..SocketAddr::default()
-    };
-    let mut answer = Answer::Failed;
-    for _try in 0..2 {
-        let iov = [IoVec {
-            base: message.as_mut_ptr(),
-            len,
-        }];
-        // SAFETY: `message` is readable for `len` bytes.
-        if unsafe { Current::send_to(socket, &iov, Some(&to)) }.is_err() {
-            break;
+/// How many times a query is sent before the lookup gives up on its answer.
+const TRIES: u8 = 2;
+
+/// One query of a [`Lookup`]: its id, message and answer.
+struct Query {
+    id: u16,
+    message: [u8; 512],
+    len: usize,
+    answer: Option<Answer>,
+}
+
+/// A DNS lookup under way: the A and the AAAA query of a name, sent together to the
+/// nameserver over one UDP socket and answered in either order. Nothing waits in
+/// place: [`Lookup::advance`] takes the replies that came, and a caller that can do
+/// nothing else waits for [`Lookup::handle`] to be readable until [`Lookup::deadline`]
+/// (as [`resolve`] does); the executor's reactor watches both.
+pub struct Lookup {
+    socket: crate::sys::RawHandle,
+    server: SocketAddr,
+    queries: [Query; 2],
+    tries: u8,
+    deadline: u64,
+    found: Addresses,
+}
+
+/// How a lookup starts: answered at once (an IP literal, `/etc/hosts`, a bad name, no
+/// socket), or with queries sent.
+pub enum Start {
+    /// Its outcome.
+    Done(core::result::Result<Addresses, LookupError>),
+    /// Its queries are out.
+    Pending(alloc::boxed::Box<Lookup>),
+}
+
+fn monotonic_now() -> u64 {
+    crate::host::now(crate::sys::Clock::Monotonic).unwrap_or(0)
+}
+
+/// Starts looking up `name`: an IP literal is itself; else `/etc/hosts`, else DNS.
+pub fn start(name: &[u8]) -> Start {
+    let mut found = Addresses::default();
+    if let Some(addr) = parse_ip(name) {
+        found.push(addr);
+        return Start::Done(Ok(found));
+    }
+    if !is_valid_name(name) {
+        return Start::Done(Err(LookupError::InvalidName));
+    }
+    let mut text = [0u8; 8192];
+    let len = read_etc(b"hosts", &mut text);
+    hosts_lookup(text.get(..len).unwrap_or_default(), name, &mut found);
+    if found.len > 0 {
+        return Start::Done(Ok(found));
+    }
+    let len = read_etc(b"resolv.conf", &mut text);
+    let server = nameserver(text.get(..len).unwrap_or_default());
+    let mut queries = [TYPE_A, TYPE_AAAA].map(|qtype| {
+        let mut id = [0u8; 2];
+        // SAFETY: `id` is writable for 2 bytes. Without randomness the id is 0, which
+        // the answer must still echo.
+        let _ = unsafe { Current::random(id.as_mut_ptr(), 2) };
+        let mut query = Query {
+            id: u16::from_ne_bytes(id),
+            message: [0; 512],
+            len: 0,
+            answer: None,
+        };
+        match encode_query(query.id, name, qtype, &mut query.message) {
+            Some(len) => query.len = len,
+            None => query.answer = Some(Answer::Failed),
         }
-        let deadline = crate::host::now(crate::sys::Clock::Monotonic)
-            .unwrap_or(0)
-            .saturating_add(TIMEOUT_NS);
+        query
+    });
+    // The two queries are told apart by their ids.
+    if queries[0].id == queries[1].id {
+        queries[1].id = queries[0].id.wrapping_add(1);
+        queries[1].message[..2].copy_from_slice(&queries[1].id.to_be_bytes());
+    }
+    let Ok(socket) = Current::socket(server.ipv6, true) else {
+        return Start::Done(Err(LookupError::Temporary));
+    };
+    let mut lookup = alloc::boxed::Box::new(Lookup {
+        socket,
+        server: SocketAddr {
+            ipv6: server.ipv6,
+            ip: server.bytes,
+            port: 53,
+            ..SocketAddr::default()
+        },
+        queries,
+        tries: 0,
+        deadline: 0,
+        found,
+    });
+    lookup.send();
+    Start::Pending(lookup)
+}
+
+impl Lookup {
+    /// The socket the answers come on (wait for it to be readable).
+    pub fn handle(&self) -> crate::sys::RawHandle {
+        self.socket
+    }
+
+    /// When the lookup next gives up waiting (it sends again, or fails).
+    pub fn deadline(&self) -> u64 {
+        self.deadline
+    }
+
+    /// Sends the queries not answered yet: another try.
+    fn send(&mut self) {
+        self.tries += 1;
+        self.deadline = monotonic_now().saturating_add(TIMEOUT_NS);
+        for query in self.queries.iter_mut().filter(|q| q.answer.is_none()) {
+            let iov = [IoVec {
+                base: query.message.as_mut_ptr(),
+                len: query.len,
+            }];
+            // SAFETY: the message is readable for `len` bytes.
+            if unsafe { Current::send_to(self.socket, &iov, Some(&self.server)) }.is_err() {
+                query.answer = Some(Answer::Failed);
+            }
+        }
+    }
+
+    /// Takes the replies that came, and sends again (or gives up) past the deadline:
+    /// the lookup's outcome once it has one.
+    pub fn advance(&mut self) -> Option<core::result::Result<Addresses, LookupError>> {
         loop {
-            let now = crate::host::now(crate::sys::Clock::Monotonic).unwrap_or(deadline);
             let mut fds = [PollFd {
-                handle: socket,
+                handle: self.socket,
                 interest: Interest::Read,
                 ..PollFd::default()
             }];
-            match Current::poll(&mut fds, Some(deadline.saturating_sub(now))) {
+            match Current::poll(&mut fds, Some(0)) {
                 Ok(0) => break,
                 Err(Errno::INTR) => continue,
                 Err(_) => break,
@@ -388,50 +482,69 @@ fn query(server: IpAddr, name: &[u8], qtype: u16, found: &mut Addresses) -> Answ
                 len: reply.len(),
             }];
             // SAFETY: `reply` is writable for its length.
-            let Ok((n, from)) = (unsafe { Current::recv_from(socket, &iov) }) else {
-                continue;
+            let Ok((n, from)) = (unsafe { Current::recv_from(self.socket, &iov) }) else {
+                break;
             };
-            // Only the server asked may answer.
-            if from.ip != to.ip || from.port != 53 {
+            // Only the server asked may answer, and only a query of this lookup.
+            let reply = reply.get(..n).unwrap_or_default();
+            if from.ip != self.server.ip || from.port != 53 || reply.len() < 2 {
                 continue;
             }
-            answer = decode_answer(reply.get(..n).unwrap_or_default(), id, found);
-            if answer != Answer::Failed {
-                break;
+            let id = u16::from_be_bytes([reply[0], reply[1]]);
+            if let Some(query) = self
+                .queries
+                .iter_mut()
+                .find(|q| q.id == id && q.answer.is_none())
+            {
+                query.answer = Some(decode_answer(reply, id, &mut self.found));
             }
         }
-        if answer != Answer::Failed {
-            break;
+        if self.queries.iter().all(|q| q.answer.is_some()) {
+            return Some(self.outcome());
+        }
+        if monotonic_now() >= self.deadline {
+            if self.tries >= TRIES {
+                return Some(self.outcome());
+            }
+            self.send();
+        }
+        None
+    }
+
+    fn outcome(&self) -> core::result::Result<Addresses, LookupError> {
+        let failed = |q: &Query| q.answer.is_none_or(|a| a == Answer::Failed);
+        match self.found.len {
+            n if n > 0 => Ok(self.found),
+            _ if self.queries.iter().all(failed) => Err(LookupError::Temporary),
+            _ => Err(LookupError::Unresolvable),
         }
     }
-    Current::close(socket);
-    answer
 }
 
-/// The addresses of `name`: an IP literal is itself; else `/etc/hosts`, else DNS.
+impl Drop for Lookup {
+    fn drop(&mut self) {
+        Current::close(self.socket);
+    }
+}
+
+/// The addresses of `name`, waiting in place for the resolver (for callers that have
+/// nothing else to do meanwhile: WASI 0.2's lookup, the HTTP client's connect).
 pub fn resolve(name: &[u8]) -> core::result::Result<Addresses, LookupError> {
-    let mut found = Addresses::default();
-    if let Some(addr) = parse_ip(name) {
-        found.push(addr);
-        return Ok(found);
-    }
-    if !is_valid_name(name) {
-        return Err(LookupError::InvalidName);
-    }
-    let mut text = [0u8; 8192];
-    let len = read_etc(b"hosts", &mut text);
-    hosts_lookup(text.get(..len).unwrap_or_default(), name, &mut found);
-    if found.len > 0 {
-        return Ok(found);
-    }
-    let len = read_etc(b"resolv.conf", &mut text);
-    let server = nameserver(text.get(..len).unwrap_or_default());
-    let a = query(server, name, TYPE_A, &mut found);
-    let aaaa = query(server, name, TYPE_AAAA, &mut found);
-    match (found.len, a, aaaa) {
-        (n, ..) if n > 0 => Ok(found),
-        (_, Answer::Failed, Answer::Failed) => Err(LookupError::Temporary),
-        _ => Err(LookupError::Unresolvable),
+    let mut lookup = match start(name) {
+        Start::Done(outcome) => return outcome,
+        Start::Pending(lookup) => lookup,
+    };
+    loop {
+        if let Some(outcome) = lookup.advance() {
+            return outcome;
+        }
+        let mut fds = [PollFd {
+            handle: lookup.handle(),
+            interest: Interest::Read,
+            ..PollFd::default()
+        }];
+        let wait = lookup.deadline().saturating_sub(monotonic_now());
+        let _ = Current::poll(&mut fds, Some(wait));
     }
 }
 

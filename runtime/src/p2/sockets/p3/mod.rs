@@ -268,6 +268,7 @@ fn pend(call: &Call, op: Op, socket: u32, ret: i32) -> HostResult<u32> {
 /// those whose socket is ready: whether any did.
 pub(crate) fn advance() -> Result<bool, TrapKind> {
     let mut finished = crate::component::streams::progress_sockets()?;
+    finished |= lookup::advance()?;
     let count = PENDING.with(|pending| pending.len());
     for id in 0..count {
         // Taken out while it runs: finishing may call the guest's `realloc`.
@@ -297,6 +298,9 @@ pub(crate) fn advance() -> Result<bool, TrapKind> {
 /// Forgets the operation of host subtask `subtask` (its caller cancelled it), which
 /// has not finished: whether there was one.
 pub(crate) fn cancel(subtask: u32) -> bool {
+    if lookup::cancel(subtask) {
+        return true;
+    }
     let cancelled = PENDING.with(|pending| {
         let slot = pending
             .iter_mut()
@@ -316,10 +320,17 @@ pub(crate) fn cancel(subtask: u32) -> bool {
 pub(crate) fn waiting() -> bool {
     PENDING.with(|pending| pending.iter().any(Option::is_some))
         || crate::component::streams::waits_on_sockets()
+        || lookup::waiting()
+}
+
+/// When the reactor must wake for a lookup that times out, if one waits.
+pub(crate) fn next_deadline() -> Option<u64> {
+    lookup::next_deadline()
 }
 
 /// Adds the reactor's targets of what waits for a socket to `targets`.
 pub(crate) fn reactor_targets(targets: &mut Vec<Target>) {
+    lookup::reactor_targets(targets);
     let ops: Vec<(u32, Interest)> = PENDING.with(|pending| {
         pending
             .iter()
@@ -346,13 +357,23 @@ pub(crate) fn reactor_targets(targets: &mut Vec<Target>) {
 mod lookup {
     //! `wasi:sockets/ip-name-lookup@0.3`: the host core's resolver, as 0.2's lookup
     //! (granted by `--inherit-network` only; without it `permanent-resolver-failure`,
-    //! as wasmtime answers when lookup is not allowed). The lookup finishes before the
-    //! call returns: an IP literal or `/etc/hosts` answers at once, a DNS query
-    //! blocks the executor until the nameserver answers or the query times out.
+    //! as wasmtime answers when lookup is not allowed). An IP literal or `/etc/hosts`
+    //! answers before the call returns; a DNS query makes the call a host subtask that
+    //! the reactor resolves when the nameserver answers or the query times out
+    //! (`crate::host::dns::Lookup`), so other tasks run meanwhile.
+
+    use alloc::boxed::Box;
+    use alloc::vec::Vec;
+
+    use wafer_abi::trap::TrapKind;
 
     use super::returned;
-    use crate::host::dns::{self, LookupError};
-    use crate::p2::{Call, HostResult, host_fns};
+    use crate::component::tasks;
+    use crate::global::Global;
+    use crate::host::dns::{self, Addresses, LookupError};
+    use crate::host::poll::Target;
+    use crate::p2::{Call, CanonContext, HostResult, host_fns};
+    use crate::sys::Interest;
 
     /// `ip-name-lookup`'s own `error-code` cases.
     mod case {
@@ -365,24 +386,61 @@ mod lookup {
     /// The size of an `ip-address` (a case, then 16 bytes aligned to 2).
     const IP_ADDRESS_SIZE: u32 = 18;
 
-    /// `resolve-addresses`: `result<list<ip-address>, error-code>` through `ret`.
-    fn resolve_addresses(call: &Call, ptr: i32, len: i32, ret: i32) -> HostResult<()> {
+    /// A lookup waiting for the nameserver: its subtask's result goes through `ret` in
+    /// the memory of `context`, the calling import's options.
+    struct Waiting {
+        lookup: Box<dns::Lookup>,
+        subtask: u32,
+        context: *mut CanonContext,
+        ret: u32,
+    }
+
+    static WAITING: Global<Vec<Option<Waiting>>> = Global::new(Vec::new());
+
+    fn case_of(err: LookupError) -> u8 {
+        match err {
+            LookupError::InvalidName => case::INVALID_ARGUMENT,
+            LookupError::Unresolvable => case::NAME_UNRESOLVABLE,
+            LookupError::Temporary => case::TEMPORARY_RESOLVER_FAILURE,
+        }
+    }
+
+    /// `resolve-addresses`: answers at once where it can (`RETURNED`, the result
+    /// through `ret`), else starts a subtask (`STARTED`).
+    fn resolve_addresses(call: &Call, ptr: i32, len: i32, ret: i32) -> HostResult<u32> {
         let mut buf = [0u8; super::super::lookup::NAME_MAX];
         let name = call.lift_string(ptr, len, &mut buf)?;
-        let found = if !crate::host::net::whole_network() {
+        let outcome = if !crate::host::net::whole_network() {
             Err(case::PERMANENT_RESOLVER_FAILURE)
         } else {
             match name {
                 Err(_) => Err(case::INVALID_ARGUMENT),
-                Ok(name) => dns::resolve(name).map_err(|err| match err {
-                    LookupError::InvalidName => case::INVALID_ARGUMENT,
-                    LookupError::Unresolvable => case::NAME_UNRESOLVABLE,
-                    LookupError::Temporary => case::TEMPORARY_RESOLVER_FAILURE,
-                }),
+                Ok(name) => match dns::start(name) {
+                    dns::Start::Done(outcome) => outcome.map_err(case_of),
+                    dns::Start::Pending(lookup) => {
+                        let (packed, subtask) = tasks::start_pending_subtask(call.instance())?;
+                        WAITING.with(|waiting| {
+                            crate::slots::insert(
+                                waiting,
+                                Waiting {
+                                    lookup,
+                                    subtask,
+                                    context: call.context(),
+                                    ret: ret as u32,
+                                },
+                            )
+                        });
+                        return Ok(packed);
+                    }
+                },
             }
         };
-        let ret = ret as u32;
-        match found {
+        returned(store(call, outcome, ret as u32))
+    }
+
+    /// Stores `result<list<ip-address>, error-code>` at `ret`.
+    fn store(call: &Call, outcome: Result<Addresses, u8>, ret: u32) -> HostResult<()> {
+        match outcome {
             Ok(found) => {
                 let addresses = found.as_slice();
                 let count = addresses.len() as u32;
@@ -410,10 +468,73 @@ mod lookup {
         }
     }
 
+    /// Takes the nameserver's answers that came: each lookup that has its outcome
+    /// stores it and resolves its subtask. Whether any did.
+    pub(super) fn advance() -> Result<bool, TrapKind> {
+        let mut finished = false;
+        let count = WAITING.with(|waiting| waiting.len());
+        for id in 0..count {
+            // Taken out while it runs: storing the result may call the guest's `realloc`.
+            let Some(mut waiting) = WAITING.with(|all| all.get_mut(id).and_then(Option::take))
+            else {
+                continue;
+            };
+            match waiting.lookup.advance() {
+                None => WAITING.with(|all| all[id] = Some(waiting)),
+                Some(outcome) => {
+                    // SAFETY: the context of the import's canonical options, static
+                    // data the compiler emitted, which outlives the call.
+                    let call = unsafe { Call::new(waiting.context) };
+                    store(&call, outcome.map_err(case_of), waiting.ret)?;
+                    tasks::resolve_subtask(waiting.subtask);
+                    finished = true;
+                }
+            }
+        }
+        Ok(finished)
+    }
+
+    /// Drops the lookup of host subtask `subtask` (its caller cancelled it): whether
+    /// there was one.
+    pub(super) fn cancel(subtask: u32) -> bool {
+        WAITING.with(|waiting| {
+            let slot = waiting
+                .iter_mut()
+                .find(|w| w.as_ref().is_some_and(|w| w.subtask == subtask));
+            slot.and_then(Option::take).is_some()
+        })
+    }
+
+    /// Whether a lookup waits for the nameserver.
+    pub(super) fn waiting() -> bool {
+        WAITING.with(|waiting| waiting.iter().any(Option::is_some))
+    }
+
+    /// The reactor's targets of the lookups: their sockets, readable.
+    pub(super) fn reactor_targets(targets: &mut Vec<Target>) {
+        WAITING.with(|waiting| {
+            for w in waiting.iter().flatten() {
+                targets.push(Target {
+                    fd: crate::sys::PollFd {
+                        handle: w.lookup.handle(),
+                        interest: Interest::Read,
+                        ..crate::sys::PollFd::default()
+                    },
+                    always_ready: false,
+                });
+            }
+        });
+    }
+
+    /// The earliest time a lookup gives up waiting, if any waits.
+    pub(super) fn next_deadline() -> Option<u64> {
+        WAITING.with(|waiting| waiting.iter().flatten().map(|w| w.lookup.deadline()).min())
+    }
+
     host_fns! {
         /// `wasi:sockets/ip-name-lookup@0.3.resolve-addresses`, lowered `async`.
         wafer_p3_sockets_resolve_addresses(ptr: i32, len: i32, ret: i32) -> u32 => |call, ptr, len, ret| {
-            returned(resolve_addresses(call, ptr, len, ret))
+            resolve_addresses(call, ptr, len, ret)
         };
     }
 }
