@@ -630,6 +630,7 @@ const FAKE_DNS: &str = r#"import socket, struct
 import time
 RECORDS = {b"a.example.test": [(1, bytes([10, 1, 2, 3])), (28, bytes([0xfd] + [0] * 14 + [3]))],
            b"slow.example.test": [(1, bytes([10, 1, 2, 3]))],
+           b"slowsvc.example.test": [(1, bytes([127, 0, 0, 1]))],
            b"v4only.example.test": [(1, bytes([10, 4, 4, 4]))]}
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 53))
@@ -804,6 +805,34 @@ fn name_lookup_through_hosts_and_dns() {
             failures.push(format!(
                 "p3 lookup ({}): exit {}: {}",
                 target.name, outcome.code, outcome.stderr
+            ));
+        }
+    }
+    // The WASI 0.3 HTTP client reaches a server by a name only DNS knows (answered
+    // after 300 ms, as a subtask): python's http.server in the namespace.
+    let client = toolchain::build_rust_async_guest("http-client", "p3_http_client");
+    let image = dir.join("http-client");
+    let build = common::wafer_build(&client, &image, &["--inherit-network"]);
+    if build.code != 0 {
+        failures.push(format!("http client: build failed: {}", build.stderr));
+    } else {
+        let script = "python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 & s=$!; \
+                      for i in $(seq 100); do python3 -c 'import socket; \
+                      socket.create_connection((\"127.0.0.1\", 8080))' 2>/dev/null && break; \
+                      sleep 0.05; done; \"$@\"; r=$?; kill $s; exit $r";
+        let program: Vec<String> = ["sh", "-c", script, "sh"]
+            .into_iter()
+            .map(String::from)
+            .chain([
+                image.display().to_string(),
+                "slowsvc.example.test:8080".into(),
+            ])
+            .collect();
+        let outcome = in_namespace(&program);
+        if !outcome.stdout.starts_with("GET / -> 200") {
+            failures.push(format!(
+                "http client by name: stdout {:?}, stderr {:?}",
+                outcome.stdout, outcome.stderr
             ));
         }
     }

@@ -757,7 +757,8 @@ fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, 
             // request (its connection closed).
             None if with_subtask(id, |s| s.deadline != RESOLVED_BY_HOST)?
                 || crate::p2::sockets_p3::cancel(id)
-                || crate::http::server::cancel_exchange(id) =>
+                || crate::http::server::cancel_exchange(id)
+                || crate::http::client::cancel_lookup(id) =>
             {
                 with_subtask(id, |s| {
                     s.state = subtask_state::CANCELLED_BEFORE_RETURNED;
@@ -839,10 +840,15 @@ pub fn next_deadline() -> Option<u64> {
             .min()
     });
     // A DNS lookup gives up (or asks again) at its deadline.
-    match (clocks, crate::p2::sockets_p3::next_deadline()) {
+    [
+        crate::p2::sockets_p3::next_deadline(),
+        crate::http::client::next_lookup_deadline(),
+    ]
+    .into_iter()
+    .fold(clocks, |earliest, deadline| match (earliest, deadline) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
+    })
 }
 
 /// The callback loop of an `async` task in `instance` whose core function returned

@@ -124,9 +124,44 @@ pub fn complete(exchange: u32, result: Result<u32, u8>) -> Result<(), TrapKind> 
     Ok(())
 }
 
-/// The address `authority` names (`HOST[:PORT]`, port 80 by default): an IP literal,
-/// or a name looked up as the grants allow.
-fn resolve(authority: &[u8]) -> Result<SocketAddr, u8> {
+/// Where a request goes: an address, or a name whose DNS lookup is under way (with
+/// the port).
+enum Destination {
+    Address(SocketAddr),
+    Lookup(alloc::boxed::Box<crate::host::dns::Lookup>, u16),
+}
+
+/// A request waiting for its destination's DNS lookup: its subtask is the caller's.
+struct Resolving {
+    lookup: alloc::boxed::Box<crate::host::dns::Lookup>,
+    port: u16,
+    request: u32,
+    subtask: u32,
+    context: *mut CanonContext,
+    ret: u32,
+}
+
+static RESOLVING: Global<Vec<Option<Resolving>>> = Global::new(Vec::new());
+
+/// The address a lookup's first answer names, at `port`.
+fn address_of(found: &crate::host::dns::Addresses, port: u16) -> Result<SocketAddr, u8> {
+    let ip = *found
+        .as_slice()
+        .first()
+        .ok_or(error_code::DESTINATION_NOT_FOUND)?;
+    Ok(SocketAddr {
+        ipv6: ip.ipv6,
+        ip: ip.bytes,
+        port,
+        flow_info: 0,
+        scope_id: 0,
+    })
+}
+
+/// The destination `authority` names (`HOST[:PORT]`, port 80 by default): an IP
+/// literal, or a name looked up as the grants allow (`/etc/hosts` answers at once; a
+/// DNS query goes on while other tasks run).
+fn destination(authority: &[u8]) -> Result<Destination, u8> {
     let (host, port) = match authority.iter().rposition(|&b| b == b':') {
         Some(colon) if !authority[colon..].contains(&b']') => {
             let port = core::str::from_utf8(&authority[colon + 1..])
@@ -144,23 +179,98 @@ fn resolve(authority: &[u8]) -> Result<SocketAddr, u8> {
     let ip = match crate::host::dns::parse_ip(host) {
         Some(ip) => ip,
         None if host == b"localhost" || crate::host::net::whole_network() => {
-            let found =
-                crate::host::dns::resolve(host).map_err(|_| error_code::DESTINATION_NOT_FOUND)?;
-            *found
-                .as_slice()
-                .first()
-                .ok_or(error_code::DESTINATION_NOT_FOUND)?
+            return match crate::host::dns::start(host) {
+                crate::host::dns::Start::Done(found) => found
+                    .map_err(|_| error_code::DESTINATION_NOT_FOUND)
+                    .and_then(|found| address_of(&found, port))
+                    .map(Destination::Address),
+                crate::host::dns::Start::Pending(lookup) => Ok(Destination::Lookup(lookup, port)),
+            };
         }
         // Name lookup needs the whole network granted.
         None => return Err(error_code::DESTINATION_NOT_FOUND),
     };
-    Ok(SocketAddr {
+    Ok(Destination::Address(SocketAddr {
         ipv6: ip.ipv6,
         ip: ip.bytes,
         port,
         flow_info: 0,
         scope_id: 0,
-    })
+    }))
+}
+
+/// Takes the DNS answers that came for requests waiting on their destination: each
+/// whose lookup ended connects and goes out, or fails with `destination-not-found`.
+/// Whether any moved.
+pub fn advance_lookups() -> Result<bool, TrapKind> {
+    let mut moved = false;
+    let count = RESOLVING.with(|all| all.len());
+    for id in 0..count {
+        let Some(mut waiting) = RESOLVING.with(|all| all.get_mut(id).and_then(Option::take)) else {
+            continue;
+        };
+        let Some(found) = waiting.lookup.advance() else {
+            RESOLVING.with(|all| all[id] = Some(waiting));
+            continue;
+        };
+        moved = true;
+        let opened = found
+            .map_err(|_| error_code::DESTINATION_NOT_FOUND)
+            .and_then(|found| address_of(&found, waiting.port))
+            .and_then(|addr| connect(&addr));
+        match opened {
+            Ok(socket) => {
+                go_out(
+                    waiting.request,
+                    socket,
+                    waiting.subtask,
+                    waiting.context,
+                    waiting.ret,
+                )?;
+            }
+            Err(case) => {
+                super::release(waiting.request);
+                // SAFETY: the context of the import's canonical options, static data
+                // the compiler emitted, alive for the image's life.
+                let call = unsafe { Call::new(waiting.context) };
+                store_result(&call, waiting.ret, Err(case))?;
+                tasks::resolve_subtask(waiting.subtask);
+            }
+        }
+    }
+    Ok(moved)
+}
+
+/// Drops the lookup of the request whose caller's subtask is `subtask` (its caller
+/// cancelled it): whether there was one.
+pub fn cancel_lookup(subtask: u32) -> bool {
+    let waiting = RESOLVING.with(|all| {
+        all.iter_mut()
+            .find(|w| w.as_ref().is_some_and(|w| w.subtask == subtask))
+            .and_then(Option::take)
+    });
+    match waiting {
+        Some(waiting) => {
+            super::release(waiting.request);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Whether a request waits for its destination's lookup.
+pub fn resolving() -> bool {
+    RESOLVING.with(|all| all.iter().any(Option::is_some))
+}
+
+/// The sockets of the lookups under way (a command's reactor polls them).
+pub fn lookup_handles() -> Vec<crate::sys::RawHandle> {
+    RESOLVING.with(|all| all.iter().flatten().map(|w| w.lookup.handle()).collect())
+}
+
+/// When the earliest lookup under way gives up waiting, if one is.
+pub fn next_lookup_deadline() -> Option<u64> {
+    RESOLVING.with(|all| all.iter().flatten().map(|w| w.lookup.deadline()).min())
 }
 
 /// A socket connecting to `addr` without blocking, as the grants allow.
@@ -177,23 +287,61 @@ fn connect(addr: &SocketAddr) -> Result<Descriptor, u8> {
 
 fn send(call: &Call, context: *mut CanonContext, handle: u32, ret: u32) -> HostResult<u32> {
     let index = call.take_own(handle, resource::HTTP_REQUEST)?;
-    let request = with_request(index, |request| request.clone())?;
-    let opened = match &request.scheme {
-        None | Some(Scheme::Known(0)) => {
-            let authority = request.authority.as_deref().unwrap_or_default();
-            resolve(authority).and_then(|addr| connect(&addr))
-        }
+    let (scheme, authority) = with_request(index, |request| {
+        (request.scheme.clone(), request.authority.clone())
+    })?;
+    let destination = match &scheme {
+        None | Some(Scheme::Known(0)) => destination(authority.as_deref().unwrap_or_default()),
         Some(Scheme::Known(_)) => Err(error_code::TLS_PROTOCOL_ERROR),
         Some(Scheme::Other(_)) => Err(error_code::HTTP_REQUEST_URI_INVALID),
     };
-    let socket = match opened {
-        Ok(socket) => socket,
+    // A connection under way, or the lookup of where to connect.
+    let opened = destination.and_then(|destination| match destination {
+        Destination::Address(addr) => connect(&addr).map(Ok),
+        Destination::Lookup(lookup, port) => Ok(Err((lookup, port))),
+    });
+    let opened = match opened {
+        Ok(opened) => opened,
         Err(case) => {
             super::release(index);
             store_result(call, ret, Err(case))?;
             return Ok(tasks::subtask_state::RETURNED);
         }
     };
+    let (packed, subtask) = tasks::start_pending_subtask(call.instance())?;
+    match opened {
+        Ok(socket) => go_out(index, socket, subtask, context, ret)?,
+        Err((lookup, port)) => {
+            // The HTTP service loop's reactor wakes on its answers too.
+            server::watch(lookup.handle());
+            RESOLVING.with(|all| {
+                crate::slots::insert(
+                    all,
+                    Resolving {
+                        lookup,
+                        port,
+                        request: index,
+                        subtask,
+                        context,
+                        ret,
+                    },
+                )
+            });
+        }
+    }
+    Ok(packed)
+}
+
+/// Sends request `index` on `socket`, a connection under way to its destination: the
+/// caller's subtask `subtask` resolves when the response's head came.
+fn go_out(
+    index: u32,
+    socket: Descriptor,
+    subtask: u32,
+    context: *mut CanonContext,
+    ret: u32,
+) -> Result<(), TrapKind> {
+    let request = with_request(index, |request| request.clone())?;
     let method = match &request.method {
         Method::Known(case) => super::METHODS[usize::from(*case)],
         Method::Other(text) => text,
@@ -233,7 +381,6 @@ fn send(call: &Call, context: *mut CanonContext, handle: u32, ret: u32) -> HostR
     if let Some(trailers) = trailers {
         streams::attach_http(trailers, HttpEnd::OutgoingTrailers { message: index })?;
     }
-    let (packed, subtask) = tasks::start_pending_subtask(call.instance())?;
     let exchange = Exchange {
         request: index,
         subtask,
@@ -243,7 +390,7 @@ fn send(call: &Call, context: *mut CanonContext, handle: u32, ret: u32) -> HostR
     };
     let id = EXCHANGES.with(|exchanges| crate::slots::insert(exchanges, exchange));
     server::start_exchange(conn, id);
-    Ok(packed)
+    Ok(())
 }
 
 /// `wasi:http/client@0.3.x#send`, lowered `async`: `(request, ret) -> status`.

@@ -547,6 +547,7 @@ pub fn serve(
         busy |= advance_connections(service)?;
         busy |= streams::progress_http()?;
         busy |= crate::p2::sockets_p3::advance()?;
+        busy |= super::client::advance_lookups()?;
         busy |= tasks::run_ready(component)?;
         // One look at the reactor a turn: waiting when nothing moved, else only
         // learning what became ready meanwhile.
@@ -1106,8 +1107,8 @@ fn fail_exchange(id: u32, exchange: u32, case: u8) -> Result<(), TrapKind> {
 
 /// Takes every client connection a step (when no service loop does): whether any moved.
 pub fn advance_clients() -> Result<bool, TrapKind> {
+    let mut moved = super::client::advance_lookups()?;
     let count = CONNS.with(|conns| conns.len()) as u32;
-    let mut moved = false;
     for id in 0..count {
         while let Some(phase) = with_conn(id, |conn| conn.phase) {
             let step = match phase {
@@ -1128,7 +1129,7 @@ pub fn advance_clients() -> Result<bool, TrapKind> {
 
 /// Whether any connection is open (a task waiting may still be woken by one).
 pub fn has_connections() -> bool {
-    CONNS.with(|conns| conns.iter().any(Option::is_some))
+    CONNS.with(|conns| conns.iter().any(Option::is_some)) || super::client::resolving()
 }
 
 /// The reactor of a command (no service loop): sends what waits in the outputs, then
@@ -1163,11 +1164,16 @@ pub fn sleep_with(stdin: bool, deadline: Option<u64>) {
         }
     });
     crate::p2::sockets_p3::reactor_targets(&mut targets);
-    for fd in crate::component::streams::waiting_outputs() {
+    let outputs = crate::component::streams::waiting_outputs().into_iter();
+    let lookups = super::client::lookup_handles().into_iter();
+    let waits = outputs
+        .map(|fd| (fd, Interest::Write))
+        .chain(lookups.map(|fd| (fd, Interest::Read)));
+    for (handle, interest) in waits {
         targets.push(Target {
             fd: crate::sys::PollFd {
-                handle: fd,
-                interest: Interest::Write,
+                handle,
+                interest,
                 ..crate::sys::PollFd::default()
             },
             always_ready: false,

@@ -419,6 +419,8 @@ mod lookup {
                     dns::Start::Done(outcome) => outcome.map_err(case_of),
                     dns::Start::Pending(lookup) => {
                         let (packed, subtask) = tasks::start_pending_subtask(call.instance())?;
+                        // The HTTP service loop's reactor wakes on its answers too.
+                        crate::http::server::watch(lookup.handle());
                         WAITING.with(|waiting| {
                             crate::slots::insert(
                                 waiting,
