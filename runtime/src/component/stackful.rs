@@ -456,7 +456,12 @@ fn prepare_turn(component: Component, id: u32) -> Result<bool, TrapKind> {
             } else {
                 Cancel::None
             },
-            f.is_some_and(|f| can_enter(component, &f.calls)),
+            // A thread of an instance a trap poisoned never runs again.
+            f.is_some_and(|f| {
+                can_enter(component, &f.calls)
+                    && f.thread_of
+                        .is_none_or(|instance| component.may_enter(instance))
+            }),
         )
     })?;
     if matches!(turn, Turn::Running | Turn::Exited) || !enterable {
