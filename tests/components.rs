@@ -733,12 +733,7 @@ fn name_lookup_through_hosts_and_dns() {
             failures.push(format!("{}: build failed: {}", target.name, build.stderr));
             continue;
         }
-        let mut program: Vec<String> = target
-            .emulator
-            .iter()
-            .map(|emulator| emulator.to_string())
-            .collect();
-        program.push(image.display().to_string());
+        let mut program = target.argv(&image);
         program.extend(LOOKUP_NAMES.iter().map(|s| s.to_string()));
         let outcome = in_namespace(&program);
         let actual = describe(&outcome);
@@ -794,13 +789,7 @@ fn name_lookup_through_hosts_and_dns() {
             ));
             continue;
         }
-        let mut program: Vec<String> = target
-            .emulator
-            .iter()
-            .map(|emulator| emulator.to_string())
-            .collect();
-        program.push(image.display().to_string());
-        let outcome = in_namespace(&program);
+        let outcome = in_namespace(&target.argv(&image));
         if outcome.code != 0 {
             failures.push(format!(
                 "p3 lookup ({}): exit {}: {}",

@@ -136,6 +136,15 @@ impl TestTarget {
             }
         }
     }
+
+    /// The words of a command line that runs `image` on this target (for a shell).
+    pub fn argv(&self, image: &Path) -> Vec<String> {
+        self.emulator
+            .iter()
+            .map(|emulator| emulator.to_string())
+            .chain([image.display().to_string()])
+            .collect()
+    }
 }
 
 /// Runs an image with `args` and only the environment in `env`.

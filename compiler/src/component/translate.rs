@@ -357,6 +357,14 @@ impl Planner<'_, '_> {
             return Ok(position);
         }
         let signature = self.flat_sig(self.component.trampolines[index])?;
+        // An asynchronous built-in with no canonical options.
+        let plain =
+            |op, instance: wc::RuntimeComponentInstanceIndex, cancellable| Trampoline::Async {
+                op,
+                instance: instance.as_u32(),
+                options: None,
+                cancellable,
+            };
         let trampoline = match &self.trampolines[index] {
             wc::Trampoline::LowerImport { index, options, .. } => {
                 let import = *self.lowered.get(index).ok_or_else(|| {
@@ -411,18 +419,12 @@ impl Planner<'_, '_> {
             wc::Trampoline::TaskReturn { instance, .. } => Trampoline::TaskReturn {
                 instance: instance.as_u32(),
             },
-            wc::Trampoline::WaitableSetNew { instance } => Trampoline::Async {
-                op: AsyncOp::WaitableSetNew,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
-            wc::Trampoline::WaitableSetDrop { instance } => Trampoline::Async {
-                op: AsyncOp::WaitableSetDrop,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
+            wc::Trampoline::WaitableSetNew { instance } => {
+                plain(AsyncOp::WaitableSetNew, *instance, false)
+            }
+            wc::Trampoline::WaitableSetDrop { instance } => {
+                plain(AsyncOp::WaitableSetDrop, *instance, false)
+            }
             wc::Trampoline::WaitableSetWait { instance, options } => Trampoline::Async {
                 op: AsyncOp::WaitableSetWait,
                 instance: instance.as_u32(),
@@ -435,96 +437,48 @@ impl Planner<'_, '_> {
                 options: Some(options.as_u32() as usize),
                 cancellable: self.component.options[*options].cancellable,
             },
-            wc::Trampoline::WaitableJoin { instance } => Trampoline::Async {
-                op: AsyncOp::WaitableJoin,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
-            wc::Trampoline::SubtaskDrop { instance } => Trampoline::Async {
-                op: AsyncOp::SubtaskDrop,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
-            wc::Trampoline::SubtaskCancel { instance, async_ } => Trampoline::Async {
-                op: AsyncOp::SubtaskCancel { is_async: *async_ },
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
-            wc::Trampoline::TaskCancel { instance } => Trampoline::Async {
-                op: AsyncOp::TaskCancel,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
+            wc::Trampoline::WaitableJoin { instance } => {
+                plain(AsyncOp::WaitableJoin, *instance, false)
+            }
+            wc::Trampoline::SubtaskDrop { instance } => {
+                plain(AsyncOp::SubtaskDrop, *instance, false)
+            }
+            wc::Trampoline::SubtaskCancel { instance, async_ } => plain(
+                AsyncOp::SubtaskCancel { is_async: *async_ },
+                *instance,
+                false,
+            ),
+            wc::Trampoline::TaskCancel { instance } => plain(AsyncOp::TaskCancel, *instance, false),
             wc::Trampoline::ThreadYield {
                 instance,
                 cancellable,
-            } => Trampoline::Async {
-                op: AsyncOp::ThreadYield,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: *cancellable,
-            },
-            wc::Trampoline::ThreadIndex { instance } => Trampoline::Async {
-                op: AsyncOp::ThreadIndex,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
-            wc::Trampoline::ThreadResumeLater { instance } => Trampoline::Async {
-                op: AsyncOp::ThreadResumeLater,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: false,
-            },
+            } => plain(AsyncOp::ThreadYield, *instance, *cancellable),
+            wc::Trampoline::ThreadIndex { instance } => {
+                plain(AsyncOp::ThreadIndex, *instance, false)
+            }
+            wc::Trampoline::ThreadResumeLater { instance } => {
+                plain(AsyncOp::ThreadResumeLater, *instance, false)
+            }
             wc::Trampoline::ThreadSuspend {
                 instance,
                 cancellable,
-            } => Trampoline::Async {
-                op: AsyncOp::ThreadSuspend,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: *cancellable,
-            },
+            } => plain(AsyncOp::ThreadSuspend, *instance, *cancellable),
             wc::Trampoline::ThreadSuspendThenResume {
                 instance,
                 cancellable,
-            } => Trampoline::Async {
-                op: AsyncOp::ThreadSuspendThenResume,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: *cancellable,
-            },
+            } => plain(AsyncOp::ThreadSuspendThenResume, *instance, *cancellable),
             wc::Trampoline::ThreadYieldThenResume {
                 instance,
                 cancellable,
-            } => Trampoline::Async {
-                op: AsyncOp::ThreadYieldThenResume,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: *cancellable,
-            },
+            } => plain(AsyncOp::ThreadYieldThenResume, *instance, *cancellable),
             wc::Trampoline::ThreadSuspendThenPromote {
                 instance,
                 cancellable,
-            } => Trampoline::Async {
-                op: AsyncOp::ThreadSuspendThenPromote,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: *cancellable,
-            },
+            } => plain(AsyncOp::ThreadSuspendThenPromote, *instance, *cancellable),
             wc::Trampoline::ThreadYieldThenPromote {
                 instance,
                 cancellable,
-            } => Trampoline::Async {
-                op: AsyncOp::ThreadYieldThenPromote,
-                instance: instance.as_u32(),
-                options: None,
-                cancellable: *cancellable,
-            },
+            } => plain(AsyncOp::ThreadYieldThenPromote, *instance, *cancellable),
             wc::Trampoline::ThreadNewIndirect {
                 instance,
                 start_func_table_idx,

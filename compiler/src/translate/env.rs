@@ -499,6 +499,36 @@ impl<'m> FuncEnv<'m> {
         builder.ins().iadd(base, scaled)
     }
 
+    /// The function reference at `index_value` of table `table`, checked as
+    /// `call_indirect` checks it: in bounds, present and of canonical type
+    /// `expected_type`, each failure trapping with its kind of `traps` (out of bounds,
+    /// null, another type).
+    pub fn checked_func_ref(
+        &mut self,
+        builder: &mut FunctionBuilder<'_>,
+        table: u32,
+        index_value: Value,
+        expected_type: u32,
+        traps: [TrapKind; 3],
+    ) -> Value {
+        let slot = self.table_element_addr(builder, table, index_value, traps[0]);
+        let ptr = self.pointer_type();
+        let funcref = builder.ins().load(ptr, vm_flags(), slot, 0);
+        builder.ins().trapz(funcref, trap_code(traps[1]));
+        let actual = builder.ins().load(
+            types::I32,
+            vm_flags().with_readonly(),
+            funcref,
+            self.menv.offsets.func_ref_type_id() as i32,
+        );
+        let matches =
+            builder
+                .ins()
+                .icmp_imm_s(IntCC::Equal, actual, i64::from(expected_type as i32));
+        builder.ins().trapz(matches, trap_code(traps[2]));
+        funcref
+    }
+
     /// Zero-extends a wasm index (i32 or i64) to the pointer type.
     pub fn extend_to_pointer(&self, builder: &mut FunctionBuilder<'_>, value: Value) -> Value {
         let ptr = self.pointer_type();

@@ -523,32 +523,18 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let mut owner_env = FuncEnv::new(owner);
         let owner_vmctx = owner_env.data_addr(self.builder, owner.symbols.vmctx);
         owner_env.set_vmctx(owner_vmctx);
-        let slot = owner_env.table_element_addr(
+        let funcref = owner_env.checked_func_ref(
             self.builder,
             table.index,
             params[0],
-            TrapKind::UndefinedElement,
+            start_func_type_id(self.sites.menvs),
+            [
+                TrapKind::UndefinedElement,
+                TrapKind::ThreadStartMissing,
+                TrapKind::ThreadStartType,
+            ],
         );
         let ptr = self.env.pointer_type();
-        let funcref = self.builder.ins().load(ptr, vm_flags(), slot, 0);
-        self.builder
-            .ins()
-            .trapz(funcref, trap_code(TrapKind::ThreadStartMissing));
-        let actual = self.builder.ins().load(
-            types::I32,
-            vm_flags().with_readonly(),
-            funcref,
-            owner.offsets.func_ref_type_id() as i32,
-        );
-        let expected = start_func_type_id(self.sites.menvs);
-        let matches = self.builder.ins().icmp_imm_s(
-            ir::condcodes::IntCC::Equal,
-            actual,
-            i64::from(expected as i32),
-        );
-        self.builder
-            .ins()
-            .trapz(matches, trap_code(TrapKind::ThreadStartType));
         let call_ref = self.calls.call_ref.ok_or_else(|| {
             CompileError::Codegen("component: no function-reference caller".into())
         })?;

@@ -1,6 +1,6 @@
 //! Direct, indirect, reference and tail calls.
 
-use cranelift_codegen::ir::{self, InstBuilder, Value, condcodes::IntCC, types};
+use cranelift_codegen::ir::{self, InstBuilder, Value};
 use wafer_abi::trap::TrapKind;
 
 use wasmparser::FunctionBody;
@@ -38,31 +38,18 @@ impl<'f, 'm> CodeTranslator<'_, 'f, 'm> {
         tail: bool,
     ) -> Output {
         let index = self.pop();
-        let slot = self.env.table_element_addr(
+        let expected = self.env.module().canonical_types[type_index as usize];
+        let funcref = self.env.checked_func_ref(
             self.builder,
             table_index,
             index,
-            TrapKind::UndefinedElement,
+            expected,
+            [
+                TrapKind::UndefinedElement,
+                TrapKind::UninitializedElement,
+                TrapKind::IndirectCallTypeMismatch,
+            ],
         );
-        let ptr = self.env.pointer_type();
-        let funcref = self.builder.ins().load(ptr, vm_flags(), slot, 0);
-        self.builder
-            .ins()
-            .trapz(funcref, trap_code(TrapKind::UninitializedElement));
-        let expected = self.env.module().canonical_types[type_index as usize];
-        let actual = self.builder.ins().load(
-            types::I32,
-            vm_flags().with_readonly(),
-            funcref,
-            self.env.menv.offsets.func_ref_type_id() as i32,
-        );
-        let matches = self
-            .builder
-            .ins()
-            .icmp_imm_s(IntCC::Equal, actual, expected as i64);
-        self.builder
-            .ins()
-            .trapz(matches, trap_code(TrapKind::IndirectCallTypeMismatch));
         self.call_func_ref(funcref, type_index, tail)
     }
 
