@@ -1,5 +1,5 @@
-//! The `cancellable` immediate of `waitable-set.wait`, `waitable-set.poll` and
-//! `thread.yield`: the text parser (`wast` 263) refuses it since
+//! The `cancellable` immediate of `waitable-set.wait`, `waitable-set.poll`,
+//! `thread.yield` and the suspending `thread.*` built-ins: the text parser (`wast` 263) refuses it since
 //! WebAssembly/component-model#716, but the binary format still has its byte, which
 //! the translator's reader (wasmtime-environ 48's wasmparser) takes. The runner blanks
 //! the keyword in the script (spaces, so spans and lines stay), encodes the component,
@@ -9,7 +9,16 @@
 use wasmparser::{CanonicalFunction, Parser, Payload};
 
 /// The built-ins that take the immediate, as written after `canon`.
-const NAMES: [&str; 3] = ["waitable-set.wait", "waitable-set.poll", "thread.yield"];
+const NAMES: [&str; 8] = [
+    "waitable-set.wait",
+    "waitable-set.poll",
+    "thread.yield-then-resume",
+    "thread.yield-then-promote",
+    "thread.yield",
+    "thread.suspend-then-resume",
+    "thread.suspend-then-promote",
+    "thread.suspend",
+];
 
 /// `text` with every `cancellable` immediate blanked, and each of those built-ins'
 /// byte offset in the text with whether it had the immediate, in text order.
@@ -66,6 +75,11 @@ pub fn patch(wasm: &mut [u8], marks: &[bool]) -> Result<(), String> {
                     CanonicalFunction::WaitableSetWait { .. }
                         | CanonicalFunction::WaitableSetPoll { .. }
                         | CanonicalFunction::ThreadYield
+                        | CanonicalFunction::ThreadSuspend
+                        | CanonicalFunction::ThreadSuspendThenResume
+                        | CanonicalFunction::ThreadYieldThenResume
+                        | CanonicalFunction::ThreadSuspendThenPromote
+                        | CanonicalFunction::ThreadYieldThenPromote
                 ) {
                     offsets.push(offset as usize);
                 }
@@ -82,7 +96,9 @@ pub fn patch(wasm: &mut [u8], marks: &[bool]) -> Result<(), String> {
     for (offset, _) in offsets.iter().zip(marks).filter(|(_, mark)| **mark) {
         // The opcode, then the immediate the encoder wrote as 0.
         match wasm.get(offset + 1) {
-            Some(0) if matches!(wasm[*offset], 0x20 | 0x21 | 0x0c) => wasm[offset + 1] = 1,
+            Some(0) if matches!(wasm[*offset], 0x20 | 0x21 | 0x0c | 0x29..=0x2d) => {
+                wasm[offset + 1] = 1
+            }
             _ => return Err(format!("no `cancellable` byte at offset {offset}")),
         }
     }

@@ -429,13 +429,46 @@ fn run(
         .ok_or(TrapKind::TaskNotReturned)
 }
 
-/// `task.cancel` of a callee lifted `async` (the innermost call): it ends with no
+/// Which call's task `task.return` and `task.cancel` act on.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum TaskCall {
+    /// The innermost call's.
+    Innermost,
+    /// The call whose task's implicit thread is this one (a thread `thread.new-indirect`
+    /// made acts for its task): on the stack of calls, kept by a suspended fiber, or
+    /// a parked callee's.
+    OfThread(u32),
+}
+
+/// Runs `f` on the call `target` names, if it still runs.
+fn with_task_call<T>(target: TaskCall, f: impl FnOnce(&mut super::Call) -> T) -> Option<T> {
+    match target {
+        TaskCall::Innermost => CALLS.with(|calls| calls.last_mut().map(f)),
+        TaskCall::OfThread(thread) => {
+            let on_stack =
+                CALLS.with(|calls| calls.iter().rposition(|call| call.thread == Some(thread)));
+            match on_stack {
+                Some(at) => CALLS.with(|calls| calls.get_mut(at).map(f)),
+                None => super::tasks::with_kept_call(thread, f),
+            }
+        }
+    }
+}
+
+/// Whether `target`'s callee is `instance`'s task lifted `async`.
+pub(super) fn is_async_callee(target: TaskCall, instance: u32) -> Option<bool> {
+    with_task_call(target, |call| {
+        call.callee == instance && call.async_return.is_some()
+    })
+}
+
+/// `task.cancel` of a callee lifted `async` (`target`'s call): it ends with no
 /// results. Answers its caller's subtask, if the call was parked with one.
-pub(super) fn task_cancel() -> Result<Option<u32>, TrapKind> {
-    CALLS.with(|calls| {
-        let r = calls
-            .last_mut()
-            .and_then(|call| call.async_return.as_mut())
+pub(super) fn task_cancel(target: TaskCall) -> Result<Option<u32>, TrapKind> {
+    with_task_call(target, |call| {
+        let r = call
+            .async_return
+            .as_mut()
             .ok_or(TrapKind::TaskCancelNotCancelled)?;
         if r.results.is_some() {
             return Err(TrapKind::TaskReturnTwice);
@@ -443,6 +476,7 @@ pub(super) fn task_cancel() -> Result<Option<u32>, TrapKind> {
         r.results = Some((0, [0; 16]));
         Ok(r.subtask)
     })
+    .unwrap_or(Err(TrapKind::TaskCancelNotCancelled))
 }
 
 /// Whether the innermost call's callee, lifted `async`, has called `task.return`.
@@ -455,37 +489,30 @@ fn returned() -> bool {
     })
 }
 
-/// Whether the innermost call is into `instance`'s task lifted `async`.
-pub(super) fn in_async_callee(instance: u32) -> Option<bool> {
-    CALLS.with(|calls| {
-        calls
-            .last()
-            .map(|call| call.callee == instance && call.async_return.is_some())
-    })
-}
-
-/// `task.return` of a callee lifted `async` (the innermost call): delivers `values`
+/// `task.return` of a callee lifted `async` (`target`'s call): delivers `values`
 /// through the adapter's `return` function.
-pub(super) fn task_return(values: &[ValueSlot]) -> Result<(), TrapKind> {
-    let target = CALLS.with(|calls| {
-        let r = calls.last_mut()?.async_return.as_mut()?;
+pub(super) fn task_return(target: TaskCall, values: &[ValueSlot]) -> Result<(), TrapKind> {
+    let to = with_task_call(target, |call| {
+        let r = call.async_return.as_mut()?;
         Some(match r.results {
             Some(_) => Err(TrapKind::TaskReturnTwice),
             None => Ok((r.call_ref, r.ret, r.retptr)),
         })
-    });
-    let (call_ref, ret, retptr) = target.ok_or(TrapKind::InvalidTaskReturn)??;
+    })
+    .flatten();
+    let (call_ref, ret, retptr) = to.ok_or(TrapKind::InvalidTaskReturn)??;
     let results = deliver(call_ref, ret, retptr, values)?;
     let result = match results.as_slice() {
         [] => (0, [0; 16]),
         [slot] => (1, *slot),
         _ => return Err(TrapKind::Unreachable),
     };
-    let subtask = CALLS.with(|calls| {
-        let r = calls.last_mut()?.async_return.as_mut()?;
+    let subtask = with_task_call(target, |call| {
+        let r = call.async_return.as_mut()?;
         r.results = Some(result);
         r.subtask
-    });
+    })
+    .flatten();
     // A parked callee's caller learns of it through its subtask.
     if let Some(subtask) = subtask {
         super::tasks::resolve_subtask(subtask);

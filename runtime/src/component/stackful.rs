@@ -63,6 +63,27 @@ pub(super) struct FiberTask {
     /// For a thread `thread.new-indirect` made: its instance, which it enters (if no
     /// thread of the instance is in it already) whenever it runs.
     thread_of: Option<u32>,
+    /// For such a thread: the record of the task it belongs to, whose cancellation it
+    /// may be told of.
+    owner_task: Option<u32>,
+}
+
+impl FiberTask {
+    /// The call it keeps while suspended whose task's implicit thread is `thread`.
+    pub(super) fn kept_call(&mut self, thread: u32) -> Option<&mut Call> {
+        self.calls
+            .iter_mut()
+            .find(|call| call.thread == Some(thread))
+    }
+}
+
+/// The task record whose cancellation the thread on fiber task `id` learns of: its
+/// own, or for a thread `thread.new-indirect` made, its task's.
+pub(super) fn cancel_record(id: u32) -> u32 {
+    with_task(id, |task| task.fiber.as_ref().and_then(|f| f.owner_task))
+        .ok()
+        .flatten()
+        .unwrap_or(id)
 }
 
 /// The task on a fiber the trampoline in [`resume`] runs next: a thread switched to
@@ -228,6 +249,7 @@ pub(super) fn run_call(
             resolves_at_end: false,
             exclusive,
             thread_of: None,
+            owner_task: None,
         });
     });
     let mut finished = resume(component, id)?;
@@ -447,12 +469,14 @@ pub(super) fn turn(component: Component, id: u32) -> Result<bool, TrapKind> {
 /// Takes fiber task `id`'s turn if what it waits for is ready (and its instances can
 /// be entered): its wait's event is set for it to find. Answers whether it may run.
 fn prepare_turn(component: Component, id: u32) -> Result<bool, TrapKind> {
+    let record = cancel_record(id);
+    let cancel = with_task(record, |task| task.cancel).unwrap_or(Cancel::None);
     let (turn, cancel, enterable) = with_task(id, |task| {
         let f = task.fiber.as_ref();
         (
             task.turn,
             if f.is_some_and(|f| f.cancellable) {
-                task.cancel
+                cancel
             } else {
                 Cancel::None
             },
@@ -470,7 +494,7 @@ fn prepare_turn(component: Component, id: u32) -> Result<bool, TrapKind> {
     // A task learns of its cancellation when it next waits or yields.
     let event = match turn {
         _ if cancel == Cancel::Pending => {
-            with_task(id, |task| task.cancel = Cancel::Delivered)?;
+            with_task(record, |task| task.cancel = Cancel::Delivered)?;
             [event::TASK_CANCELLED, 0, 0]
         }
         _ => match tasks::ready(component, turn)? {
@@ -512,7 +536,7 @@ pub(super) fn spawn_thread(
 ) -> Result<u32, TrapKind> {
     let outcome = Rc::new(RefCell::new(None));
     let id = tasks::new_task(instance, None);
-    let thread = super::threads::new_thread(instance, id);
+    let (thread, owner) = super::threads::new_thread(instance, id);
     let slot = outcome.clone();
     let fiber = crate::fiber::new(Box::new(move || {
         let result = (|| {
@@ -551,6 +575,7 @@ pub(super) fn spawn_thread(
             resolves_at_end: false,
             exclusive: false,
             thread_of: Some(instance),
+            owner_task: owner.task,
         });
     })?;
     Ok(thread)

@@ -24,6 +24,7 @@ use wafer_abi::harness::VALUE_SLOT_SIZE;
 use wafer_abi::trap::TrapKind;
 use wafer_canon::AsyncKind;
 
+use super::calls::TaskCall;
 use super::{Component, Descriptor, host_trap};
 use crate::global::Global;
 
@@ -505,18 +506,6 @@ pub(super) fn park_host_task(
     Ok(results)
 }
 
-/// Whether `instance` runs an `async` task right now (not a synchronous call it made or
-/// received since).
-pub(super) fn in_async_task(instance: u32) -> bool {
-    // The innermost call between instances decides, if one is in progress.
-    match super::calls::in_async_callee(instance) {
-        Some(in_callee) => in_callee,
-        None => CURRENT
-            .with(|current| *current)
-            .is_some_and(|id| with_task(id, |task| task.instance == instance).unwrap_or(false)),
-    }
-}
-
 /// Runs `f` as task `id`: it is the current task, with its context storage.
 fn enter<T>(id: u32, f: impl FnOnce() -> T) -> Result<T, TrapKind> {
     let mut context = with_task(id, |task| task.context)?;
@@ -791,17 +780,24 @@ fn cancel_subtask(component: Component, id: u32, is_async: bool) -> Result<u32, 
 /// was told of its cancellation; its caller's subtask resolves as
 /// `CANCELLED_BEFORE_RETURNED`, with no results.
 fn cancel_task(instance: u32) -> Result<(), TrapKind> {
-    let id = super::stackful::current()
-        .or_else(|| CURRENT.with(|current| *current))
-        .ok_or(TrapKind::TaskCancelNotCancelled)?;
+    // A thread `thread.new-indirect` made acts for its task.
+    let owner = super::threads::running_owner();
+    let id = match owner {
+        Some(owner) => owner.task,
+        None => super::stackful::current().or_else(|| CURRENT.with(|current| *current)),
+    }
+    .ok_or(TrapKind::TaskCancelNotCancelled)?;
+    let target = owner.map_or(TaskCall::Innermost, |owner| {
+        TaskCall::OfThread(owner.thread)
+    });
     let delivered = with_task(id, |task| {
         task.instance == instance && task.cancel == Cancel::Delivered
     })
     .unwrap_or(false);
-    if !delivered || super::calls::in_async_callee(instance) != Some(true) {
+    if !delivered || super::calls::is_async_callee(target, instance) != Some(true) {
         return Err(TrapKind::TaskCancelNotCancelled);
     }
-    if let Some(subtask) = super::calls::task_cancel()? {
+    if let Some(subtask) = super::calls::task_cancel(target)? {
         with_subtask(subtask, |s| {
             s.state = subtask_state::CANCELLED_BEFORE_RETURNED;
             s.resolved = true;
@@ -919,7 +915,9 @@ fn wait(component: Component, id: u32, cancellable: bool) -> Result<[u32; 3], Tr
 /// Delivers the running task's pending cancellation, if it has one (for a
 /// `cancellable` wait, poll or yield): whether it did.
 pub(super) fn deliver_pending_cancel() -> Result<bool, TrapKind> {
-    let Some(id) = super::stackful::current().or_else(|| CURRENT.with(|current| *current)) else {
+    // A thread `thread.new-indirect` made learns of its task's cancellation.
+    let running = super::stackful::current().map(super::stackful::cancel_record);
+    let Some(id) = running.or_else(|| CURRENT.with(|current| *current)) else {
         return Ok(false);
     };
     with_task(id, |task| {
@@ -1108,32 +1106,69 @@ pub unsafe extern "C" fn wafer_rt_task_return(
     values: *const ValueSlot,
     count: u32,
 ) -> u64 {
-    if !in_async_task(instance) {
-        return BuiltinResult::trap(TrapKind::InvalidTaskReturn).encode();
-    }
     // SAFETY: the compiled caller spilled `count` slots there.
     let slots = unsafe { core::slice::from_raw_parts(values, count as usize) }.to_vec();
-    if super::calls::in_async_callee(instance) == Some(true) {
-        return match super::calls::task_return(&slots) {
-            Ok(()) => BuiltinResult::value(0).encode(),
-            Err(kind) => BuiltinResult::trap(kind).encode(),
-        };
-    }
-    let Some(id) = CURRENT.with(|current| *current) else {
-        return BuiltinResult::trap(TrapKind::InvalidTaskReturn).encode();
+    let returned = match super::threads::running_owner() {
+        // A thread `thread.new-indirect` made returns for its task.
+        Some(owner) => task_return_for(
+            TaskCall::OfThread(owner.thread),
+            owner
+                .task
+                .filter(|&id| with_task(id, |t| t.thread == Some(owner.thread)).unwrap_or(false)),
+            instance,
+            slots,
+        )
+        // Its task is gone: it resolved.
+        .map_err(|kind| match kind {
+            TrapKind::InvalidTaskReturn => TrapKind::TaskReturnTwice,
+            kind => kind,
+        }),
+        None => task_return_for(TaskCall::Innermost, CURRENT.with(|c| *c), instance, slots),
     };
-    let stored = with_task(id, |task| match task.results {
-        None => {
-            task.results = Some(slots);
-            Ok(())
-        }
-        Some(_) => Err(TrapKind::TaskReturnTwice),
-    })
-    .and_then(|r| r);
-    match stored {
+    match returned {
         Ok(()) => BuiltinResult::value(0).encode(),
         Err(kind) => BuiltinResult::trap(kind).encode(),
     }
+}
+
+/// `task.return` of `instance`'s task: the callee of `target`'s call if it is one
+/// lifted `async`, else the task the host started (`host_task`), if it runs there.
+fn task_return_for(
+    target: TaskCall,
+    host_task: Option<u32>,
+    instance: u32,
+    slots: Vec<ValueSlot>,
+) -> Result<(), TrapKind> {
+    match super::calls::is_async_callee(target, instance) {
+        Some(true) => super::calls::task_return(target, &slots),
+        Some(false) => Err(TrapKind::InvalidTaskReturn),
+        None => {
+            let id = host_task.ok_or(TrapKind::InvalidTaskReturn)?;
+            with_task(id, |task| match task.results {
+                _ if task.instance != instance => Err(TrapKind::InvalidTaskReturn),
+                None => {
+                    task.results = Some(slots);
+                    Ok(())
+                }
+                Some(_) => Err(TrapKind::TaskReturnTwice),
+            })?
+        }
+    }
+}
+
+/// Runs `f` on the call of the task whose implicit thread is `thread`, if a suspended
+/// fiber keeps it or it is a parked callee's.
+pub(super) fn with_kept_call<T>(thread: u32, f: impl FnOnce(&mut super::Call) -> T) -> Option<T> {
+    TASKS.with(|tasks| {
+        let call = tasks.iter_mut().flatten().find_map(|task| {
+            match (&mut task.parked, &mut task.fiber) {
+                (Some(parked), _) if parked.call.thread == Some(thread) => Some(&mut parked.call),
+                (_, Some(fiber)) => fiber.kept_call(thread),
+                _ => None,
+            }
+        })?;
+        Some(f(call))
+    })
 }
 
 /// The asynchronous built-ins: see `wafer_abi::symbols::ASYNC_BUILTIN`.

@@ -61,6 +61,20 @@ struct Thread {
     index: u32,
     state: State,
     home: Home,
+    /// For a thread `thread.new-indirect` made: the task it belongs to, as that task's
+    /// implicit thread (`task.return` and `task.cancel` act on the task's call) and
+    /// record in `tasks::TASKS`, if it has one (its cancellation reaches this thread).
+    owner: Option<Owner>,
+}
+
+/// The task a thread `thread.new-indirect` made belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Owner {
+    /// The task's implicit thread.
+    pub(super) thread: u32,
+    /// The task's record, if it has one (a call between instances, or a task the host
+    /// started).
+    pub(super) task: Option<u32>,
 }
 
 /// Every thread a built-in named, by id.
@@ -133,6 +147,7 @@ pub(super) fn register(instance: u32, home: Home, state: State) -> u32 {
                 index,
                 state,
                 home,
+                owner: None,
             },
         )
     })
@@ -250,9 +265,25 @@ pub(super) fn is_resumable(id: u32) -> bool {
 }
 
 /// `thread.new-indirect`'s record: a new suspended thread of `instance` on the fiber of
-/// task `task`.
-pub(super) fn new_thread(instance: u32, task: u32) -> u32 {
-    register(instance, Home::Fiber(task), State::Suspended)
+/// task `task`, belonging to the running thread's task (answered too).
+pub(super) fn new_thread(instance: u32, task: u32) -> (u32, Owner) {
+    let creator = current(instance);
+    let owner = with_thread(creator, |t| t.owner)
+        .ok()
+        .flatten()
+        .unwrap_or(Owner {
+            thread: creator,
+            task: super::stackful::current().or_else(tasks::current_host_task),
+        });
+    let id = register(instance, Home::Fiber(task), State::Suspended);
+    let _ = with_thread(id, |t| t.owner = Some(owner));
+    (id, owner)
+}
+
+/// The task the running thread belongs to, if `thread.new-indirect` made it.
+pub(super) fn running_owner() -> Option<Owner> {
+    let running = CALLS.with(|calls| calls.last().and_then(|call| call.thread))?;
+    with_thread(running, |t| t.owner).ok().flatten()
 }
 
 /// The number instance `instance` gives thread `id`.
