@@ -992,6 +992,11 @@ fn would_be_ready(component: Component, turn: Turn) -> bool {
     }
 }
 
+/// Whether task `id` waits and its wait would end now (a running task does not).
+pub(super) fn task_would_be_ready(component: Component, id: u32) -> bool {
+    with_task(id, |task| task.turn).is_ok_and(|turn| would_be_ready(component, turn))
+}
+
 /// Whether some task that waits could go on now.
 pub(super) fn any_ready(component: Component) -> bool {
     let turns: Vec<Turn> = TASKS.with(|tasks| tasks.iter().flatten().map(|t| t.turn).collect());

@@ -333,7 +333,7 @@ pub(super) fn builtin(
         }
         async_op::THREAD_SUSPEND_THEN_PROMOTE | async_op::THREAD_YIELD_THEN_PROMOTE => {
             let other = lookup(instance, a)?;
-            (state(other) == Some(State::Ready)).then_some(other)
+            is_ready(component, other).then_some(other)
         }
         _ => return Err(TrapKind::Unreachable),
     };
@@ -351,7 +351,11 @@ pub(super) fn builtin(
                     State::Suspended
                 },
             )?;
-            set_state(other, State::Resumed)?;
+            // A thread waiting to be resumed is resumed now; one whose other wait is
+            // over takes that wait's event when it runs, next.
+            if matches!(state(other), Some(State::Suspended | State::Ready)) {
+                set_state(other, State::Resumed)?;
+            }
             scoped(instance, may_block, || {
                 switch(component, me, other, cancellable)
             })?
@@ -377,6 +381,16 @@ pub(super) fn builtin(
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Whether thread `id` is ready (the spec's `ready()`): made ready to be resumed, or
+/// on a fiber whose wait (a set, a copy, a yield) would end now.
+fn is_ready(component: Component, id: u32) -> bool {
+    match with_thread(id, |t| (t.state, t.home)) {
+        Ok((State::Ready, _)) => true,
+        Ok((State::Running, Home::Fiber(task))) => tasks::task_would_be_ready(component, task),
+        _ => false,
+    }
 }
 
 /// Switches from thread `me` (suspended or ready now) to thread `other` (resumed):

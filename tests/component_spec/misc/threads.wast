@@ -7,11 +7,11 @@
   (core module $Memory (memory (export "mem") 1))
   (core instance $memory (instantiate $Memory))
   (core module $Table
-    (table (export "table") 8 funcref))
+    (table (export "table") 10 funcref))
   (core instance $table (instantiate $Table))
   (core module $M
     (import "" "mem" (memory 1))
-    (import "" "table" (table $table 8 funcref))
+    (import "" "table" (table $table 10 funcref))
     (import "" "thread.new-indirect" (func $new (param i32 i32) (result i32)))
     (import "" "thread.index" (func $index (result i32)))
     (import "" "thread.resume-later" (func $resume-later (param i32)))
@@ -52,7 +52,19 @@
       (global.set $seen (i32.load8_u (i32.const 64))))
     ;; 4: a start function of the wrong type.
     (func $wrong-type (param i64))
-    (elem (table $table) (i32.const 0) func $own-storage $count-and-wake $count $read-future $wrong-type)
+    ;; 5: logs 1 and yields; then logs 1 again, makes the main thread ready, yields.
+    (func $log-and-yield (param $main i32)
+      (global.set $log (i32.add (i32.mul (global.get $log) (i32.const 10)) (i32.const 1)))
+      (drop (call $yield))
+      (global.set $log (i32.add (i32.mul (global.get $log) (i32.const 10)) (i32.const 1)))
+      (call $resume-later (local.get $main))
+      (drop (call $yield)))
+    ;; 6: logs 2.
+    (func $log-2 (param i32)
+      (global.set $log (i32.add (i32.mul (global.get $log) (i32.const 10)) (i32.const 2))))
+    (elem (table $table) (i32.const 0) func $own-storage $count-and-wake $count $read-future $wrong-type
+      $log-and-yield $log-2)
+    (global $log (mut i32) (i32.const 0))
 
     (func (export "storage") (result i32)
       (local $t i32)
@@ -95,6 +107,17 @@
       (drop (call $yield-then-promote (local.get $t)))
       (global.get $count))
 
+    ;; suspend-then-promote of a thread whose yield is over switches to it at once,
+    ;; before another ready thread (made first) runs.
+    (func (export "promote-yielder") (result i32)
+      (local $t i32)
+      (call $resume-later (call $new (i32.const 6) (i32.const 0)))
+      (local.set $t (call $new (i32.const 5) (call $index)))
+      (drop (call $yield-then-resume (local.get $t)))
+      (global.set $log (i32.const 0))
+      (drop (call $suspend-then-promote (local.get $t)))
+      (global.get $log))
+
     ;; A thread blocks in a synchronous read of a future; the task writes it.
     (func (export "thread-waits") (result i32)
       (local $ends i64) (local $t i32)
@@ -131,9 +154,9 @@
     (func (export "start-wrong-type")
       (drop (call $new (i32.const 4) (i32.const 0))))
     (func (export "start-missing")
-      (drop (call $new (i32.const 5) (i32.const 0))))
+      (drop (call $new (i32.const 7) (i32.const 0))))
     (func (export "start-out-of-bounds")
-      (drop (call $new (i32.const 8) (i32.const 0))))
+      (drop (call $new (i32.const 10) (i32.const 0))))
   )
   (type $FT (future u8))
   (core type $start (func (param i32)))
@@ -173,6 +196,7 @@
   (func (export "storage") async (result u32) (canon lift (core func $m "storage")))
   (func (export "numbers") async (result u32) (canon lift (core func $m "numbers")))
   (func (export "promote") async (result u32) (canon lift (core func $m "promote")))
+  (func (export "promote-yielder") async (result u32) (canon lift (core func $m "promote-yielder")))
   (func (export "thread-waits") async (result u32) (canon lift (core func $m "thread-waits")))
   (func (export "sync-suspends") (result u32) (canon lift (core func $m "sync-suspends")))
   (func (export "resume-running") async (canon lift (core func $m "resume-running")))
@@ -189,6 +213,8 @@
 (assert_return (invoke "numbers") (u32.const 2))
 (component instance $i $Threads)
 (assert_return (invoke "promote") (u32.const 2))
+(component instance $i $Threads)
+(assert_return (invoke "promote-yielder") (u32.const 1))
 (component instance $i $Threads)
 (assert_return (invoke "thread-waits") (u32.const 42))
 (component instance $i $Threads)
