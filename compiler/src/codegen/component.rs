@@ -186,7 +186,6 @@ fn shifted<'data>(plan: &ComponentPlan<'data>, shift: usize) -> ComponentPlan<'d
     plan.post_returns.iter_mut().for_each(def);
     plan.callbacks.iter_mut().for_each(def);
     plan.exports.iter_mut().for_each(|e| def(&mut e.func));
-    plan.tables.iter_mut().for_each(item);
     for trampoline in &mut plan.trampolines {
         if let Trampoline::ThreadNew { table, .. } = trampoline {
             item(table);

@@ -18,9 +18,6 @@ pub struct ComponentPlan<'data> {
     pub options: Vec<CanonOptions>,
     /// Memories canonical options name (`RuntimeMemoryIndex`): exports of instances.
     pub memories: Vec<CoreItem>,
-    /// Tables `thread.new-indirect` reads start functions from (`RuntimeTableIndex`):
-    /// exports of instances.
-    pub tables: Vec<CoreItem>,
     /// Functions named as `realloc` options.
     pub reallocs: Vec<CoreDef>,
     /// Functions named as `post-return` options.

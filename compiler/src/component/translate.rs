@@ -165,6 +165,7 @@ pub fn translate(wasm: &[u8]) -> Result<ComponentPlan<'_>> {
         trampoline_positions: HashMap::new(),
         copy_tables,
         error_context_tables,
+        tables: Vec::new(),
     };
     plan.world(&types[root]);
     plan.resources();
@@ -189,6 +190,9 @@ struct Planner<'a, 'data> {
     copy_tables: (usize, usize),
     /// How many error-context tables the component has.
     error_context_tables: usize,
+    /// The tables `thread.new-indirect` reads start functions from
+    /// (`RuntimeTableIndex`): exports of instances.
+    tables: Vec<CoreItem>,
 }
 
 impl Planner<'_, '_> {
@@ -589,8 +593,7 @@ impl Planner<'_, '_> {
 
     /// The core table `thread.new-indirect` reads, extracted before it is used.
     fn table_item(&self, index: wc::RuntimeTableIndex) -> Result<CoreItem> {
-        self.plan
-            .tables
+        self.tables
             .get(index.as_u32() as usize)
             .copied()
             .ok_or_else(|| {
@@ -675,12 +678,12 @@ impl Planner<'_, '_> {
                     self.plan.callbacks.push(def);
                 }
                 GlobalInitializer::ExtractTable(table) => {
-                    expect_next(self.plan.tables.len(), table.index.as_u32())?;
+                    expect_next(self.tables.len(), table.index.as_u32())?;
                     let def = self.core_def(&table.export.clone().into())?;
                     let CoreDef::Item(item) = def else {
                         return Err(CompileError::Codegen("a table that is no export".into()));
                     };
-                    self.plan.tables.push(item);
+                    self.tables.push(item);
                 }
             }
         }

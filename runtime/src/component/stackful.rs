@@ -69,6 +69,27 @@ pub(super) struct FiberTask {
 }
 
 impl FiberTask {
+    /// A task on fiber `fiber` that has not run yet, its work to end with `outcome`.
+    fn new(fiber: u32, outcome: Rc<RefCell<Option<Outcome>>>) -> FiberTask {
+        FiberTask {
+            fiber,
+            calls: Vec::new(),
+            calls_base: 0,
+            may_block: 0,
+            event: [event::NONE, 0, 0],
+            subtask: None,
+            outcome,
+            awaited: false,
+            suspended: false,
+            cancellable: false,
+            started: false,
+            resolves_at_end: false,
+            exclusive: false,
+            thread_of: None,
+            owner_task: None,
+        }
+    }
+
     /// The call it keeps while suspended whose task's implicit thread is `thread`.
     pub(super) fn kept_call(&mut self, thread: u32) -> Option<&mut Call> {
         self.calls
@@ -235,21 +256,8 @@ pub(super) fn run_call(
     };
     let _ = with_task(id, |task| {
         task.fiber = Some(FiberTask {
-            fiber,
-            calls: Vec::new(),
-            calls_base: 0,
-            may_block: 0,
-            event: [event::NONE, 0, 0],
-            subtask: None,
-            outcome,
-            awaited: false,
-            suspended: false,
-            cancellable: false,
-            started: false,
-            resolves_at_end: false,
             exclusive,
-            thread_of: None,
-            owner_task: None,
+            ..FiberTask::new(fiber, outcome)
         });
     });
     let mut finished = resume(component, id)?;
@@ -560,22 +568,14 @@ pub(super) fn spawn_thread(
     };
     with_task(id, |task| {
         task.turn = Turn::Thread(thread);
+        // It waits to be resumed, and its task has started.
         task.fiber = Some(FiberTask {
-            fiber,
-            calls: Vec::new(),
-            calls_base: 0,
             may_block,
-            event: [event::NONE, 0, 0],
-            subtask: None,
-            outcome,
-            awaited: false,
             suspended: true,
-            cancellable: false,
             started: true,
-            resolves_at_end: false,
-            exclusive: false,
             thread_of: Some(instance),
             owner_task: owner.task,
+            ..FiberTask::new(fiber, outcome)
         });
     })?;
     Ok(thread)

@@ -836,15 +836,10 @@ pub fn next_deadline() -> Option<u64> {
             .min()
     });
     // A DNS lookup gives up (or asks again) at its deadline.
-    [
-        crate::p2::sockets_p3::next_deadline(),
-        crate::http::client::next_lookup_deadline(),
-    ]
-    .into_iter()
-    .fold(clocks, |earliest, deadline| match (earliest, deadline) {
+    match (clocks, crate::host::dns::next_deadline()) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    })
+    }
 }
 
 /// The callback loop of an `async` task in `instance` whose core function returned
@@ -1081,7 +1076,7 @@ pub(super) fn wait_for(
             _ => false,
         };
         let http = crate::http::server::has_connections();
-        let sockets = crate::p2::sockets_p3::waiting();
+        let sockets = crate::p2::sockets_p3::waiting() || crate::host::dns::any_live();
         let output = !super::streams::waiting_outputs().is_empty();
         if deadline.is_none() && !stdin && !http && !sockets && !output {
             return Err(TrapKind::Deadlock);
@@ -1308,8 +1303,6 @@ pub unsafe extern "C" fn wafer_rt_async_builtin(
                     .map(|_| 0)
                     .map_err(host_trap)
             }),
-        // Answers "not cancelled" (see above). Parked callees of calls between
-        // instances take their turns.
         // Answers whether the task was cancelled.
         async_op::THREAD_YIELD => yield_now(component, instance, may_block, cancellable)
             .map(|event| u32::from(event[0] == event::TASK_CANCELLED)),

@@ -168,6 +168,16 @@ fn lookup(instance: u32, index: u32) -> Result<u32, TrapKind> {
     })
 }
 
+/// The id of the thread `instance` numbers `index`, which must be suspended (the
+/// built-ins that resume a thread take only such a one).
+fn suspended(instance: u32, index: u32) -> Result<u32, TrapKind> {
+    let id = lookup(instance, index)?;
+    match state(id) {
+        Some(State::Suspended) => Ok(id),
+        _ => Err(TrapKind::ThreadNotSuspended),
+    }
+}
+
 /// The running thread, named (registered) on first use: the innermost call's, or the
 /// host's task's.
 fn current(instance: u32) -> u32 {
@@ -308,10 +318,7 @@ pub(super) fn builtin(
         return index_of(id);
     }
     if op == async_op::THREAD_RESUME_LATER {
-        let other = lookup(instance, a)?;
-        if state(other) != Some(State::Suspended) {
-            return Err(TrapKind::ThreadNotSuspended);
-        }
+        let other = suspended(instance, a)?;
         set_state(other, State::Ready)?;
         // With a thread ready to run meanwhile, the running thread may block (the
         // checks fused adapters compile in read only the `may_block` global).
@@ -325,11 +332,7 @@ pub(super) fn builtin(
     let target = match op {
         async_op::THREAD_SUSPEND => None,
         async_op::THREAD_SUSPEND_THEN_RESUME | async_op::THREAD_YIELD_THEN_RESUME => {
-            let other = lookup(instance, a)?;
-            if state(other) != Some(State::Suspended) {
-                return Err(TrapKind::ThreadNotSuspended);
-            }
-            Some(other)
+            Some(suspended(instance, a)?)
         }
         async_op::THREAD_SUSPEND_THEN_PROMOTE | async_op::THREAD_YIELD_THEN_PROMOTE => {
             let other = lookup(instance, a)?;

@@ -339,6 +339,26 @@ const TIMEOUT_NS: u64 = 2_000_000_000;
 /// How many times a query is sent before the lookup gives up on its answer.
 const TRIES: u8 = 2;
 
+/// The socket and deadline of every [`Lookup`] under way: what the executor's reactor
+/// waits on for them, whoever started them.
+static LIVE: crate::global::Global<alloc::vec::Vec<(crate::sys::RawHandle, u64)>> =
+    crate::global::Global::new(alloc::vec::Vec::new());
+
+/// The sockets of the lookups under way (wait for them to be readable).
+pub fn live_handles() -> alloc::vec::Vec<crate::sys::RawHandle> {
+    LIVE.with(|live| live.iter().map(|&(handle, _)| handle).collect())
+}
+
+/// When the earliest lookup under way next gives up waiting, if one is.
+pub fn next_deadline() -> Option<u64> {
+    LIVE.with(|live| live.iter().map(|&(_, deadline)| deadline).min())
+}
+
+/// Whether a lookup is under way (a task waiting on it is not deadlocked).
+pub fn any_live() -> bool {
+    LIVE.with(|live| !live.is_empty())
+}
+
 /// One query of a [`Lookup`]: its id, message and answer.
 struct Query {
     id: u16,
@@ -449,6 +469,13 @@ impl Lookup {
     fn send(&mut self) {
         self.tries += 1;
         self.deadline = monotonic_now().saturating_add(TIMEOUT_NS);
+        let (socket, deadline) = (self.socket, self.deadline);
+        LIVE.with(
+            |live| match live.iter_mut().find(|(handle, _)| *handle == socket) {
+                Some(entry) => entry.1 = deadline,
+                None => live.push((socket, deadline)),
+            },
+        );
         for query in self.queries.iter_mut().filter(|q| q.answer.is_none()) {
             let iov = [IoVec {
                 base: query.message.as_mut_ptr(),
@@ -523,7 +550,9 @@ impl Lookup {
 
 impl Drop for Lookup {
     fn drop(&mut self) {
-        Current::close(self.socket);
+        let socket = self.socket;
+        LIVE.with(|live| live.retain(|&(handle, _)| handle != socket));
+        Current::close(socket);
     }
 }
 

@@ -258,21 +258,6 @@ pub fn cancel_lookup(subtask: u32) -> bool {
     }
 }
 
-/// Whether a request waits for its destination's lookup.
-pub fn resolving() -> bool {
-    RESOLVING.with(|all| all.iter().any(Option::is_some))
-}
-
-/// The sockets of the lookups under way (a command's reactor polls them).
-pub fn lookup_handles() -> Vec<crate::sys::RawHandle> {
-    RESOLVING.with(|all| all.iter().flatten().map(|w| w.lookup.handle()).collect())
-}
-
-/// When the earliest lookup under way gives up waiting, if one is.
-pub fn next_lookup_deadline() -> Option<u64> {
-    RESOLVING.with(|all| all.iter().flatten().map(|w| w.lookup.deadline()).min())
-}
-
 /// A socket connecting to `addr` without blocking, as the grants allow.
 fn connect(addr: &SocketAddr) -> Result<Descriptor, u8> {
     let socket = Descriptor::socket(addr.ipv6, false).map_err(connect_error)?;

@@ -1129,7 +1129,7 @@ pub fn advance_clients() -> Result<bool, TrapKind> {
 
 /// Whether any connection is open (a task waiting may still be woken by one).
 pub fn has_connections() -> bool {
-    CONNS.with(|conns| conns.iter().any(Option::is_some)) || super::client::resolving()
+    CONNS.with(|conns| conns.iter().any(Option::is_some))
 }
 
 /// The reactor of a command (no service loop): sends what waits in the outputs, then
@@ -1165,7 +1165,7 @@ pub fn sleep_with(stdin: bool, deadline: Option<u64>) {
     });
     crate::p2::sockets_p3::reactor_targets(&mut targets);
     let outputs = crate::component::streams::waiting_outputs().into_iter();
-    let lookups = super::client::lookup_handles().into_iter();
+    let lookups = crate::host::dns::live_handles().into_iter();
     let waits = outputs
         .map(|fd| (fd, Interest::Write))
         .chain(lookups.map(|fd| (fd, Interest::Read)));

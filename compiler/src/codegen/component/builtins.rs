@@ -538,10 +538,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
         let call_ref = self.calls.call_ref.ok_or_else(|| {
             CompileError::Codegen("component: no function-reference caller".into())
         })?;
-        let mut caller_signature = ir::Signature::new(self.env.menv.host_call_conv);
-        caller_signature.params.push(ir::AbiParam::new(ptr));
-        caller_signature.params.push(ir::AbiParam::new(ptr));
-        caller_signature.returns.push(ir::AbiParam::new(types::I32));
+        let caller_signature = super::call_ref::call_ref_signature(self.env.menv);
         let caller = self
             .env
             .func_ref(self.builder.func, call_ref, caller_signature);
@@ -710,12 +707,7 @@ impl Emit<'_, '_, '_, '_, '_, '_, '_> {
             }
             None => emit.builder.ins().iconst(ptr, 0),
         };
-        let mut call_ref_signature = ir::Signature::new(self.env.menv.host_call_conv);
-        call_ref_signature.params.push(ir::AbiParam::new(ptr));
-        call_ref_signature.params.push(ir::AbiParam::new(ptr));
-        call_ref_signature
-            .returns
-            .push(ir::AbiParam::new(types::I32));
+        let call_ref_signature = super::call_ref::call_ref_signature(self.env.menv);
         let call_ref = address(self, self.calls.call_ref, &call_ref_signature);
         let callback = address(self, self.calls.callback, &slot_signature);
         let post_return = address(self, self.calls.post_return, &slot_signature);

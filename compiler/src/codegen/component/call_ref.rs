@@ -19,6 +19,16 @@ use crate::translate::env::{ModuleEnv, vm_flags};
 /// values and a return pointer, with room to spare.
 pub(super) const START_CALL_SLOTS: usize = 24;
 
+/// The caller's signature: `fn(funcref, values) -> result count`, C convention.
+pub(super) fn call_ref_signature(menv: &ModuleEnv<'_>) -> ir::Signature {
+    let ptr = menv.pointer_type;
+    let mut signature = ir::Signature::new(menv.host_call_conv);
+    signature.params.push(ir::AbiParam::new(ptr));
+    signature.params.push(ir::AbiParam::new(ptr));
+    signature.returns.push(ir::AbiParam::new(types::I32));
+    signature
+}
+
 /// Defines the image's caller of function references (`calls.rs`'s `CallRef`): a
 /// C-convention `fn(funcref, values) -> result count` that calls the function with
 /// arguments read from the value slots and writes its results there, for every
@@ -32,10 +42,7 @@ pub(super) fn define_call_ref(
     use wafer_abi::harness::VALUE_SLOT_SIZE;
     let menv = &menvs[0];
     let ptr = menv.pointer_type;
-    let mut signature = ir::Signature::new(menv.host_call_conv);
-    signature.params.push(ir::AbiParam::new(ptr));
-    signature.params.push(ir::AbiParam::new(ptr));
-    signature.returns.push(ir::AbiParam::new(types::I32));
+    let signature = call_ref_signature(menv);
     let id = writer.declare_local("component:call-ref", &signature)?;
     let mut func = ir::Function::with_name_signature(UserFuncName::user(14, 0), signature);
     let mut builder_context = FunctionBuilderContext::new();

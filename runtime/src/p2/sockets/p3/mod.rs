@@ -320,17 +320,10 @@ pub(crate) fn cancel(subtask: u32) -> bool {
 pub(crate) fn waiting() -> bool {
     PENDING.with(|pending| pending.iter().any(Option::is_some))
         || crate::component::streams::waits_on_sockets()
-        || lookup::waiting()
-}
-
-/// When the reactor must wake for a lookup that times out, if one waits.
-pub(crate) fn next_deadline() -> Option<u64> {
-    lookup::next_deadline()
 }
 
 /// Adds the reactor's targets of what waits for a socket to `targets`.
 pub(crate) fn reactor_targets(targets: &mut Vec<Target>) {
-    lookup::reactor_targets(targets);
     let ops: Vec<(u32, Interest)> = PENDING.with(|pending| {
         pending
             .iter()
@@ -371,9 +364,7 @@ mod lookup {
     use crate::component::tasks;
     use crate::global::Global;
     use crate::host::dns::{self, Addresses, LookupError};
-    use crate::host::poll::Target;
     use crate::p2::{Call, CanonContext, HostResult, host_fns};
-    use crate::sys::Interest;
 
     /// `ip-name-lookup`'s own `error-code` cases.
     mod case {
@@ -505,32 +496,6 @@ mod lookup {
                 .find(|w| w.as_ref().is_some_and(|w| w.subtask == subtask));
             slot.and_then(Option::take).is_some()
         })
-    }
-
-    /// Whether a lookup waits for the nameserver.
-    pub(super) fn waiting() -> bool {
-        WAITING.with(|waiting| waiting.iter().any(Option::is_some))
-    }
-
-    /// The reactor's targets of the lookups: their sockets, readable.
-    pub(super) fn reactor_targets(targets: &mut Vec<Target>) {
-        WAITING.with(|waiting| {
-            for w in waiting.iter().flatten() {
-                targets.push(Target {
-                    fd: crate::sys::PollFd {
-                        handle: w.lookup.handle(),
-                        interest: Interest::Read,
-                        ..crate::sys::PollFd::default()
-                    },
-                    always_ready: false,
-                });
-            }
-        });
-    }
-
-    /// The earliest time a lookup gives up waiting, if any waits.
-    pub(super) fn next_deadline() -> Option<u64> {
-        WAITING.with(|waiting| waiting.iter().flatten().map(|w| w.lookup.deadline()).min())
     }
 
     host_fns! {
