@@ -798,14 +798,21 @@ fn name_lookup_through_hosts_and_dns() {
         }
     }
     // The WASI 0.3 HTTP client reaches a server by a name only DNS knows (answered
-    // after 300 ms, as a subtask): python's http.server in the namespace.
+    // after 300 ms, as a subtask): the Rust HTTP service, served by wafer in the
+    // namespace.
     let client = toolchain::build_rust_async_guest("http-client", "p3_http_client");
+    let service = toolchain::build_rust_async_guest("http-service", "p3_http_service");
     let image = dir.join("http-client");
+    let server = dir.join("http-service");
     let build = common::wafer_build(&client, &image, &["--inherit-network"]);
-    if build.code != 0 {
-        failures.push(format!("http client: build failed: {}", build.stderr));
+    let served = common::wafer_build(&service, &server, &["--listen", "127.0.0.1:8080"]);
+    if build.code != 0 || served.code != 0 {
+        failures.push(format!(
+            "http client: build failed: {}{}",
+            build.stderr, served.stderr
+        ));
     } else {
-        let script = "python3 -m http.server 8080 --bind 127.0.0.1 >/dev/null 2>&1 & s=$!; \
+        let script = "\"$1\" 2>/dev/null & s=$!; shift; \
                       for i in $(seq 100); do python3 -c 'import socket; \
                       socket.create_connection((\"127.0.0.1\", 8080))' 2>/dev/null && break; \
                       sleep 0.05; done; \"$@\"; r=$?; kill $s; exit $r";
@@ -813,12 +820,18 @@ fn name_lookup_through_hosts_and_dns() {
             .into_iter()
             .map(String::from)
             .chain([
+                server.display().to_string(),
                 image.display().to_string(),
                 "slowsvc.example.test:8080".into(),
             ])
             .collect();
         let outcome = in_namespace(&program);
-        if !outcome.stdout.starts_with("GET / -> 200") {
+        let expected = std::fs::read_to_string(
+            common::tests_dir().join("components/expected/http_client.expected"),
+        )
+        .unwrap_or_default();
+        if outcome.code != 0 || !expected.starts_with(&outcome.stdout) || outcome.stdout.is_empty()
+        {
             failures.push(format!(
                 "http client by name: stdout {:?}, stderr {:?}",
                 outcome.stdout, outcome.stderr
